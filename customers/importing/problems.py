@@ -1,0 +1,87 @@
+"""Row problems and whole-file rejections raised by the import pipeline.
+
+Every user-facing import message is defined once, here, under a stable code.
+Tests assert the code; screens, problem workbooks and the command's JSON show
+the translated message. Templates use named placeholders so translators can
+reorder them.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext
+
+# Message templates for problems found in one cell or one row. Placeholders:
+# %(row)s, %(column)s and %(value)s are always available; others are listed
+# by the code that raises the problem.
+ROW_MESSAGES = {}
+
+# Message templates for a whole file that cannot be read.
+FILE_MESSAGES = {}
+
+
+def register_row_message(code, template):
+    """Register the message template of a row problem code and return the code."""
+    ROW_MESSAGES[code] = template
+    return code
+
+
+def register_file_message(code, template):
+    """Register the message template of a file rejection code and return the code."""
+    FILE_MESSAGES[code] = template
+    return code
+
+
+class CellError(Exception):
+    """A cell value that cannot be used; raised by the cleaners.
+
+    `code` is a key of ROW_MESSAGES and `params` fills its placeholders
+    (beyond row, column and value, which the caller adds).
+    """
+
+    def __init__(self, code, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+class FileRejected(Exception):
+    """A file that cannot be imported at all; nothing is read from it."""
+
+    def __init__(self, code, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @property
+    def message(self):
+        return gettext(FILE_MESSAGES[self.code]) % self.params
+
+    def __str__(self):
+        return f"{self.code}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem on one row: the sheet row number, the column header as it
+    appears in the file, the raw value as text, and a message code."""
+
+    row: int
+    column: str
+    value: str
+    code: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def message(self):
+        values = {"row": self.row, "column": self.column, "value": self.value}
+        values.update(self.params)
+        return gettext(ROW_MESSAGES[self.code]) % values
+
+    def as_dict(self):
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+        }
