@@ -1,0 +1,186 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+def name_key(name):
+    """Return the form of a name used to recognise the same person twice:
+    case-folded, with whitespace runs collapsed."""
+    return " ".join((name or "").casefold().split())
+
+
+def mask_nik(nik):
+    """Return a NIK with all but its last four digits hidden."""
+    if not nik:
+        return ""
+    return "*" * (len(nik) - 4) + nik[-4:]
+
+
+class CustomerQuerySet(models.QuerySet):
+    def incomplete(self):
+        """Customers without a package or without an address."""
+        return self.filter(Q(package__isnull=True) | Q(address=""))
+
+    def complete(self):
+        return self.exclude(package__isnull=True).exclude(address="")
+
+
+class Customer(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+        SUSPENDED = "suspended", _("Suspended")
+
+    number = models.CharField(_("customer ID"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_key = models.CharField(max_length=200, db_index=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    street = models.CharField(_("street (with RT/RW)"), max_length=200, blank=True)
+    village = models.ForeignKey(
+        "regions.Village", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("village")
+    )
+    postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("site"))
+    package = models.ForeignKey(
+        "packages.ServicePackage", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("package")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    installed_on = models.DateField(_("installation date"), null=True, blank=True)
+    import_batch = models.ForeignKey(
+        "customers.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_customers",
+        editable=False,
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customer",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["name_key", "updated_at"])
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [models.Index(fields=["site", "number"]), models.Index(fields=["name"])]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_incomplete(self):
+        return self.package_id is None or not self.address
+
+    @property
+    def masked_nik(self):
+        return mask_nik(self.nik)
+
+
+class ImportBatch(models.Model):
+    """One uploaded file and what became of it."""
+
+    class Mode(models.TextChoices):
+        CREATE = "create", _("Create only")
+        UPDATE = "update", _("Create and update")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        VALIDATING = "validating", _("Validating")
+        REVIEW = "review", _("Ready for review")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        UNDONE = "undone", _("Undone")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="import_batches"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64, db_index=True)
+    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, null=True, blank=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.CREATE)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    language = models.CharField(max_length=10, default="id")
+    phase = models.CharField(max_length=20, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    new_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    incomplete_count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=50, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_running(self):
+        return self.state in {self.State.QUEUED, self.State.VALIDATING, self.State.IMPORTING}
+
+
+class ImportProblem(models.Model):
+    """A row-level finding of a batch, stored as a message code with its
+    parameters so it is shown in the reader's language."""
+
+    class Kind(models.TextChoices):
+        PROBLEM = "problem", _("Problem")
+        DUPLICATE = "duplicate", _("Already present")
+        NOTE = "note", _("Note")
+        CONFLICT = "conflict", _("Site conflict")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PROBLEM)
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=100, blank=True)
+    value = models.CharField(max_length=500, blank=True)
+    code = models.CharField(max_length=50)
+    params = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["batch", "kind", "row"])]

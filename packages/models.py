@@ -1,0 +1,27 @@
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class ServicePackage(models.Model):
+    """A speed tier with its monthly price in whole rupiah."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=20)
+    download_mbps = models.PositiveIntegerField(_("download (Mbps)"), validators=[MinValueValidator(1)])
+    upload_mbps = models.PositiveIntegerField(_("upload (Mbps)"), validators=[MinValueValidator(1)])
+    monthly_price = models.PositiveIntegerField(_("monthly price (Rp)"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["monthly_price", "name"]
+        verbose_name = _("service package")
+        verbose_name_plural = _("service packages")
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="package_name_unique_ci"),
+            models.UniqueConstraint(Lower("code"), name="package_code_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class Site(models.Model):
+    """A branch, POP or service area of the ISP."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=20)
+    address = models.TextField(_("address"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="managed_sites",
+        verbose_name=_("site admins"),
+        help_text=_("Staff limited to this site. Admins see every site without being listed here."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        permissions = [("access_all_sites", _("Can see and manage every site"))]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="site_name_unique_ci"),
+            models.UniqueConstraint(Lower("code"), name="site_code_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.name
