@@ -1,9 +1,18 @@
 from django.urls import path
 
-from customers import views
+from customers import import_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
-    path("imports/", views.batch_list, name="batch-list"),
+    path("export/", views.customer_export, name="export"),
+    path("<int:pk>/", views.customer_edit, name="edit"),
+    path("upload/", import_views.upload, name="upload"),
+    path("upload/template/", import_views.template_download, name="template"),
+    path("imports/", import_views.batch_list, name="batch-list"),
+    path("imports/<uuid:pk>/", import_views.batch_detail, name="batch-detail"),
+    path("imports/<uuid:pk>/progress/", import_views.batch_progress, name="batch-progress"),
+    path("imports/<uuid:pk>/confirm/", import_views.batch_confirm, name="batch-confirm"),
+    path("imports/<uuid:pk>/cancel/", import_views.batch_cancel, name="batch-cancel"),
+    path("imports/<uuid:pk>/problems.xlsx", import_views.batch_problem_workbook, name="batch-problems"),
 ]

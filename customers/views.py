@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import render
 
 from ebilling.access import staff_required
@@ -9,5 +10,10 @@ def customer_list(request):
 
 
 @staff_required
-def batch_list(request):
-    return render(request, "base.html")
+def customer_export(request):
+    raise Http404
+
+
+@staff_required
+def customer_edit(request, pk):
+    raise Http404
