@@ -1,8 +1,8 @@
 """Map the header row of a customer sheet to canonical field names.
 
 Headers are compared after normalise_header(), so "No. HP/WA", "no hp / wa"
-and "NO HP-WA" are the same header. Only whole, known aliases are matched:
-a header is never guessed from a substring, because "No" alone is a row
+and "NO HP-WA" are the same header. Only whole, known aliases are matched.
+A header is never guessed from a substring, because "No" alone is a row
 counter and "Kode" alone could be anything.
 """
 
@@ -177,7 +177,7 @@ class HeaderMap:
 def map_headers(cells):
     """Map a header row to fields.
 
-    The first column naming a field wins; a later column naming the same
+    The first column naming a field wins. A later column naming the same
     field is ignored and listed in `duplicates`. Empty header cells are
     skipped silently.
     """
