@@ -1,0 +1,825 @@
+"""Clean single cell values of a customer sheet.
+
+Each public clean_* function takes one raw cell value (see cells.py) and
+returns the cleaned value, or raises CellError with a message code
+registered below. The functions are pure, without database, settings or
+network access. The caller skips blank cells (see is_blank), so no cleaner
+receives one.
+"""
+
+import calendar
+import datetime
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from urllib.parse import parse_qs, unquote_plus, urlsplit
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.translation import gettext_lazy as _
+
+from .cells import ErrorCell, FormulaWithoutValue
+from .problems import CellError, register_row_message
+
+# Maximum lengths, in characters after cleaning.
+NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+ADDRESS_MAX_LENGTH = 500
+NUMBER_MAX_LENGTH = 30
+# Site, package, region names and other short texts matched in a later stage.
+REFERENCE_MAX_LENGTH = 200
+
+# Installation dates outside these years are taken as typing mistakes.
+MIN_YEAR = 1980
+MAX_YEAR = 2100
+# A two-digit year below this is 20xx, otherwise 19xx, so "24" is 2024 and
+# "85" is 1985. Two digits can only cover the 100 years 1980-2079.
+TWO_DIGIT_YEAR_PIVOT = 80
+
+# Bounding box of Indonesia in decimal degrees, with a margin for outer islands.
+LATITUDE_RANGE = (Decimal("-11.5"), Decimal("6.5"))
+LONGITUDE_RANGE = (Decimal("94"), Decimal("141.5"))
+COORDINATE_PLACES = Decimal("0.000001")
+
+# The 38 province codes of Kemendagri (2022 list). 91 and 94 also cover NIKs
+# issued under the older Papua Barat and Papua codes.
+PROVINCE_CODES = frozenset({
+    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21",
+    "31", "32", "33", "34", "35", "36", "51", "52", "53",
+    "61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76",
+    "81", "82", "91", "92", "93", "94", "95", "96",
+})
+
+STATUS_ACTIVE = "active"
+STATUS_INACTIVE = "inactive"
+STATUS_SUSPENDED = "suspended"
+
+# ---------------------------------------------------------------------------
+# Message codes. Every template names the row, the column and the value.
+
+CELL_ERROR = register_row_message("cell_error", _(
+    "Row %(row)s, column %(column)s: the cell shows the spreadsheet error "
+    "%(value)s. Fix the formula or type the value."))
+CELL_FORMULA_WITHOUT_VALUE = register_row_message("cell_formula_without_value", _(
+    "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
+    "result. Open and save the file in Excel, or type the value."))
+TEXT_TOO_LONG = register_row_message("text_too_long", _(
+    "Row %(row)s, column %(column)s: %(value)s is %(length)s characters long, "
+    "over the limit of %(limit)s. Shorten it."))
+NAME_MISSING = register_row_message("name_missing", _(
+    "Row %(row)s, column %(column)s: the name is empty. Every customer needs "
+    "a name, so fill it in."))
+
+PHONE_INVALID = register_row_message("phone_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a valid phone number. "
+    "Write it like 0812-3456-7890."))
+PHONE_NOT_INDONESIAN = register_row_message("phone_not_indonesian", _(
+    "Row %(row)s, column %(column)s: %(value)s is not an Indonesian phone "
+    "number. Write an Indonesian number like 0812-3456-7890."))
+PHONE_EXTRA_NUMBERS = register_row_message("phone_extra_numbers", _(
+    "Row %(row)s, column %(column)s: %(value)s contains more than one number. "
+    "The first was saved and these were left out: %(numbers)s."))
+
+NIK_NUMBER_CELL = register_row_message("nik_number_cell", _(
+    "Row %(row)s, column %(column)s: NIK %(value)s was typed as a number. "
+    "Excel keeps only 15 significant digits, so this NIK may already be "
+    "wrong. Format the NIK column as Text and type the NIK again."))
+NIK_WRONG_LENGTH = register_row_message("nik_wrong_length", _(
+    "Row %(row)s, column %(column)s: NIK %(value)s has %(length)s digits, "
+    "but a NIK has 16 digits. Check it against the KTP."))
+NIK_NOT_DIGITS = register_row_message("nik_not_digits", _(
+    "Row %(row)s, column %(column)s: NIK %(value)s contains characters other "
+    "than digits. Write the 16 digits only."))
+NIK_INVALID_REGION = register_row_message("nik_invalid_region", _(
+    "Row %(row)s, column %(column)s: NIK %(value)s starts with %(province_code)s, "
+    "which is not an Indonesian province code. Check it against the KTP."))
+NIK_INVALID_BIRTH_DATE = register_row_message("nik_invalid_birth_date", _(
+    "Row %(row)s, column %(column)s: digits 7 to 12 of NIK %(value)s are not "
+    "a valid date of birth. Check it against the KTP."))
+NIK_INVALID_SERIAL = register_row_message("nik_invalid_serial", _(
+    "Row %(row)s, column %(column)s: NIK %(value)s ends in 0000, which no "
+    "NIK does. Check it against the KTP."))
+
+DATE_UNRECOGNISED = register_row_message("date_unrecognised", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a date. Write it like "
+    "31/12/2023 or 5 Januari 2024."))
+DATE_INVALID = register_row_message("date_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a real date. Check the "
+    "day and the month."))
+DATE_MONTH_FIRST = register_row_message("date_month_first", _(
+    "Row %(row)s, column %(column)s: %(value)s has the month before the day. "
+    "Write the day first, like 31/12/2023."))
+DATE_OUT_OF_RANGE = register_row_message("date_out_of_range", _(
+    "Row %(row)s, column %(column)s: %(value)s is not between the years "
+    "%(min_year)s and %(max_year)s. Check the date."))
+
+COORDINATE_INVALID = register_row_message("coordinate_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a coordinate. Write it "
+    "as a decimal number like -6.4812."))
+COORDINATES_INVALID = register_row_message("coordinates_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a map location. Write "
+    "the latitude and longitude like -6.4812, 106.8421, or paste a Google "
+    "Maps link."))
+COORDINATES_SHORT_LINK = register_row_message("coordinates_short_link", _(
+    "Row %(row)s, column %(column)s: %(value)s is a short Google Maps link, "
+    "which cannot be opened during the import. Open the link and paste the "
+    "coordinates shown, like -6.4812, 106.8421."))
+COORDINATES_LINK_UNRECOGNISED = register_row_message("coordinates_link_unrecognised", _(
+    "Row %(row)s, column %(column)s: the link %(value)s contains no "
+    "coordinates. Paste the coordinates instead, like -6.4812, 106.8421."))
+LATITUDE_OUTSIDE_INDONESIA = register_row_message("latitude_outside_indonesia", _(
+    "Row %(row)s, column %(column)s: latitude %(latitude)s is outside "
+    "Indonesia, which lies between -11.5 and 6.5. Check the location."))
+LONGITUDE_OUTSIDE_INDONESIA = register_row_message("longitude_outside_indonesia", _(
+    "Row %(row)s, column %(column)s: longitude %(longitude)s is outside "
+    "Indonesia, which lies between 94 and 141.5. Check the location."))
+COORDINATES_SWAPPED = register_row_message("coordinates_swapped", _(
+    "Row %(row)s, column %(column)s: latitude and longitude were the wrong "
+    "way round (%(value)s), so they were swapped and saved as %(latitude)s, "
+    "%(longitude)s."))
+LATITUDE_WITHOUT_LONGITUDE = register_row_message("latitude_without_longitude", _(
+    "Row %(row)s, column %(column)s: latitude %(value)s has no longitude. "
+    "Fill in both or neither."))
+LONGITUDE_WITHOUT_LATITUDE = register_row_message("longitude_without_latitude", _(
+    "Row %(row)s, column %(column)s: longitude %(value)s has no latitude. "
+    "Fill in both or neither."))
+
+EMAIL_INVALID = register_row_message("email_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a valid email address. "
+    "Write it like nama@contoh.id."))
+STATUS_UNKNOWN = register_row_message("status_unknown", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a known status. Write "
+    "Aktif, Nonaktif or Isolir."))
+POSTAL_CODE_INVALID = register_row_message("postal_code_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a postal code. A postal "
+    "code has 5 digits, like 16911."))
+REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
+    "Row %(row)s, column %(column)s: %(value)s is not a region code. Write "
+    "the Kemendagri code like 32.01.01.1007."))
+ROW_HIDDEN = register_row_message("row_hidden", _(
+    "Row %(row)s is hidden in the sheet. It was read like the other rows, so "
+    "check that it belongs in the file."))
+
+
+# ---------------------------------------------------------------------------
+# Cell values and text
+
+
+def cell_text(value):
+    """Return a raw cell value as the text a person would see in the sheet.
+
+    Whole floats lose their ".0" and dates drop a midnight time. A formula
+    without a saved result gives "", so its formula text is never stored.
+    """
+    if value is None or isinstance(value, FormulaWithoutValue):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def reject_special_cell(value):
+    """Raise CellError for an error cell or a formula without a saved result."""
+    if isinstance(value, ErrorCell):
+        raise CellError(CELL_ERROR)
+    if isinstance(value, FormulaWithoutValue):
+        raise CellError(CELL_FORMULA_WITHOUT_VALUE)
+
+
+_SPACE_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+
+
+def normalise_text(text):
+    """Normalise text to NFC with single ASCII spaces and no invisible characters.
+
+    Every Unicode space, line break and tab becomes a space, zero-width and
+    other format characters and control characters are removed, runs of
+    spaces collapse and the ends are stripped.
+    """
+    characters = []
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if char in _SPACE_CONTROLS or category in ("Zs", "Zl", "Zp"):
+            characters.append(" ")
+        elif category in ("Cc", "Cf"):
+            continue
+        else:
+            characters.append(char)
+    return " ".join("".join(characters).split())
+
+
+# Sheets often mark "nothing here" with a dash or a dot.
+_PLACEHOLDER = re.compile(r"[-‐‑‒–—.]*")
+
+
+def is_blank(value):
+    """Return whether a raw cell counts as empty.
+
+    Empty are None, text of only spaces or invisible characters, and the
+    placeholders "-", "--", "." and the like.
+    """
+    if value is None:
+        return True
+    return isinstance(value, str) and _PLACEHOLDER.fullmatch(normalise_text(value)) is not None
+
+
+def clean_text(value, max_length):
+    """Clean a free-text cell. Number and date cells become the text they show."""
+    reject_special_cell(value)
+    text = normalise_text(cell_text(value))
+    if len(text) > max_length:
+        raise CellError(TEXT_TOO_LONG, length=len(text), limit=max_length)
+    return text
+
+
+def clean_name(value):
+    return clean_text(value, NAME_MAX_LENGTH)
+
+
+def clean_address(value):
+    return clean_text(value, ADDRESS_MAX_LENGTH)
+
+
+def clean_customer_number(value):
+    """Clean the customer ID. A number cell such as 1001 gives "1001"."""
+    return clean_text(value, NUMBER_MAX_LENGTH)
+
+
+def clean_reference(value):
+    """Clean a site, package or region name, matched later against known names."""
+    return clean_text(value, REFERENCE_MAX_LENGTH)
+
+
+# ---------------------------------------------------------------------------
+# Phone numbers
+
+
+@dataclass(frozen=True)
+class CleanPhone:
+    """A cleaned phone cell: the first number in E.164 ("+62…") and any other
+    numbers of the same cell, as they were written."""
+
+    e164: str
+    extra_numbers: tuple = ()
+
+
+# Separators between several numbers in one cell. A line break is turned into
+# ";" before the split, because normalise_text() would turn it into a space.
+_PHONE_SEPARATOR = re.compile(r"\s*(?:[/,;|&]|\batau\b|\bdan\b|\bor\b|\band\b)\s*", re.I)
+_PHONE_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-‐‑‒–—.()\[\]]")
+_WHOLE_NUMBER_TEXT = re.compile(r"\d{8,15}\.0+")
+
+
+def clean_phone(value):
+    """Clean a phone cell to E.164, keeping the first of several numbers.
+
+    Number cells (81234567801, 6281234567802.0) lost their leading zero in
+    Excel. Text may use spaces, dashes, dots, brackets, "+62", "62", "0062",
+    "+62 (0)" or no leading zero at all. Only valid Indonesian numbers, mobile
+    or landline, are accepted (phonenumbers metadata for region ID).
+    """
+    reject_special_cell(value)
+
+    if isinstance(value, bool):
+        raise CellError(PHONE_INVALID)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise CellError(PHONE_INVALID)
+        value = int(value)
+    if isinstance(value, int):
+        return CleanPhone(_parse_phone(str(value)))
+    if not isinstance(value, str):
+        raise CellError(PHONE_INVALID)
+
+    text = normalise_text(value.replace("\r", ";").replace("\n", ";"))
+    parts = [part for part in _PHONE_SEPARATOR.split(text) if part]
+    if not parts:
+        raise CellError(PHONE_INVALID)
+    return CleanPhone(_parse_phone(parts[0]), tuple(parts[1:]))
+
+
+def _parse_phone(text):
+    text = text.lstrip("'")
+    if _WHOLE_NUMBER_TEXT.fullmatch(text):
+        # A number cell written out as text, such as "81234567801.0".
+        text = text.split(".")[0]
+    text = _PHONE_TRUNK_ZERO.sub("", text)
+    text = _PHONE_PUNCTUATION.sub("", text)
+
+    has_plus = text.startswith("+")
+    digits = text[1:] if has_plus else text
+    if not digits.isdigit() or not digits.isascii():
+        raise CellError(PHONE_INVALID)
+
+    if has_plus:
+        candidates = ["+" + digits]
+    elif digits.startswith("00"):
+        candidates = ["+" + digits[2:]]
+    elif digits.startswith("0"):
+        candidates = [digits]
+    elif digits.startswith("62"):
+        # Either the country code or an area code 062x (North Sumatra and
+        # Aceh) that lost its zero. The country code is tried first, as the
+        # likelier reading.
+        candidates = ["+" + digits, "0" + digits]
+    else:
+        # A number cell or text that lost its leading zero, such as 85712345678.
+        candidates = ["0" + digits]
+
+    foreign = False
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, "ID")
+        except phonenumbers.NumberParseException:
+            continue
+        if number.country_code != 62:
+            foreign = True
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    if foreign:
+        raise CellError(PHONE_NOT_INDONESIAN)
+    raise CellError(PHONE_INVALID)
+
+
+# ---------------------------------------------------------------------------
+# NIK (Nomor Induk Kependudukan)
+
+# Text such as "3.27301E+15" is what a NIK typed as a number looks like after
+# Excel saved it to CSV, and "3273014403920000.0" what some tools write.
+_SCIENTIFIC_NUMBER = re.compile(r"\d(?:[.,]\d+)?[eE][+]?\d+")
+_WHOLE_FLOAT_TEXT = re.compile(r"\d{15,17}[.,]0+")
+_NIK_SEPARATORS = re.compile(r"[\s.\-‐‑–—]")
+
+
+def clean_nik(value):
+    """Check a NIK typed as text and return its 16 digits.
+
+    A NIK that arrived as a number cell is always rejected, never repaired,
+    because Excel keeps only 15 significant digits of a number. The 16th
+    digit may already be lost (set to 0) even when 16 digits are shown.
+
+    The structure checks are PPRRSS DDMMYY XXXX: PP a province code, DD the
+    day of birth (plus 40 for women), MM the month, and a serial that is not
+    0000. python-stdnum 2.2 (stdnum.id.nik) is not used because its region
+    table lacks the provinces 65 and 92, 93, 95 and 96.
+    """
+    reject_special_cell(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise CellError(NIK_NUMBER_CELL)
+
+    text = normalise_text(cell_text(value)).lstrip("'").strip()
+    if _SCIENTIFIC_NUMBER.fullmatch(text) or _WHOLE_FLOAT_TEXT.fullmatch(text):
+        raise CellError(NIK_NUMBER_CELL)
+
+    digits = _NIK_SEPARATORS.sub("", text)
+    if not (digits.isdigit() and digits.isascii()):
+        raise CellError(NIK_NOT_DIGITS)
+    if len(digits) != 16:
+        raise CellError(NIK_WRONG_LENGTH, length=len(digits))
+
+    if digits[:2] not in PROVINCE_CODES:
+        raise CellError(NIK_INVALID_REGION, province_code=digits[:2])
+    if not _nik_birth_date_exists(digits[6:12]):
+        raise CellError(NIK_INVALID_BIRTH_DATE)
+    if digits[12:] == "0000":
+        raise CellError(NIK_INVALID_SERIAL)
+    return digits
+
+
+def _nik_birth_date_exists(ddmmyy):
+    day, month, year = int(ddmmyy[:2]), int(ddmmyy[2:4]), int(ddmmyy[4:])
+    if 41 <= day <= 71:
+        day -= 40
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return False
+    # The century is not stored, so 29 February is valid in either century.
+    return any(
+        day <= calendar.monthrange(century + year, month)[1] for century in (1900, 2000)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Dates
+
+_MONTHS = {
+    1: ["januari", "january", "jan"],
+    2: ["februari", "pebruari", "february", "feb", "peb"],
+    3: ["maret", "march", "mar"],
+    4: ["april", "apr"],
+    5: ["mei", "may"],
+    6: ["juni", "june", "jun"],
+    7: ["juli", "july", "jul"],
+    8: ["agustus", "august", "agu", "agt", "ags", "agst", "aug"],
+    9: ["september", "sep", "sept"],
+    10: ["oktober", "october", "okt", "oct"],
+    11: ["november", "nopember", "nov", "nop"],
+    12: ["desember", "december", "des", "dec"],
+}
+MONTH_NUMBERS = {name: number for number, names in _MONTHS.items() for name in names}
+
+_WEEKDAYS = (
+    "senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad|"
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    "mon|tue|wed|thu|fri|sat|sun"
+)
+_WEEKDAY_PREFIX = re.compile(rf"(?:{_WEEKDAYS})\.?,?\s+", re.I)
+_TIME_SUFFIX = re.compile(r"(?:[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d+)?)?)$")
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})")
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})[\s\-/.]*([^\W\d_]+)\.?[\s\-/.,]*(\d{4}|\d{2})")
+_MONTH_NAME_DAY = re.compile(r"([^\W\d_]+)\.?\s*(\d{1,2}),?\s+(\d{4})")
+
+_EXCEL_1900_EPOCH = datetime.date(1899, 12, 30)
+_EXCEL_1904_EPOCH = datetime.date(1904, 1, 1)
+
+
+def clean_date(value, *, date1904=False):
+    """Clean a date cell: a real date, an Excel serial number or text.
+
+    Numeric text is always read day first, the Indonesian order, so
+    "04/03/2024" is 4 March 2024. Text that can only be month first, such as
+    "12/31/2023", is rejected instead of guessed. Two-digit years 00-79 are
+    20xx and 80-99 are 19xx. Set `date1904` for workbooks in the 1904 date
+    system (old Mac Excel). Any time of day is dropped.
+    """
+    reject_special_cell(value)
+
+    if isinstance(value, datetime.datetime):
+        return _check_year(value.date())
+    if isinstance(value, datetime.date):
+        return _check_year(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _check_year(_date_from_serial(value, date1904))
+    if not isinstance(value, str):
+        raise CellError(DATE_UNRECOGNISED)
+
+    return _check_year(_parse_date_text(normalise_text(value)))
+
+
+def _date_from_serial(serial, date1904):
+    if isinstance(serial, float) and not math.isfinite(serial):
+        raise CellError(DATE_UNRECOGNISED)
+    days = math.floor(serial)
+    if date1904:
+        epoch = _EXCEL_1904_EPOCH
+    elif days < 61:
+        # Excel's 1900 system counts 29 February 1900, which did not exist
+        # (a Lotus 1-2-3 bug), so serials before it are off by one.
+        epoch = _EXCEL_1900_EPOCH + datetime.timedelta(days=1)
+    else:
+        epoch = _EXCEL_1900_EPOCH
+    try:
+        return epoch + datetime.timedelta(days=days)
+    except OverflowError:
+        raise CellError(DATE_OUT_OF_RANGE, min_year=MIN_YEAR, max_year=MAX_YEAR) from None
+
+
+def _parse_date_text(text):
+    text = _WEEKDAY_PREFIX.sub("", text, count=1)
+    text = _TIME_SUFFIX.sub("", text)
+
+    match = _ISO_DATE.fullmatch(text)
+    if match:
+        year, month, day = (int(part) for part in match.groups())
+        return _make_date(year, month, day)
+
+    match = _NUMERIC_DATE.fullmatch(text)
+    if match:
+        day, month = int(match[1]), int(match[2])
+        year = _full_year(match[3])
+        if month > 12 and 1 <= day <= 12:
+            raise CellError(DATE_MONTH_FIRST)
+        return _make_date(year, month, day)
+
+    match = _DAY_MONTH_NAME.fullmatch(text)
+    if match and match[2].casefold() in MONTH_NUMBERS:
+        return _make_date(_full_year(match[3]), MONTH_NUMBERS[match[2].casefold()], int(match[1]))
+
+    match = _MONTH_NAME_DAY.fullmatch(text)
+    if match and match[1].casefold() in MONTH_NUMBERS:
+        return _make_date(int(match[3]), MONTH_NUMBERS[match[1].casefold()], int(match[2]))
+
+    raise CellError(DATE_UNRECOGNISED)
+
+
+def _full_year(text):
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < TWO_DIGIT_YEAR_PIVOT else 1900
+    return year
+
+
+def _make_date(year, month, day):
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise CellError(DATE_INVALID) from None
+
+
+def _check_year(date):
+    if not MIN_YEAR <= date.year <= MAX_YEAR:
+        raise CellError(DATE_OUT_OF_RANGE, min_year=MIN_YEAR, max_year=MAX_YEAR)
+    return date
+
+
+# ---------------------------------------------------------------------------
+# Coordinates. Values are Decimal rounded half-even to 6 places (about 0.1 m),
+# which fits a DecimalField(max_digits=9, decimal_places=6).
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point inside Indonesia. `swapped` is True when the cells had latitude
+    and longitude the wrong way round and they were swapped back."""
+
+    latitude: Decimal
+    longitude: Decimal
+    swapped: bool = False
+
+
+_NUMBER = r"[-+]?\d+(?:[.,]\d+)?"
+_DECIMAL_COORDINATE = re.compile(_NUMBER)
+_DECIMAL_PAIR = re.compile(rf"({_NUMBER})\s*[,;\s]\s*({_NUMBER})")
+_DMS = (
+    r"(-?)(\d+(?:[.,]\d+)?)\s*°\s*"
+    r"(?:(\d+(?:[.,]\d+)?)\s*['′’]\s*)?"
+    r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|”|''|’’)\s*)?"
+    r"(LU|LS|BT|BB|N|S|E|W|U|T|B)?"
+)
+_DMS_COORDINATE = re.compile(_DMS, re.I)
+_DMS_PAIR = re.compile(rf"{_DMS}\s*[,;]?\s*{_DMS}", re.I)
+_NEGATIVE_HEMISPHERES = {"s", "ls", "w", "bb", "b"}
+_LATITUDE_HEMISPHERES = {"n", "s", "lu", "ls", "u"}
+
+_MAPS_PLACE = re.compile(rf"!3d({_NUMBER})!4d({_NUMBER})")
+_MAPS_VIEWPORT = re.compile(rf"@({_NUMBER}),({_NUMBER})")
+_MAPS_QUERY_KEYS = ("q", "query", "ll", "sll", "center", "destination", "daddr")
+_SHORT_LINK_HOSTS = ("maps.app.goo.gl", "goo.gl", "g.co")
+
+
+def clean_coordinate(value):
+    """Clean one latitude or longitude cell to a Decimal.
+
+    Accepts number cells, text with a decimal point or comma ("-6,4812") and
+    degrees-minutes-seconds text (6°29'S). Whether the point lies in
+    Indonesia is checked by clean_location(), which needs both values.
+    """
+    reject_special_cell(value)
+    if isinstance(value, bool):
+        raise CellError(COORDINATE_INVALID)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise CellError(COORDINATE_INVALID)
+        return _round_coordinate(Decimal(repr(value)))
+    if not isinstance(value, str):
+        raise CellError(COORDINATE_INVALID)
+
+    text = _normalise_coordinate_text(value)
+    if _DECIMAL_COORDINATE.fullmatch(text):
+        return _decimal(text)
+    match = _DMS_COORDINATE.fullmatch(text)
+    if match:
+        return _dms_value(match.groups())[0]
+    raise CellError(COORDINATE_INVALID)
+
+
+def clean_location(latitude, longitude):
+    """Check that a point lies in Indonesia, swapping latitude and longitude
+    back when they were typed the wrong way round."""
+    if _in_indonesia(latitude, longitude):
+        return Location(latitude, longitude)
+    if _in_indonesia(longitude, latitude):
+        return Location(longitude, latitude, swapped=True)
+
+    params = {"latitude": format_coordinate(latitude), "longitude": format_coordinate(longitude)}
+    if not LATITUDE_RANGE[0] <= latitude <= LATITUDE_RANGE[1]:
+        raise CellError(LATITUDE_OUTSIDE_INDONESIA, **params)
+    raise CellError(LONGITUDE_OUTSIDE_INDONESIA, **params)
+
+
+def format_coordinate(number):
+    """Format a coordinate for a message, without trailing zeros: "-6.4812"."""
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def clean_coordinates(value):
+    """Clean a cell containing a whole location as "lat, long" text or a Google Maps link.
+
+    Pairs may use a decimal point or comma, and a comma, semicolon or space
+    between the two numbers ("-6,4812 106,8421"). In a link, the place pin
+    (!3d…!4d…) wins over a query (?q=…), which wins over the map centre
+    (@lat,long). Short links need a network request to resolve, so they are
+    rejected with a request to paste the coordinates.
+    """
+    reject_special_cell(value)
+    if not isinstance(value, str):
+        raise CellError(COORDINATES_INVALID)
+
+    text = _normalise_coordinate_text(value)
+    if _looks_like_link(text):
+        latitude, longitude = _coordinates_from_link(text)
+        return clean_location(latitude, longitude)
+
+    match = _DECIMAL_PAIR.fullmatch(text)
+    if match:
+        return clean_location(_decimal(match[1]), _decimal(match[2]))
+
+    match = _DMS_PAIR.fullmatch(text)
+    if match:
+        first, first_is_latitude = _dms_value(match.groups()[:5])
+        second, _second_is_latitude = _dms_value(match.groups()[5:])
+        if first_is_latitude is False:
+            return clean_location(second, first)
+        return clean_location(first, second)
+
+    raise CellError(COORDINATES_INVALID)
+
+
+def _normalise_coordinate_text(value):
+    # U+2212 is the minus sign that some map apps copy instead of "-".
+    return normalise_text(value).replace("\u2212", "-")
+
+
+def _decimal(text):
+    try:
+        return _round_coordinate(Decimal(text.replace(",", ".")))
+    except InvalidOperation:
+        raise CellError(COORDINATE_INVALID) from None
+
+
+def _round_coordinate(number):
+    try:
+        return number.quantize(COORDINATE_PLACES, rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        # Too many digits for the decimal context, such as 1e300.
+        raise CellError(COORDINATE_INVALID) from None
+
+
+def _dms_value(groups):
+    """Return (value, is_latitude) from the groups of one _DMS match.
+
+    is_latitude is None when no hemisphere letter is given.
+    """
+    sign, degrees, minutes, seconds, hemisphere = groups
+    number = Decimal(degrees.replace(",", "."))
+    if minutes:
+        number += Decimal(minutes.replace(",", ".")) / 60
+    if seconds:
+        number += Decimal(seconds.replace(",", ".")) / 3600
+
+    is_latitude = None
+    if hemisphere:
+        hemisphere = hemisphere.casefold()
+        is_latitude = hemisphere in _LATITUDE_HEMISPHERES
+        if hemisphere in _NEGATIVE_HEMISPHERES:
+            number = -number
+    if sign == "-":
+        number = -number
+    return _round_coordinate(number), is_latitude
+
+
+def _in_indonesia(latitude, longitude):
+    return (
+        LATITUDE_RANGE[0] <= latitude <= LATITUDE_RANGE[1]
+        and LONGITUDE_RANGE[0] <= longitude <= LONGITUDE_RANGE[1]
+    )
+
+
+def _looks_like_link(text):
+    lowered = text.casefold()
+    return "://" in lowered or lowered.startswith(("www.", "maps.", "goo.gl", "geo:"))
+
+
+def _coordinates_from_link(text):
+    if text.casefold().startswith("geo:"):
+        match = _DECIMAL_PAIR.match(text[4:].split("?")[0])
+        if match:
+            return _decimal(match[1]), _decimal(match[2])
+        raise CellError(COORDINATES_LINK_UNRECOGNISED)
+
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    host = (parts.hostname or "").casefold()
+    if host in _SHORT_LINK_HOSTS:
+        raise CellError(COORDINATES_SHORT_LINK)
+
+    path = unquote_plus(parts.path)
+    match = _MAPS_PLACE.search(path)
+    if match:
+        return _decimal(match[1]), _decimal(match[2])
+
+    query = parse_qs(parts.query)
+    for key in _MAPS_QUERY_KEYS:
+        for candidate in query.get(key, []):
+            match = _DECIMAL_PAIR.fullmatch(candidate.strip().removeprefix("loc:").strip())
+            if match:
+                return _decimal(match[1]), _decimal(match[2])
+
+    match = _MAPS_VIEWPORT.search(path)
+    if match:
+        return _decimal(match[1]), _decimal(match[2])
+
+    # Search and place links may carry the point as a path segment:
+    # /maps/search/-6.4812,+106.8421
+    for segment in path.split("/"):
+        match = _DECIMAL_PAIR.fullmatch(segment.strip())
+        if match:
+            return _decimal(match[1]), _decimal(match[2])
+
+    raise CellError(COORDINATES_LINK_UNRECOGNISED)
+
+
+# ---------------------------------------------------------------------------
+# Email, status, postal code and region code
+
+_email_validator = EmailValidator()
+
+
+def clean_email(value):
+    """Validate an email address with Django's EmailValidator and lower-case
+    its domain. The local part keeps its case, which some servers honour."""
+    text = clean_text(value, EMAIL_MAX_LENGTH)
+    text = re.sub(r"^mailto:", "", text, flags=re.I).strip()
+    try:
+        _email_validator(text)
+    except ValidationError:
+        raise CellError(EMAIL_INVALID) from None
+    local_part, domain = text.rsplit("@", 1)
+    return f"{local_part}@{domain.lower()}"
+
+
+_STATUS_WORDS = {
+    STATUS_ACTIVE: ["aktif", "active", "1", "ya", "yes", "on"],
+    STATUS_INACTIVE: [
+        "nonaktif", "non-aktif", "tidak aktif", "inactive", "berhenti",
+        "berhenti berlangganan", "putus", "cabut", "dicabut", "terminated",
+        "0", "off",
+    ],
+    STATUS_SUSPENDED: ["isolir", "isolasi", "terisolir", "diisolir", "suspended", "suspend"],
+}
+STATUS_VALUES = {
+    re.sub(r"\W", "", word): status for status, words in _STATUS_WORDS.items() for word in words
+}
+
+
+def clean_status(value):
+    """Map a status word in Indonesian or English, or 1/0, to a status code."""
+    reject_special_cell(value)
+    if isinstance(value, bool):
+        value = int(value)
+    key = re.sub(r"\W", "", clean_text(value, REFERENCE_MAX_LENGTH).casefold())
+    try:
+        return STATUS_VALUES[key]
+    except KeyError:
+        raise CellError(STATUS_UNKNOWN) from None
+
+
+def clean_postal_code(value):
+    """Clean a 5-digit Indonesian postal code, given as text or as a number cell."""
+    reject_special_cell(value)
+    if isinstance(value, float) and not value.is_integer():
+        raise CellError(POSTAL_CODE_INVALID)
+    text = re.sub(r"\s", "", clean_text(value, REFERENCE_MAX_LENGTH))
+    if not re.fullmatch(r"[1-9][0-9]{4}", text):
+        raise CellError(POSTAL_CODE_INVALID)
+    return text
+
+
+_DOTTED_REGION_CODE = re.compile(r"\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?")
+_PLAIN_REGION_CODE = re.compile(r"\d{2}|\d{4}|\d{6}|\d{10}")
+
+
+def clean_region_code(value):
+    """Clean a Kemendagri region code to its dotted form, e.g. "32.01.01.1007".
+
+    Accepts the dotted form or the same digits without dots, for a province,
+    regency, district or village.
+    """
+    reject_special_cell(value)
+    text = re.sub(r"\s", "", clean_text(value, REFERENCE_MAX_LENGTH))
+    if _DOTTED_REGION_CODE.fullmatch(text):
+        return text
+    if _PLAIN_REGION_CODE.fullmatch(text):
+        pieces = [text[0:2], text[2:4], text[4:6], text[6:10]]
+        return ".".join(piece for piece in pieces if piece)
+    raise CellError(REGION_CODE_INVALID)
