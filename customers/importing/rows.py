@@ -1,0 +1,214 @@
+"""Clean one raw sheet row into typed customer values and row problems."""
+
+from dataclasses import dataclass, field
+from functools import partial
+
+from . import cleaners
+from .headers import TEMPLATE_HEADERS
+from .problems import CellError, Problem
+
+# Fields whose cell is cleaned on its own. clean_row() handles the rest: the
+# name is required, the phone may add a note, a location needs two cells, and
+# a date needs the workbook's date system.
+SIMPLE_CLEANERS = {
+    "number": cleaners.clean_customer_number,
+    "email": cleaners.clean_email,
+    "nik": cleaners.clean_nik,
+    "address": cleaners.clean_address,
+    "site": cleaners.clean_reference,
+    "package": cleaners.clean_reference,
+    "village": cleaners.clean_reference,
+    "district": cleaners.clean_reference,
+    "regency": cleaners.clean_reference,
+    "province": cleaners.clean_reference,
+    "postal_code": cleaners.clean_postal_code,
+    "region_code": cleaners.clean_region_code,
+    "status": cleaners.clean_status,
+}
+
+
+LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
+
+
+@dataclass
+class CleanRow:
+    """The outcome of cleaning one sheet row.
+
+    `values` maps each field with a non-empty cell to its cleaned value. The
+    "coordinates" column ends up in "latitude" and "longitude".
+    A row with any entry in `problems` must not be saved. `notes` are for the
+    admin's information only. `raw` keeps each non-empty cell as shown in the
+    sheet, for the workbook of problem rows.
+    """
+
+    number: int
+    values: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+
+def clean_row(raw, header_map, *, date1904=False):
+    """Clean the mapped cells of one RawRow, or return None for an empty row.
+
+    A row counts as empty when every mapped cell is blank, even if unmapped
+    columns (such as a row counter) hold something.
+    """
+    cells = _mapped_cells(raw, header_map)
+    if not cells:
+        return None
+
+    # Fields are cleaned in column order so that problems are listed in the
+    # order the admin reads the row.
+    row = _RowCleaner(raw.number, header_map, cells)
+    location_done = False
+    for _index, field_name in sorted(header_map.columns.items()):
+        if field_name == "name":
+            row.clean_name()
+        elif field_name in SIMPLE_CLEANERS:
+            row.clean(field_name, SIMPLE_CLEANERS[field_name])
+        elif field_name == "phone":
+            row.clean_phone()
+        elif field_name == "installed_on":
+            row.clean("installed_on", partial(cleaners.clean_date, date1904=date1904))
+        elif field_name in LOCATION_FIELDS and not location_done:
+            row.clean_location()
+            location_done = True
+    if "name" not in header_map.labels:
+        row.clean_name()
+
+    if raw.hidden:
+        row.result.notes.append(Problem(raw.number, "", "", cleaners.ROW_HIDDEN))
+    return row.result
+
+
+def _mapped_cells(raw, header_map):
+    """Return field -> raw value for the non-blank mapped cells of a row."""
+    cells = {}
+    for index, field_name in header_map.columns.items():
+        value = raw.cells[index] if index < len(raw.cells) else None
+        if not cleaners.is_blank(value):
+            cells[field_name] = value
+    return cells
+
+
+class _RowCleaner:
+    """Applies the cleaners to one row and collects values, problems and notes."""
+
+    def __init__(self, number, header_map, cells):
+        self.header_map = header_map
+        self.cells = cells
+        self.result = CleanRow(
+            number=number,
+            raw={name: cleaners.cell_text(value) for name, value in cells.items()},
+        )
+
+    def label(self, field_name):
+        return self.header_map.labels.get(field_name, TEMPLATE_HEADERS[field_name])
+
+    def problem(self, field_name, code, **params):
+        return Problem(
+            self.result.number,
+            self.label(field_name),
+            self.result.raw.get(field_name, ""),
+            code,
+            params,
+        )
+
+    def attempt(self, field_name, cleaner):
+        """Return the cleaned value of one cell, or None when the cell is
+        empty or has a problem, which is then recorded."""
+        if field_name not in self.cells:
+            return None
+        try:
+            return cleaner(self.cells[field_name])
+        except CellError as error:
+            self.result.problems.append(self.problem(field_name, error.code, **error.params))
+            return None
+
+    def clean(self, field_name, cleaner):
+        """Clean one cell into `values` and return the value, or None."""
+        value = self.attempt(field_name, cleaner)
+        if value is not None:
+            self.result.values[field_name] = value
+        return value
+
+    def clean_phone(self):
+        phone = self.attempt("phone", cleaners.clean_phone)
+        if phone is None:
+            return
+        self.result.values["phone"] = phone.e164
+        if phone.extra_numbers:
+            self.result.notes.append(self.problem(
+                "phone",
+                cleaners.PHONE_EXTRA_NUMBERS,
+                numbers=", ".join(phone.extra_numbers),
+            ))
+
+    def clean_location(self):
+        """Clean the latitude and longitude columns, or else the pair column.
+
+        The pair column ("Titik Lokasi") is ignored unless both latitude and
+        longitude are empty.
+        """
+        has_latitude = "latitude" in self.cells
+        has_longitude = "longitude" in self.cells
+        if not (has_latitude or has_longitude):
+            self._clean_pair()
+            return
+
+        latitude = self.attempt("latitude", cleaners.clean_coordinate)
+        longitude = self.attempt("longitude", cleaners.clean_coordinate)
+
+        if has_latitude and not has_longitude:
+            if latitude is not None:
+                self.result.problems.append(
+                    self.problem("latitude", cleaners.LATITUDE_WITHOUT_LONGITUDE))
+            return
+        if has_longitude and not has_latitude:
+            if longitude is not None:
+                self.result.problems.append(
+                    self.problem("longitude", cleaners.LONGITUDE_WITHOUT_LATITUDE))
+            return
+        if latitude is None or longitude is None:
+            return
+
+        try:
+            location = cleaners.clean_location(latitude, longitude)
+        except CellError as error:
+            if error.code == cleaners.LONGITUDE_OUTSIDE_INDONESIA:
+                field_name = "longitude"
+            else:
+                field_name = "latitude"
+            self.result.problems.append(self.problem(field_name, error.code, **error.params))
+            return
+        self._store_location(location, "latitude")
+
+    def _clean_pair(self):
+        if "coordinates" not in self.cells:
+            return
+        try:
+            location = cleaners.clean_coordinates(self.cells["coordinates"])
+        except CellError as error:
+            self.result.problems.append(self.problem("coordinates", error.code, **error.params))
+            return
+        self._store_location(location, "coordinates")
+
+    def _store_location(self, location, field_name):
+        self.result.values["latitude"] = location.latitude
+        self.result.values["longitude"] = location.longitude
+        if location.swapped:
+            self.result.notes.append(self.problem(
+                field_name,
+                cleaners.COORDINATES_SWAPPED,
+                latitude=cleaners.format_coordinate(location.latitude),
+                longitude=cleaners.format_coordinate(location.longitude),
+            ))
+
+    def clean_name(self):
+        """Clean the name, which every row with values needs. A name cell with
+        its own problem is not blank, so it is not reported twice."""
+        if "name" in self.cells:
+            self.clean("name", cleaners.clean_name)
+        else:
+            self.result.problems.append(self.problem("name", cleaners.NAME_MISSING))
