@@ -1,0 +1,113 @@
+"""The health check, also served by the `make run` server with a task worker beside it."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Maximum seconds to wait for the server to start. The test only waits for
+# it and does not measure the startup time.
+SERVER_START_DEADLINE_SECONDS = 90
+
+
+def test_healthz_answers_ok(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert response["Content-Type"] == "text/plain"
+
+
+def test_healthz_is_never_cached(client, db):
+    response = client.get("/healthz")
+
+    assert "no-cache" in response["Cache-Control"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child_pids(pid):
+    """Return the ids of the direct child processes of `pid` (Linux /proc)."""
+    children = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children.update(int(child) for child in text)
+    return children
+
+
+def command_line(pid):
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+
+def restore_default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def wait_for_healthz(url, server):
+    """Return the body of the first response from `url`, or None if the server exits first."""
+    deadline = time.monotonic() + SERVER_START_DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            return None
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    return None
+
+
+def test_runserver_with_worker_stops_worker(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DEBUG": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [sys.executable, str(PROJECT_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=PROJECT_DIR)
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+
+    # A session of its own, so SIGINT reaches the server and the worker
+    # together, as Ctrl+C in a terminal does. SIGINT gets its default
+    # handling back in case pytest runs as a background job that ignores it.
+    server = subprocess.Popen(
+        [*manage, "runserver_with_worker", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=PROJECT_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=restore_default_sigint,
+    )
+    try:
+        body = wait_for_healthz(f"http://127.0.0.1:{port}/healthz", server)
+        workers = [pid for pid in child_pids(server.pid) if b"db_worker" in command_line(pid)]
+
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+    output = (tmp_path / "server.log").read_text()
+    assert body == b"ok", output
+    assert len(workers) == 1, output
+    assert not Path(f"/proc/{workers[0]}").exists(), output
+    assert f"Task worker started (process {workers[0]})." in output
+    assert "Task worker stopped" in output
