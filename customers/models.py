@@ -184,3 +184,12 @@ class ImportProblem(models.Model):
     class Meta:
         ordering = ["row", "id"]
         indexes = [models.Index(fields=["batch", "kind", "row"])]
+
+    @property
+    def message(self):
+        """The finding's message in the active language."""
+        # Importing the pipeline registers every message template.
+        from customers.importing import pipeline  # noqa: F401
+        from customers.importing.problems import Problem
+
+        return Problem(self.row, self.column, self.value, self.code, self.params).message

@@ -23,6 +23,16 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Serve static files without the manifest that collectstatic writes,
+    so tests need no collectstatic run."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def expected():
     return json.loads((DATA_DIR / "samples" / "expected.json").read_text())
@@ -50,3 +60,26 @@ def admin_user(db, django_user_model):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(scope="session")
+def regions_loaded(django_db_setup, django_db_blocker):
+    """Every province, regency, district and village of regions/data, loaded
+    once per session (1 to 2 seconds) and kept, because each test rolls back
+    only its own changes.
+
+    A transactional test (live_server, transaction=True) empties every table
+    when it ends; Django then sends post_migrate, on which the regions are
+    loaded again, so later tests still find them.
+    """
+    from django.db.models.signals import post_migrate
+
+    from regions.loading import load_regions
+
+    def reload_regions(sender, using, **kwargs):
+        if sender.name == "regions":
+            load_regions(using=using)
+
+    with django_db_blocker.unblock():
+        load_regions()
+    post_migrate.connect(reload_regions, weak=False, dispatch_uid="tests.conftest.regions_loaded")

@@ -1,11 +1,15 @@
 """Clean one raw sheet row into typed customer values and row problems."""
 
+import re
 from dataclasses import dataclass, field
 from functools import partial
 
 from . import cleaners
 from .headers import TEMPLATE_HEADERS
 from .problems import CellError, Problem
+from .spreadsheet import unneutralise
+
+MASKED_NIK = re.compile(r"^\*{4,}[0-9]{4}$")
 
 # Fields whose cell is cleaned on its own. clean_row() handles the rest: the
 # name is required, the phone may add a note, a location needs two cells, and
@@ -83,10 +87,20 @@ def clean_row(raw, header_map, *, date1904=False):
 
 
 def _mapped_cells(raw, header_map):
-    """Return field -> raw value for the non-blank mapped cells of a row."""
+    """Return field -> raw value for the non-blank mapped cells of a row.
+
+    Two forms that eBilling's own exports write are read back as typed: a
+    masked NIK ("************1234") counts as empty, so re-uploading an
+    export never overwrites or rejects the stored NIK, and text that the
+    export protected against formula injection loses its apostrophe.
+    """
     cells = {}
     for index, field_name in header_map.columns.items():
         value = raw.cells[index] if index < len(raw.cells) else None
+        if isinstance(value, str):
+            value = unneutralise(value)
+            if field_name == "nik" and MASKED_NIK.match(value.strip()):
+                continue
         if not cleaners.is_blank(value):
             cells[field_name] = value
     return cells

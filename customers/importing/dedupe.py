@@ -1,0 +1,236 @@
+"""Classify cleaned rows against existing customers and against each other.
+
+The rules, which the review page explains to the admin:
+
+- Same ID Pelanggan as an existing customer: already present (or, in
+  create-and-update mode, an update of that customer's filled-in cells).
+- No ID: already present when an existing customer has the same normalised
+  name and the same phone or the same NIK.
+- A NIK belongs to one person: the same NIK under a different name is a
+  problem row. The same NIK and name under another ID is one person with
+  several subscriptions, and is noted.
+- The same phone under a different name is noted, because families share
+  phones.
+- The same rules apply between rows of one file; a repeated row names the
+  row it repeats.
+
+Existing customers are looked up in bulk by the keys that occur in the file,
+a fixed number of queries per chunk of keys, never one query per row.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from customers.importing.problems import Problem, register_row_message
+from customers.models import Customer, name_key
+
+KEY_CHUNK = 5000
+
+REPEATED_ROW = register_row_message(
+    "repeated_row",
+    _("Row %(row)s, column %(column)s: %(value)s repeats row %(first_row)s of this file. Only row %(first_row)s is used."),
+)
+ALREADY_PRESENT_NUMBER = register_row_message(
+    "present_number",
+    _("Row %(row)s: customer %(value)s already exists (same ID Pelanggan). It is not saved again."),
+)
+ALREADY_PRESENT_PERSON = register_row_message(
+    "present_person",
+    _(
+        "Row %(row)s: %(value)s already exists as customer %(number)s (same name and same %(matched_on)s). "
+        "It is not saved again."
+    ),
+)
+NIK_OTHER_NAME = register_row_message(
+    "nik_other_name",
+    _(
+        "Row %(row)s, column %(column)s: NIK %(value)s already belongs to %(other)s under another name. "
+        "One NIK belongs to one person: check the NIK or the name."
+    ),
+)
+NIK_OTHER_SUBSCRIPTION = register_row_message(
+    "nik_other_subscription",
+    _("Row %(row)s, column %(column)s: the same person (same NIK and name) also has %(other)s. Saved as another subscription."),
+)
+PHONE_OTHER_NAME = register_row_message(
+    "phone_other_name",
+    _("Row %(row)s, column %(column)s: phone %(value)s is also used by %(other)s under another name (possible duplicate)."),
+)
+NO_CHANGES = register_row_message(
+    "no_changes",
+    _("Row %(row)s: customer %(value)s already exists and the row changes nothing."),
+)
+WILL_UPDATE = register_row_message(
+    "will_update",
+    _("Row %(row)s, column %(column)s: %(old)s will change to %(value)s."),
+)
+
+NEW = "new"
+UPDATE = "update"
+PRESENT = "present"
+INVALID = "invalid"
+
+# Fields an update may change; `number` identifies the customer instead.
+UPDATABLE_FIELDS = (
+    "name", "phone", "email", "nik", "address", "street", "postal_code", "latitude", "longitude",
+    "site_id", "package_id", "status", "installed_on", "village_id",
+)
+
+
+@dataclass
+class PlannedRow:
+    """A cleaned row with its references resolved and its classification."""
+
+    clean: object
+    fields: dict
+    kind: str = NEW
+    customer_id: int = None
+    changes: dict = field(default_factory=dict)
+    findings: list = field(default_factory=list)
+
+
+
+def _load_existing(numbers, phones, niks):
+    """Fetch existing customers sharing any key with the file."""
+    found = {}
+    columns = ("id", "number", "name", "name_key", "phone", "nik", *UPDATABLE_FIELDS)
+    for lookup, keys in (("number__in", numbers), ("phone__in", phones), ("nik__in", niks)):
+        keys = sorted(keys)
+        for start in range(0, len(keys), KEY_CHUNK):
+            chunk = keys[start : start + KEY_CHUNK]
+            for record in Customer.objects.filter(**{lookup: chunk}).values(*set(columns)):
+                found[record["id"]] = record
+    return found
+
+
+def _describe(record):
+    return f"{record['number']} ({record['name']})"
+
+
+def classify(planned_rows, *, update_mode, labels):
+    """Set kind, customer_id, changes and findings on every planned row.
+
+    `labels` maps field names to the header text in the file, for messages.
+    """
+    candidates = [row for row in planned_rows if row.kind != INVALID]
+    numbers = {row.fields["number"] for row in candidates if row.fields.get("number")}
+    phones = {row.fields["phone"] for row in candidates if row.fields.get("phone")}
+    niks = {row.fields["nik"] for row in candidates if row.fields.get("nik")}
+    existing = _load_existing(numbers, phones, niks)
+
+    by_number = {}
+    by_phone = {}
+    by_nik = {}
+    for record in existing.values():
+        by_number[record["number"]] = record
+        if record["phone"]:
+            by_phone.setdefault(record["phone"], []).append(record)
+        if record["nik"]:
+            by_nik.setdefault(record["nik"], []).append(record)
+
+    seen_number = {}
+    seen_person = {}
+    seen_nik = {}
+    seen_phone = {}
+
+    def add(row, kind, code, column_field, value, **params):
+        column = labels.get(column_field, "") if column_field else ""
+        row.findings.append((kind, Problem(row.clean.number, column, str(value), code, params)))
+
+    for row in planned_rows:
+        if row.kind == INVALID:
+            continue
+        fields = row.fields
+        number = fields.get("number")
+        key = name_key(fields.get("name", ""))
+        phone = fields.get("phone") or ""
+        nik = fields.get("nik") or ""
+
+        # 1. Repeats inside the file.
+        if number and number in seen_number:
+            row.kind = INVALID
+            add(row, "problem", REPEATED_ROW, "number", number, first_row=seen_number[number])
+            continue
+        person_keys = [(key, "phone", phone)] if phone else []
+        if nik:
+            person_keys.append((key, "nik", nik))
+        repeat_of = next((seen_person[k] for k in person_keys if k in seen_person), None)
+        if repeat_of is not None and not number:
+            row.kind = INVALID
+            add(row, "problem", REPEATED_ROW, "name", fields.get("name", ""), first_row=repeat_of)
+            continue
+        if nik and nik in seen_nik and seen_nik[nik][1] != key:
+            row.kind = INVALID
+            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_("row %(row)s") % {"row": seen_nik[nik][0]})
+            continue
+
+        # 2. Existing customers.
+        match = by_number.get(number) if number else None
+        matched_on = "number"
+        if match is None and not number:
+            for record in by_phone.get(phone, []) if phone else []:
+                if record["name_key"] == key:
+                    match, matched_on = record, "phone"
+                    break
+        if match is None and not number and nik:
+            for record in by_nik.get(nik, []):
+                if record["name_key"] == key:
+                    match, matched_on = record, "nik"
+                    break
+
+        if nik:
+            clash = [r for r in by_nik.get(nik, []) if r["name_key"] != key and (match is None or r["id"] != match["id"])]
+            if clash:
+                row.kind = INVALID
+                add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_describe(clash[0]))
+                continue
+
+        if match is not None:
+            row.customer_id = match["id"]
+            if update_mode and matched_on == "number":
+                row.changes = {
+                    name: value for name, value in fields.items()
+                    if name in UPDATABLE_FIELDS and value not in (None, "") and match.get(name) != value
+                }
+                if row.changes:
+                    row.kind = UPDATE
+                    for name, value in row.changes.items():
+                        add(row, "note", WILL_UPDATE, name.removesuffix("_id"), value, old=match.get(name) or "")
+                else:
+                    row.kind = PRESENT
+                    add(row, "duplicate", NO_CHANGES, None, number)
+            else:
+                row.kind = PRESENT
+                if matched_on == "number":
+                    add(row, "duplicate", ALREADY_PRESENT_NUMBER, "number", number)
+                else:
+                    label = labels.get(matched_on, matched_on)
+                    add(row, "duplicate", ALREADY_PRESENT_PERSON, "name", fields.get("name", ""),
+                        number=match["number"], matched_on=label)
+        else:
+            row.kind = NEW
+
+        # 3. Notes that do not stop the row.
+        if nik:
+            same_person = [r for r in by_nik.get(nik, []) if r["name_key"] == key and r["id"] != row.customer_id]
+            if same_person and row.kind == NEW:
+                add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_describe(same_person[0]))
+            elif nik in seen_nik and row.kind == NEW:
+                add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_("row %(row)s") % {"row": seen_nik[nik][0]})
+        if phone and row.kind == NEW:
+            others = [r for r in by_phone.get(phone, []) if r["name_key"] != key]
+            if others:
+                add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_describe(others[0]))
+            elif phone in seen_phone and seen_phone[phone][1] != key:
+                add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_("row %(row)s") % {"row": seen_phone[phone][0]})
+
+        if number:
+            seen_number[number] = row.clean.number
+        for person_key in person_keys:
+            seen_person.setdefault(person_key, row.clean.number)
+        if nik:
+            seen_nik.setdefault(nik, (row.clean.number, key))
+        if phone:
+            seen_phone.setdefault(phone, (row.clean.number, key))
+    return planned_rows

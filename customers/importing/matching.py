@@ -1,0 +1,119 @@
+"""Match the Site and Paket cells of a sheet to existing sites and packages.
+
+Each reference table is loaded with one query per batch. A cell matches a
+site or package when its normalised text equals the normalised code or name
+("home 10 mbps", "HOME 10 MBPS" and "Home10Mbps" are one key). Values that
+match nothing are collected once per distinct value, with the rows that
+use them and the closest known names as suggestions.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from customers.importing.problems import register_row_message
+from django.utils.translation import gettext_lazy as _
+
+SITE_UNKNOWN = register_row_message(
+    "site_unknown",
+    _(
+        "Row %(row)s, column %(column)s: site %(value)s is not known. The customer is saved "
+        "without a site; add the site or fix the name and upload again."
+    ),
+)
+PACKAGE_UNKNOWN = register_row_message(
+    "package_unknown",
+    _(
+        "Row %(row)s, column %(column)s: package %(value)s is not known. The customer is saved "
+        "without a package; add the package or fix the name and upload again."
+    ),
+)
+SITE_CONFLICT = register_row_message(
+    "site_conflict",
+    _(
+        "Row %(row)s, column %(column)s: the row names site %(value)s, but this upload is bound "
+        "to site %(chosen)s. The customer is saved at %(chosen)s."
+    ),
+)
+
+SUGGESTION_LIMIT = 3
+SUGGESTION_MIN_SCORE = 60
+
+
+def match_key(text):
+    """Return the comparison form of a code or name: accents removed,
+    case-folded, only letters and digits kept."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
+
+
+@dataclass
+class Unmatched:
+    """A distinct cell value that matched no known record."""
+
+    value: str
+    rows: list = field(default_factory=list)
+    suggestions: list = field(default_factory=list)
+
+
+class Catalogue:
+    """Lookup of one reference table (sites or packages) by code or name."""
+
+    def __init__(self, records):
+        self.by_key = {}
+        self.names = {}
+        for record in records:
+            self.names[record.pk] = record.name
+            # Codes win over names when a code of one record equals the name
+            # of another, because codes are what admins type on purpose.
+            self.by_key.setdefault(match_key(record.name), record.pk)
+        for record in records:
+            self.by_key[match_key(record.code)] = record.pk
+        self._choices = {}
+        for record in records:
+            self._choices[record.name] = record.pk
+            self._choices[record.code] = record.pk
+        self.unmatched = {}
+
+    def lookup(self, text):
+        """Return the primary key matching `text`, or None."""
+        key = match_key(text)
+        if not key:
+            return None
+        return self.by_key.get(key)
+
+    def record_unmatched(self, text, row):
+        entry = self.unmatched.get(text)
+        if entry is None:
+            entry = self.unmatched[text] = Unmatched(value=text, suggestions=self.suggest(text))
+        entry.rows.append(row)
+
+    def suggest(self, text):
+        """Return up to three known names closest to `text`, best first."""
+        if not self._choices:
+            return []
+        found = process.extract(
+            text,
+            list(self._choices),
+            scorer=fuzz.WRatio,
+            processor=lambda value: str(value).casefold(),
+            limit=SUGGESTION_LIMIT * 2,
+            score_cutoff=SUGGESTION_MIN_SCORE,
+        )
+        names = []
+        for choice, _score, _index in found:
+            name = self.names[self._choices[choice]]
+            if name not in names:
+                names.append(name)
+        return names[:SUGGESTION_LIMIT]
+
+
+def load_catalogues():
+    """Load sites and packages, one query each."""
+    from packages.models import ServicePackage
+    from sites.models import Site
+
+    sites = Catalogue(list(Site.objects.only("pk", "name", "code")))
+    packages = Catalogue(list(ServicePackage.objects.only("pk", "name", "code")))
+    return sites, packages

@@ -1,0 +1,287 @@
+"""The customer import, stage by stage: gate, read, map headers, clean,
+match, deduplicate, plan and (after confirmation) commit.
+
+One pipeline serves the upload page, the review page, the task worker and
+the import_customers command. `build_plan` reads and checks a file without
+saving; `review_plan` classifies its rows against the database; `commit_plan`
+saves the valid rows in one transaction.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from customers.importing import dedupe
+from customers.importing.gate import inspect_upload
+from customers.importing.headers import TEMPLATE_HEADERS, map_headers
+from customers.importing.matching import PACKAGE_UNKNOWN, SITE_CONFLICT, SITE_UNKNOWN, load_catalogues
+from customers.importing.numbers import next_numbers
+from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
+from customers.importing.reader import open_table
+from customers.importing.rows import clean_row
+from customers.importing.template import EXAMPLE_NUMBER
+from customers.models import Customer
+
+logger = logging.getLogger(__name__)
+
+# Rows between two progress reports.
+PROGRESS_EVERY = 2000
+INSERT_CHUNK = 2000
+
+
+MISSING_REQUIRED = register_file_message(
+    "missing_required",
+    _(
+        "The sheet %(sheet)s has no column %(missing)s. The header row (row %(header_row)s) must name "
+        "at least Nama; the template's headers are: %(expected)s."
+    ),
+)
+EXAMPLE_SKIPPED = register_row_message(
+    "example_skipped",
+    _("Row %(row)s: the template's example row (%(value)s) was skipped."),
+)
+
+# Cleaned value keys that are model fields as they are.
+DIRECT_FIELDS = (
+    "number", "name", "phone", "email", "nik", "address", "postal_code",
+    "latitude", "longitude", "status", "installed_on",
+)
+
+
+@dataclass
+class Plan:
+    """A read and checked file: every row cleaned and matched, nothing saved."""
+
+    format: str
+    sheet_name: str
+    other_sheets: list
+    header_row: int
+    labels: dict
+    unknown_columns: list
+    duplicate_columns: list
+    hidden_rows: list
+    rows: list = field(default_factory=list)
+    file_findings: list = field(default_factory=list)
+    unmatched_sites: dict = field(default_factory=dict)
+    unmatched_packages: dict = field(default_factory=dict)
+    update_mode: bool = False
+    site_id: int = None
+
+    @property
+    def rows_read(self):
+        return len(self.rows)
+
+    def rows_of(self, kind):
+        return [row for row in self.rows if row.kind == kind]
+
+    def findings(self):
+        """Yield (kind, Problem) for every finding, file-level first, then by row."""
+        yield from self.file_findings
+        for row in self.rows:
+            for problem in row.clean.problems:
+                yield "problem", problem
+            for note in row.clean.notes:
+                yield "note", note
+            yield from row.findings
+
+    def counts(self):
+        kinds = {dedupe.NEW: 0, dedupe.UPDATE: 0, dedupe.PRESENT: 0, dedupe.INVALID: 0}
+        incomplete = 0
+        for row in self.rows:
+            kinds[row.kind] += 1
+            if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
+                incomplete += 1
+        return {
+            "rows": self.rows_read,
+            "new": kinds[dedupe.NEW],
+            "update": kinds[dedupe.UPDATE],
+            "present": kinds[dedupe.PRESENT],
+            "invalid": kinds[dedupe.INVALID],
+            "incomplete": incomplete,
+        }
+
+    def summary(self):
+        """Return the JSON-serialisable review summary stored on the batch."""
+
+        def unmatched(entries):
+            return [
+                {"value": entry.value, "rows": entry.rows[:20], "count": len(entry.rows), "suggestions": entry.suggestions}
+                for entry in entries.values()
+            ]
+
+        return {
+            "format": self.format,
+            "sheet": self.sheet_name,
+            "other_sheets": self.other_sheets,
+            "header_row": self.header_row,
+            "unknown_columns": self.unknown_columns,
+            "duplicate_columns": self.duplicate_columns,
+            "hidden_rows": self.hidden_rows[:200],
+            "hidden_row_count": len(self.hidden_rows),
+            "unmatched_sites": unmatched(self.unmatched_sites),
+            "unmatched_packages": unmatched(self.unmatched_packages),
+            "counts": self.counts(),
+        }
+
+
+def _as_model_fields(values):
+    fields = {name: values[name] for name in DIRECT_FIELDS if values.get(name) not in (None, "")}
+    phone = fields.get("phone")
+    if phone is not None and hasattr(phone, "e164"):
+        fields["phone"] = phone.e164
+    return fields
+
+
+def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
+    """Read, clean and match every row of the file at `path`. Save nothing.
+
+    Raises FileRejected when the file cannot be read at all.
+    """
+    fmt = inspect_upload(path, filename)
+    sites, packages = load_catalogues()
+    with open_table(path, fmt) as table:
+        header_map = map_headers(table.header_cells)
+        if header_map.missing_required:
+            missing = ", ".join(TEMPLATE_HEADERS[name] for name in header_map.missing_required)
+            raise FileRejected(
+                MISSING_REQUIRED,
+                sheet=table.sheet_name,
+                missing=missing,
+                header_row=table.header_row,
+                expected=", ".join(list(TEMPLATE_HEADERS.values())[:11]),
+            )
+        labels = {name: header_map.labels.get(name, TEMPLATE_HEADERS.get(name, name)) for name in TEMPLATE_HEADERS}
+        plan = Plan(
+            format=fmt,
+            sheet_name=table.sheet_name,
+            other_sheets=list(table.other_sheets),
+            header_row=table.header_row,
+            labels=labels,
+            unknown_columns=list(header_map.unknown),
+            duplicate_columns=list(header_map.duplicates),
+            hidden_rows=list(table.hidden_rows),
+            update_mode=update_mode,
+            site_id=site.pk if site else None,
+        )
+        for raw in table.rows():
+            clean = clean_row(raw, header_map, date1904=table.date1904)
+            if clean is None:
+                continue
+            plan.rows.append(_plan_row(plan, clean, raw, sites, packages, site))
+            if progress and len(plan.rows) % PROGRESS_EVERY == 0:
+                progress("reading", len(plan.rows))
+    plan.unmatched_sites = sites.unmatched
+    plan.unmatched_packages = packages.unmatched
+    return plan
+
+
+def _plan_row(plan, clean, raw, sites, packages, chosen_site):
+    values = clean.values
+    fields = _as_model_fields(values)
+    row = dedupe.PlannedRow(clean=clean, fields=fields)
+    labels = plan.labels
+
+    if values.get("number") == EXAMPLE_NUMBER:
+        row.kind = dedupe.INVALID
+        row.findings.append(("note", Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED)))
+        return row
+    if clean.problems:
+        row.kind = dedupe.INVALID
+
+    site_text = values.get("site")
+    site_id = sites.lookup(site_text) if site_text else None
+    if site_text and site_id is None:
+        sites.record_unmatched(site_text, clean.number)
+        if chosen_site is None:
+            row.findings.append(("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN)))
+    if chosen_site is not None:
+        if site_text and site_id != chosen_site.pk:
+            row.findings.append(
+                ("conflict", Problem(clean.number, labels["site"], site_text, SITE_CONFLICT, {"chosen": chosen_site.name}))
+            )
+        site_id = chosen_site.pk
+    if site_id is not None:
+        fields["site_id"] = site_id
+
+    package_text = values.get("package")
+    if package_text:
+        package_id = packages.lookup(package_text)
+        if package_id is None:
+            packages.record_unmatched(package_text, clean.number)
+            row.findings.append(("note", Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)))
+        else:
+            fields["package_id"] = package_id
+    return row
+
+
+def review_plan(plan):
+    """Classify the plan's rows against existing customers (no locks, no writes)."""
+    dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels)
+    return plan
+
+
+def _lock_customer_writes():
+    """Serialise imports: two commits of the same people at the same moment
+    must not both see them as new. PostgreSQL takes a transaction-scoped
+    advisory lock; SQLite already allows one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CUSTOMER_IMPORT_LOCK])
+
+
+# An arbitrary constant naming the customer-import advisory lock.
+CUSTOMER_IMPORT_LOCK = 0x6542494C
+
+
+def commit_plan(plan, batch, *, progress=None):
+    """Save the plan's new rows and updates in one transaction.
+
+    The rows are classified again inside the lock, so a customer saved by
+    another import since the review is counted as already present instead
+    of being saved twice. Returns the final counts.
+    """
+    with transaction.atomic():
+        _lock_customer_writes()
+        review_plan(plan)
+        new_rows = plan.rows_of(dedupe.NEW)
+        update_rows = plan.rows_of(dedupe.UPDATE)
+
+        reserved = {row.fields["number"] for row in plan.rows if row.fields.get("number")}
+        missing = [row for row in new_rows if not row.fields.get("number")]
+        for row, number in zip(missing, next_numbers(len(missing), reserved)):
+            row.fields["number"] = number
+
+        customers = [Customer(import_batch=batch, **row.fields) for row in new_rows]
+        for customer in customers:
+            customer.name_key = dedupe.name_key(customer.name)
+        done = 0
+        for start in range(0, len(customers), INSERT_CHUNK):
+            chunk = customers[start : start + INSERT_CHUNK]
+            bulk_create_with_history(chunk, Customer, batch_size=INSERT_CHUNK, default_user=batch.created_by)
+            done += len(chunk)
+            if progress:
+                progress("saving", done)
+
+        if update_rows:
+            _apply_updates(update_rows, batch)
+    return plan.counts()
+
+
+def _apply_updates(update_rows, batch):
+    ids = [row.customer_id for row in update_rows]
+    customers = Customer.objects.in_bulk(ids)
+    changed_fields = set()
+    for row in update_rows:
+        customer = customers[row.customer_id]
+        for name, value in row.changes.items():
+            setattr(customer, name, value)
+            changed_fields.add(name)
+        customer.name_key = dedupe.name_key(customer.name)
+    if "name" in changed_fields:
+        changed_fields.add("name_key")
+    bulk_update_with_history(
+        list(customers.values()), Customer, sorted(changed_fields), batch_size=INSERT_CHUNK, default_user=batch.created_by
+    )

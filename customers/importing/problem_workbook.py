@@ -1,0 +1,67 @@
+"""The workbook of problem rows: the original columns of every row that
+could not be saved, plus a "Masalah" column saying why, ready to fix and
+upload again."""
+
+from collections import defaultdict
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from customers.importing.cells import ErrorCell, FormulaWithoutValue
+from customers.importing.gate import inspect_upload
+from customers.importing.problems import FileRejected, Problem
+from customers.importing.reader import open_table
+from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, neutralise
+from customers.models import ImportProblem
+
+PROBLEM_COLUMN = "Masalah"
+
+
+def _plain(value):
+    if isinstance(value, (ErrorCell, FormulaWithoutValue)):
+        return str(value)
+    return value
+
+
+def write_problem_workbook(batch, out):
+    """Write the batch's problem rows to `out`; an empty sheet with headers
+    when there are none or the file is gone."""
+    messages = defaultdict(list)
+    for finding in batch.problems.filter(kind=ImportProblem.Kind.PROBLEM).order_by("row", "id"):
+        problem = Problem(finding.row, finding.column, finding.value, finding.code, finding.params)
+        messages[finding.row].append(problem.message)
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Pelanggan")
+    header_cells = ()
+    rows = []
+    if batch.file and messages:
+        try:
+            path = batch.file.path
+            fmt = inspect_upload(path, batch.file_name)
+            with open_table(path, fmt) as table:
+                header_cells = table.header_cells
+                for raw in table.rows():
+                    if raw.number in messages:
+                        rows.append(raw)
+        except (FileRejected, FileNotFoundError):
+            header_cells = ()
+
+    header = []
+    for title in (*header_cells, PROBLEM_COLUMN):
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        header.append(cell)
+    sheet.append(header)
+    for raw in rows:
+        cells = []
+        for value in raw.cells[: len(header_cells)]:
+            cell = WriteOnlyCell(sheet, value=neutralise(_plain(value)))
+            if isinstance(value, str):
+                cell.number_format = TEXT_FORMAT
+            cells.append(cell)
+        cells.extend(WriteOnlyCell(sheet, value=None) for _ in range(len(header_cells) - len(cells)))
+        cells.append(WriteOnlyCell(sheet, value=" ".join(messages[raw.number])))
+        sheet.append(cells)
+    workbook.save(out)

@@ -1,0 +1,106 @@
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from customers.importing import batches, pipeline
+from customers.importing.problems import FileRejected
+from customers.models import ImportBatch
+from sites.models import Site
+
+EXIT_UNREADABLE = 2
+
+
+class Command(BaseCommand):
+    help = (
+        "Import customers from a workbook (.xlsx, .xlsm, .csv, .xls, .ods) as the upload page does: "
+        "save the valid rows and report the problem rows."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path of the workbook or CSV file")
+        parser.add_argument("--site", help="bind every customer to this site (code or name)")
+        parser.add_argument("--dry-run", action="store_true", help="check every row but save nothing")
+        parser.add_argument(
+            "--update", action="store_true", help="create-and-update mode: rows with a known ID update that customer"
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object with the results")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            self._unreadable(f"File not found: {path}")
+        site = None
+        if options["site"]:
+            site = Site.objects.filter(Q(code__iexact=options["site"]) | Q(name__iexact=options["site"])).first()
+            if site is None:
+                raise CommandError(f"Site not found: {options['site']!r}. Use a site code or name.")
+        mode = ImportBatch.Mode.UPDATE if options["update"] else ImportBatch.Mode.CREATE
+
+        try:
+            with path.open("rb") as handle:
+                batch = batches.create_batch(handle, path.name, site=site, mode=mode)
+        except FileRejected as error:
+            self._unreadable(error.message)
+
+        result = self._run(batch, dry_run=options["dry_run"])
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
+        else:
+            self._print_summary(result)
+
+    def _run(self, batch, *, dry_run):
+        try:
+            plan = pipeline.build_plan(
+                batch.file.path, batch.file_name, site=batch.site, update_mode=batch.mode == ImportBatch.Mode.UPDATE
+            )
+        except FileRejected as error:
+            batches._fail(batch, error)
+            self._unreadable(error.message)
+
+        if dry_run:
+            pipeline.review_plan(plan)
+            batch.state = ImportBatch.State.REVIEW
+        else:
+            pipeline.commit_plan(plan, batch)
+            batch.state = ImportBatch.State.DONE
+        counts = batches.store_findings(batch, plan)
+        batch.created_count = 0 if dry_run else counts["new"]
+        batch.save(update_fields=["state", "created_count"])
+
+        errors = [
+            {"row": problem.row, "column": str(problem.column), "value": problem.value, "message": problem.message,
+             "code": problem.code}
+            for kind, problem in plan.findings()
+            if kind == "problem"
+        ]
+        return {
+            "rows": counts["rows"],
+            "created": 0 if dry_run else counts["new"],
+            "updated": 0 if dry_run else counts["update"],
+            "duplicates": counts["present"],
+            "errors": errors,
+            "batch": str(batch.pk),
+            "dry_run": dry_run,
+            "would_create": counts["new"],
+            "would_update": counts["update"],
+            "incomplete": counts["incomplete"],
+        }
+
+    def _print_summary(self, result):
+        verb = "would be" if result["dry_run"] else "were"
+        self.stdout.write(
+            f"{result['rows']} rows read: {result['would_create']} new customers {verb} saved, "
+            f"{result['would_update']} {verb} updated, {result['duplicates']} already present, "
+            f"{len(result['errors'])} problems."
+        )
+        for error in result["errors"]:
+            self.stdout.write(f"  {error['message']}")
+        self.stdout.write(f"Batch: {result['batch']}")
+
+    def _unreadable(self, message):
+        """Report a file that cannot be read at all and exit with status 2."""
+        self.stderr.write(message)
+        sys.exit(EXIT_UNREADABLE)

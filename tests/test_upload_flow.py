@@ -1,0 +1,218 @@
+"""The upload page, review, confirmation and batch pages, through the web."""
+
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from customers.importing.template import TEMPLATE_FIELDS
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import CASES_DIR, SAMPLE_XLSX, run_import, write_workbook
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, path, **data):
+    with open(path, "rb") as handle:
+        response = client.post(reverse("customers:upload"), {"file": handle, "mode": "create", **data})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def test_upload_page_in_indonesian(admin_client, sample_catalogue):
+    response = admin_client.get(reverse("customers:upload"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Unduh Template Excel" in page
+    assert "Memilih site akan mengikat setiap pelanggan yang diunggah ke site tersebut." in page
+    assert 'name="site"' in page
+
+
+def test_upload_review_then_save(admin_client, sample_catalogue, expected):
+    batch = upload(admin_client, SAMPLE_XLSX)
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert (batch.rows_read, batch.new_count, batch.duplicate_count, batch.problem_count) == (8, 8, 0, 0)
+    assert batch.incomplete_count == expected["incomplete_count"]
+    assert Customer.objects.count() == 0
+    review = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert "Simpan baris yang valid" in review
+
+    response = admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert response.status_code == 302
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 8
+    assert Customer.objects.count() == 8
+    assert Customer.objects.incomplete().count() == expected["incomplete_count"]
+    assert set(Customer.objects.values_list("import_batch", flat=True)) == {batch.pk}
+
+
+def test_cancel_saves_nothing(admin_client, sample_catalogue):
+    batch = upload(admin_client, SAMPLE_XLSX)
+
+    admin_client.post(reverse("customers:batch-cancel", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.CANCELLED
+    assert Customer.objects.count() == 0
+    response = admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    assert response.status_code == 302
+    assert Customer.objects.count() == 0
+
+
+def test_same_file_again_is_recognised(admin_client, sample_catalogue, admin_user):
+    first = upload(admin_client, SAMPLE_XLSX)
+    admin_client.post(reverse("customers:batch-confirm", args=[first.pk]))
+
+    second = upload(admin_client, SAMPLE_XLSX)
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[second.pk])).content.decode()
+    assert "File ini sudah pernah diimpor pada" in page
+    assert admin_user.username in page
+    assert reverse("customers:batch-detail", args=[first.pk]) in page
+    assert (second.new_count, second.duplicate_count) == (0, 8)
+
+
+def test_missing_name_column_rejected(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "tanpa-nama.xlsx", [["ID Pelanggan", "No HP"], ["PLG-0100", "081234567890"]])
+
+    batch = upload(admin_client, path)
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "missing_required"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert "tidak memiliki kolom Nama" in page
+    assert Customer.objects.count() == 0
+
+
+def test_missing_name_column_command_exit_code(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "tanpa-nama.xlsx", [["ID Pelanggan", "No HP"], ["PLG-0100", "081234567890"]])
+
+    code, result, stderr = run_import(path)
+
+    assert code == 2
+    assert result is None
+    assert "Nama" in stderr
+    assert Customer.objects.count() == 0
+
+
+def test_template_contents(admin_client, sample_catalogue, expected):
+    response = admin_client.get(reverse("customers:template"))
+
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Pelanggan", "Daftar", "Petunjuk"]
+    sheet = workbook["Pelanggan"]
+    headers = [cell.value for cell in sheet[1]]
+    assert headers[:11] == [
+        "ID Pelanggan", "Nama", "No HP", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang", "Latitude", "Longitude",
+    ]
+    assert sheet["A2"].value == "CONTOH-001"
+    for field in ("number", "phone", "nik"):
+        letter = "ABCDEFGHIJKLMNOPQ"[TEMPLATE_FIELDS.index(field)]
+        assert sheet[f"{letter}3"].number_format == "@", field
+    lists = workbook["Daftar"]
+    site_names = [cell.value for cell in lists["A"][1:] if cell.value is not None]
+    package_names = [cell.value for cell in lists["B"][1:] if cell.value is not None]
+    assert sorted(site_names) == sorted(s["name"] for s in expected["sites"])
+    assert sorted(package_names) == sorted(p["name"] for p in expected["packages"])
+    formulas = sorted(validation.formula1 for validation in sheet.data_validations.dataValidation)
+    assert formulas == ["Daftar!$A$2:$A$4", "Daftar!$B$2:$B$6"]
+    assert workbook["Petunjuk"]["A1"].value == "Cara mengisi template ini"
+
+
+def test_template_round_trip(admin_client, sample_catalogue, expected, tmp_path):
+    response = admin_client.get(reverse("customers:template"))
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook["Pelanggan"]
+    for offset, row in enumerate(expected["customers"][:3], start=3):
+        values = {
+            "number": row["number"], "name": row["name"], "phone": "0" + row["phone"][3:], "email": row["email"],
+            "nik": row["nik"], "address": "Jl. Contoh No. %d" % offset,
+            "site": next(s["name"] for s in expected["sites"] if s["code"] == row["site"]),
+            "package": next(p["name"] for p in expected["packages"] if p["code"] == row["package"]),
+            "installed_on": date.fromisoformat(row["installed_on"]),
+        }
+        for index, field in enumerate(TEMPLATE_FIELDS):
+            if field in values:
+                sheet.cell(row=offset, column=index + 1, value=values[field])
+    path = tmp_path / "terisi.xlsx"
+    workbook.save(path)
+
+    batch = upload(admin_client, path)
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.created_count == 3
+    assert batch.problems.filter(code="example_skipped").count() == 1
+    saved = {c.number: c for c in Customer.objects.select_related("site", "package")}
+    assert sorted(saved) == ["PLG-0001", "PLG-0002", "PLG-0003"]
+    for row in expected["customers"][:3]:
+        customer = saved[row["number"]]
+        assert customer.phone == row["phone"]
+        assert customer.nik == row["nik"]
+        assert customer.site.code == row["site"]
+        assert customer.package.code == row["package"]
+        assert customer.installed_on == date.fromisoformat(row["installed_on"])
+        assert not customer.is_incomplete
+
+
+def test_export_uploaded_again_adds_nobody(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    out = tmp_path / "ekspor.xlsx"
+    from django.core.management import call_command
+
+    call_command("export_customers", str(out), stdout=io.StringIO())
+    code, result, _stderr = run_import(out)
+
+    assert code == 0
+    assert result["created"] == 0
+    assert result["duplicates"] == 8
+    assert result["errors"] == []
+    assert Customer.objects.count() == 8
+
+
+def test_export_masks_nik_unless_asked(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    from django.core.management import call_command
+
+    masked, full = tmp_path / "masked.xlsx", tmp_path / "full.xlsx"
+    call_command("export_customers", str(masked), stdout=io.StringIO())
+    call_command("export_customers", str(full), "--include-nik", stdout=io.StringIO())
+
+    nik_column = TEMPLATE_FIELDS.index("nik") + 1
+    masked_sheet = load_workbook(masked)["Pelanggan"]
+    full_sheet = load_workbook(full)["Pelanggan"]
+    assert masked_sheet.cell(row=2, column=nik_column).value == "************0001"
+    assert full_sheet.cell(row=2, column=nik_column).value == "3201011203900001"
+
+
+def test_problem_rows_workbook(admin_client, sample_catalogue):
+    batch = upload(admin_client, CASES_DIR / "case15_duplikat.xlsx")
+
+    response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    sheet = load_workbook(io.BytesIO(response.content))["Pelanggan"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-1] == "Masalah"
+    assert rows[0][:2] == ("ID Pelanggan", "Nama")
+    assert [row[:2] for row in rows[1:]] == [("PLG-0001", "Budi Santoso"), ("PLG-0004", "Rina Kusumawati")]
+    assert "baris 2" in rows[1][-1]
+    assert "NIK" in rows[2][-1]
+
+
+def test_batch_of_other_site_is_hidden(client, sample_catalogue, admin_client, django_user_model):
+    sites, _packages = sample_catalogue
+    batch = upload(admin_client, SAMPLE_XLSX, site=sites["CBN"].pk)
+    site_admin = django_user_model.objects.create_user(username="bjg", password="x-long-pass-123", is_staff=True)
+    sites["BJG"].staff.add(site_admin)
+    client.force_login(site_admin)
+
+    response = client.get(reverse("customers:batch-detail", args=[batch.pk]))
+
+    assert response.status_code == 404
