@@ -4,6 +4,8 @@ DATABASE_URL defaults to an SQLite file in the project folder so a fresh
 machine runs with nothing installed; production and CI use PostgreSQL.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +88,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # the other's lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # Tests use a file, not Django's shared in-memory database, so that
+    # concurrent writers wait for the lock as they do in production instead
+    # of failing at once; the process id keeps parallel runs apart.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"ebilling-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
