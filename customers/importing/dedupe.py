@@ -155,11 +155,6 @@ def classify(planned_rows, *, update_mode, labels):
         person_keys = [(key, "phone", phone)] if phone else []
         if nik:
             person_keys.append((key, "nik", nik))
-        repeat_of = next((seen_person[k] for k in person_keys if k in seen_person), None)
-        if repeat_of is not None and not number:
-            row.kind = INVALID
-            add(row, "problem", REPEATED_ROW, "name", fields.get("name", ""), first_row=repeat_of)
-            continue
         if nik and nik in seen_nik and seen_nik[nik][1] != key:
             row.kind = INVALID
             add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_("row %(row)s") % {"row": seen_nik[nik][0]})
@@ -178,6 +173,14 @@ def classify(planned_rows, *, update_mode, labels):
                 if record["name_key"] == key:
                     match, matched_on = record, "nik"
                     break
+
+        # A row without ID that repeats an earlier row of the file, and is
+        # not already a known customer, is reported against that row.
+        repeat_of = next((seen_person[k] for k in person_keys if k in seen_person), None)
+        if match is None and repeat_of is not None and not number:
+            row.kind = INVALID
+            add(row, "problem", REPEATED_ROW, "name", fields.get("name", ""), first_row=repeat_of)
+            continue
 
         if nik:
             clash = [r for r in by_nik.get(nik, []) if r["name_key"] != key and (match is None or r["id"] != match["id"])]

@@ -1,0 +1,215 @@
+"""What the review step finds and shows before anything is saved."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from customers.importing import batches
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import CASES_DIR, SAMPLE_XLSX, run_import, write_workbook
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat", "Site", "Paket"]
+
+
+def validate(path, **options):
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, **options)
+    return batches.validate_batch(batch)
+
+
+def findings(batch, kind):
+    return [(f.row, f.column, f.code) for f in batch.problems.filter(kind=kind).order_by("row", "id")]
+
+
+def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "salah-nama.xlsx", [
+        HEADER,
+        ["PLG-0101", "Ani", "081200000101", "", "Jl. A", "Cibinnong", "Home 20 Mbp"],
+        ["PLG-0102", "Bayu", "081200000102", "", "Jl. B", "Cibinnong", "Paket Rumah"],
+    ])
+
+    batch = validate(path)
+
+    assert batch.state == ImportBatch.State.REVIEW
+    sites = batch.summary["unmatched_sites"]
+    assert [(s["value"], s["rows"], s["suggestions"][0]) for s in sites] == [("Cibinnong", [2, 3], "Cibinong")]
+    packages = {p["value"]: p for p in batch.summary["unmatched_packages"]}
+    assert packages["Home 20 Mbp"]["suggestions"][0] == "Home 20 Mbps"
+    assert packages["Paket Rumah"]["rows"] == [3]
+    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown"),
+                                       (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
+    assert Customer.objects.count() == 0
+
+
+def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "konflik.xlsx", [
+        HEADER,
+        ["PLG-0201", "Ani", "081200000201", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0202", "Bayu", "081200000202", "", "Jl. B", "Citayam", "H10"],
+        ["PLG-0203", "Cici", "081200000203", "", "Jl. C", "", "H10"],
+    ])
+
+    batch = validate(path, site=sites["CBN"])
+
+    assert findings(batch, "conflict") == [(3, "Site", "site_conflict")]
+    conflict = batch.problems.get(kind="conflict")
+    assert conflict.message == (
+        "Baris 3, kolom Site: baris ini menyebut site Citayam, tetapi unggahan ini terikat ke site Cibinong. "
+        "Pelanggan disimpan di Cibinong."
+    )
+    batches.commit_batch(batch)
+    assert set(Customer.objects.values_list("site__code", flat=True)) == {"CBN"}
+
+
+def test_present_rows_name_the_customer(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "tanpa-id.xlsx", [
+        ["Nama", "No HP", "NIK"],
+        ["budi  SANTOSO", "0812 3456 7890", ""],
+        ["Siti Rahmawati", "", "3201015507920003"],
+        ["Budi Santoso", "081299990000", ""],
+    ])
+
+    batch = validate(path)
+
+    assert (batch.new_count, batch.duplicate_count) == (1, 2)
+    present = list(batch.problems.filter(kind="duplicate").order_by("row"))
+    assert [(p.row, p.params["number"]) for p in present] == [(2, "PLG-0001"), (3, "PLG-0002")]
+    assert present[0].message == (
+        "Baris 2: budi SANTOSO sudah ada sebagai pelanggan PLG-0001 (nama sama dan No HP sama). Tidak disimpan lagi."
+    )
+
+
+def test_same_nik_other_name_is_problem(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "nik.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "NIK"],
+        ["", "Orang Lain", "081277770000", "3201011203900001"],
+        ["PLG-0100", "Budi Santoso", "081277770001", "3201011203900001"],
+        ["", "Budi Santoso", "081277770002", "3201011203900001"],
+    ])
+
+    batch = validate(path)
+
+    assert findings(batch, "problem") == [(2, "NIK", "nik_other_name")]
+    assert findings(batch, "note") == [(3, "NIK", "nik_other_subscription")]
+    assert findings(batch, "duplicate") == [(4, "Nama", "present_person")]
+    assert batch.new_count == 1
+
+
+def test_shared_phone_other_name_is_noted(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "hp.xlsx", [["Nama", "No HP"], ["Ibu Budi", "081234567890"]])
+
+    batch = validate(path)
+
+    assert findings(batch, "note") == [(2, "No HP", "phone_other_name")]
+    assert batch.new_count == 1
+
+
+def test_repeated_rows_without_id(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "ulang.xlsx", [
+        ["Nama", "No HP"],
+        ["Dewi", "081211110000"],
+        ["Eko", "081211110001"],
+        ["dewi", "0812-1111-0000"],
+    ])
+
+    batch = validate(path)
+
+    assert findings(batch, "problem") == [(4, "Nama", "repeated_row")]
+    assert batch.problems.get(kind="problem").params["first_row"] == "2"
+    assert batch.new_count == 2
+
+
+def test_update_mode_changes_filled_cells_only(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "perbarui.xlsx", [
+        ["ID Pelanggan", "Nama", "Paket", "Alamat", "Email"],
+        ["PLG-0004", "Dewi Lestari", "Home 30 Mbps", "", ""],
+        ["PLG-0006", "Rina Marlina", "H10", "Jl. Kenanga 7", ""],
+        ["PLG-0001", "Budi Santoso", "", "", ""],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert (batch.updated_count, batch.duplicate_count, batch.new_count) == (2, 1, 0)
+    changes = [(f.row, f.column, f.value, f.params["old"]) for f in batch.problems.filter(code="will_update").order_by("row", "id")]
+    assert len(changes) == 3
+    assert changes[0][:2] == (2, "Paket")
+    before = Customer.objects.get(number="PLG-0004")
+    assert before.package is None
+
+    batches.commit_batch(batch)
+
+    dewi = Customer.objects.select_related("package").get(number="PLG-0004")
+    rina = Customer.objects.select_related("package").get(number="PLG-0006")
+    assert dewi.package.code == "H30"
+    assert dewi.address == "Perum Griya Asri Blok C2, Citayam"
+    assert dewi.email == ""
+    assert (rina.package.code, rina.address) == ("H10", "Jl. Kenanga 7")
+    assert not rina.is_incomplete
+    assert Customer.objects.count() == 8
+    assert Customer.objects.incomplete().count() == 1
+
+
+def test_unknown_columns_and_other_sheets_listed(sample_catalogue):
+    batch = validate(CASES_DIR / "case12_header_baris4.xlsx")
+
+    assert batch.summary["header_row"] == 4
+    assert batch.summary["unknown_columns"] == ["No", "Keterangan"]
+
+
+@pytest.mark.parametrize(
+    "name, created, problem_rows",
+    [
+        ("case01_baris_hantu.xlsx", 3, []),
+        ("case03_rumus_tanpa_cache.xlsx", 2, [4]),
+        ("case04_tanggal_campur.xlsx", 5, []),
+        ("case05_hp_tanpa_nol.xlsx", 5, []),
+        ("case07_nik_15_digit.xlsx", 1, [3, 4]),
+        ("case09_csv_bom.csv", 3, []),
+        ("case10_csv_titik_koma.csv", 3, []),
+        ("case12_header_baris4.xlsx", 3, []),
+        ("case13_sel_gabung.xlsx", 3, []),
+        ("case15_duplikat.xlsx", 3, [4, 5]),
+    ],
+)
+def test_cases_through_upload_page(name, created, problem_rows, admin_client, sample_catalogue):
+    with open(CASES_DIR / name, "rb") as handle:
+        response = admin_client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert sorted({p.row for p in batch.problems.filter(kind="problem")}) == problem_rows
+
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == created
+    assert Customer.objects.count() == created
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]) + "?kind=problem").content.decode()
+    for finding in batch.problems.filter(kind="problem"):
+        assert f"<td>{finding.row}</td>" in page
+
+
+def test_password_case_through_upload_page(admin_client, sample_catalogue):
+    with open(CASES_DIR / "case17_terkunci_sandi.xlsx", "rb") as handle:
+        admin_client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
+
+    batch = ImportBatch.objects.get()
+    assert batch.state == ImportBatch.State.FAILED
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert "kata sandi" in page
+    assert Customer.objects.count() == 0
+
+
+def test_installed_dates_kept(sample_catalogue):
+    batch = validate(CASES_DIR / "case04_tanggal_campur.xlsx")
+    batches.commit_batch(batch)
+
+    assert Customer.objects.order_by("number").first().installed_on == date(2024, 8, 17)
