@@ -149,6 +149,15 @@ class ImportBatch(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The phase's own row count and start, for the progress bar's rate and time left.
+    phase_total = models.PositiveIntegerField(default=0)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    # Set when an admin confirms the review, so a retry knows to save rather than validate again.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -161,6 +170,32 @@ class ImportBatch(models.Model):
     @property
     def is_running(self):
         return self.state in {self.State.QUEUED, self.State.VALIDATING, self.State.IMPORTING}
+
+    @property
+    def duration(self):
+        """The time from the worker's start to the end, or None while unfinished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+
+class ImportChange(models.Model):
+    """One field of an existing customer that a batch changed, so undoing
+    the batch can restore it. Values are stored as the field's text form
+    (Field.value_to_string), None for empty."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="import_changes")
+    field = models.CharField(max_length=50)
+    old_value = models.TextField(null=True, blank=True)
+    new_value = models.TextField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["customer_id", "id"]
+        indexes = [models.Index(fields=["batch", "customer"])]
+
+    def __str__(self):
+        return f"{self.batch_id} {self.customer_id} {self.field}"
 
 
 class ImportProblem(models.Model):
