@@ -1,0 +1,219 @@
+"""Read-only customer queries shared by the list, the export and the edit page.
+
+Every query starts from customers_visible_to(user), so a site admin never
+reaches a customer outside their sites, on any page.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.db.models import Q
+from django.utils.text import capfirst
+
+from customers.models import Customer, mask_nik, name_key
+from ebilling.access import is_admin, visible_sites
+from packages.models import ServicePackage
+from sites.models import Site
+
+NIK_PATTERN = re.compile(r"\d{16}")
+
+# Characters people put between the digits of a phone number or a NIK.
+PHONE_PUNCTUATION = re.compile(r"[\s\-.()/]+")
+
+# A search shorter than this many digits is not tried as a phone number, so
+# "12" does not match every phone that starts with +6212.
+MIN_PHONE_SEARCH_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """The list filters: free-text search, one site, and incomplete only."""
+
+    query: str = ""
+    site: object = None
+    incomplete_only: bool = False
+
+
+def customers_visible_to(user):
+    """Return the customers the staff user may see: every customer for an
+    admin, the customers of their sites for a site admin."""
+    customers = Customer.objects.all()
+    if is_admin(user):
+        return customers
+    return customers.filter(site__in=visible_sites(user))
+
+
+def phone_search_key(text):
+    """Return the E.164 prefix a phone search text stands for, or "".
+
+    "0812-3456", "62812 3456" and "+62 812 3456" all give "+628123456".
+    A text with letters or with fewer than MIN_PHONE_SEARCH_DIGITS digits
+    gives "".
+    """
+    compact = PHONE_PUNCTUATION.sub("", text)
+    if compact.startswith("+"):
+        compact = compact[1:]
+    if not compact.isdigit() or len(compact) < MIN_PHONE_SEARCH_DIGITS:
+        return ""
+    if compact.startswith("62"):
+        return "+" + compact
+    if compact.startswith("0"):
+        return "+62" + compact[1:]
+    return "+62" + compact
+
+
+def search_customers(customers, text):
+    """Filter customers by ID Pelanggan, name, phone or NIK.
+
+    ID Pelanggan and phone match by prefix, the name anywhere (ignoring case
+    and repeated spaces), and NIK only as all 16 digits (spaces, dots and
+    dashes allowed), so a partial NIK never reveals whose number it is.
+    """
+    text = text.strip()
+    if not text:
+        return customers
+
+    condition = Q(number__istartswith=text) | Q(name_key__contains=name_key(text))
+    phone_prefix = phone_search_key(text)
+    if phone_prefix:
+        condition |= Q(phone__startswith=phone_prefix)
+    nik = PHONE_PUNCTUATION.sub("", text)
+    if NIK_PATTERN.fullmatch(nik):
+        condition |= Q(nik=nik)
+    return customers.filter(condition)
+
+
+def filter_customers(customers, customer_filter):
+    """Apply a CustomerFilter to a customer queryset."""
+    customers = search_customers(customers, customer_filter.query)
+    if customer_filter.site is not None:
+        customers = customers.filter(site=customer_filter.site)
+    if customer_filter.incomplete_only:
+        customers = customers.incomplete()
+    return customers
+
+
+def customer_list_rows(customers):
+    """Return the customers with what a list row shows loaded in the same query."""
+    return customers.select_related("site", "package").order_by("number")
+
+
+def next_incomplete_customer(customers, current):
+    """Return the incomplete customer after `current` by number, starting
+    again from the first when none follows, or None when no other is left."""
+    others = customers.incomplete().exclude(pk=current.pk).order_by("number")
+    return others.filter(number__gt=current.number).first() or others.first()
+
+
+def format_phone(e164):
+    """Return a stored +62 phone number the way Indonesians write it.
+
+    Mobile numbers become 0812-3456-7890 and landlines 021-8765432. A number
+    that is not Indonesian keeps its international form, and a value that is
+    not a phone number at all is returned as stored.
+    """
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "ID")
+    except phonenumbers.NumberParseException:
+        return e164
+
+    if number.country_code != 62:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    # phonenumbers writes landlines as "(021) 8765432".
+    national = re.sub(r"^\((0\d+)\)\s*", r"\1-", national)
+    if not national.startswith("0"):
+        # Numbers phonenumbers does not know come back without the trunk 0.
+        national = "0" + str(number.national_number)
+    return national
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field of a history entry, with values as shown on screen."""
+
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One saved version of a customer: when, by whom, and what changed."""
+
+    date: object
+    user: object
+    kind: str
+    changes: tuple
+
+
+def customer_history(customer, limit=20):
+    """Return the latest `limit` history entries of a customer, newest first.
+
+    One query loads the versions (one more than shown, so the oldest shown
+    can be compared with its predecessor), and at most one query each loads
+    the names of the sites and packages involved. NIK values are masked.
+    """
+    versions = customer.history.select_related("history_user").order_by("-history_date", "-history_id")
+    records = list(versions[: limit + 1])
+
+    changes_by_record = []
+    for index, record in enumerate(records[:limit]):
+        changes = []
+        if record.history_type == "~" and index + 1 < len(records):
+            changes = record.diff_against(records[index + 1]).changes
+        changes_by_record.append((record, changes))
+
+    all_changes = [change for _record, changes in changes_by_record for change in changes]
+    names = {
+        "site": _names_by_pk(Site, _changed_values(all_changes, "site")),
+        "package": _names_by_pk(ServicePackage, _changed_values(all_changes, "package")),
+    }
+
+    entries = []
+    for record, changes in changes_by_record:
+        shown = tuple(
+            FieldChange(
+                field=change.field,
+                label=capfirst(Customer._meta.get_field(change.field).verbose_name),
+                old=_history_value(change.field, change.old, names),
+                new=_history_value(change.field, change.new, names),
+            )
+            for change in changes
+        )
+        entries.append(
+            HistoryEntry(date=record.history_date, user=record.history_user, kind=record.history_type, changes=shown)
+        )
+    return entries
+
+
+def _changed_values(changes, field):
+    return {value for change in changes if change.field == field for value in (change.old, change.new)} - {None}
+
+
+def _names_by_pk(model, pks):
+    if not pks:
+        return {}
+    return dict(model.objects.filter(pk__in=pks).values_list("pk", "name"))
+
+
+def _history_value(field, value, names):
+    if value is None or value == "":
+        return ""
+    if field in names:
+        return names[field].get(value, f"#{value}")
+    if field == "nik":
+        return mask_nik(value)
+    if field == "phone":
+        return format_phone(value)
+    if field == "status" and value in Customer.Status.values:
+        return str(Customer.Status(value).label)
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)

@@ -1,0 +1,734 @@
+"""Customer list, export and edit pages, tried by every staff persona."""
+
+import datetime
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from customers.models import Customer
+from customers.selectors import format_phone, phone_search_key
+
+LIST_URL = "/customers/"
+EXPORT_URL = "/customers/export/"
+
+NIK_BUDI = "3201011203900001"
+
+
+@pytest.fixture
+def catalogue(sample_catalogue):
+    sites, packages = sample_catalogue
+    return sites, packages
+
+
+@pytest.fixture
+def site_admin(db, django_user_model, catalogue):
+    """Staff user limited to the Cibinong site."""
+    sites, _packages = catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", password="rahasia-cbn-123", is_staff=True)
+    sites["CBN"].staff.add(user)
+    return user
+
+
+@pytest.fixture
+def site_admin_client(client, site_admin):
+    client.force_login(site_admin)
+    return client
+
+
+@pytest.fixture
+def customers(catalogue):
+    """Five customers over three sites. PLG-0003 and PLG-0005 are incomplete."""
+    sites, packages = catalogue
+    rows = [
+        ("PLG-0001", "Budi Santoso", "+6281234567890", NIK_BUDI, "Jl. Mawar 5", "CBN", "H20"),
+        ("PLG-0002", "Siti Rahmawati", "+6281311112222", "", "Jl. Melati 2", "BJG", "H10"),
+        ("PLG-0003", "Agus Salim", "+62218765432", "", "", "CBN", "H10"),
+        ("PLG-0004", "Dewi Lestari", "", "", "Jl. Kenanga 9", "CTY", "B50"),
+        ("PLG-0005", "Rudi Hartono", "+6285712345678", "", "Jl. Anggrek 1", "CBN", None),
+    ]
+    created = {}
+    for number, name, phone, nik, address, site, package in rows:
+        created[number] = Customer.objects.create(
+            number=number,
+            name=name,
+            phone=phone,
+            nik=nik,
+            address=address,
+            site=sites[site],
+            package=packages[package] if package else None,
+        )
+    return created
+
+
+def row_numbers(response):
+    """Return the customer IDs in the list table, in order."""
+    return re.findall(r'<td><a href="/customers/\d+/">([^<]+)</a></td>', response.content.decode())
+
+
+def chip_count(response):
+    match = re.search(r'class="chip[^"]*"[^>]*>Belum lengkap<span class="count">(\d+)</span>', response.content.decode())
+    assert match, "the Belum lengkap chip is missing"
+    return int(match[1])
+
+
+def create_numbered_customers(site, count, *, package, incomplete_every=0, prefix="PLG"):
+    """Create `count` customers on `site`, where every `incomplete_every`-th has no address."""
+    Customer.objects.bulk_create(
+        Customer(
+            number=f"{prefix}-{index:04d}",
+            name=f"Pelanggan {index}",
+            name_key=f"pelanggan {index}",
+            site=site,
+            package=package,
+            address="" if incomplete_every and index % incomplete_every == 0 else "Jl. Contoh",
+        )
+        for index in range(1, count + 1)
+    )
+
+
+# ---------------------------------------------------------------------------
+# Access
+
+
+@pytest.mark.parametrize("url_name", ["customers:list", "customers:export"])
+def test_anonymous_redirected_to_login(client, db, url_name):
+    url = reverse(url_name)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url == f"/login/?next={url}"
+
+
+def test_anonymous_edit_redirected_to_login(client, customers):
+    url = reverse("customers:edit", args=[customers["PLG-0001"].pk])
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url == f"/login/?next={url}"
+
+
+def test_non_staff_user_gets_404(client, django_user_model, customers):
+    user = django_user_model.objects.create_user(username="pelanggan", password="rahasia-pelanggan-1")
+    client.force_login(user)
+
+    assert client.get(LIST_URL).status_code == 404
+    assert client.get(EXPORT_URL).status_code == 404
+    assert client.get(reverse("customers:edit", args=[customers["PLG-0001"].pk])).status_code == 404
+
+
+# ---------------------------------------------------------------------------
+# List
+
+
+def test_list_shows_columns_in_indonesian(admin_client, customers):
+    response = admin_client.get(LIST_URL)
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    for header in ["ID Pelanggan", "Nama", "No. HP / WhatsApp", "Site", "Paket", "Status"]:
+        assert f"<th>{header}</th>" in page
+    assert row_numbers(response) == ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]
+    assert "<td>Cibinong</td>" in page
+    assert "<td>Home 20 Mbps</td>" in page
+    assert "<td>Aktif</td>" in page
+
+
+def test_list_formats_phone_numbers(admin_client, customers):
+    page = admin_client.get(LIST_URL).content.decode()
+
+    assert '<td class="phone">0812-3456-7890</td>' in page
+    assert '<td class="phone">021-8765432</td>' in page
+    assert "+6281234567890" not in page
+
+
+def test_list_never_shows_nik(admin_client, customers):
+    page = admin_client.get(LIST_URL).content.decode()
+
+    assert NIK_BUDI not in page
+    assert "3201011203" not in page
+
+
+def test_list_marks_incomplete_customers(admin_client, customers):
+    page = admin_client.get(LIST_URL).content.decode()
+
+    assert page.count('<span class="badge incomplete">Belum lengkap</span>') == 2
+
+
+def test_list_has_upload_button_and_export_link(admin_client, customers):
+    page = admin_client.get(LIST_URL + "?q=budi&incomplete=1&page=1").content.decode()
+
+    assert '<a class="button upload center" href="/customers/upload/">UPLOAD</a>' in page
+    assert '<a class="button" href="/customers/export/?q=budi&amp;incomplete=1">Ekspor</a>' in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["0812-3456-7890", "081234567890", "62812 3456 7890", "+62 812 3456 7890", "+62-812-3456-7890", "0812 3456"],
+)
+def test_search_phone_in_any_notation(admin_client, customers, query):
+    response = admin_client.get(LIST_URL, {"q": query})
+
+    assert row_numbers(response) == ["PLG-0001"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_numbers"),
+    [
+        ("budi", ["PLG-0001"]),
+        ("SANTOSO", ["PLG-0001"]),
+        ("budi   santoso", ["PLG-0001"]),
+        ("plg-0002", ["PLG-0002"]),
+        ("PLG-000", ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]),
+        (NIK_BUDI, ["PLG-0001"]),
+        ("3201 0112 0390 0001", ["PLG-0001"]),
+        ("3201.0112.0390.0001", ["PLG-0001"]),
+        ("320101120390", []),
+        ("tidak ada", []),
+    ],
+)
+def test_search_by_id_name_and_nik(admin_client, customers, query, expected_numbers):
+    response = admin_client.get(LIST_URL, {"q": query})
+
+    assert row_numbers(response) == expected_numbers
+
+
+def test_search_landline(admin_client, customers):
+    response = admin_client.get(LIST_URL, {"q": "021-8765432"})
+
+    assert row_numbers(response) == ["PLG-0003"]
+
+
+def test_filter_by_site(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    response = admin_client.get(LIST_URL, {"site": sites["CBN"].pk})
+
+    assert row_numbers(response) == ["PLG-0001", "PLG-0003", "PLG-0005"]
+
+
+def test_incomplete_filter(admin_client, customers):
+    response = admin_client.get(LIST_URL, {"incomplete": "1"})
+
+    assert row_numbers(response) == ["PLG-0003", "PLG-0005"]
+    assert chip_count(response) == 2
+    assert 'class="chip active"' in response.content.decode()
+
+
+def test_incomplete_chip_count_always_visible(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    assert chip_count(admin_client.get(LIST_URL)) == 2
+    assert chip_count(admin_client.get(LIST_URL, {"site": sites["BJG"].pk})) == 0
+    assert chip_count(admin_client.get(LIST_URL, {"site": sites["CBN"].pk})) == 2
+    assert chip_count(admin_client.get(LIST_URL, {"q": "rudi"})) == 1
+
+
+def test_filters_combine(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    response = admin_client.get(LIST_URL, {"site": sites["CBN"].pk, "incomplete": "1", "q": "agus"})
+
+    assert row_numbers(response) == ["PLG-0003"]
+    assert chip_count(response) == 1
+
+
+def test_site_admin_sees_only_their_sites(site_admin_client, customers):
+    response = site_admin_client.get(LIST_URL)
+
+    assert row_numbers(response) == ["PLG-0001", "PLG-0003", "PLG-0005"]
+    assert chip_count(response) == 2
+    page = response.content.decode()
+    assert "Bojonggede" not in page
+    assert "Citayam" not in page
+
+
+def test_site_admin_cannot_filter_other_site(site_admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    response = site_admin_client.get(LIST_URL, {"site": sites["BJG"].pk})
+
+    assert response.status_code == 200
+    assert row_numbers(response) == ["PLG-0001", "PLG-0003", "PLG-0005"]
+    assert "Siti Rahmawati" not in response.content.decode()
+
+
+def test_site_admin_cannot_find_other_site_by_search(site_admin_client, customers):
+    response = site_admin_client.get(LIST_URL, {"q": "Siti"})
+
+    assert row_numbers(response) == []
+
+
+def test_pagination_keeps_filters(admin_client, catalogue):
+    sites, packages = catalogue
+    create_numbered_customers(sites["CBN"], 130, package=packages["H10"], incomplete_every=2)
+    create_numbered_customers(sites["BJG"], 5, package=None, prefix="BJG")
+
+    first = admin_client.get(LIST_URL, {"site": sites["CBN"].pk, "incomplete": "1"})
+    second = admin_client.get(LIST_URL, {"site": sites["CBN"].pk, "incomplete": "1", "page": "2"})
+
+    assert len(row_numbers(first)) == 50
+    assert row_numbers(first)[0] == "PLG-0002"
+    assert row_numbers(second) == [f"PLG-{index:04d}" for index in range(102, 131, 2)]
+    assert chip_count(second) == 65
+    page = first.content.decode()
+    assert f'href="?site={sites["CBN"].pk}&amp;incomplete=1&amp;page=2" rel="next"' in page
+    assert "Halaman 1 dari 2 (65 pelanggan)" in page
+
+
+def test_list_page_size_is_50(admin_client, catalogue):
+    sites, _packages = catalogue
+    create_numbered_customers(sites["CBN"], 120, package=None)
+
+    assert len(row_numbers(admin_client.get(LIST_URL))) == 50
+    assert len(row_numbers(admin_client.get(LIST_URL, {"page": "3"}))) == 20
+
+
+def test_list_query_count_is_constant(admin_client, site_admin_client, catalogue):
+    sites, packages = catalogue
+    create_numbered_customers(sites["CBN"], 3, package=packages["H10"])
+
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(LIST_URL)
+    Customer.objects.all().delete()
+    create_numbered_customers(sites["CBN"], 30, package=packages["H10"], incomplete_every=3)
+    create_numbered_customers(sites["BJG"], 30, package=packages["H20"], prefix="BJG")
+    with CaptureQueriesContext(connection) as many:
+        admin_client.get(LIST_URL)
+
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_list_counts_without_joins(admin_client, catalogue):
+    sites, _packages = catalogue
+    create_numbered_customers(sites["CBN"], 3, package=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        admin_client.get(LIST_URL, {"incomplete": "1"})
+
+    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    assert len(counts) == 1
+    assert "JOIN" not in counts[0].upper()
+
+
+# ---------------------------------------------------------------------------
+# Phone display and search keys
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+6281234567890", "0812-3456-7890"),
+        ("+628123456789", "0812-3456-789"),
+        ("+62218765432", "021-8765432"),
+        ("+62274123456", "0274-123456"),
+        ("", ""),
+        ("+6591234567", "+65 9123 4567"),
+    ],
+)
+def test_format_phone(stored, shown):
+    assert format_phone(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("62 812 3456", "+628123456"),
+        ("+62 (812) 3456", "+628123456"),
+        ("812.3456", "+628123456"),
+        ("0812", ""),
+        ("budi 0812", ""),
+    ],
+)
+def test_phone_search_key(text, key):
+    assert phone_search_key(text) == key
+
+
+# ---------------------------------------------------------------------------
+# Export
+
+
+def read_export(response):
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    header = rows[0]
+    return [dict(zip(header, row)) for row in rows[1:]]
+
+
+def test_export_filtered_customers(admin_client, customers):
+    response = admin_client.get(EXPORT_URL, {"incomplete": "1"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith('attachment; filename="pelanggan-')
+    rows = read_export(response)
+    assert [row["ID Pelanggan"] for row in rows] == ["PLG-0003", "PLG-0005"]
+    assert rows[0]["Site"] == "Cibinong"
+    assert rows[0]["Paket"] == "Home 10 Mbps"
+    assert rows[1]["Paket"] is None
+
+
+def test_export_masks_nik(admin_client, customers):
+    rows = read_export(admin_client.get(EXPORT_URL, {"q": "budi"}))
+
+    assert [row["ID Pelanggan"] for row in rows] == ["PLG-0001"]
+    assert rows[0]["NIK"] == "************0001"
+    assert rows[0]["Nama"] == "Budi Santoso"
+
+
+def test_export_site_admin_limited_to_their_sites(site_admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    everything = read_export(site_admin_client.get(EXPORT_URL))
+    other_site = read_export(site_admin_client.get(EXPORT_URL, {"site": sites["BJG"].pk}))
+
+    assert [row["ID Pelanggan"] for row in everything] == ["PLG-0001", "PLG-0003", "PLG-0005"]
+    assert [row["ID Pelanggan"] for row in other_site] == ["PLG-0001", "PLG-0003", "PLG-0005"]
+
+
+# ---------------------------------------------------------------------------
+# Edit
+
+
+def edit_url(customer):
+    return reverse("customers:edit", args=[customer.pk])
+
+
+def form_data(customer, **changes):
+    """Return the POST data of the edit form as it would be submitted unchanged."""
+    data = {
+        "number": customer.number,
+        "name": customer.name,
+        "phone": format_phone(customer.phone),
+        "email": customer.email,
+        "nik": "",
+        "address": customer.address,
+        "site": customer.site_id or "",
+        "package": customer.package_id or "",
+        "status": customer.status,
+        "installed_on": customer.installed_on.isoformat() if customer.installed_on else "",
+        "latitude": "" if customer.latitude is None else str(customer.latitude),
+        "longitude": "" if customer.longitude is None else str(customer.longitude),
+        "postal_code": customer.postal_code,
+        "save": "",
+    }
+    data.update(changes)
+    return data
+
+
+def field_errors(response, field):
+    return [str(error) for error in response.context["form"].errors.get(field, [])]
+
+
+def test_edit_page_shows_fields_and_masked_nik(admin_client, customers):
+    response = admin_client.get(edit_url(customers["PLG-0001"]))
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    for label in [
+        "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket",
+        "Status", "Tanggal Pasang", "Latitude", "Longitude", "Kode Pos",
+    ]:
+        assert f">{label}</label>" in page
+    assert NIK_BUDI not in page
+    assert 'placeholder="************0001"' in page
+    assert 'value="0812-3456-7890"' in page
+    assert ">Simpan</button>" in page
+    assert "Simpan & berikutnya" not in page
+    assert "Riwayat perubahan" in page
+
+
+def test_edit_saves_cleaned_values(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    response = admin_client.post(
+        edit_url(customer),
+        form_data(
+            customer,
+            phone="0857 1111 2222",
+            email="Budi@Contoh.ID",
+            installed_on="5 Januari 2024",
+            latitude="-6,4812",
+            longitude="106.8421",
+            postal_code="16911",
+            address="  Jl. Mawar\u00a0No. 5  ",
+        ),
+    )
+
+    assert response.status_code == 302
+    assert response.url == edit_url(customer)
+    customer.refresh_from_db()
+    assert customer.phone == "+6285711112222"
+    assert customer.email == "Budi@contoh.id"
+    assert customer.installed_on == datetime.date(2024, 1, 5)
+    assert customer.latitude == Decimal("-6.481200")
+    assert customer.longitude == Decimal("106.842100")
+    assert customer.postal_code == "16911"
+    assert customer.address == "Jl. Mawar No. 5"
+    assert customer.nik == NIK_BUDI
+
+
+def test_edit_success_message_in_indonesian(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    response = admin_client.post(edit_url(customer), form_data(customer), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == ["Pelanggan PLG-0001 disimpan."]
+
+
+def test_edit_swaps_latitude_and_longitude_back(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    admin_client.post(edit_url(customer), form_data(customer, latitude="106.8421", longitude="-6.4812"))
+
+    customer.refresh_from_db()
+    assert customer.latitude == Decimal("-6.481200")
+    assert customer.longitude == Decimal("106.842100")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "12345", "12345 is not a valid phone number. Write it like 0812-3456-7890."),
+        ("phone", "+1 202 555 0100", "+1 202 555 0100 is not an Indonesian phone number. Write an Indonesian number like 0812-3456-7890."),
+        ("phone", "0812-3456-7890 / 0813-1111-2222", "0812-3456-7890 / 0813-1111-2222 contains more than one phone number. Enter one number only."),
+        ("nik", "32010112039000", "NIK 32010112039000 has 14 digits, but a NIK has 16 digits. Check it against the KTP."),
+        ("nik", "3201013203900001", "Digits 7 to 12 of NIK 3201013203900001 are not a valid date of birth. Check it against the KTP."),
+        ("postal_code", "1691", "1691 is not a postal code. A postal code has 5 digits, like 16911."),
+        ("email", "budi@", "budi@ is not a valid email address. Write it like nama@contoh.id."),
+        ("installed_on", "12/31/2023", "12/31/2023 has the month before the day. Write the day first, like 31/12/2023."),
+        ("latitude", "utara", "utara is not a coordinate. Write it as a decimal number like -6.4812."),
+        ("name", "\u200b", "The name is empty. Every customer needs a name, so fill it in."),
+    ],
+)
+def test_edit_rejects_with_import_messages(admin_client, customers, field, value, message):
+    customer = customers["PLG-0001"]
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(edit_url(customer), form_data(customer, **{field: value}))
+
+    assert response.status_code == 200
+    assert field_errors(response, field) == [message]
+    customer.refresh_from_db()
+    assert customer.phone == "+6281234567890"
+    assert customer.nik == NIK_BUDI
+    assert customer.name == "Budi Santoso"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "12345", "12345 bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
+        ("name", "\u200b", "Nama kosong. Setiap pelanggan wajib punya nama, jadi isi namanya."),
+    ],
+)
+def test_edit_rejects_in_indonesian(admin_client, customers, field, value, message):
+    customer = customers["PLG-0001"]
+
+    response = admin_client.post(edit_url(customer), form_data(customer, **{field: value}))
+
+    assert field_errors(response, field) == [message]
+
+
+def test_edit_rejects_latitude_without_longitude(admin_client, customers):
+    customer = customers["PLG-0001"]
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(edit_url(customer), form_data(customer, latitude="-6.4812", longitude=""))
+
+    assert field_errors(response, "longitude") == [
+        "Latitude -6.4812 has no longitude. Fill in both or neither."
+    ]
+
+
+def test_edit_rejects_duplicate_customer_id(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    response = admin_client.post(edit_url(customer), form_data(customer, number="PLG-0002"))
+
+    assert field_errors(response, "number") == ["Pelanggan lain sudah memakai ID Pelanggan ini."]
+
+
+def test_edit_nik_blank_keeps_stored_value(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    admin_client.post(edit_url(customer), form_data(customer, nik=""))
+
+    customer.refresh_from_db()
+    assert customer.nik == NIK_BUDI
+
+
+def test_edit_nik_masked_value_keeps_stored_value(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    admin_client.post(edit_url(customer), form_data(customer, nik="************0001"))
+
+    customer.refresh_from_db()
+    assert customer.nik == NIK_BUDI
+
+
+def test_edit_nik_new_value_replaces(admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    admin_client.post(edit_url(customer), form_data(customer, nik="3201 0155 0792 0003"))
+
+    customer.refresh_from_db()
+    assert customer.nik == "3201015507920003"
+
+
+def test_edit_records_history_with_user(admin_client, admin_user, customers):
+    customer = customers["PLG-0001"]
+
+    admin_client.post(edit_url(customer), form_data(customer, nik="3201015507920003", phone="085711112222"))
+
+    latest = customer.history.order_by("-history_date", "-history_id").first()
+    assert latest.history_user == admin_user
+    assert latest.history_type == "~"
+    assert latest.nik == "3201015507920003"
+
+
+def test_edit_page_shows_change_history(admin_client, customers, catalogue):
+    sites, packages = catalogue
+    customer = customers["PLG-0003"]
+    admin_client.post(
+        edit_url(customer),
+        form_data(customer, nik="3201015507920003", address="Jl. Dahlia 3", package=packages["H30"].pk),
+    )
+
+    page = admin_client.get(edit_url(customer)).content.decode()
+
+    history = page[page.index("Riwayat perubahan"):]
+    assert "<td>admin</td>" in history
+    assert "<li><strong>Alamat</strong>: — → Jl. Dahlia 3</li>" in history
+    assert "<li><strong>NIK</strong>: — → ************0003</li>" in history
+    assert "<li><strong>Paket</strong>: Home 10 Mbps → Home 30 Mbps</li>" in history
+    assert "Dibuat" in history
+    assert "3201015507920003" not in page
+
+
+def test_edit_history_masks_old_and_new_nik(admin_client, customers):
+    customer = customers["PLG-0001"]
+    admin_client.post(edit_url(customer), form_data(customer, nik="3201015507920003"))
+
+    page = admin_client.get(edit_url(customer)).content.decode()
+
+    assert "<li><strong>NIK</strong>: ************0001 → ************0003</li>" in page
+    assert NIK_BUDI not in page
+
+
+def test_site_admin_cannot_open_other_site_customer(site_admin_client, customers):
+    other = customers["PLG-0002"]
+
+    assert site_admin_client.get(edit_url(other)).status_code == 404
+    assert site_admin_client.post(edit_url(other), form_data(other, name="Diubah")).status_code == 404
+    other.refresh_from_db()
+    assert other.name == "Siti Rahmawati"
+
+
+def test_site_admin_site_choices_limited(site_admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    customer = customers["PLG-0001"]
+
+    response = site_admin_client.get(edit_url(customer))
+    choices = list(response.context["form"].fields["site"].queryset)
+
+    assert choices == [sites["CBN"]]
+
+
+def test_site_admin_cannot_move_customer_to_other_site(site_admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    customer = customers["PLG-0001"]
+
+    response = site_admin_client.post(edit_url(customer), form_data(customer, site=sites["BJG"].pk))
+
+    assert response.status_code == 200
+    assert field_errors(response, "site") == [
+        "Masukkan pilihan yang valid. Pilihan tersebut bukan salah satu dari pilihan yang tersedia."
+    ]
+    customer.refresh_from_db()
+    assert customer.site == sites["CBN"]
+
+
+def test_site_admin_must_keep_a_site(site_admin_client, customers):
+    customer = customers["PLG-0001"]
+
+    response = site_admin_client.post(edit_url(customer), form_data(customer, site=""))
+
+    assert field_errors(response, "site") == ["Bidang ini tidak boleh kosong."]
+
+
+def test_package_choices_active_plus_current(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    packages["H10"].is_active = False
+    packages["H10"].save()
+
+    on_h10 = admin_client.get(edit_url(customers["PLG-0002"])).context["form"].fields["package"].queryset
+    on_h20 = admin_client.get(edit_url(customers["PLG-0001"])).context["form"].fields["package"].queryset
+
+    assert packages["H10"] in on_h10
+    assert packages["H10"] not in on_h20
+    assert packages["B100"] in on_h20
+
+
+def test_save_next_button_only_for_incomplete(admin_client, customers):
+    complete_page = admin_client.get(edit_url(customers["PLG-0001"])).content.decode()
+    incomplete_page = admin_client.get(edit_url(customers["PLG-0003"])).content.decode()
+
+    assert "Simpan & berikutnya" not in complete_page
+    assert '<button type="submit" name="save_next">Simpan & berikutnya</button>' in incomplete_page
+
+
+def test_save_next_opens_next_incomplete(admin_client, customers):
+    customer = customers["PLG-0003"]
+    data = form_data(customer, address="Jl. Dahlia 3", save_next="")
+    del data["save"]
+
+    response = admin_client.post(edit_url(customer), data)
+
+    assert response.status_code == 302
+    assert response.url == edit_url(customers["PLG-0005"])
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Dahlia 3"
+
+
+def test_save_next_starts_again_from_first(admin_client, customers):
+    customer = customers["PLG-0005"]
+    data = form_data(customer, save_next="")
+
+    response = admin_client.post(edit_url(customer), data)
+
+    assert response.url == edit_url(customers["PLG-0003"])
+
+
+def test_save_next_when_none_left(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    Customer.objects.filter(number="PLG-0003").update(address="Jl. Dahlia 3")
+    customer = customers["PLG-0005"]
+
+    response = admin_client.post(
+        edit_url(customer), form_data(customer, package=packages["H20"].pk, save_next=""), follow=True
+    )
+
+    assert response.redirect_chain == [(LIST_URL, 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "Pelanggan PLG-0005 disimpan.",
+        "Tidak ada lagi pelanggan yang belum lengkap.",
+    ]
+
+
+def test_save_next_stays_in_site_scope(site_admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.create(number="PLG-0004A", name="Lain Site", site=sites["BJG"])
+    customer = customers["PLG-0003"]
+
+    response = site_admin_client.post(edit_url(customer), form_data(customer, save_next=""))
+
+    assert response.url == edit_url(customers["PLG-0005"])
