@@ -1,0 +1,253 @@
+"""Site and package pages: admins manage them, site admins only look."""
+
+import pytest
+from django.urls import reverse
+
+from packages.models import ServicePackage
+from sites.models import Site
+
+
+@pytest.fixture
+def site_admin_client(client, django_user_model, sample_catalogue):
+    """A staff user limited to the Cibinong site."""
+    sites, _packages = sample_catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", password="rahasia-cbn-123", is_staff=True)
+    sites["CBN"].staff.add(user)
+    client.force_login(user)
+    return client
+
+
+def success_messages(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+# ---------------------------------------------------------------------------
+# Sites
+
+
+def test_admin_lists_sites(admin_client, sample_catalogue):
+    page = admin_client.get(reverse("sites:list")).content.decode()
+
+    assert "<h1>Site</h1>" in page
+    assert "<td>CBN</td><td>Cibinong</td>" in page
+    assert "<td>BJG</td><td>Bojonggede</td>" in page
+    assert "<td>CTY</td><td>Citayam</td>" in page
+    assert 'href="/sites/new/">Tambah site</a>' in page
+
+
+def test_admin_creates_site(admin_client, db):
+    response = admin_client.post(
+        reverse("sites:create"),
+        {"name": "Sukaraja", "code": " skr ", "address": "Jl. Raya Sukaraja 1", "is_active": "on"},
+        follow=True,
+    )
+
+    site = Site.objects.get()
+    assert (site.name, site.code, site.address, site.is_active) == ("Sukaraja", "SKR", "Jl. Raya Sukaraja 1", True)
+    assert response.redirect_chain == [("/sites/", 302)]
+    assert success_messages(response) == ["Site Sukaraja disimpan."]
+
+
+def test_admin_edits_site(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+    site = sites["CBN"]
+
+    response = admin_client.post(
+        reverse("sites:edit", args=[site.pk]),
+        {"name": "Cibinong Kota", "code": "CBN", "address": "Jl. Tegar Beriman", "is_active": "on"},
+    )
+
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert (site.name, site.address, site.is_active) == ("Cibinong Kota", "Jl. Tegar Beriman", True)
+
+
+def test_admin_deactivates_site(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+    site = sites["CTY"]
+
+    admin_client.post(reverse("sites:edit", args=[site.pk]), {"name": "Citayam", "code": "CTY", "address": ""})
+
+    site.refresh_from_db()
+    assert site.is_active is False
+    page = admin_client.get(reverse("sites:list")).content.decode()
+    assert '<td>CTY</td><td>Citayam</td><td></td>\n      <td><span class="badge incomplete">Nonaktif</span></td>' in page
+
+
+def test_site_form_in_indonesian(admin_client, db):
+    page = admin_client.get(reverse("sites:create")).content.decode()
+
+    assert "<h1>Tambah site</h1>" in page
+    assert '<label for="id_name">Nama</label>' in page
+    assert '<label for="id_code">Kode</label>' in page
+    assert '<label for="id_address">Alamat</label>' in page
+    assert '<label for="id_is_active">Aktif</label>' in page
+    assert '<button type="submit" class="primary">Simpan</button>' in page
+    assert '<a class="button" href="/sites/">Batal</a>' in page
+
+
+def test_site_admin_sees_only_their_site(site_admin_client):
+    page = site_admin_client.get(reverse("sites:list")).content.decode()
+
+    assert "<td>CBN</td><td>Cibinong</td>" in page
+    assert "Bojonggede" not in page
+    assert "Tambah site" not in page
+
+
+def test_site_admin_cannot_create_site(site_admin_client):
+    assert site_admin_client.get(reverse("sites:create")).status_code == 404
+    response = site_admin_client.post(reverse("sites:create"), {"name": "Liar", "code": "LIR", "is_active": "on"})
+
+    assert response.status_code == 404
+    assert not Site.objects.filter(code="LIR").exists()
+
+
+def test_site_admin_cannot_edit_own_site(site_admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+    site = sites["CBN"]
+
+    response = site_admin_client.post(reverse("sites:edit", args=[site.pk]), {"name": "Diubah", "code": "CBN"})
+
+    assert response.status_code == 404
+    site.refresh_from_db()
+    assert site.name == "Cibinong"
+
+
+# ---------------------------------------------------------------------------
+# Packages
+
+
+def test_admin_lists_packages(admin_client, sample_catalogue):
+    page = admin_client.get(reverse("packages:list")).content.decode()
+
+    assert "<h1>Paket</h1>" in page
+    assert "<td>H10</td><td>Home 10 Mbps</td>" in page
+    assert "<td>10/5 Mbps</td>" in page
+    assert "<td>Rp150.000</td>" in page
+    assert "<td>Rp900.000</td>" in page
+    assert 'href="/packages/new/">Tambah paket</a>' in page
+
+
+def test_admin_creates_package(admin_client, db):
+    response = admin_client.post(
+        reverse("packages:create"),
+        {
+            "name": "Home 50 Mbps",
+            "code": "h50",
+            "download_mbps": "50",
+            "upload_mbps": "25",
+            "monthly_price": "350000",
+            "is_active": "on",
+        },
+        follow=True,
+    )
+
+    package = ServicePackage.objects.get()
+    assert (package.name, package.code, package.download_mbps, package.upload_mbps, package.monthly_price) == (
+        "Home 50 Mbps", "H50", 50, 25, 350000,
+    )
+    assert response.redirect_chain == [("/packages/", 302)]
+    assert success_messages(response) == ["Paket Home 50 Mbps disimpan."]
+
+
+def test_admin_edits_package(admin_client, sample_catalogue):
+    _sites, packages = sample_catalogue
+    package = packages["H20"]
+
+    admin_client.post(
+        reverse("packages:edit", args=[package.pk]),
+        {
+            "name": "Home 20 Mbps",
+            "code": "H20",
+            "download_mbps": "20",
+            "upload_mbps": "20",
+            "monthly_price": "225000",
+            "is_active": "on",
+        },
+    )
+
+    package.refresh_from_db()
+    assert (package.upload_mbps, package.monthly_price, package.is_active) == (20, 225000, True)
+
+
+def test_admin_deactivates_package(admin_client, sample_catalogue):
+    _sites, packages = sample_catalogue
+    package = packages["B100"]
+
+    admin_client.post(
+        reverse("packages:edit", args=[package.pk]),
+        {"name": "Bisnis 100 Mbps", "code": "B100", "download_mbps": "100", "upload_mbps": "100", "monthly_price": "900000"},
+    )
+
+    package.refresh_from_db()
+    assert package.is_active is False
+    page = admin_client.get(reverse("packages:list")).content.decode()
+    assert '<td>Rp900.000</td>\n      <td><span class="badge incomplete">Nonaktif</span></td>' in page
+
+
+def test_package_form_rejects_zero_speed(admin_client, db):
+    response = admin_client.post(
+        reverse("packages:create"),
+        {"name": "Rusak", "code": "RSK", "download_mbps": "0", "upload_mbps": "1", "monthly_price": "1000"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["download_mbps"] == [
+        "Pastikan nilai ini lebih besar dari atau sama dengan 1."
+    ]
+    assert not ServicePackage.objects.exists()
+
+
+def test_package_form_in_indonesian(admin_client, db):
+    page = admin_client.get(reverse("packages:create")).content.decode()
+
+    assert "<h1>Tambah paket</h1>" in page
+    assert '<label for="id_download_mbps">Unduh (Mbps)</label>' in page
+    assert '<label for="id_upload_mbps">Unggah (Mbps)</label>' in page
+    assert '<label for="id_monthly_price">Harga bulanan (Rp)</label>' in page
+
+
+def test_site_admin_sees_packages_but_cannot_create(site_admin_client, sample_catalogue):
+    page = site_admin_client.get(reverse("packages:list")).content.decode()
+
+    assert "<td>H10</td><td>Home 10 Mbps</td>" in page
+    assert "Tambah paket" not in page
+    assert site_admin_client.get(reverse("packages:create")).status_code == 404
+
+
+def test_site_admin_cannot_edit_package(site_admin_client, sample_catalogue):
+    _sites, packages = sample_catalogue
+
+    assert site_admin_client.get(reverse("packages:edit", args=[packages["H10"].pk])).status_code == 404
+
+
+# ---------------------------------------------------------------------------
+# Anonymous visitors and the menu
+
+
+@pytest.mark.parametrize("url", ["/sites/", "/sites/new/", "/packages/", "/packages/new/"])
+def test_anonymous_redirected_to_login(client, db, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url == f"/login/?next={url}"
+
+
+def test_menu_in_indonesian(admin_client, db):
+    page = admin_client.get(reverse("sites:list")).content.decode()
+
+    assert '<a href="/customers/">Pelanggan</a>' in page
+    assert '<a href="/sites/">Site</a>' in page
+    assert '<a href="/packages/">Paket</a>' in page
+    assert '<a href="/customers/imports/">Riwayat impor</a>' in page
+    assert '<button type="submit" class="link">Keluar</button>' in page
+
+
+def test_menu_in_english(admin_client, db):
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("sites:list")).content.decode()
+
+    assert '<a href="/customers/">Customers</a>' in page
+    assert '<a href="/packages/">Packages</a>' in page
+    assert "<h1>Sites</h1>" in page
