@@ -83,6 +83,13 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         indexes = [models.Index(fields=["site", "number"]), models.Index(fields=["name"])]
+        # Granted to site admins one by one; admins have them all (see ebilling.access.has_staff_permission).
+        permissions = [
+            ("import_customers", _("Can upload customer files")),
+            ("export_customers", _("Can export customers")),
+            ("reveal_nik", _("Can see a customer's full NIK")),
+            ("anonymise_customer", _("Can anonymise a customer's personal data")),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.name}"
