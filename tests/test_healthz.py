@@ -18,7 +18,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SERVER_START_DEADLINE_SECONDS = 90
 
 
-def test_healthz_answers_ok(client, db):
+def test_healthz_returns_ok(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
@@ -69,6 +69,15 @@ def wait_for_healthz(url, server):
     return None
 
 
+def wait_for_text(path, text, server):
+    """Wait until `text` appears in the file at `path`, or the server exits."""
+    deadline = time.monotonic() + SERVER_START_DEADLINE_SECONDS
+    while time.monotonic() < deadline and server.poll() is None:
+        if text in path.read_text():
+            return
+        time.sleep(0.3)
+
+
 def test_runserver_with_worker_stops_worker(tmp_path):
     env = {
         **os.environ,
@@ -95,6 +104,7 @@ def test_runserver_with_worker_stops_worker(tmp_path):
     )
     try:
         body = wait_for_healthz(f"http://127.0.0.1:{port}/healthz", server)
+        wait_for_text(tmp_path / "server.log", "Starting worker", server)
         workers = [pid for pid in child_pids(server.pid) if b"db_worker" in command_line(pid)]
 
         os.killpg(server.pid, signal.SIGINT)
@@ -110,4 +120,4 @@ def test_runserver_with_worker_stops_worker(tmp_path):
     assert len(workers) == 1, output
     assert not Path(f"/proc/{workers[0]}").exists(), output
     assert f"Task worker started (process {workers[0]})." in output
-    assert "Task worker stopped" in output
+    assert "Task worker stopped (exit code 0)." in output

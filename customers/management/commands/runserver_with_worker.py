@@ -1,8 +1,10 @@
 """Run Django's development server and one database task worker together."""
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 
 from django.conf import settings
 from django.core.management import call_command
@@ -36,17 +38,22 @@ class Command(BaseCommand):
 
         worker = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"])
         self.stdout.write(f"Task worker started (process {worker.pid}).")
+        interrupted = watch_for_interrupt()
         try:
             call_command("runserver", options["addrport"], use_reloader=options["use_reloader"])
         except KeyboardInterrupt:
             pass
         finally:
-            self.stop_worker(worker)
+            self.stop_worker(worker, interrupted=interrupted.is_set())
 
-    def stop_worker(self, worker):
-        """Stop the worker, which also receives Ctrl+C from the terminal, and
-        kill it when it has not stopped within WORKER_STOP_TIMEOUT seconds."""
-        if worker.poll() is None:
+    def stop_worker(self, worker, *, interrupted):
+        """Stop the worker and wait for it, killing it after WORKER_STOP_TIMEOUT seconds.
+
+        Ctrl+C in the terminal reaches the worker too, and it then finishes
+        its current task. A second signal would make it abandon that task, so
+        it gets SIGTERM only when the server stopped for another reason.
+        """
+        if worker.poll() is None and not interrupted:
             worker.terminate()
         try:
             worker.wait(timeout=WORKER_STOP_TIMEOUT)
@@ -55,3 +62,19 @@ class Command(BaseCommand):
             worker.kill()
             worker.wait()
         self.stdout.write(f"Task worker stopped (exit code {worker.returncode}).")
+
+
+def watch_for_interrupt():
+    """Return an Event set on SIGINT, keeping SIGINT's current handling
+    (KeyboardInterrupt by default, nothing when the signal is ignored)."""
+    interrupted = threading.Event()
+    current_handler = signal.getsignal(signal.SIGINT)
+    if not callable(current_handler):
+        return interrupted
+
+    def note_interrupt(signum, frame):
+        interrupted.set()
+        current_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note_interrupt)
+    return interrupted
