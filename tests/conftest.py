@@ -69,8 +69,8 @@ def regions_loaded(django_db_setup, django_db_blocker):
     only its own changes.
 
     A transactional test (live_server, transaction=True) empties every table
-    when it ends; Django then sends post_migrate, on which the regions are
-    loaded again, so later tests still find them.
+    when it ends. Django then sends post_migrate, and the handler below loads
+    the regions again, so later tests still find them.
     """
     from django.db.models.signals import post_migrate
 
