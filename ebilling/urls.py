@@ -13,5 +13,6 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("sites/", include("sites.urls")),
     path("packages/", include("packages.urls")),
+    path("regions/", include("regions.urls")),
     path("django-admin/", admin.site.urls),
 ]
