@@ -277,7 +277,7 @@ def test_village_field_empty(regions_loaded, db):
     assert [error.code for error in required.errors.as_data()["village"]] == ["required"]
 
 
-def test_bound_form_with_invalid_code_renders_provinces_only(regions_loaded, db):
+def test_invalid_code_renders_provinces_only(regions_loaded, db):
     form = AddressForm(data={"village": "nonsense"})
     form.is_valid()
     html = str(form["village"])
