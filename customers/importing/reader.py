@@ -1,0 +1,298 @@
+"""The read stage: open a gated file and stream its customer table.
+
+`open_table(path, fmt)` picks the customer sheet, finds its header row and
+returns a Table whose `rows()` yields one RawRow per non-empty data row. The
+format backends in customers.importing.readers do the parsing. The rules that
+must not differ between formats live here: sheet choice, header detection,
+merged-cell filling, and the row and column limits.
+"""
+
+import logging
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from customers.importing.cells import RawRow
+from customers.importing.gate import FILE_CORRUPT
+from customers.importing.headers import TEMPLATE_HEADERS, header_score, normalise_header
+from customers.importing.problems import FileRejected, register_file_message
+from customers.importing.readers.base import column_letter, header_text, max_columns, max_rows
+
+logger = logging.getLogger(__name__)
+
+# The header row must be within the first rows of a sheet; rows above it are
+# titles and blank rows.
+HEADER_SEARCH_ROWS = 30
+# A header row must name at least two known customer fields, so a title such
+# as "Data Pelanggan" or a lone "Nama" cell is not mistaken for one.
+MIN_HEADER_SCORE = 2
+# A visible sheet whose normalised name contains one of these is searched first.
+CUSTOMER_SHEET_WORDS = ("pelanggan", "customer")
+# The headers named in the rejection message: the basic template's columns.
+EXPECTED_HEADERS = ", ".join(list(TEMPLATE_HEADERS.values())[:11])
+
+NO_CUSTOMER_SHEET = register_file_message(
+    "no_customer_sheet",
+    _(
+        "No sheet in this file has a header row with customer columns in its first %(rows)s rows. "
+        "The header row must name at least two columns such as: %(expected)s. Download the Excel "
+        "template to see the expected layout."
+    ),
+)
+TOO_MANY_ROWS = register_file_message(
+    "too_many_rows",
+    _(
+        "The sheet %(sheet)s has more than %(limit)s customer rows, the maximum for one import. "
+        "Split the rows over several files and upload them one by one."
+    ),
+)
+TOO_MANY_COLUMNS = register_file_message(
+    "too_many_columns",
+    _(
+        "The sheet %(sheet)s has a value in column %(column)s (row %(row)s), beyond the limit of "
+        "%(limit)s columns. Delete the columns to the right of the customer table and upload again."
+    ),
+)
+
+
+def open_table(path, fmt):
+    """Open the gated file at `path` in format `fmt` and locate its customer table.
+
+    Returns a Table, usable as a context manager. Raises FileRejected when the
+    file cannot be read or has no customer sheet.
+    """
+    source = _guarded(fmt, lambda: _open_source(path, fmt))
+    try:
+        return Table(source, fmt, path)
+    except BaseException:
+        source.close()
+        raise
+
+
+def _open_source(path, fmt):
+    # Imported here so that a format's dependencies load only when needed.
+    if fmt in ("xlsx", "xlsm"):
+        from customers.importing.readers.xlsx import XlsxSource
+
+        return XlsxSource(path, max_columns())
+    if fmt == "csv":
+        from customers.importing.readers.delimited import CsvSource
+
+        return CsvSource(path, max_columns(), sheet_name=Path(path).stem)
+    if fmt == "ods":
+        from customers.importing.readers.ods import OdsSource
+
+        return OdsSource(path, max_columns())
+    if fmt == "xls":
+        from customers.importing.readers.xls import XlsSource
+
+        return XlsSource(path, max_columns())
+    raise ValueError(f"Unknown format {fmt!r}; inspect_upload returns xlsx, xlsm, csv, xls or ods.")
+
+
+def _guarded(fmt, action):
+    """Run `action`, turning any parser failure into FileRejected("file_corrupt").
+
+    Parsers report broken files through many exception types (KeyError for a
+    missing part, ParseError, ValueError, zlib.error, UnicodeError...), so the
+    boundary catches Exception. MemoryError is let through: it is not a fact
+    about the file, and the process may not survive handling it.
+    """
+    try:
+        return action()
+    except (FileRejected, MemoryError):
+        raise
+    except Exception as error:
+        # The exception text may quote cell values (personal data), so only its type is logged.
+        logger.info("Rejected an unreadable %s file: %s", fmt, type(error).__name__)
+        raise FileRejected(FILE_CORRUPT) from error
+
+
+class Table:
+    """The customer table of one file.
+
+    Attributes:
+        format: "xlsx", "xlsm", "csv", "xls" or "ods".
+        sheet_name: the customer sheet. For CSV it is the file name without
+            its extension, the name Excel gives the sheet.
+        other_sheets: the names of every other sheet, in workbook order.
+        header_row: the 1-based sheet row of the header.
+        header_cells: the header texts, up to the last non-empty one.
+        date1904: whether date serials count from 1904 instead of 1900.
+        hidden_rows: the numbers of the hidden data rows read so far. The
+            list is complete only once `rows()` is exhausted.
+    """
+
+    def __init__(self, source, fmt, path):
+        self._source = source
+        self.format = fmt
+        self.date1904 = bool(source.date1904)
+        self.hidden_rows = []
+
+        self._sheet_index, self.header_row, self.header_cells = _guarded(fmt, self._find_customer_sheet)
+        sheets = source.sheets
+        self.sheet_name = sheets[self._sheet_index].name
+        self.other_sheets = tuple(sheet.name for index, sheet in enumerate(sheets) if index != self._sheet_index)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        self._source.close()
+
+    # --- sheet and header --------------------------------------------------
+
+    def _find_customer_sheet(self):
+        """Return (sheet index, header row number, header texts) of the customer sheet.
+
+        Visible sheets named like "Pelanggan" or "Customers" are tried first,
+        then every other visible sheet in workbook order; the first with a
+        header row wins. Hidden sheets and chart sheets are never used.
+        """
+        candidates = [index for index, sheet in enumerate(self._source.sheets) if sheet.visible and sheet.readable]
+        named = [
+            index
+            for index in candidates
+            if any(word in normalise_header(self._source.sheets[index].name) for word in CUSTOMER_SHEET_WORDS)
+        ]
+        for index in named + [index for index in candidates if index not in named]:
+            found = self._find_header(index)
+            if found is not None:
+                return (index, *found)
+        raise FileRejected(NO_CUSTOMER_SHEET, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS)
+
+    def _find_header(self, sheet_index):
+        """Return (row number, header texts) of the best header row, or None.
+
+        The best row is the one within the first HEADER_SEARCH_ROWS rows that
+        names the most customer fields; the first one wins a tie.
+        """
+        best_score = MIN_HEADER_SCORE - 1
+        best = None
+        rows = self._source.iter_rows(sheet_index)
+        try:
+            for row in rows:
+                if row.number > HEADER_SEARCH_ROWS:
+                    break
+                texts = tuple(header_text(value) for value in row.cells)
+                score = header_score(texts)
+                if score > best_score:
+                    best_score = score
+                    best = row, texts
+        finally:
+            rows.close()
+        if best is None:
+            return None
+        row, texts = best
+        if row.overflow_column is not None:
+            self._reject_columns(sheet_index, row.number, row.overflow_column)
+        return row.number, texts
+
+    def _reject_columns(self, sheet_index, row_number, column):
+        raise FileRejected(
+            TOO_MANY_COLUMNS,
+            sheet=self._source.sheets[sheet_index].name,
+            column=column_letter(column),
+            row=row_number,
+            limit=max_columns(),
+        )
+
+    # --- data rows ---------------------------------------------------------
+
+    def rows(self):
+        """Yield a RawRow for every non-empty data row below the header.
+
+        A row is empty when it has no values or only whitespace text. Cells
+        are padded with None to the header's width. A merged range that
+        starts below the header gives its top-left value to every cell it
+        covers in non-empty rows. Raises FileRejected on a value beyond
+        IMPORT_MAX_COLUMNS, after IMPORT_MAX_ROWS data rows, or when the
+        file turns out broken part-way.
+        """
+        self.hidden_rows = []
+        rows = self._source.iter_rows(self._sheet_index)
+        try:
+            yield from self._data_rows(rows)
+        except (FileRejected, MemoryError):
+            raise
+        except Exception as error:
+            logger.info("Rejected an unreadable %s file while reading rows: %s", self.format, type(error).__name__)
+            raise FileRejected(FILE_CORRUPT) from error
+        finally:
+            rows.close()
+
+    def _data_rows(self, rows):
+        header_row = self.header_row
+        width = len(self.header_cells)
+        row_limit = max_rows()
+        column_limit = max_columns()
+        merges = MergeFiller(header_row, column_limit)
+        count = 0
+        for row in rows:
+            number = row.number
+            if number <= header_row:
+                continue
+            if row.overflow_column is not None:
+                self._reject_columns(self._sheet_index, number, row.overflow_column)
+            cells = row.cells
+            if _is_blank(cells):
+                continue
+
+            count += 1
+            if count > row_limit:
+                raise FileRejected(TOO_MANY_ROWS, sheet=self.sheet_name, limit=row_limit)
+            if row.merges:
+                merges.start(number, cells, row.merges)
+            if merges.active:
+                merges.fill(number, cells)
+            if len(cells) < width:
+                cells = cells + [None] * (width - len(cells))
+            if row.hidden:
+                self.hidden_rows.append(number)
+            yield RawRow(number, tuple(cells), row.hidden)
+
+
+def _is_blank(cells):
+    for value in cells:
+        if value is not None and (value.__class__ is not str or value.strip()):
+            return False
+    return True
+
+
+class MergeFiller:
+    """Fill the cells covered by merged ranges with their top-left value.
+
+    Only ranges starting below the header row are filled, so a header merged
+    over several columns does not repeat its text into data rows. In a valid
+    sheet the ranges covering one row never overlap, so their total width is
+    at most the column limit. Ranges beyond that width are dropped, which
+    bounds the work per row for crafted files.
+    """
+
+    def __init__(self, header_row, column_limit):
+        self._header_row = header_row
+        self._column_limit = column_limit
+        self.active = []
+
+    def start(self, number, cells, ranges):
+        if number <= self._header_row:
+            return
+        for first_column, last_column, last_row in ranges:
+            if first_column >= len(cells) or cells[first_column] is None:
+                continue
+            last_column = min(last_column, self._column_limit - 1)
+            width = sum(active[1] - active[0] + 1 for active in self.active)
+            if width + last_column - first_column + 1 > self._column_limit:
+                continue
+            self.active.append((first_column, last_column, last_row, cells[first_column]))
+
+    def fill(self, number, cells):
+        self.active = [active for active in self.active if active[2] >= number]
+        for first_column, last_column, _last_row, value in self.active:
+            if len(cells) <= last_column:
+                cells.extend([None] * (last_column + 1 - len(cells)))
+            for column in range(first_column, last_column + 1):
+                cells[column] = value

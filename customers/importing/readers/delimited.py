@@ -1,0 +1,161 @@
+"""Reader for CSV files: encoding and delimiter detection, then csv.reader.
+
+Encoding rule, in order:
+
+1. A byte-order mark decides: UTF-32 (LE or BE), UTF-8, UTF-16 (LE or BE).
+2. Without one, a file that is valid UTF-8 throughout is UTF-8.
+3. Anything else is Windows-1252, the encoding of Excel's "CSV (Comma
+   delimited)" on Windows in Indonesian and Western locales; its five
+   unassigned bytes become U+FFFD.
+
+A fixed rule is used instead of a statistical detector such as
+charset-normalizer, so the same bytes always decode the same way and the
+rule can be explained to an admin. Text in other legacy encodings (Big5,
+ISO-8859-7) comes out garbled, so its headers are not recognised and the
+file is rejected as having none.
+
+The delimiter is ",", ";" or tab: the one that makes the first rows name the
+most customer columns, ties going to the one used most in those rows. An
+Excel "sep=;" first line sets the delimiter and is not counted as a row.
+Every cell is text, because CSV has no number cells, and an empty field is None.
+"""
+
+import codecs
+import csv
+import io
+import itertools
+import re
+
+from django.utils.translation import gettext_lazy as _
+
+from customers.importing.gate import CSV_NUL
+from customers.importing.headers import header_score
+from customers.importing.problems import FileRejected, register_file_message
+from customers.importing.readers.base import SheetInfo, SheetRow
+
+CSV_INVALID = register_file_message(
+    "csv_invalid",
+    _(
+        "The CSV file could not be read at line %(line)s: a field is too long or a quotation mark "
+        "is not closed. Check that line, save the file again and upload it."
+    ),
+)
+
+DELIMITERS = (",", ";", "\t")
+# Characters of decoded text read to choose the delimiter.
+SNIFF_CHARACTERS = 64 * 1024
+SNIFF_ROWS = 30
+SEPARATOR_LINE = re.compile(r"^sep=(.)\s*$")
+READ_CHUNK = 1024 * 1024
+
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def detect_encoding(path):
+    """Return the codec of a CSV file by the rule in the module docstring.
+
+    Raises FileRejected("csv_nul") when the text contains a NUL character.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(0)
+        for mark, codec in BYTE_ORDER_MARKS:
+            if head.startswith(mark):
+                decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+                for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+                    if "\x00" in decoder.decode(chunk):
+                        raise FileRejected(CSV_NUL)
+                return codec
+
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        valid_utf8 = True
+        for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+            if b"\x00" in chunk:
+                raise FileRejected(CSV_NUL)
+            if valid_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    valid_utf8 = False
+        if valid_utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid_utf8 = False
+    return "utf-8" if valid_utf8 else "cp1252"
+
+
+class CsvSource:
+    """A CSV file read as a single sheet."""
+
+    date1904 = False
+
+    def __init__(self, path, max_columns, sheet_name):
+        self.max_columns = max_columns
+        self._path = path
+        self.encoding = detect_encoding(path)
+        self.sheets = [SheetInfo(name=sheet_name, visible=True)]
+        self.delimiter, self._skip_separator_line = self._choose_delimiter()
+
+    def close(self):
+        pass
+
+    def _open_text(self):
+        # newline="" lets the csv module see line breaks inside quoted fields.
+        return open(self._path, encoding=self.encoding, errors="replace", newline="")
+
+    def _choose_delimiter(self):
+        with self._open_text() as handle:
+            sample = handle.read(SNIFF_CHARACTERS)
+        first_line = sample.split("\n", 1)[0].split("\r", 1)[0]
+        separator = SEPARATOR_LINE.match(first_line)
+        if separator:
+            return separator.group(1), True
+
+        lines = sample.splitlines()[:SNIFF_ROWS]
+        best = None
+        for delimiter in DELIMITERS:
+            score = 0
+            try:
+                for record in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), SNIFF_ROWS):
+                    score = max(score, header_score(record))
+            except csv.Error:
+                # A sample cut inside a huge quoted field; score what was read.
+                pass
+            uses = sum(line.count(delimiter) for line in lines)
+            key = (score, uses)
+            if best is None or key > best[0]:
+                best = key, delimiter
+        return best[1], False
+
+    def iter_rows(self, sheet_index):
+        """Yield a SheetRow per record that has a non-empty field; rows count records from 1."""
+        max_columns = self.max_columns
+        with self._open_text() as handle:
+            if self._skip_separator_line:
+                handle.readline()
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            number = 0
+            try:
+                for record in reader:
+                    number += 1
+                    overflow = None
+                    if len(record) > max_columns:
+                        for column in range(max_columns, len(record)):
+                            if record[column]:
+                                overflow = column
+                                break
+                        record = record[:max_columns]
+                    cells = [field or None for field in record]
+                    while cells and cells[-1] is None:
+                        cells.pop()
+                    if cells or overflow is not None:
+                        yield SheetRow(number, cells, False, overflow)
+            except csv.Error:
+                raise FileRejected(CSV_INVALID, line=reader.line_num) from None

@@ -1,0 +1,645 @@
+"""The reader: sheet choice, header row, cell values and row numbers per format."""
+
+import datetime
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+from customers.importing.cells import ErrorCell, FormulaWithoutValue, RawRow
+from customers.importing.gate import inspect_upload
+from customers.importing.problems import FileRejected
+from customers.importing.reader import open_table
+
+DATA_DIR = Path(__file__).parent / "data"
+CASES_DIR = DATA_DIR / "cases"
+SAMPLES_DIR = DATA_DIR / "samples"
+
+TEMPLATE_HEADERS = (
+    "ID Pelanggan", "Nama", "No HP", "Email", "NIK", "Alamat", "Site", "Paket",
+    "Tanggal Pasang", "Latitude", "Longitude",
+)
+EXPECTED_HEADERS_TEXT = (
+    "ID Pelanggan, Nama, No HP, Email, NIK, Alamat, Site, Paket, Tanggal Pasang, Latitude, Longitude"
+)
+
+
+def read(path):
+    """Gate and read `path`; return (table attributes, rows)."""
+    fmt = inspect_upload(path, Path(path).name)
+    with open_table(path, fmt) as table:
+        rows = list(table.rows())
+        return table, rows
+
+
+def read_rejection(path):
+    with pytest.raises(FileRejected) as caught:
+        read(path)
+    assert str(caught.value.message).strip()
+    return caught.value
+
+
+def workbook_file(path, sheets, configure=None):
+    """Write an .xlsx with the sheets {title: [rows]} and return its path.
+
+    `configure(workbook)`, when given, may adjust the workbook before it is saved.
+    """
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    if configure:
+        configure(workbook)
+    workbook.save(path)
+    return path
+
+
+# --- the case workbooks ---------------------------------------------------------
+
+
+def test_case01_ghost_rows():
+    table, rows = read(CASES_DIR / "case01_baris_hantu.xlsx")
+    assert table.format == "xlsx"
+    assert table.sheet_name == "Pelanggan"
+    assert table.header_row == 1
+    assert table.header_cells == TEMPLATE_HEADERS
+    assert [row.number for row in rows] == [2, 3, 5]
+    assert [row.cells[0] for row in rows] == ["PLG-0001", "PLG-0002", "PLG-0003"]
+    assert table.hidden_rows == []
+
+
+def test_case01_first_row_values():
+    _table, rows = read(CASES_DIR / "case01_baris_hantu.xlsx")
+    assert rows[0] == RawRow(
+        2,
+        (
+            "PLG-0001", "Budi Santoso", "081234567801", "budi.santoso@example.com",
+            "3273011708900001", "Jl. Merdeka No. 10, Bogor", "CBN", "Home 20 Mbps",
+            datetime.datetime(2024, 8, 17), -6.914744, 107.60981,
+        ),
+        False,
+    )
+
+
+def test_case03_formula_cached_and_missing():
+    table, rows = read(CASES_DIR / "case03_rumus_tanpa_cache.xlsx")
+    assert table.other_sheets == ("Referensi",)
+    assert [row.number for row in rows] == [2, 3, 4]
+    assert rows[0].cells[0] == "PLG-0001"
+    assert rows[2].cells[7] == FormulaWithoutValue("Referensi!A4")
+    assert rows[1].cells[7] == "Home 30 Mbps"
+
+
+def test_case04_dates_and_serials():
+    _table, rows = read(CASES_DIR / "case04_tanggal_campur.xlsx")
+    assert [row.cells[8] for row in rows] == [
+        datetime.datetime(2024, 8, 17),
+        45355,
+        "31/12/2023",
+        "04/03/2024",
+        "17 Agustus 2024",
+    ]
+
+
+def test_case05_phone_numbers_keep_type():
+    _table, rows = read(CASES_DIR / "case05_hp_tanpa_nol.xlsx")
+    assert [row.cells[2] for row in rows] == [
+        81234567801, 6281234567802, "0812-3456-7803", "+62 812 3456 7804", "(0812) 3456-7805",
+    ]
+
+
+def test_case07_nik_numbers():
+    _table, rows = read(CASES_DIR / "case07_nik_15_digit.xlsx")
+    assert [row.cells[4] for row in rows] == ["3273011708900001", 3273014403920000, 3204052512880000]
+
+
+def test_case09_bom_stripped():
+    table, rows = read(CASES_DIR / "case09_csv_bom.csv")
+    assert table.format == "csv"
+    assert table.sheet_name == "case09_csv_bom"
+    assert table.header_cells == TEMPLATE_HEADERS
+    assert [row.number for row in rows] == [2, 3, 4]
+    assert rows[0].cells[9:] == ("-6.914744", "107.609810")
+
+
+def test_case10_semicolons():
+    table, rows = read(CASES_DIR / "case10_csv_titik_koma.csv")
+    assert table.header_cells == TEMPLATE_HEADERS
+    assert len(rows) == 3
+    assert rows[0].cells[5] == "Jl. Merdeka No. 10, Bogor"
+    assert rows[0].cells[9:] == ("-6,914744", "107,609810")
+
+
+def test_case12_header_on_row_4():
+    table, rows = read(CASES_DIR / "case12_header_baris4.xlsx")
+    assert table.header_row == 4
+    assert table.header_cells == (
+        "No", "Nama Pelanggan", "ID Pelanggan", "No. HP", "E-mail", "NIK", "Alamat", "Paket",
+        "Site", "Tgl Pasang", "Lat", "Long", "Keterangan",
+    )
+    assert [row.number for row in rows] == [5, 6, 7]
+    assert rows[1].cells[12] is None
+    assert rows[2].cells[:3] == (3, "Andi Pratama", "PLG-0003")
+
+
+def test_case13_merged_values_filled():
+    _table, rows = read(CASES_DIR / "case13_sel_gabung.xlsx")
+    assert [row.cells[6] for row in rows] == ["CBN", "CBN", "CBN"]
+    assert [row.cells[7] for row in rows] == ["Home 20 Mbps", "Home 20 Mbps", "Bisnis 100 Mbps"]
+
+
+def test_case15_all_rows_read():
+    _table, rows = read(CASES_DIR / "case15_duplikat.xlsx")
+    assert [(row.number, row.cells[0]) for row in rows] == [
+        (2, "PLG-0001"), (3, "PLG-0002"), (4, "PLG-0001"), (5, "PLG-0004"), (6, "PLG-0003"),
+    ]
+
+
+def test_case17_password_rejected():
+    rejection = read_rejection(CASES_DIR / "case17_terkunci_sandi.xlsx")
+    assert rejection.code == "file_encrypted"
+
+
+def test_sample_workbook_and_csv_agree():
+    _table, workbook_rows = read(SAMPLES_DIR / "pelanggan-contoh.xlsx")
+    _table, csv_rows = read(SAMPLES_DIR / "pelanggan-contoh-titikkoma.csv")
+    assert [row.number for row in workbook_rows] == [row.number for row in csv_rows] == list(range(2, 10))
+    assert [row.cells[:2] for row in workbook_rows] == [row.cells[:2] for row in csv_rows]
+
+
+# --- sheet choice and header row -----------------------------------------------
+
+
+def test_named_sheet_preferred(tmp_path):
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Data": [["Nama", "No HP"], ["Lain", "0811"]], "Data Pelanggan": [["Nama", "Alamat"], ["Budi", "Jl. A"]]},
+    )
+    table, rows = read(path)
+    assert table.sheet_name == "Data Pelanggan"
+    assert table.other_sheets == ("Data",)
+    assert rows == [RawRow(2, ("Budi", "Jl. A"), False)]
+
+
+def test_first_visible_sheet_with_headers(tmp_path):
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Petunjuk": [["Isi kolom Nama dan No HP"]], "Daftar": [["Nama", "No HP"], ["Budi", "0811"]], "Lain": []},
+    )
+    table, _rows = read(path)
+    assert table.sheet_name == "Daftar"
+    assert table.other_sheets == ("Petunjuk", "Lain")
+
+
+def test_hidden_sheet_skipped(tmp_path):
+    def hide_first(workbook):
+        workbook["Pelanggan"].sheet_state = "hidden"
+
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Pelanggan": [["Nama", "No HP"], ["Lama", "0811"]], "Baru": [["Nama", "No HP"], ["Budi", "0812"]]},
+        hide_first,
+    )
+    table, rows = read(path)
+    assert table.sheet_name == "Baru"
+    assert rows == [RawRow(2, ("Budi", "0812"), False)]
+
+
+def test_named_sheet_without_headers_falls_back(tmp_path):
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Pelanggan": [["catatan saja"]], "Sheet2": [["Nama", "Email"], ["Budi", "b@example.com"]]},
+    )
+    table, _rows = read(path)
+    assert table.sheet_name == "Sheet2"
+
+
+def test_best_header_row_wins(tmp_path):
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"S": [["Nama", "Alamat"], [], ["ID Pelanggan", "Nama", "No HP", "Alamat"], ["PLG-1", "Budi", "0811", "Jl"]]},
+    )
+    table, rows = read(path)
+    assert table.header_row == 3
+    assert [row.number for row in rows] == [4]
+
+
+def test_header_below_row_30_rejected(tmp_path):
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [[f"judul {n}"] for n in range(30)] + [["Nama", "No HP"]]})
+    rejection = read_rejection(path)
+    assert rejection.code == "no_customer_sheet"
+    assert rejection.params == {"rows": 30, "expected": EXPECTED_HEADERS_TEXT}
+
+
+def test_header_on_row_30_found(tmp_path):
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [[f"judul {n}"] for n in range(29)] + [["Nama", "No HP"], ["B", "1"]]})
+    table, rows = read(path)
+    assert table.header_row == 30
+    assert [row.number for row in rows] == [31]
+
+
+def test_single_known_header_rejected(tmp_path):
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "Hobi"], ["Budi", "catur"]]})
+    assert read_rejection(path).code == "no_customer_sheet"
+
+
+# --- xlsx cell values -----------------------------------------------------------
+
+
+def test_xlsx_value_types(tmp_path):
+    def add_cells(workbook):
+        sheet = workbook["S"]
+        sheet["C2"] = "=A2&B2"
+        sheet["D2"] = "#N/A"
+        sheet["E2"].value = 45292.5
+        sheet["E2"].number_format = "dd/mm/yyyy hh:mm"
+        sheet["F2"].value = 0.75
+        sheet["F2"].number_format = "h:mm"
+        sheet["G2"].value = 1.5
+        sheet["G2"].number_format = "[h]:mm"
+
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"S": [["Nama", "No HP", "Rumus", "Galat", "Waktu", "Jam", "Durasi", "Aktif"], ["Budi", 8123, None, None, None, None, None, True]]},
+        add_cells,
+    )
+    _table, rows = read(path)
+    assert rows == [
+        RawRow(
+            2,
+            (
+                "Budi", 8123, FormulaWithoutValue("A2&B2"), ErrorCell("#N/A"),
+                datetime.datetime(2024, 1, 1, 12, 0), datetime.time(18, 0), 1.5, True,
+            ),
+            False,
+        )
+    ]
+
+
+def test_xlsx_date1904(tmp_path):
+    def use_1904(workbook):
+        workbook.epoch = CALENDAR_MAC_1904
+
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "Tanggal Pasang"], ["Budi", datetime.date(2024, 8, 17)]]}, use_1904)
+    table, rows = read(path)
+    assert table.date1904 is True
+    assert rows[0].cells == ("Budi", datetime.datetime(2024, 8, 17))
+
+
+def test_xlsx_hidden_rows_listed(tmp_path):
+    def hide_row_3(workbook):
+        workbook["S"].row_dimensions[3].hidden = True
+
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP"], ["A", "1"], ["B", "2"], ["C", "3"]]}, hide_row_3)
+    fmt = inspect_upload(path, "w.xlsx")
+    with open_table(path, fmt) as table:
+        rows = list(table.rows())
+        assert table.hidden_rows == [3]
+    assert [row.hidden for row in rows] == [False, True, False]
+
+
+def test_xlsx_blank_and_whitespace_rows_skipped(tmp_path):
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP", "Alamat"], ["A"], [None, "  "], [], [None, None, "Jl"]]})
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("A", None, None), False), RawRow(5, (None, None, "Jl"), False)]
+
+
+def test_xlsx_merged_range_below_header_only(tmp_path):
+    def merge(workbook):
+        sheet = workbook["S"]
+        sheet.merge_cells("A1:A2")
+        sheet.merge_cells("B2:C3")
+
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"S": [["Nama", "No HP", "Alamat"], [None, "0811", None], ["Ani", None, None], ["Budi", "0812", "Jl"]]},
+        merge,
+    )
+    _table, rows = read(path)
+    assert rows == [
+        RawRow(2, (None, "0811", "0811"), False),
+        RawRow(3, ("Ani", "0811", "0811"), False),
+        RawRow(4, ("Budi", "0812", "Jl"), False),
+    ]
+
+
+def test_xlsx_strict_namespaces(tmp_path):
+    source = workbook_file(tmp_path / "w.xlsx", {"Pelanggan": [["Nama", "No HP"], ["Budi", 811]]})
+    strict = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(strict, "w") as rewritten:
+        for info in original.infolist():
+            data = original.read(info)
+            data = data.replace(
+                b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+            ).replace(
+                b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+            )
+            rewritten.writestr(info.filename, data)
+    _table, rows = read(strict)
+    assert rows == [RawRow(2, ("Budi", 811), False)]
+
+
+def test_xlsx_utf16_parts_and_backslash_names(tmp_path):
+    source = workbook_file(tmp_path / "w.xlsx", {"Pelanggan": [["Nama", "No HP"], ["Budi", "0811"]]})
+    converted = tmp_path / "utf16.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(converted, "w") as rewritten:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith(".xml"):
+                text = data.decode("utf-8").replace("encoding='UTF-8'", "encoding='UTF-16'")
+                text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+                data = text.encode("utf-16")
+            rewritten.writestr(info.filename.replace("/", "\\"), data)
+    _table, rows = read(converted)
+    assert rows == [RawRow(2, ("Budi", "0811"), False)]
+
+
+# --- limits --------------------------------------------------------------------
+
+
+def test_row_limit_boundary_accepted(tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP"], ["A", 1], [], ["B", 2], ["C", 3]]})
+    _table, rows = read(path)
+    assert [row.number for row in rows] == [2, 4, 5]
+
+
+def test_row_limit_exceeded_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP"], ["A", 1], ["B", 2], ["C", 3], ["D", 4]]})
+    rejection = read_rejection(path)
+    assert rejection.code == "too_many_rows"
+    assert rejection.params == {"sheet": "S", "limit": 3}
+
+
+def test_column_limit_boundary_accepted(tmp_path, settings):
+    settings.IMPORT_MAX_COLUMNS = 5
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP"], ["A", 1, None, None, "ujung"]]})
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("A", 1, None, None, "ujung"), False)]
+
+
+def test_column_limit_exceeded_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_COLUMNS = 5
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP"], ["A", 1], ["B", 2, None, None, None, "x"]]})
+    rejection = read_rejection(path)
+    assert rejection.code == "too_many_columns"
+    assert rejection.params == {"sheet": "S", "column": "F", "row": 3, "limit": 5}
+
+
+def test_column_limit_in_header_row_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_COLUMNS = 3
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP", "Alamat", "Catatan"], ["A", 1]]})
+    rejection = read_rejection(path)
+    assert rejection.code == "too_many_columns"
+    assert rejection.params == {"sheet": "S", "column": "D", "row": 1, "limit": 3}
+
+
+def test_rows_can_be_read_twice(tmp_path):
+    path = workbook_file(tmp_path / "w.xlsx", {"S": [["Nama", "No HP"], ["A", 1], ["B", 2]]})
+    with open_table(path, "xlsx") as table:
+        first = list(table.rows())
+        second = list(table.rows())
+    assert first == second == [RawRow(2, ("A", 1), False), RawRow(3, ("B", 2), False)]
+
+
+# --- CSV -----------------------------------------------------------------------
+
+
+def csv_file(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_csv_tab_delimited(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama\tNo HP\tAlamat\nBudi\t0811\tJl. A, No. 1\n")
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("Budi", "0811", "Jl. A, No. 1"), False)]
+
+
+def test_csv_sep_line(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "sep=;\r\nNama;No HP\r\nBudi;0811\r\n")
+    table, rows = read(path)
+    assert table.header_row == 1
+    assert rows == [RawRow(2, ("Budi", "0811"), False)]
+
+
+def test_csv_quoted_line_break_and_blank_lines(tmp_path):
+    path = csv_file(tmp_path / "p.csv", 'Nama,Alamat\r\n"Budi","Jl. A\r\nRT 01"\r\n\r\n"Ani","Jl. B"\r\n')
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("Budi", "Jl. A\r\nRT 01"), False), RawRow(4, ("Ani", "Jl. B"), False)]
+
+
+def test_csv_cr_only_lines(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama,No HP\rBudi,0811\rAni,0812\r")
+    _table, rows = read(path)
+    assert [row.cells for row in rows] == [("Budi", "0811"), ("Ani", "0812")]
+
+
+def test_csv_windows_1252_fallback(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama;Alamat\nJosé;Jl. Café No. 2 – Bogor\n", "cp1252")
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("José", "Jl. Café No. 2 – Bogor"), False)]
+
+
+def test_csv_utf16_bom(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama\tAlamat\r\nSiti\tJl. Ñ\r\n", "utf-16")
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("Siti", "Jl. Ñ"), False)]
+
+
+def test_csv_utf8_without_bom(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama,Alamat\nJosé,Jl. Café\n")
+    _table, rows = read(path)
+    assert rows[0].cells == ("José", "Jl. Café")
+
+
+def test_csv_cells_are_text(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama,No HP,Latitude\nBudi,81234567801,-6.5\n")
+    _table, rows = read(path)
+    assert rows[0].cells == ("Budi", "81234567801", "-6.5")
+
+
+def test_csv_unclosed_quote_rejected(tmp_path):
+    path = csv_file(tmp_path / "p.csv", 'Nama,Alamat\nBudi,"Jl. A\n' + "x" * 200_000 + "\n")
+    rejection = read_rejection(path)
+    assert rejection.code == "csv_invalid"
+    assert rejection.params == {"line": 3}
+
+
+def test_csv_nul_after_sample_rejected(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama,No HP\n" + "Budi,0811\n" * 20_000 + "Ani,08\x0012\n")
+    assert read_rejection(path).code == "csv_nul"
+
+
+# --- ODS -----------------------------------------------------------------------
+
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+    'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
+)
+
+
+def ods_file(path, tables, styles=""):
+    """Write an .ods whose spreadsheet body is `tables` (table:table elements as text)."""
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODS_NAMESPACES} office:version="1.2">'
+        f"<office:automatic-styles>{styles}</office:automatic-styles>"
+        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+        archive.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def text_cell(text, attributes=""):
+    return f'<table:table-cell office:value-type="string" {attributes}><text:p>{text}</text:p></table:table-cell>'
+
+
+ODS_HEADER = (
+    "<table:table-row>" + text_cell("Nama") + text_cell("No HP") + text_cell("Site")
+    + text_cell("Tanggal Pasang") + "</table:table-row>"
+)
+
+
+def test_ods_values_merges_and_repeats(tmp_path):
+    rows = (
+        "<table:table-row>"
+        + text_cell("Budi  <text:s text:c=\"2\"/>Santoso<office:annotation><text:p>catatan</text:p></office:annotation>")
+        + '<table:table-cell office:value-type="float" office:value="81234567801"/>'
+        + text_cell("CBN", 'table:number-rows-spanned="2" table:number-columns-spanned="1"')
+        + '<table:table-cell office:value-type="date" office:date-value="2024-08-17"/>'
+        + "</table:table-row>"
+        + '<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="4"/></table:table-row>'
+        + "<table:table-row>"
+        + text_cell("Ani<text:line-break/>Lestari")
+        + '<table:table-cell table:formula="of:=[.A1]"/>'
+        + "<table:covered-table-cell/>"
+        + '<table:table-cell office:value-type="time" office:time-value="PT13H30M00S"/>'
+        + "</table:table-row>"
+        + '<table:table-row table:number-rows-repeated="2" table:visibility="collapse">'
+        + text_cell("Sama") + '<table:table-cell table:number-columns-repeated="2"/>'
+        + '<table:table-cell office:value-type="string" calcext:value-type="error"><text:p>#N/A</text:p></table:table-cell>'
+        + "</table:table-row>"
+        + '<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+    )
+    path = ods_file(
+        tmp_path / "p.ods",
+        '<table:table table:name="Catatan" table:style-name="ta2"><table:table-row>'
+        + text_cell("Nama") + text_cell("No HP") + "</table:table-row></table:table>"
+        + f'<table:table table:name="Pelanggan" table:style-name="ta1">{ODS_HEADER}{rows}</table:table>',
+        styles='<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style>',
+    )
+    table, rows = read(path)
+    assert table.format == "ods"
+    assert table.sheet_name == "Pelanggan"
+    assert table.other_sheets == ("Catatan",)
+    assert table.hidden_rows == [7, 8]
+    assert rows == [
+        RawRow(2, ("Budi   Santoso", 81234567801, "CBN", datetime.datetime(2024, 8, 17)), False),
+        RawRow(6, ("Ani\nLestari", FormulaWithoutValue("of:=[.A1]"), None, datetime.time(13, 30)), False),
+        RawRow(7, ("Sama", None, None, ErrorCell("#N/A")), True),
+        RawRow(8, ("Sama", None, None, ErrorCell("#N/A")), True),
+    ]
+
+
+def test_ods_repeated_value_columns_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_COLUMNS = 10
+    row = '<table:table-row>' + text_cell("X", 'table:number-columns-repeated="999999999"') + "</table:table-row>"
+    path = ods_file(tmp_path / "p.ods", f'<table:table table:name="S">{ODS_HEADER}{row}</table:table>')
+    rejection = read_rejection(path)
+    assert rejection.code == "too_many_columns"
+    assert rejection.params == {"sheet": "S", "column": "K", "row": 2, "limit": 10}
+
+
+def test_ods_repeated_value_rows_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 1000
+    row = '<table:table-row table:number-rows-repeated="999999999">' + text_cell("X") + "</table:table-row>"
+    path = ods_file(tmp_path / "p.ods", f'<table:table table:name="S">{ODS_HEADER}{row}</table:table>')
+    rejection = read_rejection(path)
+    assert rejection.code == "too_many_rows"
+    assert rejection.params == {"sheet": "S", "limit": 1000}
+
+
+# --- XLS -----------------------------------------------------------------------
+
+
+def biff2_record(record_id, data):
+    return struct.pack("<HH", record_id, len(data)) + data
+
+
+def biff2_label(row, column, text):
+    encoded = text.encode("latin-1")
+    return biff2_record(0x0004, struct.pack("<HH", row, column) + b"\x00\x00\x00" + bytes([len(encoded)]) + encoded)
+
+
+def biff2_number(row, column, value):
+    return biff2_record(0x0003, struct.pack("<HH", row, column) + b"\x00\x00\x00" + struct.pack("<d", value))
+
+
+def biff2_bool_or_error(row, column, value, is_error):
+    return biff2_record(0x0005, struct.pack("<HH", row, column) + b"\x00\x00\x00" + bytes([value, is_error]))
+
+
+def test_xls_biff2_values(tmp_path):
+    data = (
+        biff2_record(0x0009, struct.pack("<HH", 0x0002, 0x0010))
+        + biff2_label(0, 0, "ID Pelanggan") + biff2_label(0, 1, "Nama") + biff2_label(0, 2, "No HP")
+        + biff2_label(0, 3, "Aktif")
+        + biff2_label(1, 0, "PLG-0001") + biff2_label(1, 1, "José") + biff2_number(1, 2, 81234567801)
+        + biff2_bool_or_error(1, 3, 1, 0)
+        + biff2_label(3, 0, "PLG-0002") + biff2_number(3, 2, 2.5) + biff2_bool_or_error(3, 3, 0x2A, 1)
+        + biff2_record(0x000A, b"")
+    )
+    path = tmp_path / "lama.xls"
+    path.write_bytes(data)
+    table, rows = read(path)
+    assert table.format == "xls"
+    assert table.sheet_name == "Sheet 1"
+    assert table.header_cells == ("ID Pelanggan", "Nama", "No HP", "Aktif")
+    assert rows == [
+        RawRow(2, ("PLG-0001", "José", 81234567801, True), False),
+        RawRow(4, ("PLG-0002", None, 2.5, ErrorCell("#N/A")), False),
+    ]
+
+
+def test_xls_encrypted_rejected():
+    rejection = read_rejection(DATA_DIR / "realworld" / "messytables__encrypted_no_password.xls")
+    assert rejection.code == "file_encrypted"
+
+
+def test_xls_unreadable_rejected():
+    rejection = read_rejection(DATA_DIR / "realworld" / "ExcelDataReader__Test_git_issue_368_header.xls")
+    assert rejection.code == "xls_unreadable"
+
+
+def test_xls_timeout_rejected(tmp_path, settings):
+    settings.IMPORT_XLS_TIMEOUT_SECONDS = 0.001
+    rejection = read_rejection(DATA_DIR / "realworld" / "calamine__OOM_alloc.xls")
+    assert rejection.code == "read_timed_out"
+    assert rejection.params == {"seconds": 0.001}
+
+
+def test_xls_memory_limit_rejected(tmp_path, settings):
+    settings.IMPORT_XLS_MAX_MEMORY_BYTES = 8 * 1024 * 1024
+    rejection = read_rejection(DATA_DIR / "realworld" / "calamine__OOM_alloc.xls")
+    assert rejection.code == "read_out_of_memory"
+    assert rejection.params == {"limit_mb": 8}
