@@ -1,7 +1,9 @@
 """Upload, review and batch pages of the customer import."""
 
+from dataclasses import dataclass
 from io import BytesIO
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -12,17 +14,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.import_forms import UploadForm
-from customers.importing import batches
+from customers.importing import batches, undo
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
 from customers.importing.template import write_template
 from customers.models import ImportBatch, ImportProblem
-from ebilling.access import is_admin, staff_required, visible_sites
+from audit.personal_data import mask_finding
+from ebilling.access import has_staff_permission, is_admin, staff_permission_required, staff_required, visible_sites
 from packages.models import ServicePackage
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FINDINGS_PER_PAGE = 100
+CUSTOMERS_PER_PAGE = 50
+# Rows listed on the undo confirmation page under "will be undone"; what
+# cannot be undone is always listed in full.
+UNDO_LIST_LIMIT = 500
 
 
 def visible_batches(user):
@@ -40,7 +47,7 @@ def xlsx_response(content, filename):
     return response
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 def template_download(request):
     sites = list(visible_sites(request.user).filter(is_active=True).order_by("name"))
     packages = list(ServicePackage.objects.filter(is_active=True).order_by("monthly_price", "name"))
@@ -49,7 +56,7 @@ def template_download(request):
     return xlsx_response(out.getvalue(), "template-pelanggan.xlsx")
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -70,17 +77,52 @@ def upload(request):
     return render(request, "customers/upload.html", {"form": form})
 
 
+def _created_customers_page(request, batch):
+    customers = batch.created_customers.select_related("site", "package").order_by("number")
+    return Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("customers_page"))
+
+
+@dataclass(frozen=True)
+class ProgressRate:
+    """Rows per second of the running phase and the seconds it still needs, or None."""
+
+    rows_per_second: int
+    seconds_left: int
+
+
+def _progress_live():
+    """Return whether other connections see the save's progress (PostgreSQL) or not (SQLite)."""
+    return settings.IMPORT_PROGRESS_DATABASE is not None
+
+
+def progress_rate(batch):
+    """Return the running phase's ProgressRate, or None before there is one to measure."""
+    if not batch.is_running or batch.phase_started_at is None or not batch.rows_done:
+        return None
+    elapsed = (timezone.now() - batch.phase_started_at).total_seconds()
+    if elapsed <= 0:
+        return None
+    rate = batch.rows_done / elapsed
+    seconds_left = None
+    if batch.phase_total and batch.phase_total >= batch.rows_done:
+        seconds_left = round((batch.phase_total - batch.rows_done) / rate)
+    return ProgressRate(rows_per_second=round(rate), seconds_left=seconds_left)
+
+
 def _findings_page(request, batch):
     kind = request.GET.get("kind", "problem")
     if kind not in ImportProblem.Kind.values:
         kind = "problem"
     findings = batch.problems.filter(kind=kind).order_by("row", "id")
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    for finding in page:
+        mask_finding(finding)
     return kind, page
 
 
 @staff_required
 def batch_detail(request, pk):
+    batches.fail_stale_batches()
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     kind, page = _findings_page(request, batch)
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
@@ -98,33 +140,42 @@ def batch_detail(request, pk):
         "kinds": [(value, label, kind_counts[value]) for value, label in ImportProblem.Kind.choices],
         "previous": previous,
         "error_message": error_message,
+        "rate": progress_rate(batch),
+        "progress_live": _progress_live(),
+        "can_retry": batches.can_retry(batch),
+        "can_undo": undo.batch_can_undo(batch),
+        "created_page": _created_customers_page(request, batch),
     }
     return render(request, "customers/batch_detail.html", context)
 
 
 @staff_required
 def batch_progress(request, pk):
+    batches.fail_stale_batches()
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    response = render(request, "customers/_batch_progress.html", {"batch": batch})
+    context = {"batch": batch, "rate": progress_rate(batch), "progress_live": _progress_live()}
+    response = render(request, "customers/_batch_progress.html", context)
     if not batch.is_running:
         # Reload the whole page once the work is over, to show the review.
         response["HX-Refresh"] = "true"
     return response
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 @require_POST
 def batch_confirm(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     if batch.state != ImportBatch.State.REVIEW:
         messages.error(request, _("This batch is not waiting for review any more."))
         return redirect("customers:batch-detail", pk=batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.QUEUED, phase="queued")
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
+    )
     commit_batch_task.enqueue(str(batch.pk))
     return redirect("customers:batch-detail", pk=batch.pk)
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 @require_POST
 def batch_cancel(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
@@ -138,15 +189,62 @@ def batch_cancel(request, pk):
     return redirect("customers:upload")
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 def batch_problem_workbook(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     out = BytesIO()
-    write_problem_workbook(batch, out)
+    write_problem_workbook(batch, out, mask_nik=not has_staff_permission(request.user, "customers.reveal_nik"))
     return xlsx_response(out.getvalue(), f"masalah-{batch.pk.hex[:8]}.xlsx")
 
 
 @staff_required
 def batch_list(request):
+    batches.fail_stale_batches()
     batch_page = Paginator(visible_batches(request.user).order_by("-created_at"), 50).get_page(request.GET.get("page"))
     return render(request, "customers/batch_list.html", {"page": batch_page})
+
+
+@staff_required
+@require_POST
+def batch_retry(request, pk):
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    step = batches.queue_retry(batch)
+    if step is None:
+        messages.error(request, _("This batch cannot be tried again."))
+    elif step == "commit":
+        commit_batch_task.enqueue(str(batch.pk))
+    else:
+        validate_batch_task.enqueue(str(batch.pk))
+    return redirect("customers:batch-detail", pk=batch.pk)
+
+
+@staff_required
+def batch_undo(request, pk):
+    """Show what undoing the batch would do; on POST, do it."""
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    if not undo.batch_can_undo(batch):
+        messages.error(request, _("Only a finished import can be undone."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+
+    if request.method == "POST":
+        try:
+            plan = undo.undo_batch(batch, request.user)
+        except undo.UndoNotAllowed:
+            messages.error(request, _("Only a finished import can be undone."))
+            return redirect("customers:batch-detail", pk=batch.pk)
+        messages.success(
+            request,
+            _("Import undone: %(removed)s customers removed, %(restored)s fields restored.")
+            % {"removed": len(plan.removable), "restored": len(plan.restorable)},
+        )
+        return redirect("customers:batch-detail", pk=batch.pk)
+
+    plan = undo.plan_undo(batch)
+    context = {
+        "batch": batch,
+        "plan": plan,
+        "removable": plan.removable[:UNDO_LIST_LIMIT],
+        "restorable": plan.restorable[:UNDO_LIST_LIMIT],
+        "list_limit": UNDO_LIST_LIMIT,
+    }
+    return render(request, "customers/batch_undo.html", context)

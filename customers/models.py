@@ -110,6 +110,15 @@ class Customer(models.Model):
         return mask_nik(self.nik)
 
 
+# The phases a worker reports while it runs a batch.
+PHASE_LABELS = {
+    "queued": _("Waiting for a worker"),
+    "reading": _("Reading and checking rows"),
+    "checking": _("Looking for customers already present"),
+    "saving": _("Saving customers"),
+}
+
+
 class ImportBatch(models.Model):
     """One uploaded file and what became of it."""
 
@@ -177,6 +186,11 @@ class ImportBatch(models.Model):
     @property
     def is_running(self):
         return self.state in {self.State.QUEUED, self.State.VALIDATING, self.State.IMPORTING}
+
+    @property
+    def phase_label(self):
+        """The running phase in words, for the progress bar."""
+        return PHASE_LABELS.get(self.phase, "")
 
     @property
     def duration(self):

@@ -15,4 +15,6 @@ urlpatterns = [
     path("imports/<uuid:pk>/confirm/", import_views.batch_confirm, name="batch-confirm"),
     path("imports/<uuid:pk>/cancel/", import_views.batch_cancel, name="batch-cancel"),
     path("imports/<uuid:pk>/problems.xlsx", import_views.batch_problem_workbook, name="batch-problems"),
+    path("imports/<uuid:pk>/retry/", import_views.batch_retry, name="batch-retry"),
+    path("imports/<uuid:pk>/undo/", import_views.batch_undo, name="batch-undo"),
 ]

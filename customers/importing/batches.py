@@ -8,10 +8,12 @@ import hashlib
 import logging
 import os
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +29,21 @@ TOO_LARGE = register_file_message(
     "too_large",
     _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into smaller files and upload each."),
 )
+WORKER_LOST = register_file_message(
+    "worker_lost",
+    _(
+        "The worker processing this file stopped reporting for %(seconds)s seconds and was taken as lost. "
+        "Nothing of this batch was saved. Press Try again to run it again."
+    ),
+)
 INTERNAL_ERROR = register_file_message(
     "internal_error",
     _("The file could not be processed because of an error in eBilling. Nothing was saved. Please report it to your administrator."),
 )
+
+# Failures that are not about the file itself, so running again may succeed.
+RETRYABLE_ERRORS = ("worker_lost", "internal_error")
+RUNNING_STATES = {ImportBatch.State.VALIDATING, ImportBatch.State.IMPORTING}
 
 KNOWN_EXTENSIONS = {".xlsx", ".xlsm", ".csv", ".xls", ".ods", ".txt"}
 
@@ -95,18 +108,104 @@ def previous_import(sha256, *, exclude=None):
     return batches.select_related("created_by").order_by("-finished_at").first()
 
 
-def _progress_reporter(batch):
-    def report(phase, rows_done):
-        ImportBatch.objects.filter(pk=batch.pk).update(phase=phase, rows_done=rows_done, heartbeat_at=timezone.now())
+class ProgressReporter:
+    """Write a batch's phase, rows done and heartbeat as the work advances.
 
-    return report
+    Called as report(phase, rows_done, total=None). A new phase restarts
+    the rate clock (phase_started_at) and sets phase_total, 0 when unknown.
+    While the default connection is inside a transaction (the save), the
+    update goes through settings.IMPORT_PROGRESS_DATABASE, a second
+    connection in autocommit, so other connections see it at once. Progress
+    is advisory: a failed write is logged and never stops the import.
+    """
+
+    def __init__(self, batch):
+        self.batch_id = batch.pk
+        self.phase = None
+        self.progress_alias = getattr(settings, "IMPORT_PROGRESS_DATABASE", None)
+
+    def __call__(self, phase, rows_done, total=None):
+        now = timezone.now()
+        fields = {"phase": phase, "rows_done": rows_done, "heartbeat_at": now}
+        if phase != self.phase:
+            self.phase = phase
+            fields.update(phase_started_at=now, phase_total=total or 0)
+        elif total is not None:
+            fields["phase_total"] = total
+        self._write(fields)
+
+    def _write(self, fields):
+        alias = DEFAULT_DB_ALIAS
+        if self.progress_alias and connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            alias = self.progress_alias
+        try:
+            ImportBatch.objects.using(alias).filter(pk=self.batch_id).update(**fields)
+        except Exception as error:
+            if alias == DEFAULT_DB_ALIAS:
+                raise
+            # Test runs forbid the second alias, and a server may refuse one
+            # more connection; the default connection still records the
+            # progress, visible once the transaction commits.
+            logger.warning(
+                "Import batch %s: progress write through %r failed (%s); using the default connection from now on",
+                self.batch_id, alias, type(error).__name__,
+            )
+            self.progress_alias = None
+            ImportBatch.objects.filter(pk=self.batch_id).update(**fields)
 
 
 def _set_state(batch, state, **fields):
     batch.state = state
+    if state in RUNNING_STATES:
+        fields.setdefault("heartbeat_at", timezone.now())
     for name, value in fields.items():
         setattr(batch, name, value)
     batch.save(update_fields=["state", *fields])
+
+
+def fail_stale_batches():
+    """Mark failed every running batch whose worker has not reported for
+    IMPORT_STALE_SECONDS, and return how many were marked.
+
+    A worker killed mid-save leaves nothing saved, because the save is one
+    transaction, but its batch would show "importing" for ever. Pages call
+    this when they show batches, so no extra process is needed to notice,
+    and any web host can. A queued batch waits for a worker and is never
+    stale.
+    """
+    seconds = settings.IMPORT_STALE_SECONDS
+    now = timezone.now()
+    limit = now - timedelta(seconds=seconds)
+    stale = ImportBatch.objects.filter(state__in=[ImportBatch.State.VALIDATING, ImportBatch.State.IMPORTING]).filter(
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit)
+    )
+    count = stale.update(
+        state=ImportBatch.State.FAILED, error_code=WORKER_LOST, error_params={"seconds": seconds}, finished_at=now
+    )
+    if count:
+        logger.warning("Marked %s import batch(es) failed: no progress for %s seconds", count, seconds)
+    return count
+
+
+def can_retry(batch):
+    """Return whether the batch failed for a reason that another attempt may not meet."""
+    return batch.state == ImportBatch.State.FAILED and batch.error_code in RETRYABLE_ERRORS
+
+
+def queue_retry(batch):
+    """Put a failed batch back in the queue and return the step to run again:
+    "commit" when its review had been confirmed, else "validate". Returns
+    None when the batch is no longer retryable (another request won)."""
+    claimed = ImportBatch.objects.filter(
+        pk=batch.pk, state=ImportBatch.State.FAILED, error_code__in=RETRYABLE_ERRORS
+    ).update(
+        state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, phase_total=0,
+        error_code="", error_params={}, finished_at=None,
+    )
+    if not claimed:
+        return None
+    batch.refresh_from_db()
+    return "commit" if batch.confirmed_at else "validate"
 
 
 def _fail(batch, error):
@@ -163,15 +262,18 @@ def validate_batch(batch):
     """Read and check the batch's file without saving customers; the batch
     ends ready for review, or failed with the reason."""
     with translation.override(batch.language):
-        _set_state(batch, ImportBatch.State.VALIDATING, started_at=timezone.now(), phase="reading", rows_done=0)
+        _set_state(batch, ImportBatch.State.VALIDATING, started_at=timezone.now())
+        progress = ProgressReporter(batch)
+        progress("reading", 0)
         try:
             plan = pipeline.build_plan(
                 batch.file.path,
                 batch.file_name,
                 site=batch.site,
                 update_mode=batch.mode == ImportBatch.Mode.UPDATE,
-                progress=_progress_reporter(batch),
+                progress=progress,
             )
+            progress("checking", 0, len(plan.rows))
             pipeline.review_plan(plan)
         except FileRejected as error:
             logger.info("Import batch %s rejected: %s", batch.pk, error.code)
@@ -189,16 +291,18 @@ def validate_batch(batch):
 def commit_batch(batch):
     """Read the file again and save its valid rows in one transaction."""
     with translation.override(batch.language):
-        _set_state(batch, ImportBatch.State.IMPORTING, phase="reading", rows_done=0, heartbeat_at=timezone.now())
+        _set_state(batch, ImportBatch.State.IMPORTING, started_at=timezone.now())
+        progress = ProgressReporter(batch)
+        progress("reading", 0, batch.rows_read)
         try:
             plan = pipeline.build_plan(
                 batch.file.path,
                 batch.file_name,
                 site=batch.site,
                 update_mode=batch.mode == ImportBatch.Mode.UPDATE,
-                progress=_progress_reporter(batch),
+                progress=progress,
             )
-            pipeline.commit_plan(plan, batch, progress=_progress_reporter(batch))
+            pipeline.commit_plan(plan, batch, progress=progress)
         except FileRejected as error:
             _fail(batch, error)
             return batch

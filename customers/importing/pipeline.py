@@ -12,18 +12,19 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
-from customers.importing import dedupe
+from customers.importing import dedupe, saving
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import PACKAGE_UNKNOWN, SITE_CONFLICT, SITE_UNKNOWN, load_catalogues
 from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
 from customers.importing.reader import open_table
+from customers.importing.regions import RegionResolver, region_finding
 from customers.importing.rows import clean_row
 from customers.importing.template import EXAMPLE_NUMBER
-from customers.models import Customer
+from customers.models import Customer, ImportChange
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
     """
     fmt = inspect_upload(path, filename)
     sites, packages = load_catalogues()
+    regions = RegionResolver()
     with open_table(path, fmt) as table:
         header_map = map_headers(table.header_cells)
         if header_map.missing_required:
@@ -170,7 +172,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
             clean = clean_row(raw, header_map, date1904=table.date1904)
             if clean is None:
                 continue
-            plan.rows.append(_plan_row(plan, clean, raw, sites, packages, site))
+            plan.rows.append(_plan_row(plan, clean, raw, sites, packages, regions, site))
             if progress and len(plan.rows) % PROGRESS_EVERY == 0:
                 progress("reading", len(plan.rows))
     plan.unmatched_sites = sites.unmatched
@@ -178,7 +180,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
     return plan
 
 
-def _plan_row(plan, clean, raw, sites, packages, chosen_site):
+def _plan_row(plan, clean, raw, sites, packages, regions, chosen_site):
     values = clean.values
     fields = _as_model_fields(values)
     row = dedupe.PlannedRow(clean=clean, fields=fields)
@@ -214,6 +216,14 @@ def _plan_row(plan, clean, raw, sites, packages, chosen_site):
             row.findings.append(("note", Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)))
         else:
             fields["package_id"] = package_id
+
+    village_code, street, finding = regions.resolve(values)
+    if village_code:
+        fields["village_id"] = village_code
+    if street:
+        fields["street"] = street[:200]
+    if finding:
+        row.findings.append(("note", region_finding(clean.number, labels, finding)))
     return row
 
 
@@ -241,10 +251,14 @@ def commit_plan(plan, batch, *, progress=None):
 
     The rows are classified again inside the lock, so a customer saved by
     another import since the review is counted as already present instead
-    of being saved twice. Returns the final counts.
+    of being saved twice. Every updated field is recorded as an
+    ImportChange, so the batch can be undone. `progress(phase, rows_done,
+    total)` is called as the work advances. Returns the final counts.
     """
     with transaction.atomic():
         _lock_customer_writes()
+        if progress:
+            progress("checking", 0, len(plan.rows))
         review_plan(plan)
         new_rows = plan.rows_of(dedupe.NEW)
         update_rows = plan.rows_of(dedupe.UPDATE)
@@ -254,34 +268,57 @@ def commit_plan(plan, batch, *, progress=None):
         for row, number in zip(missing, next_numbers(len(missing), reserved)):
             row.fields["number"] = number
 
-        customers = [Customer(import_batch=batch, **row.fields) for row in new_rows]
-        for customer in customers:
-            customer.name_key = dedupe.name_key(customer.name)
-        done = 0
-        for start in range(0, len(customers), INSERT_CHUNK):
-            chunk = customers[start : start + INSERT_CHUNK]
-            bulk_create_with_history(chunk, Customer, batch_size=INSERT_CHUNK, default_user=batch.created_by)
-            done += len(chunk)
-            if progress:
-                progress("saving", done)
+        total = len(new_rows) + len(update_rows)
 
+        def report_saved(done):
+            if progress:
+                progress("saving", done, total)
+
+        report_saved(0)
+        saving.insert_customers([row.fields for row in new_rows], batch, progress=report_saved)
         if update_rows:
             _apply_updates(update_rows, batch)
+            report_saved(total)
     return plan.counts()
 
 
 def _apply_updates(update_rows, batch):
+    """Apply the update rows' changes, with history, and record each changed
+    field's old and new value as an ImportChange."""
     ids = [row.customer_id for row in update_rows]
     customers = Customer.objects.in_bulk(ids)
     changed_fields = set()
+    changes = []
     for row in update_rows:
         customer = customers[row.customer_id]
         for name, value in row.changes.items():
+            model_field = Customer._meta.get_field(name.removesuffix("_id"))
+            old = getattr(customer, name)
             setattr(customer, name, value)
             changed_fields.add(name)
+            changes.append(
+                ImportChange(
+                    batch=batch,
+                    customer_id=customer.pk,
+                    field=name,
+                    old_value=field_text(model_field, old),
+                    new_value=field_text(model_field, getattr(customer, name)),
+                )
+            )
         customer.name_key = dedupe.name_key(customer.name)
     if "name" in changed_fields:
         changed_fields.add("name_key")
     bulk_update_with_history(
         list(customers.values()), Customer, sorted(changed_fields), batch_size=INSERT_CHUNK, default_user=batch.created_by
     )
+    ImportChange.objects.bulk_create(changes, batch_size=INSERT_CHUNK)
+
+
+def field_text(model_field, value):
+    """Return a field value as ImportChange stores it: None when empty,
+    otherwise text that model_field.to_python() reads back."""
+    if value is None or value == "":
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
