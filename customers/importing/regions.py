@@ -1,0 +1,95 @@
+"""Resolve each row's region columns, or its free-text Alamat, to a village.
+
+A thin layer over regions.matching.RegionMatcher for the import: it loads
+the matcher only when the region table holds data, and caches results by
+the part of the address after the street line, because thousands of rows
+share "Kel. Sukahati, Kec. Cibinong, Kab. Bogor" while their street parts
+differ.
+"""
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+
+from customers.importing.problems import Problem, register_row_message
+from regions.matching import AMBIGUOUS, MATCHED, UNMATCHED, RegionMatcher
+from regions.models import Village
+from regions.names import address_before, split_address
+
+REGION_FIELDS = ("village", "district", "regency", "province", "region_code")
+HAS_DIGIT = re.compile(r"\d")
+
+REGION_AMBIGUOUS = register_row_message(
+    "region_ambiguous",
+    _(
+        "Row %(row)s, column %(column)s: %(value)s fits several villages (%(candidates)s). No village was chosen; "
+        "write the Kecamatan and Kota/Kabupaten too, or pick the village on the customer's page."
+    ),
+)
+REGION_UNMATCHED = register_row_message(
+    "region_unmatched",
+    _(
+        "Row %(row)s, column %(column)s: %(value)s matches no village in the region list. "
+        "Check the spelling, or pick the village on the customer's page."
+    ),
+)
+
+
+def _street_prefix(address):
+    """Split an address into its leading street parts (a street name, house
+    number, RT/RW or block) and the rest, which names the region."""
+    parts = split_address(address)
+    count = 0
+    while count < len(parts) and (parts[count].is_street or HAS_DIGIT.search(parts[count].text)):
+        count += 1
+    if count == len(parts):
+        return str(address).strip(), ()
+    street = address_before(address, parts[count]) if count else ""
+    return street, tuple(part.text.casefold() for part in parts[count:])
+
+
+class RegionResolver:
+    def __init__(self):
+        self.matcher = RegionMatcher() if Village.objects.exists() else None
+        self._by_tail = {}
+
+    def resolve(self, values):
+        """Return (village code or None, street line, finding or None) for one
+        row's cleaned values; the finding's row and column are filled by the
+        caller."""
+        if self.matcher is None:
+            return None, "", None
+        columns = {name: values.get(name) for name in REGION_FIELDS if values.get(name)}
+        if columns:
+            result = self.matcher.match(**columns)
+            value = ", ".join(str(columns[name]) for name in REGION_FIELDS if name in columns)
+            field = next(name for name in ("village", "district", "regency", "province", "region_code") if name in columns)
+            street = ""
+            if values.get("address"):
+                street, _tail = _street_prefix(values["address"])
+        else:
+            address = values.get("address")
+            if not address:
+                return None, "", None
+            street, tail = _street_prefix(address)
+            if not tail:
+                return None, street, None
+            result = self._by_tail.get(tail)
+            if result is None:
+                result = self.matcher.match(address=address)
+                self._by_tail[tail] = result
+            value, field = address, "address"
+            if not street:
+                street = result.street
+        if result.status == MATCHED:
+            return result.village_code, street, None
+        if result.status == AMBIGUOUS:
+            return None, street, (field, value, REGION_AMBIGUOUS, {"candidates": "; ".join(result.candidates[:3])})
+        if result.status == UNMATCHED and field != "address":
+            return None, street, (field, value, REGION_UNMATCHED, {})
+        return None, street, None
+
+
+def region_finding(row_number, labels, finding):
+    field, value, code, params = finding
+    return Problem(row_number, labels.get(field, field), str(value), code, params)

@@ -1,0 +1,54 @@
+"""The importer fills the village from region columns or from the Alamat."""
+
+import pytest
+
+from customers.importing import batches
+from customers.models import Customer
+from tests.importing_helpers import SAMPLE_XLSX, run_import, write_workbook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(sample_catalogue, regions_loaded):
+    return sample_catalogue
+
+
+def test_sample_addresses_matched(catalogue):
+    run_import(SAMPLE_XLSX)
+
+    budi = Customer.objects.get(number="PLG-0001")
+    assert budi.village_id == "32.01.01.1012"
+    assert budi.village.name == "Pabuaran"
+    assert budi.street == "Jl. Mawar No. 5 RT 01/RW 02"
+    assert budi.address == "Jl. Mawar No. 5 RT 01/RW 02, Pabuaran, Cibinong"
+
+
+def test_region_columns_matched(catalogue, tmp_path):
+    path = write_workbook(tmp_path / "wilayah.xlsx", [
+        ["Nama", "Alamat", "Kelurahan/Desa", "Kecamatan", "Kota/Kabupaten", "Provinsi"],
+        ["Ani", "Jl. Mawar 1 RT 01/RW 02", "Kel. Pabuaran", "Kec. Cibinong", "Kab. Bogor", "Jawa Barat"],
+        ["Bayu", "Jl. Mawar 2", "PABUARAN", "cibinong", "", ""],
+        ["Cici", "Jl. Mawar 3", "Pabuaran", "", "", ""],
+        ["Dodi", "Jl. Mawar 4", "Desa Tidakada", "Cibinong", "", ""],
+    ])
+
+    code, result, _stderr = run_import(path)
+
+    assert code == 0
+    villages = dict(Customer.objects.values_list("name", "village_id"))
+    assert villages == {"Ani": "32.01.01.1012", "Bayu": "32.01.01.1012", "Cici": None, "Dodi": None}
+    batch_id = result["batch"]
+    notes = {(p.row, p.code) for p in batches.ImportProblem.objects.filter(batch_id=batch_id, kind="note")}
+    assert notes == {(4, "region_ambiguous"), (5, "region_unmatched")}
+
+
+def test_region_code_column_wins(catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kode.xlsx", [
+        ["Nama", "Kelurahan/Desa", "Kode Wilayah"],
+        ["Ani", "Nama Lain", "32.01.01.1012"],
+    ])
+
+    run_import(path)
+
+    assert Customer.objects.get().village_id == "32.01.01.1012"
