@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from customers.import_forms import UploadForm
 from customers.importing import batches, undo
+from customers.importing.matching import learn_alias
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
@@ -145,6 +146,8 @@ def batch_detail(request, pk):
         "can_retry": batches.can_retry(batch),
         "can_undo": undo.batch_can_undo(batch),
         "created_page": _created_customers_page(request, batch),
+        "alias_sites": visible_sites(request.user).order_by("name"),
+        "alias_packages": ServicePackage.objects.order_by("name"),
     }
     return render(request, "customers/batch_detail.html", context)
 
@@ -248,3 +251,34 @@ def batch_undo(request, pk):
         "list_limit": UNDO_LIST_LIMIT,
     }
     return render(request, "customers/batch_undo.html", context)
+
+
+@staff_permission_required("customers.import_customers")
+@require_POST
+def batch_alias(request, pk):
+    """Remember what an unmatched Site or Paket value means, then check the
+    batch again so the review shows the new matches."""
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    if batch.state != ImportBatch.State.REVIEW:
+        messages.error(request, _("This batch is not waiting for review any more."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+    kind = request.POST.get("kind")
+    name = request.POST.get("name", "").strip()
+    if kind == "site":
+        target = visible_sites(request.user).filter(pk=request.POST.get("target") or None).first()
+    elif kind == "package":
+        target = ServicePackage.objects.filter(pk=request.POST.get("target") or None).first()
+    else:
+        target = None
+    if target is None or not name:
+        messages.error(request, _("Choose the site or package that this name means."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+
+    learn_alias(kind, name, target, request.user)
+    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.QUEUED, phase="queued")
+    validate_batch_task.enqueue(str(batch.pk))
+    messages.success(
+        request,
+        _("From now on, %(name)s means %(target)s. The file is being checked again.") % {"name": name, "target": target.name},
+    )
+    return redirect("customers:batch-detail", pk=batch.pk)

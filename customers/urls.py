@@ -17,4 +17,5 @@ urlpatterns = [
     path("imports/<uuid:pk>/problems.xlsx", import_views.batch_problem_workbook, name="batch-problems"),
     path("imports/<uuid:pk>/retry/", import_views.batch_retry, name="batch-retry"),
     path("imports/<uuid:pk>/undo/", import_views.batch_undo, name="batch-undo"),
+    path("imports/<uuid:pk>/alias/", import_views.batch_alias, name="batch-alias"),
 ]

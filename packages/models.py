@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -25,3 +26,22 @@ class ServicePackage(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PackageAlias(models.Model):
+    """Another name for a package, learned when an admin maps a spreadsheet
+    value that matched nothing ("20M", "Paket Rumah 20") to an existing one."""
+
+    package = models.ForeignKey(ServicePackage, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(_("name in the spreadsheet"), max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("package alias")
+        verbose_name_plural = _("package aliases")
+
+    def __str__(self):
+        return f"{self.name} → {self.package}"

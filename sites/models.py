@@ -31,3 +31,22 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SiteAlias(models.Model):
+    """Another name for a site, learned when an admin maps a spreadsheet
+    value that matched nothing ("Cbn Timur", "POP 2") to an existing site."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(_("name in the spreadsheet"), max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site alias")
+        verbose_name_plural = _("site aliases")
+
+    def __str__(self):
+        return f"{self.name} → {self.site}"

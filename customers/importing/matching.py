@@ -10,10 +10,10 @@ use them and the closest known names as suggestions.
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
 
 from customers.importing.problems import register_row_message
-from django.utils.translation import gettext_lazy as _
 
 SITE_UNKNOWN = register_row_message(
     "site_unknown",
@@ -60,7 +60,7 @@ class Unmatched:
 class Catalogue:
     """Lookup of one reference table (sites or packages) by code or name."""
 
-    def __init__(self, records):
+    def __init__(self, records, aliases=()):
         self.by_key = {}
         self.names = {}
         for record in records:
@@ -70,6 +70,9 @@ class Catalogue:
             self.by_key.setdefault(match_key(record.name), record.pk)
         for record in records:
             self.by_key[match_key(record.code)] = record.pk
+        # Learned aliases never shadow a real code or name.
+        for key, pk in aliases:
+            self.by_key.setdefault(key, pk)
         self._choices = {}
         for record in records:
             self._choices[record.name] = record.pk
@@ -110,10 +113,35 @@ class Catalogue:
 
 
 def load_catalogues():
-    """Load sites and packages, one query each."""
-    from packages.models import ServicePackage
-    from sites.models import Site
+    """Load sites and packages with their learned aliases, two queries each."""
+    from packages.models import PackageAlias, ServicePackage
+    from sites.models import Site, SiteAlias
 
-    sites = Catalogue(list(Site.objects.only("pk", "name", "code")))
-    packages = Catalogue(list(ServicePackage.objects.only("pk", "name", "code")))
+    sites = Catalogue(
+        list(Site.objects.only("pk", "name", "code")),
+        SiteAlias.objects.values_list("key", "site_id"),
+    )
+    packages = Catalogue(
+        list(ServicePackage.objects.only("pk", "name", "code")),
+        PackageAlias.objects.values_list("key", "package_id"),
+    )
     return sites, packages
+
+
+def learn_alias(kind, name, target, user=None):
+    """Remember that the spreadsheet value `name` means `target` (a Site when
+    kind is "site", a ServicePackage when kind is "package"), so the next
+    upload matches it automatically. Returns the alias."""
+    from packages.models import PackageAlias
+    from sites.models import SiteAlias
+
+    key = match_key(name)
+    if kind == "site":
+        alias, _created = SiteAlias.objects.update_or_create(
+            key=key, defaults={"site": target, "name": name, "created_by": user}
+        )
+    else:
+        alias, _created = PackageAlias.objects.update_or_create(
+            key=key, defaults={"package": target, "name": name, "created_by": user}
+        )
+    return alias

@@ -1,0 +1,61 @@
+"""Names mapped in review are remembered and matched on the next upload."""
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Customer, ImportBatch
+from packages.models import PackageAlias
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, path):
+    with open(path, "rb") as handle:
+        client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
+    return ImportBatch.objects.order_by("-created_at").first()
+
+
+def test_alias_learned_in_review(admin_client, sample_catalogue, tmp_path, admin_user):
+    sites, packages = sample_catalogue
+    path = write_workbook(tmp_path / "alias.xlsx", [
+        ["Nama", "Alamat", "Site", "Paket"],
+        ["Ani", "Jl. A 1", "POP Cibinong", "20M"],
+        ["Bayu", "Jl. B 2", "POP Cibinong", "20M"],
+    ])
+    batch = upload(admin_client, path)
+    assert [entry["value"] for entry in batch.summary["unmatched_packages"]] == ["20M"]
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert reverse("customers:batch-alias", args=[batch.pk]) in page
+
+    admin_client.post(
+        reverse("customers:batch-alias", args=[batch.pk]),
+        {"kind": "package", "name": "20M", "target": packages["H20"].pk},
+    )
+    admin_client.post(
+        reverse("customers:batch-alias", args=[batch.pk]),
+        {"kind": "site", "name": "POP Cibinong", "target": sites["CBN"].pk},
+    )
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["unmatched_packages"] == []
+    assert batch.summary["unmatched_sites"] == []
+    assert batch.incomplete_count == 0
+    alias = PackageAlias.objects.get()
+    assert (alias.name, alias.key, alias.package_id, alias.created_by) == ("20M", "20m", packages["H20"].pk, admin_user)
+
+    second = upload(admin_client, write_workbook(tmp_path / "lagi.xlsx", [
+        ["Nama", "Alamat", "Site", "Paket"], ["Cici", "Jl. C 3", "pop cibinong", "20 m"],
+    ]))
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+    cici = Customer.objects.select_related("site", "package").get(name="Cici")
+    assert (cici.site.code, cici.package.code) == ("CBN", "H20")
+
+
+def test_alias_needs_a_target(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "a.xlsx", [["Nama", "Paket"], ["Ani", "20M"]]))
+
+    admin_client.post(reverse("customers:batch-alias", args=[batch.pk]), {"kind": "package", "name": "20M", "target": ""})
+
+    assert PackageAlias.objects.count() == 0
