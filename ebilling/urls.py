@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("customers.urls")),
+    path("customers/", include("audit.urls")),
     path("sites/", include("sites.urls")),
     path("packages/", include("packages.urls")),
     path("regions/", include("regions.urls")),

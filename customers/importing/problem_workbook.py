@@ -7,8 +7,10 @@ from collections import defaultdict
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from audit.personal_data import mask_finding, mask_nik_text
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
 from customers.importing.gate import inspect_upload
+from customers.importing.headers import map_headers
 from customers.importing.problems import FileRejected, Problem
 from customers.importing.reader import open_table
 from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, neutralise
@@ -23,17 +25,24 @@ def _plain(value):
     return value
 
 
-def write_problem_workbook(batch, out):
+def write_problem_workbook(batch, out, *, mask_nik=True):
     """Write the batch's problem rows to `out`; an empty sheet with headers
-    when there are none or the file is gone."""
+    when there are none or the file is gone.
+
+    With `mask_nik`, NIK cells and the NIKs quoted in messages keep only
+    their last four digits.
+    """
     messages = defaultdict(list)
     for finding in batch.problems.filter(kind=ImportProblem.Kind.PROBLEM).order_by("row", "id"):
+        if mask_nik:
+            mask_finding(finding)
         problem = Problem(finding.row, finding.column, finding.value, finding.code, finding.params)
         messages[finding.row].append(problem.message)
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Pelanggan")
     header_cells = ()
+    nik_columns = set()
     rows = []
     if batch.file and messages:
         try:
@@ -41,6 +50,9 @@ def write_problem_workbook(batch, out):
             fmt = inspect_upload(path, batch.file_name)
             with open_table(path, fmt) as table:
                 header_cells = table.header_cells
+                if mask_nik:
+                    columns = map_headers(header_cells).columns
+                    nik_columns = {index for index, field in columns.items() if field == "nik"}
                 for raw in table.rows():
                     if raw.number in messages:
                         rows.append(raw)
@@ -56,7 +68,9 @@ def write_problem_workbook(batch, out):
     sheet.append(header)
     for raw in rows:
         cells = []
-        for value in raw.cells[: len(header_cells)]:
+        for index, value in enumerate(raw.cells[: len(header_cells)]):
+            if index in nik_columns and value is not None:
+                value = mask_nik_text(_plain(value))
             cell = WriteOnlyCell(sheet, value=neutralise(_plain(value)))
             if isinstance(value, str):
                 cell.number_format = TEXT_FORMAT

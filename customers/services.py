@@ -1,0 +1,65 @@
+"""Writes on customers that views, commands and tasks share."""
+
+from django.db import transaction
+
+from customers.models import Customer, ImportChange
+
+ANONYMISED_REASON = "anonymised"
+
+# Personal data fields and the value each is cleared to.
+PERSONAL_FIELDS = {
+    "phone": "",
+    "email": "",
+    "nik": "",
+    "address": "",
+    "street": "",
+    "village": None,
+    "postal_code": "",
+    "latitude": None,
+    "longitude": None,
+}
+
+
+def anonymised_name(customer):
+    return f"Anonim {customer.number}"
+
+
+def customer_anonymise(customer, *, by):
+    """Erase a customer's personal data at their request, keeping the record.
+
+    The name becomes "Anonim <customer ID>"; phone, e-mail, NIK, address,
+    village, postal code and map location are cleared; the portal account
+    is deactivated and stripped of its name and e-mail. Earlier history
+    versions and import undo records lose the same fields, so the data
+    cannot be read back from them, and a new history version by `by`, with
+    the change reason "anonymised", records the step. The customer ID, site,
+    package, status and installation date stay, because billing needs them.
+    """
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        history_model = Customer.history.model
+        history_model.objects.filter(id=customer.pk).update(name="", **PERSONAL_FIELDS)
+        ImportChange.objects.filter(customer=customer, field__in=["name", *PERSONAL_FIELDS]).update(
+            old_value=None, new_value=None
+        )
+
+        customer.name = anonymised_name(customer)
+        for field, value in PERSONAL_FIELDS.items():
+            setattr(customer, field, value)
+        customer._history_user = by
+        customer._change_reason = ANONYMISED_REASON
+        customer.save()
+
+        if customer.user_id is not None:
+            _deactivate_portal_user(customer.user)
+    return customer
+
+
+def _deactivate_portal_user(user):
+    # The portal's usernames are internal ("customer-<pk>"), so the username stays.
+    user.first_name = ""
+    user.last_name = ""
+    user.email = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
