@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import ImportBatch
-from ebilling.access import visible_sites
+from ebilling.access import is_admin, visible_sites
 
 
 class UploadForm(forms.Form):
@@ -30,4 +30,19 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = visible_sites(user).filter(is_active=True)
+        sites = visible_sites(user).filter(is_active=True)
+        self.fields["site"].queryset = sites
+        if not is_admin(user):
+            self._require_own_site(sites)
+
+    def _require_own_site(self, sites):
+        """Make a site admin's upload land in one of their sites, whatever the file's Site column says."""
+        site_field = self.fields["site"]
+        site_field.required = True
+        site_field.label = _("Site")
+        site_field.help_text = _("Every uploaded customer is saved in this site.")
+        if len(sites) == 1:
+            site_field.empty_label = None
+            site_field.initial = sites[0].pk
+        else:
+            site_field.empty_label = _("— choose a site —")

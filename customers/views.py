@@ -1,6 +1,7 @@
 """Customer list, export and edit pages for staff."""
 
 import dataclasses
+import io
 import tempfile
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.forms import CustomerFilterForm, CustomerForm
-from customers.importing.export import write_customers_workbook
+from customers.importing.export import write_customers_csv, write_customers_workbook
 from customers.selectors import (
     customer_history,
     customer_list_rows,
@@ -20,10 +21,11 @@ from customers.selectors import (
     format_phone,
     next_incomplete_customer,
 )
-from ebilling.access import staff_required
+from ebilling.access import has_staff_permission, staff_permission_required, staff_required
 
 PAGE_SIZE = 50
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 # Exports up to this size stay in memory, and larger ones spill to a temporary file.
 EXPORT_MEMORY_BYTES = 8 * 1024 * 1024
@@ -56,21 +58,33 @@ def customer_list(request):
             "customer_filter": customer_filter,
             "page": page,
             "incomplete_count": incomplete_count,
+            "can_import": has_staff_permission(request.user, "customers.import_customers"),
+            "can_export": has_staff_permission(request.user, "customers.export_customers"),
         },
     )
 
 
-@staff_required
+@staff_permission_required("customers.export_customers")
 def customer_export(request):
+    """Send the filtered customers as .xlsx, or as CSV with ?format=csv."""
     filter_form = CustomerFilterForm(request.GET, user=request.user)
     customers = filter_customers(customers_visible_to(request.user), filter_form.customer_filter())
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
-    write_customers_workbook(customer_list_rows(customers), out, include_nik=False)
+    if request.GET.get("format") == "csv":
+        # The byte-order mark makes Excel read the file as UTF-8.
+        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        write_customers_csv(customer_list_rows(customers), text, include_nik=False)
+        text.flush()
+        text.detach()
+        extension, content_type = "csv", CSV_CONTENT_TYPE
+    else:
+        write_customers_workbook(customer_list_rows(customers), out, include_nik=False)
+        extension, content_type = "xlsx", XLSX_CONTENT_TYPE
     out.seek(0)
 
-    file_name = f"pelanggan-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=file_name, content_type=XLSX_CONTENT_TYPE)
+    file_name = f"pelanggan-{timezone.localdate():%Y%m%d}.{extension}"
+    return FileResponse(out, as_attachment=True, filename=file_name, content_type=content_type)
 
 
 @staff_required
@@ -102,5 +116,7 @@ def customer_edit(request, pk):
             "customer": customer,
             "stored": stored,
             "history": customer_history(customer),
+            "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
+            "can_anonymise": has_staff_permission(request.user, "customers.anonymise_customer"),
         },
     )

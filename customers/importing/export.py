@@ -1,6 +1,9 @@
 """Customer exports in the template's shape, so an export can be uploaded
 again (in create-and-update mode it fills in what the admin typed)."""
 
+import csv
+import datetime
+
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -75,3 +78,30 @@ def write_customers_workbook(queryset, out, *, include_nik=False):
             row.append(cell)
         sheet.append(row)
     workbook.save(out)
+
+
+def csv_text(value):
+    """Return one export value as CSV text: numbers as digits, dates as dd/mm/yyyy."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    return str(neutralise(value))
+
+
+def write_customers_csv(queryset, out, *, include_nik=False):
+    """Write the customers of `queryset` to the text stream `out` as CSV.
+
+    Same columns and masking as write_customers_workbook. Text starting
+    with a formula trigger gets a leading apostrophe, as in the workbook;
+    numbers are written as plain digits, so a spreadsheet program still
+    reads them as numbers. `out` should be opened with newline="".
+    """
+    writer = csv.writer(out)
+    writer.writerow(template_headers())
+    customers = queryset.select_related(
+        "site", "package", "village__district__regency__province"
+    ).order_by("number")
+    for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
+        values = customer_cells(customer, include_nik=include_nik)
+        writer.writerow([csv_text(values[name]) for name in TEMPLATE_FIELDS])
