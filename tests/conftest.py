@@ -4,6 +4,8 @@ Tests run on SQLite unless DATABASE_URL is set (CI sets it to PostgreSQL).
 """
 
 import json
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +85,48 @@ def regions_loaded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_regions()
     post_migrate.connect(reload_regions, weak=False, dispatch_uid="tests.conftest.regions_loaded")
+
+
+# --- No NIK in log output ----------------------------------------------------
+
+NIK_IN_LOG = re.compile(r"\d{16}")
+
+
+class NikLogCapture(logging.Handler):
+    """Keep every formatted log record that contains a run of 16 digits.
+
+    Installed first on the root logger, ahead of the console handler's NIK
+    mask, so it sees what eBilling and its libraries actually logged.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.leaks = []
+
+    def emit(self, record):
+        text = self.format(record)
+        if NIK_IN_LOG.search(text):
+            self.leaks.append(text[:1000])
+
+
+_nik_log_capture = NikLogCapture()
+
+
+def pytest_sessionstart(session):
+    # First in the list, so it runs before any handler filter masks the record.
+    logging.getLogger().handlers.insert(0, _nik_log_capture)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    logging.getLogger().removeHandler(_nik_log_capture)
+    if _nik_log_capture.leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _nik_log_capture.leaks:
+        terminalreporter.section("NIK in log output", red=True)
+        terminalreporter.line(f"{len(_nik_log_capture.leaks)} log records contain a run of 16 digits, such as:")
+        for text in _nik_log_capture.leaks[:10]:
+            terminalreporter.line(text)
