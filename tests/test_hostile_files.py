@@ -328,6 +328,23 @@ def test_dimension_claiming_million_rows_read(tmp_path):
     ]
 
 
+def test_header_search_stops_after_row_30(tmp_path):
+    ghost_rows = "".join(f'<row r="{number}"><c r="A{number}" s="1"/></row>' for number in range(3, 41))
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{MAIN_NS}"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Nama</t></is></c><c r="B1" t="inlineStr"><is><t>No HP</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>Budi</t></is></c></row>'
+        f"{ghost_rows}<row r=\"41\"><c"
+    )
+    source = customer_workbook(tmp_path / "base.xlsx")
+    path = rewrite(source, tmp_path / "tail.xlsx", replace={SHEET_PART: sheet.encode()})
+    with open_table(path, "xlsx") as table:
+        assert table.header_row == 1
+        with pytest.raises(FileRejected) as caught:
+            list(table.rows())
+    assert caught.value.code == "file_corrupt"
+
+
 def test_cells_at_a1_and_xfd1048576_rejected(tmp_path):
     def far_cell(sheet):
         sheet["XFD1048576"] = "ujung"

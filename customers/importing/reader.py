@@ -172,11 +172,9 @@ class Table:
         """
         best_score = MIN_HEADER_SCORE - 1
         best = None
-        rows = self._source.iter_rows(sheet_index)
+        rows = self._source.iter_rows(sheet_index, last_row=HEADER_SEARCH_ROWS)
         try:
             for row in rows:
-                if row.number > HEADER_SEARCH_ROWS:
-                    break
                 texts = tuple(header_text(value) for value in row.cells)
                 score = header_score(texts)
                 if score > best_score:

@@ -134,8 +134,11 @@ class CsvSource:
                 best = key, delimiter
         return best[1], False
 
-    def iter_rows(self, sheet_index):
-        """Yield a SheetRow per record that has a non-empty field; rows count records from 1."""
+    def iter_rows(self, sheet_index, last_row=None):
+        """Yield a SheetRow per record that has a non-empty field; rows count records from 1.
+
+        Reading stops after record `last_row`, when given.
+        """
         max_columns = self.max_columns
         with self._open_text() as handle:
             if self._skip_separator_line:
@@ -145,6 +148,8 @@ class CsvSource:
             try:
                 for record in reader:
                     number += 1
+                    if last_row is not None and number > last_row:
+                        return
                     overflow = None
                     if len(record) > max_columns:
                         for column in range(max_columns, len(record)):

@@ -99,8 +99,11 @@ class OdsSource:
                 depth -= 1
         return [SheetInfo(name=name, visible=style not in hidden_styles) for name, style in tables]
 
-    def iter_rows(self, sheet_index):
-        """Yield the SheetRow of every non-empty row of the sheet, expanding repeats."""
+    def iter_rows(self, sheet_index, last_row=None):
+        """Yield the SheetRow of every non-empty row of the sheet, expanding repeats.
+
+        Parsing stops at the first row numbered above `last_row`, when given.
+        """
         stream = self._events()
         table_number = -1
         depth = 0
@@ -123,6 +126,8 @@ class OdsSource:
                 stream.keep = element
                 continue
 
+            if last_row is not None and row_number > last_row:
+                return
             repeat = _repeat(element.get(TABLE + "number-rows-repeated"))
             cells, overflow, spans = self._row_cells(element)
             if not cells and overflow is None:
@@ -130,6 +135,8 @@ class OdsSource:
                 continue
             hidden = element.get(TABLE + "visibility") in ("collapse", "filter")
             for copy in range(repeat):
+                if last_row is not None and row_number > last_row:
+                    return
                 merges = tuple(
                     (first, last, row_number + rows - 1) for first, last, rows in spans
                 ) if copy == 0 else ()

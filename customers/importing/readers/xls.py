@@ -139,8 +139,8 @@ class XlsSource:
         self.date1904 = bool(summary["date1904"])
         self.sheets = [SheetInfo(name=sheet["name"], visible=sheet["visible"]) for sheet in summary["sheets"]]
 
-    def iter_rows(self, sheet_index):
-        """Yield the SheetRows the child wrote for one sheet."""
+    def iter_rows(self, sheet_index, last_row=None):
+        """Yield the SheetRows the child wrote for one sheet, up to row `last_row` when given."""
         with open(self._output, "rb") as output:
             output.seek(self._offsets[sheet_index])
             output.readline()
@@ -153,6 +153,8 @@ class XlsSource:
                         raise FileRejected(TOO_MANY_ROWS, sheet=self.sheets[sheet_index].name, limit=max_rows())
                     return
                 number, hidden, cells, overflow, merges = json.loads(line)
+                if last_row is not None and number > last_row:
+                    return
                 cells = [self._decode(value) for value in cells]
                 yield SheetRow(number, cells, hidden, overflow, tuple(tuple(merge) for merge in merges))
 

@@ -263,15 +263,17 @@ class XlsxSource:
 
     # --- rows ---------------------------------------------------------------
 
-    def iter_rows(self, sheet_index):
+    def iter_rows(self, sheet_index, last_row=None):
         """Yield the SheetRow of every <row> of a sheet that has a value, in file order.
 
-        A row is read when the next row starts (or the sheet ends), because it
+        Parsing stops at the first row numbered above `last_row`, when given.
+        Merged ranges are then left out of the rows, because only the header
+        search passes `last_row` and it does not use them. A row is read when the next row starts (or the sheet ends), because it
         is complete then. Finished elements are pruned after every chunk, so
         memory stays flat whatever the sheet's size.
         """
         key = self._sheet_parts[sheet_index]
-        merges = self._merged_ranges(key)
+        merges = self._merged_ranges(key) if last_row is None else {}
         with self._archive.open(self._parts[key]) as stream:
             check_prolog(stream)
 
@@ -288,7 +290,7 @@ class XlsxSource:
             while True:
                 for _event, element in parser.read_events():
                     if element.tag == row_tag:
-                        if pending is not None:
+                        if pending is not None and len(pending):
                             row = self._convert_row(pending, pending_number, merges)
                             if row is not None:
                                 yield row
@@ -296,6 +298,8 @@ class XlsxSource:
                         pending_number = int(number) if number else pending_number + 1
                         if pending_number < 1:
                             raise ValueError("row number below 1")
+                        if last_row is not None and pending_number > last_row:
+                            return
                         pending = element
                         pending_chunk = chunk_number
                 if finished:
@@ -312,7 +316,7 @@ class XlsxSource:
                     # close() raises ParseError for a truncated sheet and queues the last events.
                     parser.close()
                     finished = True
-        if pending is not None:
+        if pending is not None and len(pending):
             row = self._convert_row(pending, pending_number, merges)
             if row is not None:
                 yield row
@@ -356,8 +360,12 @@ class XlsxSource:
                     if len(letters) <= 3:
                         columns[letters] = column
 
+            children = len(cell)
+            if not children:
+                # A <c/> without <v>, <f> or <is> carries only formatting.
+                continue
             kind = cell.get("t")
-            only_child = cell[0] if len(cell) == 1 else None
+            only_child = cell[0] if children == 1 else None
             if only_child is None:
                 value = self._cell_value(cell)
             elif kind == "s" and only_child.tag == tag_v and only_child.text:
