@@ -63,7 +63,7 @@ def open_table(path, fmt):
     """
     source = _guarded(fmt, lambda: _open_source(path, fmt))
     try:
-        return Table(source, fmt, path)
+        return Table(source, fmt)
     except BaseException:
         source.close()
         raise
@@ -119,11 +119,12 @@ class Table:
         header_row: the 1-based sheet row of the header.
         header_cells: the header texts, up to the last non-empty one.
         date1904: whether date serials count from 1904 instead of 1900.
-        hidden_rows: the numbers of the hidden data rows read so far. The
-            list is complete only once `rows()` is exhausted.
+        hidden_rows: the numbers of the hidden data rows read so far. `rows()`
+            fills this list in place, so it is complete only once `rows()`
+            is exhausted.
     """
 
-    def __init__(self, source, fmt, path):
+    def __init__(self, source, fmt):
         self._source = source
         self.format = fmt
         self.date1904 = bool(source.date1904)
@@ -210,7 +211,7 @@ class Table:
         IMPORT_MAX_COLUMNS, after IMPORT_MAX_ROWS data rows, or when the
         file turns out broken part-way.
         """
-        self.hidden_rows = []
+        self.hidden_rows.clear()
         rows = self._source.iter_rows(self._sheet_index)
         try:
             yield from self._data_rows(rows)
