@@ -30,19 +30,26 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # A site admin of exactly one site gets it even when the form omits it.
+        self._only_site = None
         sites = visible_sites(user).filter(is_active=True)
         self.fields["site"].queryset = sites
-        if not is_admin(user):
+        self.site_is_forced = not is_admin(user)
+        if self.site_is_forced:
             self._require_own_site(sites)
 
     def _require_own_site(self, sites):
         """Make a site admin's upload land in one of their sites, whatever the file's Site column says."""
         site_field = self.fields["site"]
-        site_field.required = True
+        site_field.required = len(sites) != 1
         site_field.label = _("Site")
         site_field.help_text = _("Every uploaded customer is saved in this site.")
         if len(sites) == 1:
             site_field.empty_label = None
             site_field.initial = sites[0].pk
+            self._only_site = sites[0]
         else:
             site_field.empty_label = _("— choose a site —")
+
+    def clean_site(self):
+        return self.cleaned_data["site"] or self._only_site

@@ -207,7 +207,7 @@ def batch_list(request):
     return render(request, "customers/batch_list.html", {"page": batch_page})
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 @require_POST
 def batch_retry(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
@@ -221,7 +221,7 @@ def batch_retry(request, pk):
     return redirect("customers:batch-detail", pk=batch.pk)
 
 
-@staff_required
+@staff_permission_required("customers.import_customers")
 def batch_undo(request, pk):
     """Show what undoing the batch would do; on POST, do it."""
     batch = get_object_or_404(visible_batches(request.user), pk=pk)

@@ -29,7 +29,8 @@ def customer_anonymise(customer, *, by):
 
     The name becomes "Anonim <customer ID>"; phone, e-mail, NIK, address,
     village, postal code and map location are cleared; the portal account
-    is deactivated and stripped of its name and e-mail. Earlier history
+    is deactivated and stripped of its name and e-mail, and the customer's
+    portal change requests are deleted. Earlier history
     versions and import undo records lose the same fields, so the data
     cannot be read back from them, and a new history version by `by`, with
     the change reason "anonymised", records the step. The customer ID, site,
@@ -50,6 +51,9 @@ def customer_anonymise(customer, *, by):
         customer._change_reason = ANONYMISED_REASON
         customer.save()
 
+        # A customer's requests to change their NIK or phone carry the new value.
+        if hasattr(customer, "change_requests"):
+            customer.change_requests.all().delete()
         if customer.user_id is not None:
             _deactivate_portal_user(customer.user)
     return customer

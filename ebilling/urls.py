@@ -3,6 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from ebilling import views
+from ebilling.access import is_admin
+
+
+def admin_site_permission(request):
+    """Let only admins (all sites) into the Django admin, which does not limit anything to a site."""
+    return is_admin(request.user)
+
+
+admin.site.has_permission = admin_site_permission
 
 urlpatterns = [
     path("", views.home, name="home"),
