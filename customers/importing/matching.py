@@ -9,6 +9,7 @@ use them and the closest known names as suggestions.
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 from rapidfuzz import fuzz, process
@@ -41,6 +42,8 @@ SUGGESTION_LIMIT = 3
 SUGGESTION_MIN_SCORE = 60
 
 
+# A sheet repeats a handful of site and package names on every row.
+@lru_cache(maxsize=4096)
 def match_key(text):
     """Return the comparison form of a code or name: accents removed,
     case-folded, only letters and digits kept."""
