@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -384,14 +385,32 @@ def test_export_masks_nik(admin_client, customers):
     assert rows[0]["Nama"] == "Budi Santoso"
 
 
-def test_export_site_admin_limited_to_their_sites(site_admin_client, customers, catalogue):
+def grant(user, codename):
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="customers", codename=codename))
+
+
+def test_export_site_admin_limited_to_their_sites(site_admin_client, site_admin, customers, catalogue):
     sites, _packages = catalogue
+    grant(site_admin, "export_customers")
 
     everything = read_export(site_admin_client.get(EXPORT_URL))
     other_site = read_export(site_admin_client.get(EXPORT_URL, {"site": sites["BJG"].pk}))
 
     assert [row["ID Pelanggan"] for row in everything] == ["PLG-0001", "PLG-0003", "PLG-0005"]
     assert [row["ID Pelanggan"] for row in other_site] == ["PLG-0001", "PLG-0003", "PLG-0005"]
+
+
+def test_export_needs_export_permission(site_admin_client, customers):
+    response = site_admin_client.get(EXPORT_URL)
+
+    assert response.status_code == 403
+
+
+def test_list_hides_buttons_without_permissions(site_admin_client, customers):
+    page = site_admin_client.get(LIST_URL).content.decode()
+
+    assert "UPLOAD" not in page
+    assert "/customers/export/" not in page
 
 
 # ---------------------------------------------------------------------------
