@@ -168,7 +168,7 @@ class ImportBatch(models.Model):
     # The phase's own row count and start, for the progress bar's rate and time left.
     phase_total = models.PositiveIntegerField(default=0)
     phase_started_at = models.DateTimeField(null=True, blank=True)
-    # Set when an admin confirms the review, so a retry knows to save rather than validate again.
+    # Set when an admin confirms the review, so a retry saves instead of validating again.
     confirmed_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
@@ -199,11 +199,22 @@ class ImportBatch(models.Model):
             return None
         return self.finished_at - self.started_at
 
+    @property
+    def duration_text(self):
+        """The duration as m:ss or h:mm:ss, or "" while unfinished."""
+        if self.duration is None:
+            return ""
+        minutes, seconds = divmod(max(0, round(self.duration.total_seconds())), 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return f"{hours}:{minutes:02d}:{seconds:02d}"
+        return f"{minutes}:{seconds:02d}"
+
 
 class ImportChange(models.Model):
     """One field of an existing customer that a batch changed, so undoing
-    the batch can restore it. Values are stored as the field's text form
-    (Field.value_to_string), None for empty."""
+    the batch can restore it. Values are stored as text that the model
+    field's to_python() reads back, and None for an empty value."""
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="import_changes")

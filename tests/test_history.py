@@ -1,0 +1,127 @@
+"""The import history page and the customers a batch created."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.importing import batches
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat", "Site", "Paket"]
+
+
+def imported(path, rows, **options):
+    write_workbook(path, [HEADER, *rows])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, **options)
+    batches.validate_batch(batch)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+    return batch
+
+
+def row_html(page, batch):
+    start = page.index(f'<tr id="batch-{batch.pk}">')
+    return page[start:page.index("</tr>", start)]
+
+
+def test_history_lists_every_batch(admin_client, admin_user, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    done = imported(tmp_path / "pelanggan-cibinong.xlsx", [
+        ["PLG-1001", "Ani", "081200001001", "", "Jl. A", "", "H10"],
+        ["PLG-1002", "Bayu", "081200001002", "", "Jl. B", "", "H10"],
+        ["PLG-1003", "", "081200001003", "", "Jl. C", "", "H10"],
+    ], user=admin_user, site=sites["CBN"])
+    ImportBatch.objects.filter(pk=done.pk).update(
+        started_at=timezone.now() - timedelta(seconds=75), finished_at=timezone.now()
+    )
+    failed = ImportBatch.objects.create(
+        file_name="rusak.xlsx", file_size=2048, file_sha256="0" * 64, state=ImportBatch.State.FAILED,
+        mode=ImportBatch.Mode.UPDATE, error_code="file_corrupt",
+    )
+
+    response = admin_client.get(reverse("customers:batch-list"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    first = row_html(page, done)
+    assert "admin" in first
+    assert "pelanggan-cibinong.xlsx" in first
+    assert "Cibinong" in first
+    assert "<td>Tambah saja</td>" in first
+    assert '<td class="count-new">2</td>' in first
+    assert '<td class="count-updated">0</td>' in first
+    assert '<td class="count-present">0</td>' in first
+    assert '<td class="count-problems">1</td>' in first
+    assert "<td>Selesai</td>" in first
+    assert '<td class="duration">1:15</td>' in first
+    assert f'href="{reverse("customers:batch-detail", args=[done.pk])}"' in first
+    second = row_html(page, failed)
+    assert "rusak.xlsx" in second
+    assert "<td>Gagal</td>" in second
+    assert "2,0" in second
+    assert '<td class="duration">—</td>' in second
+    assert page.index(f'id="batch-{failed.pk}"') < page.index(f'id="batch-{done.pk}"')
+
+
+def test_history_hides_other_sites(client, django_user_model, sample_catalogue, admin_user, tmp_path):
+    sites, _packages = sample_catalogue
+    own = imported(tmp_path / "milik.xlsx", [["PLG-1101", "Cici", "081200001101", "", "Jl. C"]], site=sites["CBN"])
+    other = imported(tmp_path / "lain.xlsx", [["PLG-1102", "Dodi", "081200001102", "", "Jl. D"]], site=sites["CTY"])
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", password="x" * 12, is_staff=True)
+    sites["CBN"].staff.add(site_admin)
+    client.force_login(site_admin)
+
+    page = client.get(reverse("customers:batch-list")).content.decode()
+
+    assert f'id="batch-{own.pk}"' in page
+    assert f'id="batch-{other.pk}"' not in page
+    assert client.get(reverse("customers:batch-detail", args=[other.pk])).status_code == 404
+
+
+def test_batch_page_lists_created_customers(admin_client, sample_catalogue, tmp_path):
+    rows = [[f"PLG-{2000 + index}", f"Pelanggan {index}", f"0812000{2000 + index:05d}", "", "Jl. X"] for index in range(60)]
+    batch = imported(tmp_path / "banyak.xlsx", rows)
+    Customer.objects.create(number="PLG-9999", name="Bukan dari batch ini")
+
+    first = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    second = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"customers_page": 2}).content.decode()
+
+    section = first[first.index('id="created-customers"'):]
+    assert "60 pelanggan" in section
+    assert ">PLG-2000</a>" in section
+    assert ">PLG-2049</a>" in section
+    assert ">PLG-2050</a>" not in section
+    assert "?customers_page=2#created-customers" in section
+    later = second[second.index('id="created-customers"'):]
+    assert ">PLG-2050</a>" in later
+    assert ">PLG-2059</a>" in later
+    assert "PLG-9999" not in later
+
+
+def test_batch_page_shows_problems(admin_client, sample_catalogue, tmp_path):
+    batch = imported(tmp_path / "masalah.xlsx", [
+        ["PLG-1201", "Eka", "081200001201", "", "Jl. E"],
+        ["PLG-1202", "Fani", "nomor salah", "", "Jl. F"],
+    ])
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert batch.problem_count == 1
+    findings = page[page.index('id="findings"'):]
+    assert "<td>3</td><td>No HP</td><td>nomor salah</td>" in findings
+
+
+def test_duration_text():
+    started = timezone.now()
+
+    batch = ImportBatch(started_at=started, finished_at=started + timedelta(hours=1, minutes=2, seconds=3))
+
+    assert batch.duration_text == "1:02:03"
+    assert ImportBatch(started_at=started, finished_at=started + timedelta(seconds=9)).duration_text == "0:09"
+    assert ImportBatch(started_at=started).duration_text == ""

@@ -1,0 +1,181 @@
+"""Undoing a finished import: created customers removed, updated fields
+restored, and what someone changed since kept and listed."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from customers.importing import batches, undo
+from customers.models import Customer, ImportBatch, ImportChange
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat", "Site", "Paket", "Latitude", "Longitude"]
+
+
+def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE):
+    """Validate and commit a workbook of `rows` as the worker does, and return the batch."""
+    write_workbook(path, [HEADER, *rows])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, user=user, mode=mode)
+    batches.validate_batch(batch)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    return batch
+
+
+@pytest.fixture
+def existing(sample_catalogue):
+    sites, packages = sample_catalogue
+    return Customer.objects.create(
+        number="PLG-0500", name="Wati", phone="+6281200000500", address="Jl. Lama 1",
+        site=sites["CBN"], package=packages["H10"],
+    )
+
+
+def test_undo_removes_created_customers(admin_client, admin_user, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "baru.xlsx", [
+        ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0402", "Bayu", "081200000402", "", "Jl. B", "Citayam", "H20"],
+    ], user=admin_user)
+
+    page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+
+    assert '<strong id="count-remove">2</strong>' in page
+    assert '<strong id="count-kept">0</strong>' in page
+    assert "<td>PLG-0401</td><td>Ani</td>" in page
+    assert "<td>PLG-0402</td><td>Bayu</td>" in page
+    assert Customer.objects.count() == 2
+
+    response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.UNDONE
+    assert batch.undone_by == admin_user
+    assert batch.undone_at is not None
+    assert Customer.objects.count() == 0
+    deletions = Customer.history.filter(history_type="-").order_by("number")
+    assert [(record.number, record.history_user) for record in deletions] == [
+        ("PLG-0401", admin_user), ("PLG-0402", admin_user),
+    ]
+
+
+def test_undo_restores_updated_fields(admin_client, admin_user, existing, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    batch = import_rows(tmp_path / "ubah.xlsx", [
+        ["PLG-0500", "Wati", "081299990500", "", "Jl. Baru 2", "Citayam", "H10", "-6.5", "106.8"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    changes = sorted(ImportChange.objects.filter(batch=batch).values_list("field", "old_value", "new_value"))
+    assert changes == [
+        ("address", "Jl. Lama 1", "Jl. Baru 2"),
+        ("latitude", None, "-6.500000"),
+        ("longitude", None, "106.800000"),
+        ("phone", "+6281200000500", "+6281299990500"),
+        ("site_id", str(sites["CBN"].pk), str(sites["CTY"].pk)),
+    ]
+
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    existing.refresh_from_db()
+    assert existing.phone == "+6281200000500"
+    assert existing.address == "Jl. Lama 1"
+    assert existing.site.code == "CBN"
+    assert existing.latitude is None
+    assert existing.longitude is None
+    assert existing.history.first().history_type == "~"
+    assert existing.history.first().history_user == admin_user
+
+
+def test_undo_keeps_what_changed_since(admin_client, admin_user, existing, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "campur.xlsx", [
+        ["PLG-0500", "Wati", "081299990500", "", "Jl. Baru 2", "Cibinong", "H10"],
+        ["PLG-0601", "Cici", "081200000601", "", "Jl. C", "Cibinong", "H10"],
+        ["PLG-0602", "Dodi", "081200000602", "", "Jl. D", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    edited = Customer.objects.get(number="PLG-0601")
+    edited.address = "Jl. C Nomor 9"
+    edited.save()
+    existing.refresh_from_db()
+    existing.phone = "+6281277770500"
+    existing.save()
+
+    page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+
+    assert '<strong id="count-remove">1</strong>' in page
+    assert '<strong id="count-restore">1</strong>' in page
+    assert '<strong id="count-kept">1</strong>' in page
+    assert '<strong id="count-unrestorable">1</strong>' in page
+    cannot = page[page.index('id="cannot-undo"'):page.index('id="will-remove"')]
+    assert "PLG-0601" in cannot
+    assert "Hapus pelanggan Cici" in cannot
+    assert "+6281277770500" in cannot
+    assert "PLG-0602" not in cannot
+
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    assert sorted(Customer.objects.values_list("number", flat=True)) == ["PLG-0500", "PLG-0601"]
+    existing.refresh_from_db()
+    assert existing.phone == "+6281277770500"
+    assert existing.address == "Jl. Lama 1"
+    assert Customer.objects.get(number="PLG-0601").address == "Jl. C Nomor 9"
+
+
+def test_undo_plan_reasons(admin_user, existing, tmp_path):
+    batch = import_rows(tmp_path / "rencana.xlsx", [
+        ["PLG-0500", "Wati", "081299990500", "", "Jl. Baru 2", "Cibinong", "H10"],
+        ["PLG-0701", "Eka", "081200000701", "", "Jl. E", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    created = Customer.objects.get(number="PLG-0701")
+    created.name = "Eka Putri"
+    created.save()
+
+    plan = undo.plan_undo(batch)
+
+    assert plan.removable == []
+    assert [(kept.number, kept.reason) for kept in plan.kept] == [("PLG-0701", undo.EDITED_SINCE)]
+    assert [(item.change.field, item.restorable) for item in plan.restores] == [("phone", True), ("address", True)]
+    assert undo.stored_value("latitude", "-6.500000") == Decimal("-6.500000")
+    assert undo.stored_value("address", None) == ""
+    assert undo.stored_value("installed_on", None) is None
+
+
+def test_undo_rejected_unless_done(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "tinjau.xlsx", [HEADER, ["PLG-0801", "Fani", "081200000801", "", "Jl. F"]])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    batches.validate_batch(batch)
+
+    response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]), follow=True)
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert "Hanya impor yang sudah selesai yang dapat dibatalkan." in response.content.decode()
+    with pytest.raises(undo.UndoNotAllowed):
+        undo.undo_batch(batch, None)
+
+
+def test_undo_twice_rejected(admin_client, admin_user, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "dua-kali.xlsx", [["PLG-0901", "Gita", "081200000901", "", "Jl. G"]], user=admin_user)
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+    Customer.objects.create(number="PLG-0901", name="Gita Baru")
+
+    response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    assert response.status_code == 302
+    assert Customer.objects.filter(number="PLG-0901").count() == 1
+    detail = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert 'id="undone-note"' in detail
+    assert 'id="undo-link"' not in detail
+
+
+def test_detail_offers_undo_when_done(admin_client, admin_user, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "tawar.xlsx", [["PLG-0951", "Hana", "081200000951", "", "Jl. H"]], user=admin_user)
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert f'href="{reverse("customers:batch-undo", args=[batch.pk])}"' in page
+    assert "Batalkan impor" in page
