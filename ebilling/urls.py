@@ -24,5 +24,6 @@ urlpatterns = [
     path("sites/", include("sites.urls")),
     path("packages/", include("packages.urls")),
     path("regions/", include("regions.urls")),
+    path("portal/", include("portal.urls")),
     path("django-admin/", admin.site.urls),
 ]

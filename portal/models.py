@@ -104,3 +104,14 @@ class ChangeRequest(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.field} ({self.status})"
+
+    @property
+    def masked_new_value(self):
+        """The requested value for lists: a NIK masked, a phone number
+        written the Indonesian way (0812-3456-7890)."""
+        from customers.models import mask_nik
+        from customers.selectors import format_phone
+
+        if self.field == self.Field.NIK:
+            return mask_nik(self.new_value)
+        return format_phone(self.new_value)

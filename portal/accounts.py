@@ -1,0 +1,106 @@
+"""Portal accounts: which users a login text names, and setting a password through a link.
+
+A customer logs in with their ID Pelanggan or their phone number, never with
+their NIK. Each customer has their own Django user (is_staff False), linked
+through Customer.user and named "customer-<pk>", a name the customer never
+types.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+
+from customers.importing.cleaners import clean_phone, normalise_text
+from customers.importing.problems import CellError
+from customers.models import Customer
+from portal.links import link_redeem
+
+USERNAME_PREFIX = "customer-"
+
+
+class LinkAlreadyUsed(Exception):
+    """The link was used, revoked or expired between loading the page and saving."""
+
+
+def customer_login_key(text):
+    """Return the canonical form of what a customer typed in the login box.
+
+    An ID Pelanggan is matched without regard to case and returned as stored,
+    and a phone number in any notation becomes E.164, so every spelling of
+    one account gives the same key (login lockouts count failures per key).
+    Any other text comes back normalised, and will match nobody.
+    """
+    text = normalise_text(text or "")
+    if not text:
+        return ""
+
+    numbers = list(Customer.objects.filter(number__iexact=text).values_list("number", flat=True)[:2])
+    if text in numbers:
+        return text
+    if len(numbers) == 1:
+        return numbers[0]
+
+    try:
+        phone = clean_phone(text)
+    except CellError:
+        return text
+    if phone.extra_numbers:
+        return text
+    return phone.e164
+
+
+def customer_users_for_login(key):
+    """Return the active non-staff users whose customer has this ID Pelanggan
+    or this E.164 phone number. Several customers may share one phone."""
+    if not key:
+        return get_user_model().objects.none()
+    condition = Q(customer__number=key)
+    if key.startswith("+"):
+        condition |= Q(customer__phone=key)
+    return get_user_model().objects.filter(condition, is_active=True, is_staff=False, is_superuser=False)
+
+
+def customer_username(customer):
+    return f"{USERNAME_PREFIX}{customer.pk}"
+
+
+def customer_user_for_password(customer):
+    """Return the customer's portal user, a new unsaved one, or None when the
+    linked user may not use the portal (deactivated, or staff).
+
+    The new user carries the customer's name and e-mail so that the password
+    validators can reject a password that resembles them.
+    """
+    user = customer.user
+    if user is not None:
+        if not user.is_active or user.is_staff or user.is_superuser:
+            return None
+        return user
+    user_model = get_user_model()
+    return user_model(
+        username=customer_username(customer),
+        first_name=customer.name[: user_model._meta.get_field("first_name").max_length],
+        email=customer.email,
+        is_staff=False,
+    )
+
+
+def customer_set_password(link, user, password):
+    """Use the link to set the password of the customer's portal user.
+
+    `user` comes from customer_user_for_password(). A new user is saved and
+    linked to the customer. Raises LinkAlreadyUsed, and changes nothing, when
+    another request used the link first.
+    """
+    customer = link.customer
+    with transaction.atomic():
+        if not link_redeem(link):
+            raise LinkAlreadyUsed
+        user.set_password(password)
+        user.save()
+        if customer.user_id != user.pk:
+            # A queryset update writes no history row: the staff history shows
+            # the customer's data, and the portal account is not part of it.
+            Customer.objects.filter(pk=customer.pk).update(user=user)
+            customer.user = user
+    return user

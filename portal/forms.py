@@ -1,0 +1,200 @@
+"""Forms of the customer portal: login, own data and change requests."""
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from customers.forms import cell_error_to_validation_error, run_cleaner
+from customers.importing import cleaners
+from customers.importing.problems import CellError
+from customers.models import Customer
+from portal.accounts import customer_login_key
+from portal.models import ChangeRequest
+from regions.forms import LocationFields, VillageField
+
+CUSTOMER_BACKEND = "portal.backends.CustomerBackend"
+
+
+class PortalLoginForm(forms.Form):
+    """ID Pelanggan or phone number, and password.
+
+    The field is named "username" because login lockouts (django-axes) and
+    password managers look for that name.
+    """
+
+    username = forms.CharField(label=_("Customer ID or phone number"), max_length=100)
+    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+
+    error_messages = {
+        # The same message for an unknown ID and a wrong password, so the
+        # form does not reveal which IDs and phone numbers are customers.
+        "invalid_login": _(
+            "The customer ID or phone number and the password do not match. Check both and try again."
+        ),
+        "ambiguous": _(
+            "This phone number belongs to several customer accounts with this password. "
+            "Log in with your customer ID instead."
+        ),
+    }
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = None
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+
+    def clean(self):
+        cleaned = super().clean()
+        if "username" not in cleaned or "password" not in cleaned:
+            return cleaned
+
+        key = customer_login_key(cleaned["username"])
+        user = authenticate(self.request, username=key, password=cleaned["password"], portal=True)
+        # Only the portal backend may log a user in here. Another backend
+        # could return a staff user whose username equals the typed text.
+        if user is None or getattr(user, "backend", "") != CUSTOMER_BACKEND:
+            if getattr(self.request, "portal_login_ambiguous", False):
+                raise ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        self.user = user
+        return cleaned
+
+
+def _clean_text_field(value, max_length):
+    return run_cleaner(lambda text: cleaners.clean_text(text, max_length), value)
+
+
+class CustomerProfileForm(LocationFields, forms.ModelForm):
+    """The data a customer may change themselves: name, e-mail, address,
+    region and map location.
+
+    Only the fields listed in Meta.fields are read from the request, so
+    posted values for the package, site, status, ID, NIK or phone are ignored.
+    """
+
+    email = forms.CharField(required=False, max_length=300)
+    village = VillageField(required=False)
+    latitude = forms.CharField(required=False, max_length=100)
+    longitude = forms.CharField(required=False, max_length=100)
+
+    class Meta:
+        model = Customer
+        fields = ["name", "email", "street", "address", "village", "latitude", "longitude"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("email", "village", "latitude", "longitude"):
+            self.fields[name].label = capfirst(Customer._meta.get_field(name).verbose_name)
+        self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
+        self.fields["address"].help_text = _("Other directions, such as a landmark or the housing estate block.")
+        for name in ("latitude", "longitude"):
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+
+    def clean_name(self):
+        name = run_cleaner(cleaners.clean_name, self.cleaned_data["name"])
+        if not name:
+            raise cell_error_to_validation_error(CellError(cleaners.NAME_MISSING), name)
+        return name
+
+    def clean_email(self):
+        text = self.cleaned_data["email"]
+        if not text:
+            return ""
+        return run_cleaner(cleaners.clean_email, text)
+
+    def clean_street(self):
+        return _clean_text_field(self.cleaned_data["street"], Customer._meta.get_field("street").max_length)
+
+    def clean_address(self):
+        return run_cleaner(cleaners.clean_address, self.cleaned_data["address"])
+
+    def clean_latitude(self):
+        text = self.cleaned_data["latitude"]
+        return run_cleaner(cleaners.clean_coordinate, text) if text else None
+
+    def clean_longitude(self):
+        text = self.cleaned_data["longitude"]
+        return run_cleaner(cleaners.clean_coordinate, text) if text else None
+
+    def clean(self):
+        # LocationFields.clean() has already replaced latitude and longitude
+        # with a pasted location, if any.
+        cleaned = super().clean()
+        if "latitude" in self.errors or "longitude" in self.errors:
+            return cleaned
+
+        latitude = cleaned.get("latitude")
+        longitude = cleaned.get("longitude")
+        if latitude is None and longitude is None:
+            return cleaned
+        if longitude is None:
+            error = CellError(cleaners.LATITUDE_WITHOUT_LONGITUDE)
+            self.add_error("longitude", cell_error_to_validation_error(error, self.data.get("latitude", "")))
+            return cleaned
+        if latitude is None:
+            error = CellError(cleaners.LONGITUDE_WITHOUT_LATITUDE)
+            self.add_error("latitude", cell_error_to_validation_error(error, self.data.get("longitude", "")))
+            return cleaned
+
+        try:
+            location = cleaners.clean_location(latitude, longitude)
+        except CellError as error:
+            value = f"{cleaners.format_coordinate(latitude)}, {cleaners.format_coordinate(longitude)}"
+            self.add_error("latitude", cell_error_to_validation_error(error, value))
+            return cleaned
+        # Latitude and longitude typed the wrong way round are swapped back,
+        # as the importer and the staff form do.
+        cleaned["latitude"] = location.latitude
+        cleaned["longitude"] = location.longitude
+        return cleaned
+
+
+class ChangeRequestForm(forms.Form):
+    """A new NIK or phone number, checked with the importer's rules on submit."""
+
+    field = forms.ChoiceField(label=_("Data to change"), choices=ChangeRequest.Field.choices, widget=forms.RadioSelect)
+    value = forms.CharField(label=_("New value"), max_length=50)
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["value"].help_text = _("NIK: the 16 digits on your KTP. Phone: for example 0812-3456-7890.")
+
+    def clean(self):
+        cleaned = super().clean()
+        field = cleaned.get("field")
+        text = cleaned.get("value")
+        if not field or not text:
+            return cleaned
+
+        try:
+            if field == ChangeRequest.Field.NIK:
+                value = run_cleaner(cleaners.clean_nik, text)
+            else:
+                value = self._clean_phone(text)
+        except ValidationError as error:
+            self.add_error("value", error)
+            return cleaned
+
+        if value == getattr(self.customer, field):
+            self.add_error(
+                "value",
+                ValidationError(_("%(value)s is already your current data."), code="unchanged", params={"value": text}),
+            )
+            return cleaned
+        cleaned["value"] = value
+        return cleaned
+
+    def _clean_phone(self, text):
+        phone = run_cleaner(cleaners.clean_phone, text)
+        if phone.extra_numbers:
+            raise ValidationError(
+                _("%(value)s contains more than one phone number. Enter one number only."),
+                code="phone_several",
+                params={"value": text},
+            )
+        return phone.e164

@@ -1,0 +1,39 @@
+"""Print a portal link for one customer, as the staff "Invite to portal" page does."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.models import Customer
+from portal.accounts import customer_user_for_password
+from portal.links import absolute_url, link_create, whatsapp_message, whatsapp_url
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a single-use link through which the customer sets their portal password, and print it. "
+        "A customer who already has a password gets a password reset link. Older unused links of the "
+        "customer stop working. The link starts with PORTAL_BASE_URL."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("number", help="the customer's ID Pelanggan, e.g. PLG-0001")
+        parser.add_argument(
+            "--whatsapp",
+            action="store_true",
+            help="also print a wa.me link that opens WhatsApp with the invitation message to the customer",
+        )
+
+    def handle(self, *args, number, whatsapp, **options):
+        customer = Customer.objects.select_related("user").filter(number=number).first()
+        if customer is None:
+            raise CommandError(f"No customer has the ID Pelanggan {number!r}. Check the ID in the customer list.")
+        if customer_user_for_password(customer) is None:
+            raise CommandError(
+                f"The portal account of customer {number} is deactivated or belongs to staff, "
+                "so no link was created."
+            )
+
+        issued = link_create(customer)
+        url = absolute_url(issued.path)
+        self.stdout.write(url)
+        if whatsapp:
+            self.stdout.write(whatsapp_url(customer.phone, whatsapp_message(issued, url)))

@@ -1,0 +1,122 @@
+"""Changes made through the portal: a customer's own data and NIK or phone change requests.
+
+Every change to a Customer goes through Customer.save(), so
+django-simple-history records it, with the request's user as the history
+user (HistoryRequestMiddleware): the customer for their own edits, the
+staff member for an approved request.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.importing import cleaners
+from customers.importing.problems import CellError
+from customers.models import Customer
+from portal.models import ChangeRequest
+
+# The Customer fields a customer may change without approval.
+PROFILE_FIELDS = ("name", "email", "street", "address", "village", "latitude", "longitude")
+
+
+class ChangeRequestClosed(Exception):
+    """The change request is no longer pending: someone decided or cancelled it first."""
+
+
+class ChangeRequestInvalid(Exception):
+    """The requested value no longer passes the cleaner's checks."""
+
+    def __init__(self, error):
+        super().__init__(error.code)
+        self.error = error
+
+
+def customer_profile_update(customer, values):
+    """Save the customer's own changes and return the names of the fields that changed.
+
+    `values` maps PROFILE_FIELDS to cleaned values. The customer row is
+    reloaded under a lock and only the changed fields are written, so a
+    package or status that staff changed meanwhile is kept. Nothing is
+    written, and no history row is added, when nothing changed.
+    """
+    with transaction.atomic():
+        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        changed = []
+        for name, value in values.items():
+            if name not in PROFILE_FIELDS:
+                raise ValueError(f"{name} is not a field customers may change")
+            attname = Customer._meta.get_field(name).attname
+            new = value.pk if name == "village" and value is not None else value
+            if getattr(current, attname) != new:
+                setattr(current, attname, new)
+                changed.append(name)
+        if changed:
+            current.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+def change_request_submit(customer, field, value, user):
+    """Create a pending request to change the customer's NIK or phone to `value`.
+
+    `value` must already be cleaned (16 NIK digits or E.164). A pending
+    request for the same field is cancelled, so only the newest one waits.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        # Locking the customer makes two simultaneous requests wait for each other.
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        ChangeRequest.objects.pending().filter(customer=customer, field=field).update(
+            status=ChangeRequest.Status.CANCELLED, decided_at=now, decided_by=user
+        )
+        return ChangeRequest.objects.create(customer=customer, field=field, new_value=value, created_by=user)
+
+
+def change_request_cancel(change_request, user):
+    """Cancel a pending request. Raises ChangeRequestClosed when it is not pending."""
+    cancelled = ChangeRequest.objects.pending().filter(pk=change_request.pk).update(
+        status=ChangeRequest.Status.CANCELLED, decided_at=timezone.now(), decided_by=user
+    )
+    if not cancelled:
+        raise ChangeRequestClosed
+
+
+def _clean_requested_value(change_request):
+    if change_request.field == ChangeRequest.Field.NIK:
+        return cleaners.clean_nik(change_request.new_value)
+    return cleaners.clean_phone(change_request.new_value).e164
+
+
+def change_request_approve(change_request, user):
+    """Apply a pending request to the customer and mark it approved.
+
+    The value is checked again with the importer's cleaner, because the
+    rules may have changed since it was submitted. Raises ChangeRequestClosed
+    when the request is no longer pending and ChangeRequestInvalid when the
+    value fails the check, and then changes nothing.
+    """
+    with transaction.atomic():
+        locked = ChangeRequest.objects.select_for_update().filter(pk=change_request.pk).first()
+        if locked is None or locked.status != ChangeRequest.Status.PENDING:
+            raise ChangeRequestClosed
+        try:
+            value = _clean_requested_value(locked)
+        except CellError as error:
+            raise ChangeRequestInvalid(error) from None
+
+        customer = Customer.objects.select_for_update().get(pk=locked.customer_id)
+        setattr(customer, locked.field, value)
+        customer.save(update_fields=[locked.field, "updated_at"])
+
+        locked.status = ChangeRequest.Status.APPROVED
+        locked.decided_at = timezone.now()
+        locked.decided_by = user
+        locked.save(update_fields=["status", "decided_at", "decided_by"])
+    return locked
+
+
+def change_request_reject(change_request, user):
+    """Mark a pending request rejected. Raises ChangeRequestClosed when it is not pending."""
+    rejected = ChangeRequest.objects.pending().filter(pk=change_request.pk).update(
+        status=ChangeRequest.Status.REJECTED, decided_at=timezone.now(), decided_by=user
+    )
+    if not rejected:
+        raise ChangeRequestClosed
