@@ -45,6 +45,17 @@ EXAMPLE_SKIPPED = register_row_message(
     _("Row %(row)s: the template's example row (%(value)s) was skipped."),
 )
 
+TOO_FEW_COLUMNS = register_file_message(
+    "too_few_columns",
+    _(
+        "The sheet %(sheet)s (header on row %(header_row)s) has a name column but none of %(expected)s, "
+        "so it does not look like a customer list. Add at least one of those columns, or use the Template Excel."
+    ),
+)
+# A customer sheet names people and at least one of these; a sheet with only
+# "ID" and "Name" is far more often some other list than a customer list.
+CUSTOMER_DETAIL_FIELDS = ("phone", "nik", "address", "site", "package")
+
 # Cleaned value keys that are model fields as they are.
 DIRECT_FIELDS = (
     "number", "name", "phone", "email", "nik", "address", "postal_code",
@@ -155,6 +166,13 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
                 header_row=table.header_row,
                 expected=", ".join(list(TEMPLATE_HEADERS.values())[:11]),
             )
+        if not any(name in header_map.labels for name in CUSTOMER_DETAIL_FIELDS):
+            raise FileRejected(
+                TOO_FEW_COLUMNS,
+                sheet=table.sheet_name,
+                header_row=table.header_row,
+                expected=", ".join(TEMPLATE_HEADERS[name] for name in CUSTOMER_DETAIL_FIELDS),
+            )
         labels = {name: header_map.labels.get(name, TEMPLATE_HEADERS.get(name, name)) for name in TEMPLATE_HEADERS}
         plan = Plan(
             format=fmt,
@@ -164,7 +182,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
             labels=labels,
             unknown_columns=list(header_map.unknown),
             duplicate_columns=list(header_map.duplicates),
-            hidden_rows=list(table.hidden_rows),
+            hidden_rows=[],
             update_mode=update_mode,
             site_id=site.pk if site else None,
         )
@@ -179,6 +197,8 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
             clean.values = clean.raw = None
             if progress and len(plan.rows) % PROGRESS_EVERY == 0:
                 progress("reading", len(plan.rows))
+        # The reader learns which rows are hidden while it reads them.
+        plan.hidden_rows = list(table.hidden_rows)
     plan.unmatched_sites = sites.unmatched
     plan.unmatched_packages = packages.unmatched
     return plan
