@@ -45,8 +45,8 @@ def test_region_columns_matched(catalogue, tmp_path):
 
 def test_region_code_column_wins(catalogue, tmp_path):
     path = write_workbook(tmp_path / "kode.xlsx", [
-        ["Nama", "Kelurahan/Desa", "Kode Wilayah"],
-        ["Ani", "Nama Lain", "32.01.01.1012"],
+        ["Nama", "Alamat", "Kelurahan/Desa", "Kode Wilayah"],
+        ["Ani", "Jl. Mawar 1", "Nama Lain", "32.01.01.1012"],
     ])
 
     run_import(path)
