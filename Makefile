@@ -15,14 +15,9 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 install: $(BIN)/activate
 
-# load_regions is skipped, with a notice, in a checkout that predates it.
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
-	@if $(BIN)/python manage.py help --commands | grep -qx load_regions; then \
-		$(BIN)/python manage.py load_regions; \
-	else \
-		echo "Skipping region data: this checkout has no load_regions command."; \
-	fi
+	$(BIN)/python manage.py load_regions
 
 # Serve the app with demo data on SQLite (or DATABASE_URL) plus one task worker.
 run: migrate
