@@ -1,0 +1,440 @@
+"""Portal pages for a logged-in customer, and the staff side of change requests."""
+
+from decimal import Decimal
+
+import pytest
+
+from customers.models import Customer
+from portal.models import ChangeRequest
+from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
+    NIK_A,
+    NIK_B,
+    PASSWORD_A,
+    catalogue,
+    client_a,
+    customer_a,
+    customer_b,
+    error_texts,
+    message_texts,
+    site_admin_cbn,
+    user_a,
+    user_b,
+)
+
+PABUARAN_CIBINONG = "32.01.01.1012"
+NEW_NIK = "3201016608950003"
+
+
+def profile_data(customer, **changes):
+    """Return the profile form's POST data with the customer's stored values and `changes`."""
+    data = {
+        "name": customer.name,
+        "email": customer.email,
+        "street": customer.street,
+        "address": customer.address,
+        "village": customer.village_id or "",
+        "location": "",
+        "latitude": "" if customer.latitude is None else str(customer.latitude),
+        "longitude": "" if customer.longitude is None else str(customer.longitude),
+    }
+    data.update(changes)
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Home page
+
+
+def test_home_shows_own_data_read_only(client_a, customer_a):
+    page = client_a.get("/portal/").content.decode()
+
+    assert "<h1>Halo, Budi Santoso</h1>" in page
+    assert '<td id="customer-number">PLG-0001</td>' in page
+    assert "<td>Home 20 Mbps · 20/10 Mbps · Rp200.000</td>" in page
+    assert "<td>Cibinong</td>" in page
+    assert "<td>Aktif</td>" in page
+    assert "<td>0812-3456-7890</td>" in page
+    assert "<td>************0001</td>" in page
+    assert NIK_A not in page
+    details = page.split('<table class="details">')[1].split("</table>")[0]
+    assert "<input" not in details
+    assert "<select" not in details
+
+
+def test_home_shows_no_staff_menu(client_a):
+    page = client_a.get("/portal/").content.decode()
+
+    assert 'class="menu"' not in page
+    assert "/customers/" not in page
+    assert '<span class="username">PLG-0001</span>' in page
+    assert '<form action="/portal/logout/" method="post" class="inline">' in page
+
+
+def test_anonymous_redirected_to_portal_login(client, db):
+    response = client.get("/portal/profile/")
+
+    assert response.status_code == 302
+    assert response.url == "/portal/login/?next=/portal/profile/"
+
+
+def test_site_root_sends_customer_to_portal(client_a):
+    response = client_a.get("/")
+
+    assert response.status_code == 302
+    assert response.url == "/portal/"
+
+
+def test_portal_pages_are_not_cached(client_a):
+    response = client_a.get("/portal/")
+
+    assert "no-store" in response["Cache-Control"].split(", ")
+    assert "private" in response["Cache-Control"].split(", ")
+
+
+# ---------------------------------------------------------------------------
+# Editing own data
+
+
+def test_profile_edit_saves_address_region_and_pin(client_a, customer_a, regions_loaded):
+    data = profile_data(
+        customer_a,
+        name="Budi  Santoso Wijaya",
+        email="Budi.Baru@Contoh.ID",
+        street="Jl. Kenanga No. 9 RT 001/RW 004",
+        address="Perumahan Griya Blok C",
+        village=PABUARAN_CIBINONG,
+        location="-6.4812, 106.8421",
+    )
+
+    response = client_a.post("/portal/profile/", data)
+
+    assert response.status_code == 302
+    assert response.url == "/portal/"
+    customer_a.refresh_from_db()
+    assert customer_a.name == "Budi Santoso Wijaya"
+    assert customer_a.email == "Budi.Baru@contoh.id"
+    assert customer_a.street == "Jl. Kenanga No. 9 RT 001/RW 004"
+    assert customer_a.address == "Perumahan Griya Blok C"
+    assert customer_a.village_id == PABUARAN_CIBINONG
+    assert customer_a.latitude == Decimal("-6.481200")
+    assert customer_a.longitude == Decimal("106.842100")
+    home = client_a.get("/portal/")
+    assert message_texts(home) == ["Data Anda sudah disimpan."]
+    assert '<td id="customer-village">Pabuaran, Cibinong, Kabupaten Bogor, Jawa Barat</td>' in home.content.decode()
+    assert '<td id="customer-location">-6.481200, 106.842100</td>' in home.content.decode()
+
+
+def test_profile_edit_reads_typed_coordinates(client_a, customer_a):
+    response = client_a.post("/portal/profile/", profile_data(customer_a, latitude="-6,4812", longitude="106,8421"))
+
+    assert response.status_code == 302
+    customer_a.refresh_from_db()
+    assert (customer_a.latitude, customer_a.longitude) == (Decimal("-6.481200"), Decimal("106.842100"))
+
+
+def test_profile_edit_swaps_reversed_coordinates(client_a, customer_a):
+    client_a.post("/portal/profile/", profile_data(customer_a, latitude="106.8421", longitude="-6.4812"))
+
+    customer_a.refresh_from_db()
+    assert (customer_a.latitude, customer_a.longitude) == (Decimal("-6.481200"), Decimal("106.842100"))
+
+
+def test_profile_edit_reads_maps_link(client_a, customer_a):
+    link = "https://www.google.com/maps/place/Cibinong/@-6.48,106.84,17z/data=!3d-6.4812!4d106.8421"
+
+    client_a.post("/portal/profile/", profile_data(customer_a, location=link))
+
+    customer_a.refresh_from_db()
+    assert (customer_a.latitude, customer_a.longitude) == (Decimal("-6.481200"), Decimal("106.842100"))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field_errors"),
+    [
+        ({"name": "   "}, ["Bidang ini tidak boleh kosong."]),
+        ({"email": "budi@"}, ["budi@ bukan alamat email yang valid. Tulis seperti nama@contoh.id."]),
+        ({"latitude": "-6.4812"}, ["Latitude -6.4812 tidak punya longitude. Isi keduanya atau kosongkan keduanya."]),
+        ({"latitude": "51.5", "longitude": "-0.12"}, ["Latitude 51.5 berada di luar Indonesia, yang terletak antara -11.5 dan 6.5. Periksa titik lokasinya."]),
+        ({"village": "99.99.99.9999"}, ["Masukkan pilihan yang valid. Pilihan tersebut bukan salah satu dari pilihan yang tersedia."]),
+    ],
+)
+def test_profile_edit_rejects_invalid_values(client_a, customer_a, changes, field_errors):
+    response = client_a.post("/portal/profile/", profile_data(customer_a, **changes))
+
+    assert response.status_code == 200
+    assert error_texts(response) == field_errors
+    stored = Customer.objects.get(pk=customer_a.pk)
+    assert (stored.name, stored.email, stored.latitude) == ("Budi Santoso", "budi@contoh.id", None)
+
+
+def test_profile_edit_history_user_is_customer(client_a, customer_a, user_a):
+    before = customer_a.history.count()
+
+    client_a.post("/portal/profile/", profile_data(customer_a, street="Jl. Anggrek No. 1 RT 005/RW 001"))
+
+    assert customer_a.history.count() == before + 1
+    latest = customer_a.history.latest("history_id")
+    assert latest.history_user == user_a
+    assert latest.history_type == "~"
+    assert latest.street == "Jl. Anggrek No. 1 RT 005/RW 001"
+    assert [change.field for change in latest.diff_against(latest.prev_record).changes] == ["street"]
+
+
+def test_profile_edit_without_changes_adds_no_history(client_a, customer_a):
+    before = customer_a.history.count()
+
+    response = client_a.post("/portal/profile/", profile_data(customer_a))
+
+    assert response.status_code == 302
+    assert customer_a.history.count() == before
+    assert message_texts(client_a.get("/portal/")) == ["Tidak ada yang diubah."]
+
+
+def test_profile_edit_keeps_concurrent_staff_change(client_a, customer_a, catalogue):
+    _sites, packages = catalogue
+    page = client_a.get("/portal/profile/")
+    Customer.objects.filter(pk=customer_a.pk).update(package=packages["B50"])
+
+    client_a.post("/portal/profile/", profile_data(customer_a, street="Jl. Baru 1"))
+
+    stored = Customer.objects.get(pk=customer_a.pk)
+    assert page.status_code == 200
+    assert stored.package == packages["B50"]
+    assert stored.street == "Jl. Baru 1"
+
+
+def test_profile_page_has_map_and_region_widgets(client_a, customer_a):
+    page = client_a.get("/portal/profile/").content.decode()
+
+    assert 'data-location-picker' in page
+    assert 'data-region-picker' in page
+    assert '<script src="/static/regions/location-picker.js"></script>' in page
+    assert 'name="nik"' not in page
+    assert 'name="phone"' not in page
+    assert 'name="package"' not in page
+
+
+# ---------------------------------------------------------------------------
+# Change requests by the customer
+
+
+def test_nik_change_request_waits_for_approval(client_a, customer_a, user_a):
+    response = client_a.post("/portal/requests/new/", {"field": "nik", "value": "3201 0166 0895 0003"})
+
+    assert response.status_code == 302
+    change_request = ChangeRequest.objects.get()
+    assert change_request.customer == customer_a
+    assert change_request.field == "nik"
+    assert change_request.new_value == NEW_NIK
+    assert change_request.status == ChangeRequest.Status.PENDING
+    assert change_request.created_by == user_a
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NIK_A
+    home = client_a.get("/portal/")
+    assert message_texts(home) == ["Permintaan Anda sudah dikirim. Admin akan memeriksanya sebelum berlaku."]
+    assert "<td>************0003</td>" in home.content.decode()
+    assert NEW_NIK not in home.content.decode()
+
+
+def test_phone_change_request_stored_as_e164(client_a, customer_a):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+
+    change_request = ChangeRequest.objects.get()
+    assert change_request.new_value == "+6285712345678"
+    assert "<td>0857-1234-5678</td>" in client_a.get("/portal/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected_error"),
+    [
+        ("nik", "123", "NIK 123 terdiri dari 3 digit, padahal NIK terdiri dari 16 digit. Periksa dengan KTP."),
+        ("nik", "9901011203900001", "NIK 9901011203900001 diawali 99, yang bukan kode provinsi Indonesia. Periksa dengan KTP."),
+        ("nik", NIK_A, "3201011203900001 sudah menjadi data Anda saat ini."),
+        ("phone", "12345", "12345 bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
+        ("phone", "+1 202 555 0143", "+1 202 555 0143 bukan nomor Indonesia. Tulis nomor Indonesia seperti 0812-3456-7890."),
+        ("phone", "0812-3456-7890", "0812-3456-7890 sudah menjadi data Anda saat ini."),
+        ("phone", "0812-3456-7890 / 0857-1234-5678", "0812-3456-7890 / 0857-1234-5678 berisi lebih dari satu nomor HP. Isi satu nomor saja."),
+    ],
+)
+def test_change_request_validated_on_submit(client_a, customer_a, field, value, expected_error):
+    response = client_a.post("/portal/requests/new/", {"field": field, "value": value})
+
+    assert response.status_code == 200
+    assert error_texts(response) == [expected_error]
+    assert not ChangeRequest.objects.exists()
+
+
+def test_new_request_cancels_pending_one(client_a, customer_a):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-9999-0000"})
+    client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
+
+    rows = list(ChangeRequest.objects.order_by("id").values_list("field", "new_value", "status"))
+    assert rows == [
+        ("phone", "+6285712345678", "cancelled"),
+        ("phone", "+6285799990000", "pending"),
+        ("nik", NEW_NIK, "pending"),
+    ]
+
+
+def test_customer_cancels_own_request(client_a, customer_a):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    change_request = ChangeRequest.objects.get()
+
+    response = client_a.post(f"/portal/requests/{change_request.pk}/cancel/")
+    again = client_a.post(f"/portal/requests/{change_request.pk}/cancel/")
+
+    assert response.status_code == 302
+    change_request.refresh_from_db()
+    assert change_request.status == ChangeRequest.Status.CANCELLED
+    assert message_texts(client_a.get("/portal/")) == [
+        "Permintaan Anda sudah dikirim. Admin akan memeriksanya sebelum berlaku.",
+        "Permintaan Anda sudah dibatalkan.",
+        "Permintaan ini sudah diputuskan dan tidak bisa dibatalkan lagi.",
+    ]
+    assert again.status_code == 302
+
+
+# ---------------------------------------------------------------------------
+# Change requests by staff
+
+
+@pytest.fixture
+def requests_a_and_b(customer_a, customer_b, user_a, user_b):
+    """A pending NIK change of customer A (Cibinong) and phone change of customer B (Bojonggede)."""
+    request_a = ChangeRequest.objects.create(customer=customer_a, field="nik", new_value=NEW_NIK, created_by=user_a)
+    request_b = ChangeRequest.objects.create(
+        customer=customer_b, field="phone", new_value="+6285712345678", created_by=user_b
+    )
+    return request_a, request_b
+
+
+def test_staff_list_shows_pending_requests(admin_client, requests_a_and_b):
+    page = admin_client.get("/portal/staff/requests/").content.decode()
+
+    request_a, request_b = requests_a_and_b
+    assert f'id="change-request-{request_a.pk}"' in page
+    assert f'id="change-request-{request_b.pk}"' in page
+    assert "<td>************0001</td>" in page
+    assert f"<td><strong>{NEW_NIK}</strong></td>" in page
+    assert "<td>0813-1111-2222</td>" in page
+    assert "<td><strong>0857-1234-5678</strong></td>" in page
+    assert '<a href="/portal/staff/requests/">Permintaan perubahan</a>' in page
+
+
+def test_site_admin_sees_only_own_sites_requests(client, site_admin_cbn, requests_a_and_b):
+    request_a, request_b = requests_a_and_b
+    client.force_login(site_admin_cbn)
+
+    page = client.get("/portal/staff/requests/").content.decode()
+    approve_b = client.post(f"/portal/staff/requests/{request_b.pk}/approve/")
+    reject_b = client.post(f"/portal/staff/requests/{request_b.pk}/reject/")
+
+    assert f'id="change-request-{request_a.pk}"' in page
+    assert f'id="change-request-{request_b.pk}"' not in page
+    assert approve_b.status_code == 404
+    assert reject_b.status_code == 404
+    request_b.refresh_from_db()
+    assert request_b.status == ChangeRequest.Status.PENDING
+    assert Customer.objects.get(pk=request_b.customer_id).phone == "+6281311112222"
+
+
+def test_approval_applies_change_with_history(admin_client, admin_user, requests_a_and_b, customer_a):
+    request_a, _request_b = requests_a_and_b
+
+    response = admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/")
+
+    assert response.status_code == 302
+    assert response.url == "/portal/staff/requests/"
+    request_a.refresh_from_db()
+    assert request_a.status == ChangeRequest.Status.APPROVED
+    assert request_a.decided_by == admin_user
+    assert request_a.decided_at is not None
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NEW_NIK
+    latest = customer_a.history.latest("history_id")
+    assert latest.history_user == admin_user
+    assert latest.nik == NEW_NIK
+    assert [change.field for change in latest.diff_against(latest.prev_record).changes] == ["nik"]
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "Perubahan untuk pelanggan PLG-0001 sudah disetujui dan disimpan."
+    ]
+
+
+def test_approved_phone_becomes_login(client, admin_client, requests_a_and_b, customer_b):
+    _request_a, request_b = requests_a_and_b
+
+    admin_client.post(f"/portal/staff/requests/{request_b.pk}/approve/")
+    client.post("/portal/login/", {"username": "0857 1234 5678", "password": "kabel-fiber-melati-37"})
+
+    customer_b.refresh_from_db()
+    assert customer_b.phone == "+6285712345678"
+    assert int(client.session["_auth_user_id"]) == customer_b.user_id
+
+
+def test_rejection_changes_nothing(admin_client, admin_user, requests_a_and_b, customer_a):
+    request_a, _request_b = requests_a_and_b
+    before = customer_a.history.count()
+
+    admin_client.post(f"/portal/staff/requests/{request_a.pk}/reject/")
+
+    request_a.refresh_from_db()
+    assert request_a.status == ChangeRequest.Status.REJECTED
+    assert request_a.decided_by == admin_user
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NIK_A
+    assert customer_a.history.count() == before
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "Permintaan pelanggan PLG-0001 sudah ditolak."
+    ]
+
+
+def test_decided_request_cannot_be_decided_again(admin_client, requests_a_and_b, customer_a):
+    request_a, _request_b = requests_a_and_b
+    admin_client.post(f"/portal/staff/requests/{request_a.pk}/reject/")
+
+    admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/")
+
+    request_a.refresh_from_db()
+    assert request_a.status == ChangeRequest.Status.REJECTED
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NIK_A
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "Permintaan pelanggan PLG-0001 sudah ditolak.",
+        "Permintaan ini sudah diputuskan atau dibatalkan.",
+    ]
+
+
+def test_approval_rechecks_value(admin_client, customer_a, user_a):
+    change_request = ChangeRequest.objects.create(customer=customer_a, field="nik", new_value="9901011203900001")
+
+    admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/")
+
+    change_request.refresh_from_db()
+    assert change_request.status == ChangeRequest.Status.PENDING
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NIK_A
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "Permintaan pelanggan PLG-0001 tidak diterapkan: NIK 9901011203900001 diawali 99, yang bukan kode "
+        "provinsi Indonesia. Periksa dengan KTP. Tolak saja permintaan ini."
+    ]
+
+
+def test_staff_decisions_need_post(admin_client, requests_a_and_b):
+    request_a, _request_b = requests_a_and_b
+
+    assert admin_client.get(f"/portal/staff/requests/{request_a.pk}/approve/").status_code == 405
+    assert admin_client.get(f"/portal/staff/requests/{request_a.pk}/reject/").status_code == 405
+
+
+def test_decided_requests_listed_with_decider(admin_client, requests_a_and_b):
+    request_a, _request_b = requests_a_and_b
+    admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/")
+
+    page = admin_client.get("/portal/staff/requests/").content.decode()
+
+    decided = page.split("<h2>Baru diputuskan</h2>")[1]
+    assert "<td>Disetujui</td>" in decided
+    assert "<td>admin</td>" in decided
+    assert "<td>************0003</td>" in decided
+    assert NEW_NIK not in decided
