@@ -61,7 +61,19 @@ def customer_users_for_login(key):
 
 
 def customer_username(customer):
-    return f"{USERNAME_PREFIX}{customer.pk}"
+    """Return a free username for a new portal user of the customer.
+
+    It is "customer-<pk>", or "customer-<pk>-2" and so on when a user that
+    is no longer linked to the customer already has that name.
+    """
+    base = f"{USERNAME_PREFIX}{customer.pk}"
+    taken = set(get_user_model().objects.filter(username__startswith=base).values_list("username", flat=True))
+    username = base
+    suffix = 1
+    while username in taken:
+        suffix += 1
+        username = f"{base}-{suffix}"
+    return username
 
 
 def customer_user_for_password(customer):

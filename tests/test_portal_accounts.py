@@ -194,6 +194,20 @@ def test_reset_link_replaces_password(client, customer_a, user_a):
     assert portal_login(client, "PLG-0001", NEW_PASSWORD).status_code == 302
 
 
+def test_invitation_after_unlinked_user_gets_new_user(client, customer_a, django_user_model):
+    old_user = django_user_model.objects.create_user(username=f"customer-{customer_a.pk}", password="lama-123-sandi")
+    path = issue_link(customer_a)
+
+    response = set_password(client, path)
+
+    assert response.status_code == 302
+    customer_a.refresh_from_db()
+    assert customer_a.user.username == f"customer-{customer_a.pk}-2"
+    assert customer_a.user != old_user
+    old_user.refresh_from_db()
+    assert old_user.check_password("lama-123-sandi")
+
+
 def test_deactivated_account_link_gives_404(client, customer_a, user_a):
     path = issue_link(customer_a)
     user_a.is_active = False
