@@ -144,8 +144,8 @@ class ProgressReporter:
             if alias == DEFAULT_DB_ALIAS:
                 raise
             # Test runs forbid the second alias, and a server may refuse one
-            # more connection; the default connection still records the
-            # progress, visible once the transaction commits.
+            # more connection. The default connection still records the
+            # progress, which others see once the transaction commits.
             logger.warning(
                 "Import batch %s: progress write through %r failed (%s); using the default connection from now on",
                 self.batch_id, alias, type(error).__name__,

@@ -1,11 +1,11 @@
 """Bulk writes of customers and their history rows for the commit and undo.
 
 On PostgreSQL, customers and their django-simple-history rows are written
-with COPY (psycopg 3's cursor.copy), which measured several times faster
-than bulk_create on 100,000 rows (see docs/benchmarks.md). Their ids are
-taken from the table's sequence first, so each history row can name its
-customer without reading the customers back. Other databases use
-bulk_create_with_history.
+with COPY (psycopg 3's cursor.copy) instead of bulk_create_with_history,
+which builds a model instance and an INSERT parameter list for every row.
+Their ids are taken from the table's sequence first, so each history row
+can name its customer without reading the customers back. Other databases
+use bulk_create_with_history.
 
 COPY skips Model.save() and the signals, so this module sets what save()
 would: name_key, created_at and updated_at, and the defaults of fields the
@@ -117,7 +117,7 @@ def _column(model, attname):
 def write_history(customer_rows, history_type, *, history_user_id, history_date):
     """Write one history row of `history_type` ("+", "~" or "-") per customer dict.
 
-    Each dict holds the customer's attributes as stored. COPY on PostgreSQL,
+    Each dict contains the customer's attributes as stored. COPY on PostgreSQL,
     bulk_create elsewhere.
     """
     columns = _history_columns()

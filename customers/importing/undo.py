@@ -20,7 +20,7 @@ from customers.models import Customer, ImportBatch, ImportChange, name_key
 
 CHUNK = 5000
 
-# Why something cannot be undone.
+# Reasons a created customer or an updated field stays.
 EDITED_SINCE = "edited_since"
 CHANGED_SINCE = "changed_since"
 
@@ -43,8 +43,8 @@ class KeptCustomer:
 
 @dataclass
 class FieldRestore:
-    """One field the batch changed: `current` is its value now, `restorable`
-    says whether it still holds what the import wrote."""
+    """One field the batch changed: `current` is its value now, and
+    `restorable` is True while it still contains what the import wrote."""
 
     change: ImportChange
     number: str
@@ -93,8 +93,8 @@ def plan_undo(batch):
     """Return the UndoPlan of a batch without changing anything.
 
     A created customer is kept when its history has a change ("~") after
-    its creation. An updated field is restored only while it still holds
-    the value the import wrote.
+    its creation. An updated field is restored only while it still
+    contains the value the import wrote.
     """
     plan = UndoPlan()
     HistoricalCustomer = Customer.history.model
@@ -184,10 +184,10 @@ def _remove_customers(ids, user, now):
     QuerySet.delete() would send a signal per customer, and django-simple-
     history writes one INSERT per signal; for a 100,000-row batch that is
     minutes. The history rows are written in bulk instead and the rows are
-    deleted with _raw_delete, which skips signals and cascades. Nothing else
-    points at a customer the import created unless it was changed since,
-    which keeps it out of `ids`; a foreign key from elsewhere still makes
-    the database reject the delete and the whole undo roll back.
+    deleted with _raw_delete, which skips signals and cascades. A customer
+    that something else points at was changed since, so it is not in
+    `ids`. If a foreign key from elsewhere remains, the database rejects the
+    delete and the whole undo rolls back.
     """
     columns = [model_field.attname for model_field in Customer._meta.concrete_fields]
     user_id = user.pk if user is not None else None
