@@ -201,6 +201,13 @@ def test_search_by_id_name_and_nik(admin_client, customers, query, expected_numb
     assert row_numbers(response) == expected_numbers
 
 
+def test_search_too_long_shows_error(admin_client, customers):
+    response = admin_client.get(LIST_URL, {"q": "x" * 101})
+
+    assert len(row_numbers(response)) == 5
+    assert '<p class="error">Pastikan nilai ini mengandung paling banyak 100 karakter (sekarang 101 karakter).</p>' in response.content.decode()
+
+
 def test_search_landline(admin_client, customers):
     response = admin_client.get(LIST_URL, {"q": "021-8765432"})
 
