@@ -1,0 +1,126 @@
+"""Delete uploaded customer files once they are no longer needed.
+
+Run it daily from cron or a systemd timer (docs/security.md shows both).
+"""
+
+import datetime
+import logging
+import posixpath
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from customers.models import ImportBatch
+
+logger = logging.getLogger(__name__)
+
+# Folder of the storage that ImportBatch.file uploads go to ("imports/%Y/%m/").
+UPLOAD_FOLDER = "imports"
+
+FINISHED_STATES = (
+    ImportBatch.State.DONE,
+    ImportBatch.State.FAILED,
+    ImportBatch.State.CANCELLED,
+    ImportBatch.State.UNDONE,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete the uploaded files of import batches older than IMPORT_RETENTION_DAYS. The batch records, "
+        "with each file's name, size and SHA-256, stay, so a re-upload of the same file is still recognised."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="keep the files of the last DAYS days (default: the IMPORT_RETENTION_DAYS setting)",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+
+    def handle(self, *args, **options):
+        days = settings.IMPORT_RETENTION_DAYS if options["days"] is None else options["days"]
+        if days < 0:
+            raise CommandError(f"--days must be 0 or more, not {days}.")
+        cutoff = timezone.now() - datetime.timedelta(days=days)
+        dry_run = options["dry_run"]
+
+        expired = self._expire_reviews(cutoff, dry_run)
+        purged = self._purge_batch_files(cutoff, dry_run)
+        orphans = self._purge_orphan_files(cutoff, dry_run)
+
+        if dry_run:
+            self.stdout.write(
+                f"Would delete {purged} batch files and {orphans} unreferenced files older than {days} days, "
+                f"and cancel {expired} batches left in review."
+            )
+        else:
+            self.stdout.write(
+                f"Deleted {purged} batch files and {orphans} unreferenced files older than {days} days, "
+                f"and cancelled {expired} batches left in review."
+            )
+        if not dry_run:
+            logger.info("Purged %s batch files and %s unreferenced files; cancelled %s reviews", purged, orphans, expired)
+
+    def _expire_reviews(self, cutoff, dry_run):
+        """Cancel batches left waiting for review since before `cutoff`.
+
+        Their file is about to go, and a confirmation reads the file again.
+        """
+        stale = ImportBatch.objects.filter(state=ImportBatch.State.REVIEW, created_at__lt=cutoff)
+        if dry_run:
+            return stale.count()
+        return stale.update(state=ImportBatch.State.CANCELLED, finished_at=timezone.now())
+
+    def _purge_batch_files(self, cutoff, dry_run):
+        """Delete the files of finished batches uploaded before `cutoff`.
+
+        Queued, validating and importing batches keep their file whatever
+        their age, because a worker may be reading it. Batches in review
+        are counted too, because the step before cancels the old ones; only
+        a dry run still finds them in review.
+        """
+        batches = (
+            ImportBatch.objects.filter(created_at__lt=cutoff, state__in=[*FINISHED_STATES, ImportBatch.State.REVIEW])
+            .exclude(file="")
+            .only("pk", "file")
+        )
+        count = 0
+        for batch in batches.iterator():
+            count += 1
+            if dry_run:
+                continue
+            name = batch.file.name
+            # Clear the reference first: a file left behind by a crash here
+            # is an orphan, which the next run deletes.
+            ImportBatch.objects.filter(pk=batch.pk).update(file="")
+            default_storage.delete(name)
+        return count
+
+    def _purge_orphan_files(self, cutoff, dry_run):
+        """Delete files in the upload folder that no batch refers to and
+        that were last modified before `cutoff`."""
+        referenced = set(ImportBatch.objects.exclude(file="").values_list("file", flat=True))
+        count = 0
+        for name in _walk(UPLOAD_FOLDER):
+            if name in referenced or default_storage.get_modified_time(name) >= cutoff:
+                continue
+            count += 1
+            if not dry_run:
+                default_storage.delete(name)
+        return count
+
+
+def _walk(folder):
+    """Yield the name of every file under `folder` of the default storage."""
+    if not default_storage.exists(folder):
+        return
+    folders, files = default_storage.listdir(folder)
+    for name in files:
+        yield posixpath.join(folder, name)
+    for sub in folders:
+        yield from _walk(posixpath.join(folder, sub))
