@@ -559,6 +559,10 @@ def _check_overlaps(handle, infos, size):
     ranges = {}
     previous_end = 0
     for info in sorted(infos, key=lambda item: item.header_offset):
+        # zipfile computes a negative offset when the central directory
+        # contradicts the file's length, and seek() raises OSError on it.
+        if info.header_offset < 0:
+            raise FileRejected(FILE_CORRUPT)
         handle.seek(info.header_offset)
         header = handle.read(zipfile.sizeFileHeader)
         if len(header) < zipfile.sizeFileHeader or header[:4] != ZIP_LOCAL_SIGNATURE:
