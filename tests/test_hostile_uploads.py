@@ -168,6 +168,20 @@ def claims_many_entries(path, base):
     return path
 
 
+def central_directory_moved(path, base):
+    """Make the end record place the central directory 4,000 bytes later than it is.
+
+    zipfile still finds the directory but shifts every entry's local header
+    offset by -4,000, below the start of the file.
+    """
+    data = bytearray(base.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    offset = struct.unpack_from("<L", data, end + 16)[0]
+    struct.pack_into("<L", data, end + 16, offset + 4000)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def sheet_in_unscanned_part(path, base):
     """Move the sheet to a part named .dat, which the gate does not scan, with an entity attack in it."""
     with zipfile.ZipFile(base) as archive:
@@ -238,6 +252,7 @@ HOSTILE = [
     Hostile("zip-claims-65000-entries.xlsx", "zip_too_many_entries", {"count": 65000, "limit": 5000}),
     Hostile("zip-lying-size.xlsx", "zip_ratio", {"limit": 100}),
     Hostile("zip-overlapping-entries.xlsx", "zip_overlap"),
+    Hostile("zip-negative-offsets.xlsx", "file_corrupt"),
     Hostile("laughs-sheet.xlsx", "xml_unsafe"),
     Hostile("laughs-workbook.xlsx", "xml_unsafe"),
     Hostile("laughs-styles.xlsx", "xml_unsafe"),
@@ -279,6 +294,7 @@ def build_hostile_files(folder):
     add("zip-claims-65000-entries.xlsx", claims_many_entries(folder / "zip-claims-65000-entries.xlsx", base))
     add("zip-lying-size.xlsx", lying_sheet(folder / "zip-lying-size.xlsx", base))
     add("zip-overlapping-entries.xlsx", overlapping(folder / "zip-overlapping-entries.xlsx", base))
+    add("zip-negative-offsets.xlsx", central_directory_moved(folder / "zip-negative-offsets.xlsx", base))
 
     parts = {
         "laughs-sheet.xlsx": (SHEET_PART, "worksheet"),
