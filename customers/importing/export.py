@@ -3,15 +3,34 @@ again (in create-and-update mode it fills in what the admin typed)."""
 
 import csv
 import datetime
+from itertools import zip_longest
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
+from customers.importing.headers import TEMPLATE_HEADERS
 from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, neutralise
-from customers.importing.template import TEMPLATE_FIELDS, TEXT_FIELDS, template_headers
+from customers.importing.template import (
+    LIST_SHEET_NAME,
+    TEMPLATE_FIELDS,
+    TEMPLATE_ROWS,
+    TEXT_FIELDS,
+    choice_lists,
+    list_validation,
+)
 from customers.models import mask_nik
 
 EXPORT_CHUNK = 2000
+
+# The template's columns, then the village's Kemendagri code ("Kode
+# Wilayah"), which an upload matches before the region names.
+EXPORT_FIELDS = (*TEMPLATE_FIELDS, "region_code")
+EXPORT_TEXT_FIELDS = (*TEXT_FIELDS, "region_code")
+
+
+def export_headers():
+    return [TEMPLATE_HEADERS[name] for name in EXPORT_FIELDS]
 
 
 def local_phone(e164):
@@ -44,19 +63,22 @@ def customer_cells(customer, *, include_nik):
         "province": regency.province.name if regency else "",
         "postal_code": customer.postal_code,
         "status": customer.get_status_display(),
+        "region_code": village.code if village else "",
     }
 
 
-def write_customers_workbook(queryset, out, *, include_nik=False):
+def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, packages=None):
     """Write the customers of `queryset` to `out` as an .xlsx, streaming.
 
     NIK is masked unless `include_nik`; a masked NIK is read back as empty
-    by an update upload, so it never overwrites the stored one.
+    by an update upload, so it never overwrites the stored one. When
+    `sites` and `packages` are given, the Site and Paket columns get
+    drop-down lists of their names on a hidden sheet, as in the template.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Pelanggan")
     header = []
-    for title in template_headers():
+    for title in export_headers():
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
@@ -66,18 +88,45 @@ def write_customers_workbook(queryset, out, *, include_nik=False):
     customers = queryset.select_related(
         "site", "package", "village__district__regency__province"
     ).order_by("number")
+    rows_written = 0
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
         values = customer_cells(customer, include_nik=include_nik)
         row = []
-        for name in TEMPLATE_FIELDS:
+        for name in EXPORT_FIELDS:
             cell = WriteOnlyCell(sheet, value=neutralise(values[name]))
-            if name in TEXT_FIELDS:
+            if name in EXPORT_TEXT_FIELDS:
                 cell.number_format = TEXT_FORMAT
             elif name == "installed_on" and values[name] is not None:
                 cell.number_format = "DD/MM/YYYY"
             row.append(cell)
         sheet.append(row)
+        rows_written += 1
+
+    if sites is not None and packages is not None:
+        _add_choice_lists(workbook, sheet, sites, packages, last_row=max(rows_written + 1, TEMPLATE_ROWS))
     workbook.save(out)
+
+
+def _add_choice_lists(workbook, sheet, sites, packages, *, last_row):
+    """Add the hidden list sheet and the drop-downs of the Site and Paket
+    columns, rows 2 to `last_row`. A write-only sheet writes its data
+    validations when the workbook is saved, so they may follow the rows."""
+    lists = choice_lists(sites, packages)
+    list_sheet = workbook.create_sheet(LIST_SHEET_NAME)
+    list_sheet.sheet_state = "hidden"
+    titles = []
+    for _field, title, _names, _list_column in lists:
+        cell = WriteOnlyCell(list_sheet, value=title)
+        cell.font = Font(bold=True)
+        titles.append(cell)
+    list_sheet.append(titles)
+    for names in zip_longest(*(names for _field, _title, names, _list_column in lists)):
+        list_sheet.append([neutralise(name) for name in names])
+
+    for field, _title, names, list_column in lists:
+        if names:
+            validation = list_validation(list_column, len(names), EXPORT_FIELDS.index(field), last_row)
+            sheet.data_validations.append(validation)
 
 
 def csv_text(value):
@@ -98,10 +147,10 @@ def write_customers_csv(queryset, out, *, include_nik=False):
     reads them as numbers. `out` should be opened with newline="".
     """
     writer = csv.writer(out)
-    writer.writerow(template_headers())
+    writer.writerow(export_headers())
     customers = queryset.select_related(
         "site", "package", "village__district__regency__province"
     ).order_by("number")
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
         values = customer_cells(customer, include_nik=include_nik)
-        writer.writerow([csv_text(values[name]) for name in TEMPLATE_FIELDS])
+        writer.writerow([csv_text(values[name]) for name in EXPORT_FIELDS])

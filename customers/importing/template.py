@@ -73,6 +73,30 @@ def _add_instructions(workbook):
     sheet["A1"].font = Font(bold=True, size=14)
 
 
+def choice_lists(sites, packages):
+    """Return the drop-down lists of the Site and Paket columns as
+    (field, list sheet title, names, list sheet column) tuples, the column
+    counted from 1."""
+    return [
+        ("site", "Site", [site.name for site in sites], 1),
+        ("package", "Paket", [package.name for package in packages], 2),
+    ]
+
+
+def list_validation(list_column, count, field_index, last_row=TEMPLATE_ROWS):
+    """Return the drop-down DataValidation of the sheet column `field_index`
+    (counted from 0), rows 2 to `last_row`, offering the `count` names in
+    column `list_column` (counted from 1) of the list sheet."""
+    letter = column_letter(list_column - 1)
+    source = f"{LIST_SHEET_NAME}!${letter}$2:${letter}${count + 1}"
+    validation = DataValidation(type="list", formula1=source, allow_blank=True)
+    validation.error = _("Choose a value from the list.")
+    validation.errorStyle = "warning"
+    target = column_letter(field_index)
+    validation.add(f"{target}2:{target}{last_row}")
+    return validation
+
+
 def _add_list(workbook, sheet, field_index, title, names, list_column):
     """Put `names` on the hidden list sheet and validate the column with them."""
     lists = workbook[LIST_SHEET_NAME]
@@ -81,14 +105,7 @@ def _add_list(workbook, sheet, field_index, title, names, list_column):
         lists.cell(row=offset, column=list_column, value=name)
     if not names:
         return
-    letter = column_letter(list_column - 1)
-    source = f"{LIST_SHEET_NAME}!${letter}$2:${letter}${len(names) + 1}"
-    validation = DataValidation(type="list", formula1=source, allow_blank=True)
-    validation.error = _("Choose a value from the list.")
-    validation.errorStyle = "warning"
-    target = column_letter(field_index)
-    validation.add(f"{target}2:{target}{TEMPLATE_ROWS}")
-    sheet.add_data_validation(validation)
+    sheet.add_data_validation(list_validation(list_column, len(names), field_index))
 
 
 def write_template(out, sites, packages):
@@ -123,7 +140,7 @@ def write_template(out, sites, packages):
             for row in range(2, TEMPLATE_ROWS + 1):
                 sheet.cell(row=row, column=index + 1).number_format = TEXT_FORMAT
 
-    _add_list(workbook, sheet, TEMPLATE_FIELDS.index("site"), "Site", [s.name for s in sites], 1)
-    _add_list(workbook, sheet, TEMPLATE_FIELDS.index("package"), "Paket", [p.name for p in packages], 2)
+    for field, title, names, list_column in choice_lists(sites, packages):
+        _add_list(workbook, sheet, TEMPLATE_FIELDS.index(field), title, names, list_column)
     _add_instructions(workbook)
     workbook.save(out)
