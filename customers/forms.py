@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -10,21 +11,66 @@ from django.utils.translation import gettext_lazy as _
 from customers.importing import cleaners
 from customers.importing.problems import ROW_MESSAGES, CellError
 from customers.models import Customer
-from customers.selectors import CustomerFilter, format_phone
+from customers.selectors import MISSING_CONDITIONS, NO_SITE, CustomerFilter, customers_visible_to, format_phone
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
+from regions.forms import LocationFields, VillageField
+
+
+# The ?missing= filters of the list, in the order the dashboard shows them.
+MISSING_CHOICES = [
+    ("package", _("No package")),
+    ("address", _("No address")),
+    ("region", _("No village")),
+    ("location", _("No map location")),
+    ("phone", _("No phone")),
+]
+assert [key for key, _label in MISSING_CHOICES] == list(MISSING_CONDITIONS)
+
+
+class SiteChoiceIterator(ModelChoiceIterator):
+    """The field's sites, then a "No site" choice when the field offers it."""
+
+    def __iter__(self):
+        yield from super().__iter__()
+        if self.field.allow_no_site:
+            yield (NO_SITE, _("No site"))
+
+    def __len__(self):
+        return super().__len__() + (1 if self.field.allow_no_site else 0)
+
+
+class SiteFilterField(forms.ModelChoiceField):
+    """A site of the queryset, or NO_SITE for the customers without a site
+    when `allow_no_site` is set."""
+
+    iterator = SiteChoiceIterator
+
+    def __init__(self, *args, allow_no_site=False, **kwargs):
+        self.allow_no_site = allow_no_site
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if self.allow_no_site and value == NO_SITE:
+            return NO_SITE
+        return super().to_python(value)
 
 
 class CustomerFilterForm(forms.Form):
     """The search box and filters of the customer list, read from the query string."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    site = forms.ModelChoiceField(label=_("Site"), queryset=None, required=False, empty_label=_("All sites"))
+    site = SiteFilterField(label=_("Site"), queryset=None, required=False, empty_label=_("All sites"))
+    missing = forms.ChoiceField(
+        label=_("Missing data"), required=False, choices=[("", _("Any")), *MISSING_CHOICES]
+    )
     incomplete = forms.BooleanField(label=_("Incomplete"), required=False)
 
     def __init__(self, data, *, user):
         super().__init__(data)
         self.fields["site"].queryset = visible_sites(user).order_by("name")
+        # Only admins see customers without a site.
+        self.fields["site"].allow_no_site = is_admin(user)
         self.fields["q"].widget.input_type = "search"
         self.fields["q"].widget.attrs["placeholder"] = _("ID, name, phone or NIK")
 
@@ -37,7 +83,60 @@ class CustomerFilterForm(forms.Form):
             query=cleaned.get("q") or "",
             site=cleaned.get("site"),
             incomplete_only=bool(cleaned.get("incomplete")),
+            missing=cleaned.get("missing") or "",
         )
+
+
+class CustomerBulkForm(forms.Form):
+    """Set the package, the site or both on the customers ticked in the list,
+    or on every customer matching the list's filter.
+
+    The customers are limited to those the user may see, and the sites to
+    the active sites the user may see, so a site admin changes only their
+    own customers and keeps them in their sites. The check that something
+    is set runs only when `confirming`, because the list's first submit
+    may leave both choices for the confirmation page.
+    """
+
+    customers = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.MultipleHiddenInput
+    )
+    all_matching = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    package = forms.ModelChoiceField(
+        label=_("Set package"), queryset=None, required=False, empty_label=_("(keep)")
+    )
+    site = forms.ModelChoiceField(
+        label=_("Set site"), queryset=None, required=False, empty_label=_("(keep)")
+    )
+
+    def __init__(self, data, *, user, confirming):
+        super().__init__(data, prefix="bulk")
+        self.confirming = confirming
+        self.fields["customers"].queryset = customers_visible_to(user)
+        self.fields["package"].queryset = ServicePackage.objects.filter(is_active=True).order_by(
+            "monthly_price", "name"
+        )
+        self.fields["site"].queryset = visible_sites(user).filter(is_active=True).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("all_matching") and not cleaned.get("customers") and "customers" not in self.errors:
+            raise ValidationError(
+                _("No customers are selected. Tick customers in the list, or choose all customers matching the filter."),
+                code="no_selection",
+            )
+        if self.confirming and not cleaned.get("package") and not cleaned.get("site"):
+            raise ValidationError(_("Choose a package or a site to set."), code="no_change")
+        return cleaned
+
+    def changes(self):
+        """Return the attribute values to set, such as {"package_id": 3}."""
+        changes = {}
+        if self.cleaned_data.get("package"):
+            changes["package_id"] = self.cleaned_data["package"].pk
+        if self.cleaned_data.get("site"):
+            changes["site_id"] = self.cleaned_data["site"].pk
+        return changes
 
 
 # Stand-ins for the row and column that every import message starts with.
@@ -73,9 +172,22 @@ def run_cleaner(cleaner, value):
         raise cell_error_to_validation_error(error, value) from None
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(LocationFields, forms.ModelForm):
     """Edit one customer with the importer's cell rules, so a value the
-    upload would reject is rejected here with the same message."""
+    upload would reject is rejected here with the same message.
+
+    The village is picked with cascading region selects and the map
+    location with a map, a paste box and the two coordinate inputs, so the
+    page must include {{ form.media }}.
+    """
+
+    # The edit page shows the fields in these groups, each under its heading.
+    FIELDSETS = (
+        (_("Customer data"), ("number", "name", "phone", "email", "nik", "status", "installed_on")),
+        (_("Service"), ("site", "package")),
+        (_("Address and region"), ("address", "street", "village", "postal_code")),
+        (_("Location"), ("location", "latitude", "longitude")),
+    )
 
     phone = forms.CharField(required=False, max_length=50)
     email = forms.CharField(required=False, max_length=300)
@@ -86,6 +198,7 @@ class CustomerForm(forms.ModelForm):
     latitude = forms.CharField(required=False, max_length=100)
     longitude = forms.CharField(required=False, max_length=100)
     postal_code = forms.CharField(required=False, max_length=20)
+    village = VillageField(required=False)
 
     class Meta:
         model = Customer
@@ -96,10 +209,13 @@ class CustomerForm(forms.ModelForm):
             "email",
             "nik",
             "address",
+            "street",
+            "village",
             "site",
             "package",
             "status",
             "installed_on",
+            "location",
             "latitude",
             "longitude",
             "postal_code",
@@ -111,8 +227,14 @@ class CustomerForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # The fields declared above would otherwise lose the model's labels.
+        # The map's paste box (location) is no model field and keeps its own.
         for name, field in self.fields.items():
-            field.label = capfirst(Customer._meta.get_field(name).verbose_name)
+            if name != "location":
+                field.label = capfirst(Customer._meta.get_field(name).verbose_name)
+        self.fields["address"].help_text = _("The full address as the customer or the spreadsheet wrote it.")
+        self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
+        for name in ("latitude", "longitude"):
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
 
         customer = self.instance
         self.initial["phone"] = format_phone(customer.phone)
@@ -170,6 +292,10 @@ class CustomerForm(forms.ModelForm):
     def clean_address(self):
         return run_cleaner(cleaners.clean_address, self.cleaned_data["address"])
 
+    def clean_street(self):
+        max_length = Customer._meta.get_field("street").max_length
+        return run_cleaner(lambda text: cleaners.clean_text(text, max_length), self.cleaned_data["street"])
+
     def clean_installed_on(self):
         text = self.cleaned_data["installed_on"]
         if not text:
@@ -194,7 +320,13 @@ class CustomerForm(forms.ModelForm):
             return ""
         return run_cleaner(cleaners.clean_postal_code, text)
 
+    def fieldsets(self):
+        """Return the FIELDSETS as (heading, bound fields) pairs."""
+        return [(heading, [self[name] for name in names]) for heading, names in self.FIELDSETS]
+
     def clean(self):
+        # LocationFields.clean() has already replaced latitude and longitude
+        # with a pasted location, if any.
         cleaned = super().clean()
         if "latitude" in self.errors or "longitude" in self.errors:
             return cleaned

@@ -4,17 +4,21 @@ Every query starts from customers_visible_to(user), so a site admin never
 reaches a customer outside their sites, on any page.
 """
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.text import capfirst
 
-from customers.models import Customer, mask_nik, name_key
+from customers.bulk import BULK_CHANGE_REASON
+from customers.models import Customer, ImportBatch, mask_nik, name_key
+from customers.services import ANONYMISED_REASON
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
+from regions.models import Village
 from sites.models import Site
 
 NIK_PATTERN = re.compile(r"\d{16}")
@@ -27,13 +31,30 @@ PHONE_PUNCTUATION = re.compile(r"[\s\-.()/]+")
 MIN_PHONE_SEARCH_DIGITS = 6
 
 
+# The `site` of a CustomerFilter that selects the customers without a site.
+NO_SITE = "none"
+
+# What each ?missing= filter of the list selects. The completion dashboard
+# counts with the same conditions, so each of its numbers equals the length
+# of the list it links to.
+MISSING_CONDITIONS = {
+    "package": Q(package__isnull=True),
+    "address": Q(address=""),
+    "region": Q(village__isnull=True),
+    "location": Q(latitude__isnull=True) | Q(longitude__isnull=True),
+    "phone": Q(phone=""),
+}
+
+
 @dataclass(frozen=True)
 class CustomerFilter:
-    """The list filters: free-text search, one site, and incomplete only."""
+    """The list filters: free-text search, one site (or NO_SITE), incomplete
+    only, and one missing field (a key of MISSING_CONDITIONS, or "")."""
 
     query: str = ""
     site: object = None
     incomplete_only: bool = False
+    missing: str = ""
 
 
 def customers_visible_to(user):
@@ -88,10 +109,14 @@ def search_customers(customers, text):
 def filter_customers(customers, customer_filter):
     """Apply a CustomerFilter to a customer queryset."""
     customers = search_customers(customers, customer_filter.query)
-    if customer_filter.site is not None:
+    if customer_filter.site == NO_SITE:
+        customers = customers.filter(site__isnull=True)
+    elif customer_filter.site is not None:
         customers = customers.filter(site=customer_filter.site)
     if customer_filter.incomplete_only:
         customers = customers.incomplete()
+    if customer_filter.missing:
+        customers = customers.filter(MISSING_CONDITIONS[customer_filter.missing])
     return customers
 
 
@@ -105,6 +130,70 @@ def next_incomplete_customer(customers, current):
     again from the first when none follows, or None when no other is left."""
     others = customers.incomplete().exclude(pk=current.pk).order_by("number")
     return others.filter(number__gt=current.number).first() or others.first()
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    """The completion counts of one site's customers.
+
+    `site` is a Site, NO_SITE for the customers without a site, or None for
+    the total of all rows. `missing` maps each key of MISSING_CONDITIONS to
+    the number of customers lacking that field.
+    """
+
+    site: object
+    total: int
+    incomplete: int
+    missing: dict
+
+
+def completion_counts(customers):
+    """Return {site id or None: CompletionRow} of the customers, counted in
+    one query grouped by site with conditional aggregation."""
+    incomplete = MISSING_CONDITIONS["package"] | MISSING_CONDITIONS["address"]
+    aggregates = {"total": Count("pk"), "incomplete": Count("pk", filter=incomplete)}
+    for key, condition in MISSING_CONDITIONS.items():
+        aggregates[f"missing_{key}"] = Count("pk", filter=condition)
+
+    counts = {}
+    for row in customers.order_by().values("site_id").annotate(**aggregates):
+        counts[row["site_id"]] = CompletionRow(
+            site=row["site_id"],
+            total=row["total"],
+            incomplete=row["incomplete"],
+            missing={key: row[f"missing_{key}"] for key in MISSING_CONDITIONS},
+        )
+    return counts
+
+
+def completion_table(user):
+    """Return the completion dashboard's rows for a staff user: one per
+    visible site (by name, counting zero where a site has no customers), one
+    for the customers without a site when there are any, and the total last.
+
+    Two queries, whatever the number of sites and customers.
+    """
+    counts = completion_counts(customers_visible_to(user))
+    empty = {key: 0 for key in MISSING_CONDITIONS}
+
+    rows = []
+    for site in visible_sites(user).order_by("name"):
+        found = counts.get(site.pk)
+        if found is None:
+            rows.append(CompletionRow(site=site, total=0, incomplete=0, missing=empty))
+        else:
+            rows.append(dataclasses.replace(found, site=site))
+    # Only an admin sees customers without a site (customers_visible_to).
+    if None in counts:
+        rows.append(dataclasses.replace(counts[None], site=NO_SITE))
+
+    total = CompletionRow(
+        site=None,
+        total=sum(row.total for row in rows),
+        incomplete=sum(row.incomplete for row in rows),
+        missing={key: sum(row.missing[key] for row in rows) for key in MISSING_CONDITIONS},
+    )
+    return rows, total
 
 
 def format_phone(e164):
@@ -145,12 +234,34 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One saved version of a customer: when, by whom, and what changed."""
+    """One saved version of a customer: when, by whom, how, and what changed.
+
+    `batch` is the import batch that created the customer, on the "+" entry
+    of an imported customer. `by_customer` is True when the customer saved
+    it through the portal. `reason` is the version's change reason, such as
+    BULK_CHANGE_REASON or "anonymised", or "".
+    """
 
     date: object
     user: object
     kind: str
     changes: tuple
+    batch: object = None
+    by_customer: bool = False
+    reason: str = ""
+
+    @property
+    def is_bulk(self):
+        return self.reason == BULK_CHANGE_REASON
+
+    @property
+    def is_anonymised(self):
+        return self.reason == ANONYMISED_REASON
+
+
+# Bookkeeping fields left out of the shown changes: the portal account link
+# and the creating batch are set by the system, not edited.
+HISTORY_HIDDEN_FIELDS = ["user", "import_batch", "created_at"]
 
 
 def customer_history(customer, limit=20):
@@ -158,7 +269,8 @@ def customer_history(customer, limit=20):
 
     One query loads the versions (one more than shown, so the oldest shown
     can be compared with its predecessor), and at most one query each loads
-    the names of the sites and packages involved. NIK values are masked.
+    the names of the sites, packages, villages and import batches involved.
+    NIK values are masked.
     """
     versions = customer.history.select_related("history_user").order_by("-history_date", "-history_id")
     records = list(versions[: limit + 1])
@@ -167,14 +279,17 @@ def customer_history(customer, limit=20):
     for index, record in enumerate(records[:limit]):
         changes = []
         if record.history_type == "~" and index + 1 < len(records):
-            changes = record.diff_against(records[index + 1]).changes
+            changes = record.diff_against(records[index + 1], excluded_fields=HISTORY_HIDDEN_FIELDS).changes
         changes_by_record.append((record, changes))
 
     all_changes = [change for _record, changes in changes_by_record for change in changes]
     names = {
         "site": _names_by_pk(Site, _changed_values(all_changes, "site")),
         "package": _names_by_pk(ServicePackage, _changed_values(all_changes, "package")),
+        "village": _village_names(_changed_values(all_changes, "village")),
     }
+    batch_ids = {record.import_batch_id for record, _changes in changes_by_record if record.history_type == "+"}
+    batches = ImportBatch.objects.in_bulk(batch_ids - {None})
 
     entries = []
     for record, changes in changes_by_record:
@@ -187,10 +302,26 @@ def customer_history(customer, limit=20):
             )
             for change in changes
         )
+        user = record.history_user
         entries.append(
-            HistoryEntry(date=record.history_date, user=record.history_user, kind=record.history_type, changes=shown)
+            HistoryEntry(
+                date=record.history_date,
+                user=user,
+                kind=record.history_type,
+                changes=shown,
+                batch=batches.get(record.import_batch_id) if record.history_type == "+" else None,
+                by_customer=user is not None and not user.is_staff,
+                reason=record.history_change_reason or "",
+            )
         )
     return entries
+
+
+def _village_names(codes):
+    """Return {village code: "Name (code)"}, because many villages share a name."""
+    if not codes:
+        return {}
+    return {code: f"{name} ({code})" for code, name in Village.objects.filter(pk__in=codes).values_list("pk", "name")}
 
 
 def _changed_values(changes, field):

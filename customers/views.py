@@ -6,14 +6,20 @@ import tempfile
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
-from customers.forms import CustomerFilterForm, CustomerForm
+from customers.bulk import customers_bulk_update
+from customers.forms import MISSING_CHOICES, CustomerBulkForm, CustomerFilterForm, CustomerForm
 from customers.importing.export import write_customers_csv, write_customers_workbook
 from customers.selectors import (
+    NO_SITE,
+    completion_table,
     customer_history,
     customer_list_rows,
     customers_visible_to,
@@ -21,7 +27,8 @@ from customers.selectors import (
     format_phone,
     next_incomplete_customer,
 )
-from ebilling.access import has_staff_permission, staff_permission_required, staff_required
+from ebilling.access import has_staff_permission, staff_permission_required, staff_required, visible_sites
+from packages.models import ServicePackage
 
 PAGE_SIZE = 50
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,8 +65,141 @@ def customer_list(request):
             "customer_filter": customer_filter,
             "page": page,
             "incomplete_count": incomplete_count,
+            "bulk_form": CustomerBulkForm(None, user=request.user, confirming=False),
+            "filter_fields": _filter_fields(request.GET),
+            "map_site": customer_filter.site if customer_filter.site not in (None, NO_SITE) else None,
             "can_import": has_staff_permission(request.user, "customers.import_customers"),
             "can_export": has_staff_permission(request.user, "customers.export_customers"),
+        },
+    )
+
+
+# The query parameters that make up the list's filter, carried from the
+# list to the bulk change so "all matching" means the same customers.
+FILTER_PARAMETERS = ("q", "site", "missing", "incomplete")
+
+# Customers the bulk change page names, as a reminder of what was selected.
+BULK_SAMPLE_SIZE = 10
+
+
+def _filter_fields(data):
+    """Return the list filter's (name, value) pairs present in `data`."""
+    return [(name, data[name]) for name in FILTER_PARAMETERS if data.get(name)]
+
+
+def _list_url(filter_fields):
+    query = QueryDict(mutable=True)
+    for name, value in filter_fields:
+        query[name] = value
+    url = reverse("customers:list")
+    return f"{url}?{query.urlencode()}" if query else url
+
+
+@staff_required
+def customer_dashboard(request):
+    """Show per site how many customers lack each field, each number
+    linking to the customer list filtered to exactly those customers."""
+    rows, total = completion_table(request.user)
+    return render(
+        request,
+        "customers/customer_dashboard.html",
+        {
+            "rows": [_dashboard_row(row) for row in rows],
+            "total": _dashboard_row(total),
+            "missing_choices": MISSING_CHOICES,
+            "can_export": has_staff_permission(request.user, "customers.export_customers"),
+        },
+    )
+
+
+def _dashboard_row(row):
+    """Return the dashboard cells of one CompletionRow: its name, and the
+    list URL behind each of its numbers."""
+    if row.site is None:
+        name, site_fields = _("Total"), []
+    elif row.site == NO_SITE:
+        name, site_fields = _("No site"), [("site", NO_SITE)]
+    else:
+        name, site_fields = row.site.name, [("site", str(row.site.pk))]
+    query = QueryDict(mutable=True)
+    query.update(dict(site_fields))
+    return {
+        "row": row,
+        "name": name,
+        "key": site_fields[0][1] if site_fields else "total",
+        "export_url": reverse("customers:export-incomplete") + (f"?{query.urlencode()}" if query else ""),
+        "list_url": _list_url(site_fields),
+        "incomplete_url": _list_url([*site_fields, ("incomplete", "1")]),
+        "missing": [
+            (key, row.missing[key], _list_url([*site_fields, ("missing", key)])) for key, _label in MISSING_CHOICES
+        ],
+    }
+
+
+@require_POST
+@staff_required
+def customer_bulk(request):
+    """Set the package or the site of the customers ticked in the list, or
+    of all customers matching its filter.
+
+    The list's submit shows this page with the number of customers and the
+    choices. Its confirm button applies them and returns to the list.
+    """
+    confirming = "confirm" in request.POST
+    form = CustomerBulkForm(request.POST, user=request.user, confirming=confirming)
+    filter_form = CustomerFilterForm(request.POST, user=request.user)
+    filter_fields = _filter_fields(request.POST)
+    scoped = customers_visible_to(request.user)
+
+    valid = form.is_valid()
+    # The selection may be fine while the choices are not, and then the
+    # page shows the selection again with the choices' error.
+    selected = form.cleaned_data.get("customers")
+    target = None
+    if "customers" not in form.errors:
+        if form.cleaned_data.get("all_matching"):
+            target = filter_customers(scoped, filter_form.customer_filter())
+        elif selected:
+            target = scoped.filter(pk__in=[customer.pk for customer in selected])
+
+    if confirming and valid:
+        selected_count = target.count()
+        changed = customers_bulk_update(target, form.changes(), user=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s customer changed.",
+                "%(count)s customers changed.",
+                changed,
+            )
+            % {"count": changed},
+        )
+        if changed < selected_count:
+            unchanged = selected_count - changed
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s customer already had these values and was left as it was.",
+                    "%(count)s customers already had these values and were left as they were.",
+                    unchanged,
+                )
+                % {"count": unchanged},
+            )
+        return redirect(_list_url(filter_fields))
+
+    selected_count = target.count() if target is not None else 0
+    sample = list(customer_list_rows(target)[:BULK_SAMPLE_SIZE]) if selected_count else []
+    return render(
+        request,
+        "customers/customer_bulk.html",
+        {
+            "form": form,
+            "all_matching": bool(form.cleaned_data.get("all_matching")),
+            "filter_fields": filter_fields,
+            "list_url": _list_url(filter_fields),
+            "selected_count": selected_count,
+            "sample": sample,
+            "not_shown_count": selected_count - len(sample),
         },
     )
 
@@ -85,6 +225,28 @@ def customer_export(request):
 
     file_name = f"pelanggan-{timezone.localdate():%Y%m%d}.{extension}"
     return FileResponse(out, as_attachment=True, filename=file_name, content_type=content_type)
+
+
+@staff_permission_required("customers.export_customers")
+def customer_export_incomplete(request):
+    """Send the incomplete customers matching the list's filter as a
+    workbook in the template's shape, with the Site and Paket drop-downs.
+
+    Uploaded again in create-and-update mode, it fills in what the admin
+    typed; masked NIKs are read back as empty, so stored NIKs stay.
+    """
+    filter_form = CustomerFilterForm(request.GET, user=request.user)
+    customer_filter = dataclasses.replace(filter_form.customer_filter(), incomplete_only=True)
+    customers = filter_customers(customers_visible_to(request.user), customer_filter)
+    sites = list(visible_sites(request.user).filter(is_active=True).order_by("name"))
+    packages = list(ServicePackage.objects.filter(is_active=True).order_by("monthly_price", "name"))
+
+    out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
+    write_customers_workbook(customer_list_rows(customers), out, include_nik=False, sites=sites, packages=packages)
+    out.seek(0)
+
+    file_name = f"pelanggan-belum-lengkap-{timezone.localdate():%Y%m%d}.xlsx"
+    return FileResponse(out, as_attachment=True, filename=file_name, content_type=XLSX_CONTENT_TYPE)
 
 
 @staff_required

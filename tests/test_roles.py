@@ -107,6 +107,9 @@ RULES = {
     "set_language": Rule("public", allowed=302, method="post", data={"language": "id", "next": "/"}),
     "customers:list": Rule("staff"),
     "customers:export": Rule("customers.export_customers"),
+    "customers:export-incomplete": Rule("customers.export_customers"),
+    "customers:dashboard": Rule("staff"),
+    "customers:bulk": Rule("staff", method="post"),
     "customers:edit": Rule("staff", scope="customer"),
     "customers:upload": Rule("customers.import_customers"),
     "customers:template": Rule("customers.import_customers"),
@@ -411,6 +414,7 @@ PERMISSION_URLS = [
     ("customers.import_customers", "customers:batch-undo", "get", "batch"),
     ("customers.import_customers", "customers:batch-alias", "post", "batch"),
     ("customers.export_customers", "customers:export", "get", None),
+    ("customers.export_customers", "customers:export-incomplete", "get", None),
     ("customers.reveal_nik", "audit:nik-reveal", "post", "customer"),
     ("customers.anonymise_customer", "audit:customer-anonymise", "get", "customer"),
 ]

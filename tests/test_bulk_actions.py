@@ -1,0 +1,373 @@
+"""Bulk changes from the customer list: set the package or the site of the
+ticked customers, or of every customer matching the filter."""
+
+import re
+
+import pytest
+from customers.bulk import BULK_CHANGE_REASON, CHUNK_SIZE, customers_bulk_update
+from customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/customers/"
+BULK_URL = "/customers/bulk/"
+
+
+@pytest.fixture
+def catalogue(sample_catalogue):
+    return sample_catalogue
+
+
+@pytest.fixture
+def customers(catalogue):
+    """Five customers: PLG-0001 to PLG-0003 in Cibinong, PLG-0004 in
+    Bojonggede, PLG-0005 without a site. PLG-0002, PLG-0004 and PLG-0005
+    have no package."""
+    sites, packages = catalogue
+    rows = [
+        ("PLG-0001", sites["CBN"], packages["H20"]),
+        ("PLG-0002", sites["CBN"], None),
+        ("PLG-0003", sites["CBN"], packages["H10"]),
+        ("PLG-0004", sites["BJG"], None),
+        ("PLG-0005", None, None),
+    ]
+    return {
+        number: Customer.objects.create(number=number, name=f"Pelanggan {number}", address="Jl. A", site=site, package=package)
+        for number, site, package in rows
+    }
+
+
+@pytest.fixture
+def site_admin(django_user_model, catalogue):
+    sites, _packages = catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", password="rahasia-cbn-123", is_staff=True)
+    sites["CBN"].staff.add(user)
+    return user
+
+
+@pytest.fixture
+def site_admin_client(client, site_admin):
+    client.force_login(site_admin)
+    return client
+
+
+def packages_by_number():
+    return dict(Customer.objects.values_list("number", "package__code"))
+
+
+def sites_by_number():
+    return dict(Customer.objects.values_list("number", "site__code"))
+
+
+def messages_of(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def bulk_data(*, customers=(), package=None, site=None, all_matching=False, confirm=False, filters=None):
+    """Return the POST data of the bulk form; `filters` are the list's query parameters."""
+    data = {"bulk-customers": [customer.pk for customer in customers], **(filters or {})}
+    if package is not None:
+        data["bulk-package"] = package.pk
+    if site is not None:
+        data["bulk-site"] = site.pk
+    if all_matching:
+        data["bulk-all_matching"] = "on"
+    if confirm:
+        data["confirm"] = ""
+    return data
+
+
+# ---------------------------------------------------------------------------
+# The list
+
+
+def test_list_has_checkboxes_and_bulk_form(admin_client, customers):
+    page = admin_client.get(LIST_URL, {"missing": "package"}).content.decode()
+
+    form = page[page.index('<form method="post" action="/customers/bulk/" id="bulk-form">'):]
+    assert '<input type="hidden" name="missing" value="package">' in form
+    for number in ("PLG-0002", "PLG-0004", "PLG-0005"):
+        pk = customers[number].pk
+        assert f'<input type="checkbox" name="bulk-customers" value="{pk}" aria-label="Pilih {number}">' in form
+    assert 'aria-label="Pilih PLG-0001"' not in form
+    assert "Pilih semua 3 pelanggan yang cocok dengan filter ini" in form
+    assert '<select name="bulk-package" id="id_bulk-package">' in form
+    assert '<select name="bulk-site" id="id_bulk-site">' in form
+    assert ">Ubah pelanggan terpilih</button>" in form
+
+
+def test_list_bulk_site_choices_of_site_admin(site_admin_client, customers):
+    page = site_admin_client.get(LIST_URL).content.decode()
+
+    site_select = page[page.index('<select name="bulk-site"'):]
+    site_select = site_select[: site_select.index("</select>")]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", site_select) == ["(tetap)", "Cibinong"]
+
+
+# ---------------------------------------------------------------------------
+# The confirmation page
+
+
+def test_bulk_page_shows_selection(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0002"], customers["PLG-0004"]], package=packages["H20"])
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<p id="bulk-count">2 pelanggan dipilih.</p>' in page
+    assert "<li>PLG-0002 · Pelanggan PLG-0002 · Cibinong</li>" in page
+    assert "<li>PLG-0004 · Pelanggan PLG-0004 · Bojonggede</li>" in page
+    assert f'<option value="{packages["H20"].pk}" selected>Home 20 Mbps</option>' in page
+    assert 'name="confirm"' in page
+    assert packages_by_number()["PLG-0002"] is None
+
+
+def test_bulk_page_counts_all_matching(admin_client, customers):
+    response = admin_client.post(BULK_URL, bulk_data(all_matching=True, filters={"missing": "package"}))
+
+    page = response.content.decode()
+    assert '<p id="bulk-count">3 pelanggan yang cocok dengan filter daftar dipilih.</p>' in page
+    assert '<input type="hidden" name="missing" value="package">' in page
+
+
+def test_bulk_page_names_ten_and_counts_the_rest(admin_client, catalogue):
+    sites, _packages = catalogue
+    for index in range(13):
+        Customer.objects.create(number=f"PLG-{index:04d}", name=f"Pelanggan {index}", site=sites["CBN"])
+
+    page = admin_client.post(BULK_URL, bulk_data(all_matching=True)).content.decode()
+
+    assert len(re.findall(r"<li>PLG-\d{4} ", page)) == 10
+    assert '<li class="muted">dan 3 pelanggan lainnya</li>' in page
+
+
+def test_bulk_without_selection_rejected(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+
+    response = admin_client.post(BULK_URL, bulk_data(package=packages["H20"], confirm=True))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "Belum ada pelanggan yang dipilih. Centang pelanggan di daftar, atau pilih semua pelanggan yang cocok "
+        "dengan filter."
+    ) in page
+    assert 'name="confirm"' not in page
+    assert set(packages_by_number().values()) == {"H20", "H10", None}
+    assert packages_by_number()["PLG-0002"] is None
+
+
+def test_bulk_without_choice_rejected(admin_client, customers):
+    response = admin_client.post(BULK_URL, bulk_data(customers=[customers["PLG-0002"]], confirm=True))
+
+    page = response.content.decode()
+    assert "Pilih paket atau site yang akan diatur." in page
+    assert '<p id="bulk-count">1 pelanggan dipilih.</p>' in page
+    assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 0
+
+
+def test_bulk_needs_post(admin_client, customers):
+    assert admin_client.get(BULK_URL).status_code == 405
+
+
+# ---------------------------------------------------------------------------
+# Applying
+
+
+def test_bulk_sets_package_on_ticked(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    ticked = [customers["PLG-0002"], customers["PLG-0004"]]
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=ticked, package=packages["H30"], confirm=True, filters={"missing": "package"}), follow=True
+    )
+
+    assert response.redirect_chain == [("/customers/?missing=package", 302)]
+    assert messages_of(response) == ["2 pelanggan diubah."]
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": "H30", "PLG-0003": "H10", "PLG-0004": "H30", "PLG-0005": None,
+    }
+    assert sites_by_number()["PLG-0002"] == "CBN"
+
+
+def test_bulk_writes_history_by_user(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    customer = customers["PLG-0002"]
+
+    admin_client.post(BULK_URL, bulk_data(customers=[customer], package=packages["H30"], confirm=True))
+
+    latest = customer.history.order_by("-history_date", "-history_id").first()
+    assert customer.history.count() == 2
+    assert latest.history_type == "~"
+    assert latest.history_user == admin_user
+    assert latest.history_change_reason == BULK_CHANGE_REASON
+    assert latest.package_id == packages["H30"].pk
+    assert latest.name == "Pelanggan PLG-0002"
+
+
+def test_bulk_all_matching_changes_only_filtered(admin_client, customers, catalogue):
+    sites, packages = catalogue
+
+    response = admin_client.post(
+        BULK_URL,
+        bulk_data(all_matching=True, package=packages["H10"], confirm=True, filters={"missing": "package"}),
+        follow=True,
+    )
+
+    assert messages_of(response) == ["3 pelanggan diubah."]
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": "H10", "PLG-0003": "H10", "PLG-0004": "H10", "PLG-0005": "H10",
+    }
+    assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 3
+
+
+def test_bulk_all_matching_with_search(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    filters = {"q": "PLG-000", "site": str(sites["CBN"].pk)}
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(all_matching=True, site=sites["CTY"], confirm=True, filters=filters), follow=True
+    )
+
+    assert response.redirect_chain == [(f"/customers/?q=PLG-000&site={sites['CBN'].pk}", 302)]
+    assert sites_by_number() == {
+        "PLG-0001": "CTY", "PLG-0002": "CTY", "PLG-0003": "CTY", "PLG-0004": "BJG", "PLG-0005": None,
+    }
+
+
+def test_bulk_sets_package_and_site_together(admin_client, customers, catalogue):
+    sites, packages = catalogue
+
+    admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0005"]], package=packages["B50"], site=sites["CTY"], confirm=True)
+    )
+
+    customer = Customer.objects.get(number="PLG-0005")
+    assert (customer.package, customer.site) == (packages["B50"], sites["CTY"])
+    assert customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 1
+
+
+def test_bulk_skips_customers_already_set(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    ticked = [customers["PLG-0001"], customers["PLG-0002"], customers["PLG-0003"]]
+    before = customers["PLG-0001"].history.count()
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=ticked, package=packages["H20"], confirm=True), follow=True
+    )
+
+    assert messages_of(response) == [
+        "2 pelanggan diubah.",
+        "1 pelanggan sudah memiliki nilai ini dan dibiarkan seperti semula.",
+    ]
+    assert customers["PLG-0001"].history.count() == before
+    assert packages_by_number()["PLG-0003"] == "H20"
+
+
+def test_bulk_moves_updated_at(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    customer = customers["PLG-0002"]
+
+    admin_client.post(BULK_URL, bulk_data(customers=[customer], package=packages["H10"], confirm=True))
+
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.updated_at > customer.updated_at
+    assert stored.history.first().history_date == stored.updated_at
+
+
+def test_bulk_inactive_package_rejected(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    packages["B100"].is_active = False
+    packages["B100"].save()
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0002"]], package=packages["B100"], confirm=True)
+    )
+
+    assert response.status_code == 200
+    assert packages_by_number()["PLG-0002"] is None
+
+
+# ---------------------------------------------------------------------------
+# Site admins
+
+
+def test_site_admin_cannot_tick_other_site(site_admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    other = customers["PLG-0004"]
+
+    response = site_admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0002"], other], package=packages["H10"], confirm=True)
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"Masukkan pilihan yang valid. {other.pk} bukan salah satu dari pilihan yang tersedia." in page
+    assert "Bojonggede" not in page
+    assert packages_by_number()["PLG-0002"] is None
+    assert packages_by_number()["PLG-0004"] is None
+
+
+def test_site_admin_all_matching_stays_in_their_sites(site_admin_client, customers, catalogue):
+    _sites, packages = catalogue
+
+    response = site_admin_client.post(
+        BULK_URL, bulk_data(all_matching=True, package=packages["B50"], confirm=True), follow=True
+    )
+
+    assert messages_of(response) == ["3 pelanggan diubah."]
+    assert packages_by_number() == {
+        "PLG-0001": "B50", "PLG-0002": "B50", "PLG-0003": "B50", "PLG-0004": None, "PLG-0005": None,
+    }
+
+
+def test_site_admin_cannot_set_other_site(site_admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    response = site_admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0002"]], site=sites["BJG"], confirm=True)
+    )
+
+    page = response.content.decode()
+    assert "Masukkan pilihan yang valid. Pilihan tersebut bukan salah satu dari pilihan yang tersedia." in page
+    assert sites_by_number()["PLG-0002"] == "CBN"
+
+
+def test_site_admin_other_site_filter_ignored(site_admin_client, customers, catalogue):
+    """A site filter the user may not see filters nothing, as on the list."""
+    sites, packages = catalogue
+
+    site_admin_client.post(
+        BULK_URL,
+        bulk_data(all_matching=True, package=packages["H30"], confirm=True, filters={"site": str(sites["BJG"].pk)}),
+    )
+
+    assert packages_by_number()["PLG-0004"] is None
+    assert packages_by_number()["PLG-0002"] == "H30"
+
+
+# ---------------------------------------------------------------------------
+# The service
+
+
+def test_bulk_update_in_chunks(admin_user, catalogue):
+    sites, packages = catalogue
+    count = CHUNK_SIZE * 2 + 5
+    Customer.objects.bulk_create(
+        Customer(number=f"PLG-{index:05d}", name=f"Pelanggan {index}", name_key=f"pelanggan {index}", site=sites["CBN"])
+        for index in range(count)
+    )
+
+    changed = customers_bulk_update(Customer.objects.all(), {"package_id": packages["H10"].pk}, user=admin_user)
+
+    assert changed == count
+    assert Customer.objects.filter(package=packages["H10"]).count() == count
+    assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON, history_user=admin_user).count() == count
+
+
+def test_bulk_update_rejects_other_fields(admin_user, customers):
+    with pytest.raises(ValueError, match=r"Invalid bulk change \['name'\]"):
+        customers_bulk_update(Customer.objects.all(), {"name": "X"}, user=admin_user)
