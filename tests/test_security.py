@@ -33,10 +33,13 @@ TEMPLATE_DIRS = [PROJECT_DIR / "templates", *PROJECT_DIR.glob("*/templates")]
 
 
 def run_manage(*args, env=None):
+    # tests/browser.py sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which
+    # check --deploy rightly reports, so the child does not inherit it.
+    inherited = {name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, str(PROJECT_DIR / "manage.py"), *args],
         cwd=PROJECT_DIR,
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
