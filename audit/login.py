@@ -28,8 +28,8 @@ def username_digest(username):
     """Return a short SHA-256 digest of a typed username, for logs.
 
     People type phone numbers, customer IDs or even a NIK as their
-    username, so logs carry this digest: it tells repeated attempts on the
-    same name apart without storing the name.
+    username, so logs carry this digest. It distinguishes repeated attempts
+    on the same name without storing the name.
     """
     if not username:
         return "-"

@@ -39,7 +39,7 @@ class UploadForm(forms.Form):
             self._require_own_site(sites)
 
     def _require_own_site(self, sites):
-        """Make a site admin's upload land in one of their sites, whatever the file's Site column says."""
+        """Make a site admin's upload land in one of their sites, whatever the file's Site column contains."""
         site_field = self.fields["site"]
         site_field.required = len(sites) != 1
         site_field.label = _("Site")

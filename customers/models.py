@@ -89,7 +89,7 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         indexes = [models.Index(fields=["site", "number"]), models.Index(fields=["name"])]
-        # Granted to site admins one by one; admins have them all (see ebilling.access.has_staff_permission).
+        # Granted to site admins one by one. Admins hold them all (ebilling.access.has_staff_permission).
         permissions = [
             ("import_customers", _("Can upload customer files")),
             ("export_customers", _("Can export customers")),

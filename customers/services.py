@@ -27,10 +27,10 @@ def anonymised_name(customer):
 def customer_anonymise(customer, *, by):
     """Erase a customer's personal data at their request, keeping the record.
 
-    The name becomes "Anonim <customer ID>"; phone, e-mail, NIK, address,
-    village, postal code and map location are cleared; the portal account
-    is deactivated and stripped of its name and e-mail, and the customer's
-    portal change requests are deleted. Earlier history
+    The name becomes "Anonim <customer ID>". Phone, e-mail, NIK, address,
+    village, postal code and map location are cleared. The portal account
+    is deactivated and loses its name and e-mail, and the customer's portal
+    change requests are deleted. Earlier history
     versions and import undo records lose the same fields, so the data
     cannot be read back from them, and a new history version by `by`, with
     the change reason "anonymised", records the step. The customer ID, site,

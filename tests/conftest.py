@@ -96,7 +96,7 @@ class NikLogCapture(logging.Handler):
     """Keep every formatted log record that contains a run of 16 digits.
 
     Installed first on the root logger, ahead of the console handler's NIK
-    mask, so it sees what eBilling and its libraries actually logged.
+    mask, so it receives each record as eBilling or a library logged it.
     """
 
     def __init__(self):

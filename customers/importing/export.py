@@ -142,8 +142,8 @@ def write_customers_csv(queryset, out, *, include_nik=False):
     """Write the customers of `queryset` to the text stream `out` as CSV.
 
     Same columns and masking as write_customers_workbook. Text starting
-    with a formula trigger gets a leading apostrophe, as in the workbook;
-    numbers are written as plain digits, so a spreadsheet program still
+    with a formula trigger gets a leading apostrophe, as in the workbook.
+    Numbers are written as plain digits, so a spreadsheet program still
     reads them as numbers. `out` should be opened with newline="".
     """
     writer = csv.writer(out)

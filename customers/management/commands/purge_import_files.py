@@ -81,8 +81,8 @@ class Command(BaseCommand):
 
         Queued, validating and importing batches keep their file whatever
         their age, because a worker may be reading it. Batches in review
-        are counted too, because the step before cancels the old ones; only
-        a dry run still finds them in review.
+        are included because a dry run still finds the old ones in review,
+        which a real run has just cancelled.
         """
         batches = (
             ImportBatch.objects.filter(created_at__lt=cutoff, state__in=[*FINISHED_STATES, ImportBatch.State.REVIEW])
