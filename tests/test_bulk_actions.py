@@ -206,6 +206,10 @@ def test_bulk_writes_history_by_user(admin_client, admin_user, customers, catalo
     assert latest.history_change_reason == BULK_CHANGE_REASON
     assert latest.package_id == packages["H30"].pk
     assert latest.name == "Pelanggan PLG-0002"
+    stored = Customer.objects.get(pk=customer.pk)
+    for field in ("number", "name", "address", "site_id", "package_id", "status", "created_at", "import_batch_id"):
+        assert getattr(latest, field) == getattr(stored, field), field
+    assert latest.history_date == stored.updated_at
 
 
 def test_bulk_all_matching_changes_only_filtered(admin_client, customers, catalogue):
