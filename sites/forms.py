@@ -1,5 +1,6 @@
 from django import forms
 
+from ebilling.forms import reject_case_insensitive_duplicate
 from sites.models import Site
 
 
@@ -8,5 +9,8 @@ class SiteForm(forms.ModelForm):
         model = Site
         fields = ["name", "code", "address", "is_active"]
 
+    def clean_name(self):
+        return reject_case_insensitive_duplicate(self, "name", self.cleaned_data["name"].strip())
+
     def clean_code(self):
-        return self.cleaned_data["code"].strip().upper()
+        return reject_case_insensitive_duplicate(self, "code", self.cleaned_data["code"].strip().upper())

@@ -251,3 +251,21 @@ def test_menu_in_english(admin_client, db):
     assert '<a href="/customers/">Customers</a>' in page
     assert '<a href="/packages/">Packages</a>' in page
     assert "<h1>Sites</h1>" in page
+
+
+def test_site_code_duplicate_any_case_rejected(admin_client, sample_catalogue):
+    response = admin_client.post(reverse("sites:create"), {"name": "Cibinong Baru", "code": "cbn", "address": "", "is_active": "on"})
+
+    assert response.status_code == 200
+    assert "CBN sudah dipakai oleh Cibinong." in response.content.decode()
+    assert Site.objects.filter(code__iexact="cbn").count() == 1
+
+
+def test_package_name_duplicate_any_case_rejected(admin_client, sample_catalogue):
+    data = {"name": "home 10 MBPS", "code": "X10", "download_mbps": 10, "upload_mbps": 5, "monthly_price": 1, "is_active": "on"}
+
+    response = admin_client.post(reverse("packages:create"), data)
+
+    assert response.status_code == 200
+    assert "home 10 MBPS sudah dipakai oleh Home 10 Mbps." in response.content.decode()
+    assert ServicePackage.objects.count() == 5

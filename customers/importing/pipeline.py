@@ -52,7 +52,7 @@ TOO_FEW_COLUMNS = register_file_message(
         "so it does not look like a customer list. Add at least one of those columns, or use the Template Excel."
     ),
 )
-# A customer sheet names people and at least one of these; a sheet with only
+# A customer sheet names people and at least one of these. A sheet with only
 # "ID" and "Name" is far more often some other list than a customer list.
 CUSTOMER_DETAIL_FIELDS = ("phone", "nik", "address", "site", "package")
 
