@@ -79,7 +79,7 @@ UPDATABLE_FIELDS = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedRow:
     """A cleaned row with its references resolved and its classification."""
 

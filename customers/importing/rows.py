@@ -34,7 +34,7 @@ SIMPLE_CLEANERS = {
 LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 
 
-@dataclass
+@dataclass(slots=True)
 class CleanRow:
     """The outcome of cleaning one sheet row.
 
