@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist processes for `make test`: one per core by default.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install migrate messages bench clean
 
@@ -28,7 +30,7 @@ run: migrate
 # Run the whole test suite: SQLite unless DATABASE_URL is set.
 test: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # Refresh locale/id after changing user-facing strings; translate, then run `make test`.
 messages: install
