@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from audit.models import NikReveal
 from customers.forms import cell_error_to_validation_error
 from customers.models import mask_nik
 from customers.selectors import customers_visible_to, format_phone
@@ -67,12 +68,18 @@ def _visible_change_requests(user):
     return ChangeRequest.objects.filter(customer__in=customers_visible_to(user))
 
 
-def _display_values(change_request):
+def _display_values(change_request, user):
     """Return (current, requested) as staff see them. The current NIK is
-    masked, and the requested NIK is shown whole so it can be checked
-    against the KTP."""
+    masked. The requested NIK is shown whole, so it can be checked against
+    the KTP, only to staff allowed to reveal NIKs, and each showing is
+    recorded as a NIK reveal."""
     customer = change_request.customer
     if change_request.field == ChangeRequest.Field.NIK:
+        if not user.has_perm("customers.reveal_nik"):
+            return mask_nik(customer.nik), mask_nik(change_request.new_value)
+        NikReveal.objects.create(
+            user=user, username=user.get_username(), customer=customer, customer_number=customer.number
+        )
         return mask_nik(customer.nik), change_request.new_value
     return format_phone(customer.phone), format_phone(change_request.new_value)
 
@@ -83,7 +90,7 @@ def change_request_list(request):
     pending = list(requests.pending().order_by("created_at", "id"))
     decided = list(requests.exclude(status=ChangeRequest.Status.PENDING).order_by("-decided_at", "-id")[:RECENT_DECISIONS])
     for change_request in pending:
-        change_request.current_display, change_request.new_display = _display_values(change_request)
+        change_request.current_display, change_request.new_display = _display_values(change_request, request.user)
     return render(request, "portal/staff/change_request_list.html", {"pending": pending, "decided": decided})
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from audit.models import NikReveal
 from customers.models import Customer
 from portal.models import ChangeRequest
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
@@ -438,3 +439,25 @@ def test_decided_requests_listed_with_decider(admin_client, requests_a_and_b):
     assert "<td>admin</td>" in decided
     assert "<td>************0003</td>" in decided
     assert NEW_NIK not in decided
+
+
+def test_requested_nik_masked_without_reveal_right(client, client_a, customer_a, site_admin_cbn):
+    client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
+    client.force_login(site_admin_cbn)
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    assert "<strong>************0003</strong>" in page
+    assert NEW_NIK not in page
+    assert not NikReveal.objects.exists()
+
+
+def test_requested_nik_shown_and_logged_for_admin(client, client_a, customer_a, admin_user):
+    client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
+    client.force_login(admin_user)
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    assert f"<strong>{NEW_NIK}</strong>" in page
+    reveal = NikReveal.objects.get()
+    assert (reveal.username, reveal.customer_number) == ("admin", customer_a.number)
