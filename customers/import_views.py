@@ -211,7 +211,7 @@ def batch_list(request):
 @require_POST
 def batch_retry(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    step = batches.queue_retry(batch)
+    step = batches.queue_retry(batch) if batches.can_retry(batch) else None
     if step is None:
         messages.error(request, _("This batch cannot be tried again."))
     elif step == "commit":

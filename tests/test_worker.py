@@ -255,3 +255,20 @@ def test_retry_only_for_lost_workers(admin_client, worker):
     rejected.refresh_from_db()
     assert rejected.state == ImportBatch.State.FAILED
     assert "Batch ini tidak dapat dicoba lagi." in response.content.decode()
+
+
+def test_retry_refused_after_file_purged(admin_client):
+    lost = ImportBatch.objects.create(
+        file_name="hilang.xlsx", file_sha256="e" * 64, state=ImportBatch.State.FAILED, error_code="worker_lost",
+        error_params={"seconds": 60},
+    )
+    lost.file.name = "imports/2026/01/sudah-dihapus.xlsx"
+    lost.save(update_fields=["file"])
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[lost.pk])).content.decode()
+    response = admin_client.post(reverse("customers:batch-retry", args=[lost.pk]), follow=True)
+
+    lost.refresh_from_db()
+    assert 'id="retry-button"' not in page
+    assert lost.state == ImportBatch.State.FAILED
+    assert "Batch ini tidak dapat dicoba lagi." in response.content.decode()

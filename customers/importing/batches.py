@@ -188,8 +188,11 @@ def fail_stale_batches():
 
 
 def can_retry(batch):
-    """Return whether the batch failed for a reason that another attempt may not meet."""
-    return batch.state == ImportBatch.State.FAILED and batch.error_code in RETRYABLE_ERRORS
+    """Return whether the batch failed for a reason that another attempt may
+    not meet, and its file is still stored (retention may have deleted it)."""
+    if batch.state != ImportBatch.State.FAILED or batch.error_code not in RETRYABLE_ERRORS:
+        return False
+    return bool(batch.file) and batch.file.storage.exists(batch.file.name)
 
 
 def queue_retry(batch):
