@@ -218,6 +218,8 @@ def main(argv=None):
     print(f"Preparing {args.database_url} with {args.existing:,} customers …", file=sys.stderr)
     recreate_database(args.database_url)
     run_manage(env, "migrate", "--noinput")
+    # With the region list loaded, the import also resolves each address to a village, as in production.
+    run_manage(env, "load_regions")
     run_manage(env, "seed_demo")
     seeded = run_child(args, "seed", env, count=args.existing)
     baseline_id = seeded["max_id"]

@@ -28,7 +28,9 @@ def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE):
 
 
 @pytest.fixture
-def existing(sample_catalogue):
+def existing(sample_catalogue, regions_loaded):
+    """A customer that update-mode imports change. With the region list
+    loaded, an import also splits the street line out of the address."""
     sites, packages = sample_catalogue
     return Customer.objects.create(
         number="PLG-0500", name="Wati", phone="+6281200000500", address="Jl. Lama 1",
@@ -76,6 +78,7 @@ def test_undo_restores_updated_fields(admin_client, admin_user, existing, sample
         ("longitude", None, "106.800000"),
         ("phone", "+6281200000500", "+6281299990500"),
         ("site_id", str(sites["CBN"].pk), str(sites["CTY"].pk)),
+        ("street", None, "Jl. Baru 2"),
     ]
 
     admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
@@ -86,6 +89,7 @@ def test_undo_restores_updated_fields(admin_client, admin_user, existing, sample
     assert existing.site.code == "CBN"
     assert existing.latitude is None
     assert existing.longitude is None
+    assert existing.street == ""
     assert existing.history.first().history_type == "~"
     assert existing.history.first().history_user == admin_user
 
@@ -106,7 +110,7 @@ def test_undo_keeps_what_changed_since(admin_client, admin_user, existing, sampl
     page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
 
     assert '<strong id="count-remove">1</strong>' in page
-    assert '<strong id="count-restore">1</strong>' in page
+    assert '<strong id="count-restore">2</strong>' in page
     assert '<strong id="count-kept">1</strong>' in page
     assert '<strong id="count-unrestorable">1</strong>' in page
     cannot = page[page.index('id="cannot-undo"'):page.index('id="will-remove"')]
@@ -137,7 +141,9 @@ def test_undo_plan_reasons(admin_user, existing, tmp_path):
 
     assert plan.removable == []
     assert [(kept.number, kept.reason) for kept in plan.kept] == [("PLG-0701", undo.EDITED_SINCE)]
-    assert [(item.change.field, item.restorable) for item in plan.restores] == [("phone", True), ("address", True)]
+    assert [(item.change.field, item.restorable) for item in plan.restores] == [
+        ("phone", True), ("address", True), ("street", True),
+    ]
     assert undo.stored_value("latitude", "-6.500000") == Decimal("-6.500000")
     assert undo.stored_value("address", None) == ""
     assert undo.stored_value("installed_on", None) is None
