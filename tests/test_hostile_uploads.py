@@ -31,6 +31,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
@@ -658,11 +660,15 @@ def worker_settings(settings, worker):
 
 
 def wait_for_batch(batch, worker):
-    """Return the batch once it left the queued and running states."""
+    """Return the batch once it left the queued and running states and the
+    worker has recorded the end of its task. Ending the test earlier would
+    empty the tables under the worker, which then fails to store its
+    task result."""
     deadline = time.monotonic() + BATCH_DEADLINE_SECONDS
     while time.monotonic() < deadline:
         batch.refresh_from_db()
-        if not batch.is_running:
+        unfinished = DBTaskResult.objects.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+        if not batch.is_running and not unfinished.exists():
             return batch
         if not worker.alive():
             raise AssertionError(f"the worker exited with {worker.process.returncode}:\n{worker.log_path.read_text()}")

@@ -174,6 +174,8 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
                 expected=", ".join(TEMPLATE_HEADERS[name] for name in CUSTOMER_DETAIL_FIELDS),
             )
         labels = {name: header_map.labels.get(name, TEMPLATE_HEADERS.get(name, name)) for name in TEMPLATE_HEADERS}
+        # The street line has no column of its own: it is taken from Alamat.
+        labels["street"] = str(Customer._meta.get_field("street").verbose_name)
         plan = Plan(
             format=fmt,
             sheet_name=table.sheet_name,

@@ -58,7 +58,8 @@ class RegionResolver:
         row's cleaned values; the finding's row and column are filled by the
         caller."""
         if self.matcher is None:
-            return None, "", None
+            street = _street_prefix(values["address"])[0] if values.get("address") else ""
+            return None, street, None
         columns = {name: values.get(name) for name in REGION_FIELDS if values.get(name)}
         if columns:
             result = self.matcher.match(**columns)
