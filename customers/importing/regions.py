@@ -1,7 +1,7 @@
 """Resolve each row's region columns, or its free-text Alamat, to a village.
 
-A thin layer over regions.matching.RegionMatcher for the import: it loads
-the matcher only when the region table holds data, and caches results by
+A thin layer over regions.matching.RegionMatcher for the import. It loads
+the matcher only when the region table contains data. It caches results by
 the part of the address after the street line, because thousands of rows
 share "Kel. Sukahati, Kec. Cibinong, Kab. Bogor" while their street parts
 differ.
