@@ -21,8 +21,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
 
-# The fallback key is only fit for a laptop; `check --deploy` flags it, and
-# docs/deploy in the README says to set SECRET_KEY in production.
+# The fallback key is only fit for a laptop. `check --deploy` flags it, and
+# the README's deploy section sets SECRET_KEY for production.
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-change-me")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])

@@ -7,7 +7,7 @@ from django.views.decorators.cache import never_cache
 
 @never_cache
 def healthz(request):
-    """Answer 200 "ok" when the database answers a query, 503 otherwise."""
+    """Return 200 "ok" when the database runs a query, 503 otherwise."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

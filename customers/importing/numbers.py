@@ -19,7 +19,7 @@ def next_numbers(count, reserved=()):
     if count == 0:
         return []
     highest = 0
-    # Longest first, then highest: "PLG-10000" sorts below "PLG-9999" as text.
+    # Longest first, then the maximum, because "PLG-10000" sorts below "PLG-9999" as text.
     top = (
         Customer.objects.filter(number__regex=r"^PLG-[0-9]+$")
         .order_by(Length("number").desc(), "-number")

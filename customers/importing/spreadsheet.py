@@ -5,7 +5,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 # A cell starting with one of these is a formula (or a DDE payload) to some
-# spreadsheet program; an apostrophe in front makes it plain text.
+# spreadsheet program. An apostrophe in front makes it plain text.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
