@@ -37,19 +37,21 @@ class Customer(models.Model):
 
     number = models.CharField(_("customer ID"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    name_key = models.CharField(max_length=200, db_index=True, editable=False)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    name_key = models.CharField(max_length=200, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
-    nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True)
+    nik = models.CharField(_("NIK"), max_length=16, blank=True)
     address = models.CharField(_("address"), max_length=500, blank=True)
     street = models.CharField(_("street (with RT/RW)"), max_length=200, blank=True)
     village = models.ForeignKey(
-        "regions.Village", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("village")
+        "regions.Village", on_delete=models.PROTECT, null=True, blank=True, db_index=False, verbose_name=_("village")
     )
     postal_code = models.CharField(_("postal code"), max_length=5, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    site = models.ForeignKey("sites.Site", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("site"))
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.PROTECT, null=True, blank=True, db_index=False, verbose_name=_("site")
+    )
     package = models.ForeignKey(
         "packages.ServicePackage", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("package")
     )
@@ -88,7 +90,17 @@ class Customer(models.Model):
         ordering = ["number"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["site", "number"]), models.Index(fields=["name"])]
+        # Every index slows each insert of an import, so only the queries
+        # below get one. Migration 0005 adds the list search's indexes.
+        indexes = [
+            # The site filter, ordered by number.
+            models.Index(fields=["site", "number"]),
+            # Pattern operators serve both the duplicate check (phone = ...)
+            # and the search by phone prefix (LIKE '+62812%').
+            models.Index(fields=["phone"], name="customer_phone_pattern_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["nik"], name="customer_nik_idx"),
+            models.Index(fields=["village"], name="customer_village_idx"),
+        ]
         # Granted to site admins one by one. Admins hold them all (ebilling.access.has_staff_permission).
         permissions = [
             ("import_customers", _("Can upload customer files")),

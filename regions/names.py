@@ -3,6 +3,8 @@
 Pure functions without database access, shared by the matcher and its tests.
 """
 
+import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -196,27 +198,40 @@ class AddressPart:
 
     text: str
     start: int
-    name: TypedName
     is_street: bool
+
+    @property
+    def name(self):
+        """The part read as a typed region name, without a trailing postal code."""
+        return _part_name(self.text)
+
+
+# Region parts repeat across thousands of rows ("Kec. Cibinong"), and the
+# import's street split reads no names. So a name is read when first needed
+# and cached.
+@functools.lru_cache(maxsize=50_000)
+def _part_name(text):
+    return read_typed_name(_TRAILING_POSTAL_CODE.sub("", text))
 
 
 def split_address(address):
-    """Split a free-text address into its parts (see _PART_BOUNDARY), with a
-    postal code at the end of a part left out of its name."""
+    """Split a free-text address into its parts (see _PART_BOUNDARY)."""
+    return list(iter_address_parts(address))
+
+
+def iter_address_parts(address):
+    """Yield the parts of split_address() one by one, for callers that stop early."""
     address = str(address)
-    parts = []
     start = 0
-    for boundary in [*_PART_BOUNDARY.finditer(address), None]:
+    for boundary in itertools.chain(_PART_BOUNDARY.finditer(address), [None]):
         end = boundary.start() if boundary else len(address)
         piece = address[start:end]
         text = " ".join(piece.split())
         if text:
             offset = start + len(piece) - len(piece.lstrip())
-            name = read_typed_name(_TRAILING_POSTAL_CODE.sub("", text))
-            parts.append(AddressPart(text=text, start=offset, name=name, is_street=bool(_STREET_PART.search(text))))
+            yield AddressPart(text=text, start=offset, is_street=bool(_STREET_PART.search(text)))
         if boundary:
             start = boundary.end()
-    return parts
 
 
 def address_before(address, part):

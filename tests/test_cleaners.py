@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+import phonenumbers
 import pytest
 from django.utils import translation
 from hypothesis import assume, given
@@ -249,6 +250,20 @@ def test_clean_phone_round_trip(prefix, subscriber, length):
 
     for notation in phone_notations(national):
         assert clean_phone(notation) == CleanPhone("+62" + national), notation
+
+
+@given(national=st.from_regex(r"[1-9][0-9]{4,13}", fullmatch=True))
+def test_phone_validity_agrees_with_phonenumbers(national):
+    number = phonenumbers.PhoneNumber(country_code=62, national_number=int(national))
+
+    assert cleaners._valid_indonesian_national_number(national) is phonenumbers.is_valid_number(number)
+
+
+@pytest.mark.parametrize("national", ["81234567801", "2150123456", "8001234567", "8123", "9999999999", "812345678901234"])
+def test_phone_validity_agrees_with_phonenumbers_on_known_numbers(national):
+    number = phonenumbers.PhoneNumber(country_code=62, national_number=int(national))
+
+    assert cleaners._valid_indonesian_national_number(national) is phonenumbers.is_valid_number(number)
 
 
 # ---------------------------------------------------------------------------

@@ -54,37 +54,35 @@ def test_clean_row_template_row():
 
     clean = clean_row(raw, header_map)
 
-    assert clean == CleanRow(
-        number=2,
-        values={
-            "number": "PLG-0001",
-            "name": "Budi Santoso",
-            "phone": "+6281234567890",
-            "email": "Budi.S@contoh.id",
-            "nik": "3201011203900001",
-            "address": "Jl. Mawar No. 5 Cibinong",
-            "site": "Cibinong",
-            "package": "Home 20 Mbps",
-            "installed_on": datetime.date(2023, 1, 15),
-            "latitude": Decimal("-6.481200"),
-            "longitude": Decimal("106.842100"),
-        },
-        problems=[],
-        notes=[],
-        raw={
-            "number": "PLG-0001",
-            "name": "  Budi\u00a0 Santoso ",
-            "phone": "0812-3456-7890",
-            "email": "Budi.S@Contoh.ID",
-            "nik": "3201011203900001",
-            "address": "Jl. Mawar No. 5\nCibinong",
-            "site": "Cibinong",
-            "package": " Home 20 Mbps ",
-            "installed_on": "2023-01-15",
-            "latitude": "-6.4812",
-            "longitude": "106.8421",
-        },
-    )
+    assert clean.number == 2
+    assert clean.problems == []
+    assert clean.notes == []
+    assert clean.values == {
+        "number": "PLG-0001",
+        "name": "Budi Santoso",
+        "phone": "+6281234567890",
+        "email": "Budi.S@contoh.id",
+        "nik": "3201011203900001",
+        "address": "Jl. Mawar No. 5 Cibinong",
+        "site": "Cibinong",
+        "package": "Home 20 Mbps",
+        "installed_on": datetime.date(2023, 1, 15),
+        "latitude": Decimal("-6.481200"),
+        "longitude": Decimal("106.842100"),
+    }
+    assert clean.raw == {
+        "number": "PLG-0001",
+        "name": "  Budi\u00a0 Santoso ",
+        "phone": "0812-3456-7890",
+        "email": "Budi.S@Contoh.ID",
+        "nik": "3201011203900001",
+        "address": "Jl. Mawar No. 5\nCibinong",
+        "site": "Cibinong",
+        "package": " Home 20 Mbps ",
+        "installed_on": "2023-01-15",
+        "latitude": "-6.4812",
+        "longitude": "106.8421",
+    }
 
 
 def test_clean_row_empty_row_skipped():

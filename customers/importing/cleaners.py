@@ -9,6 +9,7 @@ receives one.
 
 import calendar
 import datetime
+import functools
 import math
 import re
 import unicodedata
@@ -238,13 +239,22 @@ def is_blank(value):
     """
     if value is None:
         return True
-    return isinstance(value, str) and _PLACEHOLDER.fullmatch(normalise_text(value)) is not None
+    if not isinstance(value, str):
+        return False
+    if value[:1].isalnum():
+        # A letter or digit survives normalise_text(), so this is neither
+        # blank nor a placeholder. Most cells end here.
+        return False
+    return _PLACEHOLDER.fullmatch(normalise_text(value)) is not None
 
 
 def clean_text(value, max_length):
     """Clean a free-text cell. Number and date cells become the text they show."""
-    reject_special_cell(value)
-    text = normalise_text(cell_text(value))
+    if type(value) is str:
+        text = normalise_text(value)
+    else:
+        reject_special_cell(value)
+        text = normalise_text(cell_text(value))
     if len(text) > max_length:
         raise CellError(TEXT_TOO_LONG, length=len(text), limit=max_length)
     return text
@@ -382,12 +392,51 @@ def _indonesian_e164(candidate):
         national = candidate[1:]
     else:
         return None
-    if not national.isdigit() or national.startswith("0"):
+    if not national.isdigit() or not national.isascii() or national.startswith("0"):
         return None
-    number = phonenumbers.PhoneNumber(country_code=62, national_number=int(national))
-    if phonenumbers.is_valid_number(number):
+    if _valid_indonesian_national_number(national):
         return "+62" + national
     return None
+
+
+@functools.cache
+def _indonesian_number_descriptions():
+    """Return (general, types) of phonenumbers' metadata for region ID, each
+    description as (possible lengths, compiled national number pattern)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("ID")
+
+    def compiled(description):
+        return frozenset(description.possible_length or ()), re.compile(description.national_number_pattern)
+
+    types = [
+        getattr(metadata, name)
+        for name in (
+            "premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+            "pager", "uan", "voicemail", "fixed_line", "mobile",
+        )
+    ]
+    return compiled(metadata.general_desc), [
+        compiled(description) for description in types if description is not None and description.national_number_pattern
+    ]
+
+
+def _valid_indonesian_national_number(national):
+    """Return whether phonenumbers.is_valid_number() accepts +62 `national`.
+
+    This is the test is_valid_number() runs for region ID: the general
+    pattern, then any number type, each with its possible lengths. Here the
+    patterns are compiled once. is_valid_number() looks them up for every
+    number, about a third of the cleaning time of a 100,000-row sheet in a
+    profile. A property test checks that both agree.
+    """
+    general, types = _indonesian_number_descriptions()
+    length = len(national)
+
+    def matches(description):
+        lengths, pattern = description
+        return (not lengths or length in lengths) and pattern.fullmatch(national) is not None
+
+    return matches(general) and any(matches(description) for description in types)
 
 
 # ---------------------------------------------------------------------------

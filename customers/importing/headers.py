@@ -8,6 +8,7 @@ counter and "Kode" alone could be anything.
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # Canonical field -> the header the template writes, in template column order.
 TEMPLATE_HEADERS = {
@@ -168,6 +169,11 @@ class HeaderMap:
     unknown: list = field(default_factory=list)
     duplicates: list = field(default_factory=list)
     missing_required: list = field(default_factory=list)
+
+    @cached_property
+    def fields_in_column_order(self):
+        """The mapped fields, left to right; read once per sheet, used per row."""
+        return [name for _index, name in sorted(self.columns.items())]
 
     def label(self, field_name):
         """Return the file's header for a field, or the template header."""

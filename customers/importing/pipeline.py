@@ -196,7 +196,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
             # The row's model fields now contain what was kept of the
             # values. Dropping the per-cell dicts saved about 1.4 KB a row,
             # almost half of a plan (tracemalloc, 10,000-row benchmark file).
-            clean.values = clean.raw = None
+            clean.values = clean.cells = None
             if progress and len(plan.rows) % PROGRESS_EVERY == 0:
                 progress("reading", len(plan.rows))
         # The reader learns which rows are hidden while it reads them.

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.importing.problems import Problem, register_row_message
 from regions.matching import AMBIGUOUS, MATCHED, UNMATCHED, RegionMatcher
 from regions.models import Village
-from regions.names import address_before, split_address
+from regions.names import address_before, iter_address_parts
 
 REGION_FIELDS = ("village", "district", "regency", "province", "region_code")
 HAS_DIGIT = re.compile(r"\d")
@@ -37,15 +37,16 @@ REGION_UNMATCHED = register_row_message(
 
 def _street_prefix(address):
     """Split an address into its leading street parts (a street name, house
-    number, RT/RW or block) and the rest, which names the region."""
-    parts = split_address(address)
-    count = 0
-    while count < len(parts) and (parts[count].is_street or HAS_DIGIT.search(parts[count].text)):
-        count += 1
-    if count == len(parts):
-        return str(address).strip(), ()
-    street = address_before(address, parts[count]) if count else ""
-    return street, tuple(part.text.casefold() for part in parts[count:])
+    number, RT/RW or block) and the rest, which names the region.
+
+    Returns (street, rest): rest is the case-folded text from the first
+    region part on, or "" when every part belongs to the street.
+    """
+    address = str(address)
+    for part in iter_address_parts(address):
+        if not (part.is_street or HAS_DIGIT.search(part.text)):
+            return address_before(address, part), address[part.start :].casefold()
+    return address.strip(), ""
 
 
 class RegionResolver:

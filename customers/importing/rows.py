@@ -41,15 +41,20 @@ class CleanRow:
     `values` maps each field with a non-empty cell to its cleaned value. The
     "coordinates" column ends up in "latitude" and "longitude".
     A row with any entry in `problems` must not be saved. `notes` are for the
-    admin's information only. `raw` keeps each non-empty cell as shown in the
-    sheet, for the workbook of problem rows.
+    admin's information only. `cells` keeps each non-empty cell as read, and
+    `raw` gives them as shown in the sheet, for the workbook of problem rows.
     """
 
     number: int
     values: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    raw: dict = field(default_factory=dict)
+    # Not in repr: a formula cell's text must not reach logs.
+    cells: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def raw(self):
+        return {name: cleaners.cell_text(value) for name, value in self.cells.items()}
 
 
 def clean_row(raw, header_map, *, date1904=False):
@@ -66,7 +71,7 @@ def clean_row(raw, header_map, *, date1904=False):
     # order the admin reads the row.
     row = _RowCleaner(raw.number, header_map, cells)
     location_done = False
-    for _index, field_name in sorted(header_map.columns.items()):
+    for field_name in header_map.fields_in_column_order:
         if field_name == "name":
             row.clean_name()
         elif field_name in SIMPLE_CLEANERS:
@@ -95,10 +100,17 @@ def _mapped_cells(raw, header_map):
     export protected against formula injection loses its apostrophe.
     """
     cells = {}
+    row_cells = raw.cells
+    width = len(row_cells)
     for index, field_name in header_map.columns.items():
-        value = raw.cells[index] if index < len(raw.cells) else None
+        if index >= width:
+            continue
+        value = row_cells[index]
+        if value is None:
+            continue
         if isinstance(value, str):
-            value = unneutralise(value)
+            if value.startswith("'"):
+                value = unneutralise(value)
             if field_name == "nik" and MASKED_NIK.match(value.strip()):
                 continue
         if not cleaners.is_blank(value):
@@ -114,7 +126,7 @@ class _RowCleaner:
         self.cells = cells
         self.result = CleanRow(
             number=number,
-            raw={name: cleaners.cell_text(value) for name, value in cells.items()},
+            cells=cells,
         )
 
     def label(self, field_name):
@@ -124,7 +136,7 @@ class _RowCleaner:
         return Problem(
             self.result.number,
             self.label(field_name),
-            self.result.raw.get(field_name, ""),
+            cleaners.cell_text(self.cells.get(field_name)),
             code,
             params,
         )
