@@ -1,11 +1,11 @@
 """Bulk writes of customers and their history rows for the commit and undo.
 
-On PostgreSQL, customers and their django-simple-history rows are written
-with COPY (psycopg 3's cursor.copy) instead of bulk_create_with_history,
-which builds a model instance and an INSERT parameter list for every row.
-Their ids are taken from the table's sequence first, so each history row
-can name its customer without reading the customers back. Other databases
-use bulk_create_with_history.
+On PostgreSQL, new customers are written with COPY (psycopg 3's
+cursor.copy) instead of bulk_create_with_history, which builds a model
+instance and an INSERT parameter list for every row. Their ids are taken
+from the table's sequence first. Their django-simple-history rows are then
+copied inside the database with INSERT … SELECT, so the values cross the
+connection once. Other databases use bulk_create_with_history.
 
 COPY skips Model.save() and the signals, so this module sets what save()
 would: name_key, created_at and updated_at, and the defaults of fields the
@@ -79,7 +79,27 @@ def _copy_chunk(chunk, *, history_user_id, history_date):
         for values, (customer_id,) in zip(chunk, cursor.fetchall()):
             values["id"] = customer_id
     copy_rows(Customer, _customer_columns(), chunk)
-    write_history(chunk, "+", history_user_id=history_user_id, history_date=history_date)
+    _copy_history_in_database(chunk, history_user_id=history_user_id, history_date=history_date)
+
+
+def _copy_history_in_database(chunk, *, history_user_id, history_date):
+    """Write the "+" history rows of a copied chunk with one INSERT … SELECT.
+
+    The database copies the rows it has just stored, so the values do not
+    cross the connection a second time.
+    """
+    columns = [attname for attname in _history_columns() if not attname.startswith("history_")]
+    quoted = ", ".join(_column(HistoricalCustomer, attname) for attname in columns)
+    source = ", ".join(_column(Customer, attname) for attname in columns)
+    ids = [values["id"] for values in chunk]
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(HistoricalCustomer._meta.db_table)} "
+        f"({quoted}, history_type, history_date, history_user_id, history_change_reason) "
+        f"SELECT {source}, '+', %s, %s, NULL FROM {connection.ops.quote_name(Customer._meta.db_table)} "
+        "WHERE id >= %s AND id <= %s AND id = ANY(%s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [history_date, history_user_id, min(ids), max(ids), ids])
 
 
 def _bulk_create_chunk(chunk, *, history_user_id, history_date):
