@@ -106,6 +106,7 @@ def test_runserver_with_worker_stops_worker(tmp_path):
         body = wait_for_healthz(f"http://127.0.0.1:{port}/healthz", server)
         wait_for_text(tmp_path / "server.log", "Starting worker", server)
         workers = [pid for pid in child_pids(server.pid) if b"db_worker" in command_line(pid)]
+        worker_arguments = command_line(workers[0]) if workers else []
 
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=60)
@@ -118,6 +119,8 @@ def test_runserver_with_worker_stops_worker(tmp_path):
     output = (tmp_path / "server.log").read_text()
     assert body == b"ok", output
     assert len(workers) == 1, output
+    # Under DEBUG too, a code change must not restart the worker mid-import.
+    assert b"--no-reload" in worker_arguments
     assert not Path(f"/proc/{workers[0]}").exists(), output
     assert f"Task worker started (process {workers[0]})." in output
     assert "Task worker stopped (exit code 0)." in output

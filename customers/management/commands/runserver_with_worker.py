@@ -36,7 +36,9 @@ class Command(BaseCommand):
             call_command("runserver", options["addrport"], use_reloader=True)
             return
 
-        worker = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"])
+        # A reloading worker would stop an import in the middle whenever a
+        # file changes, so it runs without reload even under DEBUG.
+        worker = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"])
         self.stdout.write(f"Task worker started (process {worker.pid}).")
         interrupted = watch_for_interrupt()
         try:
