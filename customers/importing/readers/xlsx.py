@@ -16,14 +16,18 @@ parts, and ZIP entry names with backslashes are accepted.
 
 import codecs
 import datetime
+import logging
 import posixpath
 import re
 import zipfile
+
+import python_calamine
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import from_ISO8601
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
+from customers.importing.readers import xlsx_fast
 from customers.importing.readers.base import SheetInfo, SheetRow, column_index, excel_serial_to_datetime
 from customers.importing.readers.xmlsafe import (
     CHUNK_BYTES,
@@ -63,6 +67,12 @@ MERGE_SCAN_CHUNK = 1024 * 1024
 
 # Excel's escape for characters XML cannot hold, such as _x000D_ for a carriage return.
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+# Rows read by both calamine and the streaming parser and compared before
+# calamine's rows are used: the header search covers the same rows.
+VERIFY_ROWS = 30
+
+logger = logging.getLogger(__name__)
 
 DIGITS = "0123456789"
 TRUE_WORDS = ("1", "true")
@@ -104,12 +114,16 @@ class XlsxSource:
 
     def __init__(self, path, max_columns):
         self.max_columns = max_columns
+        self._style_count = 0
+        # Whether calamine may read this workbook's plain sheets: None until checked.
+        self._calamine_allowed = None
         # Column letters already converted, such as {"A": 0, "AB": 27}.
         self._column_indices = {}
         self._archive = zipfile.ZipFile(path)
         try:
             self._parts = {_part_key(info.filename): info for info in self._archive.infolist()}
             workbook_key = self._main_part_key()
+            self._workbook_key = workbook_key
             self._workbook_folder = posixpath.dirname(workbook_key)
             relationships = self._relationships(workbook_key)
             self.date1904 = False
@@ -184,6 +198,7 @@ class XlsxSource:
 
     def _read_shared_strings(self, relationships):
         key = self._related_part(relationships, "sharedStrings", "sharedStrings.xml")
+        self._shared_strings_key = key
         if key is None:
             return []
         strings = []
@@ -207,6 +222,7 @@ class XlsxSource:
     def _read_date_styles(self, relationships):
         """Return the cell style indices (as attribute strings) whose number format is a date."""
         key = self._related_part(relationships, "styles", "styles.xml")
+        self._styles_key = key
         if key is None:
             return frozenset()
         custom_formats = {}
@@ -227,6 +243,7 @@ class XlsxSource:
                 except ValueError:
                     cell_format_ids.append(0)
 
+        self._style_count = len(cell_format_ids)
         date_styles = set()
         for index, format_id in enumerate(cell_format_ids):
             code = custom_formats.get(format_id)
@@ -268,12 +285,37 @@ class XlsxSource:
 
         Parsing stops at the first row numbered above `last_row`, when given.
         Merged ranges are then left out of the rows, because only the header
-        search passes `last_row` and it does not use them. A row is read when the next row starts (or the sheet ends), because it
+        search passes `last_row` and it does not use them. Without
+        `last_row`, a plain sheet (see xlsx_fast.py) is read by calamine, and
+        the streaming parser takes over from the first row calamine cannot
+        convert with certainty.
+        """
+        key = self._sheet_parts[sheet_index]
+        if last_row is not None:
+            yield from self._stream_rows(key, last_row, {})
+            return
+
+        scan = xlsx_fast.scan_sheet(self._archive, self._parts[key], MAX_MERGE_BYTES)
+        markup = self._merge_markup(key) if scan.merge_markup is None else scan.merge_markup
+        merges = _merged_ranges(markup)
+        first_row = 1
+        if scan.plain and self._calamine_may_read(sheet_index, key):
+            first_row = yield from self._calamine_rows(sheet_index, key)
+            if first_row is None:
+                return
+        elif not scan.plain:
+            logger.debug("Sheet %s read by the streaming parser: %s", sheet_index, scan.reason)
+        yield from self._stream_rows(key, None, merges, first_row)
+
+    def _stream_rows(self, key, last_row, merges, first_row=1):
+        """Yield the SheetRows of the sheet part `key` parsed by the streaming parser.
+
+        Rows numbered below `first_row` are parsed but not converted. A row
+        is read when the next row starts (or the sheet ends), because it
         is complete then. Finished elements are pruned after every chunk, so
         memory stays flat whatever the sheet's size.
         """
-        key = self._sheet_parts[sheet_index]
-        merges = self._merged_ranges(key) if last_row is None else {}
+
         with self._archive.open(self._parts[key]) as stream:
             check_prolog(stream)
 
@@ -290,7 +332,7 @@ class XlsxSource:
             while True:
                 for _event, element in parser.read_events():
                     if element.tag == row_tag:
-                        if pending is not None and len(pending):
+                        if pending is not None and len(pending) and pending_number >= first_row:
                             row = self._convert_row(pending, pending_number, merges)
                             if row is not None:
                                 yield row
@@ -316,7 +358,7 @@ class XlsxSource:
                     # close() raises ParseError for a truncated sheet and queues the last events.
                     parser.close()
                     finished = True
-        if pending is not None and len(pending):
+        if pending is not None and len(pending) and pending_number >= first_row:
             row = self._convert_row(pending, pending_number, merges)
             if row is not None:
                 yield row
@@ -457,26 +499,87 @@ class XlsxSource:
             return _iso_date(text)
         return _unescape(text) if text else None
 
-    # --- merged cells -------------------------------------------------------
+    # --- calamine fast path ---------------------------------------------------
 
-    def _merged_ranges(self, key):
-        """Return {top row: ((first column, last column, last row), ...)} for a sheet."""
-        markup = self._merge_markup(key)
-        by_row = {}
-        for match in MERGE_CELL_PATTERN.finditer(markup):
-            cell_range = CELL_RANGE_PATTERN.match(match.group(1).decode("ascii", errors="replace").strip())
-            if cell_range is None or cell_range.group(3) is None:
-                continue
-            first_column = column_index(cell_range.group(1))
-            last_column = column_index(cell_range.group(3))
-            first_row = int(cell_range.group(2))
-            last_row = int(cell_range.group(4))
-            first_row, last_row = min(first_row, last_row), max(first_row, last_row)
-            first_column, last_column = min(first_column, last_column), max(first_column, last_column)
-            if first_row == last_row and first_column == last_column:
-                continue
-            by_row.setdefault(first_row, []).append((first_column, last_column, last_row))
-        return {row: tuple(ranges) for row, ranges in by_row.items()}
+    def _calamine_may_read(self, sheet_index, key):
+        """Return whether calamine reads the workbook parts as this parser does.
+
+        The sheet's own plainness is checked by xlsx_fast.scan_sheet. Here the
+        workbook must use the 1900 date system, name its parts as calamine
+        looks them up (calamine matches ZIP names exactly, this parser
+        ignores case and backslashes), and have shared strings and date
+        styles calamine reads alike. The workbook checks run once.
+        """
+        if self._calamine_allowed is None:
+            self._calamine_allowed = self._workbook_plain()
+        return self._calamine_allowed and self._parts[key].filename == key
+
+    def _workbook_plain(self):
+        if self.date1904 or len(self._parts) != len(self._archive.infolist()):
+            return False
+        if self._workbook_key != "xl/workbook.xml" or self._parts[self._workbook_key].filename != "xl/workbook.xml":
+            return False
+        shared = self._shared_strings_key
+        if shared is not None:
+            if self._parts[shared].filename != "xl/sharedStrings.xml":
+                return False
+            if not xlsx_fast.shared_strings_plain(self._archive, self._parts[shared]):
+                return False
+        styles = self._styles_key
+        if styles is not None and self._parts[styles].filename != "xl/styles.xml":
+            return False
+        return xlsx_fast.style_verdicts_agree(
+            self._archive,
+            self._parts[styles] if styles is not None else None,
+            self._date_styles,
+            self._style_count,
+            python_calamine,
+        )
+
+    def _calamine_rows(self, sheet_index, key):
+        """Yield the sheet's SheetRows read by calamine, and return the row to resume at.
+
+        Returns None when calamine read the whole sheet, else the number of
+        the first row the streaming parser must read. Before yielding, the
+        rows up to VERIFY_ROWS are compared with this parser's, so a sheet
+        calamine locates or numbers differently falls back entirely.
+        """
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_path(self._archive.filename)
+        except python_calamine.CalamineError as error:
+            logger.info("calamine could not open a plain workbook: %s", type(error).__name__)
+            return 1
+        with workbook:
+            if workbook.sheet_names != [sheet.name for sheet in self.sheets]:
+                return 1
+            try:
+                sheet = workbook.get_sheet_by_index(sheet_index)
+            except python_calamine.CalamineError as error:
+                logger.info("calamine could not read a plain sheet: %s", type(error).__name__)
+                return 1
+            if sheet.merged_cell_ranges:
+                return 1
+
+            rows = xlsx_fast.CalamineRows(sheet, self.max_columns, SheetRow)
+            iterator = iter(rows)
+            expected = list(self._stream_rows(key, VERIFY_ROWS, {}))
+            head = []
+            for row in iterator:
+                if row.number > VERIFY_ROWS:
+                    head.append(row)
+                    break
+                head.append(row)
+            verified = [row for row in head if row.number <= VERIFY_ROWS]
+            if rows.resume_row is not None and rows.resume_row <= VERIFY_ROWS:
+                return 1
+            if verified != expected:
+                logger.info("calamine and the streaming parser differ in the first rows; using the streaming parser")
+                return 1
+            yield from head
+            yield from iterator
+            return rows.resume_row
+
+    # --- merged cells -------------------------------------------------------
 
     def _merge_markup(self, key):
         """Return the sheet's bytes from its first mergeCell tag on, as UTF-8.
@@ -513,6 +616,25 @@ class XlsxSource:
                     break
                 chunk = stream.read(MERGE_SCAN_CHUNK)
         return b"".join(collected)
+
+
+def _merged_ranges(markup):
+    """Return {top row: ((first column, last column, last row), ...)} for a sheet's mergeCell markup."""
+    by_row = {}
+    for match in MERGE_CELL_PATTERN.finditer(markup):
+        cell_range = CELL_RANGE_PATTERN.match(match.group(1).decode("ascii", errors="replace").strip())
+        if cell_range is None or cell_range.group(3) is None:
+            continue
+        first_column = column_index(cell_range.group(1))
+        last_column = column_index(cell_range.group(3))
+        first_row = int(cell_range.group(2))
+        last_row = int(cell_range.group(4))
+        first_row, last_row = min(first_row, last_row), max(first_row, last_row)
+        first_column, last_column = min(first_column, last_column), max(first_column, last_column)
+        if first_row == last_row and first_column == last_column:
+            continue
+        by_row.setdefault(first_row, []).append((first_column, last_column, last_row))
+    return {row: tuple(ranges) for row, ranges in by_row.items()}
 
 
 def _shared_string(strings, text):

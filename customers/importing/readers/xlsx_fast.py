@@ -1,0 +1,562 @@
+"""Fast path for plain .xlsx sheets: python-calamine reads the cells.
+
+The streaming parser in xlsx.py takes about 3 s for a 100,000-row sheet,
+python-calamine (Rust) about 1 s (open_table on the 100,000-row benchmark
+workbook, 2-core machine). calamine cannot report merged cells,
+hidden rows, error cells or formulas without a cached value, and it trims
+text and types numbers differently. So it is used only for a "plain" sheet,
+one where both readers give the same cells:
+
+- `SheetScan` reads the sheet XML once, in chunks, and declines any
+  construct the two readers treat differently (formulas, merges, hidden
+  rows, error and date cells, rich or whitespace-edged text, numbers whose
+  int/float type calamine loses, namespaces, character references...).
+  The same scan collects the mergeCell markup for the streaming parser.
+- `shared_strings_plain` and `style_verdicts_agree` check the workbook parts
+  calamine reads besides the sheet.
+- `CalamineRows` converts calamine's rows to SheetRows and stops at the first
+  value whose conversion is in doubt, so the caller can resume there with the
+  streaming parser.
+
+Any doubt means a fallback to the streaming parser, never a different value.
+"""
+
+import datetime
+import io
+import re
+import zipfile
+
+# Bytes of sheet XML read at a time.
+SCAN_CHUNK_BYTES = 1024 * 1024
+# Maximum bytes between two "<" (one text node or one tag). A longer stretch
+# makes the sheet non-plain instead of growing the scan buffer without bound.
+MAX_CARRY_BYTES = 4 * 1024 * 1024
+# Bytes read before the prolog and root tag are checked. A root tag longer
+# than this (minus the prolog) makes the sheet non-plain.
+HEAD_BYTES = 64 * 1024
+
+# calamine stores the sheet as a dense grid of about 32 bytes per cell
+# (measured with python-calamine 0.9.1: 26,000,000 cells took 807 MB). A
+# sheet whose grid may be larger than this many cells is left to the
+# streaming parser, whose memory does not depend on the sheet's size.
+MAX_GRID_CELLS = 10_000_000
+
+# Maximum cell styles compared by the style probe. Excel allows 64,000.
+MAX_STYLES = 65_536
+# Maximum size of the styles part copied into the style probe.
+MAX_STYLES_BYTES = 4 * 1024 * 1024
+
+MAIN_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MERGE_START_MARKER = b"mergeCell"
+
+# Tags where the readers differ, each pattern anchored on a literal so the
+# regex engine skips to it: formulas, inline strings with attributes, rich
+# text and phonetic runs, comments, CDATA and processing instructions, and
+# empty <v>.
+DECLINED_TAG_PATTERN = re.compile(rb"<(?:f[\s/>]|is[\s/]|r[\s>]|rPh[\s/>]|[!?]|v/>|v></v>)")
+# Cells without a leading r attribute (the readers number those
+# differently), and cell references beyond column ZZ or in lower case.
+DECLINED_CELL_PATTERN = re.compile(rb'<c(?:[>/]|\s(?!r="[A-Z]{1,2}[1-9]))')
+# Rows without a leading r attribute, and hidden rows.
+DECLINED_ROW_PATTERN = re.compile(rb'<row(?:[>/]|\s(?!r="[1-9])|\s[^>]*?hidden)')
+# Cell types other than shared string, number, inline string, and boolean
+# with a <v> of 0 or 1. calamine returns errors as "" and rejects other
+# boolean texts.
+DECLINED_TYPE_PATTERN = re.compile(rb' t="(?!(?:s|n|inlineStr)"|b"[^>]*><v>[01]</v>)')
+# Style indices other than plain decimal ones: the streaming parser matches
+# the attribute text, calamine its number, so "01" differs.
+DECLINED_STYLE_PATTERN = re.compile(rb' s="(?![1-9]\d*"|0")')
+# Whitespace around "=" and single-quoted attribute values. The patterns
+# above assume the form Excel writes, so other forms are declined.
+DECLINED_ATTRIBUTE_PATTERN = re.compile(rb"=(?:[\s']|(?<=\s=))")
+# Entity and character references other than the five predefined entities.
+DECLINED_REFERENCE_PATTERN = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")
+# Text that calamine trims: a <t> without xml:space="preserve" whose text
+# starts or ends with whitespace. The trailing case is found from "</t>"
+# and its start tag is then looked up by `_trimmed_text`.
+LEADING_SPACE_PATTERN = re.compile(rb"<t(?:>|\s(?![^>]*preserve)[^>]*>)\s")
+TRAILING_SPACE_PATTERN = re.compile(rb"</t>(?<=\s</t>)")
+# A <v> whose text is not a number of at most 15 integer digits with an
+# optional fraction ending in a non-zero digit. For those, int() or float()
+# of the text equals calamine's float converted back by `_calamine_number`;
+# the others are checked one by one in `_number_agrees`.
+NUMBER_CANDIDATE_PATTERN = re.compile(rb"<v>(?!-?\d{1,15}(?:\.\d*[1-9])?<)([^<]*)")
+NUMBER_TEXT_PATTERN = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+ROW_NUMBER_PATTERN = re.compile(rb'<row r="(\d+)"')
+TWO_LETTER_CELL_PATTERN = re.compile(rb'<c r="[A-Z]{2}')
+XML_DECLARATION_PATTERN = re.compile(rb"^<\?xml[^>]*\?>")
+ENCODING_PATTERN = re.compile(rb"encoding\s*=\s*[\"']([^\"']*)[\"']")
+ROOT_TAG_PATTERN = re.compile(rb"^\s*<worksheet\s[^>]*>")
+
+# Oldest date that python-calamine 0.9.1 and openpyxl's from_excel convert
+# alike. Before 1 March 1900 the 1900 date system counts a nonexistent
+# 29 February and the two libraries shift serials differently.
+FIRST_SAFE_DATE = datetime.date(1900, 3, 1)
+FIRST_SAFE_DATETIME = datetime.datetime(1900, 3, 1)
+
+# Cell value of the style probe: a date with a time, so every date, time and
+# duration format turns it into a date or time type.
+PROBE_SERIAL = "45000.25"
+PROBE_CELLS_PER_ROW = 100
+DATE_TYPES = (datetime.date, datetime.time, datetime.timedelta)
+
+
+class SheetScan:
+    """The result of one byte scan of a sheet part.
+
+    Attributes:
+        merge_markup: the bytes from the first mergeCell tag on (see
+            XlsxSource._merge_markup), empty when the sheet has no merges.
+        plain: whether calamine may read the sheet.
+        reason: why the sheet is not plain, for logs and tests.
+        last_row: the highest <row r> number.
+        grid_cells: an upper bound of the cells calamine allocates.
+    """
+
+    def __init__(self):
+        self.merge_markup = b""
+        self.plain = True
+        self.reason = ""
+        self.last_row = 0
+        self.grid_cells = 0
+        self._two_letter_columns = False
+
+    def decline(self, reason):
+        if self.plain:
+            self.plain = False
+            self.reason = reason
+
+
+def scan_sheet(archive, info, max_merge_bytes):
+    """Scan the sheet part `info` once for merge markup and plainness.
+
+    Returns a SheetScan. Its merge markup is what XlsxSource._merge_markup
+    would return, except for a UTF-16 part: then `merge_markup` is None
+    and the sheet is not plain (calamine reads UTF-8 only).
+    """
+    scan = SheetScan()
+    collected = []
+    collected_bytes = 0
+    merge_carry = b""
+    carry = b""
+    with archive.open(info) as stream:
+        chunk = stream.read(SCAN_CHUNK_BYTES)
+        # The prolog and root tag are checked as one piece.
+        while chunk and len(chunk) < HEAD_BYTES:
+            more = stream.read(SCAN_CHUNK_BYTES)
+            if not more:
+                break
+            chunk += more
+        if chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+            scan.decline("UTF-16 part")
+            scan.merge_markup = None
+            return scan
+        body = _check_head(scan, chunk)
+        while chunk:
+            # Merge markup, collected as XlsxSource._merge_markup does.
+            if collected:
+                collected.append(chunk)
+                collected_bytes += len(chunk)
+            else:
+                window = merge_carry + chunk
+                position = window.find(MERGE_START_MARKER)
+                if position >= 0:
+                    start = max(0, position - 64)
+                    collected.append(window[start:])
+                    collected_bytes += len(window) - start
+                    scan.decline("merged cells")
+                else:
+                    merge_carry = window[-64:]
+            if collected_bytes > max_merge_bytes:
+                break
+
+            if scan.plain:
+                window = carry + (body if body is not None else chunk)
+                cut = window.rfind(b"<")
+                if cut > 0:
+                    # The block ends before the last "<", and the next window
+                    # repeats the byte before it for TRAILING_SPACE_PATTERN.
+                    _check_block(scan, window[:cut])
+                    carry = window[cut - 1 :]
+                else:
+                    carry = window
+                if len(carry) > MAX_CARRY_BYTES:
+                    scan.decline("text or tag longer than the scan buffer")
+            body = None
+            chunk = stream.read(SCAN_CHUNK_BYTES)
+    if scan.plain:
+        _check_block(scan, carry)
+    scan.merge_markup = b"".join(collected)
+    if scan.plain:
+        _finish(scan)
+    return scan
+
+
+def _check_head(scan, head):
+    """Check the prolog and root tag of the first chunk.
+
+    Returns the bytes after the XML declaration for the block checks, or
+    None when the part is not plain.
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        scan.decline("UTF-16 part")
+        return None
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    declaration = XML_DECLARATION_PATTERN.match(head)
+    if declaration is not None:
+        encoding = ENCODING_PATTERN.search(declaration.group(0))
+        if encoding is not None and encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+            scan.decline("encoding other than UTF-8")
+            return None
+        head = head[declaration.end() :]
+    root = ROOT_TAG_PATTERN.match(head)
+    if root is None:
+        scan.decline("root is not an unprefixed <worksheet>")
+        return None
+    root_tag = root.group(0)
+    if b'xmlns="' + MAIN_NAMESPACE + b'"' not in root_tag or root_tag.count(MAIN_NAMESPACE) != 1:
+        scan.decline("namespace other than the Transitional main namespace")
+        return None
+    # The root tag's own xmlns declarations are expected, so the block checks,
+    # which decline any other namespace declaration, start after it.
+    return head[root.end() :]
+
+
+def _check_block(scan, block):
+    """Decline the sheet when `block` (complete tags and texts) has a special construct."""
+    if not block:
+        return
+    if b"\r" in block or b"_x" in block or b"xmlns" in block:
+        scan.decline("carriage return, _xHHHH_ escape or namespace declaration")
+        return
+    if _trimmed_text(block):
+        scan.decline("text with leading or trailing whitespace")
+        return
+    for pattern, reason in (
+        (DECLINED_TAG_PATTERN, "formula, comment, rich text or unusual tag"),
+        (DECLINED_CELL_PATTERN, "cell without a leading reference or beyond column ZZ"),
+        (DECLINED_ROW_PATTERN, "hidden row or row without a number"),
+        (DECLINED_TYPE_PATTERN, "error, date, formula string or unusual boolean cell"),
+        (DECLINED_STYLE_PATTERN, "unusual style index"),
+        (DECLINED_ATTRIBUTE_PATTERN, "unusual attribute syntax"),
+        (DECLINED_REFERENCE_PATTERN, "character or entity reference"),
+    ):
+        if pattern.search(block) is not None:
+            scan.decline(reason)
+            return
+    for match in NUMBER_CANDIDATE_PATTERN.finditer(block):
+        if not _number_agrees(match.group(1)):
+            scan.decline("number whose type or value calamine changes")
+            return
+
+    previous = scan.last_row
+    for match in ROW_NUMBER_PATTERN.finditer(block):
+        number = int(match.group(1))
+        if number <= previous:
+            scan.decline("rows out of order")
+            return
+        previous = number
+    scan.last_row = previous
+
+    if TWO_LETTER_CELL_PATTERN.search(block) is not None:
+        scan._two_letter_columns = True
+    if _cell_row_bound_pattern(scan.last_row).search(block) is not None:
+        scan.decline("cell reference below the last row")
+
+
+def _trimmed_text(block):
+    """Return whether `block` has a <t> text that calamine would trim."""
+    if LEADING_SPACE_PATTERN.search(block) is not None:
+        return True
+    for match in TRAILING_SPACE_PATTERN.finditer(block):
+        start = block.rfind(b"<t", 0, match.start())
+        # NOTE: a start tag before the block (a text longer than the scan
+        # window) is not found, and the text counts as trimmed.
+        if start < 0 or b"preserve" not in block[start : block.index(b">", start)]:
+            return True
+    return False
+
+
+def _cell_row_bound_pattern(last_row):
+    """Return a pattern for cell references whose row number is at or above (d+1)*10**(n-1).
+
+    `last_row` has n digits and first digit d, so a cell within the rows of
+    the sheet never matches, and a match bounds the grid calamine allocates.
+    """
+    digits = str(max(last_row, 1))
+    length = len(digits)
+    first = int(digits[0])
+    alternatives = [rb"\d{%d,}" % (length + 1)]
+    if first < 9:
+        alternatives.append(rb"[%d-9]\d{%d}\"" % (first + 1, length - 1))
+    return _compiled(rb'<c r="[A-Z]{1,2}(?:' + b"|".join(alternatives) + rb")")
+
+
+_PATTERNS = {}
+
+
+def _compiled(source):
+    pattern = _PATTERNS.get(source)
+    if pattern is None:
+        pattern = _PATTERNS[source] = re.compile(source)
+    return pattern
+
+
+def _finish(scan):
+    digits = str(max(scan.last_row, 1))
+    height = (int(digits[0]) + 1) * 10 ** (len(digits) - 1)
+    width = 702 if scan._two_letter_columns else 26
+    scan.grid_cells = height * width
+    if scan.grid_cells > MAX_GRID_CELLS:
+        scan.decline("sheet grid too large for calamine")
+
+
+def _number_agrees(raw):
+    """Return whether the streaming parser and the fast path give the same value for a <v> text."""
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    if NUMBER_TEXT_PATTERN.fullmatch(text) is None:
+        return False
+    if "." in text or "E" in text or "e" in text:
+        streamed = float(text)
+    else:
+        streamed = int(text)
+    fast = _calamine_number(float(text))
+    return streamed.__class__ is fast.__class__ and streamed == fast
+
+
+def _calamine_number(value):
+    """Convert calamine's float for a number cell to what the streaming parser gives.
+
+    The streaming parser returns int for a <v> without ".", "E" or "e". Excel
+    and openpyxl write whole numbers that way, and the scan declines texts
+    such as "123.0" where this rule would differ.
+    """
+    if value.is_integer():
+        return int(value)
+    return value
+
+
+# --- other parts -----------------------------------------------------------
+
+
+def shared_strings_plain(archive, info):
+    """Return whether calamine reads the shared strings part `info` as the streaming parser does.
+
+    calamine trims text without xml:space="preserve", reads only UTF-8 and
+    does not normalise line ends, so those constructs are declined.
+    """
+    carry = b""
+    first = True
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(SCAN_CHUNK_BYTES)
+            if first:
+                first = False
+                if chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+                    return False
+                if chunk.startswith(b"\xef\xbb\xbf"):
+                    chunk = chunk[3:]
+                declaration = XML_DECLARATION_PATTERN.match(chunk)
+                if declaration is not None:
+                    encoding = ENCODING_PATTERN.search(declaration.group(0))
+                    if encoding is not None and encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+                        return False
+                    chunk = chunk[declaration.end() :]
+                if chunk.count(MAIN_NAMESPACE) > 1:
+                    return False
+            window = carry + chunk
+            if not chunk:
+                return _shared_block_plain(window)
+            cut = window.rfind(b"<")
+            if cut > 0:
+                if not _shared_block_plain(window[:cut]):
+                    return False
+                carry = window[cut - 1 :]
+            else:
+                carry = window
+            if len(carry) > MAX_CARRY_BYTES:
+                return False
+
+
+def _shared_block_plain(block):
+    if b"\r" in block or b"_x" in block or b"<rPh" in block or b"<!" in block or b"<?" in block:
+        return False
+    if DECLINED_REFERENCE_PATTERN.search(block) is not None:
+        return False
+    return not _trimmed_text(block)
+
+
+def style_verdicts_agree(archive, styles_info, date_styles, style_count, calamine):
+    """Return whether calamine types dates by the same cell styles as the streaming parser.
+
+    Both read the number formats of styles.xml, but with different rules
+    (calamine, for example, returns durations such as [h]:mm as timedelta).
+    So calamine reads a probe workbook with this file's styles part and one
+    date-like number per cell style, plus one cell without a style, and its
+    types are compared with `date_styles`.
+    """
+    if style_count > MAX_STYLES:
+        return False
+    if styles_info is None:
+        styles = None
+    else:
+        if styles_info.file_size > MAX_STYLES_BYTES:
+            return False
+        styles = archive.read(styles_info)
+
+    indices = list(range(style_count + 1))
+    rows = []
+    for row_index in range(0, len(indices), PROBE_CELLS_PER_ROW):
+        cells = "".join(
+            f'<c r="{_column_name(position)}{row_index // PROBE_CELLS_PER_ROW + 1}" s="{style}">'
+            f"<v>{PROBE_SERIAL}</v></c>"
+            for position, style in enumerate(indices[row_index : row_index + PROBE_CELLS_PER_ROW])
+        )
+        rows.append(f'<row r="{row_index // PROBE_CELLS_PER_ROW + 1}">{cells}</row>')
+    unstyled_row = len(rows) + 1
+    rows.append(f'<row r="{unstyled_row}"><c r="A{unstyled_row}"><v>{PROBE_SERIAL}</v></c></row>')
+
+    probe = _probe_workbook("".join(rows), styles)
+    try:
+        with calamine.CalamineWorkbook.from_filelike(io.BytesIO(probe)) as workbook:
+            values = [list(row) for row in workbook.get_sheet_by_index(0).iter_rows()]
+    except calamine.CalamineError:
+        return False
+    for style in indices:
+        row = values[style // PROBE_CELLS_PER_ROW]
+        position = style % PROBE_CELLS_PER_ROW
+        if position >= len(row):
+            return False
+        if isinstance(row[position], DATE_TYPES) != (str(style) in date_styles):
+            return False
+    return not isinstance(values[unstyled_row - 1][0], DATE_TYPES)
+
+
+def _column_name(index):
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _probe_workbook(sheet_rows, styles):
+    main = MAIN_NAMESPACE.decode()
+    relationships = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    workbook_rels = (
+        f'<Relationship Id="rId1" Type="{relationships}/worksheet" Target="worksheets/sheet1.xml"/>'
+    )
+    if styles is not None:
+        workbook_rels += f'<Relationship Id="rId2" Type="{relationships}/styles" Target="styles.xml"/>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package}">'
+            f'<Relationship Id="rId1" Type="{relationships}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package}">{workbook_rels}</Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{relationships}">'
+            '<sheets><sheet name="Probe" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        if styles is not None:
+            archive.writestr("xl/styles.xml", styles)
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>{sheet_rows}</sheetData></worksheet>',
+        )
+    return buffer.getvalue()
+
+
+# --- rows ------------------------------------------------------------------
+
+
+class CalamineRows:
+    """Iterable of the SheetRows of one plain sheet, read by calamine.
+
+    Iteration stops early at the first value whose conversion is in doubt.
+    Those are times, durations, dates before 1 March 1900, datetimes with a
+    fraction of a second, and types calamine does not return for xlsx
+    number cells. `resume_row` is then the number of the row not yielded,
+    and the caller reads it and the rows below with the streaming parser.
+    When iteration ends normally, `resume_row` is None.
+    """
+
+    def __init__(self, sheet, max_columns, sheet_row_type):
+        self._sheet = sheet
+        self._max_columns = max_columns
+        self._sheet_row_type = sheet_row_type
+        self.resume_row = None
+
+    def __iter__(self):
+        start = self._sheet.start
+        if start is None:
+            return
+        # python-calamine 0.9.1 iter_rows() yields every row from row 1, but
+        # each row's list starts at the first used column.
+        offset = start[1]
+        max_columns = self._max_columns
+        sheet_row = self._sheet_row_type
+        number = 0
+        for values in self._sheet.iter_rows():
+            number += 1
+            cells = []
+            overflow = None
+            column = offset - 1
+            for value in values:
+                column += 1
+                cls = value.__class__
+                if cls is str:
+                    if not value:
+                        continue
+                elif cls is float:
+                    if value.is_integer():
+                        value = int(value)
+                elif cls is bool:
+                    pass
+                elif cls is datetime.date:
+                    if value < FIRST_SAFE_DATE:
+                        self.resume_row = number
+                        return
+                    value = datetime.datetime(value.year, value.month, value.day)
+                elif cls is datetime.datetime:
+                    # NOTE: calamine rounds the whole serial to milliseconds, but
+                    # openpyxl's from_excel rounds only its fraction. So the two could
+                    # differ for a serial within float error of half a millisecond
+                    # from a whole second. Spreadsheet programs are not known to write one.
+                    if value.microsecond or value < FIRST_SAFE_DATETIME:
+                        self.resume_row = number
+                        return
+                else:
+                    self.resume_row = number
+                    return
+
+                if column >= max_columns:
+                    if overflow is None:
+                        overflow = column
+                    continue
+                filled = len(cells)
+                if column > filled:
+                    cells.extend([None] * (column - filled))
+                cells.append(value)
+            if cells or overflow is not None:
+                yield sheet_row(number, cells, False, overflow, ())
