@@ -53,6 +53,10 @@ MERGE_START_MARKER = b"mergeCell"
 # regex engine skips to it: formulas, inline strings with attributes, rich
 # text and phonetic runs, comments, CDATA and processing instructions, and
 # empty <v>.
+# NOTE: elements in another namespace whose prefix the root declares (such
+# as <x14ac:c>) are not declined. The streaming parser skips them and calamine
+# may read them by local name. No spreadsheet program is known to write them
+# inside sheetData.
 DECLINED_TAG_PATTERN = re.compile(rb"<(?:f[\s/>]|is[\s/]|r[\s>]|rPh[\s/>]|[!?]|v/>|v></v>)")
 # Cells without a leading r attribute (the readers number those
 # differently), and cell references beyond column ZZ or in lower case.
