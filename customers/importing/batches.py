@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from customers.importing import pipeline
+from customers.importing import pipeline, stored_plan
 from customers.importing.problems import FileRejected, register_file_message
 from customers.models import ImportBatch, ImportProblem
 
@@ -217,6 +217,9 @@ def _fail(batch, error):
     else:
         code, params = INTERNAL_ERROR, {}
     _set_state(batch, ImportBatch.State.FAILED, error_code=code, error_params=params, finished_at=timezone.now())
+    if code not in RETRYABLE_ERRORS:
+        # No retry will come, so the stored plan is of no further use.
+        stored_plan.delete(batch)
 
 
 def store_findings(batch, plan):
@@ -263,12 +266,19 @@ def store_findings(batch, plan):
 
 def validate_batch(batch):
     """Read and check the batch's file without saving customers; the batch
-    ends ready for review, or failed with the reason."""
+    ends ready for review, or failed with the reason.
+
+    The plan built here is stored beside the upload (stored_plan), so the
+    commit after review need not read the file again.
+    """
     with translation.override(batch.language):
         _set_state(batch, ImportBatch.State.VALIDATING, started_at=timezone.now())
         progress = ProgressReporter(batch)
         progress("reading", 0)
+        # A plan from an earlier check of this batch is stale from here on.
+        stored_plan.delete(batch)
         try:
+            catalogue = stored_plan.catalogue_fingerprint()
             plan = pipeline.build_plan(
                 batch.file.path,
                 batch.file_name,
@@ -276,6 +286,8 @@ def validate_batch(batch):
                 update_mode=batch.mode == ImportBatch.Mode.UPDATE,
                 progress=progress,
             )
+            # Stored before review_plan, which commit_plan runs again.
+            stored_plan.save(batch, plan, catalogue)
             progress("checking", 0, len(plan.rows))
             pipeline.review_plan(plan)
         except FileRejected as error:
@@ -285,26 +297,38 @@ def validate_batch(batch):
         except Exception as error:
             logger.exception("Import batch %s failed during validation", batch.pk)
             _fail(batch, error)
+            # A retry validates again, so a plan stored before the error goes.
+            stored_plan.delete(batch)
             return batch
         store_findings(batch, plan)
         _set_state(batch, ImportBatch.State.REVIEW, phase="review")
     return batch
 
 
+def _plan_to_commit(batch, progress):
+    """Return the plan stored at validation, or build it from the file again
+    when there is none or it cannot be used."""
+    plan = stored_plan.load(batch)
+    if plan is not None:
+        return plan
+    return pipeline.build_plan(
+        batch.file.path,
+        batch.file_name,
+        site=batch.site,
+        update_mode=batch.mode == ImportBatch.Mode.UPDATE,
+        progress=progress,
+    )
+
+
 def commit_batch(batch):
-    """Read the file again and save its valid rows in one transaction."""
+    """Save the batch's valid rows in one transaction, from the plan stored
+    at validation when it is still current, otherwise from the file."""
     with translation.override(batch.language):
         _set_state(batch, ImportBatch.State.IMPORTING, started_at=timezone.now())
         progress = ProgressReporter(batch)
         progress("reading", 0, batch.rows_read)
         try:
-            plan = pipeline.build_plan(
-                batch.file.path,
-                batch.file_name,
-                site=batch.site,
-                update_mode=batch.mode == ImportBatch.Mode.UPDATE,
-                progress=progress,
-            )
+            plan = _plan_to_commit(batch, progress)
             pipeline.commit_plan(plan, batch, progress=progress)
         except FileRejected as error:
             _fail(batch, error)
@@ -321,4 +345,5 @@ def commit_batch(batch):
             created_count=counts["new"],
             finished_at=timezone.now(),
         )
+        stored_plan.delete(batch)
     return batch

@@ -12,6 +12,8 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from customers.importing import stored_plan
+from customers.importing.batches import RETRYABLE_ERRORS
 from customers.models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ class Command(BaseCommand):
 
         expired = self._expire_reviews(cutoff, dry_run)
         purged = self._purge_batch_files(cutoff, dry_run)
+        plans = self._purge_unneeded_plans(dry_run)
         orphans = self._purge_orphan_files(cutoff, dry_run)
 
         if dry_run:
@@ -63,13 +66,20 @@ class Command(BaseCommand):
                 f"Deleted {purged} batch files and {orphans} unreferenced files older than {days} days, "
                 f"and cancelled {expired} batches left in review."
             )
+        if plans:
+            verb = "Would delete" if dry_run else "Deleted"
+            self.stdout.write(f"{verb} {plans} stored plans of batches that will not be committed.")
         if not dry_run:
-            logger.info("Purged %s batch files and %s unreferenced files; cancelled %s reviews", purged, orphans, expired)
+            logger.info(
+                "Purged %s batch files, %s stored plans and %s unreferenced files; cancelled %s reviews",
+                purged, plans, orphans, expired,
+            )
 
     def _expire_reviews(self, cutoff, dry_run):
         """Cancel batches left waiting for review since before `cutoff`.
 
-        Their file is about to go, and a confirmation reads the file again.
+        Their file and stored plan are about to go, and a confirmation
+        needs one of them.
         """
         stale = ImportBatch.objects.filter(state=ImportBatch.State.REVIEW, created_at__lt=cutoff)
         if dry_run:
@@ -98,16 +108,42 @@ class Command(BaseCommand):
             # Clear the reference first: a file left behind by a crash here
             # is an orphan, which the next run deletes.
             ImportBatch.objects.filter(pk=batch.pk).update(file="")
+            default_storage.delete(stored_plan.plan_name(name))
             default_storage.delete(name)
+        return count
+
+    def _purge_unneeded_plans(self, dry_run):
+        """Delete the stored plans of batches that will not be committed,
+        whatever their age, and return how many there were.
+
+        The import deletes a plan when its batch ends, but a batch cancelled
+        by _expire_reviews, or a worker stopped at the wrong moment, leaves
+        one behind. A batch that failed for a retryable reason keeps its
+        plan, because Try again commits from it.
+        """
+        finished = ImportBatch.objects.filter(state__in=FINISHED_STATES).exclude(
+            state=ImportBatch.State.FAILED, error_code__in=RETRYABLE_ERRORS
+        )
+        count = 0
+        for name in finished.exclude(file="").values_list("file", flat=True).iterator():
+            plan = stored_plan.plan_name(name)
+            if not default_storage.exists(plan):
+                continue
+            count += 1
+            if not dry_run:
+                default_storage.delete(plan)
         return count
 
     def _purge_orphan_files(self, cutoff, dry_run):
         """Delete files in the upload folder that no batch refers to and
-        that were last modified before `cutoff`."""
+        that were last modified before `cutoff`. A stored plan counts as
+        referenced while its upload is."""
         referenced = set(ImportBatch.objects.exclude(file="").values_list("file", flat=True))
         count = 0
         for name in _walk(UPLOAD_FOLDER):
-            if name in referenced or default_storage.get_modified_time(name) >= cutoff:
+            if name in referenced or stored_plan.upload_name(name) in referenced:
+                continue
+            if default_storage.get_modified_time(name) >= cutoff:
                 continue
             count += 1
             if not dry_run:
