@@ -123,7 +123,7 @@ def history_waiting_for_lock():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query ILIKE 'COPY%%historicalcustomer%%'"
+            "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO%%historicalcustomer%%'"
         )
         return cursor.fetchone()[0] > 0
 
