@@ -519,6 +519,9 @@ class XlsxSource:
             return False
         if self._workbook_key != "xl/workbook.xml" or self._parts[self._workbook_key].filename != "xl/workbook.xml":
             return False
+        sheet_names = [sheet.name for sheet in self.sheets]
+        if not xlsx_fast.workbook_sheets_plain(self._archive, self._parts[self._workbook_key], sheet_names):
+            return False
         shared = self._shared_strings_key
         if shared is not None:
             if self._parts[shared].filename != "xl/sharedStrings.xml":

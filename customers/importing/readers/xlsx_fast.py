@@ -24,6 +24,7 @@ Any doubt means a fallback to the streaming parser, never a different value.
 import datetime
 import io
 import re
+import xml.parsers.expat
 import zipfile
 
 # Bytes of sheet XML read at a time.
@@ -48,25 +49,28 @@ MAX_STYLES_BYTES = 4 * 1024 * 1024
 
 MAIN_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 MERGE_START_MARKER = b"mergeCell"
+# Maximum size of workbook.xml checked by `workbook_sheets_plain`.
+MAX_WORKBOOK_BYTES = 4 * 1024 * 1024
+
+# Scan blocks end before the last row start tag (sheets) or item start tag
+# (shared strings), so every row or item is checked whole.
+ROW_START_MARKER = b"<row"
+ITEM_START_MARKER = b"<si"
 
 # Tags where the readers differ, each pattern anchored on a literal so the
 # regex engine skips to it: formulas, inline strings with attributes, rich
 # text and phonetic runs, comments, CDATA and processing instructions, and
 # empty <v>.
-# NOTE: elements in another namespace whose prefix the root declares (such
-# as <x14ac:c>) are not declined. The streaming parser skips them and calamine
-# may read them by local name. No spreadsheet program is known to write them
-# inside sheetData.
 DECLINED_TAG_PATTERN = re.compile(rb"<(?:f[\s/>]|is[\s/]|r[\s>]|rPh[\s/>]|[!?]|v/>|v></v>)")
 # Cells without a leading r attribute (the readers number those
 # differently), and cell references beyond column ZZ or in lower case.
 DECLINED_CELL_PATTERN = re.compile(rb'<c(?:[>/]|\s(?!r="[A-Z]{1,2}[1-9]))')
 # Rows without a leading r attribute, and hidden rows.
-DECLINED_ROW_PATTERN = re.compile(rb'<row(?:[>/]|\s(?!r="[1-9])|\s[^>]*?hidden)')
+DECLINED_ROW_PATTERN = re.compile(rb'<row(?:[>/]|\s(?!r="[1-9])|\s[^<>]*?hidden)')
 # Cell types other than shared string, number, inline string, and boolean
 # with a <v> of 0 or 1. calamine returns errors as "" and rejects other
 # boolean texts.
-DECLINED_TYPE_PATTERN = re.compile(rb' t="(?!(?:s|n|inlineStr)"|b"[^>]*><v>[01]</v>)')
+DECLINED_TYPE_PATTERN = re.compile(rb' t="(?!(?:s|n|inlineStr)"|b"[^<>]*><v>[01]</v>)')
 # Style indices other than plain decimal ones: the streaming parser matches
 # the attribute text, calamine its number, so "01" differs.
 DECLINED_STYLE_PATTERN = re.compile(rb' s="(?![1-9]\d*"|0")')
@@ -76,16 +80,50 @@ DECLINED_ATTRIBUTE_PATTERN = re.compile(rb"=(?:[\s']|(?<=\s=))")
 # Entity and character references other than the five predefined entities.
 DECLINED_REFERENCE_PATTERN = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")
 # Text that calamine trims: a <t> without xml:space="preserve" whose text
-# starts or ends with whitespace. The trailing case is found from "</t>"
-# and its start tag is then looked up by `_trimmed_text`.
-LEADING_SPACE_PATTERN = re.compile(rb"<t(?:>|\s(?![^>]*preserve)[^>]*>)\s")
-TRAILING_SPACE_PATTERN = re.compile(rb"</t>(?<=\s</t>)")
-# A <v> whose text is not a number of at most 15 integer digits with an
-# optional fraction ending in a non-zero digit. For those, int() or float()
-# of the text equals calamine's float converted back by `_calamine_number`;
-# the others are checked one by one in `_number_agrees`.
-NUMBER_CANDIDATE_PATTERN = re.compile(rb"<v>(?!-?\d{1,15}(?:\.\d*[1-9])?<)([^<]*)")
+# starts or ends with whitespace. The <t> and its text must be in one block.
+TRIMMED_TEXT_PATTERN = re.compile(
+    rb'<t(?:\s(?![^<>]*xml:space="preserve")[^<>]*)?>(?:\s|[^<]*\s</t>)'
+)
+# Elements with a namespace prefix: the streaming parser skips those in
+# another namespace, but calamine reads them by local name, so a <o:c> could
+# place a cell far outside the grid bound of the scan.
+PREFIXED_ELEMENT_PATTERN = re.compile(rb"</?[A-Za-z_][\w.\-]*:")
+# Tab or line feed inside a tag: the patterns above assume single spaces
+# between attributes, so ' t="e"' must not hide behind a tab.
+TAG_WHITESPACE_PATTERN = re.compile(rb"<[^<>]*[\t\n]")
+# A cell whose reference names another row than its <row r>: the streaming
+# parser places it by the row's number, calamine by the cell's reference.
+# The possessive loop stops at the row's end tag or the next row.
+MISPLACED_CELL_PATTERN = re.compile(
+    rb'<row r="(\d+)"[^<>]*(?<!/)>(?:[^<]++|<(?!c r=|/?row[\s>/])|<c r="[A-Z]{1,2}\1")*+<c r="'
+)
+# Inline strings in the one form both readers read alike: <is> right after
+# the start tag of a t="inlineStr" cell and right before its </c>, or no
+# content at all (openpyxl writes <c r="B6" t="inlineStr" /> for ""). calamine
+# reads an <is> in a cell of another type, the streaming parser does not.
+INLINE_CELL_PATTERN = re.compile(rb'<c [^<>]* t="inlineStr"[^<>]*><is>')
+EMPTY_INLINE_CELL_PATTERN = re.compile(rb'<c [^<>]* t="inlineStr"[^<>]*/>')
+INLINE_TYPE_MARKER = b' t="inlineStr"'
+INLINE_START_MARKER = b"<is>"
+DECLINED_INLINE_END_PATTERN = re.compile(rb"</is>(?!</c>)")
+# An inline string or shared string item without text. A second cell with
+# the same reference in the row then overwrites the first in calamine's grid,
+# but the streaming parser skips empty values and keeps the first.
+EMPTY_INLINE_PATTERN = re.compile(rb"<is>(?:<(?!/is>)[^<>]*>|\s)*+</is>")
+EMPTY_ITEM_PATTERN = re.compile(rb"<si(?:\s[^<>]*)?(?:/>|>(?:<(?!/si>)[^<>]*>|\s)*+</si>)")
+# An <si> inside another <si>: the readers number the items differently.
+NESTED_ITEM_PATTERN = re.compile(rb"<si[\s>](?:[^<]++|<(?!/?si[\s>/]))*+<si[\s>/]")
+# A <v> whose text is not a number of at most 15 digits (16 characters with
+# the point) with an optional fraction ending in a non-zero digit. Such a
+# decimal survives the round trip through a double, so its float is whole
+# only when the text is, and int() or float() of the text equals calamine's
+# float converted back by `_calamine_number`. The others, such as
+# "1.00000000000000001" whose float is 1.0, are checked one by one in
+# `_number_agrees`.
+NUMBER_CANDIDATE_PATTERN = re.compile(rb"<v>(?!-?(?=[\d.]{1,16}<)\d+(?:\.\d*[1-9])?<)([^<]*)")
 NUMBER_TEXT_PATTERN = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+SHEET_TAG_PATTERN = re.compile(rb"<(?:[\w.\-]+:)?sheet\s[^<>]*>")
+ID_ATTRIBUTE_PATTERN = re.compile(rb"\s(?:[\w.\-]+:)?id\s*=")
 ROW_NUMBER_PATTERN = re.compile(rb'<row r="(\d+)"')
 TWO_LETTER_CELL_PATTERN = re.compile(rb'<c r="[A-Z]{2}')
 XML_DECLARATION_PATTERN = re.compile(rb"^<\?xml[^>]*\?>")
@@ -143,6 +181,7 @@ def scan_sheet(archive, info, max_merge_bytes):
     collected_bytes = 0
     merge_carry = b""
     carry = b""
+    checker = _well_formedness_checker()
     with archive.open(info) as stream:
         chunk = stream.read(SCAN_CHUNK_BYTES)
         # The prolog and root tag are checked as one piece.
@@ -175,25 +214,52 @@ def scan_sheet(archive, info, max_merge_bytes):
                 break
 
             if scan.plain:
+                _check_well_formed(scan, checker, chunk)
+            if scan.plain:
                 window = carry + (body if body is not None else chunk)
-                cut = window.rfind(b"<")
+                cut = window.rfind(ROW_START_MARKER)
                 if cut > 0:
-                    # The block ends before the last "<", and the next window
-                    # repeats the byte before it for TRAILING_SPACE_PATTERN.
                     _check_block(scan, window[:cut])
-                    carry = window[cut - 1 :]
+                    carry = window[cut:]
                 else:
                     carry = window
                 if len(carry) > MAX_CARRY_BYTES:
-                    scan.decline("text or tag longer than the scan buffer")
+                    scan.decline("row longer than the scan buffer")
             body = None
             chunk = stream.read(SCAN_CHUNK_BYTES)
+    if scan.plain:
+        _check_well_formed(scan, checker, b"", final=True)
     if scan.plain:
         _check_block(scan, carry)
     scan.merge_markup = b"".join(collected)
     if scan.plain:
         _finish(scan)
     return scan
+
+
+def _well_formedness_checker():
+    """Return an expat parser that only checks well-formedness.
+
+    calamine reads some XML that the streaming parser rejects (such as a
+    mismatched end tag), so such a sheet must reach the streaming parser.
+    The parser is namespace-aware like the streaming parser, so an unbound
+    prefix is an error too. It has no content handlers, so it builds nothing.
+    """
+    checker = xml.parsers.expat.ParserCreate(namespace_separator="}")
+    checker.StartDoctypeDeclHandler = _reject_declaration
+    checker.EntityDeclHandler = _reject_declaration
+    return checker
+
+
+def _reject_declaration(*_arguments):
+    raise ValueError("DOCTYPE or ENTITY declaration")
+
+
+def _check_well_formed(scan, checker, chunk, final=False):
+    try:
+        checker.Parse(chunk, final)
+    except (xml.parsers.expat.ExpatError, ValueError):
+        scan.decline("not well-formed XML")
 
 
 def _check_head(scan, head):
@@ -228,16 +294,16 @@ def _check_head(scan, head):
 
 
 def _check_block(scan, block):
-    """Decline the sheet when `block` (complete tags and texts) has a special construct."""
+    """Decline the sheet when `block` (whole rows, or the parts around them) has a special construct."""
     if not block:
         return
     if b"\r" in block or b"_x" in block or b"xmlns" in block:
         scan.decline("carriage return, _xHHHH_ escape or namespace declaration")
         return
-    if _trimmed_text(block):
-        scan.decline("text with leading or trailing whitespace")
-        return
     for pattern, reason in (
+        (PREFIXED_ELEMENT_PATTERN, "element with a namespace prefix"),
+        (TAG_WHITESPACE_PATTERN, "tab or line feed inside a tag"),
+        (TRIMMED_TEXT_PATTERN, "text with leading or trailing whitespace"),
         (DECLINED_TAG_PATTERN, "formula, comment, rich text or unusual tag"),
         (DECLINED_CELL_PATTERN, "cell without a leading reference or beyond column ZZ"),
         (DECLINED_ROW_PATTERN, "hidden row or row without a number"),
@@ -245,10 +311,21 @@ def _check_block(scan, block):
         (DECLINED_STYLE_PATTERN, "unusual style index"),
         (DECLINED_ATTRIBUTE_PATTERN, "unusual attribute syntax"),
         (DECLINED_REFERENCE_PATTERN, "character or entity reference"),
+        (MISPLACED_CELL_PATTERN, "cell reference naming another row"),
+        (DECLINED_INLINE_END_PATTERN, "inline string followed by another element"),
+        (EMPTY_INLINE_PATTERN, "empty inline string"),
     ):
         if pattern.search(block) is not None:
             scan.decline(reason)
             return
+    inline_cells = len(INLINE_CELL_PATTERN.findall(block))
+    empty_inline_cells = len(EMPTY_INLINE_CELL_PATTERN.findall(block))
+    if (
+        block.count(INLINE_TYPE_MARKER) != inline_cells + empty_inline_cells
+        or block.count(INLINE_START_MARKER) != inline_cells
+    ):
+        scan.decline("inline string outside a t=\"inlineStr\" cell, or such a cell without one")
+        return
     for match in NUMBER_CANDIDATE_PATTERN.finditer(block):
         if not _number_agrees(match.group(1)):
             scan.decline("number whose type or value calamine changes")
@@ -267,19 +344,6 @@ def _check_block(scan, block):
         scan._two_letter_columns = True
     if _cell_row_bound_pattern(scan.last_row).search(block) is not None:
         scan.decline("cell reference below the last row")
-
-
-def _trimmed_text(block):
-    """Return whether `block` has a <t> text that calamine would trim."""
-    if LEADING_SPACE_PATTERN.search(block) is not None:
-        return True
-    for match in TRAILING_SPACE_PATTERN.finditer(block):
-        start = block.rfind(b"<t", 0, match.start())
-        # NOTE: a start tag before the block (a text longer than the scan
-        # window) is not found, and the text counts as trimmed.
-        if start < 0 or b"preserve" not in block[start : block.index(b">", start)]:
-            return True
-    return False
 
 
 def _cell_row_bound_pattern(last_row):
@@ -372,14 +436,19 @@ def shared_strings_plain(archive, info):
                     chunk = chunk[declaration.end() :]
                 if chunk.count(MAIN_NAMESPACE) > 1:
                     return False
+                # Namespace declarations are expected on the root tag only.
+                root_end = chunk.find(b">")
+                if root_end < 0 or b"xmlns" in chunk[root_end:]:
+                    return False
+                chunk = chunk[root_end + 1 :]
             window = carry + chunk
             if not chunk:
                 return _shared_block_plain(window)
-            cut = window.rfind(b"<")
+            cut = window.rfind(ITEM_START_MARKER)
             if cut > 0:
                 if not _shared_block_plain(window[:cut]):
                     return False
-                carry = window[cut - 1 :]
+                carry = window[cut:]
             else:
                 carry = window
             if len(carry) > MAX_CARRY_BYTES:
@@ -389,9 +458,37 @@ def shared_strings_plain(archive, info):
 def _shared_block_plain(block):
     if b"\r" in block or b"_x" in block or b"<rPh" in block or b"<!" in block or b"<?" in block:
         return False
-    if DECLINED_REFERENCE_PATTERN.search(block) is not None:
+    if b"xmlns" in block:
         return False
-    return not _trimmed_text(block)
+    for pattern in (
+        DECLINED_REFERENCE_PATTERN,
+        PREFIXED_ELEMENT_PATTERN,
+        TRIMMED_TEXT_PATTERN,
+        EMPTY_ITEM_PATTERN,
+        NESTED_ITEM_PATTERN,
+    ):
+        if pattern.search(block) is not None:
+            return False
+    return True
+
+
+def workbook_sheets_plain(archive, info, sheet_names):
+    """Return whether calamine finds the same part for every sheet as the streaming parser.
+
+    calamine looks a sheet up by name, so duplicate names make it read the
+    first sheet of that name. The streaming parser takes the first attribute
+    named id in any namespace, so a <sheet> must have exactly one such
+    attribute, spelled r:id as calamine expects.
+    """
+    if len(set(sheet_names)) != len(sheet_names):
+        return False
+    if info.file_size > MAX_WORKBOOK_BYTES:
+        return False
+    data = archive.read(info)
+    for tag in SHEET_TAG_PATTERN.findall(data):
+        if len(ID_ATTRIBUTE_PATTERN.findall(tag)) != 1 or tag.count(b' r:id="') != 1:
+            return False
+    return True
 
 
 def style_verdicts_agree(archive, styles_info, date_styles, style_count, calamine):
