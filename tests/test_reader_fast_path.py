@@ -332,3 +332,14 @@ def test_gap_rows_keep_sheet_numbers(tmp_path):
 def test_probe_workbook_opens():
     data = xlsx_fast._probe_workbook('<row r="1"><c r="A1"><v>1</v></c></row>', None)
     assert zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+def test_calamine_failure_recognised():
+    import python_calamine
+
+    with pytest.raises(python_calamine.CalamineError) as raised:
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(b"PK\x03\x04 not a workbook"))
+
+    assert xlsx_fast.calamine_failed(raised.value) is True
+    assert xlsx_fast.calamine_failed(KeyboardInterrupt()) is False
+    assert xlsx_fast.calamine_failed(ValueError("other")) is False

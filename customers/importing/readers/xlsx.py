@@ -549,7 +549,9 @@ class XlsxSource:
         """
         try:
             workbook = python_calamine.CalamineWorkbook.from_path(self._archive.filename)
-        except python_calamine.CalamineError as error:
+        except BaseException as error:
+            if not xlsx_fast.calamine_failed(error):
+                raise
             logger.info("calamine could not open a plain workbook: %s", type(error).__name__)
             return 1
         with workbook:
@@ -557,7 +559,9 @@ class XlsxSource:
                 return 1
             try:
                 sheet = workbook.get_sheet_by_index(sheet_index)
-            except python_calamine.CalamineError as error:
+            except BaseException as error:
+                if not xlsx_fast.calamine_failed(error):
+                    raise
                 logger.info("calamine could not read a plain sheet: %s", type(error).__name__)
                 return 1
             if sheet.merged_cell_ranges:

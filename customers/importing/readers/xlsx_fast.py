@@ -525,7 +525,9 @@ def style_verdicts_agree(archive, styles_info, date_styles, style_count, calamin
     try:
         with calamine.CalamineWorkbook.from_filelike(io.BytesIO(probe)) as workbook:
             values = [list(row) for row in workbook.get_sheet_by_index(0).iter_rows()]
-    except calamine.CalamineError:
+    except BaseException as error:
+        if not calamine_failed(error):
+            raise
         return False
     for style in indices:
         row = values[style // PROBE_CELLS_PER_ROW]
@@ -535,6 +537,15 @@ def style_verdicts_agree(archive, styles_info, date_styles, style_count, calamin
         if isinstance(row[position], DATE_TYPES) != (str(style) in date_styles):
             return False
     return not isinstance(values[unstyled_row - 1][0], DATE_TYPES)
+
+
+def calamine_failed(error):
+    """Return whether `error` came from calamine: one of its own errors, or a
+    panic in its Rust code, which pyo3 raises as PanicException, a
+    BaseException that `except Exception` lets through."""
+    import python_calamine
+
+    return isinstance(error, python_calamine.CalamineError) or type(error).__name__ == "PanicException"
 
 
 def _column_name(index):
