@@ -1,5 +1,6 @@
 from django import forms
 
+from customers.importing.cleaners import normalise_text
 from ebilling.forms import reject_case_insensitive_duplicate
 from packages.models import ServicePackage
 
@@ -10,7 +11,9 @@ class PackageForm(forms.ModelForm):
         fields = ["name", "code", "download_mbps", "upload_mbps", "monthly_price", "is_active"]
 
     def clean_name(self):
-        return reject_case_insensitive_duplicate(self, "name", self.cleaned_data["name"].strip())
+        # The name appears in workbooks and drop-downs, so it gets the
+        # import's normalisation: no control characters, single spaces.
+        return reject_case_insensitive_duplicate(self, "name", normalise_text(self.cleaned_data["name"]))
 
     def clean_code(self):
         return reject_case_insensitive_duplicate(self, "code", self.cleaned_data["code"].strip().upper())

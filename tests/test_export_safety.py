@@ -219,3 +219,37 @@ def test_csv_export_file_name(admin_client):
 
     assert response["Content-Disposition"].startswith('attachment; filename="pelanggan-')
     assert response["Content-Disposition"].endswith('.csv"')
+
+
+def test_export_drops_xml_control_characters(admin_client):
+    # Stored before forms normalised site names, or written by a script.
+    values = {
+        "number": "PLG-0001",
+        "name": "Budi\x01 Santoso",
+        "email": "",
+        "address": "Jl. Mawar\x0b 5",
+        "postal_code": "",
+        "site": "Cibi\x1fnong",
+        "package": "=Home\x08 20",
+        "latitude": Decimal("-6.481200"),
+        "longitude": Decimal("106.842100"),
+    }
+    create_customer(values)
+
+    response = admin_client.get(reverse("customers:export"))
+    row = xlsx_rows(b"".join(response.streaming_content))[0]
+
+    assert response.status_code == 200
+    assert row[TEMPLATE_HEADERS["name"]].value == "Budi Santoso"
+    assert row[TEMPLATE_HEADERS["address"]].value == "Jl. Mawar 5"
+    assert row[TEMPLATE_HEADERS["site"]].value == "Cibinong"
+    assert row[TEMPLATE_HEADERS["package"]].value == "'=Home 20"
+
+
+def test_site_form_normalises_name(admin_client):
+    response = admin_client.post(
+        reverse("sites:create"), {"name": " Cibi\x01nong\u00a0 Barat ", "code": "cbb", "address": "", "is_active": "on"}
+    )
+
+    assert response.status_code == 302
+    assert Site.objects.get(code="CBB").name == "Cibinong Barat"

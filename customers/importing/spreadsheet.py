@@ -1,6 +1,7 @@
 """Shared helpers for the workbooks eBilling writes (template, export,
 problem rows)."""
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -14,10 +15,14 @@ TEXT_FORMAT = "@"
 
 
 def neutralise(value):
-    """Return `value` safe to put in a spreadsheet cell: text starting with a
-    formula trigger gets a leading apostrophe; numbers, dates and None pass
-    unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    """Return `value` safe to put in a spreadsheet cell: text loses the
+    control characters that XML cannot contain (openpyxl rejects them), and
+    text starting with a formula trigger gets a leading apostrophe. Numbers,
+    dates and None pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
 
