@@ -501,7 +501,10 @@ def print_timeline(samples):
             continue
         previous = value
         bar = "—" if sample["bar_position"] is None or sample["bar_position"] < 0 else f"{sample['bar_position']:.0%}"
-        print(f"  {sample['seconds']:7.1f} s  {sample['state']:<10} bar {bar:>4}  {sample['progress_text'] or sample['phase_label'] or ''}")
+        print(
+            f"  {sample['seconds']:7.1f} s  {sample['state']:<10} {sample['phase'] or '—':<8} bar {bar:>4}  "
+            f"{sample['progress_text'] or sample['phase_label'] or ''}"
+        )
 
 
 def print_report(results):
