@@ -79,27 +79,25 @@ def _copy_chunk(chunk, *, history_user_id, history_date):
         for values, (customer_id,) in zip(chunk, cursor.fetchall()):
             values["id"] = customer_id
     copy_rows(Customer, _customer_columns(), chunk)
-    _copy_history_in_database(chunk, history_user_id=history_user_id, history_date=history_date)
+    copy_history_in_database(
+        [values["id"] for values in chunk], "+", history_user_id=history_user_id, history_date=history_date
+    )
 
 
-def _copy_history_in_database(chunk, *, history_user_id, history_date):
-    """Write the "+" history rows of a copied chunk with one INSERT … SELECT.
-
-    The database copies the rows it has just stored, so the values do not
-    cross the connection a second time.
-    """
+def copy_history_in_database(ids, history_type, *, history_user_id, history_date):
+    """Write a `history_type` history row for each stored customer in `ids`
+    with one INSERT … SELECT; PostgreSQL only."""
     columns = [attname for attname in _history_columns() if not attname.startswith("history_")]
     quoted = ", ".join(_column(HistoricalCustomer, attname) for attname in columns)
     source = ", ".join(_column(Customer, attname) for attname in columns)
-    ids = [values["id"] for values in chunk]
     sql = (
         f"INSERT INTO {connection.ops.quote_name(HistoricalCustomer._meta.db_table)} "
         f"({quoted}, history_type, history_date, history_user_id, history_change_reason) "
-        f"SELECT {source}, '+', %s, %s, NULL FROM {connection.ops.quote_name(Customer._meta.db_table)} "
+        f"SELECT {source}, %s, %s, %s, NULL FROM {connection.ops.quote_name(Customer._meta.db_table)} "
         "WHERE id >= %s AND id <= %s AND id = ANY(%s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [history_date, history_user_id, min(ids), max(ids), ids])
+        cursor.execute(sql, [history_type, history_date, history_user_id, min(ids), max(ids), list(ids)])
 
 
 def _bulk_create_chunk(chunk, *, history_user_id, history_date):

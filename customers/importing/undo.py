@@ -9,7 +9,7 @@ the two is judged again rather than overwritten.
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.utils import bulk_update_with_history
@@ -193,6 +193,15 @@ def _remove_customers(ids, user, now):
     user_id = user.pk if user is not None else None
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
+        if connection.vendor == "postgresql":
+            # The rows are copied to the history and deleted inside the
+            # database, without a round trip through Python.
+            saving.copy_history_in_database(chunk, "-", history_user_id=user_id, history_date=now)
+            with connection.cursor() as cursor:
+                for model, column in ((ImportChange, "customer_id"), (Customer, "id")):
+                    table = connection.ops.quote_name(model._meta.db_table)
+                    cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [chunk])
+            continue
         rows = list(Customer.objects.filter(pk__in=chunk).values(*columns))
         saving.write_history(rows, "-", history_user_id=user_id, history_date=now)
         ImportChange.objects.filter(customer_id__in=chunk).delete()
