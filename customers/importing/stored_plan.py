@@ -57,11 +57,12 @@ MAGIC = b"EBPLAN\n"
 # Bump when Plan or Problem change shape, so a plan written by the previous
 # release is read again from the file. The header already lists the fields
 # of PlannedRow and CleanRow.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HMAC_SALT = "customers.importing.stored_plan"
 DIGEST_SIZE = hashlib.sha256().digest_size
 HEADER_LENGTH = struct.Struct(">I")
 COMPRESS_LEVEL = 1
+ROWS_PER_PICKLE = 5000
 
 ROW_FIELDS = [item.name for item in dataclasses.fields(PlannedRow)]
 CLEAN_FIELDS = [item.name for item in dataclasses.fields(CleanRow)]
@@ -160,13 +161,34 @@ def _decode_row(values):
 
 
 def dump(batch, plan, catalogue):
-    """Return the plan file's bytes: magic, HMAC, header length, header, payload."""
+    """Return the plan file's bytes: magic, HMAC, header length, header, payload.
+
+    The payload is a zlib stream of pickles: the Plan without its rows, then
+    lists of ROWS_PER_PICKLE encoded rows, then None. Pickling and
+    compressing chunk by chunk keeps only one chunk's pickle in memory
+    instead of the whole plan's (36 MB for 100,000 rows).
+    """
     header = json.dumps(_header(batch, catalogue)).encode()
+    compressor = zlib.compressobj(COMPRESS_LEVEL)
+    buffer = BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    compressed = []
+
+    def write(value):
+        pickler.dump(value)
+        # A memo would keep every pickled object alive until the end.
+        pickler.clear_memo()
+        compressed.append(compressor.compress(buffer.getvalue()))
+        buffer.seek(0)
+        buffer.truncate()
+
     with _garbage_collector_paused():
-        rows = [_encode_row(row) for row in plan.rows]
-        pickled = pickle.dumps((dataclasses.replace(plan, rows=[]), rows), protocol=pickle.HIGHEST_PROTOCOL)
-    payload = zlib.compress(pickled, COMPRESS_LEVEL)
-    signed = HEADER_LENGTH.pack(len(header)) + header + payload
+        write(dataclasses.replace(plan, rows=[]))
+        for start in range(0, len(plan.rows), ROWS_PER_PICKLE):
+            write([_encode_row(row) for row in plan.rows[start : start + ROWS_PER_PICKLE]])
+        write(None)
+    compressed.append(compressor.flush())
+    signed = HEADER_LENGTH.pack(len(header)) + header + b"".join(compressed)
     return MAGIC + _mac(signed) + signed
 
 
@@ -187,10 +209,14 @@ def parse(batch, data, catalogue):
     if changed:
         return _rejected(batch, f"it does not match the batch any more ({', '.join(changed)} changed)")
 
-    pickled = zlib.decompress(signed[HEADER_LENGTH.size + length :])
+    stream = BytesIO(zlib.decompress(signed[HEADER_LENGTH.size + length :]))
+    # One unpickler per pickle, because each was written with a fresh memo.
     with _garbage_collector_paused():
-        plan, rows = _PlanUnpickler(BytesIO(pickled)).load()
-        plan.rows = [_decode_row(values) for values in rows]
+        plan = _PlanUnpickler(stream).load()
+        rows = []
+        while (chunk := _PlanUnpickler(stream).load()) is not None:
+            rows.extend(_decode_row(values) for values in chunk)
+        plan.rows = rows
     return plan
 
 
