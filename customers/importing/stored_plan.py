@@ -12,12 +12,11 @@ reads it with no converter per type to keep in step with those classes.
 Each row is pickled as a tuple of its dataclass fields rather than as an
 object, and the cyclic garbage collector is paused while the rows are
 rebuilt. The 100,000-row workbook of bench/make_customers_xlsx.py was
-measured on a shared 2-core machine. Its plan took about 1.3 s to write
-and 0.6 s to 0.9 s to read, against about 3 s each as whole Plan objects
-and 11 s to 18 s for build_plan. The file is 8.7 MB, a quarter of the
-pickle, with zlib level 1, which took 0.2 s (level 6 took 0.8 s for
-7.1 MB). Pickle runs code on load, so the
-file is authenticated: an HMAC-SHA256 keyed by SECRET_KEY (salted for this
+measured on a 2-core machine. Its plan took about 0.7 s to write and
+0.5 s to read, against about 3 s each as whole Plan objects and 10 s to
+18 s for build_plan. The file is 8.7 MB, a quarter of the pickle, with
+zlib level 1 (level 6 took 0.6 s more for 7.1 MB). Pickle runs code on
+load, so the file is authenticated: an HMAC-SHA256 keyed by SECRET_KEY (salted for this
 use) covers the header and the payload, and load() rejects the file before
 unpickling when the HMAC does not match. The unpickler also accepts only
 the classes that a plan contains.
