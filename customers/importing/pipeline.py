@@ -18,10 +18,11 @@ from customers.importing import dedupe, saving
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import PACKAGE_UNKNOWN, SITE_CONFLICT, SITE_UNKNOWN, load_catalogues
+from customers.importing.memory import release_free_memory
 from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
 from customers.importing.reader import open_table
-from customers.importing.regions import RegionResolver, region_finding
+from customers.importing.regions import REGION_FIELDS, RegionResolver, region_finding
 from customers.importing.rows import clean_row
 from customers.importing.template import EXAMPLE_NUMBER
 from customers.models import Customer, ImportChange
@@ -154,7 +155,10 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
     """
     fmt = inspect_upload(path, filename)
     sites, packages = load_catalogues()
-    regions = RegionResolver()
+    # Rows whose address or region columns are matched to a village after
+    # reading, and the region columns of those that have them, by position.
+    region_rows = []
+    region_columns = {}
     with open_table(path, fmt) as table:
         header_map = map_headers(table.header_cells)
         if header_map.missing_required:
@@ -192,21 +196,60 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
             clean = clean_row(raw, header_map, date1904=table.date1904)
             if clean is None:
                 continue
-            plan.rows.append(_plan_row(plan, clean, raw, sites, packages, regions, site))
+            row = _plan_row(plan, clean, sites, packages, site)
+            plan.rows.append(row)
+            values = clean.values
+            is_example = values.get("number") == EXAMPLE_NUMBER
+            if not is_example and (row.fields.get("address") or any(values.get(name) for name in REGION_FIELDS)):
+                columns = {name: values[name] for name in REGION_FIELDS if values.get(name)}
+                if columns:
+                    region_columns[len(region_rows)] = columns
+                region_rows.append(row)
             # The row's model fields now contain what was kept of the
             # values. Dropping the per-cell dicts saved about 1.4 KB a row,
             # almost half of a plan (tracemalloc, 10,000-row benchmark file).
             clean.values = clean.cells = None
+            # Most rows have no problems and no notes, and one shared empty
+            # tuple costs nothing per row.
+            clean.problems = clean.problems or ()
+            clean.notes = clean.notes or ()
             if progress and len(plan.rows) % PROGRESS_EVERY == 0:
                 progress("reading", len(plan.rows))
         # The reader learns which rows are hidden while it reads them.
         plan.hidden_rows = list(table.hidden_rows)
+    # The region list (about 40 MB) is loaded once the reader has released
+    # its sheet, so the two never take memory at the same time.
+    release_free_memory()
+    _resolve_regions(plan, region_rows, region_columns)
+    release_free_memory()
     plan.unmatched_sites = sites.unmatched
     plan.unmatched_packages = packages.unmatched
     return plan
 
 
-def _plan_row(plan, clean, raw, sites, packages, regions, chosen_site):
+def _resolve_regions(plan, rows, columns_by_position):
+    """Match each row's region columns, or else its Alamat, to a village,
+    and take the street line from the Alamat."""
+    if not rows:
+        return
+    regions = RegionResolver()
+    labels = plan.labels
+    for position, row in enumerate(rows):
+        values = dict(columns_by_position.get(position, ()))
+        if row.fields.get("address"):
+            values["address"] = row.fields["address"]
+        village_code, street, finding = regions.resolve(values)
+        if village_code:
+            row.fields["village_id"] = village_code
+        if street:
+            row.fields["street"] = street[:200]
+        if finding:
+            row.add_finding("note", region_finding(row.clean.number, labels, finding))
+
+
+def _plan_row(plan, clean, sites, packages, chosen_site):
+    """Return the PlannedRow of a cleaned row, with its site and package
+    matched; build_plan matches its region afterwards."""
     values = clean.values
     fields = _as_model_fields(values)
     row = dedupe.PlannedRow(clean=clean, fields=fields)
@@ -214,7 +257,7 @@ def _plan_row(plan, clean, raw, sites, packages, regions, chosen_site):
 
     if values.get("number") == EXAMPLE_NUMBER:
         row.kind = dedupe.INVALID
-        row.findings.append(("note", Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED)))
+        row.add_finding("note", Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED))
         return row
     if clean.problems:
         row.kind = dedupe.INVALID
@@ -224,11 +267,11 @@ def _plan_row(plan, clean, raw, sites, packages, regions, chosen_site):
     if site_text and site_id is None:
         sites.record_unmatched(site_text, clean.number)
         if chosen_site is None:
-            row.findings.append(("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN)))
+            row.add_finding("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN))
     if chosen_site is not None:
         if site_text and site_id != chosen_site.pk:
-            row.findings.append(
-                ("conflict", Problem(clean.number, labels["site"], site_text, SITE_CONFLICT, {"chosen": chosen_site.name}))
+            row.add_finding(
+                "conflict", Problem(clean.number, labels["site"], site_text, SITE_CONFLICT, {"chosen": chosen_site.name})
             )
         site_id = chosen_site.pk
     if site_id is not None:
@@ -239,17 +282,10 @@ def _plan_row(plan, clean, raw, sites, packages, regions, chosen_site):
         package_id = packages.lookup(package_text)
         if package_id is None:
             packages.record_unmatched(package_text, clean.number)
-            row.findings.append(("note", Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)))
+            row.add_finding("note", Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN))
         else:
             fields["package_id"] = package_id
 
-    village_code, street, finding = regions.resolve(values)
-    if village_code:
-        fields["village_id"] = village_code
-    if street:
-        fields["street"] = street[:200]
-    if finding:
-        row.findings.append(("note", region_finding(clean.number, labels, finding)))
     return row
 
 
@@ -286,6 +322,7 @@ def commit_plan(plan, batch, *, progress=None):
         if progress:
             progress("checking", 0, len(plan.rows))
         review_plan(plan)
+        release_free_memory()
         new_rows = plan.rows_of(dedupe.NEW)
         update_rows = plan.rows_of(dedupe.UPDATE)
 
