@@ -116,8 +116,11 @@ def _load_existing(numbers, phones, niks):
     return found
 
 
+ARRAY_CHUNK = 20_000
+
+
 def _load_existing_postgresql(columns, numbers, phones, niks):
-    """Fetch them with one query and one array parameter per key.
+    """Fetch them with one array parameter per key, ARRAY_CHUNK keys a query.
 
     `number__in` chunks of 5,000 keys spent most of their time building and
     parsing parameter lists (seconds on a 100,000-row file, in a profile),
@@ -129,13 +132,60 @@ def _load_existing_postgresql(columns, numbers, phones, niks):
         f"SELECT {selected} FROM {connection.ops.quote_name(Customer._meta.db_table)} "
         "WHERE number = ANY(%s) OR phone = ANY(%s) OR nik = ANY(%s)"
     )
+    keys = [sorted(numbers), sorted(phones), sorted(niks)]
+    found = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [sorted(numbers), sorted(phones), sorted(niks)])
-        return {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
+        # psycopg builds each array's text in memory: 30 MB for three arrays
+        # of 100,000 keys, so a large file takes a few queries.
+        for start in range(0, max(map(len, keys)), ARRAY_CHUNK):
+            cursor.execute(sql, [chunk[start : start + ARRAY_CHUNK] for chunk in keys])
+            for row in cursor.fetchall():
+                found[row[0]] = dict(zip(columns, row))
+    return found
 
 
 def _row_key(row):
     return name_key(row.fields.get("name", ""))
+
+
+class _SeenRows:
+    """The earlier rows of a file by one value (a phone or a NIK): the first
+    row with the value, and the first row per name key with it.
+
+    Most values occur once, so an entry is that one row until a row under
+    another name shares the value; then it becomes {name key: first row}.
+    On a 100,000-row file this keeps no tuple or dict per row. A row's name
+    key is computed again on a shared value, which is rare.
+    """
+
+    def __init__(self):
+        self._entries = {}
+
+    def first(self, value):
+        """Return the first row with `value`, or None."""
+        entry = self._entries.get(value)
+        if isinstance(entry, dict):
+            return next(iter(entry.values()))
+        return entry
+
+    def first_named(self, value, key):
+        """Return the first row with `value` whose name has `key`, or None."""
+        entry = self._entries.get(value)
+        if isinstance(entry, dict):
+            return entry.get(key)
+        if entry is not None and _row_key(entry) == key:
+            return entry
+        return None
+
+    def remember(self, value, key, row):
+        """Record `row`, unless an earlier row has the same value and name key."""
+        entry = self._entries.get(value)
+        if entry is None:
+            self._entries[value] = row
+        elif isinstance(entry, dict):
+            entry.setdefault(key, row)
+        elif _row_key(entry) != key:
+            self._entries[value] = {_row_key(entry): entry, key: row}
 
 
 def _describe(record):
@@ -166,9 +216,9 @@ def classify(planned_rows, *, update_mode, labels):
             by_nik.setdefault(record["nik"], []).append(record)
 
     seen_number = {}
-    seen_person = {}
-    seen_nik = {}
-    seen_phone = {}
+    # Earlier rows of the file by phone and by NIK (see _SeenRows).
+    seen_phone = _SeenRows()
+    seen_nik = _SeenRows()
 
     def add(row, kind, code, column_field, value, **params):
         column = labels.get(column_field, "") if column_field else ""
@@ -188,12 +238,10 @@ def classify(planned_rows, *, update_mode, labels):
             row.kind = INVALID
             add(row, "problem", REPEATED_ROW, "number", number, first_row=seen_number[number])
             continue
-        person_keys = [(key, "phone", phone)] if phone else []
-        if nik:
-            person_keys.append((key, "nik", nik))
-        if nik and nik in seen_nik and _row_key(seen_nik[nik]) != key:
+        first_with_nik = seen_nik.first(nik) if nik else None
+        if first_with_nik is not None and _row_key(first_with_nik) != key:
             row.kind = INVALID
-            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_("row %(row)s") % {"row": seen_nik[nik].clean.number})
+            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_("row %(row)s") % {"row": first_with_nik.clean.number})
             continue
 
         # 2. Existing customers.
@@ -212,7 +260,9 @@ def classify(planned_rows, *, update_mode, labels):
 
         # A row without ID that repeats an earlier row of the file, and is
         # not already a known customer, is reported against that row.
-        repeat_of = next((seen_person[k] for k in person_keys if k in seen_person), None)
+        repeat_of = (phone and seen_phone.first_named(phone, key)) or (nik and seen_nik.first_named(nik, key)) or None
+        if repeat_of is not None:
+            repeat_of = repeat_of.clean.number
         if match is None and repeat_of is not None and not number:
             row.kind = INVALID
             add(row, "problem", REPEATED_ROW, "name", fields.get("name", ""), first_row=repeat_of)
@@ -255,25 +305,21 @@ def classify(planned_rows, *, update_mode, labels):
             same_person = [r for r in by_nik.get(nik, []) if r["name_key"] == key and r["id"] != row.customer_id]
             if same_person and row.kind == NEW:
                 add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_describe(same_person[0]))
-            elif nik in seen_nik and row.kind == NEW:
-                first = seen_nik[nik].clean.number
+            elif first_with_nik is not None and row.kind == NEW:
+                first = first_with_nik.clean.number
                 add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_("row %(row)s") % {"row": first})
         if phone and row.kind == NEW:
             others = [r for r in by_phone.get(phone, []) if r["name_key"] != key]
             if others:
                 add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_describe(others[0]))
-            elif phone in seen_phone and _row_key(seen_phone[phone]) != key:
-                first = seen_phone[phone].clean.number
+            elif (first_with_phone := seen_phone.first(phone)) is not None and _row_key(first_with_phone) != key:
+                first = first_with_phone.clean.number
                 add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_("row %(row)s") % {"row": first})
 
         if number:
             seen_number[number] = row.clean.number
-        for person_key in person_keys:
-            seen_person.setdefault(person_key, row.clean.number)
-        # The first row of each NIK and phone. Its name key is computed again
-        # when another row shares them, which is rare, rather than stored.
-        if nik:
-            seen_nik.setdefault(nik, row)
         if phone:
-            seen_phone.setdefault(phone, row)
+            seen_phone.remember(phone, key, row)
+        if nik:
+            seen_nik.remember(nik, key, row)
     return planned_rows
