@@ -9,7 +9,7 @@ the two is judged again rather than overwritten.
 
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.utils import bulk_update_with_history
@@ -184,15 +184,17 @@ def _remove_customers(ids, user, now):
     QuerySet.delete() would send a signal per customer, and django-simple-
     history writes one INSERT per signal; for a 100,000-row batch that is
     minutes. The history rows are written in bulk instead and the rows are
-    deleted with _raw_delete, which skips signals and cascades. A customer
-    that something else points at was changed since, so it is not in
-    `ids`. If a foreign key from elsewhere remains, the database rejects the
-    delete and the whole undo rolls back.
+    deleted with _raw_delete, which skips signals and cascades, so
+    _release_references() first applies the on_delete rule of every other
+    foreign key to them (a NIK reveal record, a portal link). If a foreign
+    key from elsewhere remains, the database rejects the delete and the
+    whole undo rolls back.
     """
     columns = [model_field.attname for model_field in Customer._meta.concrete_fields]
     user_id = user.pk if user is not None else None
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
+        _release_references(chunk)
         if connection.vendor == "postgresql":
             # The rows are copied to the history and deleted inside the
             # database, without a round trip through Python.
@@ -207,3 +209,22 @@ def _remove_customers(ids, user, now):
         ImportChange.objects.filter(customer_id__in=chunk).delete()
         queryset = Customer.objects.filter(pk__in=chunk)
         queryset._raw_delete(queryset.db)
+
+
+def _release_references(ids):
+    """Apply the on_delete rules of the rows that point at the customers
+    `ids`, as Customer.delete() would: clear SET_NULL references and delete
+    CASCADE rows. Viewing a customer's NIK writes such a row without
+    changing the customer, so undo still removes that customer. The caller
+    deletes the ImportChange rows."""
+    for relation in Customer._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and relation.one_to_many):
+            continue
+        model = relation.related_model
+        if model is ImportChange:
+            continue
+        rows = model._base_manager.filter(**{f"{relation.field.name}__in": ids})
+        if relation.on_delete is models.SET_NULL:
+            rows.update(**{relation.field.name: None})
+        elif relation.on_delete is models.CASCADE:
+            rows.delete()

@@ -1,0 +1,207 @@
+"""Edge cases of the faster import: stored plans, shared empty findings,
+the in-file duplicate check, the region step after reading and undo."""
+
+import pytest
+
+from customers.importing import batches, undo
+from customers.models import Customer, ImportBatch, ImportChange, ImportProblem
+from customers.selectors import search_customers
+from tests.importing_helpers import run_import, write_workbook
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat", "Site", "Paket"]
+
+
+def validate_and_commit(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE, header=HEADER):
+    """Validate and commit a workbook of `rows` as the worker does, and return the batch."""
+    write_workbook(path, [header, *rows])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, user=user, mode=mode)
+    batches.validate_batch(batch)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+    return batch
+
+
+def finding_codes(batch):
+    return sorted(batch.problems.values_list("row", "code"))
+
+
+def test_phone_under_three_names(sample_catalogue, tmp_path):
+    batch = validate_and_commit(tmp_path / "hp.xlsx", [
+        ["", "Ani", "081200000701", "", "Jl. A", "Cibinong", "H10"],
+        ["", "Budi", "081200000701", "", "Jl. B", "Cibinong", "H10"],
+        ["", "Cici", "081200000701", "", "Jl. C", "Cibinong", "H10"],
+        ["", "Budi", "081200000701", "", "Jl. B", "Cibinong", "H10"],
+    ])
+
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 3
+    assert finding_codes(batch) == [(3, "phone_other_name"), (4, "phone_other_name"), (5, "repeated_row")]
+    repeated = batch.problems.get(code="repeated_row")
+    assert repeated.params["first_row"] == "3"
+
+
+def test_nik_under_two_names_then_third(sample_catalogue, tmp_path):
+    nik = "3201010101900001"
+    batch = validate_and_commit(tmp_path / "nik.xlsx", [
+        ["PLG-0711", "Ani", "081200000711", nik, "Jl. A", "Cibinong", "H10"],
+        ["PLG-0712", "Budi", "081200000712", nik, "Jl. B", "Cibinong", "H10"],
+        ["PLG-0713", "Budi", "081200000713", nik, "Jl. B", "Cibinong", "H10"],
+        ["PLG-0714", "Ani", "081200000714", nik, "Jl. A2", "Cibinong", "H10"],
+    ])
+
+    assert batch.state == ImportBatch.State.DONE
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["Ani", "Ani"]
+    assert finding_codes(batch) == [
+        (3, "nik_other_name"), (4, "nik_other_name"), (5, "nik_other_subscription"),
+    ]
+
+
+def test_every_row_a_problem(sample_catalogue, tmp_path):
+    batch = validate_and_commit(tmp_path / "rusak.xlsx", [
+        ["", "", "081200000721", "", "Jl. A", "Cibinong", "H10"],
+        ["", "Budi", "12", "", "Jl. B", "Cibinong", "H10"],
+    ])
+
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 0
+    assert Customer.objects.count() == 0
+
+
+def test_update_mode_command_changes_fields(sample_catalogue, tmp_path):
+    sites, packages = sample_catalogue
+    Customer.objects.create(number="PLG-0800", name="Wati", phone="+6281200000800", site=sites["CBN"])
+    path = write_workbook(tmp_path / "ubah.xlsx", [
+        HEADER,
+        ["PLG-0800", "Wati", "081299990800", "", "Jl. Baru", "Cibinong", "H10"],
+        ["PLG-0801", "Yani", "081200000801", "", "Jl. Y", "Cibinong", "H10"],
+    ])
+
+    code, result, _err = run_import(path, "--update")
+
+    assert code == 0
+    assert result["updated"] == 1
+    assert result["created"] == 1
+    assert Customer.objects.get(number="PLG-0800").phone == "+6281299990800"
+
+
+def test_create_and_update_undo(admin_user, sample_catalogue, regions_loaded, tmp_path):
+    sites, packages = sample_catalogue
+    existing = Customer.objects.create(
+        number="PLG-0810", name="Wati", phone="+6281200000810", address="Jl. Lama 1", site=sites["CBN"],
+    )
+    batch = validate_and_commit(tmp_path / "campur.xlsx", [
+        ["PLG-0810", "Wati", "081299990810", "", "Jl. Baru 2", "Citayam", "H10"],
+        ["PLG-0811", "Yani", "081200000811", "", "Jl. Y", "Cibinong", "H10"],
+        ["PLG-0812", "Zaki", "081200000812", "", "Jl. Z", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.updated_count == 1
+    edited = Customer.objects.get(number="PLG-0812")
+    edited.address = "Jl. Z Nomor 9"
+    edited.save()
+
+    plan = undo.undo_batch(batch, admin_user)
+
+    assert [row[1] for row in plan.removable] == ["PLG-0811"]
+    assert [item.number for item in plan.kept] == ["PLG-0812"]
+    existing.refresh_from_db()
+    assert existing.phone == "+6281200000810"
+    assert existing.address == "Jl. Lama 1"
+    assert existing.site_id == sites["CBN"].pk
+    assert sorted(Customer.objects.values_list("number", flat=True)) == ["PLG-0810", "PLG-0812"]
+    assert not ImportChange.objects.filter(customer__number="PLG-0811").exists()
+    removed = Customer.history.filter(number="PLG-0811").order_by("history_date").values_list("history_type", "name")
+    assert list(removed) == [("+", "Yani"), ("-", "Yani")]
+
+
+def test_retry_after_failed_commit(sample_catalogue, tmp_path, monkeypatch):
+    path = write_workbook(tmp_path / "ulang.xlsx", [
+        HEADER,
+        ["", "Ani", "081200000821", "", "Jl. A", "Cibinong", "H10"],
+        ["", "Budi", "081200000821", "", "Jl. B", "Cibinong", "H10"],
+    ])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    batches.validate_batch(batch)
+    batch.confirmed_at = batch.created_at
+    batch.save(update_fields=["confirmed_at"])
+
+    from customers.importing import saving
+
+    real_insert = saving.insert_customers
+
+    def failing_insert(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(saving, "insert_customers", failing_insert)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED
+    monkeypatch.setattr(saving, "insert_customers", real_insert)
+
+    assert batches.queue_retry(batch) == "commit"
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 2
+    assert finding_codes(batch) == [(3, "phone_other_name")]
+
+
+def test_example_row_with_address_skipped(sample_catalogue, regions_loaded, tmp_path):
+    from customers.importing.template import EXAMPLE_NUMBER
+
+    batch = validate_and_commit(tmp_path / "contoh.xlsx", [
+        [EXAMPLE_NUMBER, "Contoh", "081200000831", "", "Jl. Contoh 1, Kel. Antah, Kec. Berantah", "Cibinong", "H10"],
+        ["", "Ani", "081200000832", "", "Jl. A", "Cibinong", "H10"],
+    ])
+
+    assert finding_codes(batch) == [(2, "example_skipped")]
+    assert batch.created_count == 1
+
+
+@pytest.mark.parametrize("text, numbers", [
+    ("0812000008", ["PLG-0840"]),
+    ("+6281200000840", ["PLG-0840"]),
+    ("plg-084", ["PLG-0840", "PLG-0841"]),
+    ("budi", ["PLG-0841"]),
+    ("3201010101900002", ["PLG-0841"]),
+])
+def test_list_search_after_index_drop(db, text, numbers):
+    Customer.objects.create(number="PLG-0840", name="Ani", phone="+6281200000840")
+    Customer.objects.create(number="PLG-0841", name="Budi Santoso", phone="+6285700000841", nik="3201010101900002")
+
+    found = search_customers(Customer.objects.all(), text)
+
+    assert sorted(found.values_list("number", flat=True)) == numbers
+
+
+def test_undo_after_nik_reveal(admin_client, admin_user, sample_catalogue, tmp_path):
+    from django.db import connection
+    from django.urls import reverse
+
+    from audit.models import NikReveal
+
+    batch = validate_and_commit(tmp_path / "nik-dilihat.xlsx", [
+        ["PLG-0851", "Ani", "081200000851", "3201010101900051", "Jl. A", "Cibinong", "H10"],
+    ], user=admin_user)
+    customer = Customer.objects.get(number="PLG-0851")
+    admin_client.post(reverse("audit:nik-reveal", args=[customer.pk]))
+    assert NikReveal.objects.filter(customer=customer).count() == 1
+    if connection.vendor == "postgresql":
+        # Django's foreign keys are deferred, and the test's transaction never
+        # commits, so the check has to run at once to be seen.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    undo.undo_batch(batch, admin_user)
+
+    assert not Customer.objects.filter(number="PLG-0851").exists()
+    reveal = NikReveal.objects.get()
+    assert reveal.customer_id is None
+    assert reveal.customer_number == "PLG-0851"
