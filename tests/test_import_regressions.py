@@ -181,11 +181,13 @@ def test_list_search_after_index_drop(db, text, numbers):
     assert sorted(found.values_list("number", flat=True)) == numbers
 
 
-def test_undo_after_nik_reveal(admin_client, admin_user, sample_catalogue, tmp_path):
+def test_undo_after_nik_reveal_and_link(admin_client, admin_user, sample_catalogue, tmp_path):
     from django.db import connection
     from django.urls import reverse
 
     from audit.models import NikReveal
+    from portal.links import link_create
+    from portal.models import PortalLink
 
     batch = validate_and_commit(tmp_path / "nik-dilihat.xlsx", [
         ["PLG-0851", "Ani", "081200000851", "3201010101900051", "Jl. A", "Cibinong", "H10"],
@@ -193,6 +195,7 @@ def test_undo_after_nik_reveal(admin_client, admin_user, sample_catalogue, tmp_p
     customer = Customer.objects.get(number="PLG-0851")
     admin_client.post(reverse("audit:nik-reveal", args=[customer.pk]))
     assert NikReveal.objects.filter(customer=customer).count() == 1
+    link_create(customer, created_by=admin_user)
     if connection.vendor == "postgresql":
         # Django's foreign keys are deferred, and the test's transaction never
         # commits, so the check has to run at once to be seen.
@@ -205,3 +208,53 @@ def test_undo_after_nik_reveal(admin_client, admin_user, sample_catalogue, tmp_p
     reveal = NikReveal.objects.get()
     assert reveal.customer_id is None
     assert reveal.customer_number == "PLG-0851"
+    assert not PortalLink.objects.exists()
+
+
+def test_update_name_then_undo(admin_user, sample_catalogue, tmp_path):
+    sites, packages = sample_catalogue
+    Customer.objects.create(number="PLG-0860", name="Wati", phone="+6281200000860", site=sites["CBN"])
+    batch = validate_and_commit(tmp_path / "nama.xlsx", [
+        ["PLG-0860", "Wati  Susanti", "", "", "", "", ""],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    assert batch.updated_count == 1
+    assert list(search_customers(Customer.objects.all(), "susanti").values_list("number", flat=True)) == ["PLG-0860"]
+
+    undo.undo_batch(batch, admin_user)
+
+    customer = Customer.objects.get(number="PLG-0860")
+    assert customer.name == "Wati"
+    assert customer.phone == "+6281200000860"
+    assert not search_customers(Customer.objects.all(), "susanti").exists()
+
+
+def test_header_only_file_commits_nothing(sample_catalogue, tmp_path):
+    batch = validate_and_commit(tmp_path / "kosong.xlsx", [])
+
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.rows_read == 0
+    assert Customer.objects.count() == 0
+
+
+def test_dry_run_then_update_command(sample_catalogue, regions_loaded, tmp_path):
+    sites, packages = sample_catalogue
+    Customer.objects.create(number="PLG-0870", name="Wati", phone="+6281200000870", address="Jl. Lama")
+    path = write_workbook(tmp_path / "ulang.xlsx", [
+        HEADER,
+        ["PLG-0870", "Wati", "", "", "Jl. Baru 1, Kel. Pakansari, Kec. Cibinong, Kab. Bogor", "Cibinong", "H10"],
+        ["", "Ani", "081200000871", "", "", "", ""],
+        ["", "Ani", "081200000871", "", "", "", ""],
+    ])
+
+    code, dry, _err = run_import(path, "--update", "--dry-run")
+    assert code == 0
+    assert (dry["would_create"], dry["would_update"], len(dry["errors"])) == (1, 1, 1)
+    assert Customer.objects.count() == 1
+
+    code, done, _err = run_import(path, "--update")
+    assert code == 0
+    assert (done["created"], done["updated"], len(done["errors"])) == (1, 1, 1)
+    updated = Customer.objects.get(number="PLG-0870")
+    assert updated.address.startswith("Jl. Baru 1")
+    assert updated.street == "Jl. Baru 1"
+    assert updated.package_id == packages["H10"].pk
