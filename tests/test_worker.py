@@ -223,6 +223,45 @@ def test_killed_worker_saves_nothing(admin_client, sample_catalogue, worker, wor
     assert Customer.objects.filter(import_batch_id=pk).count() == len(expected)
 
 
+@contextmanager
+def findings_table_locked():
+    """Hold an exclusive lock on the findings table, so a save blocks when it
+    stores the findings, after its customers and history rows are written."""
+    with psycopg.connect(database_url()) as locker:
+        locker.execute("LOCK TABLE customers_importproblem IN ACCESS EXCLUSIVE MODE")
+        yield
+        locker.rollback()
+
+
+def findings_waiting_for_lock():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query ILIKE '%%customers_importproblem%%'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@needs_postgresql
+def test_worker_killed_before_done_saves_nothing(admin_client, sample_catalogue, worker, workbook, tmp_path):
+    pk = upload(admin_client, workbook)
+    first = worker()
+    wait_for(batch_in(ImportBatch.State.REVIEW, pk), "the review", tmp_path)
+
+    with findings_table_locked():
+        admin_client.post(reverse("customers:batch-confirm", args=[pk]))
+        wait_for(findings_waiting_for_lock, "the save to reach the findings", tmp_path)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    wait_for(lambda: not findings_waiting_for_lock(), "the killed save to end", tmp_path)
+
+    # Customers and the batch's state are one transaction, so Try again
+    # cannot import the same rows a second time.
+    assert Customer.objects.count() == 0
+    assert Customer.history.count() == 0
+    assert ImportBatch.objects.get(pk=pk).state == ImportBatch.State.IMPORTING
+
+
 def test_stale_batch_marked_failed(admin_client, settings):
     old = timezone.now() - timedelta(seconds=120)
     running = ImportBatch.objects.create(

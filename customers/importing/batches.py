@@ -329,7 +329,19 @@ def commit_batch(batch):
         progress("reading", 0, batch.rows_read)
         try:
             plan = _plan_to_commit(batch, progress)
-            pipeline.commit_plan(plan, batch, progress=progress)
+            # The customers and the batch's "done" are saved together. A
+            # worker lost between the two would leave saved customers under
+            # a batch that Try again would import a second time.
+            with transaction.atomic():
+                pipeline.commit_plan(plan, batch, progress=progress)
+                counts = store_findings(batch, plan)
+                _set_state(
+                    batch,
+                    ImportBatch.State.DONE,
+                    phase="done",
+                    created_count=counts["new"],
+                    finished_at=timezone.now(),
+                )
         except FileRejected as error:
             _fail(batch, error)
             return batch
@@ -337,13 +349,5 @@ def commit_batch(batch):
             logger.exception("Import batch %s failed while saving; nothing was saved", batch.pk)
             _fail(batch, error)
             return batch
-        counts = store_findings(batch, plan)
-        _set_state(
-            batch,
-            ImportBatch.State.DONE,
-            phase="done",
-            created_count=counts["new"],
-            finished_at=timezone.now(),
-        )
         stored_plan.delete(batch)
     return batch

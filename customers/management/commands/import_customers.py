@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.db.models import Q
 
 from customers.importing import batches, pipeline
@@ -60,15 +61,17 @@ class Command(BaseCommand):
             batches._fail(batch, error)
             self._unreadable(error.message)
 
-        if dry_run:
-            pipeline.review_plan(plan)
-            batch.state = ImportBatch.State.REVIEW
-        else:
-            pipeline.commit_plan(plan, batch)
-            batch.state = ImportBatch.State.DONE
-        counts = batches.store_findings(batch, plan)
-        batch.created_count = 0 if dry_run else counts["new"]
-        batch.save(update_fields=["state", "created_count"])
+        # The customers, the findings and the batch's state are saved together.
+        with transaction.atomic():
+            if dry_run:
+                pipeline.review_plan(plan)
+                batch.state = ImportBatch.State.REVIEW
+            else:
+                pipeline.commit_plan(plan, batch)
+                batch.state = ImportBatch.State.DONE
+            counts = batches.store_findings(batch, plan)
+            batch.created_count = 0 if dry_run else counts["new"]
+            batch.save(update_fields=["state", "created_count"])
 
         errors = [
             {"row": problem.row, "column": str(problem.column), "value": problem.value, "message": problem.message,
