@@ -89,6 +89,7 @@ def tricky_workbook():
     sheet["F3"] = "Jam"
     sheet["G3"] = "Angka"
     sheet["H3"] = "Aktif"
+
     rows = [
         ("Ani", 81234567801, 3201010101010001, datetime.datetime(2021, 3, 4), 1.5, 0, True),
         ("Budi Śantoso 日本", "0812", "3201010101010001", datetime.datetime(2021, 3, 4, 13, 45, 10), -2.25, 123, False),
@@ -98,14 +99,17 @@ def tricky_workbook():
     for offset, values in enumerate(rows):
         for column, value in enumerate(values, start=2):
             sheet.cell(row=4 + offset, column=column, value=value)
+
     for row in range(4, 8):
         sheet.cell(row=row, column=5).number_format = "dd/mm/yyyy hh:mm:ss"
     sheet["E5"].number_format = "[$-409]d-mmm-yy;@"
     sheet["F4"].number_format = "0.00"
+
     # A blank row between data rows, and a trailing row of formatting only.
     sheet["B10"] = "Citra"
     sheet["C10"] = 628123
     sheet["D12"].number_format = "0"
+
     other = workbook.create_sheet("Catatan")
     other["A1"] = "not customers"
     hidden = workbook.create_sheet("Tersembunyi")
@@ -116,8 +120,8 @@ def tricky_workbook():
 
 def test_tricky_values_take_fast_path(tmp_path):
     path = save(tricky_workbook(), tmp_path)
-    taken = compare_workbook(path)
-    assert taken[0] is True
+    fast_path_by_sheet = compare_workbook(path)
+    assert fast_path_by_sheet[0] is True
 
 
 def test_fast_path_row_numbers_with_leading_gaps(tmp_path):
@@ -147,8 +151,8 @@ def test_fast_path_column_limit(tmp_path):
     sheet["A2"] = "Ani"
     sheet["F2"] = "beyond"
     path = save(workbook, tmp_path)
-    taken = compare_workbook(path, max_columns=3)
-    assert taken[0] is True
+    fast_path_by_sheet = compare_workbook(path, max_columns=3)
+    assert fast_path_by_sheet[0] is True
     with closing(XlsxSource(path, 3)) as source:
         rows = list(source.iter_rows(0))
     assert rows[1].overflow_column == 5
@@ -156,8 +160,8 @@ def test_fast_path_column_limit(tmp_path):
 
 def declined(tmp_path, workbook):
     path = save(workbook, tmp_path)
-    taken = compare_workbook(path)
-    return taken[0] is False
+    fast_path_by_sheet = compare_workbook(path)
+    return fast_path_by_sheet[0] is False
 
 
 def test_declines_formula(tmp_path):
@@ -312,8 +316,8 @@ def test_fast_path_resumes_at_early_date(tmp_path):
     sheet["B35"] = 12.5
     sheet["B35"].number_format = "hh:mm"
     path = save(workbook, tmp_path)
-    taken = compare_workbook(path)
-    assert taken[0] is True
+    fast_path_by_sheet = compare_workbook(path)
+    assert fast_path_by_sheet[0] is True
     with closing(XlsxSource(path, 100)) as source:
         rows = list(source.iter_rows(0))
     assert [row.number for row in rows] == list(range(1, 40))

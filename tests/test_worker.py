@@ -108,24 +108,42 @@ def expected_new_rows(path):
     return sorted(row.fields["number"] for row in plan.rows_of("new"))
 
 
+# A save writes each chunk's history rows right after its customers.
+HISTORY_TABLE = "customers_historicalcustomer"
+HISTORY_INSERT = "INSERT INTO%historicalcustomer%"
+
+
 @contextmanager
-def history_table_locked():
-    """Hold an exclusive lock on the history table from a connection of its
-    own, so a save blocks at its first history rows, with customers already
-    written inside its open transaction."""
+def table_locked(table):
+    """Hold an exclusive lock on `table` from a connection of its own, so a
+    save blocks when it reaches that table, inside its open transaction."""
     with psycopg.connect(database_url()) as locker:
-        locker.execute("LOCK TABLE customers_historicalcustomer IN ACCESS EXCLUSIVE MODE")
+        locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         yield
         locker.rollback()
 
 
-def history_waiting_for_lock():
+def statement_waiting_for_lock(pattern):
+    """Return whether a statement matching the ILIKE `pattern` waits for a lock."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO%%historicalcustomer%%'"
+            "AND wait_event_type = 'Lock' AND query ILIKE %s",
+            [pattern],
         )
         return cursor.fetchone()[0] > 0
+
+
+def kill_worker_at_lock(admin_client, pk, worker_process, table, pattern, tmp_path):
+    """Confirm the batch, let the worker's save block on `table`, kill the
+    worker there, and wait until PostgreSQL has rolled the save back."""
+    with table_locked(table):
+        admin_client.post(reverse("customers:batch-confirm", args=[pk]))
+        wait_for(lambda: statement_waiting_for_lock(pattern), f"the save to reach {table}", tmp_path)
+        os.kill(worker_process.pid, signal.SIGKILL)
+        worker_process.wait()
+    # The dead worker's server process rolls back once it finds its client gone.
+    wait_for(lambda: not statement_waiting_for_lock(pattern), "the killed save to end", tmp_path)
 
 
 def test_worker_validates_and_saves(admin_client, sample_catalogue, worker, workbook, tmp_path):
@@ -160,9 +178,9 @@ def test_progress_visible_during_save(admin_client, sample_catalogue, worker, wo
     worker()
     wait_for(batch_in(ImportBatch.State.REVIEW, pk), "the review", tmp_path)
 
-    with history_table_locked():
+    with table_locked(HISTORY_TABLE):
         admin_client.post(reverse("customers:batch-confirm", args=[pk]))
-        wait_for(history_waiting_for_lock, "the save to reach the history rows", tmp_path)
+        wait_for(lambda: statement_waiting_for_lock(HISTORY_INSERT), "the save to reach the history rows", tmp_path)
 
         saving = ImportBatch.objects.get(pk=pk)
         fragment = admin_client.get(reverse("customers:batch-progress", args=[pk])).content.decode()
@@ -188,13 +206,8 @@ def test_killed_worker_saves_nothing(admin_client, sample_catalogue, worker, wor
     first = worker()
     wait_for(batch_in(ImportBatch.State.REVIEW, pk), "the review", tmp_path)
 
-    with history_table_locked():
-        admin_client.post(reverse("customers:batch-confirm", args=[pk]))
-        wait_for(history_waiting_for_lock, "the save to reach the history rows", tmp_path)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait()
-    # The dead worker's server process rolls back once it finds its client gone.
-    wait_for(lambda: not history_waiting_for_lock(), "the killed save to end", tmp_path)
+    # The customers are written by then, inside the save's open transaction.
+    kill_worker_at_lock(admin_client, pk, first, HISTORY_TABLE, HISTORY_INSERT, tmp_path)
 
     assert Customer.objects.count() == 0
     assert Customer.history.count() == 0
@@ -223,37 +236,14 @@ def test_killed_worker_saves_nothing(admin_client, sample_catalogue, worker, wor
     assert Customer.objects.filter(import_batch_id=pk).count() == len(expected)
 
 
-@contextmanager
-def findings_table_locked():
-    """Hold an exclusive lock on the findings table, so a save blocks when it
-    stores the findings, after its customers and history rows are written."""
-    with psycopg.connect(database_url()) as locker:
-        locker.execute("LOCK TABLE customers_importproblem IN ACCESS EXCLUSIVE MODE")
-        yield
-        locker.rollback()
-
-
-def findings_waiting_for_lock():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query ILIKE '%%customers_importproblem%%'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 @needs_postgresql
 def test_worker_killed_before_done_saves_nothing(admin_client, sample_catalogue, worker, workbook, tmp_path):
     pk = upload(admin_client, workbook)
     first = worker()
     wait_for(batch_in(ImportBatch.State.REVIEW, pk), "the review", tmp_path)
 
-    with findings_table_locked():
-        admin_client.post(reverse("customers:batch-confirm", args=[pk]))
-        wait_for(findings_waiting_for_lock, "the save to reach the findings", tmp_path)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait()
-    wait_for(lambda: not findings_waiting_for_lock(), "the killed save to end", tmp_path)
+    # The findings come after the customers and their history rows.
+    kill_worker_at_lock(admin_client, pk, first, "customers_importproblem", "%customers_importproblem%", tmp_path)
 
     # Customers and the batch's state are one transaction, so Try again
     # cannot import the same rows a second time.
