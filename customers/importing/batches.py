@@ -279,13 +279,7 @@ def validate_batch(batch):
         stored_plan.delete(batch)
         try:
             catalogue = stored_plan.catalogue_fingerprint()
-            plan = pipeline.build_plan(
-                batch.file.path,
-                batch.file_name,
-                site=batch.site,
-                update_mode=batch.mode == ImportBatch.Mode.UPDATE,
-                progress=progress,
-            )
+            plan = _build_plan(batch, progress)
             # Stored before review_plan, which commit_plan runs again.
             stored_plan.save(batch, plan, catalogue)
             progress("checking", 0, len(plan.rows))
@@ -305,12 +299,8 @@ def validate_batch(batch):
     return batch
 
 
-def _plan_to_commit(batch, progress):
-    """Return the plan stored at validation, or build it from the file again
-    when there is none or it cannot be used."""
-    plan = stored_plan.load(batch)
-    if plan is not None:
-        return plan
+def _build_plan(batch, progress):
+    """Read and check the batch's file with the batch's site and mode."""
     return pipeline.build_plan(
         batch.file.path,
         batch.file_name,
@@ -318,6 +308,15 @@ def _plan_to_commit(batch, progress):
         update_mode=batch.mode == ImportBatch.Mode.UPDATE,
         progress=progress,
     )
+
+
+def _plan_to_commit(batch, progress):
+    """Return the plan stored at validation, or build it from the file again
+    when there is none or it cannot be used."""
+    plan = stored_plan.load(batch)
+    if plan is not None:
+        return plan
+    return _build_plan(batch, progress)
 
 
 def commit_batch(batch):

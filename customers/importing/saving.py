@@ -94,10 +94,10 @@ def copy_history_in_database(ids, history_type, *, history_user_id, history_date
         f"INSERT INTO {connection.ops.quote_name(HistoricalCustomer._meta.db_table)} "
         f"({quoted}, history_type, history_date, history_user_id, history_change_reason) "
         f"SELECT {source}, %s, %s, %s, NULL FROM {connection.ops.quote_name(Customer._meta.db_table)} "
-        "WHERE id >= %s AND id <= %s AND id = ANY(%s)"
+        "WHERE id = ANY(%s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [history_type, history_date, history_user_id, min(ids), max(ids), list(ids)])
+        cursor.execute(sql, [history_type, history_date, history_user_id, list(ids)])
 
 
 def _bulk_create_chunk(chunk, *, history_user_id, history_date):

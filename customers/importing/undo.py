@@ -184,7 +184,8 @@ def _remove_customers(ids, user, now):
     QuerySet.delete() would send a signal per customer, and django-simple-
     history writes one INSERT per signal; for a 100,000-row batch that is
     minutes. The history rows are written in bulk instead and the rows are
-    deleted with _raw_delete, which skips signals and cascades, so
+    deleted with plain DELETE statements (SQL on PostgreSQL, _raw_delete
+    elsewhere), which skip signals and cascades, so
     _release_references() first applies the on_delete rule of every other
     foreign key to them (a NIK reveal record, a portal link). If a foreign
     key from elsewhere remains, the database rejects the delete and the

@@ -536,7 +536,6 @@ class XlsxSource:
             self._parts[styles] if styles is not None else None,
             self._date_styles,
             self._style_count,
-            python_calamine,
         )
 
     def _calamine_rows(self, sheet_index, key):

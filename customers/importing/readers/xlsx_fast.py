@@ -27,6 +27,8 @@ import re
 import xml.parsers.expat
 import zipfile
 
+import python_calamine as calamine
+
 # Bytes of sheet XML read at a time.
 SCAN_CHUNK_BYTES = 1024 * 1024
 # Maximum bytes between two "<" (one text node or one tag). A longer stretch
@@ -491,7 +493,7 @@ def workbook_sheets_plain(archive, info, sheet_names):
     return True
 
 
-def style_verdicts_agree(archive, styles_info, date_styles, style_count, calamine):
+def style_verdicts_agree(archive, styles_info, date_styles, style_count):
     """Return whether calamine types dates by the same cell styles as the streaming parser.
 
     Both read the number formats of styles.xml, but with different rules
@@ -543,9 +545,7 @@ def calamine_failed(error):
     """Return whether `error` came from calamine: one of its own errors, or a
     panic in its Rust code, which pyo3 raises as PanicException, a
     BaseException that `except Exception` lets through."""
-    import python_calamine
-
-    return isinstance(error, python_calamine.CalamineError) or type(error).__name__ == "PanicException"
+    return isinstance(error, calamine.CalamineError) or type(error).__name__ == "PanicException"
 
 
 def _column_name(index):
