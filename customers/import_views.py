@@ -100,6 +100,9 @@ def progress_rate(batch):
     """Return the running phase's ProgressRate, or None before there is one to measure."""
     if not batch.is_running or batch.phase_started_at is None or not batch.rows_done:
         return None
+    if batch.phase == "opening":
+        # rows_done is a percentage of the file there, not rows.
+        return None
     elapsed = (timezone.now() - batch.phase_started_at).total_seconds()
     if elapsed <= 0:
         return None

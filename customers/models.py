@@ -131,6 +131,7 @@ class Customer(models.Model):
 # The phases a worker reports while it runs a batch.
 PHASE_LABELS = {
     "queued": _("Waiting for a worker"),
+    "opening": _("Opening the file"),
     "reading": _("Reading and checking rows"),
     "checking": _("Looking for customers already present"),
     "saving": _("Saving customers"),

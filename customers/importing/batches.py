@@ -112,7 +112,8 @@ class ProgressReporter:
     """Write a batch's phase, rows done and heartbeat as the work advances.
 
     Called as report(phase, rows_done, total=None). A new phase restarts
-    the rate clock (phase_started_at) and sets phase_total, 0 when unknown.
+    the rate clock (phase_started_at) and sets phase_total: the phase's last
+    total given, 0 when none is known.
     While the default connection is inside a transaction (the save), the
     update goes through settings.IMPORT_PROGRESS_DATABASE, a second
     connection in autocommit, so other connections see it at once. Progress
@@ -122,14 +123,19 @@ class ProgressReporter:
     def __init__(self, batch):
         self.batch_id = batch.pk
         self.phase = None
+        # The last total given for each phase, kept when a phase is resumed
+        # after another (reading resumes after opening).
+        self.totals = {}
         self.progress_alias = getattr(settings, "IMPORT_PROGRESS_DATABASE", None)
 
     def __call__(self, phase, rows_done, total=None):
         now = timezone.now()
         fields = {"phase": phase, "rows_done": rows_done, "heartbeat_at": now}
+        if total is not None:
+            self.totals[phase] = total
         if phase != self.phase:
             self.phase = phase
-            fields.update(phase_started_at=now, phase_total=total or 0)
+            fields.update(phase_started_at=now, phase_total=self.totals.get(phase) or 0)
         elif total is not None:
             fields["phase_total"] = total
         self._write(fields)

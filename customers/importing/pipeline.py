@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 # Rows between two progress reports.
 PROGRESS_EVERY = 2000
+# Percentage points between two progress reports while a sheet is opened.
+OPENING_STEP = 5
 INSERT_CHUNK = 2000
 
 
@@ -192,7 +194,12 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
             update_mode=update_mode,
             site_id=site.pk if site else None,
         )
-        for raw in table.rows():
+        opening = _OpeningReport(progress) if progress else None
+        for raw in table.rows(opening=opening):
+            if opening is not None and opening.reported:
+                # The sheet is open: the bar switches to counting rows.
+                progress("reading", 0)
+                opening = None
             clean = clean_row(raw, header_map, date1904=table.date1904)
             if clean is None:
                 continue
@@ -225,6 +232,24 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
     plan.unmatched_sites = sites.unmatched
     plan.unmatched_packages = packages.unmatched
     return plan
+
+
+class _OpeningReport:
+    """Reports the "opening" phase as a percentage while the reader prepares
+    the sheet, one report per OPENING_STEP points, below 100 until the first
+    row arrives."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.reported = False
+        self.percent = -OPENING_STEP
+
+    def __call__(self, fraction):
+        percent = min(99, int(fraction * 100))
+        if percent >= self.percent + OPENING_STEP:
+            self.percent = percent
+            self.reported = True
+            self.progress("opening", percent, 100)
 
 
 def _resolve_regions(plan, rows, columns_by_position):

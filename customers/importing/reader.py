@@ -201,8 +201,11 @@ class Table:
 
     # --- data rows ---------------------------------------------------------
 
-    def rows(self):
+    def rows(self, opening=None):
         """Yield a RawRow for every non-empty data row below the header.
+
+        `opening(fraction)` is called while a format that prepares the
+        sheet before its first row (xlsx scans it) does so.
 
         A row is empty when it has no values or only whitespace text. Cells
         are padded with None to the header's width. A merged range that
@@ -212,6 +215,8 @@ class Table:
         file turns out broken part-way.
         """
         self.hidden_rows.clear()
+        if hasattr(self._source, "opening_progress"):
+            self._source.opening_progress = opening
         rows = self._source.iter_rows(self._sheet_index)
         try:
             yield from self._data_rows(rows)

@@ -109,8 +109,12 @@ class XlsxSource:
     """An .xlsx or .xlsm package opened for streaming.
 
     Raises ValueError, KeyError, zipfile.BadZipFile or ParseError for a
-    broken package; the reader turns them into FileRejected.
+    broken package; the reader turns them into FileRejected. When
+    `opening_progress` is set, the sheet scan before the rows calls it with
+    the share of the sheet scanned (see xlsx_fast.scan_sheet).
     """
+
+    opening_progress = None
 
     def __init__(self, path, max_columns):
         self.max_columns = max_columns
@@ -295,7 +299,9 @@ class XlsxSource:
             yield from self._stream_rows(key, last_row, {})
             return
 
-        scan = xlsx_fast.scan_sheet(self._archive, self._parts[key], MAX_MERGE_BYTES)
+        scan = xlsx_fast.scan_sheet(
+            self._archive, self._parts[key], MAX_MERGE_BYTES, on_progress=self.opening_progress
+        )
         markup = self._merge_markup(key) if scan.merge_markup is None else scan.merge_markup
         merges = _merged_ranges(markup)
         first_row = 1

@@ -171,10 +171,11 @@ class SheetScan:
             self.reason = reason
 
 
-def scan_sheet(archive, info, max_merge_bytes):
+def scan_sheet(archive, info, max_merge_bytes, on_progress=None):
     """Scan the sheet part `info` once for merge markup and plainness.
 
-    Returns a SheetScan. Its merge markup is what XlsxSource._merge_markup
+    `on_progress(fraction)`, when given, is called after each chunk with
+    the share of the part read so far, from 0 to 1. Returns a SheetScan. Its merge markup is what XlsxSource._merge_markup
     would return, except for a UTF-16 part: then `merge_markup` is None
     and the sheet is not plain (calamine reads UTF-8 only).
     """
@@ -184,6 +185,7 @@ def scan_sheet(archive, info, max_merge_bytes):
     merge_carry = b""
     carry = b""
     checker = _well_formedness_checker()
+    scanned = 0
     with archive.open(info) as stream:
         chunk = stream.read(SCAN_CHUNK_BYTES)
         # The prolog and root tag are checked as one piece.
@@ -228,6 +230,9 @@ def scan_sheet(archive, info, max_merge_bytes):
                 if len(carry) > MAX_CARRY_BYTES:
                     scan.decline("row longer than the scan buffer")
             body = None
+            if on_progress is not None:
+                scanned += len(chunk)
+                on_progress(min(1.0, scanned / max(info.file_size, 1)))
             chunk = stream.read(SCAN_CHUNK_BYTES)
     if scan.plain:
         _check_well_formed(scan, checker, b"", final=True)

@@ -1,0 +1,116 @@
+"""The progress a validation reports before its first row: the "opening"
+phase while an .xlsx sheet is scanned, and how the batch page shows it."""
+
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.importing import batches, pipeline
+from customers.importing.readers import xlsx_fast
+from customers.models import ImportBatch
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["ID Pelanggan", "Nama", "No HP", "Alamat"]
+
+
+def customer_rows(count):
+    return [[f"PLG-{index:05d}", f"Pelanggan {index}", f"0812{index:08d}", f"Jl. Mawar No. {index}"] for index in
+            range(1, count + 1)]
+
+
+def recorder():
+    calls = []
+
+    def progress(phase, rows_done, total=None):
+        calls.append((phase, rows_done, total))
+
+    return calls, progress
+
+
+def test_scan_reports_the_share_of_the_sheet_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_fast, "SCAN_CHUNK_BYTES", 4096)
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(300)])
+    fractions = []
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+        scan = xlsx_fast.scan_sheet(archive, info, 1024 * 1024, on_progress=fractions.append)
+        chunks = -(-info.file_size // 4096)
+
+    assert scan.plain
+    # The first report covers the head (at least HEAD_BYTES, read as one piece).
+    assert len(fractions) == chunks - xlsx_fast.HEAD_BYTES // 4096 + 1
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0
+
+
+def test_validation_reports_opening_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_fast, "SCAN_CHUNK_BYTES", 4096)
+    monkeypatch.setattr(pipeline, "PROGRESS_EVERY", 100)
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(450)])
+    calls, progress = recorder()
+
+    plan = pipeline.build_plan(path, path.name, progress=progress)
+
+    opening = [call for call in calls if call[0] == "opening"]
+    reading = [call for call in calls if call[0] == "reading"]
+    assert plan.rows_read == 450
+    assert calls == opening + reading
+    assert len(opening) >= 2
+    percents = [percent for _phase, percent, _total in opening]
+    assert all(later - earlier >= pipeline.OPENING_STEP for earlier, later in zip(percents, percents[1:]))
+    assert percents[-1] == 99
+    assert {total for _phase, _percent, total in opening} == {100}
+    assert reading == [("reading", 0, None), ("reading", 100, None), ("reading", 200, None),
+                       ("reading", 300, None), ("reading", 400, None)]
+
+
+def test_csv_has_no_opening_phase(tmp_path):
+    path = tmp_path / "pelanggan.csv"
+    lines = [",".join(HEADER)] + [",".join(row) for row in customer_rows(3)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    calls, progress = recorder()
+
+    plan = pipeline.build_plan(path, path.name, progress=progress)
+
+    assert plan.rows_read == 3
+    assert calls == []
+
+
+def test_reading_keeps_its_total_after_opening(tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    report = batches.ProgressReporter(batch)
+
+    report("reading", 0, 450)
+    report("opening", 35, 100)
+    batch.refresh_from_db()
+    assert (batch.phase, batch.rows_done, batch.phase_total) == ("opening", 35, 100)
+
+    report("reading", 0)
+    batch.refresh_from_db()
+    assert (batch.phase, batch.rows_done, batch.phase_total) == ("reading", 0, 450)
+
+
+def test_batch_page_shows_the_opening_percentage(admin_client, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.VALIDATING, phase="opening", rows_done=40, phase_total=100,
+        phase_started_at=timezone.now() - timedelta(seconds=4), heartbeat_at=timezone.now(),
+    )
+
+    page = admin_client.get(reverse("customers:batch-progress", args=[batch.pk])).content.decode()
+
+    assert '<span id="progress-phase">Membuka file</span>' in page
+    assert '<progress id="progress-bar" max="100" value="40"></progress>' in page
+    assert "40% sheet sudah diperiksa sebelum barisnya dibaca" in page
+    # A percentage per second is no row rate.
+    assert "per detik" not in page
+    assert "40 dari 100" not in page
