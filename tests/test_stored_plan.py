@@ -510,3 +510,41 @@ def test_plan_header_names_batch(sample_catalogue):
     assert header["sha256"] == batch.file_sha256
     assert header["mode"] == "create"
     assert header["site"] is None
+
+
+def test_plan_written_by_other_code_rejected(admin_client, sample_catalogue, build_plan_calls, caplog, monkeypatch):
+    expected = expected_new_numbers(SAMPLE_XLSX)
+    batch = upload(admin_client, SAMPLE_XLSX)
+    calls_before = len(build_plan_calls)
+    # As after a release that changed a cleaning rule between review and save.
+    monkeypatch.setattr(stored_plan, "code_fingerprint", lambda: "0" * 64)
+
+    batch = confirm(admin_client, batch)
+
+    assert batch.state == ImportBatch.State.DONE
+    assert len(build_plan_calls) == calls_before + 1
+    assert "(code changed)" in caplog.text
+    assert sorted(Customer.objects.values_list("number", flat=True)) == expected
+
+
+def test_code_fingerprint_follows_plan_sources(tmp_path, monkeypatch):
+    base = Path(stored_plan.BASE_DIR)
+    for source in stored_plan.PLAN_SOURCES:
+        path = base / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            copy = tmp_path / file.relative_to(base)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(file.read_bytes())
+    compute = stored_plan.code_fingerprint.__wrapped__
+    assert compute() == stored_plan.code_fingerprint()
+    monkeypatch.setattr(stored_plan, "BASE_DIR", tmp_path)
+    assert compute() == stored_plan.code_fingerprint()
+
+    cleaners = tmp_path / "customers" / "importing" / "cleaners.py"
+    cleaners.write_text(cleaners.read_text() + "\n# A changed rule.\n")
+    changed = compute()
+    unrelated = tmp_path / "customers" / "views.py"
+    unrelated.write_text("# Not read by build_plan.\n")
+
+    assert changed != stored_plan.code_fingerprint()
+    assert compute() == changed

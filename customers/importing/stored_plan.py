@@ -23,8 +23,8 @@ the classes that a plan contains.
 
 A stored plan is used only while it still describes what build_plan would
 return now: the same batch, upload digest, mode and site, the same sites,
-packages and learned aliases, the same region list and the same row
-classes. Otherwise load() returns None and the caller reads the file again.
+packages and learned aliases, the same region list, and the same code and
+libraries. Otherwise load() returns None and the caller reads the file again.
 """
 
 import dataclasses
@@ -38,7 +38,10 @@ import struct
 import time
 import zlib
 from contextlib import contextmanager
+from functools import cache
+from importlib.metadata import version
 from io import BytesIO
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.db.models.signals import post_save
@@ -53,10 +56,14 @@ logger = logging.getLogger(__name__)
 
 SUFFIX = ".plan"
 MAGIC = b"EBPLAN\n"
-# Bump when Plan or Problem change shape, so a plan written by the previous
-# release is read again from the file. The header already lists the fields
-# of PlannedRow and CleanRow.
-FORMAT_VERSION = 2
+# Bump when the file layout changes. A plan written by other code is also
+# refused through the header's "code" digest (see code_fingerprint).
+FORMAT_VERSION = 3
+BASE_DIR = Path(__file__).resolve().parents[2]
+# The source files whose code decides what build_plan returns for a file,
+# and the libraries they call to read and check cells.
+PLAN_SOURCES = ("customers/importing", "customers/models.py", "regions/matching.py", "regions/names.py")
+PLAN_LIBRARIES = ("phonenumbers", "python-calamine", "rapidfuzz", "openpyxl", "Django")
 HMAC_SALT = "customers.importing.stored_plan"
 DIGEST_SIZE = hashlib.sha256().digest_size
 HEADER_LENGTH = struct.Struct(">I")
@@ -133,9 +140,28 @@ def catalogue_fingerprint():
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@cache
+def code_fingerprint():
+    """Return a SHA-256 hex digest of the code that builds a plan: the
+    PLAN_SOURCES files and the PLAN_LIBRARIES versions. A plan stored before
+    a release that changed a cleaning rule is then read again from its file
+    instead of being saved under the old rule."""
+    digest = hashlib.sha256()
+    for source in PLAN_SOURCES:
+        path = BASE_DIR / source
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(BASE_DIR).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes() + b"\0")
+    for library in PLAN_LIBRARIES:
+        digest.update(f"{library}=={version(library)}\0".encode())
+    return digest.hexdigest()
+
+
 def _header(batch, catalogue):
     return {
         "version": FORMAT_VERSION,
+        "code": code_fingerprint(),
         "row_fields": ROW_FIELDS,
         "clean_fields": CLEAN_FIELDS,
         "batch": str(batch.pk),
