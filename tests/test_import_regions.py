@@ -52,3 +52,18 @@ def test_region_code_column_wins(catalogue, tmp_path):
     run_import(path)
 
     assert Customer.objects.get().village_id == "32.01.01.1012"
+
+
+def test_street_line_keeps_each_rows_letter_case(catalogue, tmp_path):
+    path = write_workbook(tmp_path / "alamat.xlsx", [
+        ["ID Pelanggan", "Nama", "Alamat"],
+        ["PLG-2001", "Ani", "Griya Asri, Pakansari, Cibinong"],
+        ["PLG-2002", "Bayu", "GRIYA ASRI, PAKANSARI, CIBINONG"],
+    ])
+
+    run_import(path)
+
+    streets = dict(Customer.objects.values_list("number", "street"))
+    villages = set(Customer.objects.values_list("village_id", flat=True))
+    assert streets == {"PLG-2001": "Griya Asri", "PLG-2002": "GRIYA ASRI"}
+    assert villages == {"32.01.01.1007"}

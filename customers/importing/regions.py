@@ -76,10 +76,14 @@ class RegionResolver:
             street, tail = _street_prefix(address)
             if not tail:
                 return None, street, None
-            result = self._by_tail.get(tail)
+            # Addresses with the same region text share one match. Without a
+            # street prefix the street line comes from the match, so only
+            # the same address, letter case included, may share it.
+            key = tail if street else ("exact", address)
+            result = self._by_tail.get(key)
             if result is None:
                 result = self.matcher.match(address=address)
-                self._by_tail[tail] = result
+                self._by_tail[key] = result
             value, field = address, "address"
             if not street:
                 street = result.street
