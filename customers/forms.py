@@ -327,31 +327,33 @@ class CustomerForm(LocationFields, forms.ModelForm):
     def clean(self):
         # LocationFields.clean() has already replaced latitude and longitude
         # with a pasted location, if any.
-        cleaned = super().clean()
-        if "latitude" in self.errors or "longitude" in self.errors:
-            return cleaned
+        return check_location_pair(self, super().clean())
 
-        latitude = cleaned.get("latitude")
-        longitude = cleaned.get("longitude")
-        if latitude is None and longitude is None:
-            return cleaned
-        if longitude is None:
-            error = CellError(cleaners.LATITUDE_WITHOUT_LONGITUDE)
-            self.add_error("longitude", cell_error_to_validation_error(error, self.data.get("latitude", "")))
-            return cleaned
-        if latitude is None:
-            error = CellError(cleaners.LONGITUDE_WITHOUT_LATITUDE)
-            self.add_error("latitude", cell_error_to_validation_error(error, self.data.get("longitude", "")))
-            return cleaned
 
-        value = f"{latitude}, {longitude}"
-        try:
-            location = cleaners.clean_location(latitude, longitude)
-        except CellError as error:
-            self.add_error("latitude", cell_error_to_validation_error(error, value))
-            return cleaned
-        # Latitude and longitude typed the wrong way round are swapped back,
-        # as the importer does.
-        cleaned["latitude"] = location.latitude
-        cleaned["longitude"] = location.longitude
+def check_location_pair(form, cleaned):
+    """Check a form's cleaned latitude and longitude as a pair, as the
+    importer does: both or neither, inside Indonesia, and swapped back when
+    typed the wrong way round. Adds the form errors; returns `cleaned`."""
+    if "latitude" in form.errors or "longitude" in form.errors:
         return cleaned
+    latitude = cleaned.get("latitude")
+    longitude = cleaned.get("longitude")
+    if latitude is None and longitude is None:
+        return cleaned
+    if longitude is None:
+        error = CellError(cleaners.LATITUDE_WITHOUT_LONGITUDE)
+        form.add_error("longitude", cell_error_to_validation_error(error, form.data.get("latitude", "")))
+        return cleaned
+    if latitude is None:
+        error = CellError(cleaners.LONGITUDE_WITHOUT_LATITUDE)
+        form.add_error("latitude", cell_error_to_validation_error(error, form.data.get("longitude", "")))
+        return cleaned
+    try:
+        location = cleaners.clean_location(latitude, longitude)
+    except CellError as error:
+        value = f"{cleaners.format_coordinate(latitude)}, {cleaners.format_coordinate(longitude)}"
+        form.add_error("latitude", cell_error_to_validation_error(error, value))
+        return cleaned
+    cleaned["latitude"] = location.latitude
+    cleaned["longitude"] = location.longitude
+    return cleaned

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from customers.forms import cell_error_to_validation_error, run_cleaner
+from customers.forms import cell_error_to_validation_error, check_location_pair, run_cleaner
 from customers.importing import cleaners
 from customers.importing.problems import CellError
 from customers.models import Customer
@@ -123,34 +123,7 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
     def clean(self):
         # LocationFields.clean() has already replaced latitude and longitude
         # with a pasted location, if any.
-        cleaned = super().clean()
-        if "latitude" in self.errors or "longitude" in self.errors:
-            return cleaned
-
-        latitude = cleaned.get("latitude")
-        longitude = cleaned.get("longitude")
-        if latitude is None and longitude is None:
-            return cleaned
-        if longitude is None:
-            error = CellError(cleaners.LATITUDE_WITHOUT_LONGITUDE)
-            self.add_error("longitude", cell_error_to_validation_error(error, self.data.get("latitude", "")))
-            return cleaned
-        if latitude is None:
-            error = CellError(cleaners.LONGITUDE_WITHOUT_LATITUDE)
-            self.add_error("latitude", cell_error_to_validation_error(error, self.data.get("longitude", "")))
-            return cleaned
-
-        try:
-            location = cleaners.clean_location(latitude, longitude)
-        except CellError as error:
-            value = f"{cleaners.format_coordinate(latitude)}, {cleaners.format_coordinate(longitude)}"
-            self.add_error("latitude", cell_error_to_validation_error(error, value))
-            return cleaned
-        # Latitude and longitude typed the wrong way round are swapped back,
-        # as the importer and the staff form do.
-        cleaned["latitude"] = location.latitude
-        cleaned["longitude"] = location.longitude
-        return cleaned
+        return check_location_pair(self, super().clean())
 
 
 class ChangeRequestForm(forms.Form):
