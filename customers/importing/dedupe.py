@@ -260,9 +260,10 @@ def classify(planned_rows, *, update_mode, labels):
 
         # A row without ID that repeats an earlier row of the file, and is
         # not already a known customer, is reported against that row.
-        repeat_of = (phone and seen_phone.first_named(phone, key)) or (nik and seen_nik.first_named(nik, key)) or None
-        if repeat_of is not None:
-            repeat_of = repeat_of.clean.number
+        earlier = seen_phone.first_named(phone, key) if phone else None
+        if earlier is None and nik:
+            earlier = seen_nik.first_named(nik, key)
+        repeat_of = earlier.clean.number if earlier is not None else None
         if match is None and repeat_of is not None and not number:
             row.kind = INVALID
             add(row, "problem", REPEATED_ROW, "name", fields.get("name", ""), first_row=repeat_of)
@@ -310,9 +311,10 @@ def classify(planned_rows, *, update_mode, labels):
                 add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_("row %(row)s") % {"row": first})
         if phone and row.kind == NEW:
             others = [r for r in by_phone.get(phone, []) if r["name_key"] != key]
+            first_with_phone = seen_phone.first(phone)
             if others:
                 add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_describe(others[0]))
-            elif (first_with_phone := seen_phone.first(phone)) is not None and _row_key(first_with_phone) != key:
+            elif first_with_phone is not None and _row_key(first_with_phone) != key:
                 first = first_with_phone.clean.number
                 add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_("row %(row)s") % {"row": first})
 

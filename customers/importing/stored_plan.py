@@ -56,8 +56,8 @@ logger = logging.getLogger(__name__)
 
 SUFFIX = ".plan"
 MAGIC = b"EBPLAN\n"
-# Bump when the file layout changes. A plan written by other code is also
-# refused through the header's "code" digest (see code_fingerprint).
+# Bump when the file layout changes. A plan written by other code is
+# rejected through the header's "code" digest (see code_fingerprint).
 FORMAT_VERSION = 3
 BASE_DIR = Path(__file__).resolve().parents[2]
 # The source files whose code decides what build_plan returns for a file,
@@ -140,6 +140,18 @@ def catalogue_fingerprint():
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def plan_source_files(base):
+    """Return the Python files of PLAN_SOURCES under the folder `base`, in a fixed order."""
+    files = []
+    for source in PLAN_SOURCES:
+        path = base / source
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.py")))
+        else:
+            files.append(path)
+    return files
+
+
 @cache
 def code_fingerprint():
     """Return a SHA-256 hex digest of the code that builds a plan: the
@@ -147,12 +159,9 @@ def code_fingerprint():
     a release that changed a cleaning rule is then read again from its file
     instead of being saved under the old rule."""
     digest = hashlib.sha256()
-    for source in PLAN_SOURCES:
-        path = BASE_DIR / source
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.relative_to(BASE_DIR).as_posix().encode() + b"\0")
-            digest.update(file.read_bytes() + b"\0")
+    for file in plan_source_files(BASE_DIR):
+        digest.update(file.relative_to(BASE_DIR).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes() + b"\0")
     for library in PLAN_LIBRARIES:
         digest.update(f"{library}=={version(library)}\0".encode())
     return digest.hexdigest()

@@ -59,7 +59,6 @@ DATE_FORMAT_IDS = frozenset(
 # collected by a byte scan before the rows are read. XML text cannot contain
 # a raw "<", so the pattern matches only real tags (or text in comments).
 MERGE_CELL_PATTERN = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
-MERGE_START_MARKER = b"mergeCell"
 CELL_RANGE_PATTERN = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,3})\$?(\d+))?$")
 # Maximum bytes of mergeCell markup kept for the scan. 100,000 ranges take about 3 MB.
 MAX_MERGE_BYTES = 32 * 1024 * 1024
@@ -599,35 +598,21 @@ class XlsxSource:
         Returns b"" when the sheet has no merged cells. UTF-16 parts are
         transcoded first so the byte pattern applies.
         """
-        collected = []
-        collected_bytes = 0
-        carry = b""
+        merges = xlsx_fast.MergeMarkup()
         with self._archive.open(self._parts[key]) as stream:
             chunk = stream.read(MERGE_SCAN_CHUNK)
             decoder = _utf16_decoder(chunk)
             while True:
                 final = not chunk
                 data = decoder.decode(chunk, final).encode("utf-8") if decoder else chunk
-                if collected:
-                    collected.append(data)
-                    collected_bytes += len(data)
-                else:
-                    window = carry + data
-                    position = window.find(MERGE_START_MARKER)
-                    if position >= 0:
-                        # Keep the "<x:" before the marker so the tag pattern matches.
-                        start = max(0, position - 64)
-                        collected.append(window[start:])
-                        collected_bytes += len(window) - start
-                    else:
-                        carry = window[-64:]
+                merges.feed(data)
                 if final:
                     break
-                if collected_bytes > MAX_MERGE_BYTES:
+                if merges.size > MAX_MERGE_BYTES:
                     # NOTE: ranges past the first 32 MiB of mergeCell markup are ignored.
                     break
                 chunk = stream.read(MERGE_SCAN_CHUNK)
-        return b"".join(collected)
+        return merges.markup()
 
 
 def _merged_ranges(markup):

@@ -29,6 +29,8 @@ import zipfile
 
 import python_calamine as calamine
 
+from customers.importing.readers.base import column_letter
+
 # Bytes of sheet XML read at a time.
 SCAN_CHUNK_BYTES = 1024 * 1024
 # Maximum bytes between two "<" (one text node or one tag). A longer stretch
@@ -175,14 +177,13 @@ def scan_sheet(archive, info, max_merge_bytes, on_progress=None):
     """Scan the sheet part `info` once for merge markup and plainness.
 
     `on_progress(fraction)`, when given, is called after each chunk with
-    the share of the part read so far, from 0 to 1. Returns a SheetScan. Its merge markup is what XlsxSource._merge_markup
-    would return, except for a UTF-16 part: then `merge_markup` is None
-    and the sheet is not plain (calamine reads UTF-8 only).
+    the share of the part read so far, from 0 to 1. Returns a SheetScan.
+    Its merge markup is what XlsxSource._merge_markup would return, except
+    for a UTF-16 part: then `merge_markup` is None and the sheet is not
+    plain (calamine reads UTF-8 only).
     """
     scan = SheetScan()
-    collected = []
-    collected_bytes = 0
-    merge_carry = b""
+    merges = MergeMarkup()
     carry = b""
     checker = _well_formedness_checker()
     scanned = 0
@@ -200,21 +201,9 @@ def scan_sheet(archive, info, max_merge_bytes, on_progress=None):
             return scan
         body = _check_head(scan, chunk)
         while chunk:
-            # Merge markup, collected as XlsxSource._merge_markup does.
-            if collected:
-                collected.append(chunk)
-                collected_bytes += len(chunk)
-            else:
-                window = merge_carry + chunk
-                position = window.find(MERGE_START_MARKER)
-                if position >= 0:
-                    start = max(0, position - 64)
-                    collected.append(window[start:])
-                    collected_bytes += len(window) - start
-                    scan.decline("merged cells")
-                else:
-                    merge_carry = window[-64:]
-            if collected_bytes > max_merge_bytes:
+            if merges.feed(chunk):
+                scan.decline("merged cells")
+            if merges.size > max_merge_bytes:
                 break
 
             if scan.plain:
@@ -238,10 +227,42 @@ def scan_sheet(archive, info, max_merge_bytes, on_progress=None):
         _check_well_formed(scan, checker, b"", final=True)
     if scan.plain:
         _check_block(scan, carry)
-    scan.merge_markup = b"".join(collected)
+    scan.merge_markup = merges.markup()
     if scan.plain:
         _finish(scan)
     return scan
+
+
+class MergeMarkup:
+    """The bytes of a sheet part from its first mergeCell tag on, collected
+    from the chunks fed in order."""
+
+    # Bytes kept before the marker, so a prefix such as "<x:" stays with it.
+    LEAD_BYTES = 64
+
+    def __init__(self):
+        self.parts = []
+        self.size = 0
+        self._carry = b""
+
+    def feed(self, data):
+        """Add the next chunk and return whether the markup has started."""
+        if self.parts:
+            self.parts.append(data)
+            self.size += len(data)
+            return True
+        window = self._carry + data
+        position = window.find(MERGE_START_MARKER)
+        if position < 0:
+            self._carry = window[-self.LEAD_BYTES :]
+            return False
+        start = max(0, position - self.LEAD_BYTES)
+        self.parts.append(window[start:])
+        self.size += len(window) - start
+        return True
+
+    def markup(self):
+        return b"".join(self.parts)
 
 
 def _well_formedness_checker():
@@ -530,7 +551,7 @@ def style_verdicts_agree(archive, styles_info, date_styles, style_count):
     rows = []
     for row_index in range(0, len(indices), PROBE_CELLS_PER_ROW):
         cells = "".join(
-            f'<c r="{_column_name(position)}{row_index // PROBE_CELLS_PER_ROW + 1}" s="{style}">'
+            f'<c r="{column_letter(position)}{row_index // PROBE_CELLS_PER_ROW + 1}" s="{style}">'
             f"<v>{PROBE_SERIAL}</v></c>"
             for position, style in enumerate(indices[row_index : row_index + PROBE_CELLS_PER_ROW])
         )
@@ -561,15 +582,6 @@ def calamine_failed(error):
     panic in its Rust code, which pyo3 raises as PanicException, a
     BaseException that `except Exception` lets through."""
     return isinstance(error, calamine.CalamineError) or type(error).__name__ == "PanicException"
-
-
-def _column_name(index):
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def _probe_workbook(sheet_rows, styles):
