@@ -101,7 +101,7 @@ def progress_rate(batch):
     if not batch.is_running or batch.phase_started_at is None or not batch.rows_done:
         return None
     if batch.phase == "opening":
-        # rows_done is a percentage of the file there, not rows.
+        # In the opening phase rows_done is a percentage, not a row count.
         return None
     elapsed = (timezone.now() - batch.phase_started_at).total_seconds()
     if elapsed <= 0:

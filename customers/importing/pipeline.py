@@ -235,9 +235,9 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
 
 
 class _OpeningReport:
-    """Reports the "opening" phase as a percentage while the reader prepares
-    the sheet, one report per OPENING_STEP points, below 100 until the first
-    row arrives."""
+    """The progress callback of the "opening" phase: the share of the sheet
+    that the reader has prepared, as a percentage. It reports once per
+    OPENING_STEP points and stays below 100 until the first row arrives."""
 
     def __init__(self, progress):
         self.progress = progress
