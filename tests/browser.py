@@ -8,6 +8,8 @@ import os
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
+from django.db import connections
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,5 +47,9 @@ def browser_page(live_server_url):
         try:
             yield page
         finally:
+            # Playwright runs this block in its own context, so pytest-django
+            # does not close the connections opened here. Open ones would
+            # block dropping the test database at the end of the run.
+            connections.close_all()
             context.close()
             browser.close()
