@@ -1,15 +1,22 @@
-"""The progress a validation reports before its first row: the "opening"
-phase while an .xlsx sheet is scanned, and how the batch page shows it."""
+"""The progress a validation reports: the "opening" phase while an .xlsx
+sheet is scanned, the rows read out of an estimated total, and how the
+batch page shows both."""
 
 import math
 import zipfile
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from openpyxl import Workbook
+from openpyxl.styles import PatternFill
+
+from customers import import_views
 from customers.importing import batches, pipeline
+from customers.importing.reader import open_table
 from customers.importing.readers import xlsx_fast
 from customers.models import ImportBatch
 from tests.importing_helpers import write_workbook
@@ -68,8 +75,48 @@ def test_validation_reports_opening_before_reading(tmp_path, monkeypatch):
     assert all(later - earlier >= pipeline.OPENING_STEP for earlier, later in zip(percents, percents[1:]))
     assert percents[-1] == 99
     assert {total for _phase, _percent, total in opening} == {100}
-    assert reading == [("reading", 0, None), ("reading", 100, None), ("reading", 200, None),
+    assert reading == [("reading", 0, 450), ("reading", 100, None), ("reading", 200, None),
                        ("reading", 300, None), ("reading", 400, None)]
+
+
+def test_scan_counts_rows_across_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_fast, "SCAN_CHUNK_BYTES", 4096)
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(300)])
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+        scan = xlsx_fast.scan_sheet(archive, info, 1024 * 1024)
+
+    assert info.file_size > 4 * 4096
+    assert scan.row_tags == 301
+
+
+def test_estimate_counts_styled_blank_rows(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in [HEADER, *customer_rows(20)]:
+        sheet.append(row)
+    # Two blank rows with a fill: openpyxl writes a row tag for each.
+    sheet["A30"].fill = PatternFill("solid", fgColor="FFFF00")
+    sheet["A31"].fill = PatternFill("solid", fgColor="FFFF00")
+    path = tmp_path / "pelanggan.xlsx"
+    workbook.save(path)
+
+    with open_table(path, "xlsx") as table:
+        rows = list(table.rows())
+        estimate = table.row_estimate
+
+    assert len(rows) == 20
+    assert estimate == 22
+
+
+def test_reread_counts_out_of_known_total(tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(5)])
+    calls, progress = recorder()
+
+    pipeline.build_plan(path, path.name, progress=progress, row_total=7)
+
+    assert ("reading", 0, 7) in calls
+    assert ("reading", 0, 5) not in calls
 
 
 def test_csv_has_no_opening_phase(tmp_path):
@@ -121,3 +168,24 @@ def test_page_shows_opening_percentage(admin_client, tmp_path):
     # No rate is shown for a percentage.
     assert "per detik" not in page
     assert "40 dari 100" not in page
+
+
+def test_page_shows_reading_estimate(admin_client, tmp_path, monkeypatch):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.VALIDATING, phase="reading", rows_done=1200, phase_total=4800,
+        phase_started_at=now - timedelta(seconds=4), heartbeat_at=now,
+    )
+    # The rate is measured at `now`, whatever the request takes.
+    monkeypatch.setattr(import_views, "timezone", SimpleNamespace(now=lambda: now))
+
+    page = admin_client.get(reverse("customers:batch-progress", args=[batch.pk])).content.decode()
+
+    assert '<span id="progress-phase">Membaca dan memeriksa baris</span>' in page
+    assert '<progress id="progress-bar" max="4800" value="1200"></progress>' in page
+    assert "1.200 dari sekitar 4.800 baris" in page
+    assert "300 baris per detik" in page
+    assert "sisa sekitar 12 detik" in page

@@ -305,7 +305,7 @@ def validate_batch(batch):
     return batch
 
 
-def _build_plan(batch, progress):
+def _build_plan(batch, progress, row_total=None):
     """Read and check the batch's file with the batch's site and mode."""
     return pipeline.build_plan(
         batch.file.path,
@@ -313,6 +313,7 @@ def _build_plan(batch, progress):
         site=batch.site,
         update_mode=batch.mode == ImportBatch.Mode.UPDATE,
         progress=progress,
+        row_total=row_total,
     )
 
 
@@ -322,7 +323,7 @@ def _plan_to_commit(batch, progress):
     plan = stored_plan.load(batch)
     if plan is not None:
         return plan
-    return _build_plan(batch, progress)
+    return _build_plan(batch, progress, row_total=batch.rows_read)
 
 
 def commit_batch(batch):

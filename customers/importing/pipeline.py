@@ -150,9 +150,11 @@ def _as_model_fields(values):
     return fields
 
 
-def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
+def build_plan(path, filename, *, site=None, update_mode=False, progress=None, row_total=None):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
+    `row_total` is the number of rows an earlier read of the file found.
+    Progress counts rows out of it, or else out of the reader's estimate.
     Raises FileRejected when the file cannot be read at all.
     """
     fmt = inspect_upload(path, filename)
@@ -198,7 +200,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None):
         for raw in table.rows(opening=opening):
             if opening is not None and opening.reported:
                 # The sheet is open: the bar switches to counting rows.
-                progress("reading", 0)
+                progress("reading", 0, table.row_estimate if row_total is None else row_total)
                 opening = None
             clean = clean_row(raw, header_map, date1904=table.date1904)
             if clean is None:

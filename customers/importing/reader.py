@@ -201,6 +201,20 @@ class Table:
 
     # --- data rows ---------------------------------------------------------
 
+    @property
+    def row_estimate(self):
+        """Return an estimate of the data rows `rows()` yields, or None when unknown.
+
+        Only .xlsx has one, once its first data row is read: the row tags
+        after the header's, at most IMPORT_MAX_ROWS. Blank rows that carry
+        only a style have tags too, so the estimate may exceed the rows.
+        """
+        row_tags = getattr(self._source, "row_tags", None)
+        if not row_tags:
+            return None
+        # The header row has a tag of its own.
+        return min(max(row_tags - 1, 0), max_rows())
+
     def rows(self, opening=None):
         """Yield a RawRow for every non-empty data row below the header.
 

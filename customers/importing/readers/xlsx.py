@@ -110,10 +110,13 @@ class XlsxSource:
     Raises ValueError, KeyError, zipfile.BadZipFile or ParseError for a
     broken package; the reader turns them into FileRejected. When
     `opening_progress` is set, the sheet scan before the rows calls it with
-    the share of the sheet scanned (see xlsx_fast.scan_sheet).
+    the share of the sheet scanned (see xlsx_fast.scan_sheet). Once the
+    first row is read, `row_tags` is the number of rows in the sheet's XML.
     """
 
     opening_progress = None
+    # The row start tags of the sheet last scanned by iter_rows, None before.
+    row_tags = None
 
     def __init__(self, path, max_columns):
         self.max_columns = max_columns
@@ -301,6 +304,7 @@ class XlsxSource:
         scan = xlsx_fast.scan_sheet(
             self._archive, self._parts[key], MAX_MERGE_BYTES, on_progress=self.opening_progress
         )
+        self.row_tags = scan.row_tags
         markup = self._merge_markup(key) if scan.merge_markup is None else scan.merge_markup
         merges = _merged_ranges(markup)
         first_row = 1

@@ -60,6 +60,11 @@ MAX_WORKBOOK_BYTES = 4 * 1024 * 1024
 # (shared strings), so every row or item is checked whole.
 ROW_START_MARKER = b"<row"
 ITEM_START_MARKER = b"<si"
+# The start tags counted for SheetScan.row_tags, with or without a prefix.
+ROW_TAG_MARKERS = (b"<row ", b"<row>", b":row ", b":row>")
+# The end of a chunk counted again with the next chunk: one byte less than
+# the longest marker, so a tag split between two chunks is counted once.
+ROW_TAG_OVERLAP = max(len(marker) for marker in ROW_TAG_MARKERS) - 1
 
 # Tags where the readers differ, each pattern anchored on a literal so the
 # regex engine skips to it: formulas, inline strings with attributes, rich
@@ -156,6 +161,8 @@ class SheetScan:
         plain: whether calamine may read the sheet.
         reason: why the sheet is not plain, for logs and tests.
         last_row: the highest <row r> number.
+        row_tags: the number of row start tags, counted in every sheet, plain
+            or not, up to where the scan stopped.
         grid_cells: an upper bound of the cells calamine allocates.
     """
 
@@ -164,6 +171,7 @@ class SheetScan:
         self.plain = True
         self.reason = ""
         self.last_row = 0
+        self.row_tags = 0
         self.grid_cells = 0
         self._two_letter_columns = False
 
@@ -200,7 +208,11 @@ def scan_sheet(archive, info, max_merge_bytes, on_progress=None):
             scan.merge_markup = None
             return scan
         body = _check_head(scan, chunk)
+        previous_end = b""
         while chunk:
+            counted = previous_end + chunk
+            scan.row_tags += sum(counted.count(marker) for marker in ROW_TAG_MARKERS)
+            previous_end = chunk[-ROW_TAG_OVERLAP:]
             if merges.feed(chunk):
                 scan.decline("merged cells")
             if merges.size > max_merge_bytes:
