@@ -289,7 +289,7 @@ def validate_batch(batch):
             # Stored before review_plan, which commit_plan runs again.
             stored_plan.save(batch, plan, catalogue)
             progress("checking", 0, len(plan.rows))
-            pipeline.review_plan(plan)
+            pipeline.review_plan(plan, site_ids=pipeline.site_scope(batch.created_by))
         except FileRejected as error:
             logger.info("Import batch %s rejected: %s", batch.pk, error.code)
             _fail(batch, error)

@@ -2,8 +2,12 @@
 
 The rules, which the review page explains to the admin:
 
-- Same ID Pelanggan as an existing customer: already present (or, in
-  create-and-update mode, an update of that customer's filled-in cells).
+- Same ID Pelanggan as an existing customer, in any letter case: already
+  present (or, in create-and-update mode, an update of that customer's
+  filled-in cells, where an empty Nama keeps the stored name).
+- An import by a site admin matches and changes only the customers of
+  their sites. A row with the ID of another site's customer is a problem
+  row, because IDs are unique across sites.
 - No ID: already present when an existing customer has the same normalised
   name and the same phone or the same NIK.
 - A NIK belongs to one person: the same NIK under a different name is a
@@ -21,8 +25,10 @@ a fixed number of queries per chunk of keys, never one query per row.
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from customers.importing.cleaners import NAME_MISSING
 from customers.importing.problems import Problem, register_row_message
 from customers.models import Customer, name_key
 
@@ -62,6 +68,13 @@ NO_CHANGES = register_row_message(
     "no_changes",
     _("Row %(row)s: customer %(value)s already exists and the row changes nothing."),
 )
+NUMBER_OTHER_SITE = register_row_message(
+    "number_other_site",
+    _(
+        "Row %(row)s, column %(column)s: ID %(value)s is already used by a customer of a site you do not manage. "
+        "Give this customer another ID, or ask an admin."
+    ),
+)
 WILL_UPDATE = register_row_message(
     "will_update",
     _("Row %(row)s, column %(column)s: %(old)s will change to %(value)s."),
@@ -89,6 +102,9 @@ class PlannedRow:
     customer_id: int = None
     # Set by classify() on the rows it updates.
     changes: dict = None
+    # An update row with an ID and an empty name: classify() reports the
+    # missing name unless the ID is a known customer's.
+    name_missing: bool = False
     # A shared empty tuple until the first finding: most rows have none,
     # and an empty list per row cost 5.6 MB on a 100,000-row file.
     findings: list = ()
@@ -102,16 +118,19 @@ class PlannedRow:
 
 
 def _load_existing(numbers, phones, niks):
-    """Fetch existing customers sharing any key with the file."""
+    """Fetch existing customers sharing any key with the file, an ID in any letter case."""
     columns = ("id", "number", "name", "name_key", "phone", "nik", *UPDATABLE_FIELDS)
+    folded = {number.upper() for number in numbers}
     if connection.vendor == "postgresql":
-        return _load_existing_postgresql(columns, numbers, phones, niks)
+        return _load_existing_postgresql(columns, numbers, folded, phones, niks)
     found = {}
-    for lookup, keys in (("number__in", numbers), ("phone__in", phones), ("nik__in", niks)):
+    customers = Customer.objects.annotate(number_upper=Upper("number"))
+    lookups = (("number__in", numbers), ("number_upper__in", folded), ("phone__in", phones), ("nik__in", niks))
+    for lookup, keys in lookups:
         keys = sorted(keys)
         for start in range(0, len(keys), KEY_CHUNK):
             chunk = keys[start : start + KEY_CHUNK]
-            for record in Customer.objects.filter(**{lookup: chunk}).values(*set(columns)):
+            for record in customers.filter(**{lookup: chunk}).values(*set(columns)):
                 found[record["id"]] = record
     return found
 
@@ -119,7 +138,7 @@ def _load_existing(numbers, phones, niks):
 ARRAY_CHUNK = 20_000
 
 
-def _load_existing_postgresql(columns, numbers, phones, niks):
+def _load_existing_postgresql(columns, numbers, folded, phones, niks):
     """Fetch them with one array parameter per key, ARRAY_CHUNK keys a query.
 
     `number__in` chunks of 5,000 keys spent most of their time building and
@@ -130,9 +149,11 @@ def _load_existing_postgresql(columns, numbers, phones, niks):
     selected = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     sql = (
         f"SELECT {selected} FROM {connection.ops.quote_name(Customer._meta.db_table)} "
-        "WHERE number = ANY(%s) OR phone = ANY(%s) OR nik = ANY(%s)"
+        "WHERE number = ANY(%s) OR UPPER(number::text) = ANY(%s) OR phone = ANY(%s) OR nik = ANY(%s)"
     )
-    keys = [sorted(numbers), sorted(phones), sorted(niks)]
+    # The exact IDs are looked up too, because PostgreSQL's UPPER() may
+    # fold a letter outside ASCII differently from Python's str.upper().
+    keys = [sorted(numbers), sorted(folded), sorted(phones), sorted(niks)]
     found = {}
     with connection.cursor() as cursor:
         # psycopg builds each array's text in memory: 30 MB for three arrays
@@ -192,10 +213,13 @@ def _describe(record):
     return f"{record['number']} ({record['name']})"
 
 
-def classify(planned_rows, *, update_mode, labels):
+def classify(planned_rows, *, update_mode, labels, site_ids=None):
     """Set kind, customer_id, changes and findings on every planned row.
 
     `labels` maps field names to the header text in the file, for messages.
+    `site_ids` are the sites whose customers the import may match and
+    change, None for every site. Customers of other sites are not matched
+    by phone or NIK, so a site admin learns nothing about them.
     """
     candidates = [row for row in planned_rows if row.kind != INVALID]
     numbers = {row.fields["number"] for row in candidates if row.fields.get("number")}
@@ -206,17 +230,25 @@ def classify(planned_rows, *, update_mode, labels):
     del numbers, phones, niks
 
     by_number = {}
+    by_folded_number = {}
     by_phone = {}
     by_nik = {}
     for record in existing.values():
         by_number[record["number"]] = record
+        by_folded_number.setdefault(record["number"].upper(), record)
+        if site_ids is not None and record["site_id"] not in site_ids:
+            continue
         if record["phone"]:
             by_phone.setdefault(record["phone"], []).append(record)
         if record["nik"]:
             by_nik.setdefault(record["nik"], []).append(record)
 
+    def customer_with_number(number):
+        return by_number.get(number) or by_folded_number.get(number.upper())
+
+    # Earlier rows of the file by ID in upper case, and by phone and by NIK
+    # (see _SeenRows).
     seen_number = {}
-    # Earlier rows of the file by phone and by NIK (see _SeenRows).
     seen_phone = _SeenRows()
     seen_nik = _SeenRows()
 
@@ -229,14 +261,24 @@ def classify(planned_rows, *, update_mode, labels):
             continue
         fields = row.fields
         number = fields.get("number")
-        key = name_key(fields.get("name", ""))
+        folded_number = number.upper() if number else None
+        match = customer_with_number(number) if number else None
+        if row.name_missing:
+            if match is None:
+                row.kind = INVALID
+                add(row, "problem", NAME_MISSING, "name", "")
+                continue
+            # The stored name stays, so the row is that customer's.
+            key = match["name_key"]
+        else:
+            key = name_key(fields.get("name", ""))
         phone = fields.get("phone") or ""
         nik = fields.get("nik") or ""
 
         # 1. Repeats inside the file.
-        if number and number in seen_number:
+        if number and folded_number in seen_number:
             row.kind = INVALID
-            add(row, "problem", REPEATED_ROW, "number", number, first_row=seen_number[number])
+            add(row, "problem", REPEATED_ROW, "number", number, first_row=seen_number[folded_number])
             continue
         first_with_nik = seen_nik.first(nik) if nik else None
         if first_with_nik is not None and _row_key(first_with_nik) != key:
@@ -245,7 +287,10 @@ def classify(planned_rows, *, update_mode, labels):
             continue
 
         # 2. Existing customers.
-        match = by_number.get(number) if number else None
+        if match is not None and site_ids is not None and match["site_id"] not in site_ids:
+            row.kind = INVALID
+            add(row, "problem", NUMBER_OTHER_SITE, "number", number)
+            continue
         matched_on = "number"
         if match is None and not number:
             for record in by_phone.get(phone, []) if phone else []:
@@ -319,7 +364,7 @@ def classify(planned_rows, *, update_mode, labels):
                 add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_("row %(row)s") % {"row": first})
 
         if number:
-            seen_number[number] = row.clean.number
+            seen_number[folded_number] = row.clean.number
         if phone:
             seen_phone.remember(phone, key, row)
         if nik:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from customers.importing import dedupe, saving
+from customers.importing.cleaners import NAME_MISSING
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import PACKAGE_UNKNOWN, SITE_CONFLICT, SITE_UNKNOWN, load_catalogues
@@ -26,6 +27,7 @@ from customers.importing.regions import REGION_FIELDS, RegionResolver, region_fi
 from customers.importing.rows import clean_row
 from customers.importing.template import EXAMPLE_NUMBER
 from customers.models import Customer, ImportChange
+from ebilling.access import is_admin, visible_sites
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +288,12 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
         row.kind = dedupe.INVALID
         row.add_finding("note", Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED))
         return row
-    if clean.problems:
+    if plan.update_mode and values.get("number") and _only_name_missing(clean.problems):
+        # An update may keep the stored name, so classify() checks whether
+        # the ID is a customer's before it reports the empty name.
+        row.name_missing = True
+        clean.problems = ()
+    elif clean.problems:
         row.kind = dedupe.INVALID
 
     site_text = values.get("site")
@@ -316,9 +323,23 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     return row
 
 
-def review_plan(plan):
-    """Classify the plan's rows against existing customers (no locks, no writes)."""
-    dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels)
+def _only_name_missing(problems):
+    return len(problems) == 1 and problems[0].code == NAME_MISSING
+
+
+def site_scope(user):
+    """Return the ids of the sites whose customers an import by `user` may
+    match and change, or None for every site: an admin's import, or one by
+    the import_customers command, which has no user."""
+    if user is None or is_admin(user):
+        return None
+    return frozenset(visible_sites(user).values_list("pk", flat=True))
+
+
+def review_plan(plan, *, site_ids=None):
+    """Classify the plan's rows against existing customers (no locks, no
+    writes), matching only customers of `site_ids` (see site_scope)."""
+    dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels, site_ids=site_ids)
     return plan
 
 
@@ -340,7 +361,8 @@ def commit_plan(plan, batch, *, progress=None):
 
     The rows are classified again inside the lock, so a customer saved by
     another import since the review is counted as already present instead
-    of being saved twice. Every updated field is recorded as an
+    of being saved twice, and within the site scope of the batch's
+    uploader at commit time. Every updated field is recorded as an
     ImportChange, so the batch can be undone. `progress(phase, rows_done,
     total)` is called as the work advances. Returns the final counts.
     """
@@ -348,7 +370,7 @@ def commit_plan(plan, batch, *, progress=None):
         _lock_customer_writes()
         if progress:
             progress("checking", 0, len(plan.rows))
-        review_plan(plan)
+        review_plan(plan, site_ids=site_scope(batch.created_by))
         release_free_memory()
         new_rows = plan.rows_of(dedupe.NEW)
         update_rows = plan.rows_of(dedupe.UPDATE)

@@ -1,0 +1,179 @@
+"""Which existing customers an import matches: a site admin's import stays
+within their sites, an ID matches in any letter case, and an update may
+leave Nama empty."""
+
+import pytest
+
+from customers.importing import batches
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["ID Pelanggan", "Nama", "No HP", "Email", "Site"]
+
+
+@pytest.fixture
+def site_admin(sample_catalogue, django_user_model):
+    """A staff user who manages Cibinong only and may import."""
+    from django.contrib.auth.models import Permission
+
+    sites, _packages = sample_catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", is_staff=True)
+    sites["CBN"].staff.add(user)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
+    return user
+
+
+@pytest.fixture
+def customers(sample_catalogue):
+    """One customer in Cibinong and one in Bojonggede."""
+    sites, _packages = sample_catalogue
+    own = Customer.objects.create(number="PLG-0001", name="Ani Wijaya", phone="+6281200000001", site=sites["CBN"])
+    other = Customer.objects.create(
+        number="PLG-0002", name="Siti Rahmawati", phone="+6281200000002", email="siti@example.id", site=sites["BJG"]
+    )
+    return own, other
+
+
+def validate(path, **options):
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, **options)
+    return batches.validate_batch(batch)
+
+
+def findings(batch):
+    return [(f.row, f.kind, f.column, f.code) for f in batch.problems.order_by("row", "id")]
+
+
+def test_other_site_id_rejected_in_update(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "perbarui.xlsx", [
+        HEADER,
+        ["PLG-0002", "Siti Diubah", "", "baru@example.id", ""],
+    ])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"], mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert findings(batch) == [(2, "problem", "ID Pelanggan", "number_other_site")]
+    message = batch.problems.get().message
+    assert message == (
+        "Baris 2, kolom ID Pelanggan: ID PLG-0002 sudah dipakai pelanggan di site yang tidak Anda kelola. "
+        "Beri pelanggan ini ID lain, atau minta bantuan admin."
+    )
+    other = Customer.objects.get(number="PLG-0002")
+    assert other.name == "Siti Rahmawati"
+    assert other.email == "siti@example.id"
+    assert other.site == sites["BJG"]
+
+
+def test_other_site_id_rejected_in_create(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "tambah.xlsx", [HEADER, ["plg-0002", "Siti Rahmawati", "", "", ""]])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"])
+
+    assert findings(batch) == [(2, "problem", "ID Pelanggan", "number_other_site")]
+    assert batch.duplicate_count == 0
+
+
+def test_other_site_phone_not_matched(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "tanpa-id.xlsx", [
+        ["Nama", "No HP"],
+        ["Siti Rahmawati", "081200000002"],
+    ])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"])
+
+    assert batch.new_count == 1
+    assert batch.duplicate_count == 0
+    assert findings(batch) == []
+
+
+def test_own_site_customer_updated(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "perbarui.xlsx", [HEADER, ["PLG-0001", "Ani Wijaya", "", "ani@example.id", ""]])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"], mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert batch.updated_count == 1
+    assert Customer.objects.get(number="PLG-0001").email == "ani@example.id"
+
+
+def test_admin_updates_any_site(admin_user, customers, tmp_path):
+    path = write_workbook(tmp_path / "perbarui.xlsx", [HEADER, ["PLG-0002", "Siti Rahmawati", "", "baru@example.id", ""]])
+
+    batch = validate(path, user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert batch.updated_count == 1
+    assert Customer.objects.get(number="PLG-0002").email == "baru@example.id"
+
+
+def test_lower_case_id_already_present(customers, tmp_path):
+    path = write_workbook(tmp_path / "huruf-kecil.xlsx", [HEADER, ["plg-0001", "Ani Wijaya", "", "", ""]])
+
+    batch = validate(path)
+    batches.commit_batch(batch)
+
+    assert findings(batch) == [(2, "duplicate", "ID Pelanggan", "present_number")]
+    assert batch.new_count == 0
+    assert Customer.objects.count() == 2
+
+
+def test_lower_case_id_updates_customer(customers, tmp_path):
+    path = write_workbook(tmp_path / "huruf-kecil.xlsx", [HEADER, ["plg-0002", "Siti Rahmawati", "", "baru@example.id", ""]])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert batch.updated_count == 1
+    updated = Customer.objects.get(number="PLG-0002")
+    assert updated.email == "baru@example.id"
+    assert Customer.objects.count() == 2
+
+
+def test_lower_case_id_repeats_row(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "ulang.xlsx", [
+        HEADER,
+        ["DP-001", "Budi", "", "", ""],
+        ["dp-001", "Budi", "", "", ""],
+    ])
+
+    batch = validate(path)
+
+    assert findings(batch) == [(3, "problem", "ID Pelanggan", "repeated_row")]
+    assert batch.new_count == 1
+
+
+def test_update_keeps_name_when_empty(customers, tmp_path):
+    path = write_workbook(tmp_path / "perbarui.xlsx", [HEADER, ["PLG-0002", "", "", "baru@example.id", ""]])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert batch.updated_count == 1
+    assert [(row, code) for row, _kind, _column, code in findings(batch)] == [(2, "will_update")]
+    updated = Customer.objects.get(number="PLG-0002")
+    assert updated.name == "Siti Rahmawati"
+    assert updated.email == "baru@example.id"
+
+
+def test_update_unknown_id_needs_name(customers, tmp_path):
+    path = write_workbook(tmp_path / "perbarui.xlsx", [HEADER, ["PLG-0099", "", "", "baru@example.id", ""]])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "problem", "Nama", "name_missing")]
+    assert batch.new_count == 0
+
+
+def test_create_mode_still_needs_name(customers, tmp_path):
+    path = write_workbook(tmp_path / "tambah.xlsx", [HEADER, ["PLG-0002", "", "", "baru@example.id", ""]])
+
+    batch = validate(path)
+
+    assert findings(batch) == [(2, "problem", "Nama", "name_missing")]
