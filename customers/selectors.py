@@ -283,11 +283,9 @@ def customer_history(customer, limit=20):
         changes_by_record.append((record, changes))
 
     all_changes = [change for _record, changes in changes_by_record for change in changes]
-    names = {
-        "site": _names_by_pk(Site, _changed_values(all_changes, "site")),
-        "package": _names_by_pk(ServicePackage, _changed_values(all_changes, "package")),
-        "village": _village_names(_changed_values(all_changes, "village")),
-    }
+    value_text = stored_value_texts(
+        {field: _changed_values(all_changes, field) for field in ("site", "package", "village")}
+    )
     batch_ids = {record.import_batch_id for record, _changes in changes_by_record if record.history_type == "+"}
     batches = ImportBatch.objects.in_bulk(batch_ids - {None})
 
@@ -297,8 +295,8 @@ def customer_history(customer, limit=20):
             FieldChange(
                 field=change.field,
                 label=capfirst(Customer._meta.get_field(change.field).verbose_name),
-                old=_history_value(change.field, change.old, names),
-                new=_history_value(change.field, change.new, names),
+                old=value_text(change.field, change.old),
+                new=value_text(change.field, change.new),
             )
             for change in changes
         )
@@ -315,6 +313,26 @@ def customer_history(customer, limit=20):
             )
         )
     return entries
+
+
+def stored_value_texts(values_by_field):
+    """Return value_text(field, value), which shows a stored customer value
+    as the change history does: names for sites, packages and villages, a
+    masked NIK, a local phone number and a dd/mm/yyyy date.
+
+    `values_by_field` maps "site", "package" and "village" to the stored
+    values to name, each field's names loaded in one query.
+    """
+    names = {
+        "site": _names_by_pk(Site, values_by_field.get("site")),
+        "package": _names_by_pk(ServicePackage, values_by_field.get("package")),
+        "village": _village_names(values_by_field.get("village")),
+    }
+
+    def value_text(field, value):
+        return _history_value(field, value, names)
+
+    return value_text
 
 
 def _village_names(codes):

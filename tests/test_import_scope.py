@@ -177,3 +177,22 @@ def test_create_mode_still_needs_name(customers, tmp_path):
     batch = validate(path)
 
     assert findings(batch) == [(2, "problem", "Nama", "name_missing")]
+
+
+def test_update_notes_show_names(customers, sample_catalogue, tmp_path):
+    _sites, packages = sample_catalogue
+    Customer.objects.filter(number="PLG-0002").update(package=packages["H10"], nik="3201011203900004")
+    path = write_workbook(tmp_path / "perbarui.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "NIK", "Site", "Paket"],
+        ["PLG-0002", "Siti Rahmawati", "0812-0000-0099", "3201011203900005", "Citayam", "Home 20 Mbps"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    messages = [finding.message for finding in batch.problems.filter(code="will_update").order_by("id")]
+    assert messages == [
+        "Baris 2, kolom No HP: 0812-0000-0002 akan diubah menjadi 0812-0000-0099.",
+        "Baris 2, kolom NIK: ************0004 akan diubah menjadi ************0005.",
+        "Baris 2, kolom Site: Bojonggede akan diubah menjadi Citayam.",
+        "Baris 2, kolom Paket: Home 10 Mbps akan diubah menjadi Home 20 Mbps.",
+    ]

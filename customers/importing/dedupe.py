@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.importing.cleaners import NAME_MISSING
 from customers.importing.problems import Problem, register_row_message
 from customers.models import Customer, name_key
+from customers.selectors import stored_value_texts
 
 KEY_CHUNK = 5000
 
@@ -243,6 +244,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         if record["nik"]:
             by_nik.setdefault(record["nik"], []).append(record)
 
+    # (row, field, new value, old value) of each update, noted after the
+    # loop, once the names of the sites, packages and villages are loaded.
+    update_notes = []
+
     def customer_with_number(number):
         return by_number.get(number) or by_folded_number.get(number.upper())
 
@@ -331,7 +336,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 if row.changes:
                     row.kind = UPDATE
                     for name, value in row.changes.items():
-                        add(row, "note", WILL_UPDATE, name.removesuffix("_id"), value, old=match.get(name) or "")
+                        update_notes.append((row, name.removesuffix("_id"), value, match.get(name)))
                 else:
                     row.kind = PRESENT
                     add(row, "duplicate", NO_CHANGES, None, number)
@@ -369,4 +374,13 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             seen_phone.remember(phone, key, row)
         if nik:
             seen_nik.remember(nik, key, row)
+
+    if update_notes:
+        named = {"site": set(), "package": set(), "village": set()}
+        for _row, field, *values in update_notes:
+            if field in named:
+                named[field].update(value for value in values if value is not None)
+        value_text = stored_value_texts(named)
+        for row, field, value, old in update_notes:
+            add(row, "note", WILL_UPDATE, field, value_text(field, value), old=value_text(field, old))
     return planned_rows
