@@ -132,7 +132,7 @@ def batch_detail(request, pk):
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
-    previous = batches.previous_import(batch.file_sha256, exclude=batch)
+    previous = batches.previous_import(batch.file_sha256, among=visible_batches(request.user), exclude=batch)
     error_message = ""
     if batch.state == ImportBatch.State.FAILED and batch.error_code in FILE_MESSAGES:
         error_message = FileRejected(batch.error_code, **batch.error_params).message

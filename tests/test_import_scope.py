@@ -4,6 +4,8 @@ leave Nama empty."""
 
 import pytest
 
+from django.urls import reverse
+
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
 from tests.importing_helpers import write_workbook
@@ -196,3 +198,18 @@ def test_update_notes_show_names(customers, sample_catalogue, tmp_path):
         "Baris 2, kolom Site: Bojonggede akan diubah menjadi Citayam.",
         "Baris 2, kolom Paket: Home 10 Mbps akan diubah menjadi Home 20 Mbps.",
     ]
+
+
+def test_other_sites_batch_not_linked(site_admin, admin_user, sample_catalogue, client, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, ["PLG-0101", "Ani", "", "", "Bojonggede"]])
+    earlier = validate(path, user=admin_user)
+    batches.commit_batch(earlier)
+    client.force_login(site_admin)
+
+    batch = validate(path, user=site_admin, site=sites["CBN"])
+    page = client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert earlier.state == ImportBatch.State.DONE
+    assert "sudah pernah diimpor" not in page
+    assert str(earlier.pk) not in page

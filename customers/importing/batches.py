@@ -100,9 +100,13 @@ def create_batch(file_obj, filename, *, user=None, site=None, mode=ImportBatch.M
     return batch
 
 
-def previous_import(sha256, *, exclude=None):
-    """Return the latest finished batch of the same file, or None."""
-    batches = ImportBatch.objects.filter(file_sha256=sha256, state=ImportBatch.State.DONE)
+def previous_import(sha256, *, among=None, exclude=None):
+    """Return the latest finished batch of the same file, or None.
+
+    `among` limits the search to a queryset of batches, such as those the
+    viewing user may open.
+    """
+    batches = (ImportBatch.objects if among is None else among).filter(file_sha256=sha256, state=ImportBatch.State.DONE)
     if exclude is not None:
         batches = batches.exclude(pk=exclude.pk)
     return batches.select_related("created_by").order_by("-finished_at").first()
