@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing import cleaners
 from customers.importing.problems import ROW_MESSAGES, CellError
-from customers.models import Customer
+from customers.models import Customer, fill_address
 from customers.selectors import MISSING_CONDITIONS, NO_SITE, CustomerFilter, customers_visible_to, format_phone
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
@@ -327,7 +327,18 @@ class CustomerForm(LocationFields, forms.ModelForm):
     def clean(self):
         # LocationFields.clean() has already replaced latitude and longitude
         # with a pasted location, if any.
-        return check_location_pair(self, super().clean())
+        cleaned = check_location_pair(self, super().clean())
+        if all(name in cleaned for name in ("address", "street", "village")):
+            # self.instance still contains the stored values, because the
+            # ModelForm copies the cleaned ones onto it only after clean().
+            cleaned["address"] = fill_address(
+                cleaned["address"],
+                cleaned["street"],
+                cleaned["village"],
+                old_street=self.instance.street,
+                old_village=self.instance.village,
+            )
+        return cleaned
 
 
 def check_location_pair(form, cleaned):

@@ -20,6 +20,39 @@ def mask_nik(nik):
     return "*" * (len(nik) - 4) + nik[-4:]
 
 
+def format_address(street, village):
+    """Return the Alamat written from a street line and a village, such as
+    "Jl. Mawar No. 5, Pabuaran, Cibinong, Kab. Bogor", or "" unless both are set.
+
+    The parts follow the order in which the importer's region matcher reads
+    an Alamat without region columns: street, village, district, regency.
+    """
+    if not street or village is None:
+        return ""
+    district = village.district
+    regency = district.regency.name
+    if regency.startswith("Kabupaten "):
+        regency = "Kab. " + regency.removeprefix("Kabupaten ")
+    return ", ".join([street, village.name, district.name, regency])
+
+
+def fill_address(address, street, village, *, old_street, old_village):
+    """Return the Alamat to store with a new street line and village.
+
+    An incomplete customer is one without an Alamat, so an empty Alamat is
+    written from the street and village. An Alamat that equals the one
+    written from the old street and village is written again, so it
+    follows their changes. Any other Alamat is returned unchanged, and so
+    is every Alamat while the street or the village is missing.
+    """
+    written = format_address(street, village)
+    if not written:
+        return address
+    if not address or address == format_address(old_street, old_village):
+        return written
+    return address
+
+
 class CustomerQuerySet(models.QuerySet):
     def incomplete(self):
         """Customers without a package or without an address."""

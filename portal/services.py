@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customers.importing import cleaners
 from customers.importing.problems import CellError
-from customers.models import Customer
+from customers.models import Customer, fill_address
 from portal.models import ChangeRequest
 
 # The Customer fields a customer may change without approval.
@@ -37,9 +37,16 @@ def customer_profile_update(customer, values):
     reloaded under a lock and only the changed fields are written, so a
     package or status that staff changed meanwhile is kept. Nothing is
     written, and no history row is added, when nothing changed.
+
+    The portal shows the Alamat as optional directions, but a customer
+    without an Alamat is incomplete. So once the street and village are
+    both set, an empty Alamat is written from them, and an Alamat written
+    from the old ones follows their changes (see fill_address). This
+    happens in the same save and history row as the customer's own changes.
     """
     with transaction.atomic():
         current = Customer.objects.select_for_update().get(pk=customer.pk)
+        old_street, old_village = current.street, current.village
         changed = []
         for name, value in values.items():
             if name not in PROFILE_FIELDS:
@@ -49,6 +56,15 @@ def customer_profile_update(customer, values):
             if getattr(current, attname) != new:
                 setattr(current, attname, new)
                 changed.append(name)
+
+        address = fill_address(
+            current.address, current.street, current.village, old_street=old_street, old_village=old_village
+        )
+        if address != current.address:
+            current.address = address
+            if "address" not in changed:
+                changed.append("address")
+
         if changed:
             current.save(update_fields=[*changed, "updated_at"])
     return changed

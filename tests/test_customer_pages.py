@@ -19,6 +19,7 @@ LIST_URL = "/customers/"
 EXPORT_URL = "/customers/export/"
 
 NIK_BUDI = "3201011203900001"
+PABUARAN_CIBINONG = "32.01.01.1012"
 
 
 @pytest.fixture
@@ -619,6 +620,42 @@ def test_edit_records_history_with_user(admin_client, admin_user, customers):
     assert latest.history_user == admin_user
     assert latest.history_type == "~"
     assert latest.nik == "3201015507920003"
+
+
+def test_edit_street_village_fills_address(admin_client, admin_user, customers, regions_loaded):
+    customer = customers["PLG-0003"]
+    assert row_numbers(admin_client.get(LIST_URL, {"incomplete": "1"})) == ["PLG-0003", "PLG-0005"]
+
+    response = admin_client.post(
+        edit_url(customer), form_data(customer, street="Jl. Dahlia No. 3", village=PABUARAN_CIBINONG)
+    )
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Dahlia No. 3, Pabuaran, Cibinong, Kab. Bogor"
+    assert not customer.is_incomplete
+    incomplete_list = admin_client.get(LIST_URL, {"incomplete": "1"})
+    assert row_numbers(incomplete_list) == ["PLG-0005"]
+    assert chip_count(incomplete_list) == 1
+    latest = customer.history.order_by("-history_date", "-history_id").first()
+    assert latest.history_user == admin_user
+    assert latest.address == "Jl. Dahlia No. 3, Pabuaran, Cibinong, Kab. Bogor"
+
+
+def test_edit_keeps_typed_address(admin_client, customers, regions_loaded):
+    customer = customers["PLG-0003"]
+    admin_client.post(edit_url(customer), form_data(customer, street="Jl. Dahlia No. 3", village=PABUARAN_CIBINONG))
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Dahlia No. 3, Pabuaran, Cibinong, Kab. Bogor"
+
+    admin_client.post(
+        edit_url(customer),
+        form_data(customer, address="Rumah pojok", street="Jl. Dahlia No. 4", village=PABUARAN_CIBINONG),
+    )
+
+    customer.refresh_from_db()
+    assert customer.street == "Jl. Dahlia No. 4"
+    assert customer.address == "Rumah pojok"
 
 
 def test_edit_page_shows_change_history(admin_client, customers, catalogue):

@@ -1,12 +1,16 @@
 """Portal pages for a logged-in customer, and the staff side of change requests."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from audit.models import NikReveal
-from customers.models import Customer
+from customers.models import Customer, format_address
 from portal.models import ChangeRequest
+from regions.matching import MATCHED, RegionMatcher
+from regions.models import Village
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     NIK_A,
     NIK_B,
@@ -213,6 +217,112 @@ def test_profile_page_has_map_and_region_widgets(client_a, customer_a):
     assert 'name="nik"' not in page
     assert 'name="phone"' not in page
     assert 'name="package"' not in page
+
+
+# ---------------------------------------------------------------------------
+# Completing the address through the portal
+
+PABUARAN_ADDRESS = "Jl. Mawar No. 5, Pabuaran, Cibinong, Kab. Bogor"
+MAPS_LINK = "https://www.google.com/maps/place/Cibinong/@-6.48,106.84,17z/data=!3d-6.4812!4d106.8421"
+
+
+def staff_incomplete_numbers(staff_client):
+    """Return the customer IDs that the staff list shows under its Belum lengkap filter."""
+    page = staff_client.get("/customers/", {"incomplete": "1"}).content.decode()
+    return re.findall(r'<td><a href="/customers/\d+/">([^<]+)</a></td>', page)
+
+
+def dashboard_incomplete_count(staff_client):
+    """Return the dashboard's Belum lengkap count over all sites."""
+    page = staff_client.get("/customers/dashboard/").content.decode()
+    total = page[page.index('data-site="total"'):]
+    return int(re.search(r'data-count="incomplete" href="[^"]*">(\d+)</a>', total)[1])
+
+
+@pytest.fixture
+def staff_client(admin_user):
+    """A second browser, logged in as an admin, next to the customer's client_a."""
+    staff = Client()
+    staff.force_login(admin_user)
+    return staff
+
+
+@pytest.fixture
+def customer_a_without_address(customer_a):
+    """Customer A with a package but no Alamat and no street, as invited."""
+    Customer.objects.filter(pk=customer_a.pk).update(address="", street="")
+    customer_a.refresh_from_db()
+    return customer_a
+
+
+def test_profile_street_village_completes_customer(
+    client_a, customer_a_without_address, user_a, staff_client, regions_loaded
+):
+    customer = customer_a_without_address
+    assert customer.is_incomplete
+    assert staff_incomplete_numbers(staff_client) == ["PLG-0001"]
+    assert dashboard_incomplete_count(staff_client) == 1
+
+    data = profile_data(customer, street="Jl. Mawar No. 5", village=PABUARAN_CIBINONG, location=MAPS_LINK)
+    response = client_a.post("/portal/profile/", data)
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.address == PABUARAN_ADDRESS
+    assert not customer.is_incomplete
+    assert not Customer.objects.incomplete().filter(pk=customer.pk).exists()
+    assert Customer.objects.complete().filter(pk=customer.pk).exists()
+    assert staff_incomplete_numbers(staff_client) == []
+    assert dashboard_incomplete_count(staff_client) == 0
+
+    latest = customer.history.latest("history_id")
+    assert latest.history_user == user_a
+    assert latest.address == PABUARAN_ADDRESS
+    changed = {change.field for change in latest.diff_against(latest.prev_record).changes}
+    assert changed == {"street", "address", "village", "latitude", "longitude"}
+
+
+def test_profile_keeps_typed_address(client_a, customer_a, regions_loaded):
+    # The Alamat typed before the street and village are chosen stays.
+    client_a.post("/portal/profile/", profile_data(customer_a, village=PABUARAN_CIBINONG))
+    customer_a.refresh_from_db()
+    assert customer_a.address == "Dekat masjid"
+
+    # A cleared Alamat is written from the street and village.
+    client_a.post("/portal/profile/", profile_data(customer_a, address=""))
+    customer_a.refresh_from_db()
+    assert customer_a.address == "Jl. Mawar No. 5 RT 002/RW 003, Pabuaran, Cibinong, Kab. Bogor"
+
+    # Directions typed over the written Alamat stay when the street changes.
+    client_a.post("/portal/profile/", profile_data(customer_a, address="Pagar hijau"))
+    customer_a.refresh_from_db()
+    client_a.post("/portal/profile/", profile_data(customer_a, street="Jl. Kenanga No. 9"))
+    customer_a.refresh_from_db()
+    assert customer_a.street == "Jl. Kenanga No. 9"
+    assert customer_a.address == "Pagar hijau"
+
+
+def test_profile_written_address_follows_street(client_a, customer_a_without_address, regions_loaded):
+    customer = customer_a_without_address
+    client_a.post("/portal/profile/", profile_data(customer, street="Jl. Mawar No. 5", village=PABUARAN_CIBINONG))
+    customer.refresh_from_db()
+    assert customer.address == PABUARAN_ADDRESS
+
+    # The form shows the written Alamat, so it is posted back unchanged with the new street.
+    client_a.post("/portal/profile/", profile_data(customer, street="Jl. Kenanga No. 9"))
+
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Kenanga No. 9, Pabuaran, Cibinong, Kab. Bogor"
+
+
+def test_written_address_matches_its_village(db, regions_loaded):
+    village = Village.objects.get(code=PABUARAN_CIBINONG)
+
+    result = RegionMatcher().match(address=format_address("Jl. Mawar No. 5", village))
+
+    assert result.status == MATCHED
+    assert result.village_code == PABUARAN_CIBINONG
+    assert result.street == "Jl. Mawar No. 5"
 
 
 # ---------------------------------------------------------------------------
