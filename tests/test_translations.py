@@ -108,6 +108,21 @@ def test_login_page_in_indonesian_by_default(client, db):
     assert '<button type="submit" class="primary">Masuk</button>' in page
 
 
+def test_english_browser_still_gets_indonesian(client, db):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+
+    assert '<html lang="id">' in page
+    assert "<h1>Masuk</h1>" in page
+
+
+def test_unknown_cookie_language_gets_indonesian(client, db):
+    client.cookies["django_language"] = "fr"
+
+    page = client.get("/login/").content.decode()
+
+    assert '<html lang="id">' in page
+
+
 def test_login_page_in_english_with_cookie(client, db):
     client.cookies["django_language"] = "en"
 
