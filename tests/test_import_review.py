@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
-from tests.importing_helpers import CASES_DIR, SAMPLE_XLSX, run_import, write_workbook
+from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +212,9 @@ def test_installed_dates_kept(sample_catalogue):
     batches.commit_batch(batch)
 
     assert Customer.objects.order_by("number").first().installed_on == date(2024, 8, 17)
+
+
+def test_csv_sheet_named_after_upload(sample_catalogue):
+    batch = validate(SAMPLE_CSV)
+
+    assert batch.summary["sheet"] == "pelanggan-contoh-titikkoma"

@@ -165,7 +165,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
     # reading, and the region columns of those that have them, by position.
     region_rows = []
     region_columns = {}
-    with open_table(path, fmt) as table:
+    with open_table(path, fmt, filename) as table:
         header_map = map_headers(table.header_cells)
         if header_map.missing_required:
             missing = ", ".join(TEMPLATE_HEADERS[name] for name in header_map.missing_required)

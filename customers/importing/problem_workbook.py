@@ -48,7 +48,7 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
         try:
             path = batch.file.path
             fmt = inspect_upload(path, batch.file_name)
-            with open_table(path, fmt) as table:
+            with open_table(path, fmt, batch.file_name) as table:
                 header_cells = table.header_cells
                 if mask_nik:
                     columns = map_headers(header_cells).columns

@@ -55,13 +55,15 @@ TOO_MANY_COLUMNS = register_file_message(
 )
 
 
-def open_table(path, fmt):
+def open_table(path, fmt, filename=None):
     """Open the gated file at `path` in format `fmt` and locate its customer table.
 
+    `filename` is the name the file was uploaded under, which names the
+    sheet of a CSV file, as Excel does; the stored file's name is random.
     Returns a Table, usable as a context manager. Raises FileRejected when the
     file cannot be read or has no customer sheet.
     """
-    source = _guarded(fmt, lambda: _open_source(path, fmt))
+    source = _guarded(fmt, lambda: _open_source(path, fmt, filename or path))
     try:
         return Table(source, fmt)
     except BaseException:
@@ -69,7 +71,7 @@ def open_table(path, fmt):
         raise
 
 
-def _open_source(path, fmt):
+def _open_source(path, fmt, filename):
     # Imported here so that a format's dependencies load only when needed.
     if fmt in ("xlsx", "xlsm"):
         from customers.importing.readers.xlsx import XlsxSource
@@ -78,7 +80,7 @@ def _open_source(path, fmt):
     if fmt == "csv":
         from customers.importing.readers.delimited import CsvSource
 
-        return CsvSource(path, max_columns(), sheet_name=Path(path).stem)
+        return CsvSource(path, max_columns(), sheet_name=Path(filename).stem)
     if fmt == "ods":
         from customers.importing.readers.ods import OdsSource
 
