@@ -163,6 +163,9 @@ def test_example_row_with_address_skipped(sample_catalogue, regions_loaded, tmp_
 
     assert finding_codes(batch) == [(2, "example_skipped")]
     assert batch.created_count == 1
+    # Skipped, not a problem row: the review counts no problem for it.
+    assert batch.problem_count == 0
+    assert batch.rows_read == 1
 
 
 @pytest.mark.parametrize("text, numbers", [

@@ -207,11 +207,16 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
             clean = clean_row(raw, header_map, date1904=table.date1904)
             if clean is None:
                 continue
+            if clean.values.get("number") == EXAMPLE_NUMBER:
+                # The template's example row is skipped with a note. It is
+                # neither read as a customer nor counted as a problem row.
+                example = Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED)
+                plan.file_findings.append(("note", example))
+                continue
             row = _plan_row(plan, clean, sites, packages, site)
             plan.rows.append(row)
             values = clean.values
-            is_example = values.get("number") == EXAMPLE_NUMBER
-            if not is_example and (row.fields.get("address") or any(values.get(name) for name in REGION_FIELDS)):
+            if row.fields.get("address") or any(values.get(name) for name in REGION_FIELDS):
                 columns = {name: values[name] for name in REGION_FIELDS if values.get(name)}
                 if columns:
                     region_columns[len(region_rows)] = columns
@@ -284,10 +289,6 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     row = dedupe.PlannedRow(clean=clean, fields=fields)
     labels = plan.labels
 
-    if values.get("number") == EXAMPLE_NUMBER:
-        row.kind = dedupe.INVALID
-        row.add_finding("note", Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED))
-        return row
     if plan.update_mode and values.get("number") and _only_name_missing(clean.problems):
         # An update may keep the stored name, so classify() checks whether
         # the ID is a customer's before it reports the empty name.
