@@ -218,3 +218,18 @@ def test_csv_sheet_named_after_upload(sample_catalogue):
     batch = validate(SAMPLE_CSV)
 
     assert batch.summary["sheet"] == "pelanggan-contoh-titikkoma"
+
+
+def test_header_only_sheet_rejected(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kosong.xlsx", [["Pengantar"], HEADER])
+
+    batch = validate(path)
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "no_customer_rows"
+    assert batch.error_params == {"sheet": "Pelanggan", "header_row": 2}
+    message = batches.FileRejected(batch.error_code, **batch.error_params).message
+    assert message == (
+        "Sheet Pelanggan tidak berisi baris pelanggan di bawah baris judul kolom (baris 2). "
+        "Isi minimal satu pelanggan, lalu unggah file itu lagi."
+    )

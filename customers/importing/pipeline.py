@@ -45,6 +45,13 @@ MISSING_REQUIRED = register_file_message(
         "at least Nama; the template's headers are: %(expected)s."
     ),
 )
+NO_CUSTOMER_ROWS = register_file_message(
+    "no_customer_rows",
+    _(
+        "The sheet %(sheet)s has no customer rows below its header (row %(header_row)s). "
+        "Fill in at least one customer, then upload the file again."
+    ),
+)
 EXAMPLE_SKIPPED = register_row_message(
     "example_skipped",
     _("Row %(row)s: the template's example row (%(value)s) was skipped."),
@@ -233,6 +240,8 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
                 progress("reading", len(plan.rows))
         # The reader learns which rows are hidden while it reads them.
         plan.hidden_rows = list(table.hidden_rows)
+        if not plan.rows:
+            raise FileRejected(NO_CUSTOMER_ROWS, sheet=table.sheet_name, header_row=table.header_row)
     # The region list (about 40 MB) is loaded once the reader has released
     # its sheet, so the two never take memory at the same time.
     release_free_memory()
