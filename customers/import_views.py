@@ -229,7 +229,10 @@ def batch_undo(request, pk):
     """Show what undoing the batch would do; on POST, do it."""
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     if not undo.batch_can_undo(batch):
-        messages.error(request, _("Only a finished import can be undone."))
+        if batch.state == ImportBatch.State.DONE:
+            messages.error(request, _("This import saved nothing, so there is nothing to undo."))
+        else:
+            messages.error(request, _("Only a finished import can be undone."))
         return redirect("customers:batch-detail", pk=batch.pk)
 
     if request.method == "POST":
@@ -246,11 +249,13 @@ def batch_undo(request, pk):
         return redirect("customers:batch-detail", pk=batch.pk)
 
     plan = undo.plan_undo(batch)
+    restorable = plan.restorable[:UNDO_LIST_LIMIT]
+    undo.fill_value_texts(restorable + plan.unrestorable)
     context = {
         "batch": batch,
         "plan": plan,
         "removable": plan.removable[:UNDO_LIST_LIMIT],
-        "restorable": plan.restorable[:UNDO_LIST_LIMIT],
+        "restorable": restorable,
         "list_limit": UNDO_LIST_LIMIT,
     }
     return render(request, "customers/batch_undo.html", context)

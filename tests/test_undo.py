@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from customers.importing import batches, undo
 from customers.models import Customer, ImportBatch, ImportChange
@@ -13,11 +14,16 @@ from tests.importing_helpers import write_workbook
 pytestmark = pytest.mark.django_db
 
 HEADER = ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat", "Site", "Paket", "Latitude", "Longitude"]
+REGION_HEADER = [
+    "ID Pelanggan", "Nama", "No HP", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang",
+    "Kelurahan/Desa", "Kecamatan", "Kota/Kabupaten",
+]
+PABUARAN_CIBINONG = "32.01.01.1012"
 
 
-def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE):
+def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE, header=HEADER):
     """Validate and commit a workbook of `rows` as the worker does, and return the batch."""
-    write_workbook(path, [HEADER, *rows])
+    write_workbook(path, [header, *rows])
     with open(path, "rb") as handle:
         batch = batches.create_batch(handle, path.name, user=user, mode=mode)
     batches.validate_batch(batch)
@@ -116,7 +122,7 @@ def test_undo_keeps_what_changed_since(admin_client, admin_user, existing, sampl
     cannot = page[page.index('id="cannot-undo"'):page.index('id="will-remove"')]
     assert "PLG-0601" in cannot
     assert "Hapus pelanggan Cici" in cannot
-    assert "+6281277770500" in cannot
+    assert "0812-7777-0500" in cannot
     assert "PLG-0602" not in cannot
 
     admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
@@ -185,3 +191,77 @@ def test_detail_offers_undo_when_done(admin_client, admin_user, sample_catalogue
 
     assert f'href="{reverse("customers:batch-undo", args=[batch.pk])}"' in page
     assert "Batalkan impor" in page
+
+
+def test_undo_page_masks_nik(admin_client, admin_user, existing, tmp_path):
+    Customer.objects.filter(pk=existing.pk).update(nik="3201011203900004")
+    Customer.objects.create(number="PLG-0501", name="Yanto", phone="+6281200000501", nik="3201011203900007")
+    batch = import_rows(tmp_path / "nik.xlsx", [
+        ["PLG-0500", "Wati", "081200000500", "3201011203900005", "Jl. Lama 1", "Cibinong", "H10"],
+        ["PLG-0501", "Yanto", "081200000501", "3201011203900008", "", "", ""],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    edited = Customer.objects.get(number="PLG-0501")
+    edited.nik = "3201011203900009"
+    edited.save()
+
+    page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+
+    restore = page[page.index('id="will-restore"'):]
+    assert "<td>PLG-0500</td><td>NIK</td><td>************0005</td><td>************0004</td>" in restore
+    cannot = page[page.index('id="cannot-undo"'):page.index('id="will-restore"')]
+    assert "Kembalikan NIK ke ************0007" in cannot
+    assert "sekarang ************0009, bukan ************0008" in cannot
+    for last_digits in ("0004", "0005", "0007", "0008", "0009"):
+        assert f"320101120390{last_digits}" not in page
+
+    response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "32010112039000" not in response.content.decode()
+    assert Customer.objects.get(number="PLG-0500").nik == "3201011203900004"
+
+
+def test_undo_page_names_values(admin_client, admin_user, existing, tmp_path):
+    batch = import_rows(tmp_path / "nama.xlsx", [
+        ["PLG-0500", "Wati", "081200000500", "", "Jl. Lama 1", "Citayam", "H20", "05/03/2024",
+         "Pabuaran", "Cibinong", "Kab. Bogor"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE, header=REGION_HEADER)
+    existing.refresh_from_db()
+    existing.package = None
+    existing.save()
+
+    page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+
+    restore = page[page.index('id="will-restore"'):]
+    assert "<td>PLG-0500</td><td>Site</td><td>Citayam</td><td>Cibinong</td>" in restore
+    assert "<td>PLG-0500</td><td>Tanggal Pasang</td><td>05/03/2024</td><td>—</td>" in restore
+    assert f"<td>PLG-0500</td><td>Kelurahan/desa</td><td>Pabuaran ({PABUARAN_CIBINONG})</td><td>—</td>" in restore
+    cannot = page[page.index('id="cannot-undo"'):page.index('id="will-restore"')]
+    assert "Kembalikan Paket ke Home 10 Mbps" in cannot
+    assert "sekarang —, bukan Home 20 Mbps" in cannot
+
+
+def test_empty_batch_not_undoable(admin_client, admin_user, existing, tmp_path):
+    batch = import_rows(tmp_path / "sama.xlsx", [
+        ["PLG-0500", "Wati", "081200000500", "", "Jl. Lama 1", "Cibinong", "H10"],
+    ], user=admin_user)
+    assert (batch.created_count, batch.updated_count) == (0, 0)
+
+    detail = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert 'id="undo-link"' not in detail
+    assert "Batalkan impor" not in detail
+    assert undo.batch_can_undo(batch) is False
+
+    with translation.override("id"):
+        expected = translation.gettext("This import saved nothing, so there is nothing to undo.")
+    for method in (admin_client.get, admin_client.post):
+        response = method(reverse("customers:batch-undo", args=[batch.pk]))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("customers:batch-detail", args=[batch.pk])
+        page = admin_client.get(response["Location"]).content.decode()
+        assert f'<li class="message error">{expected}</li>' in page
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    with pytest.raises(undo.UndoNotAllowed):
+        undo.undo_batch(batch, admin_user)

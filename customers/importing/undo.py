@@ -17,6 +17,7 @@ from simple_history.utils import bulk_update_with_history
 from customers.importing import saving
 from customers.importing.pipeline import _lock_customer_writes
 from customers.models import Customer, ImportBatch, ImportChange, name_key
+from customers.selectors import stored_value_texts
 
 CHUNK = 5000
 
@@ -44,18 +45,31 @@ class KeptCustomer:
 @dataclass
 class FieldRestore:
     """One field the batch changed: `current` is its value now, and
-    `restorable` is True while it still contains what the import wrote."""
+    `restorable` is True while it still contains what the import wrote.
+
+    `old_text`, `new_text` and `current_text` show the values as the change
+    history does. They stay None until fill_value_texts() sets them, which
+    the confirmation page does only for the rows it lists.
+    """
 
     change: ImportChange
     number: str
     current: object
     restorable: bool
     reason: str = ""
+    old_text: str | None = None
+    new_text: str | None = None
+    current_text: str | None = None
 
     @property
     def label(self):
         """The field's name as the customer form shows it."""
         return capfirst(_model_field(self.change.field).verbose_name)
+
+    @property
+    def field_name(self):
+        """The model field's name, such as "site" for the stored "site_id"."""
+        return _model_field(self.change.field).name
 
 
 @dataclass
@@ -74,7 +88,10 @@ class UndoPlan:
 
 
 def batch_can_undo(batch):
-    return batch.state == ImportBatch.State.DONE
+    """Return whether the batch is a finished import that created or
+    updated customers. A batch that saved nothing has nothing to undo."""
+    saved = batch.created_count > 0 or batch.updated_count > 0
+    return batch.state == ImportBatch.State.DONE and saved
 
 
 def _model_field(attname):
@@ -133,6 +150,33 @@ def plan_undo(batch):
             )
         )
     return plan
+
+
+def fill_value_texts(restores):
+    """Set old_text, new_text and current_text of each FieldRestore as the
+    change history shows values: names for sites, packages and villages, a
+    masked NIK, a local phone number and a dd/mm/yyyy date.
+
+    One query each loads the names of the sites, packages and villages.
+    """
+    rows = [
+        (
+            item,
+            stored_value(item.change.field, item.change.old_value),
+            stored_value(item.change.field, item.change.new_value),
+            item.current,
+        )
+        for item in restores
+    ]
+    named = {"site": set(), "package": set(), "village": set()}
+    for item, *values in rows:
+        if item.field_name in named:
+            named[item.field_name].update(value for value in values if value not in (None, ""))
+    value_text = stored_value_texts(named)
+    for item, old, new, current in rows:
+        item.old_text = value_text(item.field_name, old)
+        item.new_text = value_text(item.field_name, new)
+        item.current_text = value_text(item.field_name, current)
 
 
 def _same(current, imported):
