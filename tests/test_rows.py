@@ -4,6 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+from django.utils import translation
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue, RawRow
 from customers.importing.headers import header_score, map_headers
@@ -428,3 +429,16 @@ def test_case12_header_in_row_four():
         "longitude": Decimal("107.609810"),
     }
     assert all(clean.problems == [] for clean in cleaned)
+
+
+def test_message_cuts_long_value():
+    name = "Budi " * 50
+    problem = Problem(4, "Nama", name, "text_too_long", {"length": 250, "limit": 200})
+
+    with translation.override("id"):
+        message = problem.message
+
+    assert message == (
+        f"Baris 4, kolom Nama: {name[:59]}… panjangnya 250 karakter, melebihi batas 200 karakter. Persingkat isinya."
+    )
+    assert problem.value == name

@@ -60,6 +60,11 @@ class FileRejected(Exception):
         return f"{self.code}: {self.message}"
 
 
+# The longest value a message repeats whole. A longer one, such as a
+# 500-character name, is cut with an ellipsis.
+MESSAGE_VALUE_LENGTH = 60
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem on one row: the sheet row number, the column header as it
@@ -73,7 +78,11 @@ class Problem:
 
     @property
     def message(self):
-        values = {"row": self.row, "column": self.column, "value": self.value}
+        value = self.value
+        if len(value) > MESSAGE_VALUE_LENGTH:
+            # The whole value is in the finding's own column.
+            value = value[: MESSAGE_VALUE_LENGTH - 1] + "…"
+        values = {"row": self.row, "column": self.column, "value": value}
         values.update(self.params)
         return gettext(ROW_MESSAGES[self.code]) % values
 
