@@ -231,11 +231,16 @@ def test_update_name_then_undo(admin_user, sample_catalogue, tmp_path):
     assert not search_customers(Customer.objects.all(), "susanti").exists()
 
 
-def test_header_only_file_commits_nothing(sample_catalogue, tmp_path):
-    batch = validate_and_commit(tmp_path / "kosong.xlsx", [])
+def test_header_only_file_saves_nothing(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kosong.xlsx", [HEADER])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
 
-    assert batch.state == ImportBatch.State.DONE
-    assert batch.rows_read == 0
+    batches.validate_batch(batch)
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "no_customer_rows"
     assert Customer.objects.count() == 0
 
 
