@@ -90,7 +90,9 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
         for name in ("email", "village", "latitude", "longitude"):
             self.fields[name].label = capfirst(Customer._meta.get_field(name).verbose_name)
         self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
-        self.fields["address"].help_text = _("Other directions, such as a landmark or the housing estate block.")
+        self.fields["address"].help_text = _(
+            "The full address, with directions such as a landmark. Filled from the street and village when left empty."
+        )
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
 

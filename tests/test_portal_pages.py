@@ -219,6 +219,12 @@ def test_profile_page_has_map_and_region_widgets(client_a, customer_a):
     assert 'name="package"' not in page
 
 
+def test_profile_page_explains_address_filling(client_a, customer_a):
+    page = client_a.get("/portal/profile/").content.decode()
+
+    assert "Alamat lengkap, dengan petunjuk seperti patokan. Diisi dari jalan dan kelurahan/desa bila dikosongkan." in page
+
+
 # ---------------------------------------------------------------------------
 # Completing the address through the portal
 
