@@ -60,8 +60,8 @@ class FileRejected(Exception):
         return f"{self.code}: {self.message}"
 
 
-# The longest value a message repeats whole. A longer one, such as a
-# 500-character name, is cut with an ellipsis.
+# The maximum length of a value repeated whole in a message. A longer one,
+# such as a 500-character name, is cut with an ellipsis.
 MESSAGE_VALUE_LENGTH = 60
 
 
