@@ -213,3 +213,13 @@ def test_other_sites_batch_not_linked(site_admin, admin_user, sample_catalogue, 
     assert earlier.state == ImportBatch.State.DONE
     assert "sudah pernah diimpor" not in page
     assert str(earlier.pk) not in page
+
+
+def test_update_note_for_empty_field(customers, tmp_path):
+    path = write_workbook(tmp_path / "perbarui.xlsx", [HEADER, ["PLG-0001", "Ani Wijaya", "", "ani@example.id", ""]])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    note = batch.problems.get()
+    assert note.code == "will_fill"
+    assert note.message == "Baris 2, kolom Email: sekarang kosong, akan diisi ani@example.id."

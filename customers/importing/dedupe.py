@@ -81,6 +81,11 @@ WILL_UPDATE = register_row_message(
     _("Row %(row)s, column %(column)s: %(old)s will change to %(value)s."),
 )
 
+WILL_FILL = register_row_message(
+    "will_fill",
+    _("Row %(row)s, column %(column)s: empty now, will be set to %(value)s."),
+)
+
 NEW = "new"
 UPDATE = "update"
 PRESENT = "present"
@@ -382,5 +387,9 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 named[field].update(value for value in values if value is not None)
         value_text = stored_value_texts(named)
         for row, field, value, old in update_notes:
-            add(row, "note", WILL_UPDATE, field, value_text(field, value), old=value_text(field, old))
+            old_text = value_text(field, old)
+            if old_text:
+                add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text)
+            else:
+                add(row, "note", WILL_FILL, field, value_text(field, value))
     return planned_rows

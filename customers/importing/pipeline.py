@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
@@ -192,7 +193,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
             )
         labels = {name: header_map.labels.get(name, TEMPLATE_HEADERS.get(name, name)) for name in TEMPLATE_HEADERS}
         # The street line has no column of its own: it is taken from Alamat.
-        labels["street"] = str(Customer._meta.get_field("street").verbose_name)
+        labels["street"] = capfirst(str(Customer._meta.get_field("street").verbose_name))
         plan = Plan(
             format=fmt,
             sheet_name=table.sheet_name,
