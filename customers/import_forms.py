@@ -1,8 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from customers.importing.gate import FILE_EMPTY
+from customers.importing.problems import FILE_MESSAGES
 from customers.models import ImportBatch
 from ebilling.access import is_admin, visible_sites
+
+
+FILE_EMPTY_MESSAGE = FILE_MESSAGES[FILE_EMPTY]
 
 
 class UploadForm(forms.Form):
@@ -10,6 +15,8 @@ class UploadForm(forms.Form):
         label=_("Customer file"),
         help_text=_("Excel workbook (.xlsx, .xlsm, .xls), OpenDocument (.ods) or CSV."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.ods,.csv"}),
+        # Django's own message says "Berkas" where every other screen says "File".
+        error_messages={"empty": FILE_EMPTY_MESSAGE},
     )
     site = forms.ModelChoiceField(
         label=_("Site (optional)"),

@@ -716,3 +716,16 @@ def test_worker_memory_and_log_after_attacks(worker):
     assert worker.alive()
     assert worker.peak_memory_kib() < 300 * 1024
     assert re.search(r"\d{16}", log) is None
+
+
+@pytest.mark.django_db
+def test_page_empty_upload_says_file(admin_client, settings):
+    response = admin_client.post(
+        reverse("customers:upload"), {"file": SimpleUploadedFile("kosong.xlsx", b""), "mode": "create"}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert escape(indonesian_message("file_empty", {})) in page
+    assert "Berkas" not in page
+    assert ImportBatch.objects.count() == 0
