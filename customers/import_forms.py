@@ -15,7 +15,7 @@ class UploadForm(forms.Form):
         label=_("Customer file"),
         help_text=_("Excel workbook (.xlsx, .xlsm, .xls), OpenDocument (.ods) or CSV."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.ods,.csv"}),
-        # Django's own message says "Berkas" where every other screen says "File".
+        # Django's own message uses "Berkas", while every other screen uses "File".
         error_messages={"empty": FILE_EMPTY_MESSAGE},
     )
     site = forms.ModelChoiceField(

@@ -74,7 +74,7 @@ def test_edit_page_picks_village_and_pin(page, live_server, sample_catalogue):
     assert page.input_value("#id_village_district") == "32.01.01"
     assert page.input_value("#id_village_village") == PABUARAN_CIBINONG
     history = page.inner_text("section.history")
-    assert f"Kelurahan/desa: — → Pabuaran ({PABUARAN_CIBINONG})" in history
+    assert f"Kelurahan/Desa: — → Pabuaran ({PABUARAN_CIBINONG})" in history
 
 
 def test_list_ticks_page_and_sets_package(page, live_server, sample_catalogue):

@@ -113,7 +113,7 @@ def test_admin_edit_entry(admin_client, budi, catalogue):
     assert f"<li><strong>NIK</strong>: ************0001 → ************0003</li>" in changes
     assert "<li><strong>Site</strong>: Cibinong → Bojonggede</li>" in changes
     assert "<li><strong>Jalan (dengan RT/RW)</strong>: — → Jl. Mawar 5 RT 01/RW 02</li>" in changes
-    assert f"<li><strong>Kelurahan/desa</strong>: — → Pabuaran ({PABUARAN_CIBINONG})</li>" in changes
+    assert f"<li><strong>Kelurahan/Desa</strong>: — → Pabuaran ({PABUARAN_CIBINONG})</li>" in changes
     assert "Perubahan massal" not in changes
 
 
@@ -156,7 +156,7 @@ def test_portal_entry(client, admin_user, budi, regions_loaded):
     assert who == "pelanggan (portal)"
     assert "<li><strong>Alamat</strong>: — → Dekat masjid</li>" in changes
     assert "<li><strong>Latitude</strong>: — → -6.481200</li>" in changes
-    assert f"<li><strong>Kelurahan/desa</strong>: — → Pabuaran ({PABUARAN_CIBINONG})</li>" in changes
+    assert f"<li><strong>Kelurahan/Desa</strong>: — → Pabuaran ({PABUARAN_CIBINONG})</li>" in changes
 
 
 def test_history_lists_every_kind_newest_first(admin_client, admin_user, budi, catalogue):

@@ -235,7 +235,7 @@ def test_undo_page_names_values(admin_client, admin_user, existing, tmp_path):
     restore = page[page.index('id="will-restore"'):]
     assert "<td>PLG-0500</td><td>Site</td><td>Citayam</td><td>Cibinong</td>" in restore
     assert "<td>PLG-0500</td><td>Tanggal Pasang</td><td>05/03/2024</td><td>—</td>" in restore
-    assert f"<td>PLG-0500</td><td>Kelurahan/desa</td><td>Pabuaran ({PABUARAN_CIBINONG})</td><td>—</td>" in restore
+    assert f"<td>PLG-0500</td><td>Kelurahan/Desa</td><td>Pabuaran ({PABUARAN_CIBINONG})</td><td>—</td>" in restore
     cannot = page[page.index('id="cannot-undo"'):page.index('id="will-restore"')]
     assert "Kembalikan Paket ke Home 10 Mbps" in cannot
     assert "sekarang —, bukan Home 20 Mbps" in cannot
