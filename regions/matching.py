@@ -287,6 +287,10 @@ class RegionMatcher:
             if any(parts[later_index].name.level == VILLAGE for later_index in later):
                 continue
             context = [areas[later_index] for later_index in later if areas[later_index]]
+            if not context and self._names_regency_or_province(part, constraints):
+                # A part such as "Bogor" with nothing after it names the
+                # regency, not one of the villages of that name elsewhere.
+                continue
             found = self._find(VILLAGE, part.name, constraints + tuple(context))
             if found.codes:
                 readings.append(_Reading(index=index, context=len(context), found=found))
@@ -317,6 +321,12 @@ class RegionMatcher:
             if codes:
                 return frozenset(codes)
         return frozenset()
+
+    def _names_regency_or_province(self, part, constraints):
+        if part.is_street or not part.name.key or part.name.level == VILLAGE:
+            return False
+        levels = (REGENCY, PROVINCE)
+        return any(self._find(level, part.name, constraints, allow_fuzzy=False).codes for level in levels)
 
     def _names_any_region(self, part):
         if part.is_street or not part.name.key:

@@ -10,6 +10,8 @@ Facts of the data these tests rely on (idn-area-data 4.0.1):
   Bogor (32.71.05.1001).
 - Pakansari (32.01.01.1007) and Soka"an (35.13.15.2017) are unique names.
 - Sukamaju and Suka Maju together name 119 villages.
+- Bogor is a regency (32.01), a city (32.71) and a village in Indramayu
+  (32.12.24.2001), Klaten and Manokwari.
 """
 
 import pytest
@@ -383,6 +385,23 @@ def test_address_district_as_last_part_is_not_village(matcher):
     result = matcher.match(address="Pabuaran, Cibinong")
 
     assert result.village_code == PABUARAN_CIBINONG
+
+
+def test_address_ending_in_regency_only(matcher):
+    """Bogor is a regency, a city and a village in Indramayu, Klaten and
+    Manokwari. An Alamat that ends in it names the regency or city."""
+    result = matcher.match(address="Jl. Melati 2, Bogor")
+
+    assert result.status == UNMATCHED
+    assert result.candidates == ()
+    assert result.street == "Jl. Melati 2"
+
+
+def test_village_named_like_regency_with_district(matcher):
+    result = matcher.match(address="Desa Bogor, Sukra, Indramayu")
+
+    assert result.status == MATCHED
+    assert result.village_code == "32.12.24.2001"
 
 
 def test_address_with_contradicting_regency(matcher):
