@@ -265,3 +265,20 @@ def test_empty_batch_not_undoable(admin_client, admin_user, existing, tmp_path):
     assert batch.state == ImportBatch.State.DONE
     with pytest.raises(undo.UndoNotAllowed):
         undo.undo_batch(batch, admin_user)
+
+
+def test_undo_keeps_portal_account_holder(admin_client, admin_user, django_user_model, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "portal.xlsx", [
+        ["PLG-0801", "Ani", "081200000801", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0802", "Bayu", "081200000802", "", "Jl. B", "Cibinong", "H10"],
+    ], user=admin_user)
+    account = django_user_model.objects.create_user(username="pelanggan-0801")
+    # Activating a portal account sets the link with an UPDATE, without a history row.
+    Customer.objects.filter(number="PLG-0801").update(user=account)
+
+    page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    assert '<strong id="count-kept">1</strong>' in page
+    assert "Pelanggan ini punya akun Portal Pelanggan, jadi tetap ada." in page
+    assert list(Customer.objects.values_list("number", "user")) == [("PLG-0801", account.pk)]

@@ -23,6 +23,7 @@ CHUNK = 5000
 
 # Reasons a created customer or an updated field stays.
 EDITED_SINCE = "edited_since"
+PORTAL_ACCOUNT = "portal_account"
 CHANGED_SINCE = "changed_since"
 
 
@@ -32,13 +33,14 @@ class UndoNotAllowed(Exception):
 
 @dataclass
 class KeptCustomer:
-    """A customer the batch created that someone changed afterwards, so it stays."""
+    """A customer the batch created that stays: someone changed it
+    afterwards (EDITED_SINCE), or it has a portal account (PORTAL_ACCOUNT)."""
 
     id: int
     number: str
     name: str
-    changed_at: object
-    changed_by: object
+    changed_at: object = None
+    changed_by: object = None
     reason: str = EDITED_SINCE
 
 
@@ -110,12 +112,16 @@ def plan_undo(batch):
     """Return the UndoPlan of a batch without changing anything.
 
     A created customer is kept when its history has a change ("~") after
-    its creation. An updated field is restored only while it still
-    contains the value the import wrote.
+    its creation, or when it has a portal account: activating one writes no
+    history row, and the customer's requests and logins depend on it. An
+    updated field is restored only while it still contains the value the
+    import wrote.
     """
     plan = UndoPlan()
     HistoricalCustomer = Customer.history.model
-    created = list(Customer.objects.filter(import_batch=batch).order_by("number").values_list("id", "number", "name"))
+    created = list(
+        Customer.objects.filter(import_batch=batch).order_by("number").values_list("id", "number", "name", "user_id")
+    )
     created_ids = [row[0] for row in created]
     latest_edit = {}
     for start in range(0, len(created_ids), CHUNK):
@@ -126,12 +132,14 @@ def plan_undo(batch):
         )
         for record in edits:
             latest_edit[record.id] = record
-    for customer_id, number, name in created:
+    for customer_id, number, name, user_id in created:
         record = latest_edit.get(customer_id)
-        if record is None:
-            plan.removable.append((customer_id, number, name))
-        else:
+        if record is not None:
             plan.kept.append(KeptCustomer(customer_id, number, name, record.history_date, record.history_user))
+        elif user_id is not None:
+            plan.kept.append(KeptCustomer(customer_id, number, name, reason=PORTAL_ACCOUNT))
+        else:
+            plan.removable.append((customer_id, number, name))
 
     changes = list(ImportChange.objects.filter(batch=batch).order_by("customer_id", "id"))
     customers = Customer.objects.in_bulk({change.customer_id for change in changes})
