@@ -223,3 +223,40 @@ def test_update_note_for_empty_field(customers, tmp_path):
     note = batch.problems.get()
     assert note.code == "will_fill"
     assert note.message == "Baris 2, kolom Email: sekarang kosong, akan diisi ani@example.id."
+
+
+def test_other_site_name_not_revealed(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "tebak.xlsx", [
+        ["ID Pelanggan", "Nama", "NIK"],
+        ["", "Tebakan Salah", "3201011203900102"],
+        ["PLG-0002", "", "3201011203900102"],
+    ])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"], mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(3, "problem", "ID Pelanggan", "number_other_site")]
+
+
+def test_non_ascii_id_any_case(sample_catalogue, tmp_path):
+    Customer.objects.create(number="äb-001", name="Ani")
+    path = write_workbook(tmp_path / "huruf.xlsx", [HEADER, ["ÄB-001", "Ani", "", "", ""]])
+
+    batch = validate(path)
+
+    assert findings(batch) == [(2, "duplicate", "ID Pelanggan", "present_number")]
+
+
+def test_case_twins_prefer_own_site(site_admin, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    Customer.objects.create(number="DP-001", name="Dewi", site=sites["BJG"])
+    own = Customer.objects.create(number="dp-001", name="Dewi", site=sites["CBN"])
+    path = write_workbook(tmp_path / "kembar.xlsx", [HEADER, ["Dp-001", "Dewi", "", "dewi@example.id", ""]])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"], mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    own.refresh_from_db()
+    assert batch.updated_count == 1
+    assert own.email == "dewi@example.id"
+    assert Customer.objects.get(number="DP-001").email == ""

@@ -128,15 +128,26 @@ def _load_existing(numbers, phones, niks):
     columns = ("id", "number", "name", "name_key", "phone", "nik", *UPDATABLE_FIELDS)
     folded = {number.upper() for number in numbers}
     if connection.vendor == "postgresql":
-        return _load_existing_postgresql(columns, numbers, folded, phones, niks)
-    found = {}
-    customers = Customer.objects.annotate(number_upper=Upper("number"))
-    lookups = (("number__in", numbers), ("number_upper__in", folded), ("phone__in", phones), ("nik__in", niks))
-    for lookup, keys in lookups:
-        keys = sorted(keys)
-        for start in range(0, len(keys), KEY_CHUNK):
-            chunk = keys[start : start + KEY_CHUNK]
-            for record in customers.filter(**{lookup: chunk}).values(*set(columns)):
+        found = _load_existing_postgresql(columns, numbers, folded, phones, niks)
+    else:
+        found = {}
+        customers = Customer.objects.annotate(number_upper=Upper("number"))
+        lookups = (("number__in", numbers), ("number_upper__in", folded), ("phone__in", phones), ("nik__in", niks))
+        for lookup, keys in lookups:
+            keys = sorted(keys)
+            for start in range(0, len(keys), KEY_CHUNK):
+                chunk = keys[start : start + KEY_CHUNK]
+                for record in customers.filter(**{lookup: chunk}).values(*set(columns)):
+                    found[record["id"]] = record
+    # SQLite's UPPER() changes ASCII letters only, and PostgreSQL's depends
+    # on the database's collation. IDs with other letters are rare, so they
+    # are compared in Python, over every stored ID.
+    unusual = {number for number in folded if not number.isascii()}
+    if unusual:
+        stored = Customer.objects.values_list("pk", "number").iterator(chunk_size=KEY_CHUNK)
+        ids = [pk for pk, number in stored if number.upper() in unusual and pk not in found]
+        for start in range(0, len(ids), KEY_CHUNK):
+            for record in Customer.objects.filter(pk__in=ids[start : start + KEY_CHUNK]).values(*set(columns)):
                 found[record["id"]] = record
     return found
 
@@ -157,8 +168,6 @@ def _load_existing_postgresql(columns, numbers, folded, phones, niks):
         f"SELECT {selected} FROM {connection.ops.quote_name(Customer._meta.db_table)} "
         "WHERE number = ANY(%s) OR UPPER(number::text) = ANY(%s) OR phone = ANY(%s) OR nik = ANY(%s)"
     )
-    # The exact IDs are looked up too, because PostgreSQL's UPPER() may
-    # fold a letter outside ASCII differently from Python's str.upper().
     keys = [sorted(numbers), sorted(folded), sorted(phones), sorted(niks)]
     found = {}
     with connection.cursor() as cursor:
@@ -235,14 +244,26 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
     # The key sets are large on a big file and no longer needed.
     del numbers, phones, niks
 
+    def in_scope(record):
+        return site_ids is None or record["site_id"] in site_ids
+
     by_number = {}
+    # Upper-case ID -> record, or a list of the records when stored IDs
+    # differ in letter case only (rare, so most entries hold no list).
     by_folded_number = {}
     by_phone = {}
     by_nik = {}
     for record in existing.values():
         by_number[record["number"]] = record
-        by_folded_number.setdefault(record["number"].upper(), record)
-        if site_ids is not None and record["site_id"] not in site_ids:
+        folded = record["number"].upper()
+        entry = by_folded_number.get(folded)
+        if entry is None:
+            by_folded_number[folded] = record
+        elif isinstance(entry, list):
+            entry.append(record)
+        else:
+            by_folded_number[folded] = [entry, record]
+        if not in_scope(record):
             continue
         if record["phone"]:
             by_phone.setdefault(record["phone"], []).append(record)
@@ -254,7 +275,15 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
     update_notes = []
 
     def customer_with_number(number):
-        return by_number.get(number) or by_folded_number.get(number.upper())
+        """Return the customer with this ID, else one whose ID differs in
+        letter case only, one within the import's sites first."""
+        exact = by_number.get(number)
+        if exact is not None:
+            return exact
+        entry = by_folded_number.get(number.upper())
+        if not isinstance(entry, list):
+            return entry
+        return next((record for record in entry if in_scope(record)), entry[0])
 
     # Earlier rows of the file by ID in upper case, and by phone and by NIK
     # (see _SeenRows).
@@ -273,6 +302,11 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         number = fields.get("number")
         folded_number = number.upper() if number else None
         match = customer_with_number(number) if number else None
+        if match is not None and not in_scope(match):
+            # Checked first, so no later check reveals anything of that customer.
+            row.kind = INVALID
+            add(row, "problem", NUMBER_OTHER_SITE, "number", number)
+            continue
         if row.name_missing:
             if match is None:
                 row.kind = INVALID
@@ -297,10 +331,6 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             continue
 
         # 2. Existing customers.
-        if match is not None and site_ids is not None and match["site_id"] not in site_ids:
-            row.kind = INVALID
-            add(row, "problem", NUMBER_OTHER_SITE, "number", number)
-            continue
         matched_on = "number"
         if match is None and not number:
             for record in by_phone.get(phone, []) if phone else []:
