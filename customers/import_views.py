@@ -34,12 +34,17 @@ UNDO_LIST_LIMIT = 500
 
 
 def visible_batches(user):
-    """Batches the staff user may see: all for an admin, otherwise those
-    bound to one of their sites."""
+    """Batches the staff user may see: all for an admin, otherwise those the
+    site admin uploaded to one of their sites.
+
+    A batch's findings name the customers its uploader may see, so another
+    site admin of the same site, who may manage other sites, could learn
+    of customers outside their own sites from them.
+    """
     batches_qs = ImportBatch.objects.select_related("created_by", "site")
     if is_admin(user):
         return batches_qs
-    return batches_qs.filter(site__in=visible_sites(user))
+    return batches_qs.filter(created_by=user, site__in=visible_sites(user))
 
 
 def xlsx_response(content, filename):

@@ -71,10 +71,11 @@ def test_history_lists_every_batch(admin_client, admin_user, sample_catalogue, t
 
 def test_history_hides_other_sites(client, django_user_model, sample_catalogue, admin_user, tmp_path):
     sites, _packages = sample_catalogue
-    own = imported(tmp_path / "milik.xlsx", [["PLG-1101", "Cici", "081200001101", "", "Jl. C"]], site=sites["CBN"])
-    other = imported(tmp_path / "lain.xlsx", [["PLG-1102", "Dodi", "081200001102", "", "Jl. D"]], site=sites["CTY"])
     site_admin = django_user_model.objects.create_user(username="admin-cbn", password="x" * 12, is_staff=True)
     sites["CBN"].staff.add(site_admin)
+    own = imported(tmp_path / "milik.xlsx", [["PLG-1101", "Cici", "081200001101", "", "Jl. C"]],
+                   site=sites["CBN"], user=site_admin)
+    other = imported(tmp_path / "lain.xlsx", [["PLG-1102", "Dodi", "081200001102", "", "Jl. D"]], site=sites["CTY"])
     client.force_login(site_admin)
 
     page = client.get(reverse("customers:batch-list")).content.decode()
@@ -82,6 +83,21 @@ def test_history_hides_other_sites(client, django_user_model, sample_catalogue, 
     assert f'id="batch-{own.pk}"' in page
     assert f'id="batch-{other.pk}"' not in page
     assert client.get(reverse("customers:batch-detail", args=[other.pk])).status_code == 404
+
+
+def test_history_hides_admins_batch_of_own_site(client, django_user_model, sample_catalogue, admin_user, tmp_path):
+    """An admin's batch names customers of every site in its findings."""
+    sites, _packages = sample_catalogue
+    by_admin = imported(tmp_path / "pusat.xlsx", [["PLG-1103", "Eka", "081200001103", "", "Jl. E"]],
+                        site=sites["CBN"], user=admin_user)
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", password="x" * 12, is_staff=True)
+    sites["CBN"].staff.add(site_admin)
+    client.force_login(site_admin)
+
+    page = client.get(reverse("customers:batch-list")).content.decode()
+
+    assert f'id="batch-{by_admin.pk}"' not in page
+    assert client.get(reverse("customers:batch-detail", args=[by_admin.pk])).status_code == 404
 
 
 def test_batch_page_lists_created_customers(admin_client, sample_catalogue, tmp_path):

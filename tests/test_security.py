@@ -439,7 +439,7 @@ def test_problem_workbook_masks_nik_without_permission(client, nik_batch, django
     site_admin.user_permissions.add(Permission.objects.get(codename="import_customers"))
     for site in sites.values():
         site.staff.add(site_admin)
-    ImportBatch.objects.filter(pk=nik_batch.pk).update(site=sites["CBN"])
+    ImportBatch.objects.filter(pk=nik_batch.pk).update(site=sites["CBN"], created_by=site_admin)
     client.force_login(site_admin)
 
     rows = problem_workbook(client, nik_batch)
