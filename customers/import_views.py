@@ -16,11 +16,13 @@ from django.views.decorators.http import require_POST
 from customers.import_forms import UploadForm
 from customers.importing import batches, undo
 from customers.importing.matching import learn_alias
+from customers.importing.pipeline import site_scope
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
 from customers.importing.template import write_template
 from customers.models import ImportBatch, ImportProblem
+from customers.selectors import customers_visible_to
 from audit.personal_data import mask_finding
 from ebilling.access import has_staff_permission, is_admin, staff_permission_required, staff_required, visible_sites
 from packages.models import ServicePackage
@@ -84,7 +86,9 @@ def upload(request):
 
 
 def _created_customers_page(request, batch):
-    customers = batch.created_customers.select_related("site", "package").order_by("number")
+    # A customer moved to another site since the import is listed only to those who see that site.
+    customers = customers_visible_to(request.user).filter(import_batch=batch)
+    customers = customers.select_related("site", "package").order_by("number")
     return Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("customers_page"))
 
 
@@ -242,7 +246,7 @@ def batch_undo(request, pk):
 
     if request.method == "POST":
         try:
-            plan = undo.undo_batch(batch, request.user)
+            plan = undo.undo_batch(batch, request.user, site_scope(request.user))
         except undo.UndoNotAllowed:
             messages.error(request, _("Only a finished import can be undone."))
             return redirect("customers:batch-detail", pk=batch.pk)
@@ -253,7 +257,7 @@ def batch_undo(request, pk):
         )
         return redirect("customers:batch-detail", pk=batch.pk)
 
-    plan = undo.plan_undo(batch)
+    plan = undo.plan_undo(batch, site_scope(request.user))
     restorable = plan.restorable[:UNDO_LIST_LIMIT]
     undo.fill_value_texts(restorable + plan.unrestorable)
     context = {

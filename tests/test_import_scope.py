@@ -260,3 +260,29 @@ def test_case_twins_prefer_own_site(site_admin, sample_catalogue, tmp_path):
     assert batch.updated_count == 1
     assert own.email == "dewi@example.id"
     assert Customer.objects.get(number="DP-001").email == ""
+
+
+def test_undo_leaves_customers_moved_away(site_admin, customers, sample_catalogue, client, tmp_path):
+    sites, _packages = sample_catalogue
+    path = write_workbook(tmp_path / "perbarui.xlsx", [
+        HEADER,
+        ["PLG-0001", "Ani Wijaya", "", "ani@example.id", ""],
+        ["PLG-0101", "Budi Pindah", "", "", ""],
+        ["PLG-0102", "Cici Tetap", "", "", ""],
+    ])
+    batch = validate(path, user=site_admin, site=sites["CBN"], mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+    # An admin moves the updated customer and one created customer to Citayam.
+    Customer.objects.filter(number__in=["PLG-0001", "PLG-0101"]).update(site=sites["CTY"])
+    client.force_login(site_admin)
+
+    page = client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+    client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    assert '<strong id="count-remove">1</strong>' in page
+    assert '<strong id="count-restore">0</strong>' in page
+    assert "2 pelanggan dari impor ini sekarang ada di Site yang tidak Anda kelola" in page
+    assert "Budi Pindah" not in page
+    assert "PLG-0001" not in page
+    assert sorted(Customer.objects.values_list("number", flat=True)) == ["PLG-0001", "PLG-0002", "PLG-0101"]
+    assert Customer.objects.get(number="PLG-0001").email == "ani@example.id"

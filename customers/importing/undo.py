@@ -79,6 +79,9 @@ class UndoPlan:
     removable: list = field(default_factory=list)
     kept: list = field(default_factory=list)
     restores: list = field(default_factory=list)
+    # Customers of the batch now in sites outside the undoing user's, which
+    # stay as they are and are not listed.
+    outside_sites: int = 0
 
     @property
     def restorable(self):
@@ -108,8 +111,12 @@ def stored_value(attname, text):
     return model_field.to_python(text)
 
 
-def plan_undo(batch):
+def plan_undo(batch, site_ids=None):
     """Return the UndoPlan of a batch without changing anything.
+
+    Only customers of `site_ids` are undone, None meaning every site: a
+    customer moved to another site since the import is counted in
+    outside_sites and left alone.
 
     A created customer is kept when its history has a change ("~") after
     its creation, or when it has a portal account: activating one writes no
@@ -119,9 +126,12 @@ def plan_undo(batch):
     """
     plan = UndoPlan()
     HistoricalCustomer = Customer.history.model
-    created = list(
-        Customer.objects.filter(import_batch=batch).order_by("number").values_list("id", "number", "name", "user_id")
-    )
+    created_customers = Customer.objects.filter(import_batch=batch)
+    outside = set()
+    if site_ids is not None:
+        outside.update(created_customers.exclude(site__in=site_ids).values_list("id", flat=True))
+        created_customers = created_customers.filter(site__in=site_ids)
+    created = list(created_customers.order_by("number").values_list("id", "number", "name", "user_id"))
     created_ids = [row[0] for row in created]
     latest_edit = {}
     for start in range(0, len(created_ids), CHUNK):
@@ -145,6 +155,9 @@ def plan_undo(batch):
     customers = Customer.objects.in_bulk({change.customer_id for change in changes})
     for change in changes:
         customer = customers[change.customer_id]
+        if site_ids is not None and customer.site_id not in site_ids:
+            outside.add(customer.pk)
+            continue
         current = getattr(customer, change.field)
         imported = stored_value(change.field, change.new_value)
         restorable = _same(current, imported)
@@ -157,6 +170,7 @@ def plan_undo(batch):
                 reason="" if restorable else CHANGED_SINCE,
             )
         )
+    plan.outside_sites = len(outside)
     return plan
 
 
@@ -193,8 +207,9 @@ def _same(current, imported):
     return current == imported
 
 
-def undo_batch(batch, user):
-    """Undo the batch and return the UndoPlan that was carried out.
+def undo_batch(batch, user, site_ids=None):
+    """Undo the batch within `site_ids` (see plan_undo) and return the
+    UndoPlan that was carried out.
 
     Raises UndoNotAllowed when the batch is not a finished import.
     """
@@ -203,7 +218,7 @@ def undo_batch(batch, user):
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if not batch_can_undo(batch):
             raise UndoNotAllowed(batch.state)
-        plan = plan_undo(batch)
+        plan = plan_undo(batch, site_ids)
         now = timezone.now()
         _restore_fields(plan.restorable, user)
         _remove_customers([row[0] for row in plan.removable], user, now)
