@@ -255,7 +255,12 @@ class CustomerForm(LocationFields, forms.ModelForm):
         self.fields["package"].queryset = packages.order_by("monthly_price", "name")
 
     def clean_number(self):
-        return run_cleaner(cleaners.clean_customer_number, self.cleaned_data["number"])
+        number = run_cleaner(cleaners.clean_customer_number, self.cleaned_data["number"])
+        # Imports match an ID in any letter case, so "plg-0001" beside PLG-0001 would be two customers for one ID.
+        twins = Customer.objects.filter(number__iexact=number).exclude(number=number).exclude(pk=self.instance.pk)
+        if number and twins.exists():
+            raise forms.ValidationError(_("Another customer already has this customer ID."), code="unique")
+        return number
 
     def clean_name(self):
         name = run_cleaner(cleaners.clean_name, self.cleaned_data["name"])

@@ -795,3 +795,14 @@ def test_save_next_stays_in_site_scope(site_admin_client, customers, catalogue):
     response = site_admin_client.post(edit_url(customer), form_data(customer, save_next=""))
 
     assert response.url == edit_url(customers["PLG-0005"])
+
+
+def test_edit_rejects_id_differing_in_case(admin_client, customers):
+    customer = customers["PLG-0002"]
+
+    response = admin_client.post(edit_url(customer), form_data(customer, number="plg-0001"))
+
+    assert response.status_code == 200
+    assert field_errors(response, "number") == ["Pelanggan lain sudah memakai ID Pelanggan ini."]
+    customer.refresh_from_db()
+    assert customer.number == "PLG-0002"
