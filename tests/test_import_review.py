@@ -234,3 +234,30 @@ def test_header_only_sheet_rejected(sample_catalogue, tmp_path):
         "Sheet Pelanggan tidak berisi baris pelanggan di bawah baris judul kolom (baris 2). "
         "Isi minimal satu pelanggan, lalu unggah file itu lagi."
     )
+
+
+def test_template_with_only_example_rejected(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "template.xlsx", [HEADER, ["contoh-001", "Contoh Pelanggan", "", "", "", "", ""]])
+
+    batch = validate(path)
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "only_example_row"
+    message = batches.FileRejected(batch.error_code, **batch.error_params).message
+    assert message == (
+        "Sheet Pelanggan hanya berisi baris contoh dari template (baris 2, CONTOH-001), yang tidak pernah "
+        "disimpan. Isi pelanggan Anda di bawahnya atau menggantikannya, lalu unggah file itu lagi."
+    )
+
+
+def test_shared_phone_note_local_format(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "keluarga.xlsx", [
+        HEADER,
+        ["PLG-0301", "Ani", "+6281200000301", "", "", "", ""],
+        ["PLG-0302", "Bayu", "081200000301", "", "", "", ""],
+    ])
+
+    batch = validate(path)
+
+    note = batch.problems.get(code="phone_other_name")
+    assert note.value == "0812-0000-0301"

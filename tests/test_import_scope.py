@@ -169,7 +169,11 @@ def test_update_unknown_id_needs_name(customers, tmp_path):
 
     batch = validate(path, mode=ImportBatch.Mode.UPDATE)
 
-    assert findings(batch) == [(2, "problem", "Nama", "name_missing")]
+    assert findings(batch) == [(2, "problem", "ID Pelanggan", "unknown_number_name_missing")]
+    assert batch.problems.get().message == (
+        "Baris 2, kolom ID Pelanggan: tidak ada pelanggan dengan ID PLG-0099, dan namanya kosong. "
+        "Periksa ID-nya, atau isi nama untuk menambah pelanggan baru."
+    )
     assert batch.new_count == 0
 
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.importing.cleaners import NAME_MISSING
 from customers.importing.problems import Problem, register_row_message
 from customers.models import Customer, name_key
-from customers.selectors import stored_value_texts
+from customers.selectors import format_phone, stored_value_texts
 
 KEY_CHUNK = 5000
 
@@ -81,6 +81,13 @@ WILL_UPDATE = register_row_message(
     _("Row %(row)s, column %(column)s: %(old)s will change to %(value)s."),
 )
 
+UNKNOWN_NUMBER_NAME_MISSING = register_row_message(
+    "unknown_number_name_missing",
+    _(
+        "Row %(row)s, column %(column)s: no customer has ID %(value)s, and the name is empty. "
+        "Check the ID, or fill in the name to add a new customer."
+    ),
+)
 WILL_FILL = register_row_message(
     "will_fill",
     _("Row %(row)s, column %(column)s: empty now, will be set to %(value)s."),
@@ -310,7 +317,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         if row.name_missing:
             if match is None:
                 row.kind = INVALID
-                add(row, "problem", NAME_MISSING, "name", "")
+                add(row, "problem", UNKNOWN_NUMBER_NAME_MISSING, "number", number)
                 continue
             # The stored name stays, so the row is that customer's.
             key = match["name_key"]
@@ -398,10 +405,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             others = [r for r in by_phone.get(phone, []) if r["name_key"] != key]
             first_with_phone = seen_phone.first(phone)
             if others:
-                add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_describe(others[0]))
+                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_describe(others[0]))
             elif first_with_phone is not None and _row_key(first_with_phone) != key:
                 first = first_with_phone.clean.number
-                add(row, "note", PHONE_OTHER_NAME, "phone", phone, other=_("row %(row)s") % {"row": first})
+                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_("row %(row)s") % {"row": first})
 
         if number:
             seen_number[folded_number] = row.clean.number

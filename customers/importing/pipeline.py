@@ -53,6 +53,13 @@ NO_CUSTOMER_ROWS = register_file_message(
         "Fill in at least one customer, then upload the file again."
     ),
 )
+ONLY_EXAMPLE_ROW = register_file_message(
+    "only_example_row",
+    _(
+        "The sheet %(sheet)s has only the template's example row (row %(row)s, %(value)s), which is never "
+        "saved. Fill in your customers below it or in its place, then upload the file again."
+    ),
+)
 EXAMPLE_SKIPPED = register_row_message(
     "example_skipped",
     _("Row %(row)s: the template's example row (%(value)s) was skipped."),
@@ -207,6 +214,8 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
             site_id=site.pk if site else None,
         )
         opening = _OpeningReport(progress) if progress else None
+        # The sheet rows of the template's example row, which is skipped.
+        example_rows = []
         for raw in table.rows(opening=opening):
             if opening is not None and opening.reported:
                 # The sheet is open: the bar switches to counting rows.
@@ -215,11 +224,12 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
             clean = clean_row(raw, header_map, date1904=table.date1904)
             if clean is None:
                 continue
-            if clean.values.get("number") == EXAMPLE_NUMBER:
+            if str(clean.values.get("number", "")).upper() == EXAMPLE_NUMBER.upper():
                 # The template's example row is skipped with a note. It is
                 # neither read as a customer nor counted as a problem row.
                 example = Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED)
                 plan.file_findings.append(("note", example))
+                example_rows.append(clean.number)
                 continue
             row = _plan_row(plan, clean, sites, packages, site)
             plan.rows.append(row)
@@ -241,6 +251,8 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
                 progress("reading", len(plan.rows))
         # The reader learns which rows are hidden while it reads them.
         plan.hidden_rows = list(table.hidden_rows)
+        if not plan.rows and example_rows:
+            raise FileRejected(ONLY_EXAMPLE_ROW, sheet=table.sheet_name, row=example_rows[0], value=EXAMPLE_NUMBER)
         if not plan.rows:
             raise FileRejected(NO_CUSTOMER_ROWS, sheet=table.sheet_name, header_row=table.header_row)
     # The region list (about 40 MB) is loaded once the reader has released
