@@ -7,6 +7,7 @@ reaches a customer outside their sites, on any page.
 import dataclasses
 import datetime
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 
 import phonenumbers
@@ -365,4 +366,7 @@ def _history_value(field, value, names):
         return str(Customer.Status(value).label)
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        # Coordinates are stored with six decimals and shown without the trailing zeros: -6.4812.
+        return format(value.normalize(), "f")
     return str(value)

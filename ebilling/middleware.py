@@ -21,3 +21,9 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        # LocaleMiddleware would add "Vary: Accept-Language", which no longer
+        # decides the language, so caches would keep needless copies.
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response

@@ -155,7 +155,7 @@ def test_portal_entry(client, admin_user, budi, regions_loaded):
 
     assert who == "pelanggan (portal)"
     assert "<li><strong>Alamat</strong>: — → Dekat masjid</li>" in changes
-    assert "<li><strong>Latitude</strong>: — → -6.481200</li>" in changes
+    assert "<li><strong>Latitude</strong>: — → -6.4812</li>" in changes
     assert f"<li><strong>Kelurahan/Desa</strong>: — → Pabuaran ({PABUARAN_CIBINONG})</li>" in changes
 
 

@@ -132,3 +132,10 @@ def test_login_page_in_english_with_cookie(client, db):
     assert "<h1>Log in</h1>" in page
     assert '<label for="id_username">Username</label>' in page
 
+
+
+def test_language_not_varied_by_browser(client, db):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Accept-Language" not in response.get("Vary", "")
+    assert response["Content-Language"] == "id"
