@@ -261,3 +261,34 @@ def test_shared_phone_note_local_format(sample_catalogue, tmp_path):
 
     note = batch.problems.get(code="phone_other_name")
     assert note.value == "0812-0000-0301"
+
+
+def test_result_notes_changed_review_counts(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "", ""]])
+    batch = validate(path)
+    # Saved elsewhere between this batch's review and its save.
+    Customer.objects.create(number="PLG-0401", name="Ani")
+
+    batches.commit_batch(batch)
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    batch.refresh_from_db()
+    assert (batch.created_count, batch.duplicate_count) == (0, 1)
+    assert batch.summary["review_counts"] == {"new": 1, "update": 0, "present": 0, "invalid": 0}
+    assert (
+        "Data pelanggan berubah antara tinjauan dan penyimpanan, jadi hasilnya berbeda dari tinjauan, yang menghitung "
+        "1 baru, 0 akan diperbarui, 0 sudah ada dan 0 baris bermasalah."
+    ) in page
+
+
+def test_result_without_change_has_no_warning(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ["PLG-0402", "Bayu", "081200000402", "", "Jl. B", "", ""]])
+    batch = validate(path)
+
+    batches.commit_batch(batch)
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    batch.refresh_from_db()
+    assert batch.created_count == 1
+    assert "review_counts" not in batch.summary
+    assert 'id="changed-since-review"' not in page

@@ -330,6 +330,15 @@ def _plan_to_commit(batch, progress):
     return _build_plan(batch, progress, row_total=batch.rows_read)
 
 
+def _review_counts(batch):
+    return {
+        "new": batch.new_count,
+        "update": batch.updated_count,
+        "present": batch.duplicate_count,
+        "invalid": batch.problem_count,
+    }
+
+
 def commit_batch(batch):
     """Save the batch's valid rows in one transaction, from the plan stored
     at validation when it is still current, otherwise from the file."""
@@ -337,6 +346,7 @@ def commit_batch(batch):
         _set_state(batch, ImportBatch.State.IMPORTING, started_at=timezone.now())
         progress = ProgressReporter(batch)
         progress("reading", 0, batch.rows_read)
+        reviewed = _review_counts(batch)
         try:
             plan = _plan_to_commit(batch, progress)
             # The customers and the batch's "done" are saved together. A
@@ -345,6 +355,11 @@ def commit_batch(batch):
             with transaction.atomic():
                 pipeline.commit_plan(plan, batch, progress=progress)
                 counts = store_findings(batch, plan)
+                if _review_counts(batch) != reviewed:
+                    # Customers changed between review and save, so the
+                    # result page shows what the review had counted.
+                    batch.summary["review_counts"] = reviewed
+                    batch.save(update_fields=["summary"])
                 _set_state(
                     batch,
                     ImportBatch.State.DONE,
