@@ -740,6 +740,7 @@ def test_clean_region_code_invalid(value):
 MESSAGE_PARAMS = {
     "length": 201, "limit": 200, "numbers": "0813-3333-4444", "province_code": "99",
     "min_year": 1980, "max_year": 2100, "latitude": "-6.4812", "longitude": "106.8421",
+    "date": "01/01/2099",
 }
 
 
@@ -754,7 +755,7 @@ def test_cleaner_codes_registered():
     assert cleaner_codes() == [
         "cell_error", "cell_formula_without_value", "coordinate_invalid",
         "coordinates_invalid", "coordinates_link_unrecognised",
-        "coordinates_short_link", "coordinates_swapped", "date_invalid",
+        "coordinates_short_link", "coordinates_swapped", "date_in_future", "date_invalid",
         "date_month_first", "date_out_of_range", "date_unrecognised",
         "email_invalid", "latitude_outside_indonesia", "latitude_without_longitude",
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",

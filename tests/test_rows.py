@@ -442,3 +442,24 @@ def test_message_cuts_long_value():
         f"Baris 4, kolom Nama: {name[:59]}… panjangnya 250 karakter, melebihi batas 200 karakter. Persingkat isinya."
     )
     assert problem.value == name
+
+
+def test_future_installation_date_noted():
+    header_map = map_headers(["Nama", "Tanggal Pasang"])
+    future = datetime.date.today() + datetime.timedelta(days=400)
+
+    clean = clean_row(RawRow(2, ["Ani", future.strftime("%d/%m/%Y")]), header_map)
+
+    assert clean.values["installed_on"] == future
+    assert clean.problems == []
+    assert [note.code for note in clean.notes] == ["date_in_future"]
+    assert clean.notes[0].params == {"date": future.strftime("%d/%m/%Y")}
+
+
+def test_past_installation_date_not_noted():
+    header_map = map_headers(["Nama", "Tanggal Pasang"])
+
+    clean = clean_row(RawRow(2, ["Ani", "01/02/2024"]), header_map)
+
+    assert clean.values["installed_on"] == datetime.date(2024, 2, 1)
+    assert clean.notes == []

@@ -137,6 +137,9 @@ LATITUDE_OUTSIDE_INDONESIA = register_row_message("latitude_outside_indonesia", 
 LONGITUDE_OUTSIDE_INDONESIA = register_row_message("longitude_outside_indonesia", _(
     "Row %(row)s, column %(column)s: longitude %(longitude)s is outside "
     "Indonesia, which lies between 94 and 141.5. Check the location."))
+DATE_IN_FUTURE = register_row_message("date_in_future", _(
+    "Row %(row)s, column %(column)s: %(date)s is still in the future. "
+    "Check the year if the customer is already installed."))
 COORDINATES_SWAPPED = register_row_message("coordinates_swapped", _(
     "Row %(row)s, column %(column)s: latitude and longitude were the wrong "
     "way round (%(value)s), so they were swapped and saved as %(latitude)s, "

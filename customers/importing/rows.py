@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass, field
 from functools import partial
 
+from django.utils import timezone
+
 from . import cleaners
 from .headers import TEMPLATE_HEADERS
 from .problems import CellError, Problem
@@ -79,7 +81,7 @@ def clean_row(raw, header_map, *, date1904=False):
         elif field_name == "phone":
             row.clean_phone()
         elif field_name == "installed_on":
-            row.clean("installed_on", partial(cleaners.clean_date, date1904=date1904))
+            row.clean_installed_on(date1904)
         elif field_name in LOCATION_FIELDS and not location_done:
             row.clean_location()
             location_done = True
@@ -158,6 +160,15 @@ class _RowCleaner:
         if value is not None:
             self.result.values[field_name] = value
         return value
+
+    def clean_installed_on(self, date1904):
+        """Clean the installation date, noting a date after today, which is
+        more often a mistyped year than a planned installation."""
+        installed_on = self.clean("installed_on", partial(cleaners.clean_date, date1904=date1904))
+        if installed_on is not None and installed_on > timezone.localdate():
+            self.result.notes.append(self.problem(
+                "installed_on", cleaners.DATE_IN_FUTURE, date=installed_on.strftime("%d/%m/%Y")
+            ))
 
     def clean_phone(self):
         phone = self.attempt("phone", cleaners.clean_phone)
