@@ -1,11 +1,13 @@
 """What the review step finds and shows before anything is saved."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from customers.importing import batches
+from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch
 from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
 
@@ -292,3 +294,19 @@ def test_result_without_change_has_no_warning(admin_client, sample_catalogue, tm
     assert batch.created_count == 1
     assert "review_counts" not in batch.summary
     assert 'id="changed-since-review"' not in page
+
+
+def test_problem_workbook_keeps_dates_readable(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "tanggal.xlsx", [
+        ["ID Pelanggan", "Nama", "Tanggal Pasang", "No HP"],
+        ["PLG-0701", "Ani", date(2024, 2, 1), "bukan nomor"],
+    ])
+    batch = validate(path)
+    out = tmp_path / "masalah.xlsx"
+
+    with open(out, "wb") as handle:
+        write_problem_workbook(batch, handle)
+
+    cell = load_workbook(out).active["C2"]
+    assert cell.value == datetime(2024, 2, 1)
+    assert cell.number_format == "dd/mm/yyyy"

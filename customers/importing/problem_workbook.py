@@ -2,6 +2,7 @@
 could not be saved, plus a "Masalah" column saying why, ready to fix and
 upload again."""
 
+import datetime
 from collections import defaultdict
 
 from openpyxl import Workbook
@@ -17,6 +18,10 @@ from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMA
 from customers.models import ImportProblem
 
 PROBLEM_COLUMN = "Masalah"
+
+
+DATE_FORMAT = "dd/mm/yyyy"
+DATE_TIME_FORMAT = "dd/mm/yyyy hh:mm"
 
 
 def _plain(value):
@@ -74,6 +79,11 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
             cell = WriteOnlyCell(sheet, value=neutralise(_plain(value)))
             if isinstance(value, str):
                 cell.number_format = TEXT_FORMAT
+            elif isinstance(value, datetime.datetime) and value.time() != datetime.time(0, 0):
+                cell.number_format = DATE_TIME_FORMAT
+            elif isinstance(value, datetime.date):
+                # openpyxl's default shows 2024-02-01 00:00:00, not the sheet's own date form.
+                cell.number_format = DATE_FORMAT
             cells.append(cell)
         cells.extend(WriteOnlyCell(sheet, value=None) for _ in range(len(header_cells) - len(cells)))
         cells.append(WriteOnlyCell(sheet, value=" ".join(messages[raw.number])))
