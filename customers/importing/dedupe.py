@@ -28,7 +28,6 @@ from django.db import connection
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from customers.importing.cleaners import NAME_MISSING
 from customers.importing.problems import Problem, register_row_message
 from customers.models import Customer, name_key
 from customers.selectors import format_phone, stored_value_texts
