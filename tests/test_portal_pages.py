@@ -577,3 +577,26 @@ def test_requested_nik_shown_and_logged_for_admin(client, client_a, customer_a, 
     assert f"<strong>{NEW_NIK}</strong>" in page
     reveal = NikReveal.objects.get()
     assert (reveal.username, reveal.customer_number) == ("admin", customer_a.number)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_fills_address_of_stuck_customer(regions_loaded):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("customers", "0006_fewer_customer_indexes")])
+    stuck = Customer.objects.create(
+        number="PLG-0901", name="Ani", street="Jl. Mawar No. 5", village_id="32.01.01.1012"
+    )
+    typed = Customer.objects.create(
+        number="PLG-0902", name="Bayu", street="Jl. Melati 1", address="Dekat masjid", village_id="32.01.01.1012"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("customers", "0007_fill_address_from_street_village")])
+
+    stuck.refresh_from_db()
+    typed.refresh_from_db()
+    assert stuck.address == PABUARAN_ADDRESS
+    assert typed.address == "Dekat masjid"
