@@ -290,3 +290,44 @@ def test_undo_leaves_customers_moved_away(site_admin, customers, sample_catalogu
     assert "PLG-0001" not in page
     assert sorted(Customer.objects.values_list("number", flat=True)) == ["PLG-0001", "PLG-0002", "PLG-0101"]
     assert Customer.objects.get(number="PLG-0001").email == "ani@example.id"
+
+
+def test_unchanged_alamat_keeps_refined_street(customers, tmp_path):
+    Customer.objects.filter(number="PLG-0001").update(address="Jl Mawar 4", street="Jl Mawar 4 RT 001/RW 002")
+    path = write_workbook(tmp_path / "ekspor.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat"],
+        ["PLG-0001", "Ani Wijaya", "081200000001", "Jl Mawar 4"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert findings(batch) == [(2, "duplicate", "", "no_changes")]
+    assert Customer.objects.get(number="PLG-0001").street == "Jl Mawar 4 RT 001/RW 002"
+
+
+def test_changed_alamat_updates_street(customers, tmp_path):
+    Customer.objects.filter(number="PLG-0001").update(address="Jl Mawar 4", street="Jl Mawar 4 RT 001/RW 002")
+    path = write_workbook(tmp_path / "pindah.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat"],
+        ["PLG-0001", "Ani Wijaya", "081200000001", "Jl Kenanga 7"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    moved = Customer.objects.get(number="PLG-0001")
+    assert (moved.address, moved.street) == ("Jl Kenanga 7", "Jl Kenanga 7")
+
+
+def test_unchanged_alamat_keeps_picked_village(customers, regions_loaded, tmp_path):
+    address = "Jl Mawar 5, Pabuaran, Cibinong"
+    Customer.objects.filter(number="PLG-0001").update(address=address, street="Jl Mawar 5", village_id="32.01.01.1007")
+    path = write_workbook(tmp_path / "ekspor.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat"],
+        ["PLG-0001", "Ani Wijaya", "081200000001", address],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "duplicate", "", "no_changes")]

@@ -117,6 +117,8 @@ class PlannedRow:
     # An update row with an ID and an empty name: classify() reports the
     # missing name unless the ID is a known customer's.
     name_missing: bool = False
+    # Whether the village was matched from the Alamat, not region columns.
+    village_from_address: bool = False
     # A shared empty tuple until the first finding: most rows have none,
     # and an empty list per row cost 5.6 MB on a 100,000-row file.
     findings: list = ()
@@ -374,6 +376,14 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                     name: value for name, value in fields.items()
                     if name in UPDATABLE_FIELDS and value not in (None, "") and match.get(name) != value
                 }
+                if "address" not in row.changes:
+                    # With the Alamat unchanged, what was read from it keeps
+                    # the stored value, which staff may have refined (an
+                    # RT/RW added to the street, a village picked by hand).
+                    if match.get("street"):
+                        row.changes.pop("street", None)
+                    if row.village_from_address and match.get("village_id"):
+                        row.changes.pop("village_id", None)
                 if row.changes:
                     row.kind = UPDATE
                     for name, value in row.changes.items():

@@ -297,6 +297,7 @@ def _resolve_regions(plan, rows, columns_by_position):
         village_code, street, finding = regions.resolve(values)
         if village_code:
             row.fields["village_id"] = village_code
+            row.village_from_address = position not in columns_by_position
         if street:
             row.fields["street"] = street[:200]
         if finding:
