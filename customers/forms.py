@@ -172,6 +172,12 @@ def run_cleaner(cleaner, value):
         raise cell_error_to_validation_error(error, value) from None
 
 
+CHANGED_MEANWHILE = _(
+    "This customer was changed after you opened this page, so nothing was saved. "
+    "Reload the page, then make your changes again."
+)
+
+
 class CustomerForm(LocationFields, forms.ModelForm):
     """Edit one customer with the importer's cell rules, so a value the
     upload would reject is rejected here with the same message.
@@ -199,6 +205,10 @@ class CustomerForm(LocationFields, forms.ModelForm):
     longitude = forms.CharField(required=False, max_length=100)
     postal_code = forms.CharField(required=False, max_length=20)
     village = VillageField(required=False)
+    # The stored record's updated_at when the page was opened, to refuse a
+    # save over changes made meanwhile (by the customer in the portal, an
+    # approved change request or another admin).
+    loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Customer
@@ -229,7 +239,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
         # The fields declared above would otherwise lose the model's labels.
         # The map's paste box (location) is no model field and keeps its own.
         for name, field in self.fields.items():
-            if name != "location":
+            if name not in ("location", "loaded_version"):
                 field.label = capfirst(Customer._meta.get_field(name).verbose_name)
         self.fields["address"].help_text = _("The full address as the customer or the spreadsheet wrote it.")
         self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
@@ -237,6 +247,8 @@ class CustomerForm(LocationFields, forms.ModelForm):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
 
         customer = self.instance
+        if customer.pk and customer.updated_at:
+            self.initial["loaded_version"] = customer.updated_at.isoformat()
         self.initial["phone"] = format_phone(customer.phone)
         self.initial["nik"] = ""
         if customer.nik:
@@ -333,6 +345,11 @@ class CustomerForm(LocationFields, forms.ModelForm):
         # LocationFields.clean() has already replaced latitude and longitude
         # with a pasted location, if any.
         cleaned = check_location_pair(self, super().clean())
+        loaded = cleaned.get("loaded_version")
+        if loaded and self.instance.pk:
+            current = Customer.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()
+            if current is not None and current.isoformat() != loaded:
+                raise forms.ValidationError(CHANGED_MEANWHILE, code="changed_meanwhile")
         if all(name in cleaned for name in ("address", "street", "village")):
             # self.instance still contains the stored values, because the
             # ModelForm copies the cleaned ones onto it only after clean().

@@ -806,3 +806,37 @@ def test_edit_rejects_id_differing_in_case(admin_client, customers):
     assert field_errors(response, "number") == ["Pelanggan lain sudah memakai ID Pelanggan ini."]
     customer.refresh_from_db()
     assert customer.number == "PLG-0002"
+
+
+def test_edit_refuses_save_over_newer_change(admin_client, customers):
+    customer = customers["PLG-0001"]
+    page = admin_client.get(edit_url(customer)).content.decode()
+    loaded = re.search(r'name="loaded_version" value="([^"]+)"', page).group(1)
+    # The customer saves a new email in the portal while the page is open.
+    fresh = Customer.objects.get(pk=customer.pk)
+    fresh.email = "baru@example.id"
+    fresh.save()
+
+    response = admin_client.post(
+        edit_url(customer), form_data(customer, status="suspended", loaded_version=loaded)
+    )
+
+    assert response.status_code == 200
+    assert [str(error) for error in response.context["form"].non_field_errors()] == [
+        "Pelanggan ini diubah setelah halaman ini Anda buka, jadi tidak ada yang disimpan. "
+        "Muat ulang halaman, lalu ulangi perubahan Anda."
+    ]
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.email == "baru@example.id"
+    assert stored.status == customer.status
+
+
+def test_edit_saves_with_current_version(admin_client, customers):
+    customer = customers["PLG-0001"]
+    page = admin_client.get(edit_url(customer)).content.decode()
+    loaded = re.search(r'name="loaded_version" value="([^"]+)"', page).group(1)
+
+    response = admin_client.post(edit_url(customer), form_data(customer, email="ani@example.id", loaded_version=loaded))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=customer.pk).email == "ani@example.id"
