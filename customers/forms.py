@@ -9,9 +9,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing import cleaners
+from customers.importing.dedupe import NIK_OTHER_NAME
 from customers.importing.problems import ROW_MESSAGES, CellError
-from customers.models import Customer, fill_address
-from customers.selectors import MISSING_CONDITIONS, NO_SITE, CustomerFilter, customers_visible_to, format_phone
+from customers.models import Customer, fill_address, mask_nik, name_key
+from customers.selectors import (
+    MISSING_CONDITIONS,
+    NO_SITE,
+    CustomerFilter,
+    customer_label,
+    customers_visible_to,
+    format_phone,
+    nik_owner_with_other_name,
+)
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
 from regions.forms import LocationFields, VillageField
@@ -236,6 +245,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         # The fields declared above would otherwise lose the model's labels.
         # The map's paste box (location) is no model field and keeps its own.
         for name, field in self.fields.items():
@@ -309,6 +319,18 @@ class CustomerForm(LocationFields, forms.ModelForm):
     def clean_address(self):
         return run_cleaner(cleaners.clean_address, self.cleaned_data["address"])
 
+    def _check_nik_owner(self, cleaned):
+        """Add a NIK error when another customer the user may see has the NIK under another name, as an import does."""
+        nik, name = cleaned.get("nik"), cleaned.get("name")
+        if not nik or not name:
+            return
+        if nik == self.instance.nik and name_key(name) == self.instance.name_key:
+            return
+        other = nik_owner_with_other_name(customers_visible_to(self.user), nik, name, exclude_pk=self.instance.pk)
+        if other is not None:
+            error = CellError(NIK_OTHER_NAME, other=customer_label(other))
+            self.add_error("nik", cell_error_to_validation_error(error, mask_nik(nik)))
+
     def clean_street(self):
         max_length = Customer._meta.get_field("street").max_length
         return run_cleaner(lambda text: cleaners.clean_text(text, max_length), self.cleaned_data["street"])
@@ -345,6 +367,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
         # LocationFields.clean() has already replaced latitude and longitude
         # with a pasted location, if any.
         cleaned = check_location_pair(self, super().clean())
+        self._check_nik_owner(cleaned)
         loaded = cleaned.get("loaded_version")
         if loaded and self.instance.pk:
             current = Customer.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True).first()

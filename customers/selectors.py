@@ -197,6 +197,21 @@ def completion_table(user):
     return rows, total
 
 
+def nik_owner_with_other_name(customers, nik, name, *, exclude_pk=None):
+    """Return a customer among `customers` who has `nik` under a name other
+    than `name` (compared as name keys), or None. One NIK belongs to one
+    person, while one person may hold several subscriptions."""
+    owners = customers.filter(nik=nik).exclude(name_key=name_key(name))
+    if exclude_pk is not None:
+        owners = owners.exclude(pk=exclude_pk)
+    return owners.order_by("number").first()
+
+
+def customer_label(customer):
+    """Return "ID (name)", how messages name another customer."""
+    return f"{customer.number} ({customer.name})"
+
+
 def format_phone(e164):
     """Return a stored +62 phone number the way Indonesians write it.
 

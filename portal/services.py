@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.importing import cleaners
+from customers.importing.dedupe import NIK_OTHER_NAME
 from customers.importing.problems import CellError
 from customers.models import Customer, fill_address
+from customers.selectors import customer_label, customers_visible_to, nik_owner_with_other_name
 from portal.models import ChangeRequest
 
 # The Customer fields a customer may change without approval.
@@ -105,7 +107,9 @@ def change_request_approve(change_request, user):
     """Apply a pending request to the customer and mark it approved.
 
     The value is checked again with the importer's cleaner, because the
-    rules may have changed since it was submitted. Raises ChangeRequestClosed
+    rules may have changed since it was submitted, and a NIK must not belong
+    to another customer the approver may see under another name, as on the
+    edit form and in an import. Raises ChangeRequestClosed
     when the request is no longer pending and ChangeRequestInvalid when the
     value fails the check, and then changes nothing.
     """
@@ -119,6 +123,10 @@ def change_request_approve(change_request, user):
             raise ChangeRequestInvalid(error) from None
 
         customer = Customer.objects.select_for_update().get(pk=locked.customer_id)
+        if locked.field == ChangeRequest.Field.NIK:
+            other = nik_owner_with_other_name(customers_visible_to(user), value, customer.name, exclude_pk=customer.pk)
+            if other is not None:
+                raise ChangeRequestInvalid(CellError(NIK_OTHER_NAME, other=customer_label(other)))
         setattr(customer, locked.field, value)
         customer.save(update_fields=[locked.field, "updated_at"])
 

@@ -14,7 +14,7 @@ from audit.models import NikReveal
 from customers.forms import cell_error_to_validation_error
 from customers.models import mask_nik
 from customers.selectors import customers_visible_to, format_phone
-from ebilling.access import staff_required
+from ebilling.access import has_staff_permission, staff_required
 from portal.accounts import customer_user_for_password
 from portal.links import link_create, link_purpose_for, whatsapp_message, whatsapp_url
 from portal.models import ChangeRequest, PortalLink
@@ -75,7 +75,7 @@ def _display_values(change_request, user):
     recorded as a NIK reveal."""
     customer = change_request.customer
     if change_request.field == ChangeRequest.Field.NIK:
-        if not user.has_perm("customers.reveal_nik"):
+        if not has_staff_permission(user, "customers.reveal_nik"):
             return mask_nik(customer.nik), mask_nik(change_request.new_value)
         NikReveal.objects.create(
             user=user, username=user.get_username(), customer=customer, customer_number=customer.number
@@ -107,7 +107,10 @@ def change_request_approve_view(request, pk):
     except ChangeRequestClosed:
         messages.error(request, _("This request was already decided or cancelled."))
     except ChangeRequestInvalid as invalid:
-        error = cell_error_to_validation_error(invalid.error, change_request.new_value)
+        value = change_request.new_value
+        if change_request.field == ChangeRequest.Field.NIK and not has_staff_permission(request.user, "customers.reveal_nik"):
+            value = mask_nik(value)
+        error = cell_error_to_validation_error(invalid.error, value)
         messages.error(
             request,
             _("The request of customer %(number)s was not applied: %(reason)s Reject it instead.")

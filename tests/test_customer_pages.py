@@ -840,3 +840,23 @@ def test_edit_saves_with_current_version(admin_client, customers):
 
     assert response.status_code == 302
     assert Customer.objects.get(pk=customer.pk).email == "ani@example.id"
+
+
+def test_edit_refuses_nik_of_other_person(admin_client, customers):
+    customer = customers["PLG-0002"]
+
+    response = admin_client.post(edit_url(customer), form_data(customer, nik=NIK_BUDI))
+
+    assert response.status_code == 200
+    [error] = field_errors(response, "nik")
+    assert error.startswith("NIK ************0001 sudah dimiliki PLG-0001 (Budi Santoso) dengan nama lain.")
+    assert Customer.objects.get(pk=customer.pk).nik == ""
+
+
+def test_edit_allows_nik_of_same_person(admin_client, customers):
+    customer = customers["PLG-0002"]
+
+    response = admin_client.post(edit_url(customer), form_data(customer, name="Budi Santoso", nik=NIK_BUDI))
+
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=customer.pk).nik == NIK_BUDI

@@ -600,3 +600,20 @@ def test_migration_fills_address_of_stuck_customer(regions_loaded):
     typed.refresh_from_db()
     assert stuck.address == PABUARAN_ADDRESS
     assert typed.address == "Dekat masjid"
+
+
+def test_approval_refuses_nik_of_other_person(admin_client, requests_a_and_b, customer_a, customer_b):
+    request_a, _request_b = requests_a_and_b
+    Customer.objects.filter(pk=customer_b.pk).update(nik=NEW_NIK)
+
+    admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/")
+
+    request_a.refresh_from_db()
+    customer_a.refresh_from_db()
+    assert request_a.status == ChangeRequest.Status.PENDING
+    assert customer_a.nik != NEW_NIK
+    [message] = message_texts(admin_client.get("/portal/staff/requests/"))
+    assert message.startswith(
+        f"Permintaan pelanggan {customer_a.number} tidak diterapkan: NIK {NEW_NIK} sudah dimiliki "
+        f"{customer_b.number} ({customer_b.name}) dengan nama lain."
+    )
