@@ -25,10 +25,12 @@ class LinkAlreadyUsed(Exception):
 def customer_login_key(text):
     """Return the canonical form of what a customer typed in the login box.
 
-    An ID Pelanggan is matched without regard to case and returned as stored,
-    and a phone number in any notation becomes E.164, so every spelling of
-    one account gives the same key (login lockouts count failures per key).
-    Any other text comes back normalised, and will match nobody.
+    An ID Pelanggan is matched without regard to case and returned as stored.
+    A phone number in any notation becomes the ID Pelanggan of the one
+    portal account it belongs to, or its E.164 form when several accounts
+    share it. So the ID and every spelling of the phone give one key, and
+    login lockouts, which count failures per key, count them together. Any
+    other text comes back normalised and matches no account.
     """
     text = normalise_text(text or "")
     if not text:
@@ -46,6 +48,9 @@ def customer_login_key(text):
         return text
     if phone.extra_numbers:
         return text
+    owners = list(customer_users_for_login(phone.e164).values_list("customer__number", flat=True)[:2])
+    if len(owners) == 1:
+        return owners[0]
     return phone.e164
 
 

@@ -530,3 +530,15 @@ def test_invite_customer_rejects_unknown_number(db):
         call_command("invite_customer", "PLG-9999")
 
     assert str(raised.value) == "No customer has the ID Pelanggan 'PLG-9999'. Check the ID in the customer list."
+
+
+def test_lockout_counts_id_and_phone_together(client, user_a, settings):
+    logins = ["PLG-0001", "plg-0001", "PLG-0001 ", "0812-3456-7890", "+62 812 3456 7890"]
+    assert len(logins) == settings.AXES_FAILURE_LIMIT
+
+    statuses = [portal_login(client, login, "salah-sandi-123").status_code for login in logins]
+    locked = portal_login(client, "081234567890", PASSWORD_A)
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
