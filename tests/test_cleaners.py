@@ -835,3 +835,14 @@ def test_cleaners_raise_only_cell_error(cleaner, value):
         cleaner(value)
     except CellError as error:
         assert error.code in ROW_MESSAGES
+
+
+def test_postal_code_message_names_leading_zero():
+    assert error_code(clean_postal_code, "06911") == "postal_code_invalid"
+
+    with translation.override("id"):
+        message = Problem(2, "Kode Pos", "06911", "postal_code_invalid").message
+
+    assert message == (
+        "Baris 2, kolom Kode Pos: 06911 bukan kode pos. Kode pos terdiri dari 5 angka dan tidak diawali 0, seperti 16911."
+    )

@@ -529,7 +529,7 @@ def test_edit_swaps_latitude_and_longitude_back(admin_client, customers):
         ("phone", "0812-3456-7890 / 0813-1111-2222", "0812-3456-7890 / 0813-1111-2222 contains more than one phone number. Enter one number only."),
         ("nik", "32010112039000", "NIK 32010112039000 has 14 digits, but a NIK has 16 digits. Check it against the KTP."),
         ("nik", "3201013203900001", "Digits 7 to 12 of NIK 3201013203900001 are not a valid date of birth. Check it against the KTP."),
-        ("postal_code", "1691", "1691 is not a postal code. A postal code has 5 digits, like 16911."),
+        ("postal_code", "1691", "1691 is not a postal code. A postal code has 5 digits and does not start with 0, like 16911."),
         ("email", "budi@", "budi@ is not a valid email address. Write it like nama@contoh.id."),
         ("installed_on", "12/31/2023", "12/31/2023 has the month before the day. Write the day first, like 31/12/2023."),
         ("latitude", "utara", "utara is not a coordinate. Write it as a decimal number like -6.4812."),

@@ -159,7 +159,7 @@ STATUS_UNKNOWN = register_row_message("status_unknown", _(
     "Aktif, Nonaktif or Isolir."))
 POSTAL_CODE_INVALID = register_row_message("postal_code_invalid", _(
     "Row %(row)s, column %(column)s: %(value)s is not a postal code. A postal "
-    "code has 5 digits, like 16911."))
+    "code has 5 digits and does not start with 0, like 16911."))
 REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
     "Row %(row)s, column %(column)s: %(value)s is not a region code. Write "
     "the Kemendagri code like 32.01.01.1007."))
