@@ -275,6 +275,9 @@ class CustomerForm(LocationFields, forms.ModelForm):
         self.fields["site"].required = not is_admin(user)
         packages = ServicePackage.objects.filter(Q(is_active=True) | Q(pk=customer.package_id))
         self.fields["package"].queryset = packages.order_by("monthly_price", "name")
+        # Django's own empty choice reads "---------".
+        self.fields["site"].empty_label = _("No site")
+        self.fields["package"].empty_label = _("No package")
 
     def clean_number(self):
         number = run_cleaner(cleaners.clean_customer_number, self.cleaned_data["number"])

@@ -860,3 +860,11 @@ def test_edit_allows_nik_of_same_person(admin_client, customers):
 
     assert response.status_code == 302
     assert Customer.objects.get(pk=customer.pk).nik == NIK_BUDI
+
+
+def test_edit_selects_name_empty_choice(admin_client, customers):
+    page = admin_client.get(edit_url(customers["PLG-0005"])).content.decode()
+
+    assert '<option value="" selected>Tanpa paket</option>' in page
+    assert '<option value="">Tanpa site</option>' in page
+    assert "---------" not in page
