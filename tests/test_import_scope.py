@@ -331,3 +331,19 @@ def test_unchanged_alamat_keeps_picked_village(customers, regions_loaded, tmp_pa
     batch = validate(path, mode=ImportBatch.Mode.UPDATE)
 
     assert findings(batch) == [(2, "duplicate", "", "no_changes")]
+
+
+def test_update_counts_customer_still_incomplete(customers, sample_catalogue, tmp_path):
+    _sites, packages = sample_catalogue
+    Customer.objects.filter(number="PLG-0002").update(address="Jl. Melati 2")
+    path = write_workbook(tmp_path / "paket.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Paket"],
+        ["PLG-0001", "Ani Wijaya", "081200000001", "Home 10 Mbps"],
+        ["PLG-0002", "Siti Rahmawati", "081200000002", "Home 10 Mbps"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.updated_count == 2
+    # PLG-0001 has no Alamat; PLG-0002 is complete once it has a package.
+    assert batch.incomplete_count == 1

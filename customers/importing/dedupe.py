@@ -119,6 +119,9 @@ class PlannedRow:
     name_missing: bool = False
     # Whether the village was matched from the Alamat, not region columns.
     village_from_address: bool = False
+    # Set by classify() on an update that leaves the customer without a
+    # package or an Alamat.
+    stays_incomplete: bool = False
     # A shared empty tuple until the first finding: most rows have none,
     # and an empty list per row cost 5.6 MB on a 100,000-row file.
     findings: list = ()
@@ -386,6 +389,9 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                         row.changes.pop("village_id", None)
                 if row.changes:
                     row.kind = UPDATE
+                    row.stays_incomplete = not (fields.get("package_id") or match.get("package_id")) or not (
+                        fields.get("address") or match.get("address")
+                    )
                     for name, value in row.changes.items():
                         update_notes.append((row, name.removesuffix("_id"), value, match.get(name)))
                 else:

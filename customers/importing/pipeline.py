@@ -120,11 +120,15 @@ class Plan:
             yield from row.findings
 
     def counts(self):
+        """Return the rows of each kind, and the new and updated customers
+        that are still without a package or an Alamat."""
         kinds = {dedupe.NEW: 0, dedupe.UPDATE: 0, dedupe.PRESENT: 0, dedupe.INVALID: 0}
         incomplete = 0
         for row in self.rows:
             kinds[row.kind] += 1
             if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
+                incomplete += 1
+            elif row.kind == dedupe.UPDATE and row.stays_incomplete:
                 incomplete += 1
         return {
             "rows": self.rows_read,
