@@ -53,3 +53,12 @@ def browser_page(live_server_url):
             connections.close_all()
             context.close()
             browser.close()
+
+
+def log_in(page, live_server_url, username, password):
+    """Log in through the staff login page and wait for the customer list."""
+    page.goto(f"{live_server_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server_url}/customers/")

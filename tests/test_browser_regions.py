@@ -14,7 +14,7 @@ from django.urls import path
 
 from ebilling.urls import urlpatterns as project_urlpatterns
 from regions.forms import LocationFields, VillageField
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 
@@ -61,11 +61,7 @@ def page(live_server, regions_loaded, django_user_model):
     """A browser page logged in as an admin."""
     django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
     with browser_page(live_server.url) as page:
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/customers/")
+        log_in(page, live_server.url, "admin", PASSWORD)
         yield page
 
 

@@ -292,30 +292,29 @@ def test_undo_leaves_customers_moved_away(site_admin, customers, sample_catalogu
     assert Customer.objects.get(number="PLG-0001").email == "ani@example.id"
 
 
-def test_unchanged_alamat_keeps_refined_street(customers, tmp_path):
+def update_alamat_of_refined_street(tmp_path, alamat):
+    """Give PLG-0001 a street refined with its RT/RW, then upload `alamat` for it in update mode."""
     Customer.objects.filter(number="PLG-0001").update(address="Jl Mawar 4", street="Jl Mawar 4 RT 001/RW 002")
-    path = write_workbook(tmp_path / "ekspor.xlsx", [
+    path = write_workbook(tmp_path / "perbarui.xlsx", [
         ["ID Pelanggan", "Nama", "No HP", "Alamat"],
-        ["PLG-0001", "Ani Wijaya", "081200000001", "Jl Mawar 4"],
+        ["PLG-0001", "Ani Wijaya", "081200000001", alamat],
     ])
-
     batch = validate(path, mode=ImportBatch.Mode.UPDATE)
     batches.commit_batch(batch)
+    return batch
+
+
+def test_unchanged_alamat_keeps_refined_street(customers, tmp_path):
+    batch = update_alamat_of_refined_street(tmp_path, "Jl Mawar 4")
 
     assert findings(batch) == [(2, "duplicate", "", "no_changes")]
     assert Customer.objects.get(number="PLG-0001").street == "Jl Mawar 4 RT 001/RW 002"
 
 
 def test_changed_alamat_updates_street(customers, tmp_path):
-    Customer.objects.filter(number="PLG-0001").update(address="Jl Mawar 4", street="Jl Mawar 4 RT 001/RW 002")
-    path = write_workbook(tmp_path / "pindah.xlsx", [
-        ["ID Pelanggan", "Nama", "No HP", "Alamat"],
-        ["PLG-0001", "Ani Wijaya", "081200000001", "Jl Kenanga 7"],
-    ])
+    batch = update_alamat_of_refined_street(tmp_path, "Jl Kenanga 7")
 
-    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
-    batches.commit_batch(batch)
-
+    assert batch.updated_count == 1
     moved = Customer.objects.get(number="PLG-0001")
     assert (moved.address, moved.street) == ("Jl Kenanga 7", "Jl Kenanga 7")
 

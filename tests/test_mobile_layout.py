@@ -10,7 +10,7 @@ import pytest
 
 from customers.models import Customer, ImportBatch
 from portal.models import ChangeRequest
-from tests.browser import browser_page
+from tests.browser import browser_page, log_in
 from tests.importing_helpers import SAMPLE_XLSX, run_import
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,11 +26,7 @@ def page(live_server, regions_loaded, django_user_model):
     django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
     with browser_page(live_server.url) as page:
         page.set_viewport_size(PHONE)
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/customers/")
+        log_in(page, live_server.url, "admin", PASSWORD)
         yield page
 
 

@@ -19,9 +19,11 @@ def fill_addresses(apps, schema_editor):
         .exclude(street="")
         .select_related("village__district__regency")
     )
+    filled = []
     for customer in pending.iterator(chunk_size=CHUNK):
         customer.address = format_address(customer.street, customer.village)
-        customer.save(update_fields=["address"])
+        filled.append(customer)
+    Customer.objects.bulk_update(filled, ["address"], batch_size=CHUNK)
 
 
 class Migration(migrations.Migration):
