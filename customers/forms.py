@@ -214,7 +214,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
     longitude = forms.CharField(required=False, max_length=100)
     postal_code = forms.CharField(required=False, max_length=20)
     village = VillageField(required=False)
-    # The stored record's updated_at when the page was opened, to refuse a
+    # The stored record's updated_at when the page was opened, to reject a
     # save over changes made meanwhile (by the customer in the portal, an
     # approved change request or another admin).
     loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)

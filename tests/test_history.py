@@ -85,7 +85,7 @@ def test_history_hides_other_sites(client, django_user_model, sample_catalogue, 
     assert client.get(reverse("customers:batch-detail", args=[other.pk])).status_code == 404
 
 
-def test_history_hides_admins_batch_of_own_site(client, django_user_model, sample_catalogue, admin_user, tmp_path):
+def test_history_hides_admins_own_site_batch(client, django_user_model, sample_catalogue, admin_user, tmp_path):
     """An admin's batch names customers of every site in its findings."""
     sites, _packages = sample_catalogue
     by_admin = imported(tmp_path / "pusat.xlsx", [["PLG-1103", "Eka", "081200001103", "", "Jl. E"]],

@@ -54,7 +54,7 @@ def test_region_code_column_wins(catalogue, tmp_path):
     assert Customer.objects.get().village_id == "32.01.01.1012"
 
 
-def test_street_line_keeps_each_rows_letter_case(catalogue, tmp_path):
+def test_street_line_keeps_letter_case(catalogue, tmp_path):
     path = write_workbook(tmp_path / "alamat.xlsx", [
         ["ID Pelanggan", "Nama", "Alamat"],
         ["PLG-2001", "Ani", "Griya Asri, Pakansari, Cibinong"],

@@ -443,7 +443,7 @@ def test_permission_through_group_allows(client, world, django_user_model, permi
     group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     user.groups.add(group)
     if scope == "batch":
-        # A site admin sees only the batches they uploaded.
+        # A site admin may open only the batches they uploaded.
         ImportBatch.objects.filter(pk=objects["batch"]["a"].pk).update(created_by=user)
     client.force_login(user)
     kwargs = {"pk": objects[scope]["a"].pk} if scope else {}
