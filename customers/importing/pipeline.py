@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
@@ -220,12 +221,13 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
         opening = _OpeningReport(progress) if progress else None
         # The sheet rows of the template's example row, which is skipped.
         example_rows = []
+        today = timezone.localdate()
         for raw in table.rows(opening=opening):
             if opening is not None and opening.reported:
                 # The sheet is open: the bar switches to counting rows.
                 progress("reading", 0, table.row_estimate if row_total is None else row_total)
                 opening = None
-            clean = clean_row(raw, header_map, date1904=table.date1904)
+            clean = clean_row(raw, header_map, date1904=table.date1904, today=today)
             if clean is None:
                 continue
             if str(clean.values.get("number", "")).upper() == EXAMPLE_NUMBER.upper():

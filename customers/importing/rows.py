@@ -59,11 +59,12 @@ class CleanRow:
         return {name: cleaners.cell_text(value) for name, value in self.cells.items()}
 
 
-def clean_row(raw, header_map, *, date1904=False):
+def clean_row(raw, header_map, *, date1904=False, today=None):
     """Clean the mapped cells of one RawRow, or return None for an empty row.
 
     A row counts as empty when every mapped cell is blank, even if unmapped
-    columns (such as a row counter) hold something.
+    columns (such as a row counter) hold something. An installation date
+    after `today` (default: the local date) gets a note.
     """
     cells = _mapped_cells(raw, header_map)
     if not cells:
@@ -81,7 +82,7 @@ def clean_row(raw, header_map, *, date1904=False):
         elif field_name == "phone":
             row.clean_phone()
         elif field_name == "installed_on":
-            row.clean_installed_on(date1904)
+            row.clean_installed_on(date1904, today or timezone.localdate())
         elif field_name in LOCATION_FIELDS and not location_done:
             row.clean_location()
             location_done = True
@@ -161,11 +162,11 @@ class _RowCleaner:
             self.result.values[field_name] = value
         return value
 
-    def clean_installed_on(self, date1904):
+    def clean_installed_on(self, date1904, today):
         """Clean the installation date, noting a date after today, which is
         more often a mistyped year than a planned installation."""
         installed_on = self.clean("installed_on", partial(cleaners.clean_date, date1904=date1904))
-        if installed_on is not None and installed_on > timezone.localdate():
+        if installed_on is not None and installed_on > today:
             self.result.notes.append(self.problem(
                 "installed_on", cleaners.DATE_IN_FUTURE, date=installed_on.strftime("%d/%m/%Y")
             ))
