@@ -92,6 +92,11 @@ def _created_customers_page(request, batch):
     return Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("customers_page"))
 
 
+# Workers report every few seconds at most. After this long without a
+# report, the progress shows the silence instead of a time left.
+PROGRESS_QUIET_SECONDS = 30
+
+
 @dataclass(frozen=True)
 class ProgressRate:
     """Rows per second of the running phase and the seconds it still needs, or None."""
@@ -105,12 +110,27 @@ def _progress_live():
     return settings.IMPORT_PROGRESS_DATABASE is not None
 
 
+def worker_silence(batch):
+    """Return the whole seconds since the batch's worker last reported, when
+    that is at least PROGRESS_QUIET_SECONDS and it should have reported; else None."""
+    if batch.state not in batches.RUNNING_STATES or batch.heartbeat_at is None:
+        return None
+    if batch.state == ImportBatch.State.IMPORTING and not _progress_live():
+        # The save's progress stays invisible until it commits.
+        return None
+    seconds = int((timezone.now() - batch.heartbeat_at).total_seconds())
+    return seconds if seconds >= PROGRESS_QUIET_SECONDS else None
+
+
 def progress_rate(batch):
-    """Return the running phase's ProgressRate, or None before there is one to measure."""
+    """Return the running phase's ProgressRate, or None before there is one to
+    measure or while the worker is silent."""
     if not batch.is_running or batch.phase_started_at is None or not batch.rows_done:
         return None
     if batch.phase == "opening":
         # In the opening phase rows_done is a percentage, not a row count.
+        return None
+    if worker_silence(batch) is not None:
         return None
     elapsed = (timezone.now() - batch.phase_started_at).total_seconds()
     if elapsed <= 0:
@@ -120,6 +140,15 @@ def progress_rate(batch):
     if batch.phase_total and batch.phase_total >= batch.rows_done:
         seconds_left = round((batch.phase_total - batch.rows_done) / rate)
     return ProgressRate(rows_per_second=round(rate), seconds_left=seconds_left)
+
+
+def _progress_context(batch):
+    return {
+        "rate": progress_rate(batch),
+        "progress_live": _progress_live(),
+        "silent_seconds": worker_silence(batch),
+        "stale_minutes": round(settings.IMPORT_STALE_SECONDS / 60),
+    }
 
 
 def _findings_page(request, batch):
@@ -153,8 +182,7 @@ def batch_detail(request, pk):
         "kinds": [(value, label, kind_counts[value]) for value, label in ImportProblem.Kind.choices],
         "previous": previous,
         "error_message": error_message,
-        "rate": progress_rate(batch),
-        "progress_live": _progress_live(),
+        **_progress_context(batch),
         "can_retry": batches.can_retry(batch),
         "can_undo": undo.batch_can_undo(batch),
         "created_page": _created_customers_page(request, batch),
@@ -168,7 +196,7 @@ def batch_detail(request, pk):
 def batch_progress(request, pk):
     batches.fail_stale_batches()
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    context = {"batch": batch, "rate": progress_rate(batch), "progress_live": _progress_live()}
+    context = {"batch": batch, **_progress_context(batch)}
     response = render(request, "customers/_batch_progress.html", context)
     if not batch.is_running:
         # Reload the whole page once the work is over, to show the review.

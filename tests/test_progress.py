@@ -189,3 +189,32 @@ def test_page_shows_reading_estimate(admin_client, tmp_path, monkeypatch):
     assert "1.200 dari sekitar 4.800 baris" in page
     assert "300 baris per detik" in page
     assert "sisa sekitar 12 detik" in page
+
+
+def test_silent_worker_replaces_time_left(admin_client, tmp_path, monkeypatch):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        state=ImportBatch.State.VALIDATING, phase="reading", rows_done=1200, phase_total=4800,
+        phase_started_at=now - timedelta(seconds=50), heartbeat_at=now - timedelta(seconds=45),
+    )
+    monkeypatch.setattr(import_views, "timezone", SimpleNamespace(now=lambda: now))
+    url = reverse("customers:batch-progress", args=[batch.pk])
+
+    page = admin_client.get(url).content.decode()
+
+    assert "1.200 dari sekitar 4.800 baris" in page
+    assert (
+        "Worker belum melapor selama 45 detik. Jika worker berhenti, impor ini ditandai gagal 5 menit "
+        "setelah laporan terakhirnya, lalu dapat diulang."
+    ) in page
+    assert "per detik" not in page
+    assert "sisa sekitar" not in page
+
+    # A report within the quiet time brings the time left back.
+    ImportBatch.objects.filter(pk=batch.pk).update(heartbeat_at=now - timedelta(seconds=29))
+    page = admin_client.get(url).content.decode()
+    assert "belum melapor" not in page
+    assert "24 baris per detik" in page
