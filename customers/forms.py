@@ -207,8 +207,11 @@ class CustomerForm(LocationFields, forms.ModelForm):
     phone = forms.CharField(required=False, max_length=50)
     email = forms.CharField(required=False, max_length=300)
     nik = forms.CharField(required=False, max_length=40)
+    # A text input, because a date input shows the browser's own order,
+    # such as mm/dd/yyyy, where the app writes dd/mm/yyyy everywhere.
     installed_on = forms.CharField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False,
+        widget=forms.DateInput(attrs={"inputmode": "numeric", "autocomplete": "off"}, format="%d/%m/%Y"),
     )
     latitude = forms.CharField(required=False, max_length=100)
     longitude = forms.CharField(required=False, max_length=100)
@@ -253,6 +256,8 @@ class CustomerForm(LocationFields, forms.ModelForm):
                 field.label = capfirst(Customer._meta.get_field(name).verbose_name)
         self.fields["address"].help_text = _("The full address as the customer or the spreadsheet wrote it.")
         self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
+        self.fields["installed_on"].help_text = _("Day first: 05/01/2024 is 5 January 2024.")
+        self.fields["installed_on"].widget.attrs["placeholder"] = _("dd/mm/yyyy")
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
 

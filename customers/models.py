@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -159,6 +160,18 @@ class Customer(models.Model):
     @property
     def masked_nik(self):
         return mask_nik(self.nik)
+
+    @property
+    def location_text(self):
+        """The map location as "-6.4812, 106.8421", or "" when it is not set."""
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return f"{coordinate_text(self.latitude)}, {coordinate_text(self.longitude)}"
+
+
+def coordinate_text(value):
+    """Write a stored coordinate without trailing zeros: -6.481200 as "-6.4812"."""
+    return format(Decimal(value).normalize(), "f")
 
 
 # The phases a worker reports while it runs a batch.

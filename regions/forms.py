@@ -10,6 +10,8 @@ come from regions/static/regions/ and django-leaflet's static files:
     <head>… {{ form.media }} …</head>
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.urls import reverse
@@ -223,6 +225,14 @@ class LocationFields(forms.Form):
     """
 
     location = LocationField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A stored coordinate would show its six decimal places: "-6.481200".
+        for name in ("latitude", "longitude"):
+            value = self.initial.get(name)
+            if isinstance(value, Decimal):
+                self.initial[name] = format(value.normalize(), "f")
 
     def clean(self):
         cleaned = super().clean()

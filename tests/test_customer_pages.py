@@ -473,6 +473,20 @@ def test_edit_page_shows_fields_and_masked_nik(admin_client, customers):
     assert "Riwayat perubahan" in page
 
 
+def test_edit_page_writes_date_day_first(admin_client, customers):
+    customer = customers["PLG-0001"]
+    Customer.objects.filter(pk=customer.pk).update(
+        installed_on=datetime.date(2024, 1, 5), latitude=Decimal("-6.4812"), longitude=Decimal("106.8")
+    )
+
+    page = admin_client.get(edit_url(customer)).content.decode()
+
+    assert re.search(r'<input type="text" name="installed_on" value="05/01/2024"[^>]*placeholder="dd/mm/yyyy"', page)
+    assert "Tanggal di depan: 05/01/2024 berarti 5 Januari 2024." in page
+    assert 'name="latitude" value="-6.4812"' in page
+    assert 'name="longitude" value="106.8"' in page
+
+
 def test_edit_saves_cleaned_values(admin_client, customers):
     customer = customers["PLG-0001"]
 

@@ -126,7 +126,7 @@ def test_profile_edit_saves_address_region_and_pin(client_a, customer_a, regions
     home = client_a.get("/portal/")
     assert message_texts(home) == ["Data Anda sudah disimpan."]
     assert '<td id="customer-village">Pabuaran, Cibinong, Kabupaten Bogor, Jawa Barat</td>' in home.content.decode()
-    assert '<td id="customer-location">-6.481200, 106.842100</td>' in home.content.decode()
+    assert '<td id="customer-location">-6.4812, 106.8421</td>' in home.content.decode()
 
 
 def test_profile_edit_reads_typed_coordinates(client_a, customer_a):
