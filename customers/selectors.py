@@ -238,6 +238,21 @@ def format_phone(e164):
     return national
 
 
+def whatsapp_chat_url(e164):
+    """Return a wa.me link that opens a WhatsApp chat with a stored mobile
+    number, or "" for a landline, a foreign fixed line or no number."""
+    if not e164:
+        return ""
+    try:
+        number = phonenumbers.parse(e164, "ID")
+    except phonenumbers.NumberParseException:
+        return ""
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return ""
+    return f"https://wa.me/{number.country_code}{number.national_number}"
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One changed field of a history entry, with values as shown on screen."""

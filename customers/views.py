@@ -26,6 +26,7 @@ from customers.selectors import (
     filter_customers,
     format_phone,
     next_incomplete_customer,
+    whatsapp_chat_url,
 )
 from ebilling.access import has_staff_permission, staff_permission_required, staff_required, visible_sites
 from packages.models import ServicePackage
@@ -56,6 +57,7 @@ def customer_list(request):
     page = paginator.get_page(request.GET.get("page"))
     for customer in page:
         customer.phone_display = format_phone(customer.phone)
+        customer.whatsapp_url = whatsapp_chat_url(customer.phone)
 
     return render(
         request,
@@ -278,6 +280,7 @@ def customer_edit(request, pk):
             "customer": customer,
             "stored": stored,
             "history": customer_history(customer),
+            "whatsapp_url": whatsapp_chat_url(customer.phone),
             "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
             "can_anonymise": has_staff_permission(request.user, "customers.anonymise_customer"),
         },

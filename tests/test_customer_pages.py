@@ -146,9 +146,26 @@ def test_list_shows_columns_in_indonesian(admin_client, customers):
 def test_list_formats_phone_numbers(admin_client, customers):
     page = admin_client.get(LIST_URL).content.decode()
 
-    assert '<td class="phone">0812-3456-7890</td>' in page
+    assert (
+        '<td class="phone"><a href="https://wa.me/6281234567890" target="_blank" rel="noopener noreferrer" '
+        'title="Chat WhatsApp">0812-3456-7890</a></td>'
+    ) in page
+    # A landline has no WhatsApp chat.
     assert '<td class="phone">021-8765432</td>' in page
     assert "+6281234567890" not in page
+
+
+def test_edit_page_links_whatsapp_chat(admin_client, customers):
+    mobile = admin_client.get(edit_url(customers["PLG-0005"])).content.decode()
+    landline = admin_client.get(edit_url(customers["PLG-0003"])).content.decode()
+    without_phone = admin_client.get(edit_url(customers["PLG-0004"])).content.decode()
+
+    assert (
+        '<a class="button whatsapp" id="whatsapp-chat" href="https://wa.me/6285712345678" target="_blank" '
+        'rel="noopener noreferrer">Chat WhatsApp</a>'
+    ) in mobile
+    assert 'id="whatsapp-chat"' not in landline
+    assert 'id="whatsapp-chat"' not in without_phone
 
 
 def test_list_never_shows_nik(admin_client, customers):
