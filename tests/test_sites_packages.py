@@ -1,5 +1,7 @@
 """Site and package pages: admins manage them, site admins only look."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -269,3 +271,44 @@ def test_package_name_duplicate_any_case_rejected(admin_client, sample_catalogue
     assert response.status_code == 200
     assert "home 10 MBPS sudah dipakai oleh Home 10 Mbps." in response.content.decode()
     assert ServicePackage.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [("175000", 175000), ("175.000", 175000), ("Rp175.000", 175000), ("Rp 1.250.000,00", 1250000), ("175,000", 175000)],
+)
+def test_package_price_reads_rupiah_forms(admin_client, db, typed, stored):
+    admin_client.post(
+        reverse("packages:create"),
+        {"name": "Home 30 Mbps", "code": "H30", "download_mbps": "30", "upload_mbps": "10", "monthly_price": typed},
+    )
+
+    assert ServicePackage.objects.get(code="H30").monthly_price == stored
+
+
+@pytest.mark.parametrize(
+    "field, typed, message",
+    [
+        ("monthly_price", "175.5", "Tulis harga dalam rupiah bulat, misalnya 150000 atau 150.000."),
+        ("monthly_price", "17.50.00", "Tulis harga dalam rupiah bulat, misalnya 150000 atau 150.000."),
+        ("download_mbps", "20.000", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
+        ("upload_mbps", "2,5", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
+    ],
+)
+def test_package_form_rejects_ambiguous_numbers(admin_client, db, field, typed, message):
+    data = {"name": "Home 30 Mbps", "code": "H30", "download_mbps": "30", "upload_mbps": "10", "monthly_price": "175000"}
+    data[field] = typed
+
+    response = admin_client.post(reverse("packages:create"), data)
+
+    assert response.context["form"].errors[field] == [message]
+    assert not ServicePackage.objects.exists()
+
+
+def test_package_form_shows_price_grouped(admin_client, sample_catalogue):
+    _sites, packages = sample_catalogue
+    package = packages["B100"]
+
+    page = admin_client.get(reverse("packages:edit", args=[package.pk])).content.decode()
+
+    assert re.search(r'<input type="text" name="monthly_price" value="900\.000" inputmode="numeric"', page)
