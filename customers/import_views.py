@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from customers.import_forms import UploadForm
 from customers.importing import batches, undo
-from customers.importing.matching import learn_alias
+from customers.importing.matching import alias_target, learn_alias, match_key
 from customers.importing.pipeline import site_scope
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
@@ -317,6 +317,16 @@ def batch_alias(request, pk):
         target = None
     if target is None or not name:
         messages.error(request, _("Choose the site or package that this name means."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+    # Aliases serve every later upload, so a name is learned only from the
+    # review that listed it, and only an admin may give a known name a new meaning.
+    summary_key = "unmatched_sites" if kind == "site" else "unmatched_packages"
+    listed = {match_key(entry["value"]) for entry in (batch.summary or {}).get(summary_key, [])}
+    existing = alias_target(kind, name)
+    if match_key(name) not in listed or (
+        existing is not None and existing != target and not is_admin(request.user)
+    ):
+        messages.error(request, _("This name is not one this review asks about."))
         return redirect("customers:batch-detail", pk=batch.pk)
 
     learn_alias(kind, name, target, request.user)

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from customers.models import Customer, ImportBatch
 from packages.models import PackageAlias
+from sites.models import SiteAlias
 from tests.importing_helpers import write_workbook
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +60,48 @@ def test_alias_needs_a_target(admin_client, sample_catalogue, tmp_path):
     admin_client.post(reverse("customers:batch-alias", args=[batch.pk]), {"kind": "package", "name": "20M", "target": ""})
 
     assert PackageAlias.objects.count() == 0
+
+
+@pytest.fixture
+def site_admin_client(sample_catalogue, django_user_model):
+    """A client of its own, logged in as a staff user who manages Cibinong only and may import."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    sites, _packages = sample_catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", is_staff=True)
+    sites["CBN"].staff.add(user)
+    user.user_permissions.add(Permission.objects.get(codename="import_customers"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_alias_only_for_listed_names(admin_client, sample_catalogue, tmp_path):
+    _sites, packages = sample_catalogue
+    batch = upload(admin_client, write_workbook(tmp_path / "a.xlsx", [["Nama", "Paket"], ["Ani", "20M"]]))
+
+    admin_client.post(
+        reverse("customers:batch-alias", args=[batch.pk]),
+        {"kind": "package", "name": "Paket Lain", "target": packages["H20"].pk},
+    )
+
+    assert PackageAlias.objects.count() == 0
+
+
+def test_site_admin_cannot_redirect_site_names(site_admin_client, admin_client, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    rows = [["Nama", "Alamat", "Site"], ["Asep", "Jl. A 1", "POP 2"]]
+    own = upload(site_admin_client, write_workbook(tmp_path / "cbn.xlsx", rows))
+    # The upload lands in Cibinong whatever its Site column holds, so no name is offered for mapping.
+    assert own.site_id == sites["CBN"].pk
+    assert own.summary["unmatched_sites"] == []
+
+    site_admin_client.post(
+        reverse("customers:batch-alias", args=[own.pk]),
+        {"kind": "site", "name": "POP 2", "target": sites["CBN"].pk},
+    )
+
+    assert SiteAlias.objects.count() == 0
+    later = upload(admin_client, write_workbook(tmp_path / "admin.xlsx", rows))
+    assert [entry["value"] for entry in later.summary["unmatched_sites"]] == ["POP 2"]

@@ -131,6 +131,18 @@ def load_catalogues():
     return sites, packages
 
 
+def alias_target(kind, name):
+    """Return the Site or ServicePackage that an alias already gives `name`, or None."""
+    from packages.models import PackageAlias
+    from sites.models import SiteAlias
+
+    if kind == "site":
+        alias = SiteAlias.objects.select_related("site").filter(key=match_key(name)).first()
+        return alias.site if alias else None
+    alias = PackageAlias.objects.select_related("package").filter(key=match_key(name)).first()
+    return alias.package if alias else None
+
+
 def learn_alias(kind, name, target, user=None):
     """Remember that the spreadsheet value `name` means `target` (a Site when
     kind is "site", a ServicePackage when kind is "package"), so the next

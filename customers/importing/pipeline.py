@@ -328,10 +328,11 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
 
     site_text = values.get("site")
     site_id = sites.lookup(site_text) if site_text else None
-    if site_text and site_id is None:
+    if site_text and site_id is None and chosen_site is None:
+        # With a chosen site the rows land there whatever the column holds,
+        # so an unknown name is a conflict below, not a name to map.
         sites.record_unmatched(site_text, clean.number)
-        if chosen_site is None:
-            row.add_finding("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN))
+        row.add_finding("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN))
     if chosen_site is not None:
         if site_text and site_id != chosen_site.pk:
             row.add_finding(
