@@ -251,6 +251,15 @@ def customer_export_incomplete(request):
     return FileResponse(out, as_attachment=True, filename=file_name, content_type=XLSX_CONTENT_TYPE)
 
 
+def _stored_values(customer):
+    """Return the customer's field values that an edit may change."""
+    return {
+        field.attname: getattr(customer, field.attname)
+        for field in customer._meta.concrete_fields
+        if field.attname not in ("updated_at", "name_key")
+    }
+
+
 @staff_required
 def customer_edit(request, pk):
     scoped = customers_visible_to(request.user)
@@ -258,11 +267,17 @@ def customer_edit(request, pk):
     # Binding the form copies the posted values onto the instance, so what
     # the heading and the buttons show is taken from the stored record first.
     stored = {"number": customer.number, "name": customer.name, "incomplete": customer.is_incomplete}
+    before = _stored_values(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
 
     if request.method == "POST" and form.is_valid():
-        customer = form.save()
-        messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
+        if _stored_values(form.instance) == before:
+            # No history entry and no new updated_at, which would keep the
+            # customer from an undo and reject another admin's open form.
+            messages.info(request, _("Nothing changed, so customer %(number)s was not saved.") % {"number": customer.number})
+        else:
+            customer = form.save()
+            messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
         if "save_next" not in request.POST:
             return redirect("customers:edit", pk=customer.pk)
 

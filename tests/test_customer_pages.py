@@ -537,9 +537,31 @@ def test_edit_saves_cleaned_values(admin_client, customers):
 def test_edit_success_message_in_indonesian(admin_client, customers):
     customer = customers["PLG-0001"]
 
-    response = admin_client.post(edit_url(customer), form_data(customer), follow=True)
+    response = admin_client.post(edit_url(customer), form_data(customer, name="Budi Santosa"), follow=True)
 
     assert [str(message) for message in response.context["messages"]] == ["Pelanggan PLG-0001 disimpan."]
+
+
+def test_unchanged_edit_writes_nothing(admin_client, customers):
+    customer = customers["PLG-0003"]
+    Customer.objects.filter(pk=customer.pk).update(
+        installed_on=datetime.date(2024, 1, 5), latitude=Decimal("-6.4812"), longitude=Decimal("106.8421")
+    )
+    customer.refresh_from_db()
+    history_before = customer.history.count()
+    data = form_data(customer, installed_on="05/01/2024", latitude="-6.4812", longitude="106.8421", save_next="")
+    del data["save"]
+
+    response = admin_client.post(edit_url(customer), data, follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Tidak ada yang berubah, jadi pelanggan PLG-0003 tidak disimpan."
+    ]
+    # Simpan & berikutnya still moves on to the next incomplete customer.
+    assert response.redirect_chain[-1][0] == edit_url(customers["PLG-0005"])
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.updated_at == customer.updated_at
+    assert customer.history.count() == history_before
 
 
 def test_edit_swaps_latitude_and_longitude_back(admin_client, customers):
