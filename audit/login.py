@@ -42,7 +42,13 @@ def client_description(username, ip_address, user_agent, path_info, request):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    """Render the lockout page with status 429, for the staff and portal logins alike."""
+    """Render the lockout page with status 429, for the staff and portal logins alike.
+
+    A customer logs in with their ID Pelanggan or phone number, not a
+    username, so the page recognises the portal login by its URL namespace.
+    """
     cooloff = settings.AXES_COOLOFF_TIME
     minutes = max(1, round(cooloff.total_seconds() / 60)) if cooloff else 0
-    return render(request, "audit/locked_out.html", {"cooloff_minutes": minutes}, status=429)
+    match = request.resolver_match
+    context = {"cooloff_minutes": minutes, "is_portal": match is not None and match.namespace == "portal"}
+    return render(request, "audit/locked_out.html", context, status=429)

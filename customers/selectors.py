@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 
 from customers.bulk import BULK_CHANGE_REASON
 from customers.models import Customer, ImportBatch, mask_nik, name_key
-from customers.services import ANONYMISED_REASON
+from customers.services import ANONYMISED_REASON, CHANGE_REQUEST_REASON
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
 from regions.models import Village
@@ -270,7 +270,7 @@ class HistoryEntry:
     `batch` is the import batch that created the customer, on the "+" entry
     of an imported customer. `by_customer` is True when the customer saved
     it through the portal. `reason` is the version's change reason, such as
-    BULK_CHANGE_REASON or "anonymised", or "".
+    BULK_CHANGE_REASON, ANONYMISED_REASON or CHANGE_REQUEST_REASON, or "".
     """
 
     date: object
@@ -288,6 +288,11 @@ class HistoryEntry:
     @property
     def is_anonymised(self):
         return self.reason == ANONYMISED_REASON
+
+    @property
+    def is_change_request(self):
+        """True when staff approved the customer's portal change request, and `user` is the approver."""
+        return self.reason == CHANGE_REQUEST_REASON
 
 
 # Bookkeeping fields left out of the shown changes: the portal account link

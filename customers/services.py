@@ -5,6 +5,9 @@ from django.db import transaction
 from customers.models import Customer, ImportChange
 
 ANONYMISED_REASON = "anonymised"
+# The change reason of the history row that portal.services.change_request_approve
+# writes for an approved change request. Its history user is the approver.
+CHANGE_REQUEST_REASON = "change request"
 
 # Personal data fields and the value each is cleared to.
 PERSONAL_FIELDS = {

@@ -118,11 +118,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's validators, three of them with the app's help texts, and a check
+# that a customer's portal password contains neither their ID nor their phone.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "ebilling.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ebilling.password_validation.CommonPasswordValidator"},
+    {"NAME": "ebilling.password_validation.NumericPasswordValidator"},
+    {"NAME": "portal.password_validation.CustomerIdentifierValidator"},
 ]
 
 LOGIN_URL = "login"

@@ -1,8 +1,15 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+from ebilling import password_forms
+from ebilling.access import staff_required
 
 
 @never_cache
@@ -21,3 +28,19 @@ def home(request):
     if request.user.is_authenticated and not request.user.is_staff:
         return redirect("portal:home")
     return redirect("customers:list")
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@never_cache
+@staff_required
+def password_change(request):
+    """Change the logged-in staff member's own password."""
+    form = password_forms.PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        # Keeps this session logged in. Other sessions of the account end.
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("customers:list")
+
+    return render(request, "account/password_change.html", {"form": form})

@@ -86,7 +86,9 @@ def customer_user_for_password(customer):
     linked user may not use the portal (deactivated, or staff).
 
     The new user carries the customer's name and e-mail so that the password
-    validators can reject a password that resembles them.
+    validators can reject a password that resembles them. Its user.customer
+    already returns the customer, before anything is saved, so that the
+    portal's password validator can check the customer's ID and phone.
     """
     user = customer.user
     if user is not None:
@@ -94,12 +96,16 @@ def customer_user_for_password(customer):
             return None
         return user
     user_model = get_user_model()
-    return user_model(
+    user = user_model(
         username=customer_username(customer),
         first_name=customer.name[: user_model._meta.get_field("first_name").max_length],
         email=customer.email,
         is_staff=False,
     )
+    # Fills the cache of the reverse one-to-one accessor without setting
+    # customer.user, which customer_set_password() links after the save.
+    Customer._meta.get_field("user").remote_field.set_cached_value(user, customer)
+    return user
 
 
 def customer_set_password(link, user, password):

@@ -3,7 +3,8 @@
 Every change to a Customer goes through Customer.save(), so
 django-simple-history records it, with the request's user as the history
 user (HistoryRequestMiddleware): the customer for their own edits, the
-staff member for an approved request.
+staff member for an approved request. An approved request's history row
+also carries the change reason CHANGE_REQUEST_REASON.
 """
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from customers.importing.dedupe import NIK_OTHER_NAME
 from customers.importing.problems import CellError
 from customers.models import Customer, fill_address
 from customers.selectors import customer_label, customers_visible_to, nik_owner_with_other_name
+from customers.services import CHANGE_REQUEST_REASON
 from portal.models import ChangeRequest
 
 # The Customer fields a customer may change without approval.
@@ -128,6 +130,9 @@ def change_request_approve(change_request, user):
             if other is not None:
                 raise ChangeRequestInvalid(CellError(NIK_OTHER_NAME, other=customer_label(other)))
         setattr(customer, locked.field, value)
+        # The history row names the approver and marks the change as the customer's request.
+        customer._history_user = user
+        customer._change_reason = CHANGE_REQUEST_REASON
         customer.save(update_fields=[locked.field, "updated_at"])
 
         locked.status = ChangeRequest.Status.APPROVED

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from customers.selectors import format_phone
+from ebilling import password_forms
 from portal.access import customer_required, portal_customer
 from portal.accounts import LinkAlreadyUsed, customer_set_password, customer_user_for_password
 from portal.forms import CUSTOMER_BACKEND, ChangeRequestForm, CustomerProfileForm, PortalLoginForm
@@ -104,7 +104,7 @@ def link_view(request, token):
     if user is None:
         return render(request, "portal/link_invalid.html", status=404)
 
-    form = SetPasswordForm(user, request.POST or None)
+    form = password_forms.SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             user = customer_set_password(link, user, form.cleaned_data["new_password1"])
@@ -172,7 +172,7 @@ def change_request_cancel_view(request, pk):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @customer_required
 def password_change(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = password_forms.PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         # Keeps this session logged in. Other sessions of the account end.

@@ -9,7 +9,10 @@ from django.urls import reverse
 
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
+from customers.services import CHANGE_REQUEST_REASON
 from portal.forms import CUSTOMER_BACKEND
+from portal.models import ChangeRequest
+from portal.services import change_request_approve
 from tests.importing_helpers import write_workbook
 from tests.test_portal_fixtures import give_portal_password
 
@@ -157,6 +160,46 @@ def test_portal_entry(client, admin_user, budi, regions_loaded):
     assert "<li><strong>Alamat</strong>: — → Dekat masjid</li>" in changes
     assert "<li><strong>Latitude</strong>: — → -6.4812</li>" in changes
     assert f"<li><strong>Kelurahan/Desa</strong>: — → Pabuaran ({PABUARAN_CIBINONG})</li>" in changes
+
+
+def test_change_request_entry_names_approver(admin_client, budi):
+    change_request = ChangeRequest.objects.create(customer=budi, field="phone", new_value="+6285712345678")
+    admin_client.post(reverse("portal:staff-request-approve", args=[change_request.pk]))
+    budi.refresh_from_db()
+    budi.status = Customer.Status.SUSPENDED
+    budi.save()
+    admin_client.cookies["django_language"] = "en"
+
+    (_edit_who, edit_changes), (who, changes) = history_rows(admin_client, budi)[:2]
+
+    assert "change request" not in edit_changes
+    assert who == "admin"
+    assert changes.startswith('<p class="muted">From the customer\'s change request, approved by admin</p>')
+    assert "<li><strong>Phone</strong>: 0812-3456-7890 → 0857-1234-5678</li>" in changes
+
+
+def test_change_request_approved_outside_request(budi, django_user_model):
+    """The service names the approver itself, without the history middleware of a web request."""
+    approver = django_user_model.objects.create_user(username="admin-dua", is_staff=True, is_superuser=True)
+    change_request = ChangeRequest.objects.create(customer=budi, field="nik", new_value=NIK_NEW)
+
+    change_request_approve(change_request, approver)
+
+    latest = budi.history.latest("history_id")
+    assert latest.history_change_reason == CHANGE_REQUEST_REASON
+    assert latest.history_user == approver
+
+
+def test_change_request_entry_without_approver(admin_client, budi, django_user_model):
+    approver = django_user_model.objects.create_user(username="admin-lama", is_staff=True, is_superuser=True)
+    change_request_approve(ChangeRequest.objects.create(customer=budi, field="nik", new_value=NIK_NEW), approver)
+    approver.delete()
+    admin_client.cookies["django_language"] = "en"
+
+    who, changes = history_rows(admin_client, budi)[0]
+
+    assert who == "system"
+    assert changes.startswith('<p class="muted">From the customer\'s change request, approved by staff</p>')
 
 
 def test_history_lists_every_kind_newest_first(admin_client, admin_user, budi, catalogue):

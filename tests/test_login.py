@@ -106,6 +106,23 @@ def test_portal_locked_after_five_failures(client, customer_user):
     assert "_auth_user_id" not in client.session
 
 
+def test_lockout_text_per_login_kind(client, staff_user, customer_user):
+    """Customers log in with their ID Pelanggan or phone, staff with a username."""
+    client.cookies["django_language"] = "en"
+    fail(portal_login, client, "PLG-0001", 5)
+    fail(staff_login, client, "staf", 5)
+
+    portal_page = portal_login(client, "PLG-0001", CUSTOMER_PASSWORD).content.decode()
+    staff_page = staff_login(client, "staf", STAFF_PASSWORD).content.decode()
+
+    assert "Logging in with this customer ID or phone number from your address is blocked for 15 minutes" in portal_page
+    assert "ask the admin of your internet provider for a password reset link" in portal_page
+    assert "username" not in portal_page
+    assert f'<a href="{reverse("portal:login")}">Back to the login page</a>' in portal_page
+    assert "Logging in with this username from your address is blocked for 15 minutes" in staff_page
+    assert "customer ID" not in staff_page
+
+
 def test_portal_lockout_counts_every_spelling(client, customer_user):
     """The phone typed three ways is one account, so the failures add up."""
     fail(portal_login, client, "0812-3456-7890", 2)

@@ -104,6 +104,7 @@ RULES = {
     "healthz": Rule("public"),
     "login": Rule("public"),
     "logout": Rule("public", allowed=405),
+    "password-change": Rule("staff"),
     "set_language": Rule("public", allowed=302, method="post", data={"language": "id", "next": "/"}),
     "customers:list": Rule("staff"),
     "customers:export": Rule("customers.export_customers"),
