@@ -25,9 +25,9 @@ from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-CUSTOMER_ID_ERROR = "The password contains your customer ID. Choose a password without it."
-PHONE_ERROR = "The password contains your phone number. Choose a password without it."
-RULE_HELP = "Your password must not contain your customer ID or phone number."
+CUSTOMER_ID_ERROR = "Kata sandi memuat ID Pelanggan Anda. Pilih kata sandi tanpa ID Pelanggan."
+PHONE_ERROR = "Kata sandi memuat No. HP Anda. Pilih kata sandi tanpa No. HP."
+RULE_HELP = "Kata sandi Anda tidak boleh memuat ID Pelanggan atau No. HP Anda."
 
 
 def validation_codes(password, user):
@@ -40,7 +40,6 @@ def validation_codes(password, user):
 
 
 def set_password(client, path, password):
-    client.cookies["django_language"] = "en"
     return client.post(path, {"new_password1": password, "new_password2": password})
 
 
@@ -129,8 +128,6 @@ def test_reset_link_rejects_phone(client, customer_a, user_a):
 
 
 def test_password_change_rejects_phone(client_a, user_a):
-    client_a.cookies["django_language"] = "en"
-
     response = client_a.post(
         reverse("portal:password-change"),
         {"old_password": PASSWORD_A, "new_password1": "kabel-0812-3456-7890", "new_password2": "kabel-0812-3456-7890"},
@@ -145,8 +142,6 @@ def test_password_change_rejects_phone(client_a, user_a):
 def test_staff_page_accepts_phone_digits(site_admin_cbn, customer_a, client_a):
     client = Client()
     client.force_login(site_admin_cbn)
-    client.cookies["django_language"] = "en"
-    client_a.cookies["django_language"] = "en"
     new_password = "PLG-0001-081234567890"
 
     staff_page = client.get(reverse("password-change"))
