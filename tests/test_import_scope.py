@@ -332,6 +332,22 @@ def test_unchanged_alamat_keeps_picked_village(customers, regions_loaded, tmp_pa
     assert findings(batch) == [(2, "duplicate", "", "no_changes")]
 
 
+def test_unchanged_alamat_fills_no_street_or_village(customers, regions_loaded, tmp_path):
+    address = "Jl Mawar 5, Pabuaran, Cibinong"
+    Customer.objects.filter(number="PLG-0001").update(address=address, street="", village=None)
+    path = write_workbook(tmp_path / "ekspor.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat"],
+        ["PLG-0001", "Ani Wijaya", "081200000001", address],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+
+    assert findings(batch) == [(2, "duplicate", "", "no_changes")]
+    stored = Customer.objects.get(number="PLG-0001")
+    assert (stored.street, stored.village_id) == ("", None)
+
+
 def test_update_counts_customer_still_incomplete(customers, sample_catalogue, tmp_path):
     _sites, packages = sample_catalogue
     Customer.objects.filter(number="PLG-0002").update(address="Jl. Melati 2")

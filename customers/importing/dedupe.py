@@ -380,12 +380,11 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                     if name in UPDATABLE_FIELDS and value not in (None, "") and match.get(name) != value
                 }
                 if "address" not in row.changes:
-                    # With the Alamat unchanged, what was read from it keeps
-                    # the stored value, which staff may have refined (an
-                    # RT/RW added to the street, a village picked by hand).
-                    if match.get("street"):
-                        row.changes.pop("street", None)
-                    if row.village_from_address and match.get("village_id"):
+                    # An unchanged Alamat says nothing new: what was read
+                    # from it keeps the stored value, even an empty one, which
+                    # staff may have refined (RT/RW added, a village picked by hand).
+                    row.changes.pop("street", None)
+                    if row.village_from_address:
                         row.changes.pop("village_id", None)
                 if row.changes:
                     row.kind = UPDATE
