@@ -21,11 +21,11 @@ REGION_HEADER = [
 PABUARAN_CIBINONG = "32.01.01.1012"
 
 
-def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE, header=HEADER):
+def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE, header=HEADER, site=None):
     """Validate and commit a workbook of `rows` as the worker does, and return the batch."""
     write_workbook(path, [header, *rows])
     with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name, user=user, mode=mode)
+        batch = batches.create_batch(handle, path.name, user=user, mode=mode, site=site)
     batches.validate_batch(batch)
     batches.commit_batch(batch)
     batch.refresh_from_db()
@@ -416,3 +416,24 @@ def test_undo_keeps_edit_after_later_undo(admin_user, created_then_updated):
     assert [(kept.number, kept.reason) for kept in plan.kept] == [("PLG-1002", undo.EDITED_SINCE)]
     assert plan.kept[0].changed_at == edited.history.filter(name="Bayu Aji").earliest("history_date").history_date
     assert list(Customer.objects.values_list("number", "name", "address")) == [("PLG-1002", "Bayu Aji", "Jl. B")]
+
+
+def test_blocking_import_unlinked_for_site_admin(client, admin_user, django_user_model, sample_catalogue, tmp_path):
+    from django.contrib.auth.models import Permission
+
+    sites, _packages = sample_catalogue
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", is_staff=True)
+    sites["CBN"].staff.add(site_admin)
+    site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
+    first = import_rows(tmp_path / "a.xlsx", ORDER_ROWS, user=site_admin, site=sites["CBN"])
+    later = import_rows(tmp_path / "b.xlsx", [
+        ["PLG-1001", "Ani", "081299991001", "", "Jl. A", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    client.force_login(site_admin)
+
+    page = client.get(undo_url(first)).content.decode()
+
+    box = page[page.index('id="later-imports"'):page.index('id="cannot-undo"')]
+    assert "b.xlsx" in box
+    assert undo_url(later) not in box
+    assert client.get(undo_url(later)).status_code == 404
