@@ -275,6 +275,9 @@ def batch_undo(request, pk):
     if request.method == "POST":
         try:
             plan = undo.undo_batch(batch, request.user, site_scope(request.user))
+        except undo.UndoBlocked:
+            messages.error(request, _("Nothing was undone. Undo the later imports listed below first."))
+            return redirect("customers:batch-undo", pk=batch.pk)
         except undo.UndoNotAllowed:
             messages.error(request, _("Only a finished import can be undone."))
             return redirect("customers:batch-detail", pk=batch.pk)
@@ -288,7 +291,14 @@ def batch_undo(request, pk):
     plan = undo.plan_undo(batch, site_scope(request.user))
     restorable = plan.restorable[:UNDO_LIST_LIMIT]
     undo.fill_value_texts(restorable + plan.unrestorable)
+    # A site admin may open only the later imports they uploaded.
+    openable = set(
+        visible_batches(request.user)
+        .filter(pk__in=[entry.batch.pk for entry in plan.later_imports])
+        .values_list("pk", flat=True)
+    )
     context = {
+        "openable_batches": openable,
         "batch": batch,
         "plan": plan,
         "removable": plan.removable[:UNDO_LIST_LIMIT],

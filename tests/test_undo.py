@@ -21,11 +21,11 @@ REGION_HEADER = [
 PABUARAN_CIBINONG = "32.01.01.1012"
 
 
-def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE, header=HEADER):
+def import_rows(path, rows, *, user=None, mode=ImportBatch.Mode.CREATE, header=HEADER, site=None):
     """Validate and commit a workbook of `rows` as the worker does, and return the batch."""
     write_workbook(path, [header, *rows])
     with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name, user=user, mode=mode)
+        batch = batches.create_batch(handle, path.name, user=user, mode=mode, site=site)
     batches.validate_batch(batch)
     batches.commit_batch(batch)
     batch.refresh_from_db()
@@ -282,3 +282,158 @@ def test_undo_keeps_portal_account_holder(admin_client, admin_user, django_user_
     assert '<strong id="count-kept">1</strong>' in page
     assert "Pelanggan ini punya akun Portal Pelanggan, jadi tetap ada." in page
     assert list(Customer.objects.values_list("number", "user")) == [("PLG-0801", account.pk)]
+
+
+# ---------------------------------------------------------------------------
+# Undo order: an import, then a later update import of the same customers
+
+ORDER_ROWS = [
+    ["PLG-1001", "Ani", "081200001001", "", "Jl. A", "Cibinong", "H10"],
+    ["PLG-1002", "Bayu", "081200001002", "", "Jl. B", "Cibinong", "H10"],
+    ["PLG-1003", "Cici", "081200001003", "", "Jl. C", "Cibinong", "H10"],
+    ["PLG-1004", "Dodi", "081200001004", "", "Jl. D", "Cibinong", "H10"],
+]
+
+
+@pytest.fixture
+def created_then_updated(admin_user, sample_catalogue, tmp_path):
+    """Import A creates PLG-1001 to PLG-1004, then update import B changes
+    the phone of PLG-1001 and the address of PLG-1002."""
+    first = import_rows(tmp_path / "a.xlsx", ORDER_ROWS, user=admin_user)
+    later = import_rows(tmp_path / "b.xlsx", [
+        ["PLG-1001", "Ani", "081299991001", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-1002", "Bayu", "081200001002", "", "Jl. B Baru", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    assert later.updated_count == 2
+    return first, later
+
+
+def undo_url(batch):
+    return reverse("customers:batch-undo", args=[batch.pk])
+
+
+def test_undo_later_then_first_removes_all(admin_client, created_then_updated):
+    first, later = created_then_updated
+
+    admin_client.post(undo_url(later))
+    page = admin_client.get(undo_url(first)).content.decode()
+    admin_client.post(undo_url(first))
+
+    assert '<strong id="count-remove">4</strong>' in page
+    assert '<strong id="count-kept">0</strong>' in page
+    assert Customer.objects.count() == 0
+    first.refresh_from_db()
+    assert first.state == ImportBatch.State.UNDONE
+
+
+def test_undo_first_blocked_by_later(admin_client, created_then_updated):
+    first, later = created_then_updated
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(first)).content.decode()
+    response = admin_client.post(undo_url(first), follow=True)
+
+    assert 'id="later-imports"' in page
+    assert f'href="{undo_url(later)}"' in page
+    assert 'id="undo-confirm"' not in page
+    assert 'id="will-remove"' not in page
+    cannot = page[page.index('id="cannot-undo"'):]
+    assert cannot.count(' later-import"') == 2
+    assert "PLG-1001" in cannot
+    assert "PLG-1002" in cannot
+    assert "PLG-1003" not in cannot
+    assert "Changed by the later import b.xlsx of " in cannot
+    first.refresh_from_db()
+    assert first.state == ImportBatch.State.DONE
+    assert Customer.objects.count() == 4
+    assert response.redirect_chain == [(undo_url(first), 302)]
+    assert (
+        '<li class="message error">Nothing was undone. Undo the later imports listed below first.</li>'
+        in response.content.decode()
+    )
+
+
+def test_undo_first_again_after_later(admin_client, created_then_updated):
+    first, later = created_then_updated
+    admin_client.post(undo_url(first))
+
+    admin_client.post(undo_url(later))
+    admin_client.post(undo_url(first))
+
+    assert Customer.objects.count() == 0
+    first.refresh_from_db()
+    assert first.state == ImportBatch.State.UNDONE
+
+
+def test_undo_first_blocked_on_same_field(admin_user, existing, tmp_path):
+    first = import_rows(tmp_path / "a.xlsx", [
+        ["PLG-0500", "Wati", "081299990500", "", "Jl. Lama 1", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    later = import_rows(tmp_path / "b.xlsx", [
+        ["PLG-0500", "Wati", "081288880500", "", "Jl. Lama 1", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    plan = undo.plan_undo(first)
+
+    assert {item.change.field: item.reason for item in plan.restores} == {"phone": undo.LATER_IMPORT, "street": ""}
+    assert [(entry.batch, entry.customer_count) for entry in plan.later_imports] == [(later, 1)]
+    with pytest.raises(undo.UndoBlocked):
+        undo.undo_batch(first, admin_user)
+    existing.refresh_from_db()
+    assert existing.phone == "+6281288880500"
+
+    undo.undo_batch(later, admin_user)
+    undo.undo_batch(first, admin_user)
+
+    existing.refresh_from_db()
+    assert existing.phone == "+6281200000500"
+
+
+def test_undo_not_blocked_by_other_field(admin_user, existing, tmp_path):
+    first = import_rows(tmp_path / "a.xlsx", [
+        ["PLG-0500", "Wati", "081299990500", "", "Jl. Lama 1", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    import_rows(tmp_path / "b.xlsx", [
+        ["PLG-0500", "Wati Lestari", "081299990500", "", "Jl. Lama 1", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    undo.undo_batch(first, admin_user)
+
+    existing.refresh_from_db()
+    assert existing.phone == "+6281200000500"
+    assert existing.name == "Wati Lestari"
+
+
+def test_undo_keeps_edit_after_later_undo(admin_user, created_then_updated):
+    first, later = created_then_updated
+    edited = Customer.objects.get(number="PLG-1002")
+    edited.name = "Bayu Aji"
+    edited.save()
+    undo.undo_batch(later, admin_user)
+
+    plan = undo.undo_batch(first, admin_user)
+
+    assert [(kept.number, kept.reason) for kept in plan.kept] == [("PLG-1002", undo.EDITED_SINCE)]
+    assert plan.kept[0].changed_at == edited.history.filter(name="Bayu Aji").earliest("history_date").history_date
+    assert list(Customer.objects.values_list("number", "name", "address")) == [("PLG-1002", "Bayu Aji", "Jl. B")]
+
+
+def test_blocking_import_unlinked_for_site_admin(client, admin_user, django_user_model, sample_catalogue, tmp_path):
+    from django.contrib.auth.models import Permission
+
+    sites, _packages = sample_catalogue
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", is_staff=True)
+    sites["CBN"].staff.add(site_admin)
+    site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
+    first = import_rows(tmp_path / "a.xlsx", ORDER_ROWS, user=site_admin, site=sites["CBN"])
+    later = import_rows(tmp_path / "b.xlsx", [
+        ["PLG-1001", "Ani", "081299991001", "", "Jl. A", "Cibinong", "H10"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    client.force_login(site_admin)
+
+    page = client.get(undo_url(first)).content.decode()
+
+    box = page[page.index('id="later-imports"'):page.index('id="cannot-undo"')]
+    assert "b.xlsx" in box
+    assert undo_url(later) not in box
+    assert client.get(undo_url(later)).status_code == 404

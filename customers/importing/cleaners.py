@@ -657,6 +657,10 @@ _LATITUDE_HEMISPHERES = {"n", "s", "lu", "ls", "u"}
 _MAPS_PLACE = re.compile(rf"!3d({_NUMBER})!4d({_NUMBER})")
 _MAPS_VIEWPORT = re.compile(rf"@({_NUMBER}),({_NUMBER})")
 _MAPS_QUERY_KEYS = ("q", "query", "ll", "sll", "center", "destination", "daddr")
+# A place name that Google Maps puts after the point: "-6.2,106.8 (Rumah Budi)".
+_MAPS_QUERY_LABEL = re.compile(r"\s*\([^()]*\)\s*$")
+# OpenStreetMap's map view in the fragment: #map=zoom/latitude/longitude.
+_OSM_VIEW = re.compile(rf"\d+(?:\.\d+)?/({_NUMBER})/({_NUMBER})")
 _SHORT_LINK_HOSTS = ("maps.app.goo.gl", "goo.gl", "g.co")
 
 
@@ -709,13 +713,17 @@ def format_coordinate(number):
 
 
 def clean_coordinates(value):
-    """Clean a cell containing a whole location as "lat, long" text or a Google Maps link.
+    """Clean a cell containing a whole location as "lat, long" text, or a
+    Google Maps or OpenStreetMap link.
 
     Pairs may use a decimal point or comma, and a comma, semicolon or space
-    between the two numbers ("-6,4812 106,8421"). In a link, the place pin
-    (!3d…!4d…) wins over a query (?q=…), which wins over the map centre
-    (@lat,long). Short links need a network request to resolve, so they are
-    rejected with a request to paste the coordinates.
+    between the two numbers ("-6,4812 106,8421"), or degrees, minutes and
+    seconds (6°29'S 106°50'E). In a Google link, the place pin (!3d…!4d…)
+    wins over a query (?q=…), which wins over a point in the path
+    (/place/-6.48,106.84), which wins over the map centre (@lat,long). In an
+    OpenStreetMap link, the marker (?mlat=…&mlon=…) wins over the map centre
+    (#map=zoom/lat/long). Short links need a network request to resolve, so
+    they are rejected with a request to paste the coordinates.
     """
     reject_special_cell(value)
     if not isinstance(value, str):
@@ -726,19 +734,29 @@ def clean_coordinates(value):
         latitude, longitude = _coordinates_from_link(text)
         return clean_location(latitude, longitude)
 
+    pair = _coordinate_pair(text)
+    if pair is not None:
+        return clean_location(*pair)
+
+    raise CellError(COORDINATES_INVALID)
+
+
+def _coordinate_pair(text):
+    """Return (latitude, longitude) from a whole text of two decimal or two
+    degree values, or None when the text is neither."""
     match = _DECIMAL_PAIR.fullmatch(text)
     if match:
-        return clean_location(_decimal(match[1]), _decimal(match[2]))
+        return _decimal(match[1]), _decimal(match[2])
 
     match = _DMS_PAIR.fullmatch(text)
     if match:
         first, first_is_latitude = _dms_value(match.groups()[:5])
         second, _second_is_latitude = _dms_value(match.groups()[5:])
         if first_is_latitude is False:
-            return clean_location(second, first)
-        return clean_location(first, second)
+            return second, first
+        return first, second
 
-    raise CellError(COORDINATES_INVALID)
+    return None
 
 
 def _normalise_coordinate_text(value):
@@ -793,7 +811,8 @@ def _in_indonesia(latitude, longitude):
 
 def _looks_like_link(text):
     lowered = text.casefold()
-    return "://" in lowered or lowered.startswith(("www.", "maps.", "goo.gl", "geo:"))
+    prefixes = ("www.", "maps.", "goo.gl", "geo:", "google.", "openstreetmap.", "osm.org")
+    return "://" in lowered or lowered.startswith(prefixes)
 
 
 def _coordinates_from_link(text):
@@ -816,24 +835,49 @@ def _coordinates_from_link(text):
         return _decimal(match[1]), _decimal(match[2])
 
     query = parse_qs(parts.query)
+    marker = _osm_marker(query)
+    if marker is not None:
+        return marker
+
     for key in _MAPS_QUERY_KEYS:
         for candidate in query.get(key, []):
-            match = _DECIMAL_PAIR.fullmatch(candidate.strip().removeprefix("loc:").strip())
-            if match:
-                return _decimal(match[1]), _decimal(match[2])
+            candidate = _MAPS_QUERY_LABEL.sub("", candidate.strip().removeprefix("loc:").strip())
+            pair = _coordinate_pair(candidate)
+            if pair is not None:
+                return pair
+
+    # Search and place links may carry the pin as a path segment
+    # (/maps/search/-6.4812,+106.8421), which wins over the map centre after "@".
+    for segment in path.split("/"):
+        pair = _coordinate_pair(segment.strip())
+        if pair is not None:
+            return pair
 
     match = _MAPS_VIEWPORT.search(path)
     if match:
         return _decimal(match[1]), _decimal(match[2])
 
-    # Search and place links may carry the point as a path segment:
-    # /maps/search/-6.4812,+106.8421
-    for segment in path.split("/"):
-        match = _DECIMAL_PAIR.fullmatch(segment.strip())
+    for candidate in parse_qs(parts.fragment).get("map", []):
+        match = _OSM_VIEW.fullmatch(candidate.strip())
         if match:
             return _decimal(match[1]), _decimal(match[2])
 
     raise CellError(COORDINATES_LINK_UNRECOGNISED)
+
+
+def _osm_marker(query):
+    """Return the point of an OpenStreetMap marker (?mlat=…&mlon=…), or
+    None when the link has none. A marker with one value missing or
+    unreadable raises, because the map centre need not be the marked point."""
+    latitudes, longitudes = query.get("mlat", []), query.get("mlon", [])
+    if not latitudes and not longitudes:
+        return None
+    if len(latitudes) != 1 or len(longitudes) != 1:
+        raise CellError(COORDINATES_LINK_UNRECOGNISED)
+    latitude, longitude = latitudes[0].strip(), longitudes[0].strip()
+    if not (_DECIMAL_COORDINATE.fullmatch(latitude) and _DECIMAL_COORDINATE.fullmatch(longitude)):
+        raise CellError(COORDINATES_LINK_UNRECOGNISED)
+    return _decimal(latitude), _decimal(longitude)
 
 
 # ---------------------------------------------------------------------------

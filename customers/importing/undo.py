@@ -1,6 +1,12 @@
 """Undo a finished import batch: remove the customers it created and
 restore the fields it updated, except what someone changed since.
 
+Imports are undone newest first where they overlap. A later import that
+is not undone and changed a customer this batch created, or a field this
+batch changed, blocks this batch's undo (UndoBlocked). Undoing this batch
+first would lose the later import's data, or keep those customers, which
+the later import's undo would then bring back to this batch's values.
+
 `plan_undo` lists what would happen and touches nothing, for the
 confirmation page. `undo_batch` computes the same plan again inside the
 import lock and carries it out in one transaction, so what changed between
@@ -10,6 +16,7 @@ the two is judged again rather than overwritten.
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.utils import bulk_update_with_history
@@ -25,16 +32,46 @@ CHUNK = 5000
 EDITED_SINCE = "edited_since"
 PORTAL_ACCOUNT = "portal_account"
 CHANGED_SINCE = "changed_since"
+LATER_IMPORT = "later_import"
+
+HistoricalCustomer = Customer.history.model
+
+# The customer fields compared with the values an import created. The
+# portal account link is left out, because it has its own reason to stay.
+_CREATED_FIELDS = [
+    model_field.attname
+    for model_field in HistoricalCustomer._meta.concrete_fields
+    if not model_field.attname.startswith("history_") and model_field.attname not in ("id", "user_id")
+]
 
 
 class UndoNotAllowed(Exception):
     """The batch is not a finished import (already undone, failed, still running)."""
 
 
+class UndoBlocked(Exception):
+    """Later imports that are not undone changed customers of the batch;
+    `plan` is the UndoPlan that lists them."""
+
+    def __init__(self, plan):
+        super().__init__(plan)
+        self.plan = plan
+
+
+@dataclass
+class LaterImport:
+    """A later, finished import that changed `customer_count` customers of
+    the batch being undone, so it has to be undone first."""
+
+    batch: ImportBatch
+    customer_count: int
+
+
 @dataclass
 class KeptCustomer:
     """A customer the batch created that stays: someone changed it
-    afterwards (EDITED_SINCE), or it has a portal account (PORTAL_ACCOUNT)."""
+    afterwards (EDITED_SINCE), it has a portal account (PORTAL_ACCOUNT), or
+    a later import changed it and is not undone (LATER_IMPORT)."""
 
     id: int
     number: str
@@ -42,6 +79,7 @@ class KeptCustomer:
     changed_at: object = None
     changed_by: object = None
     reason: str = EDITED_SINCE
+    later_batch: ImportBatch | None = None
 
 
 @dataclass
@@ -59,6 +97,7 @@ class FieldRestore:
     current: object
     restorable: bool
     reason: str = ""
+    later_batch: ImportBatch | None = None
     old_text: str | None = None
     new_text: str | None = None
     current_text: str | None = None
@@ -82,6 +121,12 @@ class UndoPlan:
     # Customers of the batch now in sites outside the undoing user's, which
     # stay as they are and are not listed.
     outside_sites: int = 0
+    # LaterImport entries, newest first: while any is listed, nothing is undone.
+    later_imports: list = field(default_factory=list)
+
+    @property
+    def blocked(self):
+        return bool(self.later_imports)
 
     @property
     def restorable(self):
@@ -118,60 +163,157 @@ def plan_undo(batch, site_ids=None):
     customer moved to another site since the import is counted in
     outside_sites and left alone.
 
-    A created customer is kept when its history has a change ("~") after
-    its creation, or when it has a portal account: activating one writes no
-    history row, and the customer's requests and logins depend on it. An
-    updated field is restored only while it still contains the value the
-    import wrote.
+    A created customer is kept when a later import that is not undone
+    changed it, or when its stored values differ from those the import
+    created. It is also kept when it has a portal account, because
+    activating one writes no history row, and the customer's requests and
+    logins depend on it. An updated field is restored only while it still
+    contains the value the import wrote and no later import that is not
+    undone changed it. Such later imports are listed in later_imports, and
+    block the undo.
     """
     plan = UndoPlan()
-    HistoricalCustomer = Customer.history.model
     created_customers = Customer.objects.filter(import_batch=batch)
     outside = set()
     if site_ids is not None:
         outside.update(created_customers.exclude(site__in=site_ids).values_list("id", flat=True))
         created_customers = created_customers.filter(site__in=site_ids)
     created = list(created_customers.order_by("number").values_list("id", "number", "name", "user_id"))
-    created_ids = [row[0] for row in created]
-    latest_edit = {}
-    for start in range(0, len(created_ids), CHUNK):
-        edits = (
-            HistoricalCustomer.objects.filter(id__in=created_ids[start : start + CHUNK], history_type="~")
-            .select_related("history_user")
-            .order_by("id", "history_date")
-        )
-        for record in edits:
-            latest_edit[record.id] = record
+
+    changes = list(ImportChange.objects.filter(batch=batch).order_by("customer_id", "id"))
+    customers = Customer.objects.in_bulk({change.customer_id for change in changes})
+    if site_ids is not None:
+        outside.update(change.customer_id for change in changes if customers[change.customer_id].site_id not in site_ids)
+        changes = [change for change in changes if change.customer_id not in outside]
+    plan.outside_sites = len(outside)
+
+    later = _later_changes(batch, {row[0] for row in created}, changes)
+    plan.later_imports = later.imports
+    edits = _edits_since_creation([row[0] for row in created])
     for customer_id, number, name, user_id in created:
-        record = latest_edit.get(customer_id)
-        if record is not None:
+        record = edits.get(customer_id)
+        if customer_id in later.customers:
+            plan.kept.append(
+                KeptCustomer(customer_id, number, name, reason=LATER_IMPORT, later_batch=later.customers[customer_id])
+            )
+        elif record is not None:
             plan.kept.append(KeptCustomer(customer_id, number, name, record.history_date, record.history_user))
         elif user_id is not None:
             plan.kept.append(KeptCustomer(customer_id, number, name, reason=PORTAL_ACCOUNT))
         else:
             plan.removable.append((customer_id, number, name))
 
-    changes = list(ImportChange.objects.filter(batch=batch).order_by("customer_id", "id"))
-    customers = Customer.objects.in_bulk({change.customer_id for change in changes})
     for change in changes:
         customer = customers[change.customer_id]
-        if site_ids is not None and customer.site_id not in site_ids:
-            outside.add(customer.pk)
-            continue
         current = getattr(customer, change.field)
-        imported = stored_value(change.field, change.new_value)
-        restorable = _same(current, imported)
+        later_batch = later.fields.get((change.customer_id, change.field))
+        if later_batch is not None:
+            restorable, reason = False, LATER_IMPORT
+        else:
+            restorable = _same(current, stored_value(change.field, change.new_value))
+            reason = "" if restorable else CHANGED_SINCE
         plan.restores.append(
             FieldRestore(
                 change=change,
                 number=customer.number,
                 current=current,
                 restorable=restorable,
-                reason="" if restorable else CHANGED_SINCE,
+                reason=reason,
+                later_batch=later_batch,
             )
         )
-    plan.outside_sites = len(outside)
     return plan
+
+
+@dataclass
+class _LaterChanges:
+    """The later imports that changed a batch's customers: the newest per
+    created customer id, the newest per (customer id, field) of the batch's
+    own changes, and a LaterImport per import, newest first."""
+
+    customers: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+    imports: list = field(default_factory=list)
+
+
+def _later_changes(batch, created_ids, changes):
+    """Return the _LaterChanges of other finished imports on the customers
+    `created_ids` that `batch` created, and on the fields of `changes`
+    that a later ImportChange (a higher id) changed again."""
+    own = {(change.customer_id, change.field): change.id for change in changes}
+    batch_customers = ImportChange.objects.filter(batch=batch).values("customer_id")
+    rows = (
+        ImportChange.objects.filter(batch__state=ImportBatch.State.DONE)
+        .exclude(batch=batch)
+        .filter(Q(customer__import_batch=batch) | Q(customer_id__in=batch_customers))
+        .order_by("id")
+        .values_list("id", "batch_id", "customer_id", "field")
+    )
+    later = _LaterChanges()
+    customers_by_batch = {}
+    for change_id, batch_id, customer_id, attname in rows:
+        if customer_id in created_ids:
+            later.customers[customer_id] = batch_id
+        elif change_id > own.get((customer_id, attname), change_id):
+            later.fields[(customer_id, attname)] = batch_id
+        else:
+            continue
+        customers_by_batch.setdefault(batch_id, set()).add(customer_id)
+
+    batches = ImportBatch.objects.select_related("created_by").in_bulk(list(customers_by_batch))
+    later.customers = {key: batches[pk] for key, pk in later.customers.items()}
+    later.fields = {key: batches[pk] for key, pk in later.fields.items()}
+    later.imports = [LaterImport(batches[pk], len(ids)) for pk, ids in customers_by_batch.items()]
+    # Newest first, the order in which to undo them.
+    later.imports.sort(key=lambda entry: entry.batch.finished_at or entry.batch.created_at, reverse=True)
+    return later
+
+
+def _edits_since_creation(customer_ids):
+    """Return {customer id: history record} for the customers among
+    `customer_ids` whose stored values differ from those they were created
+    with, naming the latest edit of a field that still differs.
+
+    An edit that was reverted, such as a later import that was undone,
+    leaves the values as created, so the customer is not counted.
+    """
+    edits = {}
+    for start in range(0, len(customer_ids), CHUNK):
+        chunk = customer_ids[start : start + CHUNK]
+        edited = set(HistoricalCustomer.objects.filter(id__in=chunk, history_type="~").values_list("id", flat=True))
+        if not edited:
+            continue
+        records = {}
+        history = (
+            HistoricalCustomer.objects.filter(id__in=edited, history_type__in=["+", "~"])
+            .select_related("history_user")
+            .order_by("id", "history_date", "history_id")
+        )
+        for record in history:
+            records.setdefault(record.id, []).append(record)
+        for customer in Customer.objects.filter(pk__in=edited):
+            record = _latest_edit_in_place(customer, records[customer.pk])
+            if record is not None:
+                edits[customer.pk] = record
+    return edits
+
+
+def _latest_edit_in_place(customer, records):
+    """Return the latest of `records` (the customer's "+" and "~" history,
+    oldest first) that changed a field still differing from the "+" record,
+    or None when every field has its created value."""
+    if records[0].history_type != "+":
+        # Without its creation record, any edit counts.
+        return records[-1]
+    created = records[0]
+    differing = [name for name in _CREATED_FIELDS if getattr(customer, name) != getattr(created, name)]
+    if not differing:
+        return None
+    latest = None
+    for previous, record in zip(records, records[1:]):
+        if any(getattr(record, name) != getattr(previous, name) for name in differing):
+            latest = record
+    return latest or records[-1]
 
 
 def fill_value_texts(restores):
@@ -211,7 +353,8 @@ def undo_batch(batch, user, site_ids=None):
     """Undo the batch within `site_ids` (see plan_undo) and return the
     UndoPlan that was carried out.
 
-    Raises UndoNotAllowed when the batch is not a finished import.
+    Raises UndoNotAllowed when the batch is not a finished import, and
+    UndoBlocked, changing nothing, while later imports block it.
     """
     with transaction.atomic():
         _lock_customer_writes()
@@ -219,6 +362,8 @@ def undo_batch(batch, user, site_ids=None):
         if not batch_can_undo(batch):
             raise UndoNotAllowed(batch.state)
         plan = plan_undo(batch, site_ids)
+        if plan.blocked:
+            raise UndoBlocked(plan)
         now = timezone.now()
         _restore_fields(plan.restorable, user)
         _remove_customers([row[0] for row in plan.removable], user, now)
