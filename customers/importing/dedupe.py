@@ -380,7 +380,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                     if name in UPDATABLE_FIELDS and value not in (None, "") and match.get(name) != value
                 }
                 if "address" not in row.changes:
-                    # An unchanged Alamat says nothing new: what was read
+                    # An unchanged Alamat brings nothing new: what was read
                     # from it keeps the stored value, even an empty one, which
                     # staff may have refined (RT/RW added, a village picked by hand).
                     row.changes.pop("street", None)
