@@ -312,3 +312,25 @@ def test_package_form_shows_price_grouped(admin_client, sample_catalogue):
     page = admin_client.get(reverse("packages:edit", args=[package.pk])).content.decode()
 
     assert re.search(r'<input type="text" name="monthly_price" value="900\.000" inputmode="numeric"', page)
+
+
+def test_renamed_site_and_package_still_match(admin_client, sample_catalogue, tmp_path):
+    from customers.importing.matching import load_catalogues
+
+    sites, packages = sample_catalogue
+    site, package = sites["CBN"], packages["H20"]
+    old_site_name, old_package_name = site.name, package.name
+    admin_client.post(
+        reverse("sites:edit", args=[site.pk]),
+        {"name": "Cibinong Raya", "code": "CBR", "address": "", "is_active": "on"},
+    )
+    admin_client.post(
+        reverse("packages:edit", args=[package.pk]),
+        {"name": "Rumah 20 Mbps", "code": "R20", "download_mbps": "20", "upload_mbps": "10",
+         "monthly_price": "200000", "is_active": "on"},
+    )
+
+    site_catalogue, package_catalogue = load_catalogues()
+    assert [site_catalogue.lookup(text) for text in (old_site_name, "CBN", "Cibinong Raya")] == [site.pk] * 3
+    assert [package_catalogue.lookup(text) for text in (old_package_name, "H20", "R20")] == [package.pk] * 3
+    assert sorted(site.aliases.values_list("name", flat=True)) == sorted(["CBN", old_site_name])
