@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer
@@ -438,6 +440,25 @@ def test_list_shows_roles_sites_rights(admin_client, english, sample_catalogue, 
     assert "<td>Can see a customer&#x27;s full NIK</td>" in site_admin_row
     assert "Inactive" in site_admin_row
     assert "Never" in site_admin_row
+
+
+def test_list_queries_independent_of_users(
+    admin_client, sample_catalogue, django_user_model, django_assert_num_queries
+):
+    sites, _packages = sample_catalogue
+    first = make_site_admin(django_user_model, sites["CBN"], username="admin-1")
+    first.user_permissions.add(Permission.objects.get(codename="export_customers"))
+    admin_client.get(reverse("staff:list"))
+    with CaptureQueriesContext(connection) as one_site_admin:
+        admin_client.get(reverse("staff:list"))
+    for number in range(2, 6):
+        user = make_site_admin(django_user_model, sites["BJG"], username=f"admin-{number}")
+        user.user_permissions.add(Permission.objects.get(codename="reveal_nik"))
+
+    with django_assert_num_queries(len(one_site_admin)):
+        page = admin_client.get(reverse("staff:list")).content.decode()
+
+    assert "admin-5" in page
 
 
 def test_list_leaves_out_customers(admin_client, django_user_model):
