@@ -36,6 +36,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("customers/", include("audit.urls")),
     path("sites/", include("sites.urls")),
+    path("staff/", include("sites.staff_urls")),
     path("packages/", include("packages.urls")),
     path("regions/", include("regions.urls")),
     path("portal/", include("portal.urls")),

@@ -7,6 +7,7 @@ than the viewport. A wide table scrolls inside its own wrapper instead.
 import shutil
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from customers.models import Customer, ImportBatch
 from portal.models import ChangeRequest
@@ -31,9 +32,9 @@ def page(live_server, regions_loaded, django_user_model):
 
 
 @pytest.fixture
-def staff_paths(sample_catalogue, tmp_path):
-    """The staff pages to open, with an imported batch, an edited customer
-    and change requests, so every table has rows."""
+def staff_paths(sample_catalogue, tmp_path, django_user_model):
+    """The staff pages to open, with an imported batch, an edited customer,
+    change requests and a site admin, so every table has rows."""
     sites, packages = sample_catalogue
     # A long file name without spaces, which must wrap in the batch page's heading.
     workbook = tmp_path / "data_pelanggan_cabang_cibinong_desember_2026_revisi_final.xlsx"
@@ -62,6 +63,12 @@ def staff_paths(sample_catalogue, tmp_path):
         status=ChangeRequest.Status.REJECTED,
     )
 
+    site_admin = django_user_model.objects.create_user(
+        username="admin.cibinong.bojonggede", first_name="Raden Ajeng Siti Nurhaliza", is_staff=True
+    )
+    site_admin.managed_sites.add(sites["CBN"], sites["BJG"])
+    site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
+
     return [
         "/customers/",
         "/customers/?incomplete=1",
@@ -80,6 +87,9 @@ def staff_paths(sample_catalogue, tmp_path):
         "/portal/staff/requests/",
         f"/portal/staff/customers/{customer.pk}/link/",
         f"/customers/{customer.pk}/anonymise/",
+        "/staff/",
+        "/staff/new/",
+        f"/staff/{site_admin.pk}/",
     ]
 
 
@@ -115,7 +125,7 @@ def test_navigation_links_visible_on_phone(page, live_server):
     open_page(page, f"{live_server.url}/customers/")
 
     links = page.locator("nav.menu a")
-    assert links.count() == 7
+    assert links.count() == 8
     for index in range(links.count()):
         box = links.nth(index).bounding_box()
         assert box is not None, links.nth(index).inner_text()

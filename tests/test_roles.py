@@ -87,7 +87,7 @@ class Rule:
     `access` is who may use it: "public", "staff", "admin", "regions"
     (staff and customers) or a permission of the customers app. `scope`
     names the fixture object in the URL ("customer", "batch", "site",
-    "package", "change_request") or None. `allowed` is the status code a
+    "package", "change_request", "staff_user") or None. `allowed` is the status code a
     persona with access receives.
     """
 
@@ -130,6 +130,9 @@ RULES = {
     "sites:list": Rule("staff"),
     "sites:create": Rule("admin"),
     "sites:edit": Rule("admin", scope="site"),
+    "staff:list": Rule("admin"),
+    "staff:create": Rule("admin"),
+    "staff:edit": Rule("admin", scope="staff_user"),
     "packages:list": Rule("staff"),
     "packages:create": Rule("admin"),
     "packages:edit": Rule("admin", scope="package"),
@@ -188,7 +191,7 @@ def test_rules_name_existing_urls():
 
 @pytest.fixture
 def world(db, django_user_model):
-    """Two sites with a customer, a finished import batch and a change request each."""
+    """Two sites with a site admin, a customer, a finished import batch and a change request each."""
     package = ServicePackage.objects.create(
         name="Home 10", code="H10", download_mbps=10, upload_mbps=5, monthly_price=150_000
     )
@@ -237,6 +240,7 @@ def world(db, django_user_model):
         objects["batch"] = {**objects.get("batch", {}), side: batch}
         objects["customer"] = {**objects.get("customer", {}), side: customer}
         objects["change_request"] = {**objects.get("change_request", {}), side: change_request}
+        objects["staff_user"] = {**objects.get("staff_user", {}), side: site_admin}
 
     customer_user = django_user_model.objects.create_user(username="customer-alfa")
     objects["customer"]["a"].user = customer_user

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from packages.models import ServicePackage
@@ -28,6 +29,7 @@ def success_messages(response):
 
 
 def test_admin_lists_sites(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
     page = admin_client.get(reverse("sites:list")).content.decode()
 
     assert "<h1>Site</h1>" in page
@@ -35,6 +37,7 @@ def test_admin_lists_sites(admin_client, sample_catalogue):
     assert "<td>BJG</td><td>Bojonggede</td>" in page
     assert "<td>CTY</td><td>Citayam</td>" in page
     assert 'href="/sites/new/">Tambah site</a>' in page
+    assert f'<a href="/sites/{sites["CBN"].pk}/">Ubah</a>' in page
 
 
 def test_admin_creates_site(admin_client, db):
@@ -96,6 +99,31 @@ def test_site_admin_sees_only_their_site(site_admin_client):
     assert "Tambah site" not in page
 
 
+def test_site_list_hides_edit_links(site_admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    page = site_admin_client.get(reverse("sites:list")).content.decode()
+
+    assert "<td>CBN</td><td>Cibinong</td>" in page
+    assert f'href="/sites/{sites["CBN"].pk}/"' not in page
+    assert "Ubah" not in page
+
+
+def test_add_site_permission_alone_hides_button(client, django_user_model, sample_catalogue):
+    """Only admins may add a site, so a site admin granted "sites.add_site"
+    in the Django admin still gets 404 there and sees no button."""
+    sites, _packages = sample_catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn-2", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="sites", codename="add_site"))
+    sites["CBN"].staff.add(user)
+    client.force_login(user)
+
+    page = client.get(reverse("sites:list")).content.decode()
+
+    assert 'href="/sites/new/"' not in page
+    assert client.get(reverse("sites:create")).status_code == 404
+
+
 def test_site_admin_cannot_create_site(site_admin_client):
     assert site_admin_client.get(reverse("sites:create")).status_code == 404
     response = site_admin_client.post(reverse("sites:create"), {"name": "Liar", "code": "LIR", "is_active": "on"})
@@ -120,6 +148,7 @@ def test_site_admin_cannot_edit_own_site(site_admin_client, sample_catalogue):
 
 
 def test_admin_lists_packages(admin_client, sample_catalogue):
+    _sites, packages = sample_catalogue
     page = admin_client.get(reverse("packages:list")).content.decode()
 
     assert "<h1>Paket</h1>" in page
@@ -128,6 +157,7 @@ def test_admin_lists_packages(admin_client, sample_catalogue):
     assert "<td>Rp150.000</td>" in page
     assert "<td>Rp900.000</td>" in page
     assert 'href="/packages/new/">Tambah paket</a>' in page
+    assert f'<a href="/packages/{packages["H10"].pk}/">Ubah</a>' in page
 
 
 def test_admin_creates_package(admin_client, db):
@@ -221,6 +251,17 @@ def test_site_admin_cannot_edit_package(site_admin_client, sample_catalogue):
     _sites, packages = sample_catalogue
 
     assert site_admin_client.get(reverse("packages:edit", args=[packages["H10"].pk])).status_code == 404
+
+
+def test_package_list_hides_edit_links(site_admin_client, sample_catalogue):
+    _sites, packages = sample_catalogue
+
+    page = site_admin_client.get(reverse("packages:list")).content.decode()
+
+    assert "<td>H10</td><td>Home 10 Mbps</td>" in page
+    for package in packages.values():
+        assert f'href="/packages/{package.pk}/"' not in page
+    assert "Ubah" not in page
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,514 @@
+"""The staff accounts screen: admins make admins and site admins, nobody else sees it."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from customers.models import Customer
+from ebilling.access import has_staff_permission, is_admin, visible_sites
+from sites.staff import RIGHTS, Role, staff_save
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Rahasia-Staf-2026"
+ALL_RIGHTS = list(RIGHTS)
+
+
+@pytest.fixture
+def english(client):
+    """Show the screens in English, because the new texts have no Indonesian translation yet."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
+@pytest.fixture
+def customers(sample_catalogue):
+    sites, _packages = sample_catalogue
+    return {
+        "CBN": Customer.objects.create(number="PLG-0001", name="Budi Santoso", site=sites["CBN"]),
+        "BJG": Customer.objects.create(number="PLG-0002", name="Sri Wahyuni", site=sites["BJG"]),
+    }
+
+
+def staff_data(**overrides):
+    """Return the POST data of a valid new site admin, changed by `overrides`."""
+    data = {
+        "username": "admin-cbn",
+        "full_name": "Dewi Lestari",
+        "email": "",
+        "role": "site_admin",
+        "sites": [],
+        "rights": [],
+        "is_active": "on",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    data.update(overrides)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def make_site_admin(django_user_model, site, username="admin-cbn", password=PASSWORD):
+    user = django_user_model.objects.create_user(username=username, password=password, is_staff=True)
+    site.staff.add(user)
+    return user
+
+
+def make_permission_admin(django_user_model, username="pusat-2"):
+    user = django_user_model.objects.create_user(username=username, password=PASSWORD, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="sites", codename="access_all_sites"))
+    return user
+
+
+def fresh(user):
+    """Return the user read again, without the permission cache of the old instance."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def direct_rights(user):
+    codenames = user.user_permissions.filter(content_type__app_label="customers").values_list("codename", flat=True)
+    return {f"customers.{codename}" for codename in codenames}
+
+
+# --- creating a site admin -------------------------------------------------------
+
+
+def test_created_site_admin_sees_own_site(admin_client, sample_catalogue, customers, client):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(
+        reverse("staff:create"), staff_data(sites=[sites["CBN"].pk], rights=["customers.import_customers"])
+    )
+
+    user = get_user_model().objects.get(username="admin-cbn")
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/"
+    assert user.is_staff is True
+    assert user.is_superuser is False
+    assert user.get_full_name() == "Dewi Lestari"
+    assert list(user.managed_sites.all()) == [sites["CBN"]]
+    assert is_admin(user) is False
+    assert list(visible_sites(user)) == [sites["CBN"]]
+
+    client.logout()
+    login = client.post(reverse("login"), {"username": "admin-cbn", "password": PASSWORD})
+    page = client.get(reverse("customers:list")).content.decode()
+
+    assert login.status_code == 302
+    assert "PLG-0001" in page
+    assert "Budi Santoso" in page
+    assert "PLG-0002" not in page
+    assert "Sri Wahyuni" not in page
+
+
+def test_create_shows_success_message(admin_client, english, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(reverse("staff:create"), staff_data(sites=[sites["CBN"].pk]), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == ["Staff user admin-cbn saved."]
+
+
+@pytest.mark.parametrize("right", ALL_RIGHTS)
+def test_one_right_grants_only_it(admin_client, sample_catalogue, right):
+    sites, _packages = sample_catalogue
+
+    admin_client.post(reverse("staff:create"), staff_data(sites=[sites["CBN"].pk], rights=[right]))
+
+    user = fresh(get_user_model().objects.get(username="admin-cbn"))
+    assert direct_rights(user) == {right}
+    for other in ALL_RIGHTS:
+        assert has_staff_permission(user, other) is (other == right), other
+
+
+def test_rights_edited_exactly(admin_client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = make_site_admin(django_user_model, sites["CBN"])
+    user.user_permissions.add(
+        Permission.objects.get(codename="import_customers"), Permission.objects.get(codename="reveal_nik")
+    )
+    view_site = Permission.objects.get(content_type__app_label="sites", codename="view_site")
+    user.user_permissions.add(view_site)
+    chosen = ["customers.export_customers", "customers.reveal_nik"]
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[user.pk]),
+        staff_data(password1="", password2="", sites=[sites["CBN"].pk, sites["BJG"].pk], rights=chosen),
+    )
+
+    user = fresh(user)
+    assert response.status_code == 302
+    assert direct_rights(user) == set(chosen)
+    assert user.user_permissions.filter(pk=view_site.pk).exists()
+    assert set(user.managed_sites.all()) == {sites["CBN"], sites["BJG"]}
+    assert user.check_password(PASSWORD)
+
+
+def test_edit_form_ticks_current_rights(admin_client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = make_site_admin(django_user_model, sites["CBN"])
+    user.user_permissions.add(Permission.objects.get(codename="export_customers"))
+
+    form = admin_client.get(reverse("staff:edit", args=[user.pk])).context["form"]
+
+    assert form["role"].value() == "site_admin"
+    assert form["rights"].value() == ["customers.export_customers"]
+    assert form["sites"].value() == [sites["CBN"].pk]
+
+
+def test_site_admin_needs_a_site(admin_client, english, sample_catalogue):
+    response = admin_client.post(reverse("staff:create"), staff_data())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["sites"] == ["Choose at least one site for a site admin."]
+    assert not get_user_model().objects.filter(username="admin-cbn").exists()
+
+
+def test_admin_role_ignores_sites_and_rights(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    admin_client.post(
+        reverse("staff:create"),
+        staff_data(username="pusat-2", role="admin", sites=[sites["CBN"].pk], rights=ALL_RIGHTS),
+    )
+
+    user = fresh(get_user_model().objects.get(username="pusat-2"))
+    assert is_admin(user) is True
+    assert user.is_superuser is False
+    assert user.managed_sites.count() == 0
+    assert direct_rights(user) == set()
+    assert user.has_perm("sites.access_all_sites") is True
+    assert visible_sites(user).count() == 3
+
+
+def test_username_taken_any_case(admin_client, english, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    make_site_admin(django_user_model, sites["BJG"], username="Budi")
+
+    response = admin_client.post(reverse("staff:create"), staff_data(username="budi", sites=[sites["CBN"].pk]))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == ["A user with that username already exists."]
+    assert get_user_model().objects.filter(username__iexact="budi").count() == 1
+
+
+# --- passwords -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("Rk-7", "This password is too short. It must contain at least 8 characters."),
+        ("password123", "This password is too common."),
+        ("83920174650", "This password is entirely numeric."),
+        # Django's message names first_name, the field that stores the full name.
+        ("Dewi-Lestari", "The password is too similar to the first name."),
+    ],
+)
+def test_password_validators_reject(admin_client, english, sample_catalogue, password, message):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(
+        reverse("staff:create"), staff_data(sites=[sites["CBN"].pk], password1=password, password2=password)
+    )
+
+    assert response.status_code == 200
+    assert message in response.context["form"].errors["password2"]
+    assert not get_user_model().objects.filter(username="admin-cbn").exists()
+
+
+def test_password_typed_twice_must_match(admin_client, english, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(
+        reverse("staff:create"), staff_data(sites=[sites["CBN"].pk], password2=PASSWORD + "x")
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password2"] == ["The two password fields didn’t match."]
+    assert not get_user_model().objects.filter(username="admin-cbn").exists()
+
+
+def test_new_user_needs_password(admin_client, english, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(
+        reverse("staff:create"), staff_data(sites=[sites["CBN"].pk], password1="", password2="")
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password1"] == ["This field is required."]
+
+
+def test_edit_sets_new_password(admin_client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = make_site_admin(django_user_model, sites["CBN"])
+    new_password = "Baru-Sekali-2026"
+
+    admin_client.post(
+        reverse("staff:edit", args=[user.pk]),
+        staff_data(sites=[sites["CBN"].pk], password1=new_password, password2=new_password),
+    )
+
+    assert fresh(user).check_password(new_password)
+
+
+def test_edit_validates_new_password(admin_client, english, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = make_site_admin(django_user_model, sites["CBN"])
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[user.pk]), staff_data(sites=[sites["CBN"].pk], password1="1234", password2="1234")
+    )
+
+    assert response.status_code == 200
+    assert "This password is entirely numeric." in response.context["form"].errors["password2"]
+    assert fresh(user).check_password(PASSWORD)
+
+
+def test_own_new_password_keeps_session(admin_client, admin_user):
+    new_password = "Baru-Sekali-2026"
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[admin_user.pk]),
+        staff_data(username="admin", role="admin", password1=new_password, password2=new_password),
+    )
+
+    assert response.status_code == 302
+    assert fresh(admin_user).check_password(new_password)
+    assert admin_client.get(reverse("staff:list")).status_code == 200
+
+
+# --- roles and self-protection -------------------------------------------------------
+
+
+def test_admin_cannot_demote_self(admin_client, english, sample_catalogue, admin_user):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[admin_user.pk]),
+        staff_data(username="admin", sites=[sites["CBN"].pk], password1="", password2=""),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["role"] == [
+        "You cannot make yourself a site admin. Ask another admin to do it."
+    ]
+    assert fresh(admin_user).is_superuser is True
+    assert admin_user.managed_sites.count() == 0
+
+
+def test_admin_cannot_deactivate_self(client, english, django_user_model):
+    admin = make_permission_admin(django_user_model)
+    client.force_login(admin)
+
+    response = client.post(
+        reverse("staff:edit", args=[admin.pk]),
+        staff_data(username="pusat-2", role="admin", is_active=None, password1="", password2=""),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["is_active"] == ["You cannot deactivate your own account."]
+    assert fresh(admin).is_active is True
+    assert is_admin(fresh(admin)) is True
+
+
+def test_admin_demotes_other_admin(client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    editor = make_permission_admin(django_user_model, username="pusat-1")
+    other = make_permission_admin(django_user_model, username="pusat-2")
+    client.force_login(editor)
+
+    response = client.post(
+        reverse("staff:edit", args=[other.pk]),
+        staff_data(
+            username="pusat-2",
+            sites=[sites["BJG"].pk],
+            rights=["customers.export_customers"],
+            password1="",
+            password2="",
+        ),
+    )
+
+    other = fresh(other)
+    assert response.status_code == 302
+    assert is_admin(other) is False
+    assert list(visible_sites(other)) == [sites["BJG"]]
+    assert has_staff_permission(other, "customers.export_customers") is True
+    assert has_staff_permission(other, "customers.import_customers") is False
+
+
+def test_demoted_editor_cannot_save(sample_catalogue, django_user_model):
+    """An editor demoted by another admin while their form was open cannot save it."""
+    sites, _packages = sample_catalogue
+    editor = make_permission_admin(django_user_model, username="pusat-1")
+    other = make_permission_admin(django_user_model, username="pusat-2")
+    assert is_admin(editor) is True
+    editor.user_permissions.clear()
+
+    with pytest.raises(PermissionDenied):
+        staff_save(other, editor=editor, role=Role.SITE_ADMIN, sites=[sites["BJG"]], rights=[])
+
+    assert is_admin(fresh(other)) is True
+
+
+def test_superuser_demotes_superuser(admin_client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    other = django_user_model.objects.create_user(username="root-2", is_staff=True, is_superuser=True)
+
+    admin_client.post(
+        reverse("staff:edit", args=[other.pk]),
+        staff_data(username="root-2", sites=[sites["CBN"].pk], password1="", password2=""),
+    )
+
+    other = fresh(other)
+    assert other.is_superuser is False
+    assert is_admin(other) is False
+    assert list(visible_sites(other)) == [sites["CBN"]]
+
+
+def test_superuser_edit_page_hidden_from_admin(client, english, django_user_model, admin_user):
+    """Setting a superuser's password would make a non-superuser admin one."""
+    editor = make_permission_admin(django_user_model)
+    client.force_login(editor)
+
+    page = client.get(reverse("staff:list")).content.decode()
+    row = page[page.index(f'<tr id="staff-{admin_user.pk}">'):]
+    row = row[: row.index("</tr>")]
+
+    assert "<td>Admin</td>" in row
+    assert "/staff/" not in row
+    assert client.get(reverse("staff:edit", args=[admin_user.pk])).status_code == 404
+    response = client.post(
+        reverse("staff:edit", args=[admin_user.pk]),
+        staff_data(username="admin", role="admin", password1=PASSWORD, password2=PASSWORD),
+    )
+    assert response.status_code == 404
+    assert fresh(admin_user).check_password("rahasia-admin-123")
+
+
+def test_admin_through_group_not_demoted(admin_client, english, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = django_user_model.objects.create_user(username="pusat-grup", is_staff=True)
+    group = Group.objects.create(name="Pusat")
+    group.permissions.add(Permission.objects.get(codename="access_all_sites"))
+    user.groups.add(group)
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[user.pk]),
+        staff_data(username="pusat-grup", sites=[sites["CBN"].pk], password1="", password2=""),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["role"] == [
+        "This user is an admin through a group. Remove them from it in the Django admin first."
+    ]
+    assert is_admin(fresh(user)) is True
+
+
+# --- the list ------------------------------------------------------------------------
+
+
+def test_list_shows_roles_sites_rights(admin_client, english, sample_catalogue, django_user_model, admin_user):
+    sites, _packages = sample_catalogue
+    site_admin = make_site_admin(django_user_model, sites["CBN"])
+    site_admin.first_name = "Dewi Lestari"
+    site_admin.is_active = False
+    site_admin.save()
+    site_admin.user_permissions.add(Permission.objects.get(codename="reveal_nik"))
+
+    page = admin_client.get(reverse("staff:list")).content.decode()
+
+    admin_row = page[page.index(f'<tr id="staff-{admin_user.pk}">'):]
+    admin_row = admin_row[: admin_row.index("</tr>")]
+    site_admin_row = page[page.index(f'<tr id="staff-{site_admin.pk}">'):]
+    site_admin_row = site_admin_row[: site_admin_row.index("</tr>")]
+    assert "<h1>Staff</h1>" in page
+    assert 'href="/staff/new/"' in page
+    assert "<td>admin</td>" in admin_row
+    assert "<td>Admin</td>" in admin_row
+    assert "All sites" in admin_row
+    assert "All rights" in admin_row
+    assert f'<a href="/staff/{admin_user.pk}/">Edit</a>' in admin_row
+    assert "<td>admin-cbn</td>" in site_admin_row
+    assert "<td>Dewi Lestari</td>" in site_admin_row
+    assert "<td>Site admin</td>" in site_admin_row
+    assert "<td>Cibinong</td>" in site_admin_row
+    assert "<td>Can see a customer&#x27;s full NIK</td>" in site_admin_row
+    assert "Inactive" in site_admin_row
+    assert "Never" in site_admin_row
+
+
+def test_list_queries_independent_of_users(
+    admin_client, sample_catalogue, django_user_model, django_assert_num_queries
+):
+    sites, _packages = sample_catalogue
+    first = make_site_admin(django_user_model, sites["CBN"], username="admin-1")
+    first.user_permissions.add(Permission.objects.get(codename="export_customers"))
+    admin_client.get(reverse("staff:list"))
+    with CaptureQueriesContext(connection) as one_site_admin:
+        admin_client.get(reverse("staff:list"))
+    for number in range(2, 6):
+        user = make_site_admin(django_user_model, sites["BJG"], username=f"admin-{number}")
+        user.user_permissions.add(Permission.objects.get(codename="reveal_nik"))
+
+    with django_assert_num_queries(len(one_site_admin)):
+        page = admin_client.get(reverse("staff:list")).content.decode()
+
+    assert "admin-5" in page
+
+
+def test_list_leaves_out_customers(admin_client, django_user_model):
+    portal_user = django_user_model.objects.create_user(username="customer-1", is_staff=True)
+    Customer.objects.create(number="PLG-0001", name="Budi Santoso", user=portal_user)
+    django_user_model.objects.create_user(username="customer-2")
+
+    page = admin_client.get(reverse("staff:list")).content.decode()
+
+    assert "customer-1" not in page
+    assert "customer-2" not in page
+    assert admin_client.get(reverse("staff:edit", args=[portal_user.pk])).status_code == 404
+
+
+def test_menu_links_staff_for_admins(admin_client, english, client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+
+    admin_page = admin_client.get(reverse("customers:list")).content.decode()
+    client.force_login(make_site_admin(django_user_model, sites["CBN"]))
+    site_admin_page = client.get(reverse("customers:list")).content.decode()
+
+    assert '<a href="/staff/">Staff</a>' in admin_page
+    assert 'href="/staff/"' not in site_admin_page
+
+
+# --- who gets 404 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["site_admin", "customer"])
+def test_staff_pages_404_for_others(client, sample_catalogue, django_user_model, admin_user, persona):
+    sites, _packages = sample_catalogue
+    if persona == "site_admin":
+        user = make_site_admin(django_user_model, sites["CBN"])
+        codenames = [right.split(".")[1] for right in ALL_RIGHTS]
+        rights = Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
+        user.user_permissions.add(*rights)
+    else:
+        user = django_user_model.objects.create_user(username="customer-1", password=PASSWORD)
+        Customer.objects.create(number="PLG-0001", name="Budi Santoso", site=sites["CBN"], user=user)
+    client.force_login(user)
+    data = staff_data(username="penyusup", role="admin")
+
+    statuses = {
+        "list": client.get(reverse("staff:list")).status_code,
+        "create": client.get(reverse("staff:create")).status_code,
+        "create post": client.post(reverse("staff:create"), data).status_code,
+        "edit own": client.get(reverse("staff:edit", args=[user.pk])).status_code,
+        "edit admin": client.post(reverse("staff:edit", args=[admin_user.pk]), data).status_code,
+    }
+
+    assert statuses == dict.fromkeys(statuses, 404)
+    assert not get_user_model().objects.filter(username="penyusup").exists()
+    assert is_admin(fresh(user)) is False
