@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordMixin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sites.models import Site
 from sites.staff import (
@@ -41,6 +42,11 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
     )
 
     field_order = ["username", "full_name", "email", "role", "sites", "rights", "is_active", "password1", "password2"]
+    # Django's own texts call a password "sandi" in Indonesian.
+    error_messages = {
+        **SetPasswordMixin.error_messages,
+        "password_mismatch": _("The two passwords do not match. Type the same password in both fields."),
+    }
 
     class Meta:
         model = get_user_model()
@@ -53,9 +59,10 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
         self.is_new = self.instance.pk is None
         self.group_keys = set()
         self.fields["password1"], self.fields["password2"] = self.create_password_fields(
-            label1=_("Password") if self.is_new else _("New password"),
+            label1=_("Password") if self.is_new else pgettext_lazy("password form", "New password"),
             label2=_("Repeat the password") if self.is_new else _("Repeat the new password"),
         )
+        self.fields["password2"].help_text = _("Type the password again, to check it.")
         if self.is_new:
             self.fields["role"].initial = Role.SITE_ADMIN
             self.fields["is_active"].initial = True

@@ -1,5 +1,7 @@
 """The staff accounts screen: admins make admins and site admins, nobody else sees it."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -20,7 +22,7 @@ ALL_RIGHTS = list(RIGHTS)
 
 @pytest.fixture
 def english(client):
-    """Show the screens in English, because the new texts have no Indonesian translation yet."""
+    """Show the screens in English, the language these tests assert."""
     client.cookies["django_language"] = "en"
     return client
 
@@ -512,3 +514,17 @@ def test_staff_pages_404_for_others(client, sample_catalogue, django_user_model,
     assert statuses == dict.fromkeys(statuses, 404)
     assert not get_user_model().objects.filter(username="penyusup").exists()
     assert is_admin(fresh(user)) is False
+
+
+def test_staff_form_in_indonesian(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+    data = staff_data(sites=[sites["CBN"].pk], password2="Rahasia-Lain-2026")
+
+    page = admin_client.post(reverse("staff:create"), data).content.decode()
+
+    assert "Kedua kata sandi tidak sama. Ketik kata sandi yang sama di kedua kolom." in page
+    assert "Ketik kata sandi sekali lagi untuk memastikannya." in page
+    assert '<label for="id_password2">Ulangi kata sandi</label>' in page
+    # Django's own Indonesian says "sandi" alone.
+    assert not re.search(r"(?<!kata )(?<!Kata )\bsandi\b", page, re.IGNORECASE)
+    assert not get_user_model().objects.filter(username="admin-cbn").exists()
