@@ -37,6 +37,9 @@ def customers_bulk_update(customers, changes, *, user):
 
     now = timezone.now()
     targets = customers.exclude(Q(**changes)).order_by().values("pk")
+    if targets.query.is_empty():
+        # A .none() queryset has no SQL to embed.
+        return 0
     target_sql, target_params = targets.query.get_compiler(connection=connection).as_sql()
     new_values = {**changes, "updated_at": now}
 

@@ -84,15 +84,17 @@ class CustomerFilterForm(forms.Form):
         self.fields["q"].widget.attrs["placeholder"] = _("ID, name, phone or NIK")
 
     def customer_filter(self):
-        """Return the CustomerFilter of the valid fields. An invalid field,
-        such as a site the user may not see, filters nothing."""
-        self.is_valid()
+        """Return the CustomerFilter of the form. With an invalid field, such
+        as a site the user may not see, it matches no customer, so that an
+        export or a bulk change never covers more than the list asked for."""
+        valid = self.is_valid()
         cleaned = self.cleaned_data
         return CustomerFilter(
             query=cleaned.get("q") or "",
             site=cleaned.get("site"),
             incomplete_only=bool(cleaned.get("incomplete")),
             missing=cleaned.get("missing") or "",
+            matches_nothing=not valid,
         )
 
 

@@ -56,6 +56,8 @@ class CustomerFilter:
     site: object = None
     incomplete_only: bool = False
     missing: str = ""
+    # Set for a filter with an invalid field, which must not widen to every customer.
+    matches_nothing: bool = False
 
 
 def customers_visible_to(user):
@@ -109,6 +111,8 @@ def search_customers(customers, text):
 
 def filter_customers(customers, customer_filter):
     """Apply a CustomerFilter to a customer queryset."""
+    if customer_filter.matches_nothing:
+        return customers.none()
     customers = search_customers(customers, customer_filter.query)
     if customer_filter.site == NO_SITE:
         customers = customers.filter(site__isnull=True)

@@ -206,10 +206,19 @@ def customer_bulk(request):
     )
 
 
+def _invalid_export_filter(request):
+    messages.error(
+        request, _("The filter is not valid, so nothing was exported. Fix the filter on the customer list, then export again.")
+    )
+    return redirect(f"{reverse('customers:list')}?{request.GET.urlencode()}")
+
+
 @staff_permission_required("customers.export_customers")
 def customer_export(request):
     """Send the filtered customers as .xlsx, or as CSV with ?format=csv."""
     filter_form = CustomerFilterForm(request.GET, user=request.user)
+    if not filter_form.is_valid():
+        return _invalid_export_filter(request)
     customers = filter_customers(customers_visible_to(request.user), filter_form.customer_filter())
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
@@ -238,6 +247,8 @@ def customer_export_incomplete(request):
     typed; masked NIKs are read back as empty, so stored NIKs stay.
     """
     filter_form = CustomerFilterForm(request.GET, user=request.user)
+    if not filter_form.is_valid():
+        return _invalid_export_filter(request)
     customer_filter = dataclasses.replace(filter_form.customer_filter(), incomplete_only=True)
     customers = filter_customers(customers_visible_to(request.user), customer_filter)
     sites = list(visible_sites(request.user).filter(is_active=True).order_by("name"))
