@@ -282,8 +282,9 @@ class CustomerForm(LocationFields, forms.ModelForm):
         self.fields["site"].required = not is_admin(user)
         packages = ServicePackage.objects.filter(Q(is_active=True) | Q(pk=customer.package_id))
         self.fields["package"].queryset = packages.order_by("monthly_price", "name")
-        # Django's own empty choice reads "---------".
-        self.fields["site"].empty_label = _("No site")
+        # Django's own empty choice reads "---------". A site admin must
+        # keep a site, so they get no empty choice.
+        self.fields["site"].empty_label = None if self.fields["site"].required else _("No site")
         self.fields["package"].empty_label = _("No package")
 
     def clean_number(self):

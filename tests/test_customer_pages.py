@@ -925,3 +925,10 @@ def test_edit_selects_name_empty_choice(admin_client, customers):
     assert '<option value="" selected>Tanpa paket</option>' in page
     assert '<option value="">Tanpa site</option>' in page
     assert "---------" not in page
+
+
+def test_site_admin_edit_offers_no_empty_site(site_admin_client, customers):
+    page = site_admin_client.get(edit_url(customers["PLG-0001"])).content.decode()
+
+    assert "Tanpa site" not in page
+    assert re.search(r'<select name="site" id="id_site">\s*<option value="\d+" selected>Cibinong</option>\s*</select>', page)
