@@ -218,3 +218,31 @@ def test_silent_worker_replaces_time_left(admin_client, tmp_path, monkeypatch):
     page = admin_client.get(url).content.decode()
     assert "belum melapor" not in page
     assert "24 baris per detik" in page
+
+
+@pytest.mark.parametrize("progress_database, first_phase", [(None, "saving"), ("progress", "checking")])
+def test_save_names_phase_before_transaction(settings, monkeypatch, tmp_path, progress_database, first_phase):
+    settings.IMPORT_PROGRESS_DATABASE = progress_database
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(3)])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+    batches.validate_batch(batch)
+    phases = []
+    original = batches.ProgressReporter.__call__
+
+    def recording(self, phase, rows_done, total=None):
+        phases.append((phase, rows_done, total))
+        return original(self, phase, rows_done, total)
+
+    monkeypatch.setattr(batches.ProgressReporter, "__call__", recording)
+
+    batches.commit_batch(batch)
+
+    # Without a second connection the page sees nothing from inside the
+    # save's transaction, so it is told "saving" before that starts.
+    assert phases[0] == ("reading", 0, 3)
+    assert phases[1][0] == first_phase
+    if progress_database is None:
+        assert phases[1] == ("saving", 0, 3)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE

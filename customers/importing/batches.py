@@ -349,6 +349,10 @@ def commit_batch(batch):
         reviewed = _review_counts(batch)
         try:
             plan = _plan_to_commit(batch, progress)
+            if not getattr(settings, "IMPORT_PROGRESS_DATABASE", None):
+                # Nothing reported inside the transaction shows before it
+                # commits, so the page names the whole step from here.
+                progress("saving", 0, len(plan.rows))
             # The customers and the batch's "done" are saved together. A
             # worker lost between the two would leave saved customers under
             # a batch that Try again would import a second time.
