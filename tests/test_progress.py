@@ -238,8 +238,8 @@ def test_save_names_phase_before_transaction(settings, monkeypatch, tmp_path, pr
 
     batches.commit_batch(batch)
 
-    # Without a second connection the page sees nothing from inside the
-    # save's transaction, so it is told "saving" before that starts.
+    # Without a second connection nothing written inside the save's
+    # transaction shows, so "saving" is written before it starts.
     assert phases[0] == ("reading", 0, 3)
     assert phases[1][0] == first_phase
     if progress_database is None:
