@@ -289,6 +289,13 @@ def customer_edit(request, pk):
         else:
             customer = form.save()
             messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
+            if customer.installed_on and customer.installed_on > timezone.localdate():
+                # As on import: a date ahead is more often a mistyped year.
+                messages.warning(
+                    request,
+                    _("The installation date %(date)s is still in the future. Check the year if the customer is already installed.")
+                    % {"date": customer.installed_on.strftime("%d/%m/%Y")},
+                )
         if "save_next" not in request.POST:
             return redirect("customers:edit", pk=customer.pk)
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from customers.models import Customer
@@ -932,3 +933,16 @@ def test_site_admin_edit_offers_no_empty_site(site_admin_client, customers):
 
     assert "Tanpa site" not in page
     assert re.search(r'<select name="site" id="id_site">\s*<option value="\d+" selected>Cibinong</option>\s*</select>', page)
+
+
+def test_edit_warns_of_future_date(admin_client, customers):
+    customer = customers["PLG-0001"]
+    future = timezone.localdate() + datetime.timedelta(days=400)
+
+    response = admin_client.post(edit_url(customer), form_data(customer, installed_on=future.strftime("%d/%m/%Y")), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Pelanggan PLG-0001 disimpan.",
+        f"Tanggal Pasang {future:%d/%m/%Y} masih di masa depan. Periksa tahunnya jika pelanggan sudah terpasang.",
+    ]
+    assert Customer.objects.get(pk=customer.pk).installed_on == future
