@@ -69,6 +69,7 @@ def customer_list(request):
             "incomplete_count": incomplete_count,
             "bulk_form": CustomerBulkForm(None, user=request.user, confirming=False),
             "filter_fields": _filter_fields(request.GET),
+            "filter_query": _filter_query(_filter_fields(request.GET)),
             "map_site": customer_filter.site if customer_filter.site not in (None, NO_SITE) else None,
             "can_import": has_staff_permission(request.user, "customers.import_customers"),
             "can_export": has_staff_permission(request.user, "customers.export_customers"),
@@ -89,12 +90,16 @@ def _filter_fields(data):
     return [(name, data[name]) for name in FILTER_PARAMETERS if data.get(name)]
 
 
-def _list_url(filter_fields):
+def _filter_query(filter_fields):
+    """Return the filter's query string with its "?", or "" without a filter."""
     query = QueryDict(mutable=True)
     for name, value in filter_fields:
         query[name] = value
-    url = reverse("customers:list")
-    return f"{url}?{query.urlencode()}" if query else url
+    return f"?{query.urlencode()}" if query else ""
+
+
+def _list_url(filter_fields):
+    return reverse("customers:list") + _filter_query(filter_fields)
 
 
 @staff_required
@@ -280,6 +285,8 @@ def customer_edit(request, pk):
     stored = {"number": customer.number, "name": customer.name, "incomplete": customer.is_incomplete}
     before = _stored_values(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    filter_fields = _filter_fields(request.GET)
+    filter_query = _filter_query(filter_fields)
 
     if request.method == "POST" and form.is_valid():
         if _stored_values(form.instance) == before:
@@ -297,13 +304,15 @@ def customer_edit(request, pk):
                     % {"date": customer.installed_on.strftime("%d/%m/%Y")},
                 )
         if "save_next" not in request.POST:
-            return redirect("customers:edit", pk=customer.pk)
+            return redirect(reverse("customers:edit", args=[customer.pk]) + filter_query)
 
-        next_customer = next_incomplete_customer(scoped, customer)
+        # Opened from a filtered list, the next customer is one of that list.
+        filtered = filter_customers(scoped, CustomerFilterForm(request.GET, user=request.user).customer_filter())
+        next_customer = next_incomplete_customer(filtered, customer)
         if next_customer is None:
             messages.info(request, _("No other customer is incomplete."))
-            return redirect("customers:list")
-        return redirect("customers:edit", pk=next_customer.pk)
+            return redirect(_list_url(filter_fields))
+        return redirect(reverse("customers:edit", args=[next_customer.pk]) + filter_query)
 
     return render(
         request,
@@ -314,6 +323,7 @@ def customer_edit(request, pk):
             "stored": stored,
             "history": customer_history(customer),
             "whatsapp_url": whatsapp_chat_url(customer.phone),
+            "list_url": _list_url(filter_fields),
             "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
             "can_anonymise": has_staff_permission(request.user, "customers.anonymise_customer"),
         },

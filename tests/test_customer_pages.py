@@ -71,7 +71,7 @@ def customers(catalogue):
 
 def row_numbers(response):
     """Return the customer IDs in the list table, in order."""
-    return re.findall(r'<td><a href="/customers/\d+/">([^<]+)</a></td>', response.content.decode())
+    return re.findall(r'<td><a href="/customers/\d+/(?:\?[^"]*)?">([^<]+)</a></td>', response.content.decode())
 
 
 def chip_count(response):
@@ -818,6 +818,25 @@ def test_save_next_opens_next_incomplete(admin_client, customers):
     assert response.url == edit_url(customers["PLG-0005"])
     customer.refresh_from_db()
     assert customer.address == "Jl. Dahlia 3"
+
+
+def test_save_next_stays_in_list_filter(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.filter(number="PLG-0004").update(address="")
+    customer = customers["PLG-0003"]
+    query = f"?site={sites['CBN'].pk}&incomplete=on"
+    listed = admin_client.get(LIST_URL + query).content.decode()
+    html_query = query.replace("&", "&amp;")
+    assert f'<a href="{edit_url(customer)}{html_query}">PLG-0003</a>' in listed
+    data = form_data(customer, address="Jl. Dahlia 3", save_next="")
+    del data["save"]
+
+    response = admin_client.post(edit_url(customer) + query, data)
+
+    # PLG-0004 comes next by ID, but it is in another site than the list shows.
+    assert response.url == edit_url(customers["PLG-0005"]) + query
+    page = admin_client.get(response.url).content.decode()
+    assert f'<a class="button" href="{LIST_URL}{html_query}">Batal</a>' in page
 
 
 def test_save_next_starts_again_from_first(admin_client, customers):
