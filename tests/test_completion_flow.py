@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 EXPORT_INCOMPLETE_URL = "/customers/export/incomplete/"
 TEMPLATE_HEADERS = [
-    "ID Pelanggan", "Nama", "No HP", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang",
-    "Latitude", "Longitude", "Kelurahan/Desa", "Kecamatan", "Kota/Kabupaten", "Provinsi", "Kode Pos", "Status",
+    "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang",
+    "Latitude", "Longitude", "Kelurahan/Desa", "Kecamatan", "Kabupaten/Kota", "Provinsi", "Kode Pos", "Status",
 ]
 PABUARAN_CIBINONG = "32.01.01.1012"
 

@@ -14,7 +14,7 @@ def test_template_headers_order():
     assert list(TEMPLATE_HEADERS.items()) == [
         ("number", "ID Pelanggan"),
         ("name", "Nama"),
-        ("phone", "No HP"),
+        ("phone", "No. HP / WhatsApp"),
         ("email", "Email"),
         ("nik", "NIK"),
         ("address", "Alamat"),
@@ -26,7 +26,7 @@ def test_template_headers_order():
         ("coordinates", "Titik Lokasi"),
         ("village", "Kelurahan/Desa"),
         ("district", "Kecamatan"),
-        ("regency", "Kota/Kabupaten"),
+        ("regency", "Kabupaten/Kota"),
         ("province", "Provinsi"),
         ("postal_code", "Kode Pos"),
         ("region_code", "Kode Wilayah"),
@@ -169,7 +169,7 @@ def test_map_headers_label_falls_back_to_template():
     header_map = map_headers(["Nama Pelanggan"])
 
     assert header_map.label("name") == "Nama Pelanggan"
-    assert header_map.label("phone") == "No HP"
+    assert header_map.label("phone") == "No. HP / WhatsApp"
 
 
 def test_header_score_title_rows():

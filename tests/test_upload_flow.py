@@ -110,7 +110,7 @@ def test_template_contents(admin_client, sample_catalogue, expected):
     sheet = workbook["Pelanggan"]
     headers = [cell.value for cell in sheet[1]]
     assert headers[:11] == [
-        "ID Pelanggan", "Nama", "No HP", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang", "Latitude", "Longitude",
+        "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang", "Latitude", "Longitude",
     ]
     assert sheet["A2"].value == "CONTOH-001"
     for field in ("number", "phone", "nik"):

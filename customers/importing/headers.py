@@ -14,7 +14,7 @@ from functools import cached_property
 TEMPLATE_HEADERS = {
     "number": "ID Pelanggan",
     "name": "Nama",
-    "phone": "No HP",
+    "phone": "No. HP / WhatsApp",
     "email": "Email",
     "nik": "NIK",
     "address": "Alamat",
@@ -27,7 +27,7 @@ TEMPLATE_HEADERS = {
     "coordinates": "Titik Lokasi",
     "village": "Kelurahan/Desa",
     "district": "Kecamatan",
-    "regency": "Kota/Kabupaten",
+    "regency": "Kabupaten/Kota",
     "province": "Provinsi",
     "postal_code": "Kode Pos",
     "region_code": "Kode Wilayah",
@@ -49,7 +49,7 @@ _ALIASES = {
         "Customer", "Name", "Full Name",
     ],
     "phone": [
-        "No. HP", "No HP/WA", "No. HP/WA", "No HP / WhatsApp", "No. HP / WhatsApp",
+        "No HP", "No HP/WA", "No. HP/WA",
         "Nomor HP", "Nomor HP/WA", "No Handphone", "Handphone", "HP", "HP/WA",
         "No WA", "No. WA", "Nomor WA", "Nomor WhatsApp", "No WhatsApp", "WhatsApp",
         "WA", "Telepon", "Telp", "No Telp", "No. Telp", "No Telepon",
@@ -87,7 +87,7 @@ _ALIASES = {
     ],
     "district": ["Kec", "Kec.", "District", "Subdistrict"],
     "regency": [
-        "Kabupaten/Kota", "Kab/Kota", "Kota/Kab", "Kabupaten", "Kota", "Kab",
+        "Kota/Kabupaten", "Kab/Kota", "Kota/Kab", "Kabupaten", "Kota", "Kab",
         "Kab.", "Regency", "City", "Regency/City",
     ],
     "province": ["Prov", "Prov.", "Propinsi", "Province"],

@@ -23,7 +23,7 @@ REGION_AMBIGUOUS = register_row_message(
     "region_ambiguous",
     _(
         "Row %(row)s, column %(column)s: %(value)s fits several villages (%(candidates)s). No village was chosen; "
-        "write the Kecamatan and Kota/Kabupaten too, or pick the village on the customer's page."
+        "write the Kecamatan and Kabupaten/Kota too, or pick the village on the customer's page."
     ),
 )
 REGION_UNMATCHED = register_row_message(
