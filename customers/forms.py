@@ -309,7 +309,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
         phone = run_cleaner(cleaners.clean_phone, text)
         if phone.extra_numbers:
             raise ValidationError(
-                _("%(value)s contains more than one phone number. Enter one number only."),
+                _("“%(value)s” contains more than one phone number. Enter one number only."),
                 code="phone_several",
                 params={"value": text},
             )

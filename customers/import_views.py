@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -185,6 +186,7 @@ def batch_detail(request, pk):
         **_progress_context(batch),
         "can_retry": batches.can_retry(batch),
         "can_undo": undo.batch_can_undo(batch),
+        "update_mode_label": ImportBatch.Mode.UPDATE.label,
         "created_page": _created_customers_page(request, batch),
         "alias_sites": visible_sites(request.user).order_by("name"),
         "alias_packages": ServicePackage.objects.order_by("name"),
@@ -284,7 +286,10 @@ def batch_undo(request, pk):
         messages.success(
             request,
             _("Import undone: %(removed)s customers removed, %(restored)s fields restored.")
-            % {"removed": len(plan.removable), "restored": len(plan.restorable)},
+            % {
+                "removed": number_format(len(plan.removable), force_grouping=True),
+                "restored": number_format(len(plan.restorable), force_grouping=True),
+            },
         )
         return redirect("customers:batch-detail", pk=batch.pk)
 

@@ -253,6 +253,11 @@ class ImportBatch(models.Model):
         return self.state in {self.State.QUEUED, self.State.VALIDATING, self.State.IMPORTING}
 
     @property
+    def saves_rows(self):
+        """Whether confirming the review would save at least one row."""
+        return self.new_count + self.updated_count > 0
+
+    @property
     def phase_label(self):
         """The running phase in words, for the progress bar."""
         return PHASE_LABELS.get(self.phase, "")

@@ -10,6 +10,7 @@ from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -179,7 +180,7 @@ def customer_bulk(request):
                 "%(count)s customers changed.",
                 changed,
             )
-            % {"count": changed},
+            % {"count": number_format(changed, force_grouping=True)},
         )
         if changed < selected_count:
             unchanged = selected_count - changed
@@ -190,7 +191,7 @@ def customer_bulk(request):
                     "%(count)s customers already had these values and were left as they were.",
                     unchanged,
                 )
-                % {"count": unchanged},
+                % {"count": number_format(unchanged, force_grouping=True)},
             )
         return redirect(_list_url(filter_fields))
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -33,6 +34,14 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Restore the default language after each test. LocaleMiddleware leaves
+    the language of the last request active, such as "en" from a cookie."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from customers.importing.cleaners import (
     is_blank,
     normalise_text,
 )
-from customers.importing.problems import ROW_MESSAGES, CellError, Problem
+from customers.importing.problems import ROW_MESSAGES, CellError, FileRejected, Problem
 
 
 def error_code(cleaner, value, **kwargs):
@@ -785,7 +785,7 @@ def test_cleaner_codes_registered():
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
         "phone_invalid", "phone_not_indonesian", "postal_code_invalid",
-        "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
+        "postal_code_left_out", "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
     ]
 
 
@@ -806,17 +806,46 @@ def test_message_renders_in_both_languages(code):
         assert "No HP" in indonesian
 
 
+def registered_row_codes():
+    # Importing the pipeline registers the messages of every stage.
+    from customers.importing import pipeline  # noqa: F401
+
+    return sorted(ROW_MESSAGES)
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_row_messages_quote_value(language):
+    unquoted = []
+    with translation.override(language):
+        for code in registered_row_codes():
+            template = str(ROW_MESSAGES[code])
+            if template.count("%(value)s") != template.count("“%(value)s”"):
+                unquoted.append(code)
+
+    assert unquoted == []
+
+
+@pytest.mark.parametrize(("language", "limit"), [("en", "100,000"), ("id", "100.000")])
+def test_file_message_limit_grouped(language, limit):
+    from customers.importing.reader import TOO_MANY_ROWS
+
+    with translation.override(language):
+        message = FileRejected(TOO_MANY_ROWS, sheet="Pelanggan", limit=100_000).message
+
+    assert limit in message
+
+
 def test_phone_message_exact_text():
     problem = Problem(4, "No HP", "0812x", "phone_invalid")
 
     with translation.override("en"):
         assert problem.message == (
-            "Row 4, column No HP: 0812x is not a valid phone number. "
+            "Row 4, column No HP: “0812x” is not a valid phone number. "
             "Write it like 0812-3456-7890."
         )
     with translation.override("id"):
         assert problem.message == (
-            "Baris 4, kolom No HP: 0812x bukan nomor HP yang valid. "
+            "Baris 4, kolom No HP: “0812x” bukan nomor HP yang valid. "
             "Tulis seperti 0812-3456-7890."
         )
 
@@ -826,7 +855,7 @@ def test_nik_number_cell_message_exact_text():
 
     with translation.override("id"):
         assert problem.message == (
-            "Baris 3, kolom NIK: NIK 3273014403920000 diketik sebagai angka. "
+            "Baris 3, kolom NIK: NIK “3273014403920000” diketik sebagai angka. "
             "Excel hanya menyimpan 15 digit signifikan, jadi NIK ini mungkin "
             "sudah salah. Ubah format kolom NIK menjadi Teks, lalu ketik ulang NIK-nya."
         )
@@ -867,5 +896,5 @@ def test_postal_code_message_names_leading_zero():
         message = Problem(2, "Kode Pos", "06911", "postal_code_invalid").message
 
     assert message == (
-        "Baris 2, kolom Kode Pos: 06911 bukan kode pos. Kode pos terdiri dari 5 angka dan tidak diawali 0, seperti 16911."
+        "Baris 2, kolom Kode Pos: “06911” bukan kode pos. Kode pos terdiri dari 5 angka dan tidak diawali 0, seperti 16911."
     )

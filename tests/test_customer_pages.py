@@ -310,6 +310,21 @@ def test_pagination_keeps_filters(admin_client, catalogue):
     assert "Halaman 1 dari 2 (65 pelanggan)" in page
 
 
+@pytest.mark.parametrize(("language", "pagination", "chip"), [
+    ("id", "Halaman 1 dari 21 (1.001 pelanggan)", '<span class="count">1.001</span>'),
+    ("en", "Page 1 of 21 (1,001 customers)", '<span class="count">1,001</span>'),
+])
+def test_list_totals_grouped(admin_client, catalogue, language, pagination, chip):
+    sites, packages = catalogue
+    create_numbered_customers(sites["CBN"], 1001, package=packages["H10"], incomplete_every=1)
+    admin_client.cookies["django_language"] = language
+
+    page = admin_client.get(LIST_URL).content.decode()
+
+    assert pagination in page
+    assert chip in page
+
+
 def test_list_page_size_is_50(admin_client, catalogue):
     sites, _packages = catalogue
     create_numbered_customers(sites["CBN"], 120, package=None)
@@ -582,15 +597,15 @@ def test_edit_swaps_latitude_and_longitude_back(admin_client, customers):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("phone", "12345", "12345 is not a valid phone number. Write it like 0812-3456-7890."),
-        ("phone", "+1 202 555 0100", "+1 202 555 0100 is not an Indonesian phone number. Write an Indonesian number like 0812-3456-7890."),
-        ("phone", "0812-3456-7890 / 0813-1111-2222", "0812-3456-7890 / 0813-1111-2222 contains more than one phone number. Enter one number only."),
-        ("nik", "32010112039000", "NIK 32010112039000 has 14 digits, but a NIK has 16 digits. Check it against the KTP."),
-        ("nik", "3201013203900001", "Digits 7 to 12 of NIK 3201013203900001 are not a valid date of birth. Check it against the KTP."),
-        ("postal_code", "1691", "1691 is not a postal code. A postal code has 5 digits and does not start with 0, like 16911."),
-        ("email", "budi@", "budi@ is not a valid email address. Write it like nama@contoh.id."),
-        ("installed_on", "12/31/2023", "12/31/2023 has the month before the day. Write the day first, like 31/12/2023."),
-        ("latitude", "utara", "utara is not a coordinate. Write it as a decimal number like -6.4812."),
+        ("phone", "12345", "“12345” is not a valid phone number. Write it like 0812-3456-7890."),
+        ("phone", "+1 202 555 0100", "“+1 202 555 0100” is not an Indonesian phone number. Write an Indonesian number like 0812-3456-7890."),
+        ("phone", "0812-3456-7890 / 0813-1111-2222", "“0812-3456-7890 / 0813-1111-2222” contains more than one phone number. Enter one number only."),
+        ("nik", "32010112039000", "NIK “32010112039000” has 14 digits, but a NIK has 16 digits. Check it against the KTP."),
+        ("nik", "3201013203900001", "Digits 7 to 12 of NIK “3201013203900001” are not a valid date of birth. Check it against the KTP."),
+        ("postal_code", "1691", "“1691” is not a postal code. A postal code has 5 digits and does not start with 0, like 16911."),
+        ("email", "budi@", "“budi@” is not a valid email address. Write it like nama@contoh.id."),
+        ("installed_on", "12/31/2023", "“12/31/2023” has the month before the day. Write the day first, like 31/12/2023."),
+        ("latitude", "utara", "“utara” is not a coordinate. Write it as a decimal number like -6.4812."),
         ("name", "\u200b", "The name is empty. Every customer needs a name, so fill it in."),
     ],
 )
@@ -611,7 +626,7 @@ def test_edit_rejects_with_import_messages(admin_client, customers, field, value
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("phone", "12345", "12345 bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
+        ("phone", "12345", "“12345” bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
         ("name", "\u200b", "Nama kosong. Setiap pelanggan wajib punya nama, jadi isi namanya."),
     ],
 )
@@ -630,7 +645,7 @@ def test_edit_rejects_latitude_without_longitude(admin_client, customers):
     response = admin_client.post(edit_url(customer), form_data(customer, latitude="-6.4812", longitude=""))
 
     assert field_errors(response, "longitude") == [
-        "Latitude -6.4812 has no longitude. Fill in both or neither."
+        "Latitude “-6.4812” has no longitude. Fill in both or neither."
     ]
 
 
@@ -926,7 +941,7 @@ def test_edit_refuses_nik_of_other_person(admin_client, customers):
 
     assert response.status_code == 200
     [error] = field_errors(response, "nik")
-    assert error.startswith("NIK ************0001 sudah dimiliki PLG-0001 (Budi Santoso) dengan nama lain.")
+    assert error.startswith("NIK “************0001” sudah dimiliki PLG-0001 (Budi Santoso) dengan nama lain.")
     assert Customer.objects.get(pk=customer.pk).nik == ""
 
 

@@ -141,3 +141,35 @@ def test_duration_text():
     assert batch.duration_text == "1:02:03"
     assert ImportBatch(started_at=started, finished_at=started + timedelta(seconds=9)).duration_text == "0:09"
     assert ImportBatch(started_at=started).duration_text == ""
+
+
+def large_batch(state):
+    return ImportBatch.objects.create(
+        file_name="besar.xlsx", file_sha256="1" * 64, state=state, rows_read=123_456, new_count=100_000,
+        created_count=100_000, updated_count=2_500, duplicate_count=20_000, problem_count=1_234,
+        incomplete_count=50_000,
+    )
+
+
+@pytest.mark.parametrize(("language", "grouped"), [("id", "100.000"), ("en", "100,000")])
+def test_history_counts_grouped(admin_client, language, grouped):
+    batch = large_batch(ImportBatch.State.DONE)
+    admin_client.cookies["django_language"] = language
+
+    page = admin_client.get(reverse("customers:batch-list")).content.decode()
+
+    assert f'<td class="count-new">{grouped}</td>' in row_html(page, batch)
+
+
+@pytest.mark.parametrize(("language", "separator"), [("id", "."), ("en", ",")])
+def test_review_counts_grouped(admin_client, language, separator):
+    batch = large_batch(ImportBatch.State.REVIEW)
+    admin_client.cookies["django_language"] = language
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert f'<strong id="count-rows">123{separator}456</strong>' in page
+    assert f'<strong id="count-new">100{separator}000</strong>' in page
+    assert f'<strong id="count-present">20{separator}000</strong>' in page
+    assert f'<strong id="count-problems">1{separator}234</strong>' in page
+    assert f'<strong id="count-incomplete">50{separator}000</strong>' in page

@@ -4,11 +4,12 @@ from datetime import date, datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from customers.importing import batches
 from customers.importing.problem_workbook import write_problem_workbook
-from customers.models import Customer, ImportBatch
+from customers.models import Customer, ImportBatch, ImportProblem
 from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
     assert findings(batch, "conflict") == [(3, "Site", "site_conflict")]
     conflict = batch.problems.get(kind="conflict")
     assert conflict.message == (
-        "Baris 3, kolom Site: baris ini menyebut site Citayam, tetapi unggahan ini terikat ke site Cibinong. "
+        "Baris 3, kolom Site: baris ini menyebut site “Citayam”, tetapi unggahan ini terikat ke site Cibinong. "
         "Pelanggan disimpan di Cibinong."
     )
     batches.commit_batch(batch)
@@ -82,7 +83,7 @@ def test_present_rows_name_the_customer(sample_catalogue, tmp_path):
     present = list(batch.problems.filter(kind="duplicate").order_by("row"))
     assert [(p.row, p.params["number"]) for p in present] == [(2, "PLG-0001"), (3, "PLG-0002")]
     assert present[0].message == (
-        "Baris 2: budi SANTOSO sudah ada sebagai pelanggan PLG-0001 (nama sama dan No HP sama). Tidak disimpan lagi."
+        "Baris 2: “budi SANTOSO” sudah ada sebagai pelanggan “PLG-0001” (nama sama dan No HP sama). Tidak disimpan lagi."
     )
 
 
@@ -247,7 +248,7 @@ def test_template_with_only_example_rejected(sample_catalogue, tmp_path):
     assert batch.error_code == "only_example_row"
     message = batches.FileRejected(batch.error_code, **batch.error_params).message
     assert message == (
-        "Sheet Pelanggan hanya berisi baris contoh dari template (baris 2, CONTOH-001), yang tidak pernah "
+        "Sheet Pelanggan hanya berisi baris contoh dari template (baris 2, “CONTOH-001”), yang tidak pernah "
         "disimpan. Isi pelanggan Anda di bawahnya atau menggantikannya, lalu unggah file itu lagi."
     )
 
@@ -310,3 +311,95 @@ def test_problem_workbook_keeps_dates_readable(sample_catalogue, tmp_path):
     cell = load_workbook(out).active["C2"]
     assert cell.value == datetime(2024, 2, 1)
     assert cell.number_format == "dd/mm/yyyy"
+
+
+def english(finding):
+    with translation.override("en"):
+        return finding.message
+
+
+def test_present_id_named_as_stored(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "huruf-kecil.xlsx", [HEADER, ["plg-0001", "Budi Santoso", "", "", "", "", ""]])
+
+    batch = validate(path)
+
+    present = batch.problems.get(kind="duplicate")
+    assert present.value == "plg-0001"
+    assert english(present) == "Row 2: customer “PLG-0001” already exists (same ID Pelanggan). It is not saved again."
+
+
+def test_unchanged_update_names_stored_id(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "perbarui.xlsx", [HEADER, ["plg-0001", "Budi Santoso", "", "", "", "", ""]])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    present = batch.problems.get(kind="duplicate")
+    assert present.code == "no_changes"
+    assert english(present) == "Row 2: customer “PLG-0001” already exists and the row changes nothing."
+
+
+def test_stored_present_finding_without_number():
+    # Stored before the message named the stored ID, so its params are empty.
+    finding = ImportProblem(row=2, column="ID Pelanggan", value="plg-0001", code="present_number", params={})
+
+    assert english(finding) == "Row 2: customer “plg-0001” already exists (same ID Pelanggan). It is not saved again."
+
+
+def test_bad_postal_code_saved_with_note(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kodepos.xlsx", [
+        ["Nama", "Alamat", "Kode Pos"],
+        ["Ani", "Jl. A", "0691"],
+        ["Bayu", "Jl. B", "16911"],
+    ])
+
+    batch = validate(path)
+
+    assert (batch.new_count, batch.problem_count) == (2, 0)
+    assert findings(batch, "problem") == []
+    assert findings(batch, "note") == [(2, "Kode Pos", "postal_code_left_out")]
+    note = batch.problems.get(kind="note")
+    assert english(note) == (
+        "Row 2, column Kode Pos: “0691” is not a postal code, so the customer is saved without one. "
+        "A postal code has 5 digits and does not start with 0, like 16911. Fill it in on the customer's page."
+    )
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note"}).content.decode()
+    assert "“0691” is not a postal code, so the customer is saved without one." in page
+
+    batches.commit_batch(batch)
+
+    assert dict(Customer.objects.values_list("name", "postal_code")) == {"Ani": "", "Bayu": "16911"}
+
+
+def test_all_present_offers_no_save(admin_client, sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "lagi.xlsx", [HEADER, ["PLG-0001", "Budi Santoso", "", "", "", "", ""]])
+    batch = validate(path)
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert 'id="confirm-button"' not in page
+    assert (
+        "Nothing can be saved: every customer in this file is already present. To change those customers "
+        "with this file, upload it again in the mode Create and update."
+    ) in page
+    assert 'id="upload-again"' in page
+
+
+def test_all_problem_rows_offer_no_save(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "salah.xlsx", [HEADER, ["PLG-0501", "", "0812x", "", "", "", ""]])
+    batch = validate(path)
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert batch.problem_count == 1
+    assert 'id="confirm-button"' not in page
+    assert (
+        "Nothing can be saved: every row has a problem or is already present. "
+        "Download the problem rows, fix them and upload them again."
+    ) in page
+

@@ -61,7 +61,7 @@ def test_other_site_id_rejected_in_update(site_admin, customers, sample_catalogu
     assert findings(batch) == [(2, "problem", "ID Pelanggan", "number_other_site")]
     message = batch.problems.get().message
     assert message == (
-        "Baris 2, kolom ID Pelanggan: ID PLG-0002 sudah dipakai pelanggan di site yang tidak Anda kelola. "
+        "Baris 2, kolom ID Pelanggan: ID “PLG-0002” sudah dipakai pelanggan di site yang tidak Anda kelola. "
         "Beri pelanggan ini ID lain, atau minta bantuan admin."
     )
     other = Customer.objects.get(number="PLG-0002")
@@ -171,7 +171,7 @@ def test_update_unknown_id_needs_name(customers, tmp_path):
 
     assert findings(batch) == [(2, "problem", "ID Pelanggan", "unknown_number_name_missing")]
     assert batch.problems.get().message == (
-        "Baris 2, kolom ID Pelanggan: tidak ada pelanggan dengan ID PLG-0099, dan namanya kosong. "
+        "Baris 2, kolom ID Pelanggan: tidak ada pelanggan dengan ID “PLG-0099”, dan namanya kosong. "
         "Periksa ID-nya, atau isi nama untuk menambah pelanggan baru."
     )
     assert batch.new_count == 0
@@ -197,10 +197,10 @@ def test_update_notes_show_names(customers, sample_catalogue, tmp_path):
 
     messages = [finding.message for finding in batch.problems.filter(code="will_update").order_by("id")]
     assert messages == [
-        "Baris 2, kolom No HP: 0812-0000-0002 akan diubah menjadi 0812-0000-0099.",
-        "Baris 2, kolom NIK: ************0004 akan diubah menjadi ************0005.",
-        "Baris 2, kolom Site: Bojonggede akan diubah menjadi Citayam.",
-        "Baris 2, kolom Paket: Home 10 Mbps akan diubah menjadi Home 20 Mbps.",
+        "Baris 2, kolom No HP: “0812-0000-0002” akan diubah menjadi “0812-0000-0099”.",
+        "Baris 2, kolom NIK: “************0004” akan diubah menjadi “************0005”.",
+        "Baris 2, kolom Site: “Bojonggede” akan diubah menjadi “Citayam”.",
+        "Baris 2, kolom Paket: “Home 10 Mbps” akan diubah menjadi “Home 20 Mbps”.",
     ]
 
 
@@ -226,7 +226,7 @@ def test_update_note_for_empty_field(customers, tmp_path):
 
     note = batch.problems.get()
     assert note.code == "will_fill"
-    assert note.message == "Baris 2, kolom Email: sekarang kosong, akan diisi ani@example.id."
+    assert note.message == "Baris 2, kolom Email: sekarang kosong, akan diisi “ani@example.id”."
 
 
 def test_other_site_name_not_revealed(site_admin, customers, sample_catalogue, tmp_path):

@@ -439,7 +439,7 @@ def test_message_cuts_long_value():
         message = problem.message
 
     assert message == (
-        f"Baris 4, kolom Nama: {name[:59]}… panjangnya 250 karakter, melebihi batas 200 karakter. Persingkat isinya."
+        f"Baris 4, kolom Nama: “{name[:59]}…” panjangnya 250 karakter, melebihi batas 200 karakter. Persingkat isinya."
     )
     assert problem.value == name
 

@@ -63,105 +63,109 @@ STATUS_SUSPENDED = "suspended"
 
 CELL_ERROR = register_row_message("cell_error", _(
     "Row %(row)s, column %(column)s: the cell shows the spreadsheet error "
-    "%(value)s. Fix the formula or type the value."))
+    "“%(value)s”. Fix the formula or type the value."))
 CELL_FORMULA_WITHOUT_VALUE = register_row_message("cell_formula_without_value", _(
     "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
     "result. Open and save the file in Excel, or type the value."))
 TEXT_TOO_LONG = register_row_message("text_too_long", _(
-    "Row %(row)s, column %(column)s: %(value)s is %(length)s characters long, "
+    "Row %(row)s, column %(column)s: “%(value)s” is %(length)s characters long, "
     "over the limit of %(limit)s. Shorten it."))
 NAME_MISSING = register_row_message("name_missing", _(
     "Row %(row)s, column %(column)s: the name is empty. Every customer needs "
     "a name, so fill it in."))
 
 PHONE_INVALID = register_row_message("phone_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a valid phone number. "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a valid phone number. "
     "Write it like 0812-3456-7890."))
 PHONE_NOT_INDONESIAN = register_row_message("phone_not_indonesian", _(
-    "Row %(row)s, column %(column)s: %(value)s is not an Indonesian phone "
+    "Row %(row)s, column %(column)s: “%(value)s” is not an Indonesian phone "
     "number. Write an Indonesian number like 0812-3456-7890."))
 PHONE_EXTRA_NUMBERS = register_row_message("phone_extra_numbers", _(
-    "Row %(row)s, column %(column)s: %(value)s contains more than one number. "
+    "Row %(row)s, column %(column)s: “%(value)s” contains more than one number. "
     "The first was saved and these were left out: %(numbers)s."))
 
 NIK_NUMBER_CELL = register_row_message("nik_number_cell", _(
-    "Row %(row)s, column %(column)s: NIK %(value)s was typed as a number. "
+    "Row %(row)s, column %(column)s: NIK “%(value)s” was typed as a number. "
     "Excel keeps only 15 significant digits, so this NIK may already be "
     "wrong. Format the NIK column as Text and type the NIK again."))
 NIK_WRONG_LENGTH = register_row_message("nik_wrong_length", _(
-    "Row %(row)s, column %(column)s: NIK %(value)s has %(length)s digits, "
+    "Row %(row)s, column %(column)s: NIK “%(value)s” has %(length)s digits, "
     "but a NIK has 16 digits. Check it against the KTP."))
 NIK_NOT_DIGITS = register_row_message("nik_not_digits", _(
-    "Row %(row)s, column %(column)s: NIK %(value)s contains characters other "
+    "Row %(row)s, column %(column)s: NIK “%(value)s” contains characters other "
     "than digits. Write the 16 digits only."))
 NIK_INVALID_REGION = register_row_message("nik_invalid_region", _(
-    "Row %(row)s, column %(column)s: NIK %(value)s starts with %(province_code)s, "
+    "Row %(row)s, column %(column)s: NIK “%(value)s” starts with %(province_code)s, "
     "which is not an Indonesian province code. Check it against the KTP."))
 NIK_INVALID_BIRTH_DATE = register_row_message("nik_invalid_birth_date", _(
-    "Row %(row)s, column %(column)s: digits 7 to 12 of NIK %(value)s are not "
+    "Row %(row)s, column %(column)s: digits 7 to 12 of NIK “%(value)s” are not "
     "a valid date of birth. Check it against the KTP."))
 NIK_INVALID_SERIAL = register_row_message("nik_invalid_serial", _(
-    "Row %(row)s, column %(column)s: NIK %(value)s ends in 0000, which no "
+    "Row %(row)s, column %(column)s: NIK “%(value)s” ends in 0000, which no "
     "NIK does. Check it against the KTP."))
 
 DATE_UNRECOGNISED = register_row_message("date_unrecognised", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a date. Write it like "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a date. Write it like "
     "31/12/2023 or 5 Januari 2024."))
 DATE_INVALID = register_row_message("date_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a real date. Check the "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a real date. Check the "
     "day and the month."))
 DATE_MONTH_FIRST = register_row_message("date_month_first", _(
-    "Row %(row)s, column %(column)s: %(value)s has the month before the day. "
+    "Row %(row)s, column %(column)s: “%(value)s” has the month before the day. "
     "Write the day first, like 31/12/2023."))
 DATE_OUT_OF_RANGE = register_row_message("date_out_of_range", _(
-    "Row %(row)s, column %(column)s: %(value)s is not between the years "
+    "Row %(row)s, column %(column)s: “%(value)s” is not between the years "
     "%(min_year)s and %(max_year)s. Check the date."))
 
 COORDINATE_INVALID = register_row_message("coordinate_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a coordinate. Write it "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a coordinate. Write it "
     "as a decimal number like -6.4812."))
 COORDINATES_INVALID = register_row_message("coordinates_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a map location. Write "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a map location. Write "
     "the latitude and longitude like -6.4812, 106.8421, or paste a Google "
     "Maps link."))
 COORDINATES_SHORT_LINK = register_row_message("coordinates_short_link", _(
-    "Row %(row)s, column %(column)s: %(value)s is a short Google Maps link, "
+    "Row %(row)s, column %(column)s: “%(value)s” is a short Google Maps link, "
     "which cannot be opened during the import. Open the link and paste the "
     "coordinates shown, like -6.4812, 106.8421."))
 COORDINATES_LINK_UNRECOGNISED = register_row_message("coordinates_link_unrecognised", _(
-    "Row %(row)s, column %(column)s: the link %(value)s contains no "
+    "Row %(row)s, column %(column)s: the link “%(value)s” contains no "
     "coordinates. Paste the coordinates instead, like -6.4812, 106.8421."))
 LATITUDE_OUTSIDE_INDONESIA = register_row_message("latitude_outside_indonesia", _(
-    "Row %(row)s, column %(column)s: latitude %(latitude)s is outside "
+    "Row %(row)s, column %(column)s: latitude “%(latitude)s” is outside "
     "Indonesia, which lies between -11.5 and 6.5. Check the location."))
 LONGITUDE_OUTSIDE_INDONESIA = register_row_message("longitude_outside_indonesia", _(
-    "Row %(row)s, column %(column)s: longitude %(longitude)s is outside "
+    "Row %(row)s, column %(column)s: longitude “%(longitude)s” is outside "
     "Indonesia, which lies between 94 and 141.5. Check the location."))
 DATE_IN_FUTURE = register_row_message("date_in_future", _(
-    "Row %(row)s, column %(column)s: %(date)s is still in the future. "
+    "Row %(row)s, column %(column)s: “%(date)s” is still in the future. "
     "Check the year if the customer is already installed."))
 COORDINATES_SWAPPED = register_row_message("coordinates_swapped", _(
     "Row %(row)s, column %(column)s: latitude and longitude were the wrong "
-    "way round (%(value)s), so they were swapped and saved as %(latitude)s, "
+    "way round (“%(value)s”), so they were swapped and saved as %(latitude)s, "
     "%(longitude)s."))
 LATITUDE_WITHOUT_LONGITUDE = register_row_message("latitude_without_longitude", _(
-    "Row %(row)s, column %(column)s: latitude %(value)s has no longitude. "
+    "Row %(row)s, column %(column)s: latitude “%(value)s” has no longitude. "
     "Fill in both or neither."))
 LONGITUDE_WITHOUT_LATITUDE = register_row_message("longitude_without_latitude", _(
-    "Row %(row)s, column %(column)s: longitude %(value)s has no latitude. "
+    "Row %(row)s, column %(column)s: longitude “%(value)s” has no latitude. "
     "Fill in both or neither."))
 
 EMAIL_INVALID = register_row_message("email_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a valid email address. "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a valid email address. "
     "Write it like nama@contoh.id."))
 STATUS_UNKNOWN = register_row_message("status_unknown", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a known status. Write "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a known status. Write "
     "Aktif, Nonaktif or Isolir."))
 POSTAL_CODE_INVALID = register_row_message("postal_code_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a postal code. A postal "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a postal code. A postal "
     "code has 5 digits and does not start with 0, like 16911."))
+POSTAL_CODE_LEFT_OUT = register_row_message("postal_code_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a postal code, so the "
+    "customer is saved without one. A postal code has 5 digits and does not "
+    "start with 0, like 16911. Fill it in on the customer's page."))
 REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
-    "Row %(row)s, column %(column)s: %(value)s is not a region code. Write "
+    "Row %(row)s, column %(column)s: “%(value)s” is not a region code. Write "
     "the Kemendagri code like 32.01.01.1007."))
 ROW_HIDDEN = register_row_message("row_hidden", _(
     "Row %(row)s is hidden in the sheet. It was read like the other rows, so "

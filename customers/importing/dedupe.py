@@ -36,23 +36,23 @@ KEY_CHUNK = 5000
 
 REPEATED_ROW = register_row_message(
     "repeated_row",
-    _("Row %(row)s, column %(column)s: %(value)s repeats row %(first_row)s of this file. Only row %(first_row)s is used."),
+    _("Row %(row)s, column %(column)s: “%(value)s” repeats row %(first_row)s of this file. Only row %(first_row)s is used."),
 )
 ALREADY_PRESENT_NUMBER = register_row_message(
     "present_number",
-    _("Row %(row)s: customer %(value)s already exists (same ID Pelanggan). It is not saved again."),
+    _("Row %(row)s: customer “%(number)s” already exists (same ID Pelanggan). It is not saved again."),
 )
 ALREADY_PRESENT_PERSON = register_row_message(
     "present_person",
     _(
-        "Row %(row)s: %(value)s already exists as customer %(number)s (same name and same %(matched_on)s). "
+        "Row %(row)s: “%(value)s” already exists as customer “%(number)s” (same name and same %(matched_on)s). "
         "It is not saved again."
     ),
 )
 NIK_OTHER_NAME = register_row_message(
     "nik_other_name",
     _(
-        "Row %(row)s, column %(column)s: NIK %(value)s already belongs to %(other)s under another name. "
+        "Row %(row)s, column %(column)s: NIK “%(value)s” already belongs to %(other)s under another name. "
         "One NIK belongs to one person: check the NIK or the name."
     ),
 )
@@ -62,34 +62,34 @@ NIK_OTHER_SUBSCRIPTION = register_row_message(
 )
 PHONE_OTHER_NAME = register_row_message(
     "phone_other_name",
-    _("Row %(row)s, column %(column)s: phone %(value)s is also used by %(other)s under another name (possible duplicate)."),
+    _("Row %(row)s, column %(column)s: phone “%(value)s” is also used by %(other)s under another name (possible duplicate)."),
 )
 NO_CHANGES = register_row_message(
     "no_changes",
-    _("Row %(row)s: customer %(value)s already exists and the row changes nothing."),
+    _("Row %(row)s: customer “%(number)s” already exists and the row changes nothing."),
 )
 NUMBER_OTHER_SITE = register_row_message(
     "number_other_site",
     _(
-        "Row %(row)s, column %(column)s: ID %(value)s is already used by a customer of a site you do not manage. "
+        "Row %(row)s, column %(column)s: ID “%(value)s” is already used by a customer of a site you do not manage. "
         "Give this customer another ID, or ask an admin."
     ),
 )
 WILL_UPDATE = register_row_message(
     "will_update",
-    _("Row %(row)s, column %(column)s: %(old)s will change to %(value)s."),
+    _("Row %(row)s, column %(column)s: “%(old)s” will change to “%(value)s”."),
 )
 
 UNKNOWN_NUMBER_NAME_MISSING = register_row_message(
     "unknown_number_name_missing",
     _(
-        "Row %(row)s, column %(column)s: no customer has ID %(value)s, and the name is empty. "
+        "Row %(row)s, column %(column)s: no customer has ID “%(value)s”, and the name is empty. "
         "Check the ID, or fill in the name to add a new customer."
     ),
 )
 WILL_FILL = register_row_message(
     "will_fill",
-    _("Row %(row)s, column %(column)s: empty now, will be set to %(value)s."),
+    _("Row %(row)s, column %(column)s: empty now, will be set to “%(value)s”."),
 )
 
 NEW = "new"
@@ -395,11 +395,11 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                         update_notes.append((row, name.removesuffix("_id"), value, match.get(name)))
                 else:
                     row.kind = PRESENT
-                    add(row, "duplicate", NO_CHANGES, None, number)
+                    add(row, "duplicate", NO_CHANGES, None, number, number=match["number"])
             else:
                 row.kind = PRESENT
                 if matched_on == "number":
-                    add(row, "duplicate", ALREADY_PRESENT_NUMBER, "number", number)
+                    add(row, "duplicate", ALREADY_PRESENT_NUMBER, "number", number, number=match["number"])
                 else:
                     label = labels.get(matched_on, matched_on)
                     add(row, "duplicate", ALREADY_PRESENT_PERSON, "name", fields.get("name", ""),

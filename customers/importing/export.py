@@ -10,7 +10,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from customers.importing.headers import TEMPLATE_HEADERS
-from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, neutralise
+from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, neutralise, text_safe_cell
 from customers.importing.template import (
     LIST_SHEET_NAME,
     TEMPLATE_FIELDS,
@@ -93,7 +93,7 @@ def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, pa
         values = customer_cells(customer, include_nik=include_nik)
         row = []
         for name in EXPORT_FIELDS:
-            cell = WriteOnlyCell(sheet, value=neutralise(values[name]))
+            cell = text_safe_cell(sheet, values[name])
             if name in EXPORT_TEXT_FIELDS:
                 cell.number_format = TEXT_FORMAT
             elif name == "installed_on" and values[name] is not None:
@@ -121,7 +121,7 @@ def _add_choice_lists(workbook, sheet, sites, packages, *, last_row):
         titles.append(cell)
     list_sheet.append(titles)
     for names in zip_longest(*(names for _field, _title, names, _list_column in lists)):
-        list_sheet.append([neutralise(name) for name in names])
+        list_sheet.append([text_safe_cell(list_sheet, name) for name in names])
 
     for field, _title, names, list_column in lists:
         if names:
@@ -142,7 +142,8 @@ def write_customers_csv(queryset, out, *, include_nik=False):
     """Write the customers of `queryset` to the text stream `out` as CSV.
 
     Same columns and masking as write_customers_workbook. Text starting
-    with a formula trigger gets a leading apostrophe, as in the workbook.
+    with a formula trigger gets a leading apostrophe, which CSV has no
+    other way to mark as text.
     Numbers are written as plain digits, so a spreadsheet program still
     reads them as numbers. `out` should be opened with newline="".
     """

@@ -19,21 +19,21 @@ from customers.importing.problems import register_row_message
 SITE_UNKNOWN = register_row_message(
     "site_unknown",
     _(
-        "Row %(row)s, column %(column)s: site %(value)s is not known. The customer is saved "
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. The customer is saved "
         "without a site; add the site or fix the name and upload again."
     ),
 )
 PACKAGE_UNKNOWN = register_row_message(
     "package_unknown",
     _(
-        "Row %(row)s, column %(column)s: package %(value)s is not known. The customer is saved "
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. The customer is saved "
         "without a package; add the package or fix the name and upload again."
     ),
 )
 SITE_CONFLICT = register_row_message(
     "site_conflict",
     _(
-        "Row %(row)s, column %(column)s: the row names site %(value)s, but this upload is bound "
+        "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
         "to site %(chosen)s. The customer is saved at %(chosen)s."
     ),
 )

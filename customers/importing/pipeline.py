@@ -57,13 +57,13 @@ NO_CUSTOMER_ROWS = register_file_message(
 ONLY_EXAMPLE_ROW = register_file_message(
     "only_example_row",
     _(
-        "The sheet %(sheet)s has only the template's example row (row %(row)s, %(value)s), which is never "
+        "The sheet %(sheet)s has only the template's example row (row %(row)s, “%(value)s”), which is never "
         "saved. Fill in your customers below it or in its place, then upload the file again."
     ),
 )
 EXAMPLE_SKIPPED = register_row_message(
     "example_skipped",
-    _("Row %(row)s: the template's example row (%(value)s) was skipped."),
+    _("Row %(row)s: the template's example row (“%(value)s”) was skipped."),
 )
 
 TOO_FEW_COLUMNS = register_file_message(

@@ -14,7 +14,7 @@ from customers.importing.gate import inspect_upload
 from customers.importing.headers import map_headers
 from customers.importing.problems import FileRejected, Problem
 from customers.importing.reader import open_table
-from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, neutralise
+from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, text_safe_cell
 from customers.models import ImportProblem
 
 PROBLEM_COLUMN = "Masalah"
@@ -66,7 +66,7 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
 
     header = []
     for title in (*header_cells, PROBLEM_COLUMN):
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = text_safe_cell(sheet, title)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         header.append(cell)
@@ -76,7 +76,7 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
         for index, value in enumerate(raw.cells[: len(header_cells)]):
             if index in nik_columns and value is not None:
                 value = mask_nik_text(_plain(value))
-            cell = WriteOnlyCell(sheet, value=neutralise(_plain(value)))
+            cell = text_safe_cell(sheet, _plain(value))
             if isinstance(value, str):
                 cell.number_format = TEXT_FORMAT
             elif isinstance(value, datetime.datetime) and value.time() != datetime.time(0, 0):
@@ -86,6 +86,6 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
                 cell.number_format = DATE_FORMAT
             cells.append(cell)
         cells.extend(WriteOnlyCell(sheet, value=None) for _ in range(len(header_cells) - len(cells)))
-        cells.append(WriteOnlyCell(sheet, value=" ".join(messages[raw.number])))
+        cells.append(text_safe_cell(sheet, " ".join(messages[raw.number])))
         sheet.append(cells)
     workbook.save(out)

@@ -8,15 +8,22 @@ reorder them.
 
 from dataclasses import dataclass, field
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 # Message templates for problems found in one cell or one row. Placeholders:
 # %(row)s, %(column)s and %(value)s are always available; others are listed
-# by the code that raises the problem.
+# by the code that raises the problem. Values from the sheet or a stored
+# customer are set off in quotation marks (“%(value)s”), but row numbers,
+# column names, counts and limits are not.
 ROW_MESSAGES = {}
 
 # Message templates for a whole file that cannot be read.
 FILE_MESSAGES = {}
+
+# File message parameters that are counts, shown with the locale's thousands
+# separator ("100.000"). Row and line numbers are left as the sheet shows them.
+GROUPED_FILE_PARAMS = frozenset({"size", "limit", "rows"})
 
 
 def register_row_message(code, template):
@@ -54,7 +61,11 @@ class FileRejected(Exception):
 
     @property
     def message(self):
-        return gettext(FILE_MESSAGES[self.code]) % self.params
+        params = dict(self.params)
+        for name in GROUPED_FILE_PARAMS.intersection(params):
+            if isinstance(params[name], int):
+                params[name] = number_format(params[name], force_grouping=True)
+        return gettext(FILE_MESSAGES[self.code]) % params
 
     def __str__(self):
         return f"{self.code}: {self.message}"
@@ -63,6 +74,10 @@ class FileRejected(Exception):
 # The maximum length of a value repeated whole in a message. A longer one,
 # such as a 500-character name, is cut with an ellipsis.
 MESSAGE_VALUE_LENGTH = 60
+
+# Findings stored before these messages named the stored customer's ID have
+# no "number" parameter, so the ID as typed in the file is used instead.
+NUMBER_FROM_VALUE_CODES = frozenset({"present_number", "no_changes"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,8 @@ class Problem:
             # The whole value is in the finding's own column.
             value = value[: MESSAGE_VALUE_LENGTH - 1] + "…"
         values = {"row": self.row, "column": self.column, "value": value}
+        if self.code in NUMBER_FROM_VALUE_CODES:
+            values["number"] = value
         values.update(self.params)
         return gettext(ROW_MESSAGES[self.code]) % values
 

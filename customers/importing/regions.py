@@ -22,14 +22,14 @@ HAS_DIGIT = re.compile(r"\d")
 REGION_AMBIGUOUS = register_row_message(
     "region_ambiguous",
     _(
-        "Row %(row)s, column %(column)s: %(value)s fits several villages (%(candidates)s). No village was chosen; "
+        "Row %(row)s, column %(column)s: “%(value)s” fits several villages (%(candidates)s). No village was chosen; "
         "write the Kecamatan and Kabupaten/Kota too, or pick the village on the customer's page."
     ),
 )
 REGION_UNMATCHED = register_row_message(
     "region_unmatched",
     _(
-        "Row %(row)s, column %(column)s: %(value)s matches no village in the region list. "
+        "Row %(row)s, column %(column)s: “%(value)s” matches no village in the region list. "
         "Check the spelling, or pick the village on the customer's page."
     ),
 )

@@ -35,6 +35,10 @@ SIMPLE_CLEANERS = {
 
 LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 
+# Minor fields whose invalid cell is left out with a note, so the rest of the
+# row is still saved. Each maps to the note's message code.
+LEFT_OUT_WHEN_INVALID = {"postal_code": cleaners.POSTAL_CODE_LEFT_OUT}
+
 
 @dataclass(slots=True)
 class CleanRow:
@@ -152,7 +156,10 @@ class _RowCleaner:
         try:
             return cleaner(self.cells[field_name])
         except CellError as error:
-            self.result.problems.append(self.problem(field_name, error.code, **error.params))
+            if field_name in LEFT_OUT_WHEN_INVALID:
+                self.result.notes.append(self.problem(field_name, LEFT_OUT_WHEN_INVALID[field_name]))
+            else:
+                self.result.problems.append(self.problem(field_name, error.code, **error.params))
             return None
 
     def clean(self, field_name, cleaner):

@@ -6,7 +6,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from django.utils.translation import gettext as _
 
 from customers.importing.headers import TEMPLATE_HEADERS
-from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, column_letter
+from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, column_letter, keep_text
 
 # Columns of the template, in order; the optional region columns follow the
 # basic eleven so a sheet kept from an older template still lines up.
@@ -102,7 +102,7 @@ def _add_list(workbook, sheet, field_index, title, names, list_column):
     lists = workbook[LIST_SHEET_NAME]
     lists.cell(row=1, column=list_column, value=title).font = Font(bold=True)
     for offset, name in enumerate(names, start=2):
-        lists.cell(row=offset, column=list_column, value=name)
+        keep_text(lists.cell(row=offset, column=list_column, value=name))
     if not names:
         return
     sheet.add_data_validation(list_validation(list_column, len(names), field_index))
@@ -129,6 +129,7 @@ def write_template(out, sites, packages):
     example = example_row(first_site, first_package)
     sheet.append([example[name] for name in TEMPLATE_FIELDS])
     for cell in sheet[2]:
+        keep_text(cell)
         cell.font = Font(italic=True, color="808080")
 
     for index, name in enumerate(TEMPLATE_FIELDS):

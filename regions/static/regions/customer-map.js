@@ -45,9 +45,11 @@
           map.fitBounds(markers.getBounds(), { padding: [20, 20], maxZoom: 16 });
         }
         var values = { shown: data.points.length, total: data.total };
+        // Counts are grouped as the page's language writes them: 100.000 in id.
+        var language = document.documentElement.lang || undefined;
         summary.textContent = format(
           data.truncated ? element.dataset.textTruncated : element.dataset.textSummary,
-          values
+          { shown: values.shown.toLocaleString(language), total: values.total.toLocaleString(language) }
         );
         element.dispatchEvent(new CustomEvent("customermaploaded", { detail: values }));
       })
