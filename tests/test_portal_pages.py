@@ -172,6 +172,29 @@ def test_profile_edit_rejects_invalid_values(client_a, customer_a, changes, fiel
     assert (stored.name, stored.email, stored.latitude) == ("Budi Santoso", "budi@contoh.id", None)
 
 
+@pytest.fixture
+def second_subscription_a(customer_a):
+    """A second subscription of the person of customer A: same NIK, same name."""
+    return Customer.objects.create(number="PLG-0003", name="BUDI  santoso", nik=NIK_A, site=customer_a.site)
+
+
+def test_profile_rename_rejected_for_shared_nik(client_a, customer_a, second_subscription_a):
+    client_a.cookies["django_language"] = "en"
+
+    renamed = client_a.post("/portal/profile/", profile_data(customer_a, name="Siti Rahmawati"))
+    # Changing only case or spacing keeps the name key, so the NIK stays under one name.
+    recased = client_a.post("/portal/profile/", profile_data(customer_a, name="budi santoso"))
+
+    assert renamed.status_code == 200
+    assert error_texts(renamed) == [
+        "Your NIK is also registered for another customer account, so your name cannot be changed here. "
+        "Contact the admin of your internet provider to change it."
+    ]
+    assert "PLG-0003" not in renamed.content.decode()
+    assert recased.status_code == 302
+    assert Customer.objects.get(pk=customer_a.pk).name == "budi santoso"
+
+
 def test_profile_edit_history_user_is_customer(client_a, customer_a, user_a):
     before = customer_a.history.count()
 
