@@ -144,6 +144,36 @@ def test_portal_login_after_cooloff(client, customer_user):
     assert response["Location"] == reverse("portal:home")
 
 
+def test_portal_success_resets_failure_count(client, customer_user):
+    first = fail(portal_login, client, "PLG-0001", 4)
+    success = portal_login(client, "PLG-0001", CUSTOMER_PASSWORD)
+    client.post(reverse("portal:logout"))
+    second = fail(portal_login, client, "PLG-0001", 4)
+
+    assert first == [200, 200, 200, 200]
+    assert success.status_code == 302
+    assert second == [200, 200, 200, 200]
+
+
+def test_staff_failures_never_lock_portal(client, customer_user):
+    """A customer ID typed at the staff login has a staff lockout of its own."""
+    staff_statuses = fail(staff_login, client, "PLG-0001", 5)
+    portal = portal_login(client, "PLG-0001", CUSTOMER_PASSWORD)
+
+    assert staff_statuses == [200, 200, 200, 200, 429]
+    assert portal.status_code == 302
+
+
+def test_staff_login_rejects_customer_user(client, customer_user):
+    """The internal username and the right password get the wrong-password page."""
+    right = staff_login(client, "customer-1", CUSTOMER_PASSWORD)
+    wrong = staff_login(client, "customer-1", WRONG_PASSWORD)
+
+    assert right.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert error_text(right) == error_text(wrong)
+
+
 def test_failed_login_logs_no_username(client, caplog):
     """A NIK or phone typed as a username reaches the log only as a digest."""
     caplog.set_level(logging.INFO)
