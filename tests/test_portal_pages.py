@@ -462,6 +462,57 @@ def test_staff_list_shows_pending_requests(admin_client, requests_a_and_b):
     assert '<a href="/portal/staff/requests/">Permintaan perubahan</a>' in page
 
 
+def shared_value_warnings(response):
+    return re.findall(r'<p class="warning-box shared-value">(.*?)</p>', response.content.decode(), flags=re.S)
+
+
+def test_request_list_warns_of_shared_phone(admin_client, customer_a, customer_b, user_b):
+    """Families share a phone, so the approval goes through with a warning."""
+    admin_client.cookies["django_language"] = "en"
+    change_request = ChangeRequest.objects.create(
+        customer=customer_b, field="phone", new_value=customer_a.phone, created_by=user_b
+    )
+
+    listed = admin_client.get("/portal/staff/requests/")
+    approved = admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/", follow=True)
+
+    warning = "Phone number 0812-3456-7890 is also used by PLG-0001 (Budi Santoso)."
+    assert shared_value_warnings(listed) == [warning]
+    assert message_texts(approved) == ["The change for customer PLG-0002 has been approved and saved.", warning]
+    assert Customer.objects.get(pk=customer_b.pk).phone == customer_a.phone
+
+
+def test_request_list_warns_of_nik_owner(admin_client, site_admin_cbn, requests_a_and_b, customer_b):
+    """The NIK of a person under another name, which approval rejects, shown only where visible."""
+    admin_client.cookies["django_language"] = "en"
+    Customer.objects.filter(pk=customer_b.pk).update(nik=NEW_NIK)
+    site_admin_client = Client()
+    site_admin_client.force_login(site_admin_cbn)
+
+    listed = admin_client.get("/portal/staff/requests/")
+    listed_for_site_admin = site_admin_client.get("/portal/staff/requests/")
+
+    assert shared_value_warnings(listed) == [
+        "NIK ************0003 is already used by PLG-0002 (Siti Rahmawati) under another name, "
+        "so this request cannot be approved."
+    ]
+    assert shared_value_warnings(listed_for_site_admin) == []
+
+
+def test_request_list_names_same_person_nik(admin_client, requests_a_and_b, customer_a):
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    Customer.objects.create(number="PLG-0003", name="Budi Santoso", nik=NEW_NIK, site=customer_a.site)
+
+    listed = admin_client.get("/portal/staff/requests/")
+    approved = admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/", follow=True)
+
+    warning = "NIK ************0003 is also used by PLG-0003 (Budi Santoso)."
+    assert shared_value_warnings(listed) == [warning]
+    assert message_texts(approved) == ["The change for customer PLG-0001 has been approved and saved.", warning]
+    assert Customer.objects.get(pk=customer_a.pk).nik == NEW_NIK
+
+
 def test_site_admin_sees_only_own_sites_requests(client, site_admin_cbn, requests_a_and_b):
     request_a, request_b = requests_a_and_b
     client.force_login(site_admin_cbn)
