@@ -193,6 +193,17 @@ def test_reset_link_replaces_password(client, customer_a, user_a):
     assert portal_login(client, "PLG-0001", NEW_PASSWORD).status_code == 302
 
 
+def test_reset_link_says_password_changed(client, customer_a, user_a):
+    path = issue_link(customer_a)
+    client.cookies["django_language"] = "en"
+
+    set_password(client, path)
+
+    assert message_texts(client.get("/portal/")) == [
+        "Your password has been changed. You are logged in to the customer portal."
+    ]
+
+
 def test_invitation_after_unlinked_user_gets_new_user(client, customer_a, django_user_model):
     old_user = django_user_model.objects.create_user(username=f"customer-{customer_a.pk}", password="lama-123-sandi")
     path = issue_link(customer_a)
