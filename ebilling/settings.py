@@ -120,8 +120,9 @@ PASSWORD_HASHERS = [
 ]
 # Django's validators, three of them with the app's help texts, and a check
 # that a customer's portal password contains neither their ID nor their phone.
+# The similarity check speaks of a portal customer's own data.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "ebilling.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "portal.password_validation.CustomerAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "ebilling.password_validation.CommonPasswordValidator"},
     {"NAME": "ebilling.password_validation.NumericPasswordValidator"},
