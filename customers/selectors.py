@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django.db.models import Count, Q
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 
 from customers.bulk import BULK_CHANGE_REASON
 from customers.models import Customer, ImportBatch, mask_nik, name_key
@@ -31,6 +32,9 @@ PHONE_PUNCTUATION = re.compile(r"[\s\-.()/]+")
 # "12" does not match every phone that starts with +6212.
 MIN_PHONE_SEARCH_DIGITS = 6
 
+
+# Customers a warning names one by one. Any more are only counted.
+MAX_NAMED_CUSTOMERS = 3
 
 # The `site` of a CustomerFilter that selects the customers without a site.
 NO_SITE = "none"
@@ -214,6 +218,49 @@ def nik_owner_with_other_name(customers, nik, name, *, exclude_pk=None):
 def customer_label(customer):
     """Return "ID (name)", how messages name another customer."""
     return f"{customer.number} ({customer.name})"
+
+
+def customers_by_value(customers, field, values):
+    """Return {value: [customer, ...]} for the customers among `customers`
+    whose `field` ("phone" or "nik") is one of `values`, each list in ID
+    Pelanggan order. Empty values match nothing."""
+    if field not in ("phone", "nik"):
+        raise ValueError(f"{field} is not a phone or NIK field")
+    values = {value for value in values if value}
+    if not values:
+        return {}
+
+    found = {}
+    matches = customers.filter(**{f"{field}__in": values}).only("pk", "number", "name", field).order_by("number")
+    for customer in matches:
+        found.setdefault(getattr(customer, field), []).append(customer)
+    return found
+
+
+def customer_labels(customers):
+    """Return the customer_label() of each customer, joined by commas, with
+    the customers beyond MAX_NAMED_CUSTOMERS only counted."""
+    named = ", ".join(customer_label(customer) for customer in customers[:MAX_NAMED_CUSTOMERS])
+    rest = len(customers) - MAX_NAMED_CUSTOMERS
+    if rest <= 0:
+        return named
+    return ngettext(
+        "%(customers)s and %(count)s other customer", "%(customers)s and %(count)s other customers", rest
+    ) % {"customers": named, "count": rest}
+
+
+def shared_value_warning(field, value, others):
+    """Return the warning that a phone number or NIK (`field` "phone" or
+    "nik") is also the value of the `others` customers. A NIK is masked."""
+    if field == "nik":
+        return gettext("NIK %(nik)s is also used by %(customers)s.") % {
+            "nik": mask_nik(value),
+            "customers": customer_labels(others),
+        }
+    return gettext("Phone number %(phone)s is also used by %(customers)s.") % {
+        "phone": format_phone(value),
+        "customers": customer_labels(others),
+    }
 
 
 def format_phone(e164):

@@ -23,10 +23,12 @@ from customers.selectors import (
     completion_table,
     customer_history,
     customer_list_rows,
+    customers_by_value,
     customers_visible_to,
     filter_customers,
     format_phone,
     next_incomplete_customer,
+    shared_value_warning,
     whatsapp_chat_url,
 )
 from ebilling.access import has_staff_permission, staff_permission_required, staff_required, visible_sites
@@ -277,6 +279,14 @@ def _stored_values(customer):
     }
 
 
+def _warn_shared_phone(request, customers, customer):
+    """Add a warning naming the other customers among `customers` with the
+    customer's phone number. Families share a phone, so this does not block."""
+    others = customers_by_value(customers.exclude(pk=customer.pk), "phone", [customer.phone]).get(customer.phone)
+    if others:
+        messages.warning(request, shared_value_warning("phone", customer.phone, others))
+
+
 @staff_required
 def customer_edit(request, pk):
     scoped = customers_visible_to(request.user)
@@ -304,6 +314,8 @@ def customer_edit(request, pk):
                     _("The installation date %(date)s is still in the future. Check the year if the customer is already installed.")
                     % {"date": customer.installed_on.strftime("%d/%m/%Y")},
                 )
+            if customer.phone != before["phone"]:
+                _warn_shared_phone(request, scoped, customer)
         if "save_next" not in request.POST:
             return redirect(reverse("customers:edit", args=[customer.pk]) + filter_query)
 

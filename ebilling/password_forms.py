@@ -52,7 +52,20 @@ class PasswordChangeForm(PasswordWordingMixin, auth_forms.PasswordChangeForm):
 
 
 class StaffLoginForm(auth_forms.AuthenticationForm):
+    """The staff login, which logs in staff users only.
+
+    Customers log in through the portal, whose lockout counts failures per
+    ID Pelanggan. A customer's portal user is rejected here with the
+    wrong-password message, so this page does not confirm a guessed
+    customer password.
+    """
+
     error_messages = {**auth_forms.AuthenticationForm.error_messages, **STAFF_LOGIN_ERRORS}
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise self.get_invalid_login_error()
 
 
 class StaffAdminLoginForm(AdminAuthenticationForm):

@@ -121,8 +121,9 @@ PASSWORD_HASHERS = [
 ]
 # Django's validators, three of them with the app's help texts, and a check
 # that a customer's portal password contains neither their ID nor their phone.
+# The similarity check speaks of a portal customer's own data.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "ebilling.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "portal.password_validation.CustomerAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "ebilling.password_validation.CommonPasswordValidator"},
     {"NAME": "ebilling.password_validation.NumericPasswordValidator"},
@@ -226,7 +227,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Login lockout (django-axes). The first backend counts failed
 # authenticate() calls per username and client address, for the staff and
-# the portal login alike, and rejects further tries until the cool-off ends.
+# the portal login apart (see audit.login.lockout_username), and rejects
+# further attempts until the cool-off ends.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Before ModelBackend: a failed portal login stops there (see its docstring).
@@ -236,6 +238,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "audit.login.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "audit.login.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "audit.login.client_ip_address"

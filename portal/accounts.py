@@ -6,10 +6,12 @@ through Customer.user and named "customer-<pk>", a name the customer never
 types.
 """
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
+from audit.login import portal_lockout_username
 from customers.importing.cleaners import clean_phone, normalise_text
 from customers.importing.problems import CellError
 from customers.models import Customer
@@ -108,12 +110,28 @@ def customer_user_for_password(customer):
     return user
 
 
+def customer_lockout_reset(customer):
+    """Delete the failed portal logins counted against the customer's ID
+    Pelanggan and phone number, from every client address.
+
+    The phone's own key counts failures only while several portal accounts
+    share the phone, so clearing it also lets the others log in by phone.
+    """
+    keys = [customer.number]
+    if customer.phone:
+        keys.append(customer.phone)
+    for key in keys:
+        axes_reset(username=portal_lockout_username(key))
+
+
 def customer_set_password(link, user, password):
     """Use the link to set the password of the customer's portal user.
 
     `user` comes from customer_user_for_password(). A new user is saved and
-    linked to the customer. Raises LinkAlreadyUsed, and changes nothing, when
-    another request used the link first.
+    linked to the customer. The account's login lockout ends, because the
+    admin who sent the link has vouched for the customer. Raises
+    LinkAlreadyUsed, and changes nothing, when another request used the
+    link first.
     """
     customer = link.customer
     with transaction.atomic():
@@ -121,6 +139,7 @@ def customer_set_password(link, user, password):
             raise LinkAlreadyUsed
         user.set_password(password)
         user.save()
+        customer_lockout_reset(customer)
         if customer.user_id != user.pk:
             # A queryset update writes no history row: the staff history shows
             # the customer's data, and the portal account is not part of it.

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from customers.forms import cell_error_to_validation_error, check_location_pair, run_cleaner
 from customers.importing import cleaners
 from customers.importing.problems import CellError
-from customers.models import Customer
+from customers.models import Customer, name_key
+from customers.selectors import nik_owner_with_other_name
 from portal.accounts import customer_login_key
 from portal.models import ChangeRequest
 from regions.forms import LocationFields, VillageField
@@ -100,7 +101,27 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
         name = run_cleaner(cleaners.clean_name, self.cleaned_data["name"])
         if not name:
             raise cell_error_to_validation_error(CellError(cleaners.NAME_MISSING), name)
+        self._check_nik_owner(name)
         return name
+
+    def _check_nik_owner(self, name):
+        """Reject a new name when the customer's NIK is on another customer
+        under a different name, because one NIK belongs to one person.
+
+        Every customer is checked, not only those of one site. The error names
+        none of them, because the portal shows no other customer's data.
+        """
+        customer = self.instance
+        if not customer.nik or name_key(name) == name_key(customer.name):
+            return
+        if nik_owner_with_other_name(Customer.objects.all(), customer.nik, name, exclude_pk=customer.pk) is not None:
+            raise ValidationError(
+                _(
+                    "Your NIK is also registered for another customer account, so your name cannot be "
+                    "changed here. Contact the admin of your internet provider to change it."
+                ),
+                code="nik_other_name",
+            )
 
     def clean_email(self):
         text = self.cleaned_data["email"]

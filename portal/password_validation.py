@@ -1,4 +1,5 @@
-"""A password validator for customer portal accounts: no ID Pelanggan or phone number in the password.
+"""Password validators for customer portal accounts: no ID Pelanggan or
+phone number in the password, and a similarity check in the customer's words.
 
 A customer logs in with their ID Pelanggan or phone number, and other
 people can easily learn both, so a password that contains either is easy
@@ -6,11 +7,14 @@ to guess.
 """
 
 import re
+from difflib import SequenceMatcher
 
 import phonenumbers
+from django.contrib.auth.password_validation import exceeds_maximum_length_ratio
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from ebilling.password_validation import UserAttributeSimilarityValidator
 from portal.access import portal_customer
 
 # Separators people type inside an ID or a phone number: "PLG-0001", "0812 3456-7890", "+62 (812)".
@@ -69,3 +73,53 @@ class CustomerIdentifierValidator:
 
     def get_help_text(self):
         return _("Your password must not contain your customer ID or phone number.")
+
+
+class CustomerAttributeSimilarityValidator(UserAttributeSimilarityValidator):
+    """Django's similarity check, which for a portal customer compares the
+    password with their name, e-mail, ID Pelanggan and phone number.
+
+    Django's message names the user field, such as "first name", where a
+    customer's full name is stored. A customer's internal username
+    "customer-<pk>" is not compared, because no login accepts it and the
+    customer never sees it. The ID and phone, which are the customer's login
+    names, take its place.
+    """
+
+    def validate(self, password, user=None):
+        customer = portal_customer(user) if user is not None else None
+        if customer is None:
+            super().validate(password, user)
+            return
+
+        for values, message in self._customer_values(password, user, customer):
+            if any(self._too_similar(password, value) for value in values if value):
+                raise ValidationError(message, code="password_too_similar")
+
+    def _customer_values(self, password, user, customer):
+        """Return (values, message) pairs, one for each kind of customer data.
+
+        An ID or phone number inside the password is left out, because
+        CustomerIdentifierValidator reports it already.
+        """
+        folded = _fold(password)
+        number = customer.number if _fold(customer.number) not in folded else ""
+        phone = _national_phone_digits(customer.phone)
+        phone = "0" + phone if phone and phone not in folded else ""
+        return [
+            ((customer.name, user.first_name, user.last_name), _("The password is too similar to your name.")),
+            ((customer.email, user.email), _("The password is too similar to your e-mail address.")),
+            ((number,), _("The password is too similar to your customer ID.")),
+            ((phone,), _("The password is too similar to your phone number.")),
+        ]
+
+    def _too_similar(self, password, value):
+        """Apply Django's test: the whole value and each word of it against the password."""
+        password = password.lower()
+        value = value.lower()
+        for part in [*re.split(r"\W+", value), value]:
+            if exceeds_maximum_length_ratio(password, self.max_similarity, part):
+                continue
+            if SequenceMatcher(a=password, b=part).quick_ratio() >= self.max_similarity:
+                return True
+        return False

@@ -12,8 +12,14 @@ from django.views.decorators.cache import never_cache
 
 from audit.models import NikReveal
 from customers.forms import cell_error_to_validation_error
-from customers.models import mask_nik
-from customers.selectors import customers_visible_to, format_phone
+from customers.models import mask_nik, name_key
+from customers.selectors import (
+    customer_labels,
+    customers_by_value,
+    customers_visible_to,
+    format_phone,
+    shared_value_warning,
+)
 from ebilling.access import has_staff_permission, staff_required
 from portal.accounts import customer_user_for_password
 from portal.links import link_create, link_purpose_for, whatsapp_message, whatsapp_url
@@ -84,6 +90,33 @@ def _display_values(change_request, user):
     return format_phone(customer.phone), format_phone(change_request.new_value)
 
 
+def _shared_value_warning(change_request, others):
+    """Return the warning for a requested value that the `others` customers
+    already have, or "" when there are none."""
+    if not others:
+        return ""
+    if change_request.field == ChangeRequest.Field.NIK:
+        other_names = [other for other in others if name_key(other.name) != name_key(change_request.customer.name)]
+        if other_names:
+            # change_request_approve() rejects this NIK, so the list warns before anyone tries.
+            return _(
+                "NIK %(nik)s is already used by %(customers)s under another name, so this request cannot be approved."
+            ) % {"nik": mask_nik(change_request.new_value), "customers": customer_labels(other_names)}
+    return shared_value_warning(change_request.field, change_request.new_value, others)
+
+
+def _add_shared_value_warnings(pending, user):
+    """Set shared_warning on each pending request, which is "" unless another
+    customer the user may see already has the requested phone number or NIK."""
+    visible = customers_visible_to(user)
+    for field in ChangeRequest.Field.values:
+        requests = [change_request for change_request in pending if change_request.field == field]
+        found = customers_by_value(visible, field, [change_request.new_value for change_request in requests])
+        for change_request in requests:
+            others = [other for other in found.get(change_request.new_value, []) if other.pk != change_request.customer_id]
+            change_request.shared_warning = _shared_value_warning(change_request, others)
+
+
 @staff_required
 def change_request_list(request):
     requests = _visible_change_requests(request.user).select_related("customer", "customer__site", "decided_by")
@@ -91,6 +124,7 @@ def change_request_list(request):
     decided = list(requests.exclude(status=ChangeRequest.Status.PENDING).order_by("-decided_at", "-id")[:RECENT_DECISIONS])
     for change_request in pending:
         change_request.current_display, change_request.new_display = _display_values(change_request, request.user)
+    _add_shared_value_warnings(pending, request.user)
     return render(request, "portal/staff/change_request_list.html", {"pending": pending, "decided": decided})
 
 
@@ -118,7 +152,20 @@ def change_request_approve_view(request, pk):
         )
     else:
         messages.success(request, _("The change for customer %(number)s has been approved and saved.") % {"number": number})
+        _warn_shared_value(request, change_request)
     return redirect("portal:staff-requests")
+
+
+def _warn_shared_value(request, change_request):
+    """Add a warning when the approved phone number or NIK is also another
+    visible customer's. Families share a phone, so this does not block."""
+    others = customers_by_value(
+        customers_visible_to(request.user).exclude(pk=change_request.customer_id),
+        change_request.field,
+        [change_request.new_value],
+    ).get(change_request.new_value)
+    if others:
+        messages.warning(request, shared_value_warning(change_request.field, change_request.new_value, others))
 
 
 @staff_required

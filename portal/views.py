@@ -111,7 +111,10 @@ def link_view(request, token):
         except LinkAlreadyUsed:
             return render(request, "portal/link_invalid.html", status=404)
         auth_login(request, user, backend=CUSTOMER_BACKEND)
-        messages.success(request, _("Your password is set. You are logged in to the customer portal."))
+        if link.purpose == PortalLink.Purpose.PASSWORD_RESET:
+            messages.success(request, _("Your password has been changed. You are logged in to the customer portal."))
+        else:
+            messages.success(request, _("Your password is set. You are logged in to the customer portal."))
         return redirect("portal:home")
 
     return render(

@@ -954,6 +954,41 @@ def test_edit_allows_nik_of_same_person(admin_client, customers):
     assert Customer.objects.get(pk=customer.pk).nik == NIK_BUDI
 
 
+def saved_messages(client, customer, **changes):
+    response = client.post(edit_url(customer), form_data(customer, **changes), follow=True)
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_edit_warns_of_shared_phone(admin_client, customers):
+    """Families share a phone, so the save goes through with a warning."""
+    admin_client.cookies["django_language"] = "en"
+    customer = customers["PLG-0002"]
+
+    shared = saved_messages(admin_client, customer, phone="0812 3456 7890")
+    customer.refresh_from_db()
+    renamed = saved_messages(admin_client, customer, name="Siti Rahmawati Putri")
+
+    assert shared == [
+        "Customer PLG-0002 saved.",
+        "Phone number 0812-3456-7890 is also used by PLG-0001 (Budi Santoso).",
+    ]
+    assert customer.phone == "+6281234567890"
+    # The phone did not change in this save, so there is nothing to warn of.
+    assert renamed == ["Customer PLG-0002 saved."]
+
+
+def test_shared_phone_warning_names_visible_customers(site_admin_client, customers):
+    site_admin_client.cookies["django_language"] = "en"
+    Customer.objects.filter(number="PLG-0002").update(phone="+6285712345678")
+
+    shared = saved_messages(site_admin_client, customers["PLG-0003"], phone="0857-1234-5678")
+
+    assert shared == [
+        "Customer PLG-0003 saved.",
+        "Phone number 0857-1234-5678 is also used by PLG-0005 (Rudi Hartono).",
+    ]
+
+
 def test_edit_selects_name_empty_choice(admin_client, customers):
     page = admin_client.get(edit_url(customers["PLG-0005"])).content.decode()
 

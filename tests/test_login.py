@@ -13,11 +13,13 @@ from django.urls import reverse
 
 from audit.login import client_ip_address, username_digest
 from customers.models import Customer
+from portal.links import link_create
 
 pytestmark = pytest.mark.django_db
 
 STAFF_PASSWORD = "rahasia-staf-123"
 CUSTOMER_PASSWORD = "rahasia-pelanggan-123"
+NEW_CUSTOMER_PASSWORD = "jaringan-rumah-baru-58"
 WRONG_PASSWORD = "salah-sandi-999"
 LOCKOUT_TEXT = "Terlalu banyak percobaan masuk yang gagal"
 
@@ -142,6 +144,71 @@ def test_portal_login_after_cooloff(client, customer_user):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:home")
+
+
+def set_password_through_link(client, customer, password):
+    path = link_create(customer).path
+    return client.post(path, {"new_password1": password, "new_password2": password})
+
+
+def test_reset_link_ends_portal_lockout(client, customer_user):
+    customer = Customer.objects.get(number="PLG-0001")
+    fail(portal_login, client, "PLG-0001", 5, address="10.0.0.1")
+    fail(portal_login, client, "0812-3456-7890", 5, address="10.0.0.2")
+
+    reset = set_password_through_link(client, customer, NEW_CUSTOMER_PASSWORD)
+    client.logout()
+    by_id = portal_login(client, "PLG-0001", NEW_CUSTOMER_PASSWORD, address="10.0.0.1")
+    client.logout()
+    by_phone = portal_login(client, "0812-3456-7890", NEW_CUSTOMER_PASSWORD, address="10.0.0.2")
+
+    assert reset.status_code == 302
+    assert by_id.status_code == 302
+    assert by_phone.status_code == 302
+    assert AccessAttempt.objects.count() == 0
+
+
+def test_invitation_ends_portal_lockout(client, db):
+    """Failures count against an ID Pelanggan before its portal account exists."""
+    customer = Customer.objects.create(number="PLG-0002", name="Siti Rahmawati", phone="+6281311112222")
+    fail(portal_login, client, "PLG-0002", 5)
+
+    invitation = set_password_through_link(client, customer, NEW_CUSTOMER_PASSWORD)
+    client.logout()
+    login = portal_login(client, "PLG-0002", NEW_CUSTOMER_PASSWORD)
+
+    assert invitation.status_code == 302
+    assert login.status_code == 302
+
+
+def test_portal_success_resets_failure_count(client, customer_user):
+    first = fail(portal_login, client, "PLG-0001", 4)
+    success = portal_login(client, "PLG-0001", CUSTOMER_PASSWORD)
+    client.post(reverse("portal:logout"))
+    second = fail(portal_login, client, "PLG-0001", 4)
+
+    assert first == [200, 200, 200, 200]
+    assert success.status_code == 302
+    assert second == [200, 200, 200, 200]
+
+
+def test_staff_failures_never_lock_portal(client, customer_user):
+    """A customer ID typed at the staff login has a staff lockout of its own."""
+    staff_statuses = fail(staff_login, client, "PLG-0001", 5)
+    portal = portal_login(client, "PLG-0001", CUSTOMER_PASSWORD)
+
+    assert staff_statuses == [200, 200, 200, 200, 429]
+    assert portal.status_code == 302
+
+
+def test_staff_login_rejects_customer_user(client, customer_user):
+    """The internal username and the right password get the wrong-password page."""
+    right = staff_login(client, "customer-1", CUSTOMER_PASSWORD)
+    wrong = staff_login(client, "customer-1", WRONG_PASSWORD)
+
+    assert right.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert error_text(right) == error_text(wrong)
 
 
 def test_failed_login_logs_no_username(client, caplog):

@@ -162,7 +162,7 @@ def test_expired_link_gives_404(client, customer_a):
     [
         ("a1b2c3", None, "Kata sandi terlalu pendek. Harus mengandung setidaknya 8 karakter."),
         ("12345678901", None, "Kata sandi ini seluruhnya terdiri dari angka."),
-        ("budisantoso", None, "Kata sandi terlalu mirip dengan nama depan."),
+        ("budisantoso", None, "Kata sandi terlalu mirip dengan nama Anda."),
     ],
 )
 def test_set_password_rejects_weak_password(client, customer_a, password, confirmation, expected_error):
@@ -191,6 +191,17 @@ def test_reset_link_replaces_password(client, customer_a, user_a):
     client.logout()
     assert portal_login(client, "PLG-0001", PASSWORD_A).status_code == 200
     assert portal_login(client, "PLG-0001", NEW_PASSWORD).status_code == 302
+
+
+def test_reset_link_says_password_changed(client, customer_a, user_a):
+    path = issue_link(customer_a)
+    client.cookies["django_language"] = "en"
+
+    set_password(client, path)
+
+    assert message_texts(client.get("/portal/")) == [
+        "Your password has been changed. You are logged in to the customer portal."
+    ]
 
 
 def test_invitation_after_unlinked_user_gets_new_user(client, customer_a, django_user_model):

@@ -157,9 +157,9 @@ def test_profile_edit_reads_maps_link(client_a, customer_a):
     ("changes", "field_errors"),
     [
         ({"name": "   "}, ["Bidang ini tidak boleh kosong."]),
-        ({"email": "budi@"}, ["budi@ bukan alamat email yang valid. Tulis seperti nama@contoh.id."]),
-        ({"latitude": "-6.4812"}, ["Latitude -6.4812 tidak punya longitude. Isi keduanya atau kosongkan keduanya."]),
-        ({"latitude": "51.5", "longitude": "-0.12"}, ["Latitude 51.5 berada di luar Indonesia, yang terletak antara -11.5 dan 6.5. Periksa titik lokasinya."]),
+        ({"email": "budi@"}, ["“budi@” bukan alamat email yang valid. Tulis seperti nama@contoh.id."]),
+        ({"latitude": "-6.4812"}, ["Latitude “-6.4812” tidak punya longitude. Isi keduanya atau kosongkan keduanya."]),
+        ({"latitude": "51.5", "longitude": "-0.12"}, ["Latitude “51.5” berada di luar Indonesia, yang terletak antara -11.5 dan 6.5. Periksa titik lokasinya."]),
         ({"village": "99.99.99.9999"}, ["Masukkan pilihan yang valid. Pilihan tersebut bukan salah satu dari pilihan yang tersedia."]),
     ],
 )
@@ -170,6 +170,29 @@ def test_profile_edit_rejects_invalid_values(client_a, customer_a, changes, fiel
     assert error_texts(response) == field_errors
     stored = Customer.objects.get(pk=customer_a.pk)
     assert (stored.name, stored.email, stored.latitude) == ("Budi Santoso", "budi@contoh.id", None)
+
+
+@pytest.fixture
+def second_subscription_a(customer_a):
+    """A second subscription of the person of customer A: same NIK, same name."""
+    return Customer.objects.create(number="PLG-0003", name="BUDI  santoso", nik=NIK_A, site=customer_a.site)
+
+
+def test_profile_rename_rejected_for_shared_nik(client_a, customer_a, second_subscription_a):
+    client_a.cookies["django_language"] = "en"
+
+    renamed = client_a.post("/portal/profile/", profile_data(customer_a, name="Siti Rahmawati"))
+    # Changing only case or spacing keeps the name key, so the NIK stays under one name.
+    recased = client_a.post("/portal/profile/", profile_data(customer_a, name="budi santoso"))
+
+    assert renamed.status_code == 200
+    assert error_texts(renamed) == [
+        "Your NIK is also registered for another customer account, so your name cannot be changed here. "
+        "Contact the admin of your internet provider to change it."
+    ]
+    assert "PLG-0003" not in renamed.content.decode()
+    assert recased.status_code == 302
+    assert Customer.objects.get(pk=customer_a.pk).name == "budi santoso"
 
 
 def test_profile_edit_history_user_is_customer(client_a, customer_a, user_a):
@@ -364,11 +387,11 @@ def test_phone_change_request_stored_as_e164(client_a, customer_a):
 @pytest.mark.parametrize(
     ("field", "value", "expected_error"),
     [
-        ("nik", "123", "NIK 123 terdiri dari 3 digit, padahal NIK terdiri dari 16 digit. Periksa dengan KTP."),
-        ("nik", "9901011203900001", "NIK 9901011203900001 diawali 99, yang bukan kode provinsi Indonesia. Periksa dengan KTP."),
+        ("nik", "123", "NIK “123” terdiri dari 3 digit, padahal NIK terdiri dari 16 digit. Periksa dengan KTP."),
+        ("nik", "9901011203900001", "NIK “9901011203900001” diawali 99, yang bukan kode provinsi Indonesia. Periksa dengan KTP."),
         ("nik", NIK_A, "3201011203900001 sudah menjadi data Anda saat ini."),
-        ("phone", "12345", "12345 bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
-        ("phone", "+1 202 555 0143", "+1 202 555 0143 bukan nomor Indonesia. Tulis nomor Indonesia seperti 0812-3456-7890."),
+        ("phone", "12345", "“12345” bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
+        ("phone", "+1 202 555 0143", "“+1 202 555 0143” bukan nomor Indonesia. Tulis nomor Indonesia seperti 0812-3456-7890."),
         ("phone", "0812-3456-7890", "0812-3456-7890 sudah menjadi data Anda saat ini."),
         ("phone", "0812-3456-7890 / 0857-1234-5678", "0812-3456-7890 / 0857-1234-5678 berisi lebih dari satu nomor HP. Isi satu nomor saja."),
     ],
@@ -437,6 +460,57 @@ def test_staff_list_shows_pending_requests(admin_client, requests_a_and_b):
     assert "<td>0813-1111-2222</td>" in page
     assert "<td><strong>0857-1234-5678</strong></td>" in page
     assert '<a href="/portal/staff/requests/">Permintaan perubahan</a>' in page
+
+
+def shared_value_warnings(response):
+    return re.findall(r'<p class="warning-box shared-value">(.*?)</p>', response.content.decode(), flags=re.S)
+
+
+def test_request_list_warns_of_shared_phone(admin_client, customer_a, customer_b, user_b):
+    """Families share a phone, so the approval goes through with a warning."""
+    admin_client.cookies["django_language"] = "en"
+    change_request = ChangeRequest.objects.create(
+        customer=customer_b, field="phone", new_value=customer_a.phone, created_by=user_b
+    )
+
+    listed = admin_client.get("/portal/staff/requests/")
+    approved = admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/", follow=True)
+
+    warning = "Phone number 0812-3456-7890 is also used by PLG-0001 (Budi Santoso)."
+    assert shared_value_warnings(listed) == [warning]
+    assert message_texts(approved) == ["The change for customer PLG-0002 has been approved and saved.", warning]
+    assert Customer.objects.get(pk=customer_b.pk).phone == customer_a.phone
+
+
+def test_request_list_warns_of_nik_owner(admin_client, site_admin_cbn, requests_a_and_b, customer_b):
+    """The NIK of a person under another name, which approval rejects, shown only where visible."""
+    admin_client.cookies["django_language"] = "en"
+    Customer.objects.filter(pk=customer_b.pk).update(nik=NEW_NIK)
+    site_admin_client = Client()
+    site_admin_client.force_login(site_admin_cbn)
+
+    listed = admin_client.get("/portal/staff/requests/")
+    listed_for_site_admin = site_admin_client.get("/portal/staff/requests/")
+
+    assert shared_value_warnings(listed) == [
+        "NIK ************0003 is already used by PLG-0002 (Siti Rahmawati) under another name, "
+        "so this request cannot be approved."
+    ]
+    assert shared_value_warnings(listed_for_site_admin) == []
+
+
+def test_request_list_names_same_person_nik(admin_client, requests_a_and_b, customer_a):
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    Customer.objects.create(number="PLG-0003", name="Budi Santoso", nik=NEW_NIK, site=customer_a.site)
+
+    listed = admin_client.get("/portal/staff/requests/")
+    approved = admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/", follow=True)
+
+    warning = "NIK ************0003 is also used by PLG-0003 (Budi Santoso)."
+    assert shared_value_warnings(listed) == [warning]
+    assert message_texts(approved) == ["The change for customer PLG-0001 has been approved and saved.", warning]
+    assert Customer.objects.get(pk=customer_a.pk).nik == NEW_NIK
 
 
 def test_site_admin_sees_only_own_sites_requests(client, site_admin_cbn, requests_a_and_b):
@@ -532,7 +606,7 @@ def test_approval_rechecks_value(admin_client, customer_a, user_a):
     customer_a.refresh_from_db()
     assert customer_a.nik == NIK_A
     assert message_texts(admin_client.get("/portal/staff/requests/")) == [
-        "Permintaan pelanggan PLG-0001 tidak diterapkan: NIK 9901011203900001 diawali 99, yang bukan kode "
+        "Permintaan pelanggan PLG-0001 tidak diterapkan: NIK “9901011203900001” diawali 99, yang bukan kode "
         "provinsi Indonesia. Periksa dengan KTP. Tolak saja permintaan ini."
     ]
 
@@ -614,6 +688,6 @@ def test_approval_refuses_nik_of_other_person(admin_client, requests_a_and_b, cu
     assert customer_a.nik != NEW_NIK
     [message] = message_texts(admin_client.get("/portal/staff/requests/"))
     assert message.startswith(
-        f"Permintaan pelanggan {customer_a.number} tidak diterapkan: NIK {NEW_NIK} sudah dimiliki "
+        f"Permintaan pelanggan {customer_a.number} tidak diterapkan: NIK “{NEW_NIK}” sudah dimiliki "
         f"{customer_b.number} ({customer_b.name}) dengan nama lain."
     )

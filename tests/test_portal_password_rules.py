@@ -1,10 +1,14 @@
-"""A customer's portal password may not contain their ID Pelanggan or phone number, but a staff password may."""
+"""A customer's portal password may not contain their ID Pelanggan or phone number, but a staff password may.
+
+A too-similar password is rejected in the customer's words, never with Django's field names.
+"""
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from customers.models import Customer
 from ebilling.password_validation import password_rules_html
@@ -36,6 +40,16 @@ def validation_codes(password, user):
         validate_password(password, user)
     except ValidationError as error:
         return [item.code for item in error.error_list if item.code.startswith("password_contains_")]
+    return []
+
+
+def similarity_messages(password, user):
+    """Return the similarity errors validate_password() raises, in English."""
+    with translation.override("en"):
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            return [item.messages[0] for item in error.error_list if item.code == "password_too_similar"]
     return []
 
 
@@ -100,6 +114,23 @@ def test_rule_listed_for_customers_only(user_a, site_admin_cbn):
     assert RULE_HELP not in password_rules_html(site_admin_cbn)
 
 
+def test_similarity_names_customer_data(user_a, site_admin_cbn):
+    cases = {
+        "budisantoso": ["The password is too similar to your name."],
+        "budi@contoh.id": ["The password is too similar to your e-mail address."],
+        "PLG-0010x": ["The password is too similar to your customer ID."],
+        "081234567809": ["The password is too similar to your phone number."],
+        # The internal username is compared for staff only, because no login accepts a customer's.
+        f"{user_a.username}-rumah": [],
+        "kabel-fiber-mawar-91": [],
+    }
+
+    found = {password: similarity_messages(password, user_a) for password in cases}
+
+    assert found == cases
+    assert similarity_messages("admin-cbn-99", site_admin_cbn) == ["The password is too similar to the username."]
+
+
 # --- the pages --------------------------------------------------------------------
 
 
@@ -114,6 +145,16 @@ def test_invitation_rejects_customer_id(client, customer_a):
     assert PortalLink.objects.usable().filter(customer=customer_a).count() == 1
     customer_a.refresh_from_db()
     assert customer_a.user is None
+
+
+def test_invitation_names_similar_name(client, customer_a):
+    client.cookies["django_language"] = "en"
+
+    response = set_password(client, issue_link(customer_a), "budisantoso")
+
+    assert response.status_code == 200
+    assert error_texts(response) == ["The password is too similar to your name."]
+    assert "first name" not in response.content.decode()
 
 
 def test_reset_link_rejects_phone(client, customer_a, user_a):

@@ -230,7 +230,7 @@ def test_password_typed_twice_must_match(admin_client, english, sample_catalogue
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors["password2"] == ["The two password fields didn’t match."]
+    assert response.context["form"].errors["password2"] == ["The two passwords do not match. Type the same password in both fields."]
     assert not get_user_model().objects.filter(username="admin-cbn").exists()
 
 
