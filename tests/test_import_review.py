@@ -224,6 +224,15 @@ def test_csv_sheet_named_after_upload(sample_catalogue):
     assert batch.summary["sheet"] == "pelanggan-contoh-titikkoma"
 
 
+def test_csv_review_names_no_sheet(admin_client, sample_catalogue):
+    batch = validate(SAMPLE_CSV)
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert f"<li>Judul kolom di baris {batch.summary['header_row']}.</li>" in page
+    assert "Sheet yang dibaca" not in page
+
+
 def test_header_only_sheet_rejected(sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "kosong.xlsx", [["Pengantar"], HEADER])
 
