@@ -23,7 +23,7 @@ TEMPLATE_HEADERS = (
     "Tanggal Pasang", "Latitude", "Longitude",
 )
 EXPECTED_HEADERS_TEXT = (
-    "ID Pelanggan, Nama, No HP, Email, NIK, Alamat, Site, Paket, Tanggal Pasang, Latitude, Longitude"
+    "ID Pelanggan, Nama, No. HP / WhatsApp, Email, NIK, Alamat, Site, Paket, Tanggal Pasang, Latitude, Longitude"
 )
 
 
