@@ -375,3 +375,26 @@ def test_renamed_site_and_package_still_match(admin_client, sample_catalogue, tm
     assert [site_catalogue.lookup(text) for text in (old_site_name, "CBN", "Cibinong Raya")] == [site.pk] * 3
     assert [package_catalogue.lookup(text) for text in (old_package_name, "H20", "R20")] == [package.pk] * 3
     assert sorted(site.aliases.values_list("name", flat=True)) == sorted(["CBN", old_site_name])
+
+
+def test_old_name_follows_last_holder(admin_client, sample_catalogue):
+    from customers.importing.matching import load_catalogues
+
+    _sites, packages = sample_catalogue
+    first = packages["H10"]
+    old_name = first.name
+
+    def edit(package, name, code):
+        admin_client.post(
+            reverse("packages:edit", args=[package.pk]),
+            {"name": name, "code": code, "download_mbps": "10", "upload_mbps": "5", "monthly_price": "150000",
+             "is_active": "on"},
+        )
+
+    edit(first, "Lite 10 Mbps", "LITE10")
+    second = ServicePackage.objects.create(name=old_name, code="H10B", download_mbps=10, upload_mbps=5, monthly_price=160000)
+    edit(second, "Home 10 Promo", "H10B")
+
+    _site_catalogue, package_catalogue = load_catalogues()
+    assert package_catalogue.lookup(old_name) == second.pk
+    assert package_catalogue.lookup("H10") == first.pk

@@ -166,9 +166,10 @@ def remember_old_names(kind, target, old_names, user=None):
     """Keep the old name and code of a renamed site or package (kind "site"
     or "package") matching it in uploads, as learned aliases.
 
-    A name that is still the target's own, or already an alias, is left alone.
+    An old name means the record that gave it up last, so an alias that
+    pointed elsewhere moves to `target`. Only admins rename.
     """
     current = {match_key(target.name), match_key(target.code)}
     for name in old_names:
-        if match_key(name) and match_key(name) not in current and alias_target(kind, name) is None:
+        if match_key(name) and match_key(name) not in current:
             learn_alias(kind, name, target, user)
