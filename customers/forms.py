@@ -331,16 +331,22 @@ class CustomerForm(LocationFields, forms.ModelForm):
         return run_cleaner(cleaners.clean_address, self.cleaned_data["address"])
 
     def _check_nik_owner(self, cleaned):
-        """Add a NIK error when another customer the user may see has the NIK under another name, as an import does."""
+        """Add a NIK error when another customer has the NIK under another
+        name, as an import does. One outside the user's sites is not named."""
         nik, name = cleaned.get("nik"), cleaned.get("name")
         if not nik or not name:
             return
         if nik == self.instance.nik and name_key(name) == self.instance.name_key:
             return
-        other = nik_owner_with_other_name(customers_visible_to(self.user), nik, name, exclude_pk=self.instance.pk)
-        if other is not None:
-            error = CellError(NIK_OTHER_NAME, other=customer_label(other))
-            self.add_error("nik", cell_error_to_validation_error(error, mask_nik(nik)))
+        other = nik_owner_with_other_name(Customer.objects.all(), nik, name, exclude_pk=self.instance.pk)
+        if other is None:
+            return
+        if customers_visible_to(self.user).filter(pk=other.pk).exists():
+            label = customer_label(other)
+        else:
+            label = _("a customer of a site you do not manage")
+        error = CellError(NIK_OTHER_NAME, other=label)
+        self.add_error("nik", cell_error_to_validation_error(error, mask_nik(nik)))
 
     def clean_street(self):
         max_length = Customer._meta.get_field("street").max_length

@@ -945,6 +945,22 @@ def test_edit_refuses_nik_of_other_person(admin_client, customers):
     assert Customer.objects.get(pk=customer.pk).nik == ""
 
 
+def test_site_admin_rename_keeps_nik_one_person(site_admin_client, customers):
+    # The same person holds a subscription in Bojonggede, a site the site admin does not manage.
+    Customer.objects.filter(number="PLG-0002").update(name="Budi Santoso", name_key="budi santoso", nik=NIK_BUDI)
+    customer = customers["PLG-0001"]
+
+    response = site_admin_client.post(edit_url(customer), form_data(customer, name="Yuliana Putri"))
+
+    assert response.status_code == 200
+    [error] = field_errors(response, "nik")
+    assert error.startswith(
+        "NIK “************0001” sudah dimiliki pelanggan di site yang tidak Anda kelola dengan nama lain."
+    )
+    assert "PLG-0002" not in response.content.decode()
+    assert Customer.objects.get(pk=customer.pk).name == "Budi Santoso"
+
+
 def test_edit_allows_nik_of_same_person(admin_client, customers):
     customer = customers["PLG-0002"]
 
