@@ -90,7 +90,8 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
             )
 
     def clean_username(self):
-        username = self.cleaned_data["username"]
+        # NFKC first, as the model does on save: "ＡＤＭＩＮ" is then "ADMIN".
+        username = get_user_model().normalize_username(self.cleaned_data["username"])
         others = get_user_model().objects.filter(username__iexact=username).exclude(pk=self.instance.pk)
         if others.exists():
             # A second "Budi" next to "budi" would only confuse at login.

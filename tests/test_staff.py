@@ -197,6 +197,18 @@ def test_username_taken_any_case(admin_client, english, sample_catalogue, django
     assert get_user_model().objects.filter(username__iexact="budi").count() == 1
 
 
+def test_username_taken_in_full_width(admin_client, english, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    make_site_admin(django_user_model, sites["BJG"], username="budi")
+
+    response = admin_client.post(reverse("staff:create"), staff_data(username="ＢＵＤＩ", sites=[sites["CBN"].pk]))
+
+    assert response.context["form"].errors["username"] == ["A user with that username already exists."]
+    assert list(get_user_model().objects.filter(username__iexact="budi").values_list("username", flat=True)) == [
+        "budi"
+    ]
+
+
 # --- passwords -------------------------------------------------------------------
 
 
