@@ -7,9 +7,15 @@ from customers.importing.cleaners import normalise_text
 from ebilling.forms import reject_case_insensitive_duplicate
 from packages.models import ServicePackage
 
-# "150000", "150.000", "150,000", "Rp150.000", "Rp 150.000,00": whole rupiah,
-# grouped by thousands with dots (as written in Indonesia) or commas.
-_RUPIAH = re.compile(r"(?:rp\.?)?\s*(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)(?:[.,]00?)?", re.IGNORECASE)
+# "150000", "150.000", "150,000", "150 000", "Rp150.000", "Rp 150.000,00",
+# "Rp150.000,-", "IDR 150.000": whole rupiah, grouped by thousands with dots
+# (as written in Indonesia), commas or spaces.
+_RUPIAH = re.compile(
+    r"(?:rp\.?|idr)?\s*(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:[.,]00?|,-|\.-)?",
+    re.IGNORECASE,
+)
+# The price column holds a 32-bit integer on PostgreSQL.
+MAX_PRICE = 2_000_000_000
 
 
 class RupiahField(forms.IntegerField):
@@ -25,13 +31,17 @@ class RupiahField(forms.IntegerField):
         "invalid": _("Write the price in whole rupiah, like 150000 or 150.000."),
     }
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", MAX_PRICE)
+        super().__init__(**kwargs)
+
     def to_python(self, value):
         if value in self.empty_values:
             return None
         match = _RUPIAH.fullmatch(str(value).strip())
         if not match:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(re.sub(r"[.,]", "", match[1]))
+        return int(re.sub(r"[., ]", "", match[1]))
 
     def prepare_value(self, value):
         if isinstance(value, int):

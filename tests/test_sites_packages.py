@@ -316,7 +316,10 @@ def test_package_name_duplicate_any_case_rejected(admin_client, sample_catalogue
 
 @pytest.mark.parametrize(
     "typed, stored",
-    [("175000", 175000), ("175.000", 175000), ("Rp175.000", 175000), ("Rp 1.250.000,00", 1250000), ("175,000", 175000)],
+    [
+        ("175000", 175000), ("175.000", 175000), ("Rp175.000", 175000), ("Rp 1.250.000,00", 1250000),
+        ("175,000", 175000), ("Rp175.000,-", 175000), ("IDR 175.000", 175000), ("175 000", 175000),
+    ],
 )
 def test_package_price_reads_rupiah_forms(admin_client, db, typed, stored):
     admin_client.post(
@@ -332,6 +335,7 @@ def test_package_price_reads_rupiah_forms(admin_client, db, typed, stored):
     [
         ("monthly_price", "175.5", "Tulis harga dalam rupiah bulat, misalnya 150000 atau 150.000."),
         ("monthly_price", "17.50.00", "Tulis harga dalam rupiah bulat, misalnya 150000 atau 150.000."),
+        ("monthly_price", "3.000.000.000", "Pastikan nilai ini lebih kecil dari atau sama dengan 2000000000."),
         ("download_mbps", "20.000", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
         ("upload_mbps", "2,5", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
     ],
