@@ -14,7 +14,7 @@ _RUPIAH = re.compile(
     r"(?:rp\.?|idr)?\s*(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)(?:[.,]00?|,-|\.-)?",
     re.IGNORECASE,
 )
-# The price column holds a 32-bit integer on PostgreSQL.
+# The price column is a 32-bit integer on PostgreSQL.
 MAX_PRICE = 2_000_000_000
 
 

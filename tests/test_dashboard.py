@@ -225,6 +225,12 @@ def test_list_no_site_filter(admin_client, customers):
     assert list_numbers(admin_client, site="none") == ["PLG-0005"]
 
 
+def test_unknown_missing_filter_shows_error(admin_client, customers):
+    page = admin_client.get(LIST_URL, {"missing": "bogus"}).content.decode()
+
+    assert '<p class="error">Masukkan pilihan yang valid. bogus bukan salah satu dari pilihan yang tersedia.</p>' in page
+
+
 def test_site_admin_no_site_filter_lists_nothing(site_admin_client, customers):
     assert list_numbers(site_admin_client, site="none") == []
 
