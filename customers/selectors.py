@@ -134,11 +134,16 @@ def customer_list_rows(customers):
     return customers.select_related("site", "package").order_by("number")
 
 
-def next_incomplete_customer(customers, current):
-    """Return the incomplete customer after `current` by number, starting
-    again from the first when none follows, or None when no other is left."""
-    others = customers.incomplete().exclude(pk=current.pk).order_by("number")
+def next_customer_after(customers, current):
+    """Return the customer among `customers` after `current` by number,
+    starting again from the first when none follows, or None when no other is left."""
+    others = customers.exclude(pk=current.pk).order_by("number")
     return others.filter(number__gt=current.number).first() or others.first()
+
+
+def next_incomplete_customer(customers, current):
+    """Return the incomplete customer after `current`, as next_customer_after does."""
+    return next_customer_after(customers.incomplete(), current)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from customers.selectors import (
     customers_visible_to,
     filter_customers,
     format_phone,
+    next_customer_after,
     next_incomplete_customer,
     shared_value_warning,
     whatsapp_chat_url,
@@ -298,6 +299,10 @@ def customer_edit(request, pk):
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     filter_fields = _filter_fields(request.GET)
     filter_query = _filter_query(filter_fields)
+    list_filter = CustomerFilterForm(request.GET, user=request.user).customer_filter()
+    # Opened from the Belum lengkap list or a "missing" list of the
+    # dashboard, the list itself is what is left to complete.
+    worklist = list_filter.incomplete_only or bool(list_filter.missing)
 
     if request.method == "POST" and form.is_valid():
         if _stored_values(form.instance) == before:
@@ -320,10 +325,16 @@ def customer_edit(request, pk):
             return redirect(reverse("customers:edit", args=[customer.pk]) + filter_query)
 
         # Opened from a filtered list, the next customer is one of that list.
-        filtered = filter_customers(scoped, CustomerFilterForm(request.GET, user=request.user).customer_filter())
-        next_customer = next_incomplete_customer(filtered, customer)
+        filtered = filter_customers(scoped, list_filter)
+        if worklist:
+            next_customer = next_customer_after(filtered, customer)
+        else:
+            next_customer = next_incomplete_customer(filtered, customer)
         if next_customer is None:
-            messages.info(request, _("No other customer is incomplete."))
+            if worklist:
+                messages.info(request, _("No other customer is left in this list."))
+            else:
+                messages.info(request, _("No other customer is incomplete."))
             return redirect(_list_url(filter_fields))
         return redirect(reverse("customers:edit", args=[next_customer.pk]) + filter_query)
 
@@ -337,6 +348,7 @@ def customer_edit(request, pk):
             "history": customer_history(customer),
             "whatsapp_url": whatsapp_chat_url(customer.phone),
             "list_url": _list_url(filter_fields),
+            "offer_next": stored["incomplete"] or worklist,
             "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
             "can_anonymise": has_staff_permission(request.user, "customers.anonymise_customer"),
         },

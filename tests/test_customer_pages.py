@@ -854,6 +854,29 @@ def test_save_next_stays_in_list_filter(admin_client, customers, catalogue):
     assert f'<a class="button" href="{LIST_URL}{html_query}">Batal</a>' in page
 
 
+def test_save_next_works_through_missing_list(admin_client, customers):
+    customer = customers["PLG-0001"]
+    query = "?missing=location"
+    page = admin_client.get(edit_url(customer) + query).content.decode()
+    # PLG-0001 is complete, but the list is of customers without a map location.
+    assert '<button type="submit" name="save_next">Simpan & berikutnya</button>' in page
+    data = form_data(customer, latitude="-6.4812", longitude="106.8421", save_next="")
+    del data["save"]
+
+    response = admin_client.post(edit_url(customer) + query, data)
+
+    assert response.url == edit_url(customers["PLG-0002"]) + query
+    Customer.objects.exclude(pk=customer.pk).update(latitude=Decimal("-6.5"), longitude=Decimal("106.8"))
+    customer.refresh_from_db()
+    last = admin_client.post(edit_url(customer) + query, form_data(customer, save_next=""), follow=True)
+    # The first save's message waited for a page to show it.
+    assert [str(message) for message in last.context["messages"]] == [
+        "Pelanggan PLG-0001 disimpan.",
+        "Tidak ada yang berubah, jadi pelanggan PLG-0001 tidak disimpan.",
+        "Tidak ada pelanggan lain yang tersisa di daftar ini.",
+    ]
+
+
 def test_save_next_starts_again_from_first(admin_client, customers):
     customer = customers["PLG-0005"]
     data = form_data(customer, save_next="")
