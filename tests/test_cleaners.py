@@ -574,6 +574,7 @@ def test_clean_coordinate_invalid(value):
     ("geo:-6.4812,106.8421", "-6.4812", "106.8421"),
     ("https://www.google.com/maps?q=-6.4812,106.8421(Rumah+Budi)", "-6.4812", "106.8421"),
     ("https://maps.google.com/maps?q=loc:-6.4812,106.8421+(Rumah+Budi)", "-6.4812", "106.8421"),
+    ("https://maps.google.com/maps?q=(Rumah+Budi)-6.4812,106.8421", "-6.4812", "106.8421"),
     ("google.com/maps?q=loc:-6.4812,106.8421", "-6.4812", "106.8421"),
     ("https://www.google.com/maps?q=6°29'00.0\"S 106°50'00.0\"E", "-6.483333", "106.833333"),
     (

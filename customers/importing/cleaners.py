@@ -661,8 +661,9 @@ _LATITUDE_HEMISPHERES = {"n", "s", "lu", "ls", "u"}
 _MAPS_PLACE = re.compile(rf"!3d({_NUMBER})!4d({_NUMBER})")
 _MAPS_VIEWPORT = re.compile(rf"@({_NUMBER}),({_NUMBER})")
 _MAPS_QUERY_KEYS = ("q", "query", "ll", "sll", "center", "destination", "daddr")
-# A place name that Google Maps puts after the point: "-6.2,106.8 (Rumah Budi)".
-_MAPS_QUERY_LABEL = re.compile(r"\s*\([^()]*\)\s*$")
+# A place name that Google Maps puts after the point, "-6.2,106.8 (Rumah Budi)",
+# or that people put before it, "(Rumah Budi) -6.2,106.8".
+_MAPS_QUERY_LABEL = re.compile(r"^\s*\([^()]*\)\s*|\s*\([^()]*\)\s*$")
 # OpenStreetMap's map view in the fragment: #map=zoom/latitude/longitude.
 _OSM_VIEW = re.compile(rf"\d+(?:\.\d+)?/({_NUMBER})/({_NUMBER})")
 _SHORT_LINK_HOSTS = ("maps.app.goo.gl", "goo.gl", "g.co")
