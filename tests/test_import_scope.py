@@ -242,6 +242,25 @@ def test_other_site_name_not_revealed(site_admin, customers, sample_catalogue, t
     assert findings(batch) == [(3, "problem", "ID Pelanggan", "number_other_site")]
 
 
+def test_other_site_nik_keeps_one_person(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    Customer.objects.filter(number="PLG-0002").update(nik="3201011203900102")
+    path = write_workbook(tmp_path / "nik.xlsx", [
+        ["Nama", "NIK"],
+        ["Budi Santoso", "3201011203900102"],
+        ["Siti Rahmawati", "3201011203900102"],
+    ])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"])
+
+    # The same person may hold a subscription in another site; another name may not take the NIK.
+    assert findings(batch) == [(2, "problem", "NIK", "nik_other_name")]
+    assert batch.new_count == 1
+    message = batch.problems.get().message
+    assert "pelanggan di site yang tidak Anda kelola" in message
+    assert "PLG-0002" not in message and "Siti" not in message
+
+
 def test_non_ascii_id_any_case(sample_catalogue, tmp_path):
     Customer.objects.create(number="äb-001", name="Ani")
     path = write_workbook(tmp_path / "huruf.xlsx", [HEADER, ["ÄB-001", "Ani", "", "", ""]])

@@ -264,6 +264,9 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
     by_folded_number = {}
     by_phone = {}
     by_nik = {}
+    # Other sites' customers by NIK: one NIK belongs to one person across
+    # every site, but such a customer is never named.
+    nik_names_outside = {}
     for record in existing.values():
         by_number[record["number"]] = record
         folded = record["number"].upper()
@@ -275,6 +278,8 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         else:
             by_folded_number[folded] = [entry, record]
         if not in_scope(record):
+            if record["nik"]:
+                nik_names_outside.setdefault(record["nik"], set()).add(record["name_key"])
             continue
         if record["phone"]:
             by_phone.setdefault(record["phone"], []).append(record)
@@ -370,6 +375,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             if clash:
                 row.kind = INVALID
                 add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_describe(clash[0]))
+                continue
+            if nik_names_outside.get(nik, set()) - {key}:
+                row.kind = INVALID
+                add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=str(_("a customer of a site you do not manage")))
                 continue
 
         if match is not None:
