@@ -85,11 +85,20 @@ def phone_search_key(text):
         compact = compact[1:]
     if not compact.isdigit() or len(compact) < MIN_PHONE_SEARCH_DIGITS:
         return ""
+    if compact.startswith("620"):
+        # "+62 0812…": the trunk 0 typed after the country code.
+        return "+62" + compact[3:]
     if compact.startswith("62"):
         return "+" + compact
     if compact.startswith("0"):
         return "+62" + compact[1:]
     return "+62" + compact
+
+
+def is_short_number_search(text):
+    """Return whether a search text is digits too few for a phone search, such as "0812"."""
+    compact = PHONE_PUNCTUATION.sub("", text.strip()).removeprefix("+")
+    return compact.isdigit() and len(compact) < MIN_PHONE_SEARCH_DIGITS
 
 
 def search_customers(customers, text):

@@ -191,7 +191,10 @@ def test_list_has_upload_button_and_export_link(admin_client, customers):
 
 @pytest.mark.parametrize(
     "query",
-    ["0812-3456-7890", "081234567890", "62812 3456 7890", "+62 812 3456 7890", "+62-812-3456-7890", "0812 3456"],
+    [
+        "0812-3456-7890", "081234567890", "62812 3456 7890", "+62 812 3456 7890", "+62-812-3456-7890", "0812 3456",
+        "+62 0812 3456 7890",
+    ],
 )
 def test_search_phone_in_any_notation(admin_client, customers, query):
     response = admin_client.get(LIST_URL, {"q": query})
@@ -392,6 +395,16 @@ def test_format_phone(stored, shown):
 )
 def test_phone_search_key(text, key):
     assert phone_search_key(text) == key
+
+
+def test_short_number_search_gets_hint(admin_client, customers):
+    short = admin_client.get(LIST_URL, {"q": "0812"}).content.decode()
+    name = admin_client.get(LIST_URL, {"q": "Zainal"}).content.decode()
+
+    hint = "Untuk mencari No. HP, ketik minimal 6 angka, seperti 081234."
+    assert f"Tidak ada pelanggan yang cocok. {hint}</td>" in short
+    assert "Tidak ada pelanggan yang cocok." in name
+    assert hint not in name
 
 
 # ---------------------------------------------------------------------------
