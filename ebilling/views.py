@@ -35,12 +35,20 @@ def home(request):
 @staff_required
 def password_change(request):
     """Change the logged-in staff member's own password."""
+    return password_change_page(request, home_url="customers:list")
+
+
+def password_change_page(request, *, home_url):
+    """Show and handle the own-password form for staff and customers alike.
+
+    `home_url` names the URL that Cancel and a successful change lead to.
+    """
     form = password_forms.PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         # Keeps this session logged in. Other sessions of the account end.
         update_session_auth_hash(request, user)
         messages.success(request, _("Your password has been changed."))
-        return redirect("customers:list")
+        return redirect(home_url)
 
-    return render(request, "account/password_change.html", {"form": form})
+    return render(request, "account/password_change.html", {"form": form, "home_url": home_url})

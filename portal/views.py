@@ -10,7 +10,6 @@ customer's password, as with Django's own password reset links.
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.contrib.auth import update_session_auth_hash
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer
 from customers.selectors import format_phone
 from ebilling import password_forms
+from ebilling.views import password_change_page
 from portal.access import customer_required, portal_customer
 from portal.accounts import LinkAlreadyUsed, customer_set_password, customer_user_for_password
 from portal.forms import CUSTOMER_BACKEND, ChangeRequestForm, CustomerProfileForm, PortalLoginForm
@@ -175,12 +175,5 @@ def change_request_cancel_view(request, pk):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @customer_required
 def password_change(request):
-    form = password_forms.PasswordChangeForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        # Keeps this session logged in. Other sessions of the account end.
-        update_session_auth_hash(request, user)
-        messages.success(request, _("Your password has been changed."))
-        return redirect("portal:home")
-
-    return render(request, "portal/password_change.html", {"form": form})
+    """Change the logged-in customer's own password."""
+    return password_change_page(request, home_url="portal:home")
