@@ -82,7 +82,7 @@ class CustomerAttributeSimilarityValidator(UserAttributeSimilarityValidator):
     Django's message names the user field, such as "first name", where a
     customer's full name is stored. A customer's internal username
     "customer-<pk>" is not compared, because no login accepts it and the
-    customer never sees it. The ID and phone, which are the customer's login
+    customer is never shown it. The ID and phone, which are the customer's login
     names, take its place.
     """
 

@@ -341,7 +341,7 @@ def test_site_admin_cannot_set_other_site(site_admin_client, customers, catalogu
     assert sites_by_number()["PLG-0002"] == "CBN"
 
 
-def test_site_admin_other_site_filter_changes_nothing(site_admin_client, customers, catalogue):
+def test_other_site_filter_changes_nothing(site_admin_client, customers, catalogue):
     """A site filter the user may not see matches no customer, as on the list."""
     sites, packages = catalogue
     before = packages_by_number()

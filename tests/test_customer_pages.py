@@ -981,8 +981,8 @@ def test_edit_refuses_nik_of_other_person(admin_client, customers):
     assert Customer.objects.get(pk=customer.pk).nik == ""
 
 
-def test_site_admin_rename_keeps_nik_one_person(site_admin_client, customers):
-    # The same person holds a subscription in Bojonggede, a site the site admin does not manage.
+def test_site_admin_rename_keeps_nik(site_admin_client, customers):
+    # The same person has a subscription in Bojonggede, a site the site admin does not manage.
     Customer.objects.filter(number="PLG-0002").update(name="Budi Santoso", name_key="budi santoso", nik=NIK_BUDI)
     customer = customers["PLG-0001"]
 
@@ -1049,7 +1049,7 @@ def test_edit_selects_name_empty_choice(admin_client, customers):
     assert "---------" not in page
 
 
-def test_site_admin_edit_offers_no_empty_site(site_admin_client, customers):
+def test_site_admin_gets_no_empty_site(site_admin_client, customers):
     page = site_admin_client.get(edit_url(customers["PLG-0001"])).content.decode()
 
     assert "Tanpa site" not in page

@@ -231,7 +231,7 @@ def test_unknown_missing_filter_shows_error(admin_client, customers):
     assert '<p class="error">Masukkan pilihan yang valid. bogus bukan salah satu dari pilihan yang tersedia.</p>' in page
 
 
-def test_site_admin_no_site_filter_lists_nothing(site_admin_client, customers):
+def test_site_admin_no_site_filter(site_admin_client, customers):
     assert list_numbers(site_admin_client, site="none") == []
 
 

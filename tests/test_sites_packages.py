@@ -111,7 +111,7 @@ def test_site_list_hides_edit_links(site_admin_client, sample_catalogue):
 
 def test_add_site_permission_alone_hides_button(client, django_user_model, sample_catalogue):
     """Only admins may add a site, so a site admin granted "sites.add_site"
-    in the Django admin still gets 404 there and sees no button."""
+    in the Django admin still gets 404 there and the page shows no button."""
     sites, _packages = sample_catalogue
     user = django_user_model.objects.create_user(username="admin-cbn-2", is_staff=True)
     user.user_permissions.add(Permission.objects.get(content_type__app_label="sites", codename="add_site"))

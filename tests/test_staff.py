@@ -1,4 +1,4 @@
-"""The staff accounts screen: admins make admins and site admins, nobody else sees it."""
+"""The staff accounts screen: admins make admins and site admins, and no one else can open it."""
 
 import re
 
@@ -537,6 +537,6 @@ def test_staff_form_in_indonesian(admin_client, sample_catalogue):
     assert "Kedua kata sandi tidak sama. Ketik kata sandi yang sama di kedua kolom." in page
     assert "Ketik kata sandi sekali lagi untuk memastikannya." in page
     assert '<label for="id_password2">Ulangi kata sandi</label>' in page
-    # Django's own Indonesian says "sandi" alone.
+    # Django's own Indonesian catalog uses "sandi" without "kata".
     assert not re.search(r"(?<!kata )(?<!Kata )\bsandi\b", page, re.IGNORECASE)
     assert not get_user_model().objects.filter(username="admin-cbn").exists()

@@ -1,5 +1,5 @@
 // Show the Sites and Rights fields of the staff form only while the role is
-// site admin, because an admin sees every site and holds every right.
+// site admin, because an admin can open every site and has every right.
 (function () {
   var form = document.getElementById("staff-form");
   if (!form) {
