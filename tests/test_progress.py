@@ -151,10 +151,15 @@ def test_reading_total_survives_opening(tmp_path):
     assert batch.phase_total == 450
 
 
-def test_page_shows_opening_percentage(admin_client, tmp_path):
+def uploaded_batch(tmp_path):
+    """Return a new batch of a two-customer workbook, not yet validated."""
     path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
     with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name)
+        return batches.create_batch(handle, path.name)
+
+
+def test_page_shows_opening_percentage(admin_client, tmp_path):
+    batch = uploaded_batch(tmp_path)
     ImportBatch.objects.filter(pk=batch.pk).update(
         state=ImportBatch.State.VALIDATING, phase="opening", rows_done=40, phase_total=100,
         phase_started_at=timezone.now() - timedelta(seconds=4), heartbeat_at=timezone.now(),
@@ -171,9 +176,7 @@ def test_page_shows_opening_percentage(admin_client, tmp_path):
 
 
 def test_page_shows_reading_estimate(admin_client, tmp_path, monkeypatch):
-    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
-    with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name)
+    batch = uploaded_batch(tmp_path)
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(
         state=ImportBatch.State.VALIDATING, phase="reading", rows_done=1200, phase_total=4800,
@@ -192,9 +195,7 @@ def test_page_shows_reading_estimate(admin_client, tmp_path, monkeypatch):
 
 
 def test_silent_worker_replaces_time_left(admin_client, tmp_path, monkeypatch):
-    path = write_workbook(tmp_path / "pelanggan.xlsx", [HEADER, *customer_rows(2)])
-    with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name)
+    batch = uploaded_batch(tmp_path)
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(
         state=ImportBatch.State.VALIDATING, phase="reading", rows_done=1200, phase_total=4800,
