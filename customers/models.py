@@ -1,11 +1,12 @@
 import uuid
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from customers.importing.cleaners import format_coordinate
 
 
 def name_key(name):
@@ -166,12 +167,7 @@ class Customer(models.Model):
         """The map location as "-6.4812, 106.8421", or "" when it is not set."""
         if self.latitude is None or self.longitude is None:
             return ""
-        return f"{coordinate_text(self.latitude)}, {coordinate_text(self.longitude)}"
-
-
-def coordinate_text(value):
-    """Write a stored coordinate without trailing zeros: -6.481200 as "-6.4812"."""
-    return format(Decimal(value).normalize(), "f")
+        return f"{format_coordinate(self.latitude)}, {format_coordinate(self.longitude)}"
 
 
 # The phases a worker reports while it runs a batch.
