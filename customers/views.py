@@ -227,6 +227,8 @@ def _invalid_export_filter(request):
 @staff_permission_required("customers.export_customers")
 def customer_export(request):
     """Send the filtered customers as .xlsx, or as CSV with ?format=csv."""
+    # NOTE: the export runs in the request. 5,000 customers took 1.8 s as .xlsx,
+    # so 100,000 would take about 37 s (an estimate), over gunicorn's default 30 s timeout.
     filter_form = CustomerFilterForm(request.GET, user=request.user)
     if not filter_form.is_valid():
         return _invalid_export_filter(request)

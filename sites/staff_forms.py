@@ -91,6 +91,7 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
 
     def clean_username(self):
         # NFKC first, as the model does on save: "ＡＤＭＩＮ" is then "ADMIN".
+        # NOTE: SQLite's iexact folds ASCII letters only, so "Büdi" and "BÜDI" both pass there.
         username = get_user_model().normalize_username(self.cleaned_data["username"])
         others = get_user_model().objects.filter(username__iexact=username).exclude(pk=self.instance.pk)
         if others.exists():
