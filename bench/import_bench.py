@@ -458,6 +458,10 @@ def list_pages(args):
         ("filter incomplete", {"incomplete": "1"}),
         ("filter site", {"site": str(site.pk)}),
         ("filter site + incomplete", {"site": str(site.pk), "incomplete": "1"}),
+        ("sort by name", {"sort": "name"}),
+        ("sort by name, page 100", {"sort": "name", "page": "100"}),
+        ("sort by name, reversed", {"sort": "-name"}),
+        ("site + sort by name", {"site": str(site.pk), "sort": "name"}),
     ]
     results = []
     for name, query in pages:

@@ -20,6 +20,7 @@ from customers.selectors import (
     customers_visible_to,
     format_phone,
     nik_owner_with_other_name,
+    valid_sort,
 )
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
@@ -74,6 +75,9 @@ class CustomerFilterForm(forms.Form):
         label=_("Missing data"), required=False, choices=[("", _("Any")), *MISSING_CHOICES]
     )
     incomplete = forms.BooleanField(label=_("Incomplete"), required=False)
+    # An unknown sort order falls back to the default instead of failing
+    # the form, which would empty the list.
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data, *, user):
         super().__init__(data)
@@ -94,6 +98,7 @@ class CustomerFilterForm(forms.Form):
             site=cleaned.get("site"),
             incomplete_only=bool(cleaned.get("incomplete")),
             missing=cleaned.get("missing") or "",
+            sort=valid_sort(cleaned.get("sort")),
             matches_nothing=not valid,
         )
 

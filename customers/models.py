@@ -135,6 +135,9 @@ class Customer(models.Model):
             models.Index(fields=["phone"], name="customer_phone_pattern_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["nik"], name="customer_nik_idx"),
             models.Index(fields=["village"], name="customer_village_idx"),
+            # The list sorted by name. Without it PostgreSQL sorted every row
+            # for each page: 105 to 206 ms at 200,000 customers (import_bench.py).
+            models.Index(fields=["name_key", "number"], name="customer_name_order_idx"),
         ]
         # Granted to site admins one by one. Admins hold them all (ebilling.access.has_staff_permission).
         permissions = [

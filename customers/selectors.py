@@ -50,6 +50,12 @@ MISSING_CONDITIONS = {
     "phone": Q(phone=""),
 }
 
+# The list's sort orders, by the value of its `sort` parameter: a column,
+# reversed by a leading "-". Each has an index, and ties are broken by ID
+# Pelanggan so that pages never overlap.
+SORT_FIELDS = {"number": "number", "name": "name_key"}
+DEFAULT_SORT = "number"
+
 
 @dataclass(frozen=True)
 class CustomerFilter:
@@ -60,6 +66,8 @@ class CustomerFilter:
     site: object = None
     incomplete_only: bool = False
     missing: str = ""
+    # A key of SORT_FIELDS, with "-" in front for the reverse order.
+    sort: str = DEFAULT_SORT
     # Set for a filter with an invalid field, which must not widen to every customer.
     matches_nothing: bool = False
 
@@ -138,21 +146,59 @@ def filter_customers(customers, customer_filter):
     return customers
 
 
-def customer_list_rows(customers):
-    """Return the customers with what a list row shows loaded in the same query."""
-    return customers.select_related("site", "package").order_by("number")
+def valid_sort(text):
+    """Return `text` if it names a sort order of the list, else DEFAULT_SORT."""
+    if text and text.removeprefix("-") in SORT_FIELDS:
+        return text
+    return DEFAULT_SORT
 
 
-def next_customer_after(customers, current):
-    """Return the customer among `customers` after `current` by number,
-    starting again from the first when none follows, or None when no other is left."""
-    others = customers.exclude(pk=current.pk).order_by("number")
-    return others.filter(number__gt=current.number).first() or others.first()
+def sort_ordering(sort):
+    """Return the order_by() arguments of a sort order of the list."""
+    field = SORT_FIELDS[sort.removeprefix("-")]
+    columns = [field] if field == "number" else [field, "number"]
+    # Reversed as a whole, so that PostgreSQL reads the index backwards.
+    if sort.startswith("-"):
+        return [f"-{column}" for column in columns]
+    return columns
 
 
-def next_incomplete_customer(customers, current):
-    """Return the incomplete customer after `current`, as next_customer_after does."""
-    return next_customer_after(customers.incomplete(), current)
+def customer_list_rows(customers, sort=DEFAULT_SORT):
+    """Return the customers in a sort order of the list, with what a list row
+    shows loaded in the same query."""
+    return customers.select_related("site", "package").order_by(*sort_ordering(sort))
+
+
+def sort_position(customer):
+    """Return the values that place `customer` in any sort order of the list.
+
+    The edit page takes them before the form changes the customer, so that
+    "save and next" goes on from where the customer was in the list.
+    """
+    return {"pk": customer.pk, "number": customer.number, "name_key": customer.name_key}
+
+
+def _after_position(position, sort):
+    """Return the condition of the customers after `position` in `sort` order."""
+    field = SORT_FIELDS[sort.removeprefix("-")]
+    beyond = "lt" if sort.startswith("-") else "gt"
+    after_number = Q(**{f"number__{beyond}": position["number"]})
+    if field == "number":
+        return after_number
+    return Q(**{f"{field}__{beyond}": position[field]}) | (Q(**{field: position[field]}) & after_number)
+
+
+def next_customer_after(customers, position, sort=DEFAULT_SORT):
+    """Return the customer among `customers` after the sort_position()
+    `position` in `sort` order, starting again from the first when none
+    follows, or None when no other is left."""
+    others = customers.exclude(pk=position["pk"]).order_by(*sort_ordering(sort))
+    return others.filter(_after_position(position, sort)).first() or others.first()
+
+
+def next_incomplete_customer(customers, position, sort=DEFAULT_SORT):
+    """Return the incomplete customer after `position`, as next_customer_after does."""
+    return next_customer_after(customers.incomplete(), position, sort)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -31,6 +32,7 @@ from customers.selectors import (
     next_customer_after,
     next_incomplete_customer,
     shared_value_warning,
+    sort_position,
     whatsapp_chat_url,
 )
 from ebilling.access import has_staff_permission, staff_permission_required, staff_required, visible_sites
@@ -55,7 +57,7 @@ def customer_list(request):
     without_chip = dataclasses.replace(customer_filter, incomplete_only=False)
     incomplete_count = filter_customers(scoped, without_chip).incomplete().count()
     customers = filter_customers(scoped, customer_filter)
-    paginator = Paginator(customer_list_rows(customers), PAGE_SIZE)
+    paginator = Paginator(customer_list_rows(customers, customer_filter.sort), PAGE_SIZE)
     if customer_filter.incomplete_only:
         # Same rows as the chip count, so the second COUNT is skipped.
         paginator.count = incomplete_count
@@ -73,6 +75,7 @@ def customer_list(request):
             "page": page,
             "incomplete_count": incomplete_count,
             "bulk_form": CustomerBulkForm(None, user=request.user, confirming=False),
+            "sort_columns": _sort_columns(customer_filter.sort),
             "filter_fields": _filter_fields(request.GET),
             "filter_query": _filter_query(_filter_fields(request.GET)),
             "short_number_search": is_short_number_search(customer_filter.query),
@@ -83,12 +86,34 @@ def customer_list(request):
     )
 
 
-# The query parameters that make up the list's filter, carried from the
-# list to the bulk change so "all matching" means the same customers.
-FILTER_PARAMETERS = ("q", "site", "missing", "incomplete")
+# The query parameters that make up the list's filter and order, carried
+# from the list to the bulk change so "all matching" means the same customers,
+# and to the edit page so "save and next" walks the list as it was shown.
+FILTER_PARAMETERS = ("q", "site", "missing", "incomplete", "sort")
+
+# The list's sortable columns, as (sort key, heading).
+SORT_COLUMNS = (
+    ("number", gettext_lazy("Customer ID")),
+    ("name", gettext_lazy("Name")),
+)
 
 # Customers the bulk change page names, as a reminder of what was selected.
 BULK_SAMPLE_SIZE = 10
+
+
+def _sort_columns(sort):
+    """Return the list's sortable column headings. Each has the sort key that
+    its link requests, reversed when the list is already sorted by it, and its
+    aria-sort value ("ascending", "descending" or "")."""
+    columns = []
+    for key, heading in SORT_COLUMNS:
+        if sort == key:
+            columns.append({"heading": heading, "sort": f"-{key}", "aria_sort": "ascending"})
+        elif sort == f"-{key}":
+            columns.append({"heading": heading, "sort": key, "aria_sort": "descending"})
+        else:
+            columns.append({"heading": heading, "sort": key, "aria_sort": ""})
+    return columns
 
 
 def _filter_fields(data):
@@ -300,10 +325,11 @@ def customer_edit(request, pk):
     # the heading and the buttons show is taken from the stored record first.
     stored = {"number": customer.number, "name": customer.name, "incomplete": customer.is_incomplete}
     before = _stored_values(customer)
+    list_filter = CustomerFilterForm(request.GET, user=request.user).customer_filter()
+    position = sort_position(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     filter_fields = _filter_fields(request.GET)
     filter_query = _filter_query(filter_fields)
-    list_filter = CustomerFilterForm(request.GET, user=request.user).customer_filter()
     # Opened from the Belum lengkap list or a "missing" list of the
     # dashboard, the list itself is what is left to complete.
     worklist = list_filter.incomplete_only or bool(list_filter.missing)
@@ -331,9 +357,9 @@ def customer_edit(request, pk):
         # Opened from a filtered list, the next customer is one of that list.
         filtered = filter_customers(scoped, list_filter)
         if worklist:
-            next_customer = next_customer_after(filtered, customer)
+            next_customer = next_customer_after(filtered, position, list_filter.sort)
         else:
-            next_customer = next_incomplete_customer(filtered, customer)
+            next_customer = next_incomplete_customer(filtered, position, list_filter.sort)
         if next_customer is None:
             if worklist:
                 messages.info(request, _("No other customer is left in this list."))

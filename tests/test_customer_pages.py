@@ -74,6 +74,12 @@ def row_numbers(response):
     return re.findall(r'<td><a href="/customers/\d+/(?:\?[^"]*)?">([^<]+)</a></td>', response.content.decode())
 
 
+def column_headings(response):
+    """Return the text of the list table's column headings, in order."""
+    cells = re.findall(r"<th[^>]*>(.*?)</th>", response.content.decode(), re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+
+
 def chip_count(response):
     match = re.search(r'class="chip[^"]*"[^>]*>Belum lengkap<span class="count">(\d+)</span>', response.content.decode())
     assert match, "the Belum lengkap chip is missing"
@@ -136,8 +142,7 @@ def test_list_shows_columns_in_indonesian(admin_client, customers):
     page = response.content.decode()
 
     assert response.status_code == 200
-    for header in ["ID Pelanggan", "Nama", "No. HP / WhatsApp", "Site", "Paket", "Status"]:
-        assert f"<th>{header}</th>" in page
+    assert column_headings(response) == ["ID Pelanggan ▲", "Nama", "No. HP / WhatsApp", "Site", "Paket", "Status", "", ""]
     assert row_numbers(response) == ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]
     assert "<td>Cibinong</td>" in page
     assert "<td>Home 20 Mbps</td>" in page
@@ -326,6 +331,44 @@ def test_list_totals_grouped(admin_client, catalogue, language, pagination, chip
 
     assert pagination in page
     assert chip in page
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("number", ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]),
+        ("-number", ["PLG-0005", "PLG-0004", "PLG-0003", "PLG-0002", "PLG-0001"]),
+        ("name", ["PLG-0003", "PLG-0001", "PLG-0004", "PLG-0005", "PLG-0002"]),
+        ("-name", ["PLG-0002", "PLG-0005", "PLG-0004", "PLG-0001", "PLG-0003"]),
+        # Not a sortable column.
+        ("site", ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]),
+        ("unknown", ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]),
+    ],
+)
+def test_list_sorts_by_column(admin_client, customers, sort, order):
+    response = admin_client.get(LIST_URL, {"sort": sort})
+
+    assert response.status_code == 200
+    assert row_numbers(response) == order
+
+
+def test_sort_heading_links_reverse_order(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    query = {"site": str(sites["CBN"].pk), "sort": "name"}
+
+    response = admin_client.get(LIST_URL, query)
+    page = response.content.decode()
+
+    assert column_headings(response)[:2] == ["ID Pelanggan", "Nama ▲"]
+    site_id = sites["CBN"].pk
+    assert f'<th aria-sort="ascending"><a class="sort" href="?site={site_id}&amp;sort=-name" title="Urutkan menurut Nama">' in page
+    assert f'<a class="sort" href="?site={site_id}&amp;sort=number" title="Urutkan menurut ID Pelanggan">' in page
+    # The search form and the edit links keep the order.
+    assert '<input type="hidden" name="sort" value="name" id="id_sort">' in page
+    assert f'<a href="{edit_url(customers["PLG-0003"])}?site={site_id}&amp;sort=name">PLG-0003</a>' in page
+    reversed_page = admin_client.get(LIST_URL, {**query, "sort": "-name"})
+    assert column_headings(reversed_page)[1] == "Nama ▼"
+    assert row_numbers(reversed_page) == ["PLG-0005", "PLG-0001", "PLG-0003"]
 
 
 def test_list_page_size_is_50(admin_client, catalogue):
@@ -865,6 +908,37 @@ def test_save_next_stays_in_list_filter(admin_client, customers, catalogue):
     assert response.url == edit_url(customers["PLG-0005"]) + query
     page = admin_client.get(response.url).content.decode()
     assert f'<a class="button" href="{LIST_URL}{html_query}">Batal</a>' in page
+
+
+@pytest.mark.parametrize(
+    ("sort", "current", "following", "twin"),
+    [
+        # Incomplete by name, Z to A: Rudi, Dewi, Agus, then Rudi again.
+        ("-name", "PLG-0005", "PLG-0004", False),
+        ("-name", "PLG-0003", "PLG-0005", False),
+        ("-number", "PLG-0005", "PLG-0004", False),
+        # With PLG-0004 renamed to Rudi Hartono too, the ID orders the two.
+        ("name", "PLG-0004", "PLG-0005", True),
+        ("-name", "PLG-0005", "PLG-0004", True),
+    ],
+)
+def test_save_next_follows_list_sort(admin_client, customers, sort, current, following, twin):
+    Customer.objects.filter(number="PLG-0004").update(address="")
+    if twin:
+        Customer.objects.filter(number="PLG-0004").update(name="Rudi Hartono", name_key="rudi hartono")
+    customer = customers[current]
+    customer.refresh_from_db()
+    query = f"?incomplete=on&sort={sort}"
+    # A new name does not move the customer in the walk through the list.
+    data = form_data(customer, name="Zainal Abidin", save_next="")
+    del data["save"]
+
+    response = admin_client.post(edit_url(customer) + query, data)
+
+    assert response.status_code == 302
+    assert response.url == edit_url(customers[following]) + query
+    customer.refresh_from_db()
+    assert customer.name == "Zainal Abidin"
 
 
 def test_save_next_works_through_missing_list(admin_client, customers):
