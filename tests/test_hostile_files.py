@@ -5,6 +5,7 @@ many entries, lying sizes, overlapping entries, extreme compression), XML
 entity attacks, and sheets whose shape claims far more than they hold.
 """
 
+import logging
 import io
 import random
 import re
@@ -407,14 +408,20 @@ def test_truncated_sheet_stream_rejected(tmp_path):
     assert reader_rejection(path).code == "file_corrupt"
 
 
-def test_missing_shared_string_rejected(tmp_path):
+def test_missing_shared_string_rejected(tmp_path, caplog):
     source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
     with zipfile.ZipFile(source) as archive:
         sheet = archive.read(SHEET_PART)
     assert b'<c r="A2" t="s"><v>3</v></c>' in sheet
     sheet = sheet.replace(b'<c r="A2" t="s"><v>3</v></c>', b'<c r="A2" t="s"><v>999</v></c>')
     path = rewrite(source, tmp_path / "index.xlsx", replace={SHEET_PART: sheet})
+    caplog.set_level(logging.INFO, logger="customers.importing.reader")
+
     assert reader_rejection(path).code == "file_corrupt"
+    # The log names where the reader failed, so a reader bug is not taken for a broken file.
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 1
+    assert re.fullmatch(r"Rejected an unreadable xlsx file[a-z ]*: \w+ at \w+\.py:\d+", messages[0])
 
 
 def test_stored_zip_workbook_accepted(tmp_path):

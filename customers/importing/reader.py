@@ -105,9 +105,23 @@ def _guarded(fmt, action):
     except (FileRejected, MemoryError):
         raise
     except Exception as error:
-        # The exception text may quote cell values (personal data), so only its type is logged.
-        logger.info("Rejected an unreadable %s file: %s", fmt, type(error).__name__)
+        # The exception text may quote cell values (personal data), so only
+        # its type and where it was raised are logged.
+        logger.info("Rejected an unreadable %s file: %s", fmt, _error_origin(error))
         raise FileRejected(FILE_CORRUPT) from error
+
+
+def _error_origin(error):
+    """Return an exception's type and the file and line that raised it, such
+    as "KeyError at xlsx_fast.py:301", so that the log separates a bug in a
+    reader from a broken file."""
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    if traceback is None:
+        return type(error).__name__
+    frame = traceback.tb_frame
+    return f"{type(error).__name__} at {Path(frame.f_code.co_filename).name}:{traceback.tb_lineno}"
 
 
 class Table:
@@ -239,7 +253,7 @@ class Table:
         except (FileRejected, MemoryError):
             raise
         except Exception as error:
-            logger.info("Rejected an unreadable %s file while reading rows: %s", self.format, type(error).__name__)
+            logger.info("Rejected an unreadable %s file while reading rows: %s", self.format, _error_origin(error))
             raise FileRejected(FILE_CORRUPT) from error
         finally:
             rows.close()
