@@ -114,6 +114,40 @@ def test_shared_phone_other_name_is_noted(sample_catalogue, tmp_path):
     assert batch.new_count == 1
 
 
+def test_same_name_phone_other_id_noted(sample_catalogue, tmp_path, client, admin_user):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "ganda.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP"],
+        ["BARU-0001", "budi santoso", "0812-3456-7890"],
+        ["BARU-0002", "Wati", "081299990000"],
+        ["BARU-0003", "Wati", "081299990000"],
+        ["BARU-0004", "Yanto", "081299990000"],
+    ])
+
+    batch = validate(path, user=admin_user)
+
+    assert findings(batch, "note") == [
+        (2, "No HP", "phone_same_name_other_id"),
+        (4, "No HP", "phone_same_name_other_id"),
+        (5, "No HP", "phone_other_name"),
+    ]
+    assert batch.new_count == 4
+    assert batch.summary["counts"]["possible_duplicates"] == 2
+    note = batch.problems.get(row=2)
+    assert note.message == (
+        "Baris 2, kolom No HP: nama dan No. HP “0812-3456-7890” sama dengan PLG-0001 (Budi Santoso), dengan ID lain "
+        "(kemungkinan ganda). Jika pelanggannya sama, hapus baris ini atau pakai ID pelanggan itu; "
+        "jika bukan, baris ini disimpan sebagai langganan lain."
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert (
+        '<p class="warning-box" id="possible-duplicates">2 baris baru punya nama dan No. HP atau NIK yang sama dengan '
+        "pelanggan ber-ID lain (kemungkinan ganda): periksa catatannya sebelum menyimpan, karena baris itu akan disimpan "
+        'sebagai langganan lain. <a href="?kind=note#findings">Lihat catatan</a></p>'
+    ) in page
+
+
 def test_repeated_rows_without_id(sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "ulang.xlsx", [
         ["Nama", "No HP"],

@@ -14,7 +14,9 @@ The rules, which the review page explains to the admin:
   problem row. The same NIK and name under another ID is one person with
   several subscriptions, and is noted.
 - The same phone under a different name is noted, because families share
-  phones.
+  phones. The same phone and name under another ID is noted as a possible
+  duplicate: it may be one person with two subscriptions, or a sheet whose
+  IDs were renumbered.
 - The same rules apply between rows of one file; a repeated row names the
   row it repeats.
 
@@ -64,6 +66,16 @@ PHONE_OTHER_NAME = register_row_message(
     "phone_other_name",
     _("Row %(row)s, column %(column)s: phone “%(value)s” is also used by %(other)s under another name (possible duplicate)."),
 )
+PHONE_SAME_NAME_OTHER_ID = register_row_message(
+    "phone_same_name_other_id",
+    _(
+        "Row %(row)s, column %(column)s: the name and phone “%(value)s” are the same as %(other)s, under another ID "
+        "(possible duplicate). If it is the same customer, remove this row or use that customer's ID; "
+        "otherwise it is saved as another subscription."
+    ),
+)
+# Notes of rows saved as new customers that may be customers already present.
+POSSIBLE_DUPLICATE_CODES = frozenset({NIK_OTHER_SUBSCRIPTION, PHONE_SAME_NAME_OTHER_ID})
 NO_CHANGES = register_row_message(
     "no_changes",
     _("Row %(row)s: customer “%(number)s” already exists and the row changes nothing."),
@@ -417,17 +429,29 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             row.kind = NEW
 
         # 3. Notes that do not stop the row.
-        if nik:
+        same_person_noted = False
+        if nik and row.kind == NEW:
             same_person = [r for r in by_nik.get(nik, []) if r["name_key"] == key and r["id"] != row.customer_id]
-            if same_person and row.kind == NEW:
+            if same_person:
                 add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_describe(same_person[0]))
-            elif first_with_nik is not None and row.kind == NEW:
+                same_person_noted = True
+            elif first_with_nik is not None:
                 first = first_with_nik.clean.number
                 add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_("row %(row)s") % {"row": first})
-        if phone and row.kind == NEW:
+                same_person_noted = True
+        if phone and row.kind == NEW and not same_person_noted:
+            same_name = [r for r in by_phone.get(phone, []) if r["name_key"] == key]
             others = [r for r in by_phone.get(phone, []) if r["name_key"] != key]
             first_with_phone = seen_phone.first(phone)
-            if others:
+            same_name_row = seen_phone.first_named(phone, key)
+            if same_name:
+                # Without an ID such a row is already present (above), so
+                # this row has an ID of its own.
+                add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other=_describe(same_name[0]))
+            elif same_name_row is not None:
+                first = same_name_row.clean.number
+                add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other=_("row %(row)s") % {"row": first})
+            elif others:
                 add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_describe(others[0]))
             elif first_with_phone is not None and _row_key(first_with_phone) != key:
                 first = first_with_phone.clean.number

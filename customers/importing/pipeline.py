@@ -125,8 +125,11 @@ class Plan:
         that are still without a package or an Alamat."""
         kinds = {dedupe.NEW: 0, dedupe.UPDATE: 0, dedupe.PRESENT: 0, dedupe.INVALID: 0}
         incomplete = 0
+        possible_duplicates = 0
         for row in self.rows:
             kinds[row.kind] += 1
+            if row.findings and any(problem.code in dedupe.POSSIBLE_DUPLICATE_CODES for _kind, problem in row.findings):
+                possible_duplicates += 1
             if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
                 incomplete += 1
             elif row.kind == dedupe.UPDATE and row.stays_incomplete:
@@ -138,6 +141,7 @@ class Plan:
             "present": kinds[dedupe.PRESENT],
             "invalid": kinds[dedupe.INVALID],
             "incomplete": incomplete,
+            "possible_duplicates": possible_duplicates,
         }
 
     def summary(self):
