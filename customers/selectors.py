@@ -16,6 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
 from customers.bulk import BULK_CHANGE_REASON
+from customers.importing.cleaners import fold_width
 from customers.models import Customer, ImportBatch, mask_nik, name_key
 from customers.services import ANONYMISED_REASON, CHANGE_REQUEST_REASON
 from ebilling.access import is_admin, visible_sites
@@ -116,7 +117,7 @@ def search_customers(customers, text):
     and repeated spaces), and NIK only as all 16 digits (spaces, dots and
     dashes allowed), so a partial NIK never reveals whose number it is.
     """
-    text = text.strip()
+    text = fold_width(text).strip()
     if not text:
         return customers
 

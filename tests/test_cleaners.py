@@ -100,6 +100,12 @@ def test_clean_name_number_cell():
     assert clean_customer_number(1001.0) == "1001"
 
 
+def test_full_width_id_and_nik_folded():
+    assert clean_customer_number("ＣＡＳＥ-００１") == "CASE-001"
+    assert clean_customer_number("ｐｌｇ－０１") == "plg-01"
+    assert clean_nik("３２０１０１１２０３９００００１") == "3201011203900001"
+
+
 @pytest.mark.parametrize("cleaner, limit", [
     (clean_name, 200),
     (clean_address, 500),

@@ -219,6 +219,8 @@ def test_search_phone_in_any_notation(admin_client, customers, query):
         ("3201 0112 0390 0001", ["PLG-0001"]),
         ("3201.0112.0390.0001", ["PLG-0001"]),
         ("320101120390", []),
+        ("ＰＬＧ-０００２", ["PLG-0002"]),
+        ("０８１３１１１１", ["PLG-0002"]),
         ("tidak ada", []),
     ],
 )

@@ -275,9 +275,21 @@ def clean_address(value):
     return clean_text(value, ADDRESS_MAX_LENGTH)
 
 
+def fold_width(text):
+    """Return `text` with full-width and other compatibility forms replaced
+    by their plain letters and digits (Unicode NFKC), so "ＰＬＧ-０１" is "PLG-01"."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text)
+
+
 def clean_customer_number(value):
-    """Clean the customer ID. A number cell such as 1001 gives "1001"."""
-    return clean_text(value, NUMBER_MAX_LENGTH)
+    """Clean the customer ID. A number cell such as 1001 gives "1001".
+
+    Full-width letters and digits, which some input methods and PDFs give,
+    are folded, so that they cannot make a second customer of one ID.
+    """
+    return fold_width(clean_text(value, NUMBER_MAX_LENGTH))
 
 
 def clean_reference(value):
@@ -474,7 +486,7 @@ def clean_nik(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise CellError(NIK_NUMBER_CELL)
 
-    text = normalise_text(cell_text(value)).lstrip("'").strip()
+    text = fold_width(normalise_text(cell_text(value))).lstrip("'").strip()
     if _SCIENTIFIC_NUMBER.fullmatch(text) or _WHOLE_FLOAT_TEXT.fullmatch(text):
         raise CellError(NIK_NUMBER_CELL)
 
