@@ -403,17 +403,17 @@ EXPORT_PHASE_LABELS = {
 
 EXPORT_ERROR_MESSAGES = {
     "no_permission": _(
-        "The account that asked for this export may no longer export customers, so nothing was exported."
+        "The account that requested this export may no longer export customers, so nothing was exported."
     ),
     "invalid_filter": _(
-        "The filter is no longer valid for the sites of the account that asked, so nothing was exported. "
-        "Fix the filter on the customer list, then export again."
+        "The filter is no longer valid for the sites of the account that requested the export, "
+        "so nothing was exported. Fix the filter on the customer list, then export again."
     ),
     "worker_lost": _(
         "The worker writing this export stopped reporting and was taken as lost. Press Try again to export again."
     ),
     "internal_error": _(
-        "The export failed because of an error in eBilling. Press Try again; if it fails again, "
+        "The export failed because of an error in eBilling. Press Try again, and if it fails again, "
         "report it to your administrator."
     ),
 }
