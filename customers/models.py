@@ -329,3 +329,94 @@ class ImportProblem(models.Model):
         from customers.importing.problems import Problem
 
         return Problem(self.row, self.column, self.value, self.code, self.params).message
+
+
+class CustomerExport(models.Model):
+    """One export of the customer list written by the task worker, because
+    it is over EXPORT_INLINE_MAX_ROWS customers, and the file it wrote."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("Customers matching the filter")
+        INCOMPLETE = "incomplete", _("Incomplete customers matching the filter")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel (.xlsx)"
+        CSV = "csv", "CSV"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="customer_exports"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The customer list's filter as a query string without "?", such as
+    # "q=budi&site=3", read again with the requester's rights when the task runs.
+    query = models.CharField(max_length=1000, blank=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    format = models.CharField(max_length=4, choices=Format.choices, default=Format.XLSX)
+    include_nik = models.BooleanField(default=False)
+    language = models.CharField(max_length=10, default="id")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Stored under MEDIA_ROOT like uploads, which no URL serves. The
+    # download view checks the user's access before it sends the file.
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    error_code = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer export")
+        verbose_name_plural = _("customer exports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_running(self):
+        return self.state in {self.State.QUEUED, self.State.RUNNING}
+
+    @property
+    def phase_label(self):
+        """The running phase in words, for the progress bar."""
+        return EXPORT_PHASE_LABELS.get(self.phase, "")
+
+    @property
+    def error_message(self):
+        """The reason of a failed export in the active language, or ""."""
+        return EXPORT_ERROR_MESSAGES.get(self.error_code, "")
+
+
+EXPORT_PHASE_LABELS = {
+    "queued": _("Waiting for a worker"),
+    "writing": _("Writing customers to the file"),
+    "storing": _("Storing the file"),
+}
+
+EXPORT_ERROR_MESSAGES = {
+    "no_permission": _(
+        "The account that requested this export may no longer export customers, so nothing was exported."
+    ),
+    "invalid_filter": _(
+        "The filter is no longer valid for the sites of the account that requested the export, "
+        "so nothing was exported. Fix the filter on the customer list, then export again."
+    ),
+    "worker_lost": _(
+        "The worker writing this export stopped reporting and was taken as lost. Press Try again to export again."
+    ),
+    "internal_error": _(
+        "The export failed because of an error in eBilling. Press Try again, and if it fails again, "
+        "report it to your administrator."
+    ),
+}

@@ -1,12 +1,17 @@
 from django.urls import path
 
-from customers import import_views, views
+from customers import export_views, import_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("export/", views.customer_export, name="export"),
     path("export/incomplete/", views.customer_export_incomplete, name="export-incomplete"),
+    path("exports/", export_views.export_list, name="export-list"),
+    path("exports/<uuid:pk>/", export_views.export_detail, name="export-detail"),
+    path("exports/<uuid:pk>/progress/", export_views.export_progress, name="export-progress"),
+    path("exports/<uuid:pk>/download/", export_views.export_download, name="export-download"),
+    path("exports/<uuid:pk>/retry/", export_views.export_retry, name="export-retry"),
     path("dashboard/", views.customer_dashboard, name="dashboard"),
     path("bulk/", views.customer_bulk, name="bulk"),
     path("<int:pk>/", views.customer_edit, name="edit"),

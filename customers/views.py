@@ -1,9 +1,9 @@
 """Customer list, export and edit pages for staff."""
 
 import dataclasses
-import io
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, QueryDict
@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from customers import exports
 from customers.bulk import customers_bulk_update
 from customers.forms import MISSING_CHOICES, CustomerBulkForm, CustomerFilterForm, CustomerForm
-from customers.importing.export import write_customers_csv, write_customers_workbook
+from customers.importing.tasks import run_export_task
+from customers.models import CustomerExport
 from customers.selectors import (
     NO_SITE,
     completion_table,
@@ -35,12 +37,9 @@ from customers.selectors import (
     sort_position,
     whatsapp_chat_url,
 )
-from ebilling.access import has_staff_permission, staff_permission_required, staff_required, visible_sites
-from packages.models import ServicePackage
+from ebilling.access import has_staff_permission, staff_permission_required, staff_required
 
 PAGE_SIZE = 50
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 # Exports up to this size stay in memory, and larger ones spill to a temporary file.
 EXPORT_MEMORY_BYTES = 8 * 1024 * 1024
@@ -252,28 +251,9 @@ def _invalid_export_filter(request):
 @staff_permission_required("customers.export_customers")
 def customer_export(request):
     """Send the filtered customers as .xlsx, or as CSV with ?format=csv."""
-    # NOTE: the export runs in the request. 5,000 customers took 1.8 s as .xlsx,
-    # so 100,000 would take about 37 s (an estimate), over gunicorn's default 30 s timeout.
-    filter_form = CustomerFilterForm(request.GET, user=request.user)
-    if not filter_form.is_valid():
-        return _invalid_export_filter(request)
-    customers = filter_customers(customers_visible_to(request.user), filter_form.customer_filter())
-
-    out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
-    if request.GET.get("format") == "csv":
-        # The byte-order mark makes Excel read the file as UTF-8.
-        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        write_customers_csv(customer_list_rows(customers), text, include_nik=False)
-        text.flush()
-        text.detach()
-        extension, content_type = "csv", CSV_CONTENT_TYPE
-    else:
-        write_customers_workbook(customer_list_rows(customers), out, include_nik=False)
-        extension, content_type = "xlsx", XLSX_CONTENT_TYPE
-    out.seek(0)
-
-    file_name = f"pelanggan-{timezone.localdate():%Y%m%d}.{extension}"
-    return FileResponse(out, as_attachment=True, filename=file_name, content_type=content_type)
+    csv_requested = request.GET.get("format") == "csv"
+    file_format = CustomerExport.Format.CSV if csv_requested else CustomerExport.Format.XLSX
+    return _export(request, CustomerExport.Scope.ALL, file_format)
 
 
 @staff_permission_required("customers.export_customers")
@@ -284,20 +264,28 @@ def customer_export_incomplete(request):
     Uploaded again in create-and-update mode, it fills in what the admin
     typed; masked NIKs are read back as empty, so stored NIKs stay.
     """
-    filter_form = CustomerFilterForm(request.GET, user=request.user)
-    if not filter_form.is_valid():
+    return _export(request, CustomerExport.Scope.INCOMPLETE, CustomerExport.Format.XLSX)
+
+
+def _export(request, scope, file_format):
+    """Send the export at once, or queue it for the task worker and show
+    its page when it covers more than EXPORT_INLINE_MAX_ROWS customers."""
+    selection = exports.select_customers(request.user, request.GET, scope)
+    if selection is None:
         return _invalid_export_filter(request)
-    customer_filter = dataclasses.replace(filter_form.customer_filter(), incomplete_only=True)
-    customers = filter_customers(customers_visible_to(request.user), customer_filter)
-    sites = list(visible_sites(request.user).filter(is_active=True).order_by("name"))
-    packages = list(ServicePackage.objects.filter(is_active=True).order_by("monthly_price", "name"))
+
+    count = selection.customers.count()
+    if count > settings.EXPORT_INLINE_MAX_ROWS:
+        query = _filter_query(_filter_fields(request.GET)).removeprefix("?")
+        export = exports.create_export(request.user, query, scope=scope, file_format=file_format, rows_total=count)
+        run_export_task.enqueue(str(export.pk))
+        return redirect("customers:export-detail", pk=export.pk)
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
-    write_customers_workbook(customer_list_rows(customers), out, include_nik=False, sites=sites, packages=packages)
+    exports.write_export(selection, out, file_format=file_format, include_nik=False)
     out.seek(0)
-
-    file_name = f"pelanggan-belum-lengkap-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=file_name, content_type=XLSX_CONTENT_TYPE)
+    file_name = exports.export_file_name(scope, file_format, timezone.localdate())
+    return FileResponse(out, as_attachment=True, filename=file_name, content_type=exports.CONTENT_TYPES[file_format])
 
 
 def _stored_values(customer):

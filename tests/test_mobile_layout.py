@@ -9,7 +9,7 @@ import shutil
 import pytest
 from django.contrib.auth.models import Permission
 
-from customers.models import Customer, ImportBatch
+from customers.models import Customer, CustomerExport, ImportBatch
 from portal.models import ChangeRequest
 from tests.browser import browser_page, log_in
 from tests.importing_helpers import SAMPLE_XLSX, run_import
@@ -69,6 +69,14 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
     site_admin.managed_sites.add(sites["CBN"], sites["BJG"])
     site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
 
+    export = CustomerExport.objects.create(
+        created_by=site_admin,
+        state=CustomerExport.State.FAILED,
+        error_code="worker_lost",
+        rows_total=125_000,
+        file_name="pelanggan-belum-lengkap-20250105.xlsx",
+    )
+
     return [
         "/customers/",
         "/customers/?incomplete=1",
@@ -79,6 +87,8 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
         f"/customers/imports/{batch.pk}/",
         f"/customers/imports/{batch.pk}/?kind=problem",
         f"/customers/imports/{batch.pk}/undo/",
+        "/customers/exports/",
+        f"/customers/exports/{export.pk}/",
         "/regions/map/",
         "/sites/",
         f"/sites/{sites['CBN'].pk}/",

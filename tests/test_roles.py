@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from audit.models import NikReveal
-from customers.models import Customer, ImportBatch, ImportProblem
+from customers.models import Customer, CustomerExport, ImportBatch, ImportProblem
 from packages.models import ServicePackage
 from portal.models import ChangeRequest
 from sites.models import Site
@@ -86,8 +87,8 @@ class Rule:
 
     `access` is who may use it: "public", "staff", "admin", "regions"
     (staff and customers) or a permission of the customers app. `scope`
-    names the fixture object in the URL ("customer", "batch", "site",
-    "package", "change_request", "staff_user") or None. `allowed` is the status code a
+    names the fixture object in the URL ("customer", "batch", "export",
+    "site", "package", "change_request", "staff_user") or None. `allowed` is the status code a
     persona with access receives.
     """
 
@@ -109,6 +110,11 @@ RULES = {
     "customers:list": Rule("staff"),
     "customers:export": Rule("customers.export_customers"),
     "customers:export-incomplete": Rule("customers.export_customers"),
+    "customers:export-list": Rule("customers.export_customers"),
+    "customers:export-detail": Rule("customers.export_customers", scope="export"),
+    "customers:export-progress": Rule("customers.export_customers", scope="export"),
+    "customers:export-download": Rule("customers.export_customers", scope="export"),
+    "customers:export-retry": Rule("customers.export_customers", allowed=302, method="post", scope="export"),
     "customers:dashboard": Rule("staff"),
     "customers:bulk": Rule("staff", method="post"),
     "customers:edit": Rule("staff", scope="customer"),
@@ -191,7 +197,8 @@ def test_rules_name_existing_urls():
 
 @pytest.fixture
 def world(db, django_user_model):
-    """Two sites with a site admin, a customer, a finished import batch and a change request each."""
+    """Two sites with a site admin, a customer, a finished import batch, a
+    finished export and a change request each."""
     package = ServicePackage.objects.create(
         name="Home 10", code="H10", download_mbps=10, upload_mbps=5, monthly_price=150_000
     )
@@ -236,6 +243,16 @@ def world(db, django_user_model):
         change_request = ChangeRequest.objects.create(
             customer=customer, field=ChangeRequest.Field.PHONE, new_value="+6281399990000"
         )
+        export = CustomerExport(
+            created_by=site_admin,
+            state=CustomerExport.State.DONE,
+            format=CustomerExport.Format.CSV,
+            rows_done=1,
+            rows_total=1,
+            file_name="pelanggan-20250105.csv",
+        )
+        export.file.save(f"{side * 32}.csv", ContentFile(f"{markers['number']},{markers['name']}\n".encode()))
+        objects["export"] = {**objects.get("export", {}), side: export}
         objects["site"] = {**objects.get("site", {}), side: site}
         objects["batch"] = {**objects.get("batch", {}), side: batch}
         objects["customer"] = {**objects.get("customer", {}), side: customer}
@@ -286,7 +303,7 @@ def expected_status(rule, persona, side):
     if persona == "admin":
         return rule.allowed
     own_side = persona[-1]
-    if rule.scope in ("customer", "batch", "site", "change_request") and side != own_side:
+    if rule.scope in ("customer", "batch", "export", "site", "change_request") and side != own_side:
         return 404
     return rule.allowed
 
@@ -420,6 +437,11 @@ PERMISSION_URLS = [
     ("customers.import_customers", "customers:batch-alias", "post", "batch"),
     ("customers.export_customers", "customers:export", "get", None),
     ("customers.export_customers", "customers:export-incomplete", "get", None),
+    ("customers.export_customers", "customers:export-list", "get", None),
+    ("customers.export_customers", "customers:export-detail", "get", "export"),
+    ("customers.export_customers", "customers:export-progress", "get", "export"),
+    ("customers.export_customers", "customers:export-download", "get", "export"),
+    ("customers.export_customers", "customers:export-retry", "post", "export"),
     ("customers.reveal_nik", "audit:nik-reveal", "post", "customer"),
     ("customers.anonymise_customer", "audit:customer-anonymise", "get", "customer"),
 ]
@@ -450,6 +472,9 @@ def test_permission_through_group_allows(client, world, django_user_model, permi
     if scope == "batch":
         # A site admin may open only the batches they uploaded.
         ImportBatch.objects.filter(pk=objects["batch"]["a"].pk).update(created_by=user)
+    if scope == "export":
+        # A site admin may open only the exports they requested.
+        CustomerExport.objects.filter(pk=objects["export"]["a"].pk).update(created_by=user)
     client.force_login(user)
     kwargs = {"pk": objects[scope]["a"].pk} if scope else {}
 

@@ -173,6 +173,13 @@ def _set_state(batch, state, **fields):
     batch.save(update_fields=["state", *fields])
 
 
+def silent_since(limit):
+    """Return the condition matching a running record (batch or export)
+    whose worker last reported before `limit`, or never reported and
+    started before it."""
+    return Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit)
+
+
 def fail_stale_batches():
     """Mark failed every running batch whose worker has not reported for
     IMPORT_STALE_SECONDS, and return how many were marked.
@@ -187,7 +194,7 @@ def fail_stale_batches():
     now = timezone.now()
     limit = now - timedelta(seconds=seconds)
     stale = ImportBatch.objects.filter(state__in=[ImportBatch.State.VALIDATING, ImportBatch.State.IMPORTING]).filter(
-        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit)
+        silent_since(limit)
     )
     count = stale.update(
         state=ImportBatch.State.FAILED, error_code=WORKER_LOST, error_params={"seconds": seconds}, finished_at=now

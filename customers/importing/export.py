@@ -67,13 +67,15 @@ def customer_cells(customer, *, include_nik):
     }
 
 
-def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, packages=None):
+def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, packages=None, progress=None):
     """Write the customers of `queryset` to `out` as an .xlsx, streaming.
 
     NIK is masked unless `include_nik`; a masked NIK is read back as empty
     by an update upload, so it never overwrites the stored one. When
     `sites` and `packages` are given, the Site and Paket columns get
     drop-down lists of their names on a hidden sheet, as in the template.
+    `progress`, when given, is called with the number of rows written
+    after every EXPORT_CHUNK rows and once after the last row.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Pelanggan")
@@ -101,6 +103,10 @@ def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, pa
             row.append(cell)
         sheet.append(row)
         rows_written += 1
+        if progress is not None and rows_written % EXPORT_CHUNK == 0:
+            progress(rows_written)
+    if progress is not None:
+        progress(rows_written)
 
     if sites is not None and packages is not None:
         _add_choice_lists(workbook, sheet, sites, packages, last_row=max(rows_written + 1, TEMPLATE_ROWS))
@@ -138,10 +144,10 @@ def csv_text(value):
     return str(neutralise(value))
 
 
-def write_customers_csv(queryset, out, *, include_nik=False):
+def write_customers_csv(queryset, out, *, include_nik=False, progress=None):
     """Write the customers of `queryset` to the text stream `out` as CSV.
 
-    Same columns and masking as write_customers_workbook. Text starting
+    Same columns, masking and `progress` calls as write_customers_workbook. Text starting
     with a formula trigger gets a leading apostrophe, which CSV has no
     other way to mark as text.
     Numbers are written as plain digits, so a spreadsheet program still
@@ -152,6 +158,12 @@ def write_customers_csv(queryset, out, *, include_nik=False):
     customers = queryset.select_related(
         "site", "package", "village__district__regency__province"
     ).order_by("number")
+    rows_written = 0
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
         values = customer_cells(customer, include_nik=include_nik)
         writer.writerow([csv_text(values[name]) for name in EXPORT_FIELDS])
+        rows_written += 1
+        if progress is not None and rows_written % EXPORT_CHUNK == 0:
+            progress(rows_written)
+    if progress is not None:
+        progress(rows_written)

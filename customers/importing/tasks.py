@@ -1,8 +1,9 @@
-"""Background tasks of the import, run by `manage.py db_worker`.
+"""Background tasks of the import and of large exports, run by
+`manage.py db_worker`.
 
-Each task first claims its batch: it runs only when the batch is still
-queued, so a task enqueued twice (a double click, a retry racing a slow
-worker) does the work once.
+Each task first claims its batch or export, and runs only when that is
+still queued, so a task enqueued twice (a double click, a retry racing a
+slow worker) does the work once.
 """
 
 import logging
@@ -10,6 +11,7 @@ import logging
 from django.utils import timezone
 from django_tasks import task
 
+from customers import exports
 from customers.importing import batches
 from customers.models import ImportBatch
 
@@ -40,3 +42,10 @@ def commit_batch_task(batch_id):
     batch = _claim(batch_id, ImportBatch.State.IMPORTING)
     if batch is not None:
         batches.commit_batch(batch)
+
+
+@task()
+def run_export_task(export_id):
+    export = exports.claim_export(export_id)
+    if export is not None:
+        exports.run_export(export)

@@ -1,0 +1,480 @@
+"""Customer list exports over EXPORT_INLINE_MAX_ROWS, written by the task
+worker: queueing, the requester's rights at run time, the export page,
+the download, Try again and the purge of old files."""
+
+import csv
+import datetime
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from customers.importing.tasks import run_export_task
+from customers.models import Customer, CustomerExport
+
+EXPORT_URL = "/customers/export/"
+INCOMPLETE_URL = "/customers/export/incomplete/"
+HEADER = (
+    "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang",
+    "Latitude", "Longitude", "Kelurahan/Desa", "Kecamatan", "Kabupaten/Kota", "Provinsi", "Kode Pos", "Status",
+    "Kode Wilayah",
+)
+
+
+@pytest.fixture(autouse=True)
+def small_threshold(settings):
+    """Queue every export of more than two customers."""
+    settings.EXPORT_INLINE_MAX_ROWS = 2
+
+
+@pytest.fixture
+def deferred_tasks(settings):
+    """Keep enqueued tasks in the queue, so a test can change rights before one runs."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+@pytest.fixture
+def catalogue(sample_catalogue):
+    return sample_catalogue
+
+
+@pytest.fixture
+def customers(catalogue):
+    """Five customers over three sites. PLG-0003 and PLG-0005 are incomplete."""
+    sites, packages = catalogue
+    rows = [
+        ("PLG-0001", "Budi Santoso", "+6281234567890", "3201011203900001", "Jl. Mawar 5", "CBN", "H20"),
+        ("PLG-0002", "Siti Rahmawati", "+6281311112222", "", "Jl. Melati 2", "BJG", "H10"),
+        ("PLG-0003", "Agus Salim", "+62218765432", "", "", "CBN", "H10"),
+        ("PLG-0004", "Dewi Lestari", "", "", "Jl. Kenanga 9", "CTY", "B50"),
+        ("PLG-0005", "Rudi Hartono", "+6285712345678", "", "Jl. Anggrek 1", "CBN", None),
+    ]
+    created = {}
+    for number, name, phone, nik, address, site, package in rows:
+        created[number] = Customer.objects.create(
+            number=number,
+            name=name,
+            phone=phone,
+            nik=nik,
+            address=address,
+            site=sites[site],
+            package=packages[package] if package else None,
+            installed_on=datetime.date(2024, 1, 5) if number == "PLG-0001" else None,
+        )
+    return created
+
+
+def grant(user, codename="export_customers"):
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="customers", codename=codename))
+
+
+@pytest.fixture
+def make_site_admin(django_user_model, catalogue):
+    """Return a function making a staff user of the given site codes, with the export right."""
+    sites, _packages = catalogue
+
+    def make(username, *codes, can_export=True):
+        user = django_user_model.objects.create_user(username=username, password="rahasia-123-abc", is_staff=True)
+        for code in codes:
+            sites[code].staff.add(user)
+        if can_export:
+            grant(user)
+        return user
+
+    return make
+
+
+def export_url(name, export):
+    return reverse(f"customers:{name}", args=[export.pk])
+
+
+def body_of(response):
+    return b"".join(response.streaming_content)
+
+
+def workbook_rows(body, sheet_index=0):
+    workbook = load_workbook(io.BytesIO(body), read_only=True)
+    return [tuple(row) for row in workbook.worksheets[sheet_index].iter_rows(values_only=True)]
+
+
+def queue(client, url=EXPORT_URL, data=None):
+    """Request an export that is queued, and return it."""
+    response = client.get(url, data or {})
+    assert response.status_code == 302, response.content.decode()[:500]
+    export = CustomerExport.objects.get()
+    assert response.url == export_url("export-detail", export)
+    return export
+
+
+def test_queued_export_writes_exact_cells(admin_client, admin_user, customers, catalogue):
+    sites, _packages = catalogue
+
+    export = queue(admin_client, data={"site": sites["CBN"].pk, "page": "2"})
+
+    export.refresh_from_db()
+    today = timezone.localdate()
+    assert export.created_by == admin_user
+    assert export.query == f"site={sites['CBN'].pk}"
+    assert export.scope == CustomerExport.Scope.ALL
+    assert export.format == CustomerExport.Format.XLSX
+    assert export.include_nik is False
+    assert export.language == "id"
+    assert export.state == CustomerExport.State.DONE
+    assert (export.rows_done, export.rows_total) == (3, 3)
+    assert export.file_name == f"pelanggan-{today:%Y%m%d}.xlsx"
+    assert export.file.name.startswith(f"exports/{today:%Y/%m}/")
+    assert export.file_size == Path(export.file.path).stat().st_size
+    assert export.finished_at is not None
+    assert export.error_code == ""
+    assert workbook_rows(Path(export.file.path).read_bytes()) == [
+        HEADER,
+        (
+            "PLG-0001", "Budi Santoso", "081234567890", None, "************0001", "Jl. Mawar 5", "Cibinong",
+            "Home 20 Mbps", datetime.datetime(2024, 1, 5), None, None, None, None, None, None, None, "Aktif", None,
+        ),
+        (
+            "PLG-0003", "Agus Salim", "0218765432", None, None, None, "Cibinong", "Home 10 Mbps", None,
+            None, None, None, None, None, None, None, "Aktif", None,
+        ),
+        (
+            "PLG-0005", "Rudi Hartono", "085712345678", None, None, "Jl. Anggrek 1", "Cibinong", None, None,
+            None, None, None, None, None, None, None, "Aktif", None,
+        ),
+    ]
+
+
+def test_owner_and_admin_download_file(client, admin_user, make_site_admin, customers):
+    owner = make_site_admin("admin-cbn", "CBN")
+    other = make_site_admin("admin-bjg", "BJG")
+    client.force_login(owner)
+    export = queue(client)
+    stored = Path(export.file.path).read_bytes()
+
+    by_owner = client.get(export_url("export-download", export))
+    client.force_login(admin_user)
+    by_admin = client.get(export_url("export-download", export))
+    client.force_login(other)
+    other_responses = [
+        client.get(export_url(name, export)) for name in ("export-detail", "export-progress", "export-download")
+    ]
+    other_retry = client.post(export_url("export-retry", export))
+
+    export.refresh_from_db()
+    assert by_owner.status_code == 200
+    assert by_owner["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert by_owner["Content-Disposition"] == f'attachment; filename="{export.file_name}"'
+    assert body_of(by_owner) == stored
+    assert [row[0] for row in workbook_rows(stored)] == ["ID Pelanggan", "PLG-0001", "PLG-0003", "PLG-0005"]
+    assert by_admin.status_code == 200
+    assert body_of(by_admin) == stored
+    assert [response.status_code for response in other_responses] == [404, 404, 404]
+    assert other_retry.status_code == 404
+    assert export.state == CustomerExport.State.DONE
+
+
+def test_download_needs_export_right(client, make_site_admin, customers):
+    owner = make_site_admin("admin-cbn", "CBN")
+    client.force_login(owner)
+    export = queue(client)
+    owner.user_permissions.clear()
+
+    response = client.get(export_url("export-download", export))
+
+    assert response.status_code == 403
+
+
+def test_site_scope_read_at_run_time(client, make_site_admin, customers, catalogue, deferred_tasks):
+    sites, _packages = catalogue
+    owner = make_site_admin("admin-dua", "CBN", "BJG")
+    client.force_login(owner)
+    export = queue(client)
+    export.refresh_from_db()
+    queued_total = export.rows_total
+    sites["BJG"].staff.remove(owner)
+
+    run_export_task.call(str(export.pk))
+
+    export.refresh_from_db()
+    assert queued_total == 4
+    assert export.state == CustomerExport.State.DONE
+    assert (export.rows_done, export.rows_total) == (3, 3)
+    rows = workbook_rows(Path(export.file.path).read_bytes())
+    assert [row[0] for row in rows[1:]] == ["PLG-0001", "PLG-0003", "PLG-0005"]
+    assert {row[6] for row in rows[1:]} == {"Cibinong"}
+
+
+def test_filter_site_lost_fails_export(client, make_site_admin, customers, catalogue, deferred_tasks, settings):
+    sites, _packages = catalogue
+    owner = make_site_admin("admin-dua", "CBN", "BJG")
+    client.force_login(owner)
+    export = queue(client, data={"site": sites["CBN"].pk})
+    sites["CBN"].staff.remove(owner)
+
+    run_export_task.call(str(export.pk))
+
+    export.refresh_from_db()
+    assert export.state == CustomerExport.State.FAILED
+    assert export.error_code == "invalid_filter"
+    assert export.file.name == ""
+    assert export.finished_at is not None
+    assert list((Path(settings.MEDIA_ROOT) / "exports").glob("**/*.*")) == []
+
+
+@pytest.mark.parametrize("change", ["deactivated", "right removed"])
+def test_requester_without_rights_gets_nothing(client, make_site_admin, customers, deferred_tasks, change):
+    owner = make_site_admin("admin-cbn", "CBN")
+    client.force_login(owner)
+    export = queue(client)
+    if change == "deactivated":
+        owner.is_active = False
+        owner.save(update_fields=["is_active"])
+    else:
+        owner.user_permissions.clear()
+
+    run_export_task.call(str(export.pk))
+
+    export.refresh_from_db()
+    assert export.state == CustomerExport.State.FAILED
+    assert export.error_code == "no_permission"
+    assert export.file.name == ""
+
+
+def test_failed_export_page_shows_reason(admin_client, customers, deferred_tasks):
+    export = queue(admin_client)
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code="no_permission", finished_at=timezone.now()
+    )
+
+    page = admin_client.get(export_url("export-detail", export)).content.decode()
+
+    assert (
+        '<p class="message error" id="export-error">Akun yang meminta ekspor ini tidak lagi boleh mengekspor '
+        "pelanggan, jadi tidak ada yang diekspor.</p>"
+    ) in page
+    assert 'id="retry-button"' in page
+
+
+def test_stale_export_fails_then_retries(admin_client, customers, settings, deferred_tasks):
+    export = queue(admin_client)
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_STALE_SECONDS + 5)
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.RUNNING, started_at=long_ago, heartbeat_at=long_ago, rows_done=2
+    )
+
+    admin_client.get(export_url("export-detail", export))
+    export.refresh_from_db()
+    failed_state, failed_code = export.state, export.error_code
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    response = admin_client.post(export_url("export-retry", export))
+
+    export.refresh_from_db()
+    assert (failed_state, failed_code) == (CustomerExport.State.FAILED, "worker_lost")
+    assert response.status_code == 302
+    assert response.url == export_url("export-detail", export)
+    assert export.state == CustomerExport.State.DONE
+    assert export.error_code == ""
+    assert (export.rows_done, export.rows_total) == (5, 5)
+    assert Path(export.file.path).exists()
+
+
+def test_retry_of_done_export_rejected(admin_client, customers):
+    export = queue(admin_client)
+    first_file = export.file.name
+
+    response = admin_client.post(export_url("export-retry", export), follow=True)
+
+    export.refresh_from_db()
+    assert export.state == CustomerExport.State.DONE
+    assert export.file.name == first_file
+    assert [str(message) for message in response.context["messages"]] == [
+        "Hanya ekspor yang gagal yang dapat dicoba lagi."
+    ]
+
+
+def test_export_at_threshold_is_immediate(admin_client, customers, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 5
+
+    response = admin_client.get(EXPORT_URL)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="pelanggan-')
+    assert len(workbook_rows(body_of(response))) == 6
+    assert CustomerExport.objects.count() == 0
+
+
+def test_invalid_filter_refused_before_queueing(client, make_site_admin, customers, catalogue):
+    sites, _packages = catalogue
+    client.force_login(make_site_admin("admin-cbn", "CBN"))
+
+    response = client.get(EXPORT_URL, {"site": sites["BJG"].pk})
+
+    assert response.status_code == 302
+    assert response.url == f"/customers/?site={sites['BJG'].pk}"
+    assert CustomerExport.objects.count() == 0
+
+
+def test_queued_csv_export_content(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+
+    export = queue(admin_client, data={"site": sites["CBN"].pk, "format": "csv"})
+
+    export.refresh_from_db()
+    body = Path(export.file.path).read_bytes()
+    download = admin_client.get(export_url("export-download", export))
+    assert export.format == CustomerExport.Format.CSV
+    assert export.file_name == f"pelanggan-{timezone.localdate():%Y%m%d}.csv"
+    assert body.startswith(b"\xef\xbb\xbf")
+    assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
+        list(HEADER),
+        [
+            "PLG-0001", "Budi Santoso", "081234567890", "", "************0001", "Jl. Mawar 5", "Cibinong",
+            "Home 20 Mbps", "05/01/2024", "", "", "", "", "", "", "", "Aktif", "",
+        ],
+        ["PLG-0003", "Agus Salim", "0218765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", ""],
+        ["PLG-0005", "Rudi Hartono", "085712345678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", ""],
+    ]
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert body_of(download) == body
+
+
+def test_queued_incomplete_export_content(admin_client, customers, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+
+    export = queue(admin_client, url=INCOMPLETE_URL, data={"q": "a"})
+
+    export.refresh_from_db()
+    body = Path(export.file.path).read_bytes()
+    assert export.scope == CustomerExport.Scope.INCOMPLETE
+    assert export.query == "q=a"
+    assert export.file_name == f"pelanggan-belum-lengkap-{timezone.localdate():%Y%m%d}.xlsx"
+    assert [row[0] for row in workbook_rows(body)] == ["ID Pelanggan", "PLG-0003", "PLG-0005"]
+    assert workbook_rows(body, sheet_index=1)[0] == ("Site", "Paket")
+
+
+def test_progress_shows_rows_and_time_left(admin_client, customers, deferred_tasks):
+    export = queue(admin_client)
+    now = timezone.now()
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.RUNNING,
+        phase="writing",
+        rows_done=2000,
+        rows_total=5000,
+        started_at=now - datetime.timedelta(seconds=10),
+        heartbeat_at=now,
+    )
+
+    response = admin_client.get(export_url("export-progress", export))
+    page = " ".join(response.content.decode().split())
+
+    assert response.status_code == 200
+    assert "HX-Refresh" not in response
+    assert 'hx-get="%s"' % export_url("export-progress", export) in page
+    assert '<progress id="progress-bar" max="5000" value="2000"></progress>' in page
+    assert "2.000 dari 5.000 baris · 200 baris per detik · sisa sekitar 15 detik" in page
+
+
+def test_progress_refreshes_page_when_done(admin_client, customers):
+    export = queue(admin_client)
+
+    progress = admin_client.get(export_url("export-progress", export))
+    detail = admin_client.get(export_url("export-detail", export)).content.decode()
+
+    assert progress["HX-Refresh"] == "true"
+    assert f'<a class="button primary" id="download-button" href="{export_url("export-download", export)}">' in detail
+
+
+def test_export_history_lists_own_exports(client, admin_user, make_site_admin, customers):
+    first = make_site_admin("admin-cbn", "CBN")
+    second = make_site_admin("admin-cbn-2", "CBN")
+    client.force_login(first)
+    first_export = queue(client)
+    client.force_login(second)
+    client.get(EXPORT_URL, {"format": "csv"})
+    second_export = CustomerExport.objects.get(created_by=second)
+
+    second_page = client.get(reverse("customers:export-list")).content.decode()
+    client.force_login(admin_user)
+    admin_page = client.get(reverse("customers:export-list")).content.decode()
+
+    assert f'id="export-{second_export.pk}"' in second_page
+    assert f'id="export-{first_export.pk}"' not in second_page
+    assert f'id="export-{first_export.pk}"' in admin_page
+    assert f'id="export-{second_export.pk}"' in admin_page
+
+
+# --- retention ------------------------------------------------------------------
+
+
+def purge(*args):
+    out = io.StringIO()
+    call_command("purge_import_files", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_purge_deletes_old_export_files(admin_client, customers, settings):
+    old = queue(admin_client)
+    recent = queue_again(admin_client)
+    CustomerExport.objects.filter(pk=old.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS + 1)
+    )
+    old.refresh_from_db()
+    old_path = Path(old.file.path)
+
+    output = purge()
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    page = admin_client.get(export_url("export-detail", old)).content.decode()
+    assert output == (
+        "Deleted 0 batch files and 0 unreferenced files older than 30 days, and cancelled 0 batches left in review.\n"
+        "Deleted 1 export files and 0 unreferenced export files older than 7 days.\n"
+    )
+    assert not old_path.exists()
+    assert old.file.name == ""
+    assert old.state == CustomerExport.State.DONE
+    assert Path(recent.file.path).exists()
+    assert admin_client.get(export_url("export-download", old)).status_code == 404
+    assert 'id="file-deleted"' in page
+
+
+def queue_again(client):
+    """Request a second queued export, as CSV, and return it."""
+    response = client.get(EXPORT_URL, {"format": "csv"})
+    assert response.status_code == 302
+    return CustomerExport.objects.get(format=CustomerExport.Format.CSV)
+
+
+def test_purge_deletes_orphan_export_files(settings, db):
+    folder = Path(settings.MEDIA_ROOT) / "exports" / "2024" / "01"
+    folder.mkdir(parents=True)
+    old = folder / ("a" * 32 + ".xlsx")
+    new = folder / ("b" * 32 + ".xlsx")
+    old.write_bytes(b"old")
+    new.write_bytes(b"new")
+    past = (timezone.now() - datetime.timedelta(days=settings.EXPORT_RETENTION_DAYS + 1)).timestamp()
+    os.utime(old, (past, past))
+
+    output = purge("--dry-run")
+    kept_by_dry_run = old.exists()
+    purge()
+
+    assert output.endswith("Would delete 0 export files and 1 unreferenced export files older than 7 days.\n")
+    assert kept_by_dry_run
+    assert not old.exists()
+    assert new.exists()
+
+
+def test_purge_keeps_running_export(admin_client, customers, deferred_tasks):
+    export = queue(admin_client)
+    CustomerExport.objects.filter(pk=export.pk).update(state=CustomerExport.State.RUNNING)
+
+    output = purge("--export-days", "0")
+
+    assert CustomerExport.objects.get(pk=export.pk).state == CustomerExport.State.RUNNING
+    assert "export" not in output
