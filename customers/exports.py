@@ -55,7 +55,7 @@ def select_customers(user, data, scope):
     customer_filter = filter_form.customer_filter()
     if scope == CustomerExport.Scope.INCOMPLETE:
         customer_filter = dataclasses.replace(customer_filter, incomplete_only=True)
-    customers = customer_list_rows(filter_customers(customers_visible_to(user), customer_filter))
+    customers = customer_list_rows(filter_customers(customers_visible_to(user), customer_filter), customer_filter.sort)
     if scope != CustomerExport.Scope.INCOMPLETE:
         return ExportSelection(customers)
 

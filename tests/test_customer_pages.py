@@ -476,6 +476,12 @@ def test_export_filtered_customers(admin_client, customers):
     assert rows[1]["Paket"] is None
 
 
+def test_export_follows_list_sort(admin_client, customers):
+    rows = read_export(admin_client.get(EXPORT_URL, {"sort": "-name"}))
+
+    assert [row["ID Pelanggan"] for row in rows] == ["PLG-0002", "PLG-0005", "PLG-0004", "PLG-0001", "PLG-0003"]
+
+
 def test_export_masks_nik(admin_client, customers):
     rows = read_export(admin_client.get(EXPORT_URL, {"q": "budi"}))
 

@@ -67,6 +67,11 @@ def customer_cells(customer, *, include_nik):
     }
 
 
+def _in_list_order(queryset):
+    """Return the queryset in its own order (the list's sort), or by ID Pelanggan without one."""
+    return queryset if queryset.ordered else queryset.order_by("number")
+
+
 def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, packages=None, progress=None):
     """Write the customers of `queryset` to `out` as an .xlsx, streaming.
 
@@ -87,9 +92,7 @@ def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, pa
         header.append(cell)
     sheet.append(header)
 
-    customers = queryset.select_related(
-        "site", "package", "village__district__regency__province"
-    ).order_by("number")
+    customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
         values = customer_cells(customer, include_nik=include_nik)
@@ -155,9 +158,7 @@ def write_customers_csv(queryset, out, *, include_nik=False, progress=None):
     """
     writer = csv.writer(out)
     writer.writerow(export_headers())
-    customers = queryset.select_related(
-        "site", "package", "village__district__regency__province"
-    ).order_by("number")
+    customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
         values = customer_cells(customer, include_nik=include_nik)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0007_fill_address_from_street_village'),
+        ('customers', '0008_customer_name_order_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
