@@ -785,7 +785,7 @@ def test_cleaner_codes_registered():
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
-        "phone_invalid", "phone_not_indonesian", "postal_code_invalid",
+        "phone_invalid", "phone_not_indonesian", "postal_code_formula_left_out", "postal_code_invalid",
         "postal_code_left_out", "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
     ]
 

@@ -164,6 +164,11 @@ POSTAL_CODE_LEFT_OUT = register_row_message("postal_code_left_out", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not a postal code, so the "
     "customer is saved without one. A postal code has 5 digits and does not "
     "start with 0, like 16911. Fill it in on the customer's page."))
+POSTAL_CODE_FORMULA_LEFT_OUT = register_row_message("postal_code_formula_left_out", _(
+    "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
+    "result, so the customer is saved without a postal code. Open and save the "
+    "file in Excel and upload it again, or fill in the postal code on the "
+    "customer's page."))
 REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not a region code. Write "
     "the Kemendagri code like 32.01.01.1007."))
