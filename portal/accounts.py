@@ -112,13 +112,17 @@ def customer_user_for_password(customer):
 
 def customer_lockout_reset(customer):
     """Delete the failed portal logins counted against the customer's ID
-    Pelanggan and phone number, from every client address.
+    Pelanggan, and against their phone number unless another portal account
+    shares it, from every client address.
 
-    The phone's own key counts failures only while several portal accounts
-    share the phone, so clearing it also lets the others log in by phone.
+    A phone counts failures under its own key when it names no account or
+    several (see customer_login_key), and that key does not tell whose
+    account was guessed at. So a shared phone's lockout stays: the customer
+    logs in with their ID Pelanggan until it cools off, and the link does
+    not reopen the phone to guessing against the other accounts.
     """
     keys = [customer.number]
-    if customer.phone:
+    if customer.phone and not customer_users_for_login(customer.phone).exclude(customer=customer).exists():
         keys.append(customer.phone)
     for key in keys:
         axes_reset(username=portal_lockout_username(key))

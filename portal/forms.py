@@ -13,6 +13,7 @@ from customers.models import Customer, name_key
 from customers.selectors import nik_owner_with_other_name
 from portal.accounts import customer_login_key
 from portal.models import ChangeRequest
+from portal.services import NIK_SHARED_NAME_LOCKED
 from regions.forms import LocationFields, VillageField
 
 CUSTOMER_BACKEND = "portal.backends.CustomerBackend"
@@ -115,13 +116,7 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
         if not customer.nik or name_key(name) == name_key(customer.name):
             return
         if nik_owner_with_other_name(Customer.objects.all(), customer.nik, name, exclude_pk=customer.pk) is not None:
-            raise ValidationError(
-                _(
-                    "Your NIK is also registered for another customer account, so your name cannot be "
-                    "changed here. Contact the admin of your internet provider to change it."
-                ),
-                code="nik_other_name",
-            )
+            raise ValidationError(NIK_SHARED_NAME_LOCKED, code="nik_other_name")
 
     def clean_email(self):
         text = self.cleaned_data["email"]

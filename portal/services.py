@@ -7,19 +7,28 @@ staff member for an approved request. An approved request's history row
 also carries the change reason CHANGE_REQUEST_REASON.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers.importing import cleaners
 from customers.importing.dedupe import NIK_OTHER_NAME
 from customers.importing.problems import CellError
-from customers.models import Customer, fill_address
+from customers.models import Customer, fill_address, name_key
 from customers.selectors import customer_label, customers_visible_to, nik_owner_with_other_name
 from customers.services import CHANGE_REQUEST_REASON
 from portal.models import ChangeRequest
 
 # The Customer fields a customer may change without approval.
 PROFILE_FIELDS = ("name", "email", "street", "address", "village", "latitude", "longitude")
+
+# The portal shows no other customer's data, so the message names none of them.
+NIK_SHARED_NAME_LOCKED = _(
+    "Your NIK is also registered for another customer account, so your name cannot be "
+    "changed here. Contact the admin of your internet provider to change it."
+)
 
 
 class ChangeRequestClosed(Exception):
@@ -47,9 +56,15 @@ def customer_profile_update(customer, values):
     both set, an empty Alamat is written from them, and an Alamat written
     from the old ones follows their changes (see fill_address). This
     happens in the same save and history row as the customer's own changes.
+
+    A new name is checked again against the other customers with the same
+    NIK, whose rows stay locked until the save, so two of them renaming at
+    once cannot leave one NIK under two names. Raises ValidationError, and
+    saves nothing, when the check fails.
     """
     with transaction.atomic():
-        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        current = _customer_lock_with_nik_holders(customer.pk)
+        old_name = current.name
         old_street, old_village = current.street, current.village
         changed = []
         for name, value in values.items():
@@ -69,9 +84,31 @@ def customer_profile_update(customer, values):
             if "address" not in changed:
                 changed.append("address")
 
+        if "name" in changed and current.nik and name_key(current.name) != name_key(old_name):
+            other = nik_owner_with_other_name(Customer.objects.all(), current.nik, current.name, exclude_pk=current.pk)
+            if other is not None:
+                raise ValidationError(NIK_SHARED_NAME_LOCKED, code="nik_other_name")
+
         if changed:
             current.save(update_fields=[*changed, "updated_at"])
     return changed
+
+
+def _customer_lock_with_nik_holders(pk):
+    """Lock the customer's row and the rows of every customer with the same
+    NIK, and return the locked customer. Call it inside a transaction.
+
+    Rows are locked in primary key order, so two renames wait for each other
+    instead of deadlocking. SQLite ignores the row locks, but its
+    transactions here start IMMEDIATE, which serialises them whole.
+    """
+    while True:
+        nik = Customer.objects.filter(pk=pk).values_list("nik", flat=True).get()
+        holders = (Q(pk=pk) | Q(nik=nik)) if nik else Q(pk=pk)
+        locked = {row.pk: row for row in Customer.objects.select_for_update().filter(holders).order_by("pk")}
+        if locked[pk].nik == nik:
+            return locked[pk]
+        # Staff changed the NIK between the two reads, so lock the new NIK's holders too.
 
 
 def change_request_submit(customer, field, value, user):

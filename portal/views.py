@@ -10,6 +10,7 @@ customer's password, as with Django's own password reset links.
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -134,7 +135,12 @@ def profile_edit(request):
     form = CustomerProfileForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
-        changed = customer_profile_update(customer, values)
+        try:
+            changed = customer_profile_update(customer, values)
+        except ValidationError as error:
+            # Another customer with the same NIK was renamed after the form's check.
+            form.add_error("name", error)
+            return render(request, "portal/profile_form.html", {"form": form})
         if changed:
             messages.success(request, _("Your data has been saved."))
         else:

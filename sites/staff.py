@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from ebilling.access import is_admin
+from portal.accounts import USERNAME_PREFIX as PORTAL_USERNAME_PREFIX
 
 ADMIN_PERMISSION = "sites.access_all_sites"
 
@@ -45,6 +46,25 @@ class StaffRow:
     @property
     def right_labels(self):
         return [RIGHTS[right] for right in self.rights]
+
+
+def staff_username_check(username, *, previous=None):
+    """Raise ValidationError when a staff username starts with the portal's
+    "customer-" prefix, in any letter case, because the portal names its
+    users that way. An unchanged `previous` name of the same user passes,
+    so an older account can still be edited or deactivated."""
+    username = get_user_model().normalize_username(username)
+    if previous is not None and username.casefold() == previous.casefold():
+        return
+    if username.casefold().startswith(PORTAL_USERNAME_PREFIX.casefold()):
+        raise ValidationError(
+            _(
+                "Usernames starting with “%(prefix)s” are reserved for customers' portal accounts. "
+                "Choose another username."
+            ),
+            code="portal_prefix",
+            params={"prefix": PORTAL_USERNAME_PREFIX},
+        )
 
 
 def staff_users():

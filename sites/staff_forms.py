@@ -14,6 +14,7 @@ from sites.staff import (
     group_permission_keys,
     staff_role,
     staff_save,
+    staff_username_check,
 )
 
 
@@ -93,6 +94,7 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
         # NFKC first, as the model does on save: "ＡＤＭＩＮ" is then "ADMIN".
         # NOTE: SQLite's iexact folds ASCII letters only, so "Büdi" and "BÜDI" both pass there.
         username = get_user_model().normalize_username(self.cleaned_data["username"])
+        staff_username_check(username, previous=None if self.is_new else self.instance.username)
         others = get_user_model().objects.filter(username__iexact=username).exclude(pk=self.instance.pk)
         if others.exists():
             # A second "Budi" next to "budi" would only confuse at login.

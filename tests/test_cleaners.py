@@ -30,6 +30,7 @@ from customers.importing.cleaners import (
     is_blank,
     normalise_text,
 )
+from customers.importing.osm_short_links import osm_short_code_decode
 from customers.importing.problems import ROW_MESSAGES, CellError, FileRejected, Problem
 
 
@@ -595,6 +596,15 @@ def test_clean_coordinate_invalid(value):
     ("https://www.openstreetmap.org/?mlat=-6.4812&mlon=106.8421", "-6.4812", "106.8421"),
     ("https://www.openstreetmap.org/?mlat=-6.4812&mlon=106.8421#map=15/-6.49/106.84", "-6.4812", "106.8421"),
     ("https://osm.org/?mlat=-6.4812&mlon=106.8421", "-6.4812", "106.8421"),
+    # Short link codes encoded by the osm-shortlink package (2.0.0), each
+    # point its decoder's output rounded to six places.
+    ("https://osm.org/go/tZ76yBAYn-", "-6.481200", "106.842097"),
+    ("https://www.openstreetmap.org/go/tZ76yBAY--", "-6.481204", "106.842084"),
+    ("osm.org/go/vXAWEeoM", "-2.533700", "140.718083"),
+    ("https://osm.org/go/4B~0kgmPA--", "5.548300", "95.323799"),
+    ("https://osm.org/go/4B@0kgmPA--", "5.548300", "95.323799"),
+    ("http://osm.org/go/t2Ds_VC~S?m=", "-5.147701", "119.432698"),
+    ("https://www.openstreetmap.org/go/t2Ds_VC~S?mlat=-6.4812&mlon=106.8421", "-6.4812", "106.8421"),
     ("6°29'S 106°50'E", "-6.483333", "106.833333"),
     ("6°29'LS, 106°50'BT", "-6.483333", "106.833333"),
     ("106°50'E 6°29'S", "-6.483333", "106.833333"),
@@ -618,6 +628,10 @@ def test_clean_coordinates(value, latitude, longitude):
     ("https://www.openstreetmap.org/?mlat=abc&mlon=106.8421", "coordinates_link_unrecognised"),
     ("https://www.openstreetmap.org/#map=17/-6.4812", "coordinates_link_unrecognised"),
     ("https://www.openstreetmap.org/#map=17/48.8584/2.2945", "latitude_outside_indonesia"),
+    ("https://osm.org/go/", "coordinates_link_unrecognised"),
+    ("https://osm.org/go/tZ76+yBAY", "coordinates_link_unrecognised"),
+    ("https://osm.org/go/tZ76yBAY---", "coordinates_link_unrecognised"),
+    ("https://osm.org/go/0EEQhq--", "latitude_outside_indonesia"),
     ("Depan masjid", "coordinates_invalid"),
     ("-6.4812", "coordinates_invalid"),
     (-6.4812, "coordinates_invalid"),
@@ -627,6 +641,25 @@ def test_clean_coordinates(value, latitude, longitude):
 ])
 def test_clean_coordinates_invalid(value, code):
     assert error_code(clean_coordinates, value) == code
+
+
+@pytest.mark.parametrize("code, latitude, longitude, zoom", [
+    # The osm-shortlink package's (2.0.0) decoder output for the same codes.
+    ("tZ76yBAYn-", -6.481200009584427, 106.84209734201431, 17),
+    ("tZ76yBAY--", -6.481204032897949, 106.84208393096924, 15),
+    ("tZ76yBAY-", -6.481204032897949, 106.84208393096924, 14),
+    ("0EEQhq--", 51.5093994140625, 0.053558349609375, 9),
+    ("~v2juONc--", 78.10350179672241, 178.41148853302002, 15),
+    ("@v2juONc--", 78.10350179672241, 178.41148853302002, 15),
+])
+def test_osm_short_code_decode(code, latitude, longitude, zoom):
+    assert osm_short_code_decode(code) == (latitude, longitude, zoom)
+
+
+@pytest.mark.parametrize("code", ["", "-", "tZ76yBAY---", "tZ7 6yBAY", "tZ76yBAY!", "AAAAAAAAAAAA"])
+def test_osm_short_code_decode_rejects(code):
+    with pytest.raises(ValueError):
+        osm_short_code_decode(code)
 
 
 def test_clean_coordinates_swapped():
@@ -791,7 +824,7 @@ def test_cleaner_codes_registered():
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
-        "phone_invalid", "phone_not_indonesian", "postal_code_invalid",
+        "phone_invalid", "phone_not_indonesian", "postal_code_formula_left_out", "postal_code_invalid",
         "postal_code_left_out", "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
     ]
 

@@ -168,6 +168,41 @@ def test_reset_link_ends_portal_lockout(client, customer_user):
     assert AccessAttempt.objects.count() == 0
 
 
+def test_reset_link_keeps_shared_phone_lockout(client, customer_user, django_user_model):
+    """The lockout of a phone shared by two accounts belongs to both, so one link does not end it."""
+    customer = Customer.objects.get(number="PLG-0001")
+    other_user = django_user_model.objects.create_user(username="customer-2", password=CUSTOMER_PASSWORD)
+    Customer.objects.create(number="PLG-0002", name="Sri Wahyuni", phone="+6281234567890", user=other_user)
+    fail(portal_login, client, "PLG-0001", 5, address="10.0.0.1")
+    fail(portal_login, client, "0812-3456-7890", 5, address="10.0.0.2")
+
+    reset = set_password_through_link(client, customer, NEW_CUSTOMER_PASSWORD)
+    client.logout()
+    by_id = portal_login(client, "PLG-0001", NEW_CUSTOMER_PASSWORD, address="10.0.0.1")
+    client.logout()
+    by_phone = portal_login(client, "0812-3456-7890", NEW_CUSTOMER_PASSWORD, address="10.0.0.2")
+
+    assert reset.status_code == 302
+    assert by_id.status_code == 302
+    assert by_phone.status_code == 429
+    assert list(AccessAttempt.objects.values_list("username", "failures_since_start")) == [
+        ("portal:+6281234567890", 6)
+    ]
+
+
+def test_invitation_ends_unowned_phone_lockout(client, db):
+    """Before the invitation the phone names no account, so its failures count under the phone itself."""
+    customer = Customer.objects.create(number="PLG-0002", name="Siti Rahmawati", phone="+6281311112222")
+    fail(portal_login, client, "0813-1111-2222", 5)
+
+    invitation = set_password_through_link(client, customer, NEW_CUSTOMER_PASSWORD)
+    client.logout()
+    login = portal_login(client, "0813-1111-2222", NEW_CUSTOMER_PASSWORD)
+
+    assert invitation.status_code == 302
+    assert login.status_code == 302
+
+
 def test_invitation_ends_portal_lockout(client, db):
     """Failures count against an ID Pelanggan before its portal account exists."""
     customer = Customer.objects.create(number="PLG-0002", name="Siti Rahmawati", phone="+6281311112222")

@@ -324,6 +324,35 @@ def test_clean_row_region_fields():
     assert clean.problems == []
 
 
+def test_postal_code_formula_note():
+    header_map = map_headers(["Nama", "Kode Pos"])
+    raw = RawRow(4, ("Dewi", FormulaWithoutValue("Referensi!B4")))
+
+    clean = clean_row(raw, header_map)
+
+    assert clean.values == {"name": "Dewi"}
+    assert clean.problems == []
+    assert clean.notes == [Problem(4, "Kode Pos", "", "postal_code_formula_left_out")]
+    with translation.override("en"):
+        assert clean.notes[0].message == (
+            "Row 4, column Kode Pos: the cell contains a formula without a saved result, so the customer is saved "
+            "without a postal code. Open and save the file in Excel and upload it again, or fill in the postal "
+            "code on the customer's page."
+        )
+
+
+def test_postal_code_formula_note_indonesian():
+    note = Problem(4, "Kode Pos", "", "postal_code_formula_left_out")
+
+    with translation.override("id"):
+        indonesian = note.message
+
+    assert indonesian == (
+        "Baris 4, kolom Kode Pos: sel berisi rumus tanpa hasil yang tersimpan, jadi pelanggan disimpan tanpa "
+        "kode pos. Buka lalu simpan file di Excel dan unggah lagi, atau isi kode posnya di halaman pelanggan."
+    )
+
+
 # ---------------------------------------------------------------------------
 # Real workbooks
 

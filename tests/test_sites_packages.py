@@ -314,11 +314,30 @@ def test_package_name_duplicate_any_case_rejected(admin_client, sample_catalogue
     assert ServicePackage.objects.count() == 5
 
 
+PRICE_NOT_WHOLE_EN = (
+    "“{}” is not a price in whole rupiah. Write it with a dot between each three digits, like 150.000 or 150.000,00."
+)
+PRICE_TYPO_EN = (
+    "“{}” is less than Rp1.000, so it is almost surely a typo. Write the full monthly price, like 150.000, "
+    "or 0 for a free package."
+)
+PRICE_NOT_WHOLE_ID = (
+    "“{}” bukan harga dalam rupiah bulat. Tulis dengan titik di antara setiap tiga angka, "
+    "misalnya 150.000 atau 150.000,00."
+)
+PRICE_TYPO_ID = (
+    "“{}” kurang dari Rp1.000, jadi hampir pasti salah ketik. Tulis harga bulanan lengkap, "
+    "misalnya 150.000, atau 0 untuk paket gratis."
+)
+
+
 @pytest.mark.parametrize(
     "typed, stored",
     [
         ("175000", 175000), ("175.000", 175000), ("Rp175.000", 175000), ("Rp 1.250.000,00", 1250000),
         ("175,000", 175000), ("Rp175.000,-", 175000), ("IDR 175.000", 175000), ("175 000", 175000),
+        ("175.000,00", 175000), ("175,000.00", 175000), ("175000,00", 175000), ("1.000", 1000),
+        ("0", 0), ("Rp0", 0), ("0,00", 0),
     ],
 )
 def test_package_price_reads_rupiah_forms(admin_client, db, typed, stored):
@@ -333,8 +352,9 @@ def test_package_price_reads_rupiah_forms(admin_client, db, typed, stored):
 @pytest.mark.parametrize(
     "field, typed, message",
     [
-        ("monthly_price", "175.5", "Tulis harga dalam rupiah bulat, misalnya 150000 atau 150.000."),
-        ("monthly_price", "17.50.00", "Tulis harga dalam rupiah bulat, misalnya 150000 atau 150.000."),
+        ("monthly_price", "175.5", PRICE_NOT_WHOLE_ID.format("175.5")),
+        ("monthly_price", "17.50.00", PRICE_NOT_WHOLE_ID.format("17.50.00")),
+        ("monthly_price", "150", PRICE_TYPO_ID.format("150")),
         ("monthly_price", "3.000.000.000", "Pastikan nilai ini lebih kecil dari atau sama dengan 2000000000."),
         ("download_mbps", "20.000", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
         ("upload_mbps", "2,5", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
@@ -347,6 +367,32 @@ def test_package_form_rejects_ambiguous_numbers(admin_client, db, field, typed, 
     response = admin_client.post(reverse("packages:create"), data)
 
     assert response.context["form"].errors[field] == [message]
+    assert not ServicePackage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("150.00", PRICE_NOT_WHOLE_EN.format("150.00")),
+        ("1.50", PRICE_NOT_WHOLE_EN.format("1.50")),
+        ("150,00", PRICE_NOT_WHOLE_EN.format("150,00")),
+        ("150.000.00", PRICE_NOT_WHOLE_EN.format("150.000.00")),
+        ("150,000,00", PRICE_NOT_WHOLE_EN.format("150,000,00")),
+        ("150.000,50", PRICE_NOT_WHOLE_EN.format("150.000,50")),
+        ("seratus ribu", PRICE_NOT_WHOLE_EN.format("seratus ribu")),
+        ("150", PRICE_TYPO_EN.format("150")),
+        ("Rp 999", PRICE_TYPO_EN.format("Rp 999")),
+        ("1", PRICE_TYPO_EN.format("1")),
+        ("9" * 5000, "Ensure this value is less than or equal to 2000000000."),
+    ],
+)
+def test_package_price_rejects_unclear_amounts(admin_client, db, typed, message):
+    admin_client.cookies["django_language"] = "en"
+    data = {"name": "Home 30 Mbps", "code": "H30", "download_mbps": "30", "upload_mbps": "10", "monthly_price": typed}
+
+    response = admin_client.post(reverse("packages:create"), data)
+
+    assert response.context["form"].errors["monthly_price"] == [message]
     assert not ServicePackage.objects.exists()
 
 

@@ -1,11 +1,13 @@
 """The staff accounts screen: admins make admins and site admins, and no one else can open it."""
 
 import re
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -207,6 +209,97 @@ def test_username_taken_in_full_width(admin_client, english, sample_catalogue, d
     assert list(get_user_model().objects.filter(username__iexact="budi").values_list("username", flat=True)) == [
         "budi"
     ]
+
+
+PORTAL_PREFIX_EN = "Usernames starting with “customer-” are reserved for customers' portal accounts. Choose another username."
+
+
+@pytest.mark.parametrize("username", ["customer-1", "Customer-7", "CUSTOMER-admin", "ｃｕｓｔｏｍｅｒ-9"])
+def test_username_portal_prefix_rejected(admin_client, english, sample_catalogue, username):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(reverse("staff:create"), staff_data(username=username, sites=[sites["CBN"].pk]))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == [PORTAL_PREFIX_EN]
+    assert not get_user_model().objects.filter(username__istartswith="customer").exists()
+
+
+def test_username_portal_prefix_in_indonesian(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    response = admin_client.post(reverse("staff:create"), staff_data(username="customer-1", sites=[sites["CBN"].pk]))
+
+    assert response.context["form"].errors["username"] == [
+        "Nama pengguna yang diawali “customer-” khusus untuk akun portal pelanggan. Pilih nama pengguna lain."
+    ]
+
+
+def test_username_like_prefix_accepted(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+
+    for username in ("customer", "customer_service", "cs-customer-1"):
+        admin_client.post(reverse("staff:create"), staff_data(username=username, sites=[sites["CBN"].pk]))
+
+    created = get_user_model().objects.filter(is_staff=True, is_superuser=False).values_list("username", flat=True)
+    assert sorted(created) == ["cs-customer-1", "customer", "customer_service"]
+
+
+def test_rename_to_portal_prefix_rejected(admin_client, english, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = make_site_admin(django_user_model, sites["CBN"])
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[user.pk]),
+        staff_data(username="Customer-5", sites=[sites["CBN"].pk], password1="", password2=""),
+    )
+
+    assert response.context["form"].errors["username"] == [PORTAL_PREFIX_EN]
+    assert fresh(user).username == "admin-cbn"
+
+
+def test_older_prefixed_staff_still_editable(admin_client, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    user = make_site_admin(django_user_model, sites["CBN"], username="customer-care")
+
+    response = admin_client.post(
+        reverse("staff:edit", args=[user.pk]),
+        staff_data(username="customer-care", sites=[sites["CBN"].pk], is_active=None, password1="", password2=""),
+    )
+
+    assert response.status_code == 302
+    assert fresh(user).is_active is False
+
+
+@pytest.mark.parametrize("username", ["customer-1", "Customer-Admin"])
+def test_createsuperuser_rejects_portal_prefix(db, username):
+    with pytest.raises(CommandError) as raised:
+        call_command("createsuperuser", "--noinput", f"--username={username}", "--email=", stdout=StringIO())
+
+    assert str(raised.value) == PORTAL_PREFIX_EN
+    assert not get_user_model().objects.exists()
+
+
+def test_createsuperuser_accepts_other_names(db):
+    call_command("createsuperuser", "--noinput", "--username=pusat", "--email=", stdout=StringIO())
+
+    assert list(get_user_model().objects.values_list("username", "is_superuser")) == [("pusat", True)]
+
+
+def test_django_admin_rejects_prefixed_staff(admin_client, english, django_user_model):
+    user = django_user_model.objects.create_user(username="customer-99", password=PASSWORD)
+    data = {
+        "username": "customer-99", "first_name": "", "last_name": "", "email": "", "is_active": "on",
+        "is_staff": "on", "date_joined_0": "2026-01-05", "date_joined_1": "08:00:00",
+    }
+
+    response = admin_client.post(f"/django-admin/auth/user/{user.pk}/change/", data)
+    renamed = admin_client.post(f"/django-admin/auth/user/{user.pk}/change/", {**data, "username": "teknisi-99"})
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["username"] == [PORTAL_PREFIX_EN]
+    assert renamed.status_code == 302
+    assert (fresh(user).username, fresh(user).is_staff) == ("teknisi-99", True)
 
 
 # --- passwords -------------------------------------------------------------------

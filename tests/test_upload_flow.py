@@ -126,6 +126,68 @@ def test_template_contents(admin_client, sample_catalogue, expected):
     assert workbook["Petunjuk"]["A1"].value == "Cara mengisi template ini"
 
 
+LOCATION_INSTRUCTION_EN = (
+    "7. Latitude and Longitude: decimal degrees such as -6.4812 and 106.8421. To paste a whole location instead "
+    "(both numbers like -6.4812, 106.8421, a Google Maps link or an OpenStreetMap link), add a column named "
+    "Titik Lokasi and leave Latitude and Longitude empty."
+)
+
+
+def instruction_lines(client):
+    workbook = load_workbook(io.BytesIO(client.get(reverse("customers:template")).content))
+    return [row[0] for row in workbook["Petunjuk"].iter_rows(values_only=True)]
+
+
+def test_template_location_instruction_english(admin_client, sample_catalogue):
+    admin_client.cookies["django_language"] = "en"
+
+    lines = instruction_lines(admin_client)
+
+    assert lines[8] == LOCATION_INSTRUCTION_EN
+
+
+def test_template_location_instruction_indonesian(admin_client, sample_catalogue):
+    lines = instruction_lines(admin_client)
+
+    assert lines[8] == (
+        "7. Latitude dan Longitude: derajat desimal seperti -6.4812 dan 106.8421. Untuk menempel lokasi utuh "
+        "(kedua angka seperti -6.4812, 106.8421, link Google Maps, atau link OpenStreetMap), tambahkan kolom "
+        "bernama Titik Lokasi dan kosongkan Latitude dan Longitude."
+    )
+
+
+def test_template_titik_lokasi_column_read(admin_client, sample_catalogue, tmp_path):
+    """The location instruction holds: a Titik Lokasi column added to the template is read."""
+    response = admin_client.get(reverse("customers:template"))
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook["Pelanggan"]
+    column = len(TEMPLATE_FIELDS) + 1
+    sheet.cell(row=1, column=column, value="Titik Lokasi")
+    locations = {
+        "Ani": "-6.4812, 106.8421",
+        "Bayu": "https://www.google.com/maps/@-6.5,106.8,17z",
+        "Citra": "https://www.openstreetmap.org/?mlat=-6.59&mlon=106.79#map=17/-6.59/106.79",
+        "Dedi": "https://osm.org/go/tZ76yBAYn-",
+    }
+    for row, (name, location) in enumerate(locations.items(), start=3):
+        sheet.cell(row=row, column=TEMPLATE_FIELDS.index("name") + 1, value=name)
+        sheet.cell(row=row, column=column, value=location)
+    path = tmp_path / "titik-lokasi.xlsx"
+    workbook.save(path)
+
+    batch = upload(admin_client, path)
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    saved = dict(Customer.objects.values_list("name", "latitude"))
+    assert {name: str(latitude) for name, latitude in saved.items()} == {
+        "Ani": "-6.481200", "Bayu": "-6.500000", "Citra": "-6.590000", "Dedi": "-6.481200",
+    }
+    longitudes = dict(Customer.objects.values_list("name", "longitude"))
+    assert {name: str(longitude) for name, longitude in longitudes.items()} == {
+        "Ani": "106.842100", "Bayu": "106.800000", "Citra": "106.790000", "Dedi": "106.842097",
+    }
+
+
 def test_template_round_trip(admin_client, sample_catalogue, expected, tmp_path):
     response = admin_client.get(reverse("customers:template"))
     workbook = load_workbook(io.BytesIO(response.content))

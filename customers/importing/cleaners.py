@@ -23,6 +23,7 @@ from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from .cells import ErrorCell, FormulaWithoutValue
+from .osm_short_links import osm_short_code_decode
 from .problems import CellError, register_row_message
 
 # Maximum lengths, in characters after cleaning.
@@ -164,6 +165,11 @@ POSTAL_CODE_LEFT_OUT = register_row_message("postal_code_left_out", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not a postal code, so the "
     "customer is saved without one. A postal code has 5 digits and does not "
     "start with 0, like 16911. Fill it in on the customer's page."))
+POSTAL_CODE_FORMULA_LEFT_OUT = register_row_message("postal_code_formula_left_out", _(
+    "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
+    "result, so the customer is saved without a postal code. Open and save the "
+    "file in Excel and upload it again, or fill in the postal code on the "
+    "customer's page."))
 REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not a region code. Write "
     "the Kemendagri code like 32.01.01.1007."))
@@ -679,6 +685,7 @@ _MAPS_QUERY_LABEL = re.compile(r"^\s*\([^()]*\)\s*|\s*\([^()]*\)\s*$")
 # OpenStreetMap's map view in the fragment: #map=zoom/latitude/longitude.
 _OSM_VIEW = re.compile(rf"\d+(?:\.\d+)?/({_NUMBER})/({_NUMBER})")
 _SHORT_LINK_HOSTS = ("maps.app.goo.gl", "goo.gl", "g.co")
+_OSM_HOSTS = ("osm.org", "www.osm.org", "openstreetmap.org", "www.openstreetmap.org")
 
 
 def clean_coordinate(value):
@@ -738,9 +745,10 @@ def clean_coordinates(value):
     seconds (6°29'S 106°50'E). In a Google link, the place pin (!3d…!4d…)
     wins over a query (?q=…), which wins over a point in the path
     (/place/-6.48,106.84), which wins over the map centre (@lat,long). In an
-    OpenStreetMap link, the marker (?mlat=…&mlon=…) wins over the map centre
-    (#map=zoom/lat/long). Short links need a network request to resolve, so
-    they are rejected with a request to paste the coordinates.
+    OpenStreetMap link, the marker (?mlat=…&mlon=…) wins over the point of a
+    short link (/go/<code>), which wins over the map centre (#map=zoom/lat/long).
+    Google's short links need a network request to resolve, so they are
+    rejected with a request to paste the coordinates.
     """
     reject_special_cell(value)
     if not isinstance(value, str):
@@ -855,6 +863,8 @@ def _coordinates_from_link(text):
     marker = _osm_marker(query)
     if marker is not None:
         return marker
+    if host in _OSM_HOSTS and path.startswith("/go/"):
+        return _osm_short_link_point(path.removeprefix("/go/"))
 
     for key in _MAPS_QUERY_KEYS:
         for candidate in query.get(key, []):
@@ -880,6 +890,17 @@ def _coordinates_from_link(text):
             return _decimal(match[1]), _decimal(match[2])
 
     raise CellError(COORDINATES_LINK_UNRECOGNISED)
+
+
+def _osm_short_link_point(code):
+    """Return (latitude, longitude) of an OpenStreetMap short link code,
+    rounded like the coordinates of other links."""
+    try:
+        latitude, longitude, _zoom = osm_short_code_decode(code.rstrip("/"))
+    except ValueError:
+        raise CellError(COORDINATES_LINK_UNRECOGNISED) from None
+    # The floats are exact, so Decimal() keeps them before the rounding.
+    return _round_coordinate(Decimal(latitude)), _round_coordinate(Decimal(longitude))
 
 
 def _osm_marker(query):

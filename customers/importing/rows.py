@@ -38,6 +38,9 @@ LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 # Minor fields whose invalid cell is left out with a note, so the rest of the
 # row is still saved. Each maps to the note's message code.
 LEFT_OUT_WHEN_INVALID = {"postal_code": cleaners.POSTAL_CODE_LEFT_OUT}
+# The notes for the same fields when the cell is a formula without a saved
+# result, whose value is shown as empty and so cannot name the problem.
+LEFT_OUT_WHEN_FORMULA = {"postal_code": cleaners.POSTAL_CODE_FORMULA_LEFT_OUT}
 
 
 @dataclass(slots=True)
@@ -157,7 +160,10 @@ class _RowCleaner:
             return cleaner(self.cells[field_name])
         except CellError as error:
             if field_name in LEFT_OUT_WHEN_INVALID:
-                self.result.notes.append(self.problem(field_name, LEFT_OUT_WHEN_INVALID[field_name]))
+                notes = LEFT_OUT_WHEN_INVALID
+                if error.code == cleaners.CELL_FORMULA_WITHOUT_VALUE:
+                    notes = LEFT_OUT_WHEN_FORMULA
+                self.result.notes.append(self.problem(field_name, notes[field_name]))
             else:
                 self.result.problems.append(self.problem(field_name, error.code, **error.params))
             return None

@@ -63,7 +63,11 @@ def _add_instructions(workbook):
         _("4. NIK: 16 digits, typed as text. Numbers lose their last digit in Excel, so never convert the column to Number."),
         _("5. Site and Paket: choose from the drop-down list (code or name are both accepted)."),
         _("6. Tanggal Pasang: dd/mm/yyyy, e.g. 15/01/2024, or a date cell."),
-        _("7. Latitude and Longitude: decimal degrees such as -6.4812 and 106.8421; a pasted Google Maps link in one of them also works."),
+        _(
+            "7. Latitude and Longitude: decimal degrees such as -6.4812 and 106.8421. To paste a whole location "
+            "instead (both numbers like -6.4812, 106.8421, a Google Maps link or an OpenStreetMap link), add a "
+            "column named Titik Lokasi and leave Latitude and Longitude empty."
+        ),
         _("8. Uploading the same customers again never creates them twice: they are reported as already present."),
         _("9. Before anything is saved, eBilling shows a review of every row and its problems."),
     ]

@@ -1,0 +1,87 @@
+"""Two customers with one NIK renaming at the same moment, on two database connections."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from customers.models import Customer
+from portal.services import customer_profile_update
+from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
+    NIK_A,
+    catalogue,
+    client_a,
+    customer_a,
+    error_texts,
+    user_a,
+)
+from tests.test_portal_pages import profile_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAIT_SECONDS = 30
+
+
+def wait_until_blocked():
+    """Wait until another connection waits for a row lock (PostgreSQL), or
+    give it a second to reach the lock (SQLite, whose lock view is not queryable)."""
+    if connection.vendor != "postgresql":
+        time.sleep(1)
+        return
+    deadline = time.monotonic() + WAIT_SECONDS
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no connection waited for the lock")
+
+
+def test_shared_nik_renames_serialised(client_a, customer_a):
+    """A and B share a NIK under two names. B takes A's name while A takes
+    B's: the second rename must see the first and be rejected, or the NIK
+    would stay under two names."""
+    client_a.cookies["django_language"] = "en"
+    customer_b = Customer.objects.create(number="PLG-0003", name="Andi Wijaya", nik=NIK_A, site=customer_a.site)
+    b_locked, b_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def rename_b():
+        try:
+            with transaction.atomic():
+                outcome["b"] = customer_profile_update(customer_b, {"name": "Budi Santoso"})
+                b_locked.set()
+                b_release.wait(WAIT_SECONDS)
+        finally:
+            b_locked.set()
+            connection.close()
+
+    def rename_a():
+        try:
+            outcome["a"] = client_a.post("/portal/profile/", profile_data(customer_a, name="Andi Wijaya"))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=rename_b)
+    first.start()
+    assert b_locked.wait(WAIT_SECONDS)
+    second = threading.Thread(target=rename_a)
+    second.start()
+    wait_until_blocked()
+    b_release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert outcome["b"] == ["name"]
+    assert outcome["a"].status_code == 200
+    assert error_texts(outcome["a"]) == [
+        "Your NIK is also registered for another customer account, so your name cannot be changed here. "
+        "Contact the admin of your internet provider to change it."
+    ]
+    names = dict(Customer.objects.filter(nik=NIK_A).values_list("number", "name"))
+    assert names == {"PLG-0001": "Budi Santoso", "PLG-0003": "Budi Santoso"}
