@@ -313,7 +313,6 @@ def test_clean_nik_number_cell(value):
     ("32730144039200021", "nik_wrong_length", {"length": 17}),
     ("327301440392000A", "nik_not_digits", {}),
     ("NIK 3273014403920002", "nik_not_digits", {}),
-    ("\uff13273014403920002", "nik_not_digits", {}),
     ("9973014403920002", "nik_invalid_region", {"province_code": "99"}),
     ("0073014403920002", "nik_invalid_region", {"province_code": "00"}),
     ("2073014403920002", "nik_invalid_region", {"province_code": "20"}),

@@ -212,6 +212,7 @@ def test_username_taken_in_full_width(admin_client, english, sample_catalogue, d
 
 
 PORTAL_PREFIX_EN = "Usernames starting with “customer-” are reserved for customers' portal accounts. Choose another username."
+PORTAL_PREFIX_ID = "Nama pengguna yang diawali “customer-” khusus untuk akun portal pelanggan. Pilih nama pengguna lain."
 
 
 @pytest.mark.parametrize("username", ["customer-1", "Customer-7", "CUSTOMER-admin", "ｃｕｓｔｏｍｅｒ-9"])
@@ -276,7 +277,8 @@ def test_createsuperuser_rejects_portal_prefix(db, username):
     with pytest.raises(CommandError) as raised:
         call_command("createsuperuser", "--noinput", f"--username={username}", "--email=", stdout=StringIO())
 
-    assert str(raised.value) == PORTAL_PREFIX_EN
+    # Commands speak the default language, as the screens do.
+    assert str(raised.value) == PORTAL_PREFIX_ID
     assert not get_user_model().objects.exists()
 
 
