@@ -147,8 +147,8 @@ def change_request_approve(change_request, user):
 
     The value is checked again with the importer's cleaner, because the
     rules may have changed since it was submitted, and a NIK must not belong
-    to another customer the approver may see under another name, as on the
-    edit form and in an import. Raises ChangeRequestClosed
+    to another customer under another name, in any site, as on the edit
+    form and in an import. Raises ChangeRequestClosed
     when the request is no longer pending and ChangeRequestInvalid when the
     value fails the check, and then changes nothing.
     """
@@ -163,9 +163,15 @@ def change_request_approve(change_request, user):
 
         customer = Customer.objects.select_for_update().get(pk=locked.customer_id)
         if locked.field == ChangeRequest.Field.NIK:
-            other = nik_owner_with_other_name(customers_visible_to(user), value, customer.name, exclude_pk=customer.pk)
+            # Every site's customers count, because one NIK is one person;
+            # one outside the approver's sites is not named.
+            other = nik_owner_with_other_name(Customer.objects.all(), value, customer.name, exclude_pk=customer.pk)
             if other is not None:
-                raise ChangeRequestInvalid(CellError(NIK_OTHER_NAME, other=customer_label(other)))
+                if customers_visible_to(user).filter(pk=other.pk).exists():
+                    label = customer_label(other)
+                else:
+                    label = str(_("a customer of a site you do not manage"))
+                raise ChangeRequestInvalid(CellError(NIK_OTHER_NAME, other=label))
         setattr(customer, locked.field, value)
         # The history row names the approver and marks the change as the customer's request.
         customer._history_user = user

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 
 from audit.models import NikReveal
 from customers.forms import cell_error_to_validation_error
-from customers.models import mask_nik, name_key
+from customers.models import Customer, mask_nik, name_key
 from customers.selectors import (
     customer_labels,
     customers_by_value,
@@ -90,31 +90,42 @@ def _display_values(change_request, user):
     return format_phone(customer.phone), format_phone(change_request.new_value)
 
 
-def _shared_value_warning(change_request, others):
+def _shared_value_warning(change_request, others, hidden_other_name=False):
     """Return the warning for a requested value that the `others` customers
-    already have, or "" when there are none."""
-    if not others:
-        return ""
+    already have, or "" when there are none. `hidden_other_name` is set when a
+    customer outside the user's sites has the requested NIK under another name."""
     if change_request.field == ChangeRequest.Field.NIK:
         other_names = [other for other in others if name_key(other.name) != name_key(change_request.customer.name)]
-        if other_names:
+        if other_names or hidden_other_name:
             # change_request_approve() rejects this NIK, so the list warns before anyone tries.
+            holders = customer_labels(other_names) if other_names else _("a customer of a site you do not manage")
             return _(
                 "NIK %(nik)s is already used by %(customers)s under another name, so this request cannot be approved."
-            ) % {"nik": mask_nik(change_request.new_value), "customers": customer_labels(other_names)}
+            ) % {"nik": mask_nik(change_request.new_value), "customers": holders}
+    if not others:
+        return ""
     return shared_value_warning(change_request.field, change_request.new_value, others)
 
 
 def _add_shared_value_warnings(pending, user):
     """Set shared_warning on each pending request, which is "" unless another
-    customer the user may see already has the requested phone number or NIK."""
+    customer the user may see already has the requested phone number or NIK,
+    or a customer of another site has the NIK under another name."""
     visible = customers_visible_to(user)
     for field in ChangeRequest.Field.values:
         requests = [change_request for change_request in pending if change_request.field == field]
-        found = customers_by_value(visible, field, [change_request.new_value for change_request in requests])
+        values = [change_request.new_value for change_request in requests]
+        found = customers_by_value(visible, field, values)
+        hidden = {}
+        if field == ChangeRequest.Field.NIK and values:
+            hidden = customers_by_value(Customer.objects.exclude(pk__in=visible.values("pk")), field, values)
         for change_request in requests:
             others = [other for other in found.get(change_request.new_value, []) if other.pk != change_request.customer_id]
-            change_request.shared_warning = _shared_value_warning(change_request, others)
+            requester_key = name_key(change_request.customer.name)
+            hidden_other_name = any(
+                name_key(other.name) != requester_key for other in hidden.get(change_request.new_value, [])
+            )
+            change_request.shared_warning = _shared_value_warning(change_request, others, hidden_other_name)
 
 
 @staff_required

@@ -482,21 +482,37 @@ def test_request_list_warns_of_shared_phone(admin_client, customer_a, customer_b
     assert Customer.objects.get(pk=customer_b.pk).phone == customer_a.phone
 
 
-def test_request_list_warns_of_nik_owner(admin_client, site_admin_cbn, requests_a_and_b, customer_b):
-    """The NIK of a person under another name, which approval rejects, shown only where visible."""
+def test_request_list_warns_of_nik_owner(admin_client, site_admin_cbn, requests_a_and_b, customer_a, customer_b):
+    """The NIK of a person under another name, which approval rejects in
+    every site; a holder outside the user's sites is not named."""
     admin_client.cookies["django_language"] = "en"
     Customer.objects.filter(pk=customer_b.pk).update(nik=NEW_NIK)
+    request_a, _request_b = requests_a_and_b
     site_admin_client = Client()
     site_admin_client.force_login(site_admin_cbn)
+    site_admin_client.cookies["django_language"] = "en"
 
     listed = admin_client.get("/portal/staff/requests/")
     listed_for_site_admin = site_admin_client.get("/portal/staff/requests/")
+    approved = site_admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/", follow=True)
 
     assert shared_value_warnings(listed) == [
         "NIK ************0003 is already used by PLG-0002 (Siti Rahmawati) under another name, "
         "so this request cannot be approved."
     ]
-    assert shared_value_warnings(listed_for_site_admin) == []
+    hidden_holder = (
+        "NIK ************0003 is already used by a customer of a site you do not manage under another name, "
+        "so this request cannot be approved."
+    )
+    assert shared_value_warnings(listed_for_site_admin) == [hidden_holder]
+    assert message_texts(approved) == [
+        "The request of customer PLG-0001 was not applied: NIK “************0003” already belongs to a customer of "
+        "a site you do not manage under another name. One NIK belongs to one person: check the NIK or the name. "
+        "Reject it instead."
+    ]
+    assert Customer.objects.get(pk=customer_a.pk).nik == customer_a.nik
+    request_a.refresh_from_db()
+    assert request_a.status == ChangeRequest.Status.PENDING
 
 
 def test_request_list_names_same_person_nik(admin_client, requests_a_and_b, customer_a):
