@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from customers.models import Customer
-from tests.importing_helpers import SAMPLE_CSV, SAMPLE_XLSX, run_import
+from customers.models import Customer, ImportBatch, ImportProblem
+from tests.importing_helpers import SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,22 @@ def test_sample_dry_run_saves_nothing(sample_catalogue):
     assert code == 0
     assert result["would_create"] == 8
     assert result["created"] == 0
+    assert result["batch"] is None
     assert Customer.objects.count() == 0
+    # Nothing is left in the import history to be saved later.
+    assert ImportBatch.objects.count() == 0
+    assert ImportProblem.objects.count() == 0
+
+
+def test_failed_dry_run_leaves_no_batch(sample_catalogue, tmp_path):
+    # Read as a workbook, then rejected for having no Nama column.
+    path = write_workbook(tmp_path / "tanpa-nama.xlsx", [["Kode", "Catatan"], ["A1", "tanpa nama"]])
+
+    code, _result, stderr = run_import(path, "--dry-run")
+
+    assert code == 2
+    assert stderr
+    assert ImportBatch.objects.count() == 0
 
 
 def test_sample_site_option_binds_site(sample_catalogue):

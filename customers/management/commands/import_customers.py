@@ -58,20 +58,26 @@ class Command(BaseCommand):
                 batch.file.path, batch.file_name, site=batch.site, update_mode=batch.mode == ImportBatch.Mode.UPDATE
             )
         except FileRejected as error:
-            batches._fail(batch, error)
+            if dry_run:
+                _discard(batch)
+            else:
+                batches._fail(batch, error)
             self._unreadable(error.message)
 
-        # The customers, the findings and the batch's state are saved together.
-        with transaction.atomic():
-            if dry_run:
-                pipeline.review_plan(plan)
-                batch.state = ImportBatch.State.REVIEW
-            else:
+        if dry_run:
+            # A check leaves nothing behind: no batch in the import history
+            # that someone could save later, and no stored file.
+            pipeline.review_plan(plan)
+            counts = plan.counts()
+            _discard(batch)
+        else:
+            # The customers, the findings and the batch's state are saved together.
+            with transaction.atomic():
                 pipeline.commit_plan(plan, batch)
                 batch.state = ImportBatch.State.DONE
-            counts = batches.store_findings(batch, plan)
-            batch.created_count = 0 if dry_run else counts["new"]
-            batch.save(update_fields=["state", "created_count"])
+                counts = batches.store_findings(batch, plan)
+                batch.created_count = counts["new"]
+                batch.save(update_fields=["state", "created_count"])
 
         errors = [
             {"row": problem.row, "column": str(problem.column), "value": problem.value, "message": problem.message,
@@ -85,7 +91,7 @@ class Command(BaseCommand):
             "updated": 0 if dry_run else counts["update"],
             "duplicates": counts["present"],
             "errors": errors,
-            "batch": str(batch.pk),
+            "batch": None if dry_run else str(batch.pk),
             "dry_run": dry_run,
             "would_create": counts["new"],
             "would_update": counts["update"],
@@ -107,3 +113,9 @@ class Command(BaseCommand):
         """Report a file that cannot be read at all and exit with status 2."""
         self.stderr.write(message)
         sys.exit(EXIT_UNREADABLE)
+
+
+def _discard(batch):
+    """Delete a batch and its stored file."""
+    batch.file.delete(save=False)
+    batch.delete()
