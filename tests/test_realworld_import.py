@@ -19,7 +19,7 @@ def test_realworld_folder_complete():
 
 @pytest.mark.parametrize("path", REALWORLD, ids=[path.name for path in REALWORLD])
 def test_realworld_file_rejected(path: Path, sample_catalogue):
-    code, result, stderr = run_import(path, "--dry-run")
+    code, result, stderr = run_import(path)
 
     assert code == 2
     assert result is None
