@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.template import RequestContext, Template
 from django.urls import path
 
+from customers.importing.cleaners import clean_coordinates
 from ebilling.urls import urlpatterns as project_urlpatterns
 from regions.forms import LocationFields, VillageField
 from tests.browser import browser_page, log_in
@@ -147,6 +148,29 @@ def test_paste_maps_link_then_drag_pin(page, live_server):
 
     page.click("#save")
     assert page.inner_text("#saved") == f"- {marker[0]} {marker[1]}"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://www.openstreetmap.org/?mlat=-6.4812&mlon=106.8421#map=17/-6.40/106.80",
+        "https://osm.org/go/tZ76yBAYn-",
+        "https://www.openstreetmap.org/go/tZ76yBAY--",
+        "openstreetmap.org/#map=18/-6.48120/106.84210",
+    ],
+)
+def test_paste_openstreetmap_link(page, live_server, link):
+    location = clean_coordinates(link)
+    latitude, longitude = location.latitude, location.longitude
+    page.goto(f"{live_server.url}/regions-form/")
+
+    page.fill("#id_location", link)
+    page.press("#id_location", "Enter")
+
+    # The page reads the link as the server does when the form is saved.
+    assert page.input_value("#id_latitude") == f"{latitude:.6f}"
+    assert page.input_value("#id_longitude") == f"{longitude:.6f}"
+    assert page.inner_text(".location-feedback") == f"Pin dipasang di {latitude:.6f}, {longitude:.6f}."
 
 
 def test_click_map_and_type_coordinates(page, live_server):

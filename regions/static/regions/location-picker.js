@@ -23,6 +23,13 @@
   var MAPS_VIEWPORT = new RegExp("@(" + NUMBER + "),(" + NUMBER + ")");
   var MAPS_QUERY_KEYS = ["q", "query", "ll", "sll", "center", "destination", "daddr"];
   var SHORT_LINK_HOSTS = ["maps.app.goo.gl", "goo.gl", "g.co"];
+  var OSM_HOSTS = ["osm.org", "www.osm.org", "openstreetmap.org", "www.openstreetmap.org"];
+  var OSM_VIEW = new RegExp("^\\d+(?:\\.\\d+)?/(" + NUMBER + ")/(" + NUMBER + ")$");
+  var DECIMAL_COORDINATE = /^[-+]?\d+(?:\.\d+)?$/;
+  // As customers/importing/osm_short_links.py: 3 longitude and 3 latitude
+  // bits per character, interleaved, on a 32-bit grid.
+  var OSM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~";
+  var OSM_CODE = /^([A-Za-z0-9_~@]{1,11})-{0,2}$/;
 
   function toNumber(text) {
     return Number(text.replace(",", "."));
@@ -46,10 +53,54 @@
     var lowered = text.toLowerCase();
     return (
       lowered.indexOf("://") !== -1 ||
-      ["www.", "maps.", "goo.gl", "geo:"].some(function (prefix) {
+      ["www.", "maps.", "goo.gl", "geo:", "google.", "openstreetmap.", "osm.org"].some(function (prefix) {
         return lowered.indexOf(prefix) === 0;
       })
     );
+  }
+
+  // Return [latitude, longitude] of an OpenStreetMap short link code, or null.
+  function pairFromOsmCode(code) {
+    var match = OSM_CODE.exec(code.replace(/\/$/, ""));
+    if (!match) {
+      return null;
+    }
+    var characters = match[1].replace(/@/g, "~");
+    var x = 0;
+    var y = 0;
+    for (var index = 0; index < characters.length; index += 1) {
+      var value = OSM_ALPHABET.indexOf(characters[index]);
+      [5, 3, 1].forEach(function (shift) {
+        x = x * 2 + ((value >> shift) & 1);
+        y = y * 2 + ((value >> (shift - 1)) & 1);
+      });
+    }
+    var bits = 3 * characters.length;
+    var scale = Math.pow(2, 32 - bits);
+    // Multiplying by a fraction drops the bits beyond the grid, as a shift would.
+    x = Math.floor(x * scale);
+    y = Math.floor(y * scale);
+    var grid = Math.pow(2, 32);
+    return [(y * 180) / grid - 90, (x * 360) / grid - 180];
+  }
+
+  // Return [latitude, longitude] of an OpenStreetMap marker (?mlat=…&mlon=…),
+  // null without one, or an error name for a marker that cannot be read.
+  function pairFromOsmMarker(url) {
+    var latitudes = url.searchParams.getAll("mlat");
+    var longitudes = url.searchParams.getAll("mlon");
+    if (!latitudes.length && !longitudes.length) {
+      return null;
+    }
+    if (latitudes.length !== 1 || longitudes.length !== 1) {
+      return "link_unrecognised";
+    }
+    var latitude = latitudes[0].trim();
+    var longitude = longitudes[0].trim();
+    if (!DECIMAL_COORDINATE.test(latitude) || !DECIMAL_COORDINATE.test(longitude)) {
+      return "link_unrecognised";
+    }
+    return [Number(latitude), Number(longitude)];
   }
 
   // Return [latitude, longitude] from a map link, or an error name.
@@ -72,6 +123,13 @@
     if (match) {
       return [toNumber(match[1]), toNumber(match[2])];
     }
+    var marker = pairFromOsmMarker(url);
+    if (marker) {
+      return marker;
+    }
+    if (OSM_HOSTS.indexOf(url.hostname.toLowerCase()) !== -1 && path.indexOf("/go/") === 0) {
+      return pairFromOsmCode(path.slice(4)) || "link_unrecognised";
+    }
     for (var index = 0; index < MAPS_QUERY_KEYS.length; index += 1) {
       var value = url.searchParams.get(MAPS_QUERY_KEYS[index]);
       var pair = value && pairFrom(value.replace(/^\s*loc:/, ""));
@@ -89,6 +147,10 @@
       if (segmentPair) {
         return segmentPair;
       }
+    }
+    var view = OSM_VIEW.exec(new URLSearchParams(url.hash.slice(1)).get("map") || "");
+    if (view) {
+      return [toNumber(view[1]), toNumber(view[2])];
     }
     return "link_unrecognised";
   }
