@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing.gate import FILE_EMPTY
+from customers.importing.headers import SOURCE_TEMPLATE, TEMPLATE_HEADERS, normalise_header
 from customers.importing.problems import FILE_MESSAGES
 from customers.models import ImportBatch
 from ebilling.access import is_admin, visible_sites
@@ -60,3 +61,104 @@ class UploadForm(forms.Form):
 
     def clean_site(self):
         return self.cleaned_data["site"] or self._only_site
+
+
+IGNORE_COLUMN = "ignore"
+COLUMN_FIELD_PREFIX = "column_"
+
+
+class ColumnMapForm(forms.Form):
+    """The fields chosen on the batch page for the file's columns whose
+    header the template and the built-in aliases do not name.
+
+    `columns` are the batch summary's column entries (column_summary).
+    `learned` maps normalised headers to their learned fields, to tell
+    which choices differ from what a column maps to by itself.
+    """
+
+    def __init__(self, *args, columns, learned, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.learned = learned
+        self.columns = [column for column in columns if column["source"] != SOURCE_TEMPLATE]
+        # Fields filled by a template column cannot be chosen again.
+        fixed_fields = {
+            column["field"] for column in columns if column["source"] == SOURCE_TEMPLATE and column["field"]
+        }
+        choices = [(IGNORE_COLUMN, _("Ignore"))]
+        choices += [(name, header) for name, header in TEMPLATE_HEADERS.items() if name not in fixed_fields]
+        for column in self.columns:
+            initial = column["field"] if column["field"] and column["field"] not in fixed_fields else IGNORE_COLUMN
+            self.fields[self.field_name(column)] = forms.ChoiceField(
+                label=column["header"],
+                choices=choices,
+                initial=initial,
+                widget=forms.Select(attrs={"aria-label": column["header"]}),
+            )
+
+    @staticmethod
+    def field_name(column):
+        return f"{COLUMN_FIELD_PREFIX}{column['index']}"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if any(key.startswith(COLUMN_FIELD_PREFIX) and key not in self.fields for key in self.data):
+            raise forms.ValidationError(
+                _("The form names a column that this file does not have. Reload the page and choose again."),
+                code="unknown_column",
+            )
+        chosen_by = {}
+        for column in self.columns:
+            name = self.field_name(column)
+            choice = cleaned_data.get(name)
+            if not choice or choice == IGNORE_COLUMN:
+                continue
+            if choice in chosen_by:
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _(
+                            "Column %(column)s and column %(other)s are both matched to %(field)s. "
+                            "Choose %(field)s for one column only."
+                        ),
+                        code="field_chosen_twice",
+                        params={
+                            "column": column["header"],
+                            "other": chosen_by[choice]["header"],
+                            "field": TEMPLATE_HEADERS[choice],
+                        },
+                    ),
+                )
+            else:
+                chosen_by[choice] = column
+        return cleaned_data
+
+    def _automatic_field(self, column):
+        """Return the field the column maps to without a choice: its learned one, or None."""
+        return self.learned.get(normalise_header(column["header"]))
+
+    def _choices(self):
+        for column in self.columns:
+            choice = self.cleaned_data[self.field_name(column)]
+            yield column, None if choice == IGNORE_COLUMN else choice
+
+    def column_map(self):
+        """Return the choices to store on the batch: column index (as text)
+        to field, or "" to ignore the column, for every column whose choice
+        differs from what it maps to by itself."""
+        return {
+            str(column["index"]): field_name or ""
+            for column, field_name in self._choices()
+            if field_name != self._automatic_field(column)
+        }
+
+    def aliases_to_learn(self):
+        """Return (header, field) for each chosen field that a later upload
+        would not map by itself. A header given two fields is left out."""
+        fields_by_key = {}
+        headers = {}
+        for column, field_name in self._choices():
+            if field_name is not None and field_name != self._automatic_field(column):
+                key = normalise_header(column["header"])
+                fields_by_key.setdefault(key, set()).add(field_name)
+                headers.setdefault(key, column["header"])
+        return [(headers[key], fields.pop()) for key, fields in fields_by_key.items() if len(fields) == 1]

@@ -6,6 +6,7 @@ from io import BytesIO
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,18 +15,28 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers.import_forms import UploadForm
+from customers.import_forms import ColumnMapForm, UploadForm
 from customers.importing import batches, undo
+from customers.importing.column_map import learn_header_alias, learned_aliases
+from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS
 from customers.importing.matching import alias_target, learn_alias, match_key
 from customers.importing.pipeline import site_scope
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
 from customers.importing.template import write_template
-from customers.models import ImportBatch, ImportProblem
+from customers.models import HeaderAlias, ImportBatch, ImportProblem
 from customers.selectors import customers_visible_to
-from audit.personal_data import mask_finding
-from ebilling.access import has_staff_permission, is_admin, staff_permission_required, staff_required, visible_sites
+from audit.log_filters import mask_digit_runs
+from audit.personal_data import mask_finding, mask_nik_text
+from ebilling.access import (
+    admin_required,
+    has_staff_permission,
+    is_admin,
+    staff_permission_required,
+    staff_required,
+    visible_sites,
+)
 from packages.models import ServicePackage
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -163,10 +174,50 @@ def _findings_page(request, batch):
     return kind, page
 
 
+def _column_form(request, batch, data=None):
+    """Return the column matching form of the batch for this user, or None
+    when the batch or the user cannot map its columns."""
+    columns = (batch.summary or {}).get("columns")
+    if not columns or not batches.can_map_columns(batch):
+        return None
+    if not has_staff_permission(request.user, "customers.import_customers"):
+        return None
+    form = ColumnMapForm(data, columns=columns, learned=learned_aliases())
+    return form if form.columns else None
+
+
+def _column_rows(request, form):
+    """Return (column entry, bound field, samples) for each column of the
+    form, with NIKs in the samples masked unless the user may see them."""
+    reveal = has_staff_permission(request.user, "customers.reveal_nik")
+    rows = []
+    for column in form.columns:
+        samples = column["samples"]
+        if not reveal:
+            mask = mask_nik_text if column["field"] == "nik" else mask_digit_runs
+            samples = [mask(sample) for sample in samples]
+        rows.append((column, form[form.field_name(column)], samples))
+    return rows
+
+
+def _learned_columns(summary):
+    """Return (header, template header) of each column that a learned header alias mapped."""
+    return [
+        (column["header"], TEMPLATE_HEADERS[column["field"]])
+        for column in summary.get("columns", [])
+        if column["source"] == SOURCE_LEARNED and column["field"]
+    ]
+
+
 @staff_required
 def batch_detail(request, pk):
     batches.fail_stale_batches()
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    context = _batch_context(request, batch, _column_form(request, batch))
+    return render(request, "customers/batch_detail.html", context)
+
+
+def _batch_context(request, batch, column_form):
     kind, page = _findings_page(request, batch)
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
@@ -190,8 +241,12 @@ def batch_detail(request, pk):
         "created_page": _created_customers_page(request, batch),
         "alias_sites": visible_sites(request.user).order_by("name"),
         "alias_packages": ServicePackage.objects.order_by("name"),
+        "column_form": column_form,
+        "column_rows": _column_rows(request, column_form) if column_form else [],
+        "learned_columns": _learned_columns(batch.summary or {}),
+        "learns_columns": is_admin(request.user),
     }
-    return render(request, "customers/batch_detail.html", context)
+    return context
 
 
 @staff_required
@@ -352,3 +407,53 @@ def batch_alias(request, pk):
         _("From now on, %(name)s means %(target)s. The file is being checked again.") % {"name": name, "target": target.name},
     )
     return redirect("customers:batch-detail", pk=batch.pk)
+
+
+@staff_permission_required("customers.import_customers")
+@require_POST
+def batch_columns(request, pk):
+    """Store the fields chosen for the file's unmatched columns and check the
+    file again. An admin's choices are also learned for later uploads."""
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    form = _column_form(request, batch, request.POST)
+    if form is None:
+        messages.error(request, _("The columns of this batch can no longer be matched."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+    if not form.is_valid():
+        return render(request, "customers/batch_detail.html", _batch_context(request, batch, form))
+
+    learns = is_admin(request.user)
+    with transaction.atomic():
+        if not batches.queue_column_map(batch, form.column_map()):
+            messages.error(request, _("The columns of this batch can no longer be matched."))
+            return redirect("customers:batch-detail", pk=batch.pk)
+        # A site admin's choice must not change how other admins' files are read.
+        if learns:
+            for header, field_name in form.aliases_to_learn():
+                learn_header_alias(header, field_name, request.user)
+    validate_batch_task.enqueue(str(batch.pk))
+    if learns:
+        messages.success(request, _("Columns matched and remembered for later uploads. The file is being checked again."))
+    else:
+        messages.success(request, _("Columns matched for this file. The file is being checked again."))
+    return redirect("customers:batch-detail", pk=batch.pk)
+
+
+@admin_required
+def header_alias_list(request):
+    """List the learned column names, which only admins teach and remove."""
+    aliases = HeaderAlias.objects.select_related("created_by").order_by("name")
+    return render(request, "customers/header_alias_list.html", {"aliases": aliases})
+
+
+@admin_required
+@require_POST
+def header_alias_delete(request, pk):
+    alias = get_object_or_404(HeaderAlias, pk=pk)
+    alias.delete()
+    messages.success(
+        request,
+        _("Later uploads no longer read the column %(name)s as %(field)s.")
+        % {"name": alias.name, "field": alias.get_field_display()},
+    )
+    return redirect("customers:header-alias-list")

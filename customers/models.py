@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from customers.importing.cleaners import format_coordinate
+from customers.importing.headers import TEMPLATE_HEADERS
 
 
 def name_key(name):
@@ -238,6 +239,9 @@ class ImportBatch(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The fields chosen in review for columns of the file, keyed by the
+    # 0-based column index as text; "" ignores a column. See column_map.py.
+    column_map = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -278,6 +282,26 @@ class ImportBatch(models.Model):
         if hours:
             return f"{hours}:{minutes:02d}:{seconds:02d}"
         return f"{minutes}:{seconds:02d}"
+
+
+class HeaderAlias(models.Model):
+    """A column header that an admin mapped to a field in review ("Kontak
+    Utama" means the phone), so later uploads map it by themselves."""
+
+    name = models.CharField(_("header in the spreadsheet"), max_length=200)
+    # normalise_header(name): the form in which headers are compared.
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    field = models.CharField(_("field"), max_length=20, choices=list(TEMPLATE_HEADERS.items()))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("learned column name")
+        verbose_name_plural = _("learned column names")
+
+    def __str__(self):
+        return f"{self.name} → {self.get_field_display()}"
 
 
 class ImportChange(models.Model):

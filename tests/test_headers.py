@@ -110,12 +110,33 @@ def test_normalise_header(text, expected):
     ("Postal Code", "postal_code"),
     ("Kode Wilayah", "region_code"),
     ("Status", "status"),
+    ("No. HP Aktif", "phone"),
+    ("No HP Aktif", "phone"),
+    ("No. Hp Aktif", "phone"),
+    ("No Telp/HP", "phone"),
+    ("No. Telp/HP", "phone"),
+    ("Telp/HP", "phone"),
+    ("HP Aktif", "phone"),
+    ("Nama Pemilik", "name"),
+    ("Nama Pelanggan Lengkap", "name"),
+    ("Alamat Rumah", "address"),
+    ("Alamat Pelanggan", "address"),
+    ("Paket Langganan", "package"),
+    ("Tgl Aktif", "installed_on"),
+    ("Tanggal Aktif", "installed_on"),
+    ("Tanggal Aktivasi", "installed_on"),
+    ("Tgl Aktivasi", "installed_on"),
+    ("Tanggal Registrasi", "installed_on"),
+    ("Tgl Daftar", "installed_on"),
+    ("Tanggal Daftar", "installed_on"),
 ])
 def test_field_for_header_aliases(header, field_name):
     assert field_for_header(header) == field_name
 
 
-@pytest.mark.parametrize("header", ["No", "No.", "NO", "Keterangan", "Kode", "Nomor", "Tanggal", 1, None])
+@pytest.mark.parametrize(
+    "header", ["No", "No.", "NO", "Keterangan", "Kode", "Nomor", "Tanggal", "Harga", "Aktif", 1, None]
+)
 def test_field_for_header_unknown(header):
     assert field_for_header(header) is None
 
@@ -182,3 +203,54 @@ def test_header_score_counts_distinct_fields():
     row = ["No", "Nama Pelanggan", "ID Pelanggan", "No. HP", "E-mail", "Keterangan"]
     assert header_score(row) == 4
     assert header_score(["Nama", "Nama Pelanggan", "Customer Name"]) == 1
+
+
+def test_map_headers_override_maps_unknown_column():
+    header_map = map_headers(["Nama", "Kontak Utama", "Catatan"], overrides={1: "phone"})
+
+    assert header_map.columns == {0: "name", 1: "phone"}
+    assert header_map.labels["phone"] == "Kontak Utama"
+    assert header_map.sources == {0: "template", 1: "chosen", 2: None}
+    assert header_map.headers == {0: "Nama", 1: "Kontak Utama", 2: "Catatan"}
+    assert header_map.unknown == ["Catatan"]
+
+
+def test_map_headers_override_ignores_column():
+    header_map = map_headers(["Nama", "Kontak Utama"], overrides={1: None}, learned={"kontakutama": "phone"})
+
+    assert header_map.columns == {0: "name"}
+    assert header_map.sources == {0: "template", 1: "chosen"}
+    assert header_map.unknown == ["Kontak Utama"]
+
+
+def test_map_headers_override_claims_field_first():
+    header_map = map_headers(["No HP", "Nama", "Kontak Utama"], overrides={2: "phone"})
+
+    assert header_map.columns == {1: "name", 2: "phone"}
+    assert header_map.duplicates == ["No HP"]
+    assert header_map.labels["phone"] == "Kontak Utama"
+
+
+def test_map_headers_learned_alias():
+    learned = {"kontakutama": "phone", "nama": "email"}
+    header_map = map_headers(["Nama", "KONTAK UTAMA"], learned=learned)
+
+    # A learned alias never changes what a built-in alias means.
+    assert header_map.columns == {0: "name", 1: "phone"}
+    assert header_map.sources == {0: "template", 1: "learned"}
+    assert header_map.missing_required == []
+
+
+def test_map_headers_learned_field_repeated():
+    header_map = map_headers(["Kontak Utama", "Nama", "No HP"], learned={"kontakutama": "phone"})
+
+    assert header_map.columns == {0: "phone", 1: "name"}
+    assert header_map.duplicates == ["No HP"]
+
+
+def test_header_score_counts_learned_aliases():
+    row = ["Nama Pemegang Akun", "Kontak Utama", "Lokasi"]
+    learned = {"namapemegangakun": "name", "kontakutama": "phone"}
+
+    assert header_score(row) == 0
+    assert header_score(row, learned) == 2

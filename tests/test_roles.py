@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from audit.models import NikReveal
-from customers.models import Customer, CustomerExport, ImportBatch, ImportProblem
+from customers.models import Customer, CustomerExport, HeaderAlias, ImportBatch, ImportProblem
 from packages.models import ServicePackage
 from portal.models import ChangeRequest
 from sites.models import Site
@@ -88,7 +88,8 @@ class Rule:
     `access` is who may use it: "public", "staff", "admin", "regions"
     (staff and customers) or a permission of the customers app. `scope`
     names the fixture object in the URL ("customer", "batch", "export",
-    "site", "package", "change_request", "staff_user") or None. `allowed` is the status code a
+    "site", "package", "change_request", "staff_user", "header_alias") or None.
+    `allowed` is the status code a
     persona with access receives.
     """
 
@@ -131,6 +132,9 @@ RULES = {
     "customers:batch-alias": Rule(
         "customers.import_customers", allowed=302, method="post", scope="batch", data={"kind": "package"}
     ),
+    "customers:batch-columns": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
+    "customers:header-alias-list": Rule("admin"),
+    "customers:header-alias-delete": Rule("admin", allowed=302, method="post", scope="header_alias"),
     "audit:nik-reveal": Rule("customers.reveal_nik", method="post", scope="customer"),
     "audit:customer-anonymise": Rule("customers.anonymise_customer", scope="customer"),
     "sites:list": Rule("staff"),
@@ -198,7 +202,7 @@ def test_rules_name_existing_urls():
 @pytest.fixture
 def world(db, django_user_model):
     """Two sites with a site admin, a customer, a finished import batch, a
-    finished export and a change request each."""
+    finished export, a change request and a learned column name each."""
     package = ServicePackage.objects.create(
         name="Home 10", code="H10", download_mbps=10, upload_mbps=5, monthly_price=150_000
     )
@@ -258,6 +262,8 @@ def world(db, django_user_model):
         objects["customer"] = {**objects.get("customer", {}), side: customer}
         objects["change_request"] = {**objects.get("change_request", {}), side: change_request}
         objects["staff_user"] = {**objects.get("staff_user", {}), side: site_admin}
+        header_alias = HeaderAlias.objects.create(name=f"Kontak {side}", key=f"kontak{side}", field="phone")
+        objects["header_alias"] = {**objects.get("header_alias", {}), side: header_alias}
 
     customer_user = django_user_model.objects.create_user(username="customer-alfa")
     objects["customer"]["a"].user = customer_user
@@ -435,6 +441,7 @@ PERMISSION_URLS = [
     ("customers.import_customers", "customers:batch-retry", "post", "batch"),
     ("customers.import_customers", "customers:batch-undo", "get", "batch"),
     ("customers.import_customers", "customers:batch-alias", "post", "batch"),
+    ("customers.import_customers", "customers:batch-columns", "post", "batch"),
     ("customers.export_customers", "customers:export", "get", None),
     ("customers.export_customers", "customers:export-incomplete", "get", None),
     ("customers.export_customers", "customers:export-list", "get", None),

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing import pipeline, stored_plan
+from customers.importing.column_map import batch_overrides
 from customers.importing.problems import FileRejected, register_file_message
 from customers.models import ImportBatch, ImportProblem
 
@@ -228,6 +229,37 @@ def queue_retry(batch):
     return "commit" if batch.confirmed_at else "validate"
 
 
+def can_map_columns(batch):
+    """Return whether the batch's columns may be mapped by hand: while it
+    waits for review, or after its header row alone rejected it."""
+    if batch.state == ImportBatch.State.REVIEW:
+        return True
+    return batch.state == ImportBatch.State.FAILED and batch.error_code in pipeline.MAPPABLE_REJECTIONS
+
+
+def queue_column_map(batch, column_map):
+    """Store the batch's column mapping and queue the batch to be checked
+    again, with its findings and counts cleared until then.
+
+    Returns False, changing nothing, when the batch cannot be mapped any
+    more because another request confirmed, cancelled or queued it.
+    """
+    mappable = Q(state=ImportBatch.State.REVIEW) | Q(
+        state=ImportBatch.State.FAILED, error_code__in=pipeline.MAPPABLE_REJECTIONS
+    )
+    with transaction.atomic():
+        claimed = ImportBatch.objects.filter(mappable, pk=batch.pk).update(
+            column_map=column_map, state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, phase_total=0,
+            error_code="", error_params={}, finished_at=None, confirmed_at=None, rows_read=0, rows_total=0,
+            new_count=0, updated_count=0, duplicate_count=0, problem_count=0, incomplete_count=0,
+        )
+        if not claimed:
+            return False
+        batch.problems.all().delete()
+    batch.refresh_from_db()
+    return True
+
+
 def _fail(batch, error):
     if isinstance(error, FileRejected):
         code, params = error.code, error.params
@@ -303,6 +335,14 @@ def validate_batch(batch):
             pipeline.review_plan(plan, site_ids=pipeline.site_scope(batch.created_by))
         except FileRejected as error:
             logger.info("Import batch %s rejected: %s", batch.pk, error.code)
+            if isinstance(error, pipeline.HeaderRejected):
+                # The batch page offers these columns for mapping by hand.
+                batch.summary = {
+                    "columns": error.columns,
+                    "sheet": error.params["sheet"],
+                    "header_row": error.params["header_row"],
+                }
+                batch.save(update_fields=["summary"])
             _fail(batch, error)
             return batch
         except Exception as error:
@@ -325,6 +365,7 @@ def _build_plan(batch, progress, row_total=None):
         update_mode=batch.mode == ImportBatch.Mode.UPDATE,
         progress=progress,
         row_total=row_total,
+        column_overrides=batch_overrides(batch.column_map),
     )
 
 

@@ -46,7 +46,7 @@ _ALIASES = {
     ],
     "name": [
         "Nama Pelanggan", "Nama Lengkap", "Nama Customer", "Customer Name",
-        "Customer", "Name", "Full Name",
+        "Customer", "Name", "Full Name", "Nama Pemilik", "Nama Pelanggan Lengkap",
     ],
     "phone": [
         "No HP", "No HP/WA", "No. HP/WA",
@@ -54,7 +54,8 @@ _ALIASES = {
         "No WA", "No. WA", "Nomor WA", "Nomor WhatsApp", "No WhatsApp", "WhatsApp",
         "WA", "Telepon", "Telp", "No Telp", "No. Telp", "No Telepon",
         "Nomor Telepon", "Telepon/WA", "Kontak", "Phone", "Phone Number",
-        "Mobile", "Mobile Number", "Contact",
+        "Mobile", "Mobile Number", "Contact", "No HP Aktif", "HP Aktif",
+        "No Telp/HP", "Telp/HP",
     ],
     "email": ["E-mail", "Alamat Email", "Alamat E-mail", "Surel", "Email Address"],
     "nik": [
@@ -63,17 +64,22 @@ _ALIASES = {
     ],
     "address": [
         "Alamat Lengkap", "Alamat Pemasangan", "Alamat Pasang", "Alamat Instalasi",
-        "Address", "Full Address", "Installation Address",
+        "Address", "Full Address", "Installation Address", "Alamat Rumah",
+        "Alamat Pelanggan",
     ],
     "site": ["Cabang", "POP", "Area", "Nama Site", "Site Name", "Branch"],
     "package": [
         "Paket Layanan", "Nama Paket", "Paket Internet", "Layanan", "Package",
-        "Service Package", "Plan",
+        "Service Package", "Plan", "Paket Langganan",
     ],
     "installed_on": [
         "Tgl Pasang", "Tgl. Pasang", "Tanggal Instalasi", "Tgl Instalasi",
         "Tgl. Instalasi", "Tanggal Pemasangan", "Tgl Pemasangan", "Install Date",
         "Installation Date", "Installed On", "Date Installed",
+        # Sheets without an installation date keep the activation or sign-up
+        # date, which is the nearest the customer record has.
+        "Tgl Aktif", "Tanggal Aktif", "Tgl Aktivasi", "Tanggal Aktivasi",
+        "Tgl Daftar", "Tanggal Daftar", "Tanggal Registrasi",
     ],
     "latitude": ["Lat", "Lintang"],
     "longitude": ["Long", "Lng", "Lon", "Bujur"],
@@ -122,19 +128,27 @@ def _build_alias_index():
 HEADER_ALIASES = _build_alias_index()
 
 
-def field_for_header(text):
-    """Return the field a header names, or None when it names no known field."""
+def field_for_header(text, learned=None):
+    """Return the field a header names, or None when it names no known field.
+
+    `learned` maps normalised headers to fields taught by admins. The
+    built-in aliases win over it.
+    """
     if not isinstance(text, str):
         return None
-    return HEADER_ALIASES.get(normalise_header(text))
+    key = normalise_header(text)
+    field_name = HEADER_ALIASES.get(key)
+    if field_name is None and learned:
+        field_name = learned.get(key)
+    return field_name
 
 
-def header_score(cells):
+def header_score(cells, learned=None):
     """Count the distinct known fields a row of cells names.
 
     The reader uses the count to find the header row below title rows.
     """
-    fields = {field_for_header(cell) for cell in cells}
+    fields = {field_for_header(cell, learned) for cell in cells}
     fields.discard(None)
     return len(fields)
 
@@ -153,6 +167,12 @@ def _is_blank(char):
     return char.isspace() or unicodedata.category(char) == "Cf"
 
 
+# The origins of a column's field, as HeaderMap.sources records them.
+SOURCE_TEMPLATE = "template"  # the template's header or a built-in alias
+SOURCE_LEARNED = "learned"  # a header alias an admin taught in an earlier review
+SOURCE_CHOSEN = "chosen"  # the batch's own column mapping
+
+
 @dataclass
 class HeaderMap:
     """The columns of a sheet mapped to fields.
@@ -161,7 +181,9 @@ class HeaderMap:
     field to its header as written in the file (surrounding whitespace
     and invisible characters stripped), for messages. `unknown` and `duplicates` list the header
     texts that were ignored. `missing_required` lists required field names
-    that no column names.
+    that no column names. `headers` maps the index of every non-empty
+    header cell to its text, and `sources` maps it to the SOURCE_* constant
+    its field came from, or None when the header names no field.
     """
 
     columns: dict = field(default_factory=dict)
@@ -169,6 +191,8 @@ class HeaderMap:
     unknown: list = field(default_factory=list)
     duplicates: list = field(default_factory=list)
     missing_required: list = field(default_factory=list)
+    headers: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
 
     @cached_property
     def fields_in_column_order(self):
@@ -180,29 +204,52 @@ class HeaderMap:
         return self.labels.get(field_name, TEMPLATE_HEADERS.get(field_name, field_name))
 
 
-def map_headers(cells):
+def map_headers(cells, overrides=None, learned=None):
     """Map a header row to fields.
 
-    The first column naming a field wins. A later column naming the same
-    field is ignored and listed in `duplicates`. Empty header cells are
-    skipped silently.
+    `overrides` maps a column index to the field an admin chose for it, or
+    to None to ignore it. `learned` maps normalised headers to fields (see
+    field_for_header). A column with an override claims its field first.
+    Otherwise the first column naming a field wins, and a later column
+    naming the same field is ignored and listed in `duplicates`. Empty
+    header cells are skipped silently.
     """
+    overrides = overrides or {}
     header_map = HeaderMap()
+    entries = []
     for index, cell in enumerate(cells):
         if cell is None:
             continue
         text = _strip_label(str(cell))
         if not normalise_header(text):
             continue
-
+        if index in overrides:
+            entries.append((index, text, overrides[index], SOURCE_CHOSEN))
+            continue
         field_name = field_for_header(cell)
+        source = SOURCE_TEMPLATE
+        if field_name is None and learned:
+            field_name = field_for_header(cell, learned)
+            source = SOURCE_LEARNED
+        entries.append((index, text, field_name, source if field_name else None))
+
+    # Field -> the first column chosen for it, which wins over columns named like it.
+    chosen_columns = {}
+    for index, _text, field_name, source in entries:
+        if source == SOURCE_CHOSEN and field_name:
+            chosen_columns.setdefault(field_name, index)
+
+    for index, text, field_name, source in entries:
+        header_map.headers[index] = text
+        header_map.sources[index] = source
+        chosen = chosen_columns.get(field_name)
         if field_name is None:
             header_map.unknown.append(text)
-        elif field_name in header_map.labels:
-            header_map.duplicates.append(text)
-        else:
+        elif chosen == index or (chosen is None and field_name not in header_map.labels):
             header_map.columns[index] = field_name
             header_map.labels[field_name] = text
+        else:
+            header_map.duplicates.append(text)
 
     header_map.missing_required = [
         name for name in REQUIRED_FIELDS if name not in header_map.labels

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from customers.importing import dedupe, saving
+from customers.importing.column_map import SAMPLE_ROWS_ON_REJECTION, SampleCollector, column_summary, learned_aliases
 from customers.importing.cleaners import NAME_MISSING
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
@@ -73,6 +74,19 @@ TOO_FEW_COLUMNS = register_file_message(
         "so it does not look like a customer list. Add at least one of those columns, or use the Template Excel."
     ),
 )
+# Rejections of the header row that mapping a column by hand can resolve.
+MAPPABLE_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS)
+
+
+class HeaderRejected(FileRejected):
+    """A file rejected for its header row alone. `columns` lists its header
+    cells as column_summary() returns them, for mapping by hand."""
+
+    def __init__(self, code, columns, **params):
+        super().__init__(code, **params)
+        self.columns = columns
+
+
 # A customer sheet names people and at least one of these. A sheet with only
 # "ID" and "Name" is far more often some other list than a customer list.
 CUSTOMER_DETAIL_FIELDS = ("phone", "nik", "address", "site", "package")
@@ -102,6 +116,8 @@ class Plan:
     unmatched_packages: dict = field(default_factory=dict)
     update_mode: bool = False
     site_id: int = None
+    # Every header cell, as column_summary() returns it.
+    columns: list = field(default_factory=list)
 
     @property
     def rows_read(self):
@@ -159,6 +175,7 @@ class Plan:
             "other_sheets": self.other_sheets,
             "header_row": self.header_row,
             "unknown_columns": self.unknown_columns,
+            "columns": self.columns,
             "duplicate_columns": self.duplicate_columns,
             "hidden_rows": self.hidden_rows[:200],
             "hidden_row_count": len(self.hidden_rows),
@@ -176,37 +193,29 @@ def _as_model_fields(values):
     return fields
 
 
-def build_plan(path, filename, *, site=None, update_mode=False, progress=None, row_total=None):
+def build_plan(
+    path, filename, *, site=None, update_mode=False, progress=None, row_total=None, column_overrides=None
+):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
     `row_total` is the number of rows an earlier read of the file found.
     Progress counts rows out of it, or else out of the reader's estimate.
-    Raises FileRejected when the file cannot be read at all.
+    `column_overrides` are the fields chosen for columns in review (see
+    map_headers), and the learned header aliases apply as well.
+    Raises FileRejected when the file cannot be read at all, and
+    HeaderRejected when its header row lacks the columns it needs.
     """
     fmt = inspect_upload(path, filename)
     sites, packages = load_catalogues()
+    learned = learned_aliases()
     # Rows whose address or region columns are matched to a village after
     # reading, and the region columns of those that have them, by position.
     region_rows = []
     region_columns = {}
-    with open_table(path, fmt, filename) as table:
-        header_map = map_headers(table.header_cells)
-        if header_map.missing_required:
-            missing = ", ".join(TEMPLATE_HEADERS[name] for name in header_map.missing_required)
-            raise FileRejected(
-                MISSING_REQUIRED,
-                sheet=table.sheet_name,
-                missing=missing,
-                header_row=table.header_row,
-                expected=", ".join(list(TEMPLATE_HEADERS.values())[:11]),
-            )
-        if not any(name in header_map.labels for name in CUSTOMER_DETAIL_FIELDS):
-            raise FileRejected(
-                TOO_FEW_COLUMNS,
-                sheet=table.sheet_name,
-                header_row=table.header_row,
-                expected=", ".join(TEMPLATE_HEADERS[name] for name in CUSTOMER_DETAIL_FIELDS),
-            )
+    with open_table(path, fmt, filename, learned) as table:
+        header_map = map_headers(table.header_cells, column_overrides, learned)
+        samples = SampleCollector(header_map)
+        _check_header_row(table, header_map, samples)
         labels = {name: header_map.labels.get(name, TEMPLATE_HEADERS.get(name, name)) for name in TEMPLATE_HEADERS}
         # The street line has no column of its own: it is taken from Alamat.
         labels["street"] = capfirst(str(Customer._meta.get_field("street").verbose_name))
@@ -231,6 +240,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
                 # The sheet is open: the bar switches to counting rows.
                 progress("reading", 0, table.row_estimate if row_total is None else row_total)
                 opening = None
+            samples.add(raw.cells)
             clean = clean_row(raw, header_map, date1904=table.date1904, today=today)
             if clean is None:
                 continue
@@ -261,6 +271,7 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
                 progress("reading", len(plan.rows))
         # The reader learns which rows are hidden while it reads them.
         plan.hidden_rows = list(table.hidden_rows)
+        plan.columns = column_summary(header_map, samples.samples)
         if not plan.rows and example_rows:
             raise FileRejected(ONLY_EXAMPLE_ROW, sheet=table.sheet_name, row=example_rows[0], value=EXAMPLE_NUMBER)
         if not plan.rows:
@@ -273,6 +284,41 @@ def build_plan(path, filename, *, site=None, update_mode=False, progress=None, r
     plan.unmatched_sites = sites.unmatched
     plan.unmatched_packages = packages.unmatched
     return plan
+
+
+def _check_header_row(table, header_map, samples):
+    """Raise HeaderRejected, with the first rows' samples, when the mapped
+    columns lack the name or every customer detail."""
+    if header_map.missing_required:
+        code = MISSING_REQUIRED
+        params = {
+            "missing": ", ".join(TEMPLATE_HEADERS[name] for name in header_map.missing_required),
+            "expected": ", ".join(list(TEMPLATE_HEADERS.values())[:11]),
+        }
+    elif not any(name in header_map.labels for name in CUSTOMER_DETAIL_FIELDS):
+        code = TOO_FEW_COLUMNS
+        params = {"expected": ", ".join(TEMPLATE_HEADERS[name] for name in CUSTOMER_DETAIL_FIELDS)}
+    else:
+        return
+    rows = table.rows()
+    try:
+        for count, raw in enumerate(rows, start=1):
+            samples.add(raw.cells)
+            if samples.complete or count >= SAMPLE_ROWS_ON_REJECTION:
+                break
+    except FileRejected:
+        # The samples only help to map columns, so a row that the reader
+        # rejects ends the sampling and the header rejection is raised.
+        pass
+    finally:
+        rows.close()
+    raise HeaderRejected(
+        code,
+        column_summary(header_map, samples.samples),
+        sheet=table.sheet_name,
+        header_row=table.header_row,
+        **params,
+    )
 
 
 class _OpeningReport:

@@ -10,6 +10,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from audit.personal_data import mask_finding, mask_nik_text
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
+from customers.importing.column_map import batch_overrides, learned_aliases
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import map_headers
 from customers.importing.problems import FileRejected, Problem
@@ -53,10 +54,11 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
         try:
             path = batch.file.path
             fmt = inspect_upload(path, batch.file_name)
-            with open_table(path, fmt, batch.file_name) as table:
+            learned = learned_aliases()
+            with open_table(path, fmt, batch.file_name, learned) as table:
                 header_cells = table.header_cells
                 if mask_nik:
-                    columns = map_headers(header_cells).columns
+                    columns = map_headers(header_cells, batch_overrides(batch.column_map), learned).columns
                     nik_columns = {index for index, field in columns.items() if field == "nik"}
                 for raw in table.rows():
                     if raw.number in messages:

@@ -55,17 +55,19 @@ TOO_MANY_COLUMNS = register_file_message(
 )
 
 
-def open_table(path, fmt, filename=None):
+def open_table(path, fmt, filename=None, learned=None):
     """Open the gated file at `path` in format `fmt` and locate its customer table.
 
     `filename` is the name the file was uploaded under, which names the
     sheet of a CSV file, as Excel does; the stored file's name is random.
+    `learned` maps normalised headers to fields taught by admins, which
+    count towards finding the header row as the built-in aliases do.
     Returns a Table, usable as a context manager. Raises FileRejected when the
     file cannot be read or has no customer sheet.
     """
     source = _guarded(fmt, lambda: _open_source(path, fmt, filename or path))
     try:
-        return Table(source, fmt)
+        return Table(source, fmt, learned)
     except BaseException:
         source.close()
         raise
@@ -140,9 +142,10 @@ class Table:
             is exhausted.
     """
 
-    def __init__(self, source, fmt):
+    def __init__(self, source, fmt, learned=None):
         self._source = source
         self.format = fmt
+        self._learned = learned
         self.date1904 = bool(source.date1904)
         self.hidden_rows = []
 
@@ -193,7 +196,7 @@ class Table:
         try:
             for row in rows:
                 texts = tuple(header_text(value) for value in row.cells)
-                score = header_score(texts)
+                score = header_score(texts, self._learned)
                 if score > best_score:
                     best_score = score
                     best = row, texts

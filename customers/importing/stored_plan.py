@@ -22,9 +22,10 @@ unpickling when the HMAC does not match. The unpickler also accepts only
 the classes that a plan contains.
 
 A stored plan is used only while it still describes what build_plan would
-return now: the same batch, upload digest, mode and site, the same sites,
-packages and learned aliases, the same region list, and the same code and
-libraries. Otherwise load() returns None and the caller reads the file again.
+return now: the same batch, upload digest, mode, site and column mapping,
+the same sites, packages and learned aliases (of names and of headers), the
+same region list, and the same code and libraries. Otherwise load() returns
+None and the caller reads the file again.
 """
 
 import dataclasses
@@ -117,14 +118,17 @@ def upload_name(name):
 
 def catalogue_fingerprint():
     """Return a SHA-256 hex digest of everything besides the file that
-    build_plan's site, package and region matching reads from the database.
+    build_plan's header, site, package and region matching reads from the
+    database.
 
     Sites and packages are hashed with their codes, names and learned
-    aliases. The region list is only counted per level, because only
-    load_regions writes it, from the files shipped with each release.
+    aliases, and the learned header aliases with their fields. The region
+    list is only counted per level, because only load_regions writes it,
+    from the files shipped with each release.
     NOTE: a forced load_regions that renames regions without adding any
     leaves the count, so a plan stored before it is still used.
     """
+    from customers.models import HeaderAlias
     from packages.models import PackageAlias, ServicePackage
     from regions.loading import database_counts
     from sites.models import Site, SiteAlias
@@ -134,6 +138,7 @@ def catalogue_fingerprint():
         "packages": list(ServicePackage.objects.order_by("pk").values_list("pk", "code", "name")),
         "site_aliases": list(SiteAlias.objects.order_by("key").values_list("key", "site_id")),
         "package_aliases": list(PackageAlias.objects.order_by("key").values_list("key", "package_id")),
+        "header_aliases": list(HeaderAlias.objects.order_by("key").values_list("key", "field")),
         "regions": database_counts(),
     }
     text = json.dumps(parts, sort_keys=True, default=str)
@@ -177,6 +182,7 @@ def _header(batch, catalogue):
         "sha256": batch.file_sha256,
         "mode": batch.mode,
         "site": batch.site_id,
+        "columns": batch.column_map,
         "catalogue": catalogue,
     }
 

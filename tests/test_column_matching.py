@@ -1,0 +1,370 @@
+"""Columns whose header matched nothing are mapped on the batch page."""
+
+from io import BytesIO
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from customers.models import Customer, HeaderAlias, ImportBatch
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+PHONE_ROWS = [
+    ["Nama", "Alamat", "Kontak Utama", "Catatan"],
+    ["Ani", "Jl. Mawar 1", "0812-3456-7001", "lunas"],
+    ["Bayu", "Jl. Melati 2", "0812 3456 7002", ""],
+    ["Cici", "Jl. Kenanga 3", "+62 812-3456-7003", "baru"],
+    ["Dodi", "Jl. Anggrek 4", "081234567004", ""],
+]
+
+
+def upload(client, path, **fields):
+    with open(path, "rb") as handle:
+        client.post(reverse("customers:upload"), {"file": handle, "mode": "create", **fields})
+    return ImportBatch.objects.order_by("-created_at").first()
+
+
+def map_columns(client, batch, choices):
+    return client.post(reverse("customers:batch-columns", args=[batch.pk]), choices)
+
+
+def batch_page(client, batch):
+    return client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+
+def make_site_admin(django_user_model, site, username):
+    user = django_user_model.objects.create_user(username=username, is_staff=True)
+    site.staff.add(user)
+    user.user_permissions.add(Permission.objects.get(codename="import_customers"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def site_admin_client(sample_catalogue, django_user_model):
+    """A client logged in as a site admin of Cibinong who may import."""
+    sites, _packages = sample_catalogue
+    return make_site_admin(django_user_model, sites["CBN"], "admin-cbn")
+
+
+def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    page = batch_page(admin_client, batch)
+    assert 'id="column-map"' in page
+    assert 'name="column_2"' in page
+    assert 'name="column_3"' in page
+    # The template's columns are fixed, so they are neither listed nor offered.
+    assert 'name="column_0"' not in page
+    assert '<option value="name">' not in page
+    assert "0812-3456-7001 · 0812 3456 7002 · +62 812-3456-7003" in page
+    assert "lunas · baru" in page
+
+    response = map_columns(admin_client, batch, {"column_2": "phone", "column_3": "ignore"})
+
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.column_map == {"2": "phone"}
+    assert batch.summary["unknown_columns"] == ["Catatan"]
+    assert batch.new_count == 4
+    assert batch.problem_count == 0
+    columns = {column["header"]: (column["field"], column["source"]) for column in batch.summary["columns"]}
+    assert columns["Kontak Utama"] == ("phone", "chosen")
+    assert columns["Catatan"] == (None, None)
+    alias = HeaderAlias.objects.get()
+    assert (alias.name, alias.key, alias.field, alias.created_by) == ("Kontak Utama", "kontakutama", "phone", admin_user)
+
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    phones = dict(Customer.objects.values_list("name", "phone"))
+    assert phones == {
+        "Ani": "+6281234567001",
+        "Bayu": "+6281234567002",
+        "Cici": "+6281234567003",
+        "Dodi": "+6281234567004",
+    }
+
+
+def test_missing_name_file_mapped(admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["Nama Pemegang Akun", "No HP", "Alamat"],
+        ["Ani", "081234567001", "Jl. Mawar 1"],
+        ["Bayu", "081234567002", ""],
+        ["", "081234567003", "Jl. Kenanga 3"],
+    ]
+    batch = upload(admin_client, write_workbook(tmp_path / "pemegang.xlsx", rows))
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "missing_required"
+    page = batch_page(admin_client, batch)
+    assert 'id="column-map"' in page
+    assert "Ani · Bayu" in page
+
+    map_columns(admin_client, batch, {"column_0": "name"})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.error_code == ""
+    assert batch.column_map == {"0": "name"}
+    assert (batch.rows_read, batch.new_count, batch.problem_count, batch.incomplete_count) == (3, 2, 1, 2)
+    assert list(batch.problems.filter(kind="problem").values_list("row", "code")) == [(4, "name_missing")]
+
+
+def test_too_few_columns_file_mapped(admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["ID Pelanggan", "Nama", "Lokasi Pemasangan"],
+        ["PLG-1", "Ani", "Jl. Mawar 1"],
+        ["PLG-2", "Bayu", "Jl. Melati 2"],
+    ]
+    batch = upload(admin_client, write_workbook(tmp_path / "lokasi.xlsx", rows))
+    assert batch.error_code == "too_few_columns"
+
+    map_columns(admin_client, batch, {"column_2": "address"})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.new_count == 2
+    assert batch.incomplete_count == 2
+
+
+def test_learned_alias_maps_next_upload(admin_client, sample_catalogue, tmp_path):
+    first = upload(admin_client, write_workbook(tmp_path / "satu.xlsx", PHONE_ROWS))
+    map_columns(admin_client, first, {"column_2": "phone", "column_3": "ignore"})
+    rows = [["nama", "KONTAK-UTAMA", "Alamat"], ["Euis", "0812 3456 7005", "Jl. Dahlia 5"]]
+
+    second = upload(admin_client, write_workbook(tmp_path / "dua.xlsx", rows))
+
+    assert second.state == ImportBatch.State.REVIEW
+    assert second.column_map == {}
+    assert second.summary["unknown_columns"] == []
+    columns = {column["header"]: (column["field"], column["source"]) for column in second.summary["columns"]}
+    assert columns["KONTAK-UTAMA"] == ("phone", "learned")
+    page = batch_page(admin_client, second)
+    assert 'id="learned-columns"' in page
+    assert "KONTAK-UTAMA → No. HP / WhatsApp" in page
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+    assert Customer.objects.get(name="Euis").phone == "+6281234567005"
+
+
+def test_learned_column_kept_unchanged(admin_client, sample_catalogue, tmp_path):
+    first = upload(admin_client, write_workbook(tmp_path / "satu.xlsx", PHONE_ROWS))
+    map_columns(admin_client, first, {"column_2": "phone", "column_3": "ignore"})
+    second = upload(admin_client, write_workbook(tmp_path / "dua.xlsx", PHONE_ROWS))
+
+    # Keeping the learned field stores no choice, so the column still shows as learned.
+    map_columns(admin_client, second, {"column_2": "phone", "column_3": "status"})
+
+    second.refresh_from_db()
+    assert second.column_map == {"3": "status"}
+    columns = {column["header"]: column["source"] for column in second.summary["columns"]}
+    assert columns == {"Nama": "template", "Alamat": "template", "Kontak Utama": "learned", "Catatan": "chosen"}
+
+
+def test_site_admin_mapping_not_learned(site_admin_client, admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS)
+    own = upload(site_admin_client, path)
+
+    response = map_columns(site_admin_client, own, {"column_2": "phone", "column_3": "ignore"})
+
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.column_map == {"2": "phone"}
+    assert own.summary["unknown_columns"] == ["Catatan"]
+    assert HeaderAlias.objects.count() == 0
+    later = upload(admin_client, path)
+    assert later.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+
+
+def test_other_site_admin_gets_404(site_admin_client, sample_catalogue, django_user_model, tmp_path):
+    sites, _packages = sample_catalogue
+    own = upload(site_admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    # A second site admin of the same site cannot open the first one's batch.
+    other = make_site_admin(django_user_model, sites["CBN"], "admin-cbn-2")
+
+    response = map_columns(other, own, {"column_2": "phone", "column_3": "ignore"})
+
+    assert response.status_code == 404
+    own.refresh_from_db()
+    assert own.column_map == {}
+    assert own.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+
+
+def test_duplicate_field_rejected(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+
+    response = map_columns(admin_client, batch, {"column_2": "phone", "column_3": "phone"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "Kolom Catatan dan kolom Kontak Utama sama-sama dicocokkan ke No. HP / WhatsApp. "
+        "Pilih No. HP / WhatsApp untuk satu kolom saja."
+    ) in page
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.column_map == {}
+    assert HeaderAlias.objects.count() == 0
+
+
+def test_duplicate_field_error_in_english(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    admin_client.cookies["django_language"] = "en"
+
+    response = map_columns(admin_client, batch, {"column_2": "phone", "column_3": "phone"})
+
+    page = response.content.decode()
+    assert (
+        "Column Catatan and column Kontak Utama are both matched to No. HP / WhatsApp. "
+        "Choose No. HP / WhatsApp for one column only."
+    ) in page
+    # The posted choices are kept, so the admin only fixes the one column.
+    assert '<option value="phone" selected>' in page
+
+
+def test_saved_batch_not_remapped(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert 'id="column-map"' not in batch_page(admin_client, batch)
+
+    response = map_columns(admin_client, batch, {"column_2": "phone", "column_3": "ignore"})
+
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.column_map == {}
+    assert HeaderAlias.objects.count() == 0
+    assert Customer.objects.filter(phone="").count() == 4
+
+
+@pytest.mark.parametrize("state", [ImportBatch.State.QUEUED, ImportBatch.State.IMPORTING, ImportBatch.State.CANCELLED])
+def test_running_batch_not_remapped(admin_client, sample_catalogue, tmp_path, state):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    ImportBatch.objects.filter(pk=batch.pk).update(state=state)
+
+    map_columns(admin_client, batch, {"column_2": "phone", "column_3": "ignore"})
+
+    batch.refresh_from_db()
+    assert batch.state == state
+    assert batch.column_map == {}
+    assert HeaderAlias.objects.count() == 0
+
+
+@pytest.mark.parametrize("choices", [
+    {"column_2": "phone", "column_3": "evil"},
+    {"column_2": "street", "column_3": "ignore"},
+    # Nama is filled by a template column, so it is not offered.
+    {"column_2": "name", "column_3": "ignore"},
+    {"column_2": "phone", "column_3": "ignore", "column_0": "phone"},
+    {"column_2": "phone", "column_3": "ignore", "column_9": "email"},
+    {"column_2": "phone"},
+])
+def test_hostile_choices_rejected(admin_client, sample_catalogue, tmp_path, choices):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    admin_client.cookies["django_language"] = "en"
+
+    response = map_columns(admin_client, batch, choices)
+
+    assert response.status_code == 200
+    assert 'class="error' in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.column_map == {}
+    assert batch.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    assert HeaderAlias.objects.count() == 0
+
+
+def test_unknown_column_message(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    admin_client.cookies["django_language"] = "en"
+
+    response = map_columns(admin_client, batch, {"column_2": "phone", "column_3": "ignore", "column_9": "email"})
+
+    assert "The form names a column that this file does not have. Reload the page and choose again." in (
+        response.content.decode()
+    )
+
+
+def test_column_map_needs_csrf(admin_user, sample_catalogue, tmp_path):
+    uploader = Client()
+    uploader.force_login(admin_user)
+    batch = upload(uploader, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = map_columns(client, batch, {"column_2": "phone", "column_3": "ignore"})
+
+    assert response.status_code == 403
+    batch.refresh_from_db()
+    assert batch.column_map == {}
+
+
+def test_retry_keeps_column_map(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+    map_columns(admin_client, batch, {"column_2": "phone", "column_3": "ignore"})
+    HeaderAlias.objects.all().delete()
+    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.FAILED, error_code="worker_lost")
+
+    admin_client.post(reverse("customers:batch-retry", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["unknown_columns"] == ["Catatan"]
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    assert Customer.objects.get(name="Ani").phone == "+6281234567001"
+
+
+def test_learned_alias_removed(admin_client, site_admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS)
+    map_columns(admin_client, upload(admin_client, path), {"column_2": "phone", "column_3": "ignore"})
+    alias = HeaderAlias.objects.get()
+    listing = admin_client.get(reverse("customers:header-alias-list")).content.decode()
+    assert f'id="header-alias-{alias.pk}"' in listing
+    assert site_admin_client.get(reverse("customers:header-alias-list")).status_code == 404
+    assert site_admin_client.post(reverse("customers:header-alias-delete", args=[alias.pk])).status_code == 404
+    assert HeaderAlias.objects.count() == 1
+
+    response = admin_client.post(reverse("customers:header-alias-delete", args=[alias.pk]))
+
+    assert response.status_code == 302
+    assert HeaderAlias.objects.count() == 0
+    later = upload(admin_client, path)
+    assert later.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+
+
+def test_sample_nik_masked(django_user_model, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    client = make_site_admin(django_user_model, sites["CBN"], "admin-cbn")
+    rows = [["Nama", "Alamat", "Nomor Identitas"], ["Ani", "Jl. Mawar 1", "3201011203900001"]]
+    batch = upload(client, write_workbook(tmp_path / "identitas.xlsx", rows))
+
+    page = batch_page(client, batch)
+
+    assert "************0001" in page
+    assert "3201011203900001" not in page
+
+
+def test_problem_workbook_masks_chosen_nik(site_admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["Nama", "Alamat", "Nomor Identitas"],
+        ["", "Jl. Mawar 1", "3201-0112-0390-0001"],
+        ["Bayu", "Jl. Melati 2", "3201011203900002"],
+    ]
+    batch = upload(site_admin_client, write_workbook(tmp_path / "identitas.xlsx", rows))
+    map_columns(site_admin_client, batch, {"column_2": "nik"})
+
+    response = site_admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    sheet = load_workbook(BytesIO(response.content)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0][:3] == ["Nama", "Alamat", "Nomor Identitas"]
+    assert values[1][:3] == [None, "Jl. Mawar 1", "****-****-****-0001"]
