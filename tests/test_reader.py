@@ -424,6 +424,21 @@ def test_csv_tab_delimited(tmp_path):
     assert rows == [RawRow(2, ("Budi", "0811", "Jl. A, No. 1"), False)]
 
 
+def test_csv_pipe_delimited():
+    table, rows = read(DATA_DIR / "csv" / "pipe_delimited.csv")
+    assert table.header_row == 1
+    assert rows == [
+        RawRow(2, ("ENC-001", "José Ñúñez", "081200000051", "Jl. Café", "CBN", "H20"), False),
+        RawRow(3, ("ENC-002", "Müller Straße", "081200000052", "Jl. Ä", "CBN", "H20"), False),
+    ]
+
+
+def test_csv_pipes_inside_comma_values(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama,No HP,Alamat\nBudi | Toko,0811,Jl. A | B\n")
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("Budi | Toko", "0811", "Jl. A | B"), False)]
+
+
 def test_csv_sep_line(tmp_path):
     path = csv_file(tmp_path / "p.csv", "sep=;\r\nNama;No HP\r\nBudi;0811\r\n")
     table, rows = read(path)

@@ -14,7 +14,7 @@ rule can be explained to an admin. Text in other legacy encodings (Big5,
 ISO-8859-7) comes out garbled, so its headers are not recognised and the
 file is rejected as having none.
 
-The delimiter is ",", ";" or tab: the one that makes the first rows name the
+The delimiter is ",", ";", tab or "|": the one that makes the first rows name the
 most customer columns, ties going to the one used most in those rows. An
 Excel "sep=;" first line sets the delimiter and is not counted as a row.
 Every cell is text, because CSV has no number cells, and an empty field is None.
@@ -50,7 +50,7 @@ CSV_QUOTE_UNCLOSED = register_file_message(
     ),
 )
 
-DELIMITERS = (",", ";", "\t")
+DELIMITERS = (",", ";", "\t", "|")
 # Characters of decoded text read to choose the delimiter.
 SNIFF_CHARACTERS = 64 * 1024
 SNIFF_ROWS = 30
