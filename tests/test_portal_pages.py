@@ -631,6 +631,33 @@ def test_decided_requests_listed_with_decider(admin_client, requests_a_and_b):
     assert NEW_NIK not in decided
 
 
+def test_customer_cancel_names_customer(client, client_a, customer_a, user_a, admin_user):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post(f"/portal/requests/{ChangeRequest.objects.get().pk}/cancel/")
+    client.logout()
+    client.force_login(admin_user)
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    decided = page.split("<h2>Baru diputuskan</h2>")[1]
+    assert "<td>Pelanggan (Budi Santoso)</td>" in decided
+    assert user_a.get_username() not in decided
+
+
+def test_customer_cancel_names_customer_english(client, client_a, customer_a, user_a, admin_user):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post(f"/portal/requests/{ChangeRequest.objects.get().pk}/cancel/")
+    client.logout()
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "en"
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    decided = page.split("<h2>Recently decided</h2>")[1]
+    assert "<td>Customer (Budi Santoso)</td>" in decided
+    assert user_a.get_username() not in decided
+
+
 def test_requested_nik_masked_without_reveal_right(client, client_a, customer_a, site_admin_cbn):
     client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
     client.force_login(site_admin_cbn)
