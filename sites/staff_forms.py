@@ -51,7 +51,11 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
     class Meta:
         model = get_user_model()
         fields = ["username", "email", "is_active"]
-        help_texts = {"is_active": _("Untick Active to stop this user from logging in. Nothing they saved is removed.")}
+        help_texts = {
+            # In place of Django's, whose Indonesian reads "150 karakter atau sedikit".
+            "username": _("At most 150 characters: letters, digits and @ . + - _"),
+            "is_active": _("Untick Active to stop this user from logging in. Nothing they saved is removed."),
+        }
 
     def __init__(self, *args, editor, **kwargs):
         super().__init__(*args, **kwargs)
