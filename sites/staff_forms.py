@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ebilling.password_validation import password_rules_html
 from sites.models import Site
 from sites.staff import (
     ADMIN_PERMISSION,
@@ -66,6 +67,8 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
             label1=_("Password") if self.is_new else pgettext_lazy("password form", "New password"),
             label2=_("Repeat the password") if self.is_new else _("Repeat the new password"),
         )
+        # Only the rules that apply to staff, so not the portal's customer ID rule.
+        self.fields["password1"].help_text = password_rules_html(self.instance)
         self.fields["password2"].help_text = _("Type the password again, to check it.")
         if self.is_new:
             self.fields["role"].initial = Role.SITE_ADMIN

@@ -555,3 +555,14 @@ def test_username_help_text_english(admin_client, english):
     assert "At most 150 characters: letters, digits and @ . + - _" in page
     assert "150 characters or fewer" not in page
 
+
+def test_staff_password_help_omits_portal_rules(admin_client, english, django_user_model):
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", password=PASSWORD, is_staff=True)
+    pages = {
+        "new": admin_client.get(reverse("staff:create")).content.decode(),
+        "edit": admin_client.get(reverse("staff:edit", args=[site_admin.pk])).content.decode(),
+    }
+
+    for name, page in pages.items():
+        assert "<li>Your password must not be a commonly used password.</li>" in page, name
+        assert "Your password must not contain your customer ID or phone number." not in page, name
