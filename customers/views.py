@@ -189,6 +189,17 @@ def customer_bulk(request):
     scoped = customers_visible_to(request.user)
 
     valid = form.is_valid()
+    if form.cleaned_data.get("all_matching") and not filter_form.is_valid():
+        # Such a filter matches no customer. The list shows the invalid field's error.
+        messages.error(
+            request,
+            _(
+                "The filter of the list is not valid, so no customer was selected or changed. "
+                "Fix the filter on the customer list, then select the customers again."
+            ),
+        )
+        return redirect(_list_url(filter_fields))
+
     # The selection may be fine while the choices are not, and then the
     # page shows the selection again with the choices' error.
     selected = form.cleaned_data.get("customers")

@@ -70,6 +70,8 @@ class ChangeRequest(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
+        # A newer request of the customer for the same data took its place.
+        REPLACED = "replaced", _("Replaced")
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="change_requests", verbose_name=_("customer")
@@ -94,7 +96,7 @@ class ChangeRequest(models.Model):
         verbose_name = _("change request")
         verbose_name_plural = _("change requests")
         constraints = [
-            # A newer request for the same field cancels the pending one, so
+            # A newer request for the same field replaces the pending one, so
             # staff never approve two values for one field.
             models.UniqueConstraint(
                 fields=["customer", "field"], condition=Q(status="pending"), name="change_request_one_pending"

@@ -115,16 +115,21 @@ def change_request_submit(customer, field, value, user):
     """Create a pending request to change the customer's NIK or phone to `value`.
 
     `value` must already be cleaned (16 NIK digits or E.164). A pending
-    request for the same field is cancelled, so only the newest one waits.
+    request for the same field and value is kept, so a repeated submit of
+    the form makes no second request. A pending request for the same field
+    with another value is marked replaced, so only the newest one waits.
+    Returns (change_request, created).
     """
     now = timezone.now()
     with transaction.atomic():
         # Locking the customer makes two simultaneous requests wait for each other.
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        ChangeRequest.objects.pending().filter(customer=customer, field=field).update(
-            status=ChangeRequest.Status.CANCELLED, decided_at=now, decided_by=user
-        )
-        return ChangeRequest.objects.create(customer=customer, field=field, new_value=value, created_by=user)
+        pending = ChangeRequest.objects.pending().filter(customer=customer, field=field)
+        same = pending.filter(new_value=value).first()
+        if same is not None:
+            return same, False
+        pending.update(status=ChangeRequest.Status.REPLACED, decided_at=now, decided_by=user)
+        return ChangeRequest.objects.create(customer=customer, field=field, new_value=value, created_by=user), True
 
 
 def change_request_cancel(change_request, user):

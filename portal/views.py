@@ -155,8 +155,13 @@ def change_request_new(request):
     customer = request.customer
     form = ChangeRequestForm(request.POST or None, customer=customer, initial={"field": request.GET.get("field")})
     if request.method == "POST" and form.is_valid():
-        change_request_submit(customer, form.cleaned_data["field"], form.cleaned_data["value"], request.user)
-        messages.success(request, _("Your request has been sent. An admin will check it before it takes effect."))
+        _change_request, created = change_request_submit(
+            customer, form.cleaned_data["field"], form.cleaned_data["value"], request.user
+        )
+        if created:
+            messages.success(request, _("Your request has been sent. An admin will check it before it takes effect."))
+        else:
+            messages.info(request, _("The same request has already been sent and is waiting for approval."))
         return redirect("portal:home")
 
     return render(request, "portal/change_request_form.html", {"form": form})

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ebilling.password_validation import password_rules_html
 from sites.models import Site
 from sites.staff import (
     ADMIN_PERMISSION,
@@ -52,7 +53,11 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
     class Meta:
         model = get_user_model()
         fields = ["username", "email", "is_active"]
-        help_texts = {"is_active": _("Untick Active to stop this user from logging in. Nothing they saved is removed.")}
+        help_texts = {
+            # In place of Django's, whose Indonesian reads "150 karakter atau sedikit".
+            "username": _("At most 150 characters: letters, digits and @ . + - _"),
+            "is_active": _("Untick Active to stop this user from logging in. Nothing they saved is removed."),
+        }
 
     def __init__(self, *args, editor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +68,8 @@ class StaffForm(SetPasswordMixin, forms.ModelForm):
             label1=_("Password") if self.is_new else pgettext_lazy("password form", "New password"),
             label2=_("Repeat the password") if self.is_new else _("Repeat the new password"),
         )
+        # Only the rules that apply to staff, so not the portal's customer ID rule.
+        self.fields["password1"].help_text = password_rules_html(self.instance)
         self.fields["password2"].help_text = _("Type the password again, to check it.")
         if self.is_new:
             self.fields["role"].initial = Role.SITE_ADMIN

@@ -354,6 +354,44 @@ def test_other_site_filter_changes_nothing(site_admin_client, customers, catalog
     assert packages_by_number() == before
 
 
+@pytest.mark.parametrize("confirm", [False, True])
+def test_other_site_filter_returns_to_list(site_admin_client, customers, catalogue, confirm):
+    sites, packages = catalogue
+    before = packages_by_number()
+    filters = {"site": str(sites["BJG"].pk), "q": "Budi"}
+
+    response = site_admin_client.post(
+        BULK_URL, bulk_data(all_matching=True, package=packages["H30"], confirm=confirm, filters=filters)
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/?q=Budi&site={sites['BJG'].pk}"
+    page = site_admin_client.get(response["Location"])
+    assert messages_of(page) == [
+        "Filter daftar tidak valid, jadi tidak ada pelanggan yang dipilih atau diubah. "
+        "Perbaiki filter di daftar pelanggan, lalu pilih pelanggan lagi."
+    ]
+    assert "Masukkan pilihan yang valid." in page.content.decode()
+    assert packages_by_number() == before
+
+
+def test_other_site_filter_message_english(site_admin_client, customers, catalogue):
+    sites, packages = catalogue
+    site_admin_client.cookies["django_language"] = "en"
+
+    response = site_admin_client.post(
+        BULK_URL,
+        bulk_data(all_matching=True, package=packages["H30"], filters={"site": str(sites["BJG"].pk)}),
+        follow=True,
+    )
+
+    assert messages_of(response) == [
+        "The filter of the list is not valid, so no customer was selected or changed. "
+        "Fix the filter on the customer list, then select the customers again."
+    ]
+    assert "Select a valid choice. That choice is not one of the available choices." in response.content.decode()
+
+
 # ---------------------------------------------------------------------------
 # The service
 

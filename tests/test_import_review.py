@@ -446,3 +446,21 @@ def test_all_problem_rows_offer_no_save(admin_client, sample_catalogue, tmp_path
         "Download the problem rows, fix them and upload them again."
     ) in page
 
+
+
+def test_batch_page_cuts_long_values(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "panjang.xlsx", [
+        HEADER,
+        ["PLG-0301", "A" * 1000, "081200000301", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0302", "Bayu", "081200000302", "", "Jl. B", "C" * 150, "H10"],
+    ])
+    batch = validate(path)
+    url = reverse("customers:batch-detail", args=[batch.pk])
+
+    html = admin_client.get(url, {"kind": "problem"}).content.decode()
+    assert f'<td class="value">{"A" * 79}…</td>' in html
+    assert "A" * 80 not in html
+
+    # The unmatched site is cut both in the unmatched-names table and in its note.
+    html = admin_client.get(url, {"kind": "note"}).content.decode()
+    assert html.count(f'<td class="value">{"C" * 79}…</td>') == 2

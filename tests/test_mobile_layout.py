@@ -9,10 +9,11 @@ import shutil
 import pytest
 from django.contrib.auth.models import Permission
 
+from customers.importing import batches
 from customers.models import Customer, CustomerExport, ImportBatch
 from portal.models import ChangeRequest
 from tests.browser import browser_page, log_in
-from tests.importing_helpers import SAMPLE_XLSX, run_import
+from tests.importing_helpers import SAMPLE_XLSX, run_import, write_workbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -171,3 +172,22 @@ def test_favicon_linked_and_served(page, live_server):
     icon = page.request.get(live_server.url + icon_link.get_attribute("href"))
     assert icon.status == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_findings_message_column_on_desktop(page, live_server, sample_catalogue, tmp_path):
+    maps_link = "https://www.google.com/maps/place/-6.4817,106.8540/@-6.4817,106.8540,17z/data=" + "x" * 200
+    workbook = write_workbook(tmp_path / "panjang.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat", "Site", "Paket", "Latitude", "Longitude"],
+        ["PLG-0301", "A" * 1000, "081200000301", "Jl. A", "Cibinong", "H10", maps_link, "106.8540"],
+    ])
+    with open(workbook, "rb") as handle:
+        batch = batches.validate_batch(batches.create_batch(handle, workbook.name))
+    page.set_viewport_size(DESKTOP)
+
+    open_page(page, f"{live_server.url}/customers/imports/{batch.pk}/?kind=problem")
+
+    table = page.locator("table.findings")
+    assert table.evaluate("table => table.scrollWidth <= table.parentElement.clientWidth")
+    for message in page.locator("table.findings td.finding-message").all():
+        box = message.bounding_box()
+        assert box["x"] + box["width"] <= DESKTOP["width"], message.inner_text()

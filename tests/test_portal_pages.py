@@ -404,17 +404,55 @@ def test_change_request_validated_on_submit(client_a, customer_a, field, value, 
     assert not ChangeRequest.objects.exists()
 
 
-def test_new_request_cancels_pending_one(client_a, customer_a):
+def test_new_request_replaces_pending_one(client_a, customer_a):
     client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
     client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-9999-0000"})
     client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
 
     rows = list(ChangeRequest.objects.order_by("id").values_list("field", "new_value", "status"))
     assert rows == [
-        ("phone", "+6285712345678", "cancelled"),
+        ("phone", "+6285712345678", "replaced"),
         ("phone", "+6285799990000", "pending"),
         ("nik", NEW_NIK, "pending"),
     ]
+    assert "<td>Diganti</td>" in client_a.get("/portal/").content.decode()
+
+
+def test_repeated_request_kept_once(client_a, customer_a):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857 1234 5678"})
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "+62 857-1234-5678"})
+
+    rows = list(ChangeRequest.objects.values_list("field", "new_value", "status"))
+    assert rows == [("phone", "+6285712345678", "pending")]
+    assert message_texts(client_a.get("/portal/")) == [
+        "Permintaan Anda sudah dikirim. Admin akan memeriksanya sebelum berlaku.",
+        "Permintaan yang sama sudah dikirim dan sedang menunggu persetujuan.",
+        "Permintaan yang sama sudah dikirim dan sedang menunggu persetujuan.",
+    ]
+
+
+def test_repeated_request_message_english(client_a, customer_a):
+    client_a.cookies["django_language"] = "en"
+    client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
+    client_a.post("/portal/requests/new/", {"field": "nik", "value": NEW_NIK})
+
+    assert ChangeRequest.objects.count() == 1
+    home = client_a.get("/portal/")
+    assert message_texts(home) == [
+        "Your request has been sent. An admin will check it before it takes effect.",
+        "The same request has already been sent and is waiting for approval.",
+    ]
+    assert "<td>Waiting for approval</td>" in home.content.decode()
+
+
+def test_decided_request_can_be_sent_again(client_a, customer_a):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    ChangeRequest.objects.update(status=ChangeRequest.Status.REJECTED)
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+
+    rows = list(ChangeRequest.objects.order_by("id").values_list("new_value", "status"))
+    assert rows == [("+6285712345678", "rejected"), ("+6285712345678", "pending")]
 
 
 def test_customer_cancels_own_request(client_a, customer_a):
@@ -645,6 +683,49 @@ def test_decided_requests_listed_with_decider(admin_client, requests_a_and_b):
     assert "<td>admin</td>" in decided
     assert "<td>************0003</td>" in decided
     assert NEW_NIK not in decided
+
+
+def test_customer_cancel_names_customer(client, client_a, customer_a, user_a, admin_user):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post(f"/portal/requests/{ChangeRequest.objects.get().pk}/cancel/")
+    client.logout()
+    client.force_login(admin_user)
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    decided = page.split("<h2>Baru diputuskan</h2>")[1]
+    assert "<td>Pelanggan (Budi Santoso)</td>" in decided
+    assert user_a.get_username() not in decided
+
+
+def test_customer_cancel_names_customer_english(client, client_a, customer_a, user_a, admin_user):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post(f"/portal/requests/{ChangeRequest.objects.get().pk}/cancel/")
+    client.logout()
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "en"
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    decided = page.split("<h2>Recently decided</h2>")[1]
+    assert "<td>Customer (Budi Santoso)</td>" in decided
+    assert user_a.get_username() not in decided
+
+
+def test_replaced_request_listed_for_staff(client, client_a, customer_a, admin_user):
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
+    client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-9999-0000"})
+    client.logout()
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "en"
+
+    page = client.get("/portal/staff/requests/").content.decode()
+
+    decided = page.split("<h2>Recently decided</h2>")[1]
+    assert "<td>0857-1234-5678</td>" in decided
+    assert "<td>Replaced</td>" in decided
+    assert "<td>Customer (Budi Santoso)</td>" in decided
+    assert "<td>Cancelled</td>" not in decided
 
 
 def test_requested_nik_masked_without_reveal_right(client, client_a, customer_a, site_admin_cbn):

@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
@@ -423,6 +424,21 @@ def test_csv_tab_delimited(tmp_path):
     assert rows == [RawRow(2, ("Budi", "0811", "Jl. A, No. 1"), False)]
 
 
+def test_csv_pipe_delimited():
+    table, rows = read(DATA_DIR / "csv" / "pipe_delimited.csv")
+    assert table.header_row == 1
+    assert rows == [
+        RawRow(2, ("ENC-001", "José Ñúñez", "081200000051", "Jl. Café", "CBN", "H20"), False),
+        RawRow(3, ("ENC-002", "Müller Straße", "081200000052", "Jl. Ä", "CBN", "H20"), False),
+    ]
+
+
+def test_csv_pipes_inside_comma_values(tmp_path):
+    path = csv_file(tmp_path / "p.csv", "Nama,No HP,Alamat\nBudi | Toko,0811,Jl. A | B\n")
+    _table, rows = read(path)
+    assert rows == [RawRow(2, ("Budi | Toko", "0811", "Jl. A | B"), False)]
+
+
 def test_csv_sep_line(tmp_path):
     path = csv_file(tmp_path / "p.csv", "sep=;\r\nNama;No HP\r\nBudi;0811\r\n")
     table, rows = read(path)
@@ -471,6 +487,74 @@ def test_csv_unclosed_quote_rejected(tmp_path):
     rejection = read_rejection(path)
     assert rejection.code == "csv_invalid"
     assert rejection.params == {"line": 3}
+
+
+def test_csv_quote_open_at_end_rejected():
+    rejection = read_rejection(DATA_DIR / "csv" / "quote_unclosed.csv")
+    assert rejection.code == "csv_quote_unclosed"
+    assert rejection.params == {"row": 2, "line": 2, "column": "B", "value": "Unclosed,081200000071,Jl X"}
+
+
+def test_csv_quote_swallowing_rows_rejected(tmp_path):
+    # The stray quote before Ani closes the field, two lines further down.
+    text = (
+        "ID Pelanggan,Nama,No HP,Alamat\n"
+        'QB-001,"Unclosed,081200000071,Jl X\n'
+        "QB-002,Ok,081200000072,Jl Y\n"
+        'QB-003,"Ani",081200000073,"Jl Z"\n'
+    )
+    rejection = read_rejection(csv_file(tmp_path / "p.csv", text))
+    assert rejection.code == "csv_quote_unclosed"
+    assert rejection.params == {"row": 2, "line": 2, "column": "B", "value": "Unclosed,081200000071,Jl X"}
+
+
+def test_csv_unclosed_quote_after_multiline_address(tmp_path):
+    text = (
+        "sep=,\n"
+        "ID Pelanggan,Nama,No HP,Alamat\n"
+        'A-1,Budi,0811,"Jl. Merdeka No. 5,\nRT 01, RW 02"\n'
+        'A-2,Ani,0812,"Jl. B No. 7, Blok C, Perumahan Griya Asri Indah Permai Sejahtera Abadi\n'
+        "A-3,Cici,0813,Jl. C\n"
+    )
+    rejection = read_rejection(csv_file(tmp_path / "p.csv", text))
+    assert rejection.code == "csv_quote_unclosed"
+    assert rejection.params == {
+        "row": 3,
+        "line": 5,
+        "column": "D",
+        "value": "Jl. B No. 7, Blok C, Perumahan Griya Asri Indah Permai Seja…",
+    }
+
+
+def test_csv_quote_unclosed_message():
+    rejection = read_rejection(DATA_DIR / "csv" / "quote_unclosed.csv")
+    with translation.override("en"):
+        assert rejection.message == (
+            "Row 2 of the CSV file (line 2 in a text editor, column B) has a quotation mark that is not closed, so the "
+            "value starting “Unclosed,081200000071,Jl X” runs on over the rows below it. Open the file "
+            "in Excel or a text editor, close or remove that quotation mark, save the file and upload it again."
+        )
+    with translation.override("id"):
+        assert rejection.message == (
+            "Baris 2 file CSV (baris 2 di editor teks, kolom B) memuat tanda kutip yang tidak ditutup, sehingga "
+            "nilai yang diawali “Unclosed,081200000071,Jl X” menelan baris-baris di bawahnya. Buka file "
+            "di Excel atau editor teks, tutup atau hapus tanda kutip itu, simpan file, lalu unggah lagi."
+        )
+
+
+def test_csv_multiline_addresses_read(tmp_path):
+    text = (
+        "ID Pelanggan,Nama,No HP,Alamat,Site\n"
+        'A-1,Budi,0811,"Jl. Merdeka No. 5,\nRT 01, RW 02, Kel. Sukamaju",CBN\n'
+        'A-2,"Ani\nSuryani",0812,"Jl. B\r\nBlok C, No. 7\nBogor",CBN\n'
+        'A-3,Cici,0813,"Jl. C ""Gang Mawar""\nNo. 1",BJG\n'
+    )
+    _table, rows = read(csv_file(tmp_path / "p.csv", text))
+    assert rows == [
+        RawRow(2, ("A-1", "Budi", "0811", "Jl. Merdeka No. 5,\nRT 01, RW 02, Kel. Sukamaju", "CBN"), False),
+        RawRow(3, ("A-2", "Ani\nSuryani", "0812", "Jl. B\r\nBlok C, No. 7\nBogor", "CBN"), False),
+        RawRow(4, ("A-3", "Cici", "0813", 'Jl. C "Gang Mawar"\nNo. 1', "BJG"), False),
+    ]
 
 
 def test_csv_nul_after_sample_rejected(tmp_path):

@@ -635,3 +635,29 @@ def test_staff_form_in_indonesian(admin_client, sample_catalogue):
     # Django's own Indonesian catalog uses "sandi" without "kata".
     assert not re.search(r"(?<!kata )(?<!Kata )\bsandi\b", page, re.IGNORECASE)
     assert not get_user_model().objects.filter(username="admin-cbn").exists()
+
+
+def test_username_help_text_indonesian(admin_client):
+    page = admin_client.get(reverse("staff:create")).content.decode()
+
+    assert "Paling banyak 150 karakter: huruf, angka dan @ . + - _" in page
+    assert "150 karakter atau sedikit" not in page
+
+
+def test_username_help_text_english(admin_client, english):
+    page = admin_client.get(reverse("staff:create")).content.decode()
+
+    assert "At most 150 characters: letters, digits and @ . + - _" in page
+    assert "150 characters or fewer" not in page
+
+
+def test_staff_password_help_omits_portal_rules(admin_client, english, django_user_model):
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", password=PASSWORD, is_staff=True)
+    pages = {
+        "new": admin_client.get(reverse("staff:create")).content.decode(),
+        "edit": admin_client.get(reverse("staff:edit", args=[site_admin.pk])).content.decode(),
+    }
+
+    for name, page in pages.items():
+        assert "<li>Your password must not be a commonly used password.</li>" in page, name
+        assert "Your password must not contain your customer ID or phone number." not in page, name

@@ -14,7 +14,7 @@ rule can be explained to an admin. Text in other legacy encodings (Big5,
 ISO-8859-7) comes out garbled, so its headers are not recognised and the
 file is rejected as having none.
 
-The delimiter is ",", ";" or tab: the one that makes the first rows name the
+The delimiter is ",", ";", tab or "|": the one that makes the first rows name the
 most customer columns, ties going to the one used most in those rows. An
 Excel "sep=;" first line sets the delimiter and is not counted as a row.
 Every cell is text, because CSV has no number cells, and an empty field is None.
@@ -30,8 +30,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing.gate import CSV_NUL
 from customers.importing.headers import header_score
-from customers.importing.problems import FileRejected, register_file_message
-from customers.importing.readers.base import SheetInfo, SheetRow
+from customers.importing.problems import MESSAGE_VALUE_LENGTH, FileRejected, register_file_message
+from customers.importing.readers.base import SheetInfo, SheetRow, column_letter
 
 CSV_INVALID = register_file_message(
     "csv_invalid",
@@ -40,13 +40,23 @@ CSV_INVALID = register_file_message(
         "is not closed. Check that line, save the file again and upload it."
     ),
 )
+CSV_QUOTE_UNCLOSED = register_file_message(
+    "csv_quote_unclosed",
+    _(
+        "Row %(row)s of the CSV file (line %(line)s in a text editor, column %(column)s) has a quotation "
+        "mark that is not closed, so the value starting “%(value)s” runs on over the rows below it. Open "
+        "the file in Excel or a text editor, close or remove that quotation mark, save the file and "
+        "upload it again."
+    ),
+)
 
-DELIMITERS = (",", ";", "\t")
+DELIMITERS = (",", ";", "\t", "|")
 # Characters of decoded text read to choose the delimiter.
 SNIFF_CHARACTERS = 64 * 1024
 SNIFF_ROWS = 30
 SEPARATOR_LINE = re.compile(r"^sep=(.)\s*$")
 READ_CHUNK = 1024 * 1024
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -137,19 +147,32 @@ class CsvSource:
     def iter_rows(self, sheet_index, last_row=None):
         """Yield a SheetRow per record that has a non-empty field; rows count records from 1.
 
-        Reading stops after record `last_row`, when given.
+        Reading stops after record `last_row`, when given. Raises
+        FileRejected("csv_quote_unclosed") for a quoted field that is still
+        open at the end of the file or that runs over lines shaped like rows.
         """
         max_columns = self.max_columns
         with self._open_text() as handle:
+            first_line = 1
             if self._skip_separator_line:
                 handle.readline()
-            reader = csv.reader(handle, delimiter=self.delimiter)
+                first_line = 2
+            lines = _LineSource(handle)
+            reader = csv.reader(lines, delimiter=self.delimiter)
             number = 0
+            # Maximum field count of the records read so far, which is at least
+            # the header's width once the header row has been read.
+            width = 0
+            record_line = first_line
             try:
                 for record in reader:
                     number += 1
                     if last_row is not None and number > last_row:
                         return
+                    if lines.ended or reader.line_num + first_line - 1 > record_line:
+                        self._check_quotes(record, number, record_line, width, at_end=lines.ended)
+                    record_line = reader.line_num + first_line
+                    width = max(width, len(record))
                     overflow = None
                     if len(record) > max_columns:
                         for column in range(max_columns, len(record)):
@@ -164,3 +187,48 @@ class CsvSource:
                         yield SheetRow(number, cells, False, overflow)
             except csv.Error:
                 raise FileRejected(CSV_INVALID, line=reader.line_num) from None
+
+    def _check_quotes(self, record, number, record_line, width, at_end):
+        """Reject a record whose quoted field swallowed the lines after it.
+
+        csv.reader ends a field left open at the end of the file without an
+        error, and so returns the rest of the file as one value. A field that
+        contains a line with at least `width - 1` delimiters contains what
+        looks like a whole row, so its quote is taken as unclosed too.
+        """
+        line = record_line
+        for index, field in enumerate(record):
+            breaks = LINE_BREAK.findall(field)
+            if not breaks:
+                continue
+            rows_inside = width >= 2 and any(
+                part.count(self.delimiter) >= width - 1 for part in LINE_BREAK.split(field)[1:]
+            )
+            # csv.reader ends a record with the file only when a quoted field is still open.
+            open_at_end = at_end and index == len(record) - 1
+            if rows_inside or open_at_end:
+                value = LINE_BREAK.split(field, 1)[0]
+                if len(value) > MESSAGE_VALUE_LENGTH:
+                    value = value[: MESSAGE_VALUE_LENGTH - 1] + "…"
+                raise FileRejected(
+                    CSV_QUOTE_UNCLOSED, row=number, line=line, column=column_letter(index), value=value
+                )
+            line += len(breaks)
+
+
+class _LineSource:
+    """The lines of a text file, for csv.reader, with a flag set once the file has ended."""
+
+    def __init__(self, handle):
+        self._handle = handle
+        self.ended = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self._handle.readline()
+        if not line:
+            self.ended = True
+            raise StopIteration
+        return line
