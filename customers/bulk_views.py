@@ -13,7 +13,7 @@ from customers.models import BulkChange
 from ebilling.access import is_admin, staff_required
 
 BULK_CHANGES_PER_PAGE = 50
-# Customers listed on the undo page under each heading; the counts cover all.
+# Customers listed on the undo page under each heading. The counts cover all of them.
 UNDO_LIST_LIMIT = 500
 
 
@@ -35,7 +35,7 @@ def bulk_change_list(request):
 
 @staff_required
 def bulk_change_undo(request, pk):
-    """Show what undoing the bulk change would do; on POST, do it."""
+    """Show what undoing the bulk change would do, and do it on POST."""
     bulk_change = get_object_or_404(visible_bulk_changes(request.user), pk=pk)
     site_ids = site_scope(request.user)
 
