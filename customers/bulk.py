@@ -1,23 +1,25 @@
 """Bulk changes on many customers at once: set the package or the site.
 
-The change is set-based: one UPDATE of the matching customers and one
-INSERT … SELECT that copies them to the history table, whatever their
-number. On PostgreSQL most of the remaining time is the UPDATE itself,
-which writes a new version of every row and of each of its indexes. Like
-the import's COPY path (saving.py), this sends no history signals.
+The change is set-based: one UPDATE of the matching customers, one INSERT …
+SELECT that copies them to the history table and one that records their
+old package and site for the undo (BulkChangeItem), whatever their number.
+On PostgreSQL most of the remaining time is the UPDATE itself, which writes
+a new version of every row and of each of its indexes. Like the import's
+COPY path (saving.py), this sends no history signals.
 """
 
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import BulkChange, BulkChangeItem, Customer
 
 HistoricalCustomer = Customer.history.model
 
-# The change reason of the history rows a bulk change writes, so the
-# customer's page can tell them from single edits.
+# The change reasons of the history rows a bulk change and its undo write,
+# so the customer's page can tell them from single edits.
 BULK_CHANGE_REASON = "bulk"
+BULK_UNDO_REASON = "bulk undo"
 
 # The fields a bulk change may set, as attribute names.
 BULK_FIELDS = ("package_id", "site_id")
@@ -30,7 +32,9 @@ def customers_bulk_update(customers, changes, *, user):
     Each changed customer gets one "~" history row by `user`, with the
     change reason BULK_CHANGE_REASON and the same date as its new
     updated_at, copied from its stored row, so a customer edited meanwhile
-    keeps that edit in its history. Returns the number of customers changed.
+    keeps that edit in its history. It also gets a BulkChangeItem with its
+    old package and site. Returns the BulkChange, whose customer_count is
+    the number of customers changed, or None when no customer changed.
     """
     if not changes or not set(changes) <= set(BULK_FIELDS):
         raise ValueError(f"Invalid bulk change {sorted(changes)}: set one or more of {BULK_FIELDS}.")
@@ -39,51 +43,76 @@ def customers_bulk_update(customers, changes, *, user):
     targets = customers.exclude(Q(**changes)).order_by().values("pk")
     if targets.query.is_empty():
         # A .none() queryset has no SQL to embed.
-        return 0
+        return None
     target_sql, target_params = targets.query.get_compiler(connection=connection).as_sql()
     new_values = {**changes, "updated_at": now}
 
     with transaction.atomic():
+        bulk_change = BulkChange.objects.create(created_by=user, created_at=now, **changes)
         if connection.vendor == "postgresql":
-            return _update_returning_to_history(target_sql, target_params, new_values, user=user, date=now)
-        return _update_after_history(target_sql, target_params, new_values, user=user, date=now)
+            changed = _update_returning_to_history(target_sql, target_params, new_values, bulk_change, user=user)
+        else:
+            changed = _update_after_history(target_sql, target_params, new_values, bulk_change, user=user)
+        if not changed:
+            bulk_change.delete()
+            return None
+        BulkChange.objects.filter(pk=bulk_change.pk).update(customer_count=changed)
+    bulk_change.customer_count = changed
+    return bulk_change
 
 
-def _update_returning_to_history(target_sql, target_params, new_values, *, user, date):
-    """Update the customers and copy the updated rows to the history in one
-    statement, through UPDATE … RETURNING in a WITH clause. PostgreSQL only."""
+def _update_returning_to_history(target_sql, target_params, new_values, bulk_change, *, user):
+    """Lock the customers, record their old package and site, update them
+    and copy the updated rows to the history in one statement. PostgreSQL
+    only.
+
+    The first WITH clause locks the rows and reads their latest committed
+    values, so the recorded old values are those the UPDATE replaces.
+    """
     set_sql, set_params = _set_clause(new_values)
-    target_columns, source_columns, extra_params = _history_columns(user, date)
+    target_columns, source_columns, extra_params = _history_columns(user, bulk_change.created_at)
     quote = connection.ops.quote_name
+    customer_table = quote(Customer._meta.db_table)
     sql = (
-        f"WITH changed AS (UPDATE {quote(Customer._meta.db_table)} SET {set_sql} "
-        f"WHERE {quote('id')} IN ({target_sql}) RETURNING *) "
+        f"WITH old AS (SELECT id, package_id AS old_package_id, site_id AS old_site_id FROM {customer_table} "
+        f"WHERE {quote('id')} IN ({target_sql}) FOR UPDATE), "
+        f"changed AS (UPDATE {customer_table} SET {set_sql} FROM old WHERE {customer_table}.id = old.id "
+        f"RETURNING {customer_table}.*, old.old_package_id, old.old_site_id), "
+        f"items AS (INSERT INTO {quote(BulkChangeItem._meta.db_table)} "
+        "(bulk_change_id, customer_id, old_package_id, old_site_id) "
+        "SELECT %s, id, old_package_id, old_site_id FROM changed) "
         f"INSERT INTO {quote(HistoricalCustomer._meta.db_table)} ({target_columns}) "
         f"SELECT {source_columns} FROM changed"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*set_params, *target_params, *extra_params])
+        cursor.execute(sql, [*target_params, *set_params, bulk_change.pk, *extra_params])
         return cursor.rowcount
 
 
-def _update_after_history(target_sql, target_params, new_values, *, user, date):
-    """Write the history rows with the new values, then update the same
-    customers.
+def _update_after_history(target_sql, target_params, new_values, bulk_change, *, user):
+    """Record the old package and site, write the history rows with the new
+    values, then update the same customers.
 
-    Both statements select the customers with the same query. That is
+    The statements select the customers with the same query. That is
     exact on SQLite, where settings.py starts transactions with BEGIN
     IMMEDIATE, which takes the only write lock, so no other connection can
-    change a customer between the two statements.
+    change a customer between the statements.
     """
-    target_columns, source_columns, extra_params = _history_columns(user, date, new_values)
+    target_columns, source_columns, extra_params = _history_columns(user, bulk_change.created_at, new_values)
     quote = connection.ops.quote_name
+    customer_table = quote(Customer._meta.db_table)
+    items_sql = (
+        f"INSERT INTO {quote(BulkChangeItem._meta.db_table)} (bulk_change_id, customer_id, old_package_id, old_site_id) "
+        f"SELECT %s, id, package_id, site_id FROM {customer_table} WHERE {quote('id')} IN ({target_sql})"
+    )
     insert_sql = (
         f"INSERT INTO {quote(HistoricalCustomer._meta.db_table)} ({target_columns}) "
-        f"SELECT {source_columns} FROM {quote(Customer._meta.db_table)} WHERE {quote('id')} IN ({target_sql})"
+        f"SELECT {source_columns} FROM {customer_table} WHERE {quote('id')} IN ({target_sql})"
     )
     set_sql, set_params = _set_clause(new_values)
-    update_sql = f"UPDATE {quote(Customer._meta.db_table)} SET {set_sql} WHERE {quote('id')} IN ({target_sql})"
+    update_sql = f"UPDATE {customer_table} SET {set_sql} WHERE {quote('id')} IN ({target_sql})"
     with connection.cursor() as cursor:
+        cursor.execute(items_sql, [bulk_change.pk, *target_params])
         cursor.execute(insert_sql, [*extra_params, *target_params])
         cursor.execute(update_sql, [*set_params, *target_params])
         return cursor.rowcount
@@ -100,9 +129,10 @@ def _set_clause(values):
     return ", ".join(assignments), params
 
 
-def _history_columns(user, date, new_values=None):
+def _history_columns(user, date, new_values=None, *, reason=BULK_CHANGE_REASON):
     """Return the INSERT column list, the SELECT list and its parameters
-    that copy a customer row to a "~" bulk history row.
+    that copy a customer row to a "~" history row with the change reason
+    `reason`.
 
     Columns named in `new_values` are taken from its parameters instead of
     the stored row, for the copy made before the UPDATE.
@@ -124,7 +154,7 @@ def _history_columns(user, date, new_values=None):
     history_date = HistoricalCustomer._meta.get_field("history_date").get_db_prep_save(date, connection)
     extra = {
         "history_date": history_date,
-        "history_change_reason": BULK_CHANGE_REASON,
+        "history_change_reason": reason,
         "history_type": "~",
         "history_user_id": user.pk if user is not None else None,
     }

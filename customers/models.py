@@ -323,6 +323,85 @@ class ImportChange(models.Model):
         return f"{self.batch_id} {self.customer_id} {self.field}"
 
 
+class BulkChange(models.Model):
+    """One bulk change applied from the customer list: the package and site
+    it set (null when kept), and when it was undone.
+
+    The set package and site are kept without a database constraint, so a
+    package or site deleted later leaves the record readable.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="bulk_changes"
+    )
+    # The same instant as the changed customers' updated_at and history_date.
+    created_at = models.DateTimeField()
+    package = models.ForeignKey(
+        "packages.ServicePackage",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+    customer_count = models.PositiveIntegerField(default=0)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    restored_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk change")
+        verbose_name_plural = _("bulk changes")
+
+    def __str__(self):
+        return f"{self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def changes(self):
+        """The attribute values the bulk change set, such as {"package_id": 3}."""
+        values = {"package_id": self.package_id, "site_id": self.site_id}
+        return {attname: value for attname, value in values.items() if value is not None}
+
+
+class BulkChangeItem(models.Model):
+    """The package and site one customer had before a bulk change changed it.
+
+    The customer is kept without a database constraint, so the item of a
+    customer deleted since stays and the undo page can say so. The old
+    package and site are kept the same way, because they may be deleted.
+    """
+
+    bulk_change = models.ForeignKey(BulkChange, on_delete=models.CASCADE, related_name="items")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    old_package = models.ForeignKey(
+        "packages.ServicePackage",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    old_site = models.ForeignKey(
+        "sites.Site", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bulk_change", "customer"], name="bulk_change_item_customer_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.bulk_change_id} {self.customer_id}"
+
+
 class ImportProblem(models.Model):
     """A row-level finding of a batch, stored as a message code with its
     parameters so it is shown in the reader's language."""

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
-from customers.bulk import BULK_CHANGE_REASON
+from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON
 from customers.importing.cleaners import fold_width
 from customers.models import Customer, ImportBatch, mask_nik, name_key
 from customers.services import ANONYMISED_REASON, CHANGE_REQUEST_REASON
@@ -382,7 +382,8 @@ class HistoryEntry:
     `batch` is the import batch that created the customer, on the "+" entry
     of an imported customer. `by_customer` is True when the customer saved
     it through the portal. `reason` is the version's change reason, such as
-    BULK_CHANGE_REASON, ANONYMISED_REASON or CHANGE_REQUEST_REASON, or "".
+    BULK_CHANGE_REASON, BULK_UNDO_REASON, ANONYMISED_REASON or
+    CHANGE_REQUEST_REASON, or "".
     """
 
     date: object
@@ -396,6 +397,10 @@ class HistoryEntry:
     @property
     def is_bulk(self):
         return self.reason == BULK_CHANGE_REASON
+
+    @property
+    def is_bulk_undo(self):
+        return self.reason == BULK_UNDO_REASON
 
     @property
     def is_anonymised(self):

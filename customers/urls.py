@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import export_views, import_views, views
+from customers import bulk_views, export_views, import_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("exports/<uuid:pk>/retry/", export_views.export_retry, name="export-retry"),
     path("dashboard/", views.customer_dashboard, name="dashboard"),
     path("bulk/", views.customer_bulk, name="bulk"),
+    path("bulk/changes/", bulk_views.bulk_change_list, name="bulk-list"),
+    path("bulk/changes/<int:pk>/undo/", bulk_views.bulk_change_undo, name="bulk-undo"),
     path("<int:pk>/", views.customer_edit, name="edit"),
     path("upload/", import_views.upload, name="upload"),
     path("upload/template/", import_views.template_download, name="template"),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
@@ -212,16 +213,25 @@ def customer_bulk(request):
 
     if confirming and valid:
         selected_count = target.count()
-        changed = customers_bulk_update(target, form.changes(), user=request.user)
-        messages.success(
-            request,
-            ngettext(
-                "%(count)s customer changed.",
-                "%(count)s customers changed.",
-                changed,
+        bulk_change = customers_bulk_update(target, form.changes(), user=request.user)
+        changed = bulk_change.customer_count if bulk_change is not None else 0
+        changed_text = ngettext(
+            "%(count)s customer changed.",
+            "%(count)s customers changed.",
+            changed,
+        ) % {"count": number_format(changed, force_grouping=True)}
+        if bulk_change is None:
+            messages.success(request, changed_text)
+        else:
+            messages.success(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    changed_text,
+                    reverse("customers:bulk-undo", args=[bulk_change.pk]),
+                    _("Undo this bulk change"),
+                ),
             )
-            % {"count": number_format(changed, force_grouping=True)},
-        )
         if changed < selected_count:
             unchanged = selected_count - changed
             messages.info(

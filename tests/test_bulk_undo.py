@@ -1,0 +1,619 @@
+"""Undoing a bulk change of the customer list: old packages and sites
+restored, what someone changed since kept and listed with the reason."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON, customers_bulk_update
+from customers.bulk_undo import plan_bulk_undo, undo_bulk_change
+from customers.models import BulkChange, BulkChangeItem, Customer
+
+pytestmark = pytest.mark.django_db
+
+BULK_URL = "/customers/bulk/"
+HISTORY_URL = "/customers/bulk/changes/"
+
+
+@pytest.fixture
+def catalogue(sample_catalogue):
+    return sample_catalogue
+
+
+@pytest.fixture
+def customers(catalogue):
+    """Five customers: PLG-0001 to PLG-0003 in Cibinong, PLG-0004 in
+    Bojonggede, PLG-0005 without a site. PLG-0001 has H20, PLG-0003 has
+    H10, the others no package."""
+    sites, packages = catalogue
+    rows = [
+        ("PLG-0001", sites["CBN"], packages["H20"]),
+        ("PLG-0002", sites["CBN"], None),
+        ("PLG-0003", sites["CBN"], packages["H10"]),
+        ("PLG-0004", sites["BJG"], None),
+        ("PLG-0005", None, None),
+    ]
+    return {
+        number: Customer.objects.create(number=number, name=f"Pelanggan {number}", address="Jl. A", site=site, package=package)
+        for number, site, package in rows
+    }
+
+
+@pytest.fixture
+def site_admin(django_user_model, catalogue):
+    sites, _packages = catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", password="rahasia-cbn-123", is_staff=True)
+    sites["CBN"].staff.add(user)
+    return user
+
+
+def undo_url(bulk_change):
+    return reverse("customers:bulk-undo", args=[bulk_change.pk])
+
+
+def packages_by_number():
+    return dict(Customer.objects.values_list("number", "package__code"))
+
+
+def sites_by_number():
+    return dict(Customer.objects.values_list("number", "site__code"))
+
+
+def cibinong_customers():
+    return Customer.objects.filter(number__in=["PLG-0001", "PLG-0002", "PLG-0003"])
+
+
+def set_package(customers, package, user):
+    return customers_bulk_update(customers, {"package_id": package.pk}, user=user)
+
+
+def kept_rows(page):
+    """Return the "cannot be undone" table's rows as lists of cell texts."""
+    section = page[page.index('id="cannot-undo"'):]
+    section = section[: section.index("</table>")]
+    rows = re.findall(r"<tr class=\"kept[^\"]*\">(.*?)</tr>", section, flags=re.S)
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)] for row in rows]
+
+
+def local_minute(moment):
+    """Return `moment` as the pages show it: local time, dd/mm/yyyy HH:MM."""
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def undo_history(customer):
+    return list(Customer.history.filter(id=customer.pk, history_change_reason=BULK_UNDO_REASON))
+
+
+# ---------------------------------------------------------------------------
+# Recording
+
+
+def test_bulk_records_old_values(admin_user, customers, catalogue):
+    sites, packages = catalogue
+
+    bulk_change = customers_bulk_update(
+        Customer.objects.all(), {"package_id": packages["H20"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+
+    assert bulk_change.customer_count == 5
+    assert (bulk_change.package, bulk_change.site, bulk_change.created_by) == (packages["H20"], sites["CTY"], admin_user)
+    items = {
+        item.customer.number: (item.old_package_id, item.old_site_id)
+        for item in BulkChangeItem.objects.filter(bulk_change=bulk_change).select_related("customer")
+    }
+    assert items == {
+        "PLG-0001": (packages["H20"].pk, sites["CBN"].pk),
+        "PLG-0002": (None, sites["CBN"].pk),
+        "PLG-0003": (packages["H10"].pk, sites["CBN"].pk),
+        "PLG-0004": (None, sites["BJG"].pk),
+        "PLG-0005": (None, None),
+    }
+
+
+def test_bulk_records_only_changed_customers(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+
+    bulk_change = set_package(cibinong_customers(), packages["H20"], admin_user)
+
+    assert bulk_change.customer_count == 2
+    assert sorted(BulkChangeItem.objects.filter(bulk_change=bulk_change).values_list("customer__number", flat=True)) == [
+        "PLG-0002", "PLG-0003",
+    ]
+
+
+def test_bulk_without_change_records_nothing(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+
+    assert set_package(Customer.objects.filter(number="PLG-0001"), packages["H20"], admin_user) is None
+
+    assert BulkChange.objects.count() == 0
+    assert BulkChangeItem.objects.count() == 0
+
+
+def test_bulk_message_links_undo(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(
+        BULK_URL,
+        {"bulk-customers": [customers["PLG-0002"].pk], "bulk-package": packages["H30"].pk, "confirm": ""},
+        follow=True,
+    )
+
+    bulk_change = BulkChange.objects.get()
+    assert [str(message) for message in response.context["messages"]] == [
+        f'1 customer changed. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">Undo this bulk change</a>'
+    ]
+
+
+def test_bulk_message_links_undo_indonesian(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+
+    response = admin_client.post(
+        BULK_URL,
+        {"bulk-customers": [customers["PLG-0002"].pk], "bulk-package": packages["H30"].pk, "confirm": ""},
+        follow=True,
+    )
+
+    bulk_change = BulkChange.objects.get()
+    assert [str(message) for message in response.context["messages"]] == [
+        f'1 pelanggan diubah. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">Batalkan perubahan massal ini</a>'
+    ]
+
+
+# ---------------------------------------------------------------------------
+# The history list
+
+
+def test_customer_list_links_history(admin_client, customers):
+    page = admin_client.get("/customers/").content.decode()
+
+    assert f'<a id="bulk-history" href="{HISTORY_URL}">Riwayat perubahan massal</a>' in page
+
+
+def test_history_lists_bulk_changes(admin_client, admin_user, customers, catalogue):
+    sites, packages = catalogue
+    first = set_package(cibinong_customers(), packages["H30"], admin_user)
+    second = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0005"), {"package_id": packages["B50"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+    undo_bulk_change(first, admin_user)
+    first.refresh_from_db()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(HISTORY_URL).content.decode()
+
+    rows = re.findall(r'<tr id="bulk-change-(\d+)">(.*?)</tr>', page, flags=re.S)
+    cells = [(int(pk), [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]) for pk, row in rows]
+    assert cells == [
+        (second.pk, [local_minute(second.created_at), "admin", "Package: Bisnis 50 Mbps · Site: Citayam", "1", "Applied", "Undo bulk change"]),
+        (first.pk, [local_minute(first.created_at), "admin", "Package: Home 30 Mbps", "3", f"Undone on {local_minute(first.undone_at)} by admin", "Details"]),
+    ]
+    assert f'<a class="undo" href="/customers/bulk/changes/{second.pk}/undo/">' in page
+
+
+# ---------------------------------------------------------------------------
+# Undoing
+
+
+def test_undo_restores_old_values(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert '<strong id="count-restore">3</strong>' in page
+    assert '<strong id="count-kept">0</strong>' in page
+    assert 'id="cannot-undo"' not in page
+    assert "<tr><td>PLG-0001</td><td>Pelanggan PLG-0001</td><td>Paket</td><td>Home 30 Mbps</td><td>Home 20 Mbps</td></tr>" in page
+    assert "<tr><td>PLG-0002</td><td>Pelanggan PLG-0002</td><td>Paket</td><td>Home 30 Mbps</td><td>—</td></tr>" in page
+    assert packages_by_number()["PLG-0002"] == "H30"
+
+    response = admin_client.post(undo_url(bulk_change))
+
+    assert response.status_code == 302
+    assert response["Location"] == HISTORY_URL
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H10", "PLG-0004": None, "PLG-0005": None,
+    }
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_by == admin_user
+    assert bulk_change.undone_at is not None
+    assert bulk_change.restored_count == 3
+
+
+def test_undo_restores_old_sites(admin_user, customers, catalogue):
+    sites, _packages = catalogue
+    bulk_change = customers_bulk_update(Customer.objects.all(), {"site_id": sites["CTY"].pk}, user=admin_user)
+
+    assert undo_bulk_change(bulk_change, admin_user) == 5
+
+    assert sites_by_number() == {
+        "PLG-0001": "CBN", "PLG-0002": "CBN", "PLG-0003": "CBN", "PLG-0004": "BJG", "PLG-0005": None,
+    }
+
+
+def test_undo_success_message(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+
+    response = admin_client.post(undo_url(bulk_change), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Perubahan massal dibatalkan: 3 pelanggan dikembalikan ke nilai lamanya."
+    ]
+
+
+def test_undo_history_rows(admin_user, django_user_model, customers, catalogue):
+    _sites, packages = catalogue
+    other_admin = django_user_model.objects.create_user(username="admin2", is_staff=True, is_superuser=True)
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    before = {number: customer.history.count() for number, customer in customers.items()}
+
+    undo_bulk_change(bulk_change, other_admin)
+
+    for number in ("PLG-0001", "PLG-0002", "PLG-0003"):
+        stored = Customer.objects.get(number=number)
+        records = undo_history(stored)
+        assert len(records) == 1, number
+        assert records[0].history_type == "~"
+        assert records[0].history_user == other_admin
+        assert records[0].package_id == stored.package_id
+        assert records[0].name == stored.name
+        assert records[0].history_date == stored.updated_at
+        assert stored.history.count() == before[number] + 1
+    for number in ("PLG-0004", "PLG-0005"):
+        assert customers[number].history.count() == before[number]
+
+
+def test_undo_history_shown_on_customer(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    undo_bulk_change(bulk_change, admin_user)
+
+    page = admin_client.get(reverse("customers:edit", args=[customers["PLG-0001"].pk])).content.decode()
+
+    assert '<p class="muted">Pembatalan perubahan massal dari daftar pelanggan</p>' in page
+
+
+def test_undo_keeps_later_edit(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0002")
+    edited.package = packages["B50"]
+    edited.save()
+    edit = edited.history.first()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert '<strong id="count-restore">2</strong>' in page
+    assert '<strong id="count-kept">1</strong>' in page
+    when = local_minute(edit.history_date)
+    assert kept_rows(page) == [[
+        "PLG-0002",
+        "Pelanggan PLG-0002",
+        "Restore Package to —",
+        f"Changed after the bulk change, on {when} by —: it is now Bisnis 50 Mbps, so it stays.",
+    ]]
+
+    admin_client.post(undo_url(bulk_change))
+
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": "B50", "PLG-0003": "H10", "PLG-0004": None, "PLG-0005": None,
+    }
+    assert undo_history(edited) == []
+
+
+def test_undo_keeps_edit_indonesian(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0003")
+    edited.package = packages["B50"]
+    edited._history_user = admin_user
+    edited.save()
+    when = local_minute(edited.history.first().history_date)
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert "<h1>Batalkan perubahan massal</h1>" in page
+    assert kept_rows(page) == [[
+        "PLG-0003",
+        "Pelanggan PLG-0003",
+        "Kembalikan Paket ke Home 10 Mbps",
+        f"Diubah setelah perubahan massal, pada {when} oleh admin: sekarang Bisnis 50 Mbps, jadi tetap.",
+    ]]
+
+
+def test_undo_keeps_value_set_back(admin_user, customers, catalogue):
+    """A field changed after the bulk change and set back is kept too."""
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0001")
+    edited.package = packages["B50"]
+    edited.save()
+    edited.package = packages["H30"]
+    edited.save()
+
+    plan = plan_bulk_undo(bulk_change)
+    restored = undo_bulk_change(bulk_change, admin_user)
+
+    assert (plan.restore_count, plan.kept_count) == (2, 1)
+    assert [customer.number for customer in plan.kept] == ["PLG-0001"]
+    assert [(item.field, item.state) for item in plan.kept[0].fields] == [("package_id", "changed_since")]
+    assert restored == 2
+    assert packages_by_number()["PLG-0001"] == "H30"
+
+
+def test_undo_ignores_other_field_edit(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0002")
+    edited.address = "Jl. Mawar 5"
+    edited.save()
+
+    assert undo_bulk_change(bulk_change, admin_user) == 3
+
+    edited.refresh_from_db()
+    assert (edited.package, edited.address) == (None, "Jl. Mawar 5")
+
+
+def test_undo_after_later_bulk_undone(admin_user, customers, catalogue):
+    """Undoing the later bulk change first lets the earlier one restore its values."""
+    _sites, packages = catalogue
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    later = set_package(Customer.objects.filter(number="PLG-0001"), packages["B50"], admin_user)
+
+    assert plan_bulk_undo(earlier).kept_count == 1
+    assert undo_bulk_change(later, admin_user) == 1
+    assert undo_bulk_change(earlier, admin_user) == 3
+
+    assert packages_by_number()["PLG-0001"] == "H20"
+
+
+def test_undo_leaves_unchanged_customer(admin_user, customers, catalogue):
+    sites, packages = catalogue
+    unchanged = customers["PLG-0001"]
+    bulk_change = customers_bulk_update(
+        Customer.objects.filter(pk=unchanged.pk), {"package_id": packages["H20"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+
+    plan = plan_bulk_undo(bulk_change)
+    assert [(item.field, item.state) for item in plan.restores[0].fields] == [("site_id", "restorable")]
+    assert undo_bulk_change(bulk_change, admin_user) == 1
+
+    stored = Customer.objects.get(pk=unchanged.pk)
+    assert (stored.package, stored.site) == (packages["H20"], sites["CBN"])
+    records = undo_history(stored)
+    assert len(records) == 1
+    assert (records[0].package_id, records[0].site_id) == (packages["H20"].pk, sites["CBN"].pk)
+
+
+def test_undo_skips_customers_not_changed(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    untouched = customers["PLG-0001"]
+    bulk_change = set_package(cibinong_customers(), packages["H20"], admin_user)
+
+    undo_bulk_change(bulk_change, admin_user)
+
+    stored = Customer.objects.get(pk=untouched.pk)
+    assert stored.updated_at == untouched.updated_at
+    assert stored.history.count() == 1
+    assert packages_by_number()["PLG-0001"] == "H20"
+
+
+def test_undo_lists_deleted_customer(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    Customer.objects.get(number="PLG-0003").delete()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert '<strong id="count-restore">2</strong>' in page
+    assert kept_rows(page) == [[
+        "PLG-0003", "Pelanggan PLG-0003", "Restore Package to Home 10 Mbps", "The customer was deleted after the bulk change.",
+    ]]
+    admin_client.post(undo_url(bulk_change))
+    assert packages_by_number() == {"PLG-0001": "H20", "PLG-0002": None, "PLG-0004": None, "PLG-0005": None}
+
+
+def test_undo_keeps_deleted_old_package(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    old_pk = packages["H10"].pk
+    packages["H10"].delete()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert kept_rows(page) == [[
+        "PLG-0003", "Pelanggan PLG-0003", f"Restore Package to #{old_pk}", f"The old value #{old_pk} was deleted, so it stays Home 30 Mbps.",
+    ]]
+    admin_client.post(undo_url(bulk_change))
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H30", "PLG-0004": None, "PLG-0005": None,
+    }
+
+
+def test_undo_restores_inactive_old_package(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    packages["H10"].is_active = False
+    packages["H10"].save()
+
+    assert undo_bulk_change(bulk_change, admin_user) == 3
+
+    assert packages_by_number()["PLG-0003"] == "H10"
+
+
+def test_edit_between_page_and_confirm(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+    assert '<strong id="count-restore">3</strong>' in page
+    edited = Customer.objects.get(number="PLG-0001")
+    edited.package = packages["B100"]
+    edited.save()
+
+    admin_client.post(undo_url(bulk_change))
+
+    assert packages_by_number()["PLG-0001"] == "B100"
+    bulk_change.refresh_from_db()
+    assert bulk_change.restored_count == 2
+
+
+def test_double_confirm_changes_nothing(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    admin_client.cookies["django_language"] = "en"
+    admin_client.post(undo_url(bulk_change), follow=True)
+    after_first = packages_by_number()
+    history_count = Customer.history.count()
+    bulk_change.refresh_from_db()
+    undone_at = bulk_change.undone_at
+
+    response = admin_client.post(undo_url(bulk_change), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "This bulk change was already undone, so nothing was changed."
+    ]
+    assert packages_by_number() == after_first
+    assert Customer.history.count() == history_count
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_at == undone_at
+    page = response.content.decode()
+    assert 'id="undo-confirm"' not in page
+    assert f"Undone on {local_minute(undone_at)} by admin: 3 customers got their old values back." in page
+
+
+def test_nothing_restorable_not_marked_undone(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(Customer.objects.filter(number="PLG-0002"), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0002")
+    edited.package = packages["B50"]
+    edited.save()
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+    response = admin_client.post(undo_url(bulk_change))
+
+    assert 'id="undo-confirm"' not in page
+    assert 'id="nothing-to-undo"' in page
+    assert response.status_code == 302
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_at is None
+    assert packages_by_number()["PLG-0002"] == "B50"
+
+
+def test_undo_needs_staff(client, django_user_model, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    customer_user = django_user_model.objects.create_user(username="pelanggan", password="rahasia-123")
+    client.force_login(customer_user)
+
+    assert client.get(undo_url(bulk_change)).status_code == 404
+    assert client.post(undo_url(bulk_change)).status_code == 404
+    assert client.get(HISTORY_URL).status_code == 404
+    assert packages_by_number()["PLG-0002"] == "H30"
+
+
+# ---------------------------------------------------------------------------
+# Site admins
+
+
+def test_site_admin_sees_only_own(client, admin_user, site_admin, customers, catalogue):
+    _sites, packages = catalogue
+    others = set_package(cibinong_customers(), packages["H30"], admin_user)
+    own = set_package(Customer.objects.filter(number="PLG-0002"), packages["B50"], site_admin)
+    client.force_login(site_admin)
+
+    page = client.get(HISTORY_URL).content.decode()
+
+    assert re.findall(r'<tr id="bulk-change-(\d+)">', page) == [str(own.pk)]
+    assert client.get(undo_url(others)).status_code == 404
+    assert client.post(undo_url(others)).status_code == 404
+    assert client.get(undo_url(own)).status_code == 200
+    others.refresh_from_db()
+    assert others.undone_at is None
+    assert packages_by_number()["PLG-0001"] == "H30"
+
+
+def test_site_admin_undo_within_sites(client, admin_user, site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], site_admin)
+    moved = Customer.objects.get(number="PLG-0003")
+    moved.site = sites["BJG"]
+    moved.save()
+    client.force_login(site_admin)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(undo_url(bulk_change)).content.decode()
+    client.post(undo_url(bulk_change))
+
+    assert '<strong id="count-restore">2</strong>' in page
+    assert (
+        '<p class="warning-box" id="outside-sites">1 customer of this bulk change is now in a site you do not manage, '
+        "or would go back to one, so it stays as it is.</p>"
+    ) in page
+    assert "PLG-0003" not in page
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H30", "PLG-0004": None, "PLG-0005": None,
+    }
+
+
+def test_admin_undoes_site_admin_change(admin_client, admin_user, site_admin, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], site_admin)
+
+    admin_client.post(undo_url(bulk_change))
+
+    assert packages_by_number()["PLG-0003"] == "H10"
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_by == admin_user
+
+
+# ---------------------------------------------------------------------------
+# Query counts
+
+
+def make_customers(count, site, package):
+    Customer.objects.bulk_create(
+        Customer(number=f"PLG-{index:05d}", name=f"Pelanggan {index}", name_key=f"pelanggan {index}", site=site, package=package)
+        for index in range(count)
+    )
+
+
+# Statements per vendor: a savepoint and its release inside the test's
+# transaction, the BulkChange insert and count, and the change itself.
+APPLY_QUERIES = {"postgresql": 5, "sqlite": 7}
+# The savepoint pair, the BulkChange lock and update, the UPDATE with its
+# history rows, and the customer lock on PostgreSQL.
+UNDO_QUERIES = {"postgresql": 6, "sqlite": 6}
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_apply_and_undo_constant_queries(admin_user, catalogue, count):
+    sites, packages = catalogue
+    make_customers(count, sites["CBN"], packages["H10"])
+
+    with CaptureQueriesContext(connection) as applying:
+        bulk_change = set_package(Customer.objects.all(), packages["H30"], admin_user)
+    with CaptureQueriesContext(connection) as planning:
+        plan = plan_bulk_undo(bulk_change)
+    with CaptureQueriesContext(connection) as undoing:
+        restored = undo_bulk_change(bulk_change, admin_user)
+
+    assert bulk_change.customer_count == count
+    assert plan.restore_count == count
+    assert restored == count
+    assert Customer.objects.filter(package=packages["H10"]).count() == count
+    assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == count
+    assert Customer.history.filter(history_change_reason=BULK_UNDO_REASON).count() == count
+    assert len(applying.captured_queries) == APPLY_QUERIES[connection.vendor]
+    # The counts, the list of restored customers and the package names.
+    assert len(planning.captured_queries) == 3
+    assert len(undoing.captured_queries) == UNDO_QUERIES[connection.vendor]
