@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from customers.importing.template import TEMPLATE_FIELDS
-from customers.models import Customer, ImportBatch
+from customers.models import BulkChange, Customer, ImportBatch
 from tests.importing_helpers import SAMPLE_XLSX, run_import
 
 pytestmark = pytest.mark.django_db
@@ -309,7 +309,10 @@ def test_sample_upload_completed_in_bulk(admin_client, catalogue):
     review = admin_client.post(reverse("customers:bulk"), data)
     assert "2 pelanggan yang cocok dengan filter daftar dipilih." in review.content.decode()
     response = admin_client.post(reverse("customers:bulk"), {**data, "confirm": ""}, follow=True)
-    assert [str(message) for message in response.context["messages"]] == ["2 pelanggan diubah."]
+    bulk_change = BulkChange.objects.get()
+    assert [str(message) for message in response.context["messages"]] == [
+        f'2 pelanggan diubah. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">Batalkan perubahan massal ini</a>'
+    ]
     assert dashboard_counts(admin_client)["package"] == 0
 
     # 3. The addresses, typed into the incomplete-customer workbook.

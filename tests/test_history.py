@@ -130,7 +130,7 @@ def test_batch_page_shows_problems(admin_client, sample_catalogue, tmp_path):
 
     assert batch.problem_count == 1
     findings = page[page.index('id="findings"'):]
-    assert "<td>3</td><td>No HP</td><td>nomor salah</td>" in findings
+    assert '<td>3</td><td>No HP</td><td class="value">nomor salah</td>' in findings
 
 
 def test_duration_text():

@@ -18,10 +18,19 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from audit.models import NikReveal
-from customers.models import Customer, CustomerExport, HeaderAlias, ImportBatch, ImportProblem
+from customers.models import (
+    BulkChange,
+    BulkChangeItem,
+    Customer,
+    CustomerExport,
+    HeaderAlias,
+    ImportBatch,
+    ImportProblem,
+)
 from packages.models import ServicePackage
 from portal.models import ChangeRequest
 from sites.models import Site
@@ -88,7 +97,8 @@ class Rule:
     `access` is who may use it: "public", "staff", "admin", "regions"
     (staff and customers) or a permission of the customers app. `scope`
     names the fixture object in the URL ("customer", "batch", "export",
-    "site", "package", "change_request", "staff_user", "header_alias") or None.
+    "site", "package", "change_request", "staff_user", "header_alias",
+    "bulk_change") or None.
     `allowed` is the status code a
     persona with access receives.
     """
@@ -118,6 +128,8 @@ RULES = {
     "customers:export-retry": Rule("customers.export_customers", allowed=302, method="post", scope="export"),
     "customers:dashboard": Rule("staff"),
     "customers:bulk": Rule("staff", method="post"),
+    "customers:bulk-list": Rule("staff"),
+    "customers:bulk-undo": Rule("staff", scope="bulk_change"),
     "customers:edit": Rule("staff", scope="customer"),
     "customers:upload": Rule("customers.import_customers"),
     "customers:template": Rule("customers.import_customers"),
@@ -202,7 +214,8 @@ def test_rules_name_existing_urls():
 @pytest.fixture
 def world(db, django_user_model):
     """Two sites with a site admin, a customer, a finished import batch, a
-    finished export, a change request and a learned column name each."""
+    finished export, a change request, a learned column name and a bulk
+    change of its customer each."""
     package = ServicePackage.objects.create(
         name="Home 10", code="H10", download_mbps=10, upload_mbps=5, monthly_price=150_000
     )
@@ -264,6 +277,11 @@ def world(db, django_user_model):
         objects["staff_user"] = {**objects.get("staff_user", {}), side: site_admin}
         header_alias = HeaderAlias.objects.create(name=f"Kontak {side}", key=f"kontak{side}", field="phone")
         objects["header_alias"] = {**objects.get("header_alias", {}), side: header_alias}
+        bulk_change = BulkChange.objects.create(
+            created_by=site_admin, created_at=timezone.now(), package=package, customer_count=1
+        )
+        BulkChangeItem.objects.create(bulk_change=bulk_change, customer=customer, old_package=None, old_site=site)
+        objects["bulk_change"] = {**objects.get("bulk_change", {}), side: bulk_change}
 
     customer_user = django_user_model.objects.create_user(username="customer-alfa")
     objects["customer"]["a"].user = customer_user
@@ -309,7 +327,7 @@ def expected_status(rule, persona, side):
     if persona == "admin":
         return rule.allowed
     own_side = persona[-1]
-    if rule.scope in ("customer", "batch", "export", "site", "change_request") and side != own_side:
+    if rule.scope in ("customer", "batch", "export", "site", "change_request", "bulk_change") and side != own_side:
         return 404
     return rule.allowed
 
