@@ -154,6 +154,27 @@ def test_learned_alias_maps_next_upload(admin_client, sample_catalogue, tmp_path
     assert Customer.objects.get(name="Euis").phone == "+6281234567005"
 
 
+def test_save_reads_columns_as_reviewed(admin_client, sample_catalogue, tmp_path):
+    first = upload(admin_client, write_workbook(tmp_path / "satu.xlsx", PHONE_ROWS))
+    map_columns(admin_client, first, {"column_2": "phone", "column_3": "ignore"})
+    rows = [["nama", "KONTAK-UTAMA", "Catatan Teknisi"], ["Euis", "0812 3456 7005", "kabel putus"]]
+    second = upload(admin_client, write_workbook(tmp_path / "dua.xlsx", rows))
+    assert second.summary["unknown_columns"] == ["Catatan Teknisi"]
+    # Between review and save, the phone header is forgotten and the note
+    # header is learned as Alamat through another batch.
+    HeaderAlias.objects.all().delete()
+    third_rows = [["Nama", "No HP", "Catatan Teknisi"], ["Fani", "081234567006", "Jl. X"]]
+    third = upload(admin_client, write_workbook(tmp_path / "tiga.xlsx", third_rows))
+    map_columns(admin_client, third, {"column_2": "address"})
+    assert set(HeaderAlias.objects.values_list("key", "field")) == {("catatanteknisi", "address")}
+
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+
+    customer = Customer.objects.get(name="Euis")
+    assert customer.phone == "+6281234567005"
+    assert customer.address == ""
+
+
 def test_learned_column_kept_unchanged(admin_client, sample_catalogue, tmp_path):
     first = upload(admin_client, write_workbook(tmp_path / "satu.xlsx", PHONE_ROWS))
     map_columns(admin_client, first, {"column_2": "phone", "column_3": "ignore"})

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing import pipeline, stored_plan
-from customers.importing.column_map import batch_overrides
+from customers.importing.column_map import batch_overrides, reviewed_learned_aliases
 from customers.importing.problems import FileRejected, register_file_message
 from customers.models import ImportBatch, ImportProblem
 
@@ -356,7 +356,7 @@ def validate_batch(batch):
     return batch
 
 
-def _build_plan(batch, progress, row_total=None):
+def _build_plan(batch, progress, row_total=None, learned=None):
     """Read and check the batch's file with the batch's site and mode."""
     return pipeline.build_plan(
         batch.file.path,
@@ -366,6 +366,7 @@ def _build_plan(batch, progress, row_total=None):
         progress=progress,
         row_total=row_total,
         column_overrides=batch_overrides(batch.column_map),
+        learned=learned,
     )
 
 
@@ -375,7 +376,8 @@ def _plan_to_commit(batch, progress):
     plan = stored_plan.load(batch)
     if plan is not None:
         return plan
-    return _build_plan(batch, progress, row_total=batch.rows_read)
+    # The file is read with the learned header aliases its review applied.
+    return _build_plan(batch, progress, row_total=batch.rows_read, learned=reviewed_learned_aliases(batch.summary))
 
 
 def _review_counts(batch):

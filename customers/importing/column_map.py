@@ -9,7 +9,7 @@ by themselves.
 """
 
 from customers.importing.cleaners import cell_text
-from customers.importing.headers import SOURCE_TEMPLATE, TEMPLATE_HEADERS, normalise_header
+from customers.importing.headers import SOURCE_LEARNED, SOURCE_TEMPLATE, TEMPLATE_HEADERS, normalise_header
 
 # Sample values shown for each column that can be mapped by hand.
 SAMPLE_COUNT = 3
@@ -31,6 +31,21 @@ def batch_overrides(column_map):
         elif field_name in TEMPLATE_HEADERS:
             overrides[int(key)] = field_name
     return overrides
+
+
+def reviewed_learned_aliases(summary):
+    """Return the learned header aliases that a batch's review applied, as
+    build_plan() takes them, so that its save reads the columns as they were
+    reviewed even after learned aliases were added or removed. Returns None
+    for a summary without columns, and then the current aliases apply."""
+    columns = (summary or {}).get("columns")
+    if columns is None:
+        return None
+    return {
+        normalise_header(column["header"]): column["field"]
+        for column in columns
+        if column.get("source") == SOURCE_LEARNED and column.get("field")
+    }
 
 
 def learned_aliases():

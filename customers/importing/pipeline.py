@@ -194,20 +194,30 @@ def _as_model_fields(values):
 
 
 def build_plan(
-    path, filename, *, site=None, update_mode=False, progress=None, row_total=None, column_overrides=None
+    path,
+    filename,
+    *,
+    site=None,
+    update_mode=False,
+    progress=None,
+    row_total=None,
+    column_overrides=None,
+    learned=None,
 ):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
     `row_total` is the number of rows an earlier read of the file found.
     Progress counts rows out of it, or else out of the reader's estimate.
     `column_overrides` are the fields chosen for columns in review (see
-    map_headers), and the learned header aliases apply as well.
+    map_headers). `learned` maps normalised headers to fields, by default
+    every learned header alias.
     Raises FileRejected when the file cannot be read at all, and
     HeaderRejected when its header row lacks the columns it needs.
     """
     fmt = inspect_upload(path, filename)
     sites, packages = load_catalogues()
-    learned = learned_aliases()
+    if learned is None:
+        learned = learned_aliases()
     # Rows whose address or region columns are matched to a village after
     # reading, and the region columns of those that have them, by position.
     region_rows = []
