@@ -104,6 +104,8 @@ def test_clean_name_number_cell():
 def test_full_width_id_and_nik_folded():
     assert clean_customer_number("ＣＡＳＥ-００１") == "CASE-001"
     assert clean_customer_number("ｐｌｇ－０１") == "plg-01"
+    assert clean_customer_number("PLG\u20100003") == "PLG-0003"
+    assert clean_customer_number("PLG\u20130003") == "PLG-0003"
     assert clean_nik("３２０１０１１２０３９００００１") == "3201011203900001"
 
 

@@ -175,6 +175,20 @@ def test_save_reads_columns_as_reviewed(admin_client, sample_catalogue, tmp_path
     assert customer.address == ""
 
 
+def test_long_header_mapped_not_learned(admin_client, sample_catalogue, tmp_path):
+    header = "Nomor HP " + "sangat panjang " * 20
+    rows = [[*row[:2], row[2]] for row in PHONE_ROWS]
+    rows[0][2] = header
+    batch = upload(admin_client, write_workbook(tmp_path / "panjang.xlsx", rows))
+
+    response = map_columns(admin_client, batch, {"column_2": "phone"})
+
+    assert response.status_code == 302
+    assert HeaderAlias.objects.count() == 0
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    assert Customer.objects.get(name="Ani").phone == "+6281234567001"
+
+
 def test_learned_column_kept_unchanged(admin_client, sample_catalogue, tmp_path):
     first = upload(admin_client, write_workbook(tmp_path / "satu.xlsx", PHONE_ROWS))
     map_columns(admin_client, first, {"column_2": "phone", "column_3": "ignore"})

@@ -281,12 +281,17 @@ def clean_address(value):
     return clean_text(value, ADDRESS_MAX_LENGTH)
 
 
+# Hyphens and dashes that word processors and PDFs put in place of "-".
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+
+
 def fold_width(text):
     """Return `text` with full-width and other compatibility forms replaced
-    by their plain letters and digits (Unicode NFKC), so "ＰＬＧ-０１" is "PLG-01"."""
+    by their plain letters and digits (Unicode NFKC), and dashes by "-", so
+    "ＰＬＧ-０１" and "PLG‐01" are "PLG-01"."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text)
+    return unicodedata.normalize("NFKC", text).translate(_DASHES)
 
 
 def clean_customer_number(value):

@@ -57,11 +57,16 @@ def learned_aliases():
 
 def learn_header_alias(header, field_name, user=None):
     """Store that the column header `header` means `field_name` in every
-    later upload, replacing what it meant before. Returns the alias."""
+    later upload, replacing what it meant before. Returns the alias, or None
+    for a header too long to store whole, which the batch's own mapping
+    still reads."""
     from customers.models import HeaderAlias
 
+    key = normalise_header(header)
+    if len(key) > HeaderAlias._meta.get_field("key").max_length:
+        return None
     alias, _created = HeaderAlias.objects.update_or_create(
-        key=normalise_header(header), defaults={"name": header[:200], "field": field_name, "created_by": user}
+        key=key, defaults={"name": header[:200], "field": field_name, "created_by": user}
     )
     return alias
 
