@@ -118,6 +118,36 @@ def test_missing_name_file_mapped(admin_client, sample_catalogue, tmp_path):
     assert list(batch.problems.filter(kind="problem").values_list("row", "code")) == [(4, "name_missing")]
 
 
+def test_unrecognised_header_row_mapped(admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["Daftar pelanggan Desember"],
+        ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah"],
+        ["Ani", "081234567001", "Jl. Mawar 1"],
+        ["Bayu", "081234567002", "Jl. Melati 2"],
+    ]
+    batch = upload(admin_client, write_workbook(tmp_path / "judul-asing.xlsx", rows))
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "no_customer_sheet"
+    assert [column["header"] for column in batch.summary["columns"]] == [
+        "Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah",
+    ]
+    assert batch.summary["header_row"] == 2
+    page = batch_page(admin_client, batch)
+    assert 'id="column-map"' in page
+    assert "Ani · Bayu" in page
+
+    map_columns(admin_client, batch, {"column_0": "name", "column_1": "phone", "column_2": "address"})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert (batch.rows_read, batch.new_count, batch.problem_count) == (2, 2, 0)
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    assert list(Customer.objects.order_by("name").values_list("name", "phone", "address")) == [
+        ("Ani", "+6281234567001", "Jl. Mawar 1"),
+        ("Bayu", "+6281234567002", "Jl. Melati 2"),
+    ]
+
+
 def test_too_few_columns_file_mapped(admin_client, sample_catalogue, tmp_path):
     rows = [
         ["ID Pelanggan", "Nama", "Lokasi Pemasangan"],

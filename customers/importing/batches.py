@@ -335,6 +335,10 @@ def validate_batch(batch):
             pipeline.review_plan(plan, site_ids=pipeline.site_scope(batch.created_by))
         except FileRejected as error:
             logger.info("Import batch %s rejected: %s", batch.pk, error.code)
+            if error.code == pipeline.NO_CUSTOMER_SHEET:
+                # No row names enough fields, so the first row of text cells
+                # is offered for mapping by hand, under the same rejection.
+                error = _with_fallback_columns(batch, error)
             if isinstance(error, pipeline.HeaderRejected):
                 # The batch page offers these columns for mapping by hand.
                 batch.summary = {
@@ -356,6 +360,18 @@ def validate_batch(batch):
     return batch
 
 
+def _with_fallback_columns(batch, rejection):
+    """Return `rejection` as a HeaderRejected with the columns of the file's
+    first row of text cells, or unchanged when the file has no such row."""
+    try:
+        pipeline.build_plan(batch.file.path, batch.file_name, fallback_header=True)
+    except pipeline.HeaderRejected as fallback:
+        return pipeline.HeaderRejected(rejection.code, fallback.columns, **{**fallback.params, **rejection.params})
+    except FileRejected:
+        pass
+    return rejection
+
+
 def _build_plan(batch, progress, row_total=None, learned=None):
     """Read and check the batch's file with the batch's site and mode."""
     return pipeline.build_plan(
@@ -367,6 +383,9 @@ def _build_plan(batch, progress, row_total=None, learned=None):
         row_total=row_total,
         column_overrides=batch_overrides(batch.column_map),
         learned=learned,
+        # Columns mapped by hand after the header row was not found are
+        # those of the first row of text cells.
+        fallback_header=bool(batch.column_map),
     )
 
 

@@ -25,7 +25,7 @@ from customers.importing.matching import PACKAGE_UNKNOWN, SITE_CONFLICT, SITE_UN
 from customers.importing.memory import release_free_memory
 from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
-from customers.importing.reader import open_table
+from customers.importing.reader import NO_CUSTOMER_SHEET, open_table
 from customers.importing.regions import REGION_FIELDS, RegionResolver, region_finding
 from customers.importing.rows import clean_row
 from customers.importing.template import EXAMPLE_NUMBER
@@ -75,7 +75,7 @@ TOO_FEW_COLUMNS = register_file_message(
     ),
 )
 # Rejections of the header row that mapping a column by hand can resolve.
-MAPPABLE_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS)
+MAPPABLE_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS, NO_CUSTOMER_SHEET)
 
 
 class HeaderRejected(FileRejected):
@@ -203,6 +203,7 @@ def build_plan(
     row_total=None,
     column_overrides=None,
     learned=None,
+    fallback_header=False,
 ):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
@@ -210,7 +211,7 @@ def build_plan(
     Progress counts rows out of it, or else out of the reader's estimate.
     `column_overrides` are the fields chosen for columns in review (see
     map_headers). `learned` maps normalised headers to fields, by default
-    every learned header alias.
+    every learned header alias. `fallback_header` is open_table()'s.
     Raises FileRejected when the file cannot be read at all, and
     HeaderRejected when its header row lacks the columns it needs.
     """
@@ -222,7 +223,7 @@ def build_plan(
     # reading, and the region columns of those that have them, by position.
     region_rows = []
     region_columns = {}
-    with open_table(path, fmt, filename, learned) as table:
+    with open_table(path, fmt, filename, learned, fallback_header) as table:
         header_map = map_headers(table.header_cells, column_overrides, learned)
         samples = SampleCollector(header_map)
         _check_header_row(table, header_map, samples)

@@ -55,19 +55,21 @@ TOO_MANY_COLUMNS = register_file_message(
 )
 
 
-def open_table(path, fmt, filename=None, learned=None):
+def open_table(path, fmt, filename=None, learned=None, fallback_header=False):
     """Open the gated file at `path` in format `fmt` and locate its customer table.
 
     `filename` is the name the file was uploaded under, which names the
     sheet of a CSV file, as Excel does; the stored file's name is random.
     `learned` maps normalised headers to fields taught by admins, which
-    count towards finding the header row as the built-in aliases do.
+    count towards finding the header row as the built-in aliases do. With
+    `fallback_header`, a file whose headers name too few fields takes its
+    first row of text cells as the header, so its columns can be mapped by hand.
     Returns a Table, usable as a context manager. Raises FileRejected when the
     file cannot be read or has no customer sheet.
     """
     source = _guarded(fmt, lambda: _open_source(path, fmt, filename or path))
     try:
-        return Table(source, fmt, learned)
+        return Table(source, fmt, learned, fallback_header)
     except BaseException:
         source.close()
         raise
@@ -142,10 +144,11 @@ class Table:
             is exhausted.
     """
 
-    def __init__(self, source, fmt, learned=None):
+    def __init__(self, source, fmt, learned=None, fallback_header=False):
         self._source = source
         self.format = fmt
         self._learned = learned
+        self._fallback_header = fallback_header
         self.date1904 = bool(source.date1904)
         self.hidden_rows = []
 
@@ -178,11 +181,33 @@ class Table:
             for index in candidates
             if any(word in normalise_header(self._source.sheets[index].name) for word in CUSTOMER_SHEET_WORDS)
         ]
-        for index in named + [index for index in candidates if index not in named]:
+        ordered = named + [index for index in candidates if index not in named]
+        for index in ordered:
             found = self._find_header(index)
             if found is not None:
                 return (index, *found)
+        if self._fallback_header:
+            for index in ordered:
+                found = self._first_text_row(index)
+                if found is not None:
+                    return (index, *found)
         raise FileRejected(NO_CUSTOMER_SHEET, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS)
+
+    def _first_text_row(self, sheet_index):
+        """Return (row number, header texts) of the first row within
+        HEADER_SEARCH_ROWS that has at least MIN_HEADER_SCORE cells and only
+        text in them, as a header row looks, or None."""
+        rows = self._source.iter_rows(sheet_index, last_row=HEADER_SEARCH_ROWS)
+        try:
+            for row in rows:
+                values = [value for value in row.cells if value is not None and str(value).strip()]
+                if len(values) >= MIN_HEADER_SCORE and all(isinstance(value, str) for value in values):
+                    if row.overflow_column is not None:
+                        self._reject_columns(sheet_index, row.number, row.overflow_column)
+                    return row.number, tuple(header_text(value) for value in row.cells)
+        finally:
+            rows.close()
+        return None
 
     def _find_header(self, sheet_index):
         """Return (row number, header texts) of the best header row, or None.
