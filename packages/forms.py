@@ -40,6 +40,7 @@ class RupiahField(forms.IntegerField):
             "“%(value)s” is less than Rp1.000, so it is almost surely a typo. Write the full monthly price, "
             "like 150.000, or 0 for a free package."
         ),
+        "above_max_price": _("The price is more than the highest price eBilling stores, %(limit)s."),
     }
 
     def __init__(self, **kwargs):
@@ -60,6 +61,13 @@ class RupiahField(forms.IntegerField):
         if 0 < amount < MIN_PRICE:
             raise forms.ValidationError(
                 self.error_messages["below_min_price"], code="below_min_price", params={"value": text}
+            )
+        if self.max_value is not None and amount > self.max_value:
+            # Django's own message shows the limit as bare digits, without "Rp" or grouping.
+            raise forms.ValidationError(
+                self.error_messages["above_max_price"],
+                code="above_max_price",
+                params={"limit": "Rp" + self.prepare_value(self.max_value)},
             )
         return amount
 

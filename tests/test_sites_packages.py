@@ -355,7 +355,7 @@ def test_package_price_reads_rupiah_forms(admin_client, db, typed, stored):
         ("monthly_price", "175.5", PRICE_NOT_WHOLE_ID.format("175.5")),
         ("monthly_price", "17.50.00", PRICE_NOT_WHOLE_ID.format("17.50.00")),
         ("monthly_price", "150", PRICE_TYPO_ID.format("150")),
-        ("monthly_price", "3.000.000.000", "Pastikan nilai ini lebih kecil dari atau sama dengan 2000000000."),
+        ("monthly_price", "3.000.000.000", "Harga ini melebihi harga tertinggi yang bisa disimpan eBilling, Rp2.000.000.000."),
         ("download_mbps", "20.000", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
         ("upload_mbps", "2,5", "Tulis kecepatan sebagai bilangan bulat Mbps, misalnya 20."),
     ],
@@ -383,7 +383,7 @@ def test_package_form_rejects_ambiguous_numbers(admin_client, db, field, typed, 
         ("150", PRICE_TYPO_EN.format("150")),
         ("Rp 999", PRICE_TYPO_EN.format("Rp 999")),
         ("1", PRICE_TYPO_EN.format("1")),
-        ("9" * 5000, "Ensure this value is less than or equal to 2000000000."),
+        ("9" * 5000, "The price is more than the highest price eBilling stores, Rp2.000.000.000."),
     ],
 )
 def test_package_price_rejects_unclear_amounts(admin_client, db, typed, message):

@@ -107,7 +107,8 @@ class Command(BaseCommand):
         )
         for error in result["errors"]:
             self.stdout.write(f"  {error['message']}")
-        self.stdout.write(f"Batch: {result['batch']}")
+        if result["batch"] is not None:
+            self.stdout.write(f"Batch: {result['batch']}")
 
     def _unreadable(self, message):
         """Report a file that cannot be read at all and exit with status 2."""
