@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.importing.gate import FILE_EMPTY
 from customers.importing.headers import SOURCE_TEMPLATE, TEMPLATE_HEADERS, normalise_header
 from customers.importing.problems import FILE_MESSAGES
+from customers.importing.readers.base import column_letter
 from customers.models import ImportBatch
 from ebilling.access import is_admin, visible_sites
 
@@ -67,6 +68,12 @@ IGNORE_COLUMN = "ignore"
 COLUMN_FIELD_PREFIX = "column_"
 
 
+def column_title(column):
+    """Return a column of the batch summary as its sheet letter and header,
+    such as "C (Catatan)", which tells apart two columns with one header."""
+    return f"{column_letter(column['index'])} ({column['header'][:80]})"
+
+
 class ColumnMapForm(forms.Form):
     """The fields chosen on the batch page for the file's columns whose
     header the template and the built-in aliases do not name.
@@ -89,10 +96,10 @@ class ColumnMapForm(forms.Form):
         for column in self.columns:
             initial = column["field"] if column["field"] and column["field"] not in fixed_fields else IGNORE_COLUMN
             self.fields[self.field_name(column)] = forms.ChoiceField(
-                label=column["header"],
+                label=column_title(column),
                 choices=choices,
                 initial=initial,
-                widget=forms.Select(attrs={"aria-label": column["header"]}),
+                widget=forms.Select(attrs={"aria-label": column_title(column)}),
             )
 
     @staticmethod
@@ -122,8 +129,8 @@ class ColumnMapForm(forms.Form):
                         ),
                         code="field_chosen_twice",
                         params={
-                            "column": column["header"],
-                            "other": chosen_by[choice]["header"],
+                            "column": column_title(column),
+                            "other": column_title(chosen_by[choice]),
                             "field": TEMPLATE_HEADERS[choice],
                         },
                     ),

@@ -60,6 +60,9 @@ def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue,
     assert 'id="column-map"' in page
     assert 'name="column_2"' in page
     assert 'name="column_3"' in page
+    # Sheet letters tell apart columns with the same header.
+    assert "<td>C (Kontak Utama)" in page
+    assert "<td>D (Catatan)" in page
     # The template's columns are fixed, so they are neither listed nor offered.
     assert 'name="column_0"' not in page
     assert '<option value="name">' not in page
@@ -270,7 +273,7 @@ def test_duplicate_field_rejected(admin_client, sample_catalogue, tmp_path):
     assert response.status_code == 200
     page = response.content.decode()
     assert (
-        "Kolom Catatan dan kolom Kontak Utama sama-sama dicocokkan ke No. HP / WhatsApp. "
+        "Kolom D (Catatan) dan kolom C (Kontak Utama) sama-sama dicocokkan ke No. HP / WhatsApp. "
         "Pilih No. HP / WhatsApp untuk satu kolom saja."
     ) in page
     batch.refresh_from_db()
@@ -287,7 +290,7 @@ def test_duplicate_field_error_in_english(admin_client, sample_catalogue, tmp_pa
 
     page = response.content.decode()
     assert (
-        "Column Catatan and column Kontak Utama are both matched to No. HP / WhatsApp. "
+        "Column D (Catatan) and column C (Kontak Utama) are both matched to No. HP / WhatsApp. "
         "Choose No. HP / WhatsApp for one column only."
     ) in page
     # The posted choices are kept, so the admin only fixes the one column.
