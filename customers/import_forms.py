@@ -160,10 +160,15 @@ class ColumnMapForm(forms.Form):
 
     def aliases_to_learn(self):
         """Return (header, field) for each chosen field that a later upload
-        would not map by itself. A header given two fields is left out."""
+        would not map by itself. A header given two fields is left out, and
+        so is one without letters ("2024") or a formula ("=A1"), which
+        names no field in another file."""
         fields_by_key = {}
         headers = {}
         for column, field_name in self._choices():
+            header = column["header"].strip()
+            if header.startswith("=") or not any(character.isalpha() for character in header):
+                continue
             if field_name is not None and field_name != self._automatic_field(column):
                 key = normalise_header(column["header"])
                 fields_by_key.setdefault(key, set()).add(field_name)

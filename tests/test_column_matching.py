@@ -208,6 +208,19 @@ def test_save_reads_columns_as_reviewed(admin_client, sample_catalogue, tmp_path
     assert customer.address == ""
 
 
+@pytest.mark.parametrize("header", ["2024", "=B1&C1"])
+def test_number_or_formula_header_not_learned(admin_client, sample_catalogue, tmp_path, header):
+    rows = [[*row[:2], row[2]] for row in PHONE_ROWS]
+    rows[0][2] = header
+    batch = upload(admin_client, write_workbook(tmp_path / "angka.xlsx", rows))
+
+    map_columns(admin_client, batch, {"column_2": "phone"})
+
+    assert HeaderAlias.objects.count() == 0
+    batch.refresh_from_db()
+    assert batch.column_map == {"2": "phone"}
+
+
 def test_long_header_mapped_not_learned(admin_client, sample_catalogue, tmp_path):
     header = "Nomor HP " + "sangat panjang " * 20
     rows = [[*row[:2], row[2]] for row in PHONE_ROWS]
