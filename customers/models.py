@@ -477,6 +477,10 @@ class CustomerExport(models.Model):
     file_name = models.CharField(max_length=255)
     file_size = models.PositiveBigIntegerField(default=0)
     error_code = models.CharField(max_length=50, blank=True)
+    # The ids of the sites of the customers in the file, with null for
+    # customers without a site. Null until the file is written, and for
+    # exports written before this field existed.
+    site_ids = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
