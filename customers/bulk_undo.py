@@ -9,6 +9,12 @@ the bulk change set. No edit, import or portal request changed it since.
 The old package or site still exists. An old package or site that is
 inactive now is restored all the same, because the customer had it before.
 
+Bulk changes are undone newest first where they overlap. A later bulk
+change that is not undone and set a field this one set, on some of the same
+customers, blocks this one's undo (BulkUndoBlocked). Undoing this one first
+would keep those customers on the later value, and the later change's undo
+would then bring back this one's value.
+
 `plan_bulk_undo` counts and lists what would happen and touches nothing, for
 the confirmation page. `undo_bulk_change` locks the customers, judges them
 again and restores them with one conditional UPDATE, so what changed between
@@ -18,6 +24,7 @@ the two is judged again rather than overwritten.
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -54,6 +61,15 @@ class BulkUndoNotAllowed(Exception):
     def __init__(self, *, already_undone):
         super().__init__("already undone" if already_undone else "nothing to restore")
         self.already_undone = already_undone
+
+
+class BulkUndoBlocked(Exception):
+    """Raised while later bulk changes that are not undone changed the same
+    fields of some of the same customers. `later_changes` lists them, newest first."""
+
+    def __init__(self, later_changes):
+        super().__init__(later_changes)
+        self.later_changes = later_changes
 
 
 @dataclass
@@ -102,6 +118,13 @@ class BulkUndoPlan:
     outside_sites: int = 0
     restores: list = field(default_factory=list)
     kept: list = field(default_factory=list)
+    # The later bulk changes of later_bulk_changes(): while any is listed,
+    # nothing is undone and the counts and lists stay empty.
+    later_changes: list = field(default_factory=list)
+
+    @property
+    def blocked(self):
+        return bool(self.later_changes)
 
 
 def _quote(name):
@@ -174,6 +197,47 @@ def _states_sql(bulk_change, site_ids):
     return sql, [*package_params, *site_params, bulk_change.pk]
 
 
+def later_bulk_changes(bulk_change, site_ids=None):
+    """Return the later bulk changes, newest first, that are not undone and
+    changed a field that `bulk_change` changed on one of the same
+    customers, with one query. Each has `shared_count`, the number of
+    such customers.
+
+    Only customers that still exist, and for a site admin are in
+    `site_ids`, count, because the undo restores no others.
+    """
+    own_fields = [attname for attname in FIELDS if bulk_change.changes.get(attname) is not None]
+    later_table = _quote(BulkChange._meta.db_table)
+    field_conditions, params = [], [bulk_change.pk]
+    for attname in own_fields:
+        old_column, _model = FIELDS[attname]
+        # Each item changed the field unless its old value is the value its bulk change set.
+        field_conditions.append(
+            f"({later_table}.{attname} IS NOT NULL "
+            f"AND (li.{old_column} IS NULL OR li.{old_column} <> {later_table}.{attname}) "
+            f"AND (ci.{old_column} IS NULL OR ci.{old_column} <> %s))"
+        )
+        params.append(bulk_change.changes[attname])
+    scope_sql = ""
+    if site_ids is not None:
+        placeholders = ", ".join(["%s"] * len(site_ids)) or "NULL"
+        scope_sql = f" AND c.site_id IN ({placeholders})"
+        params.extend(site_ids)
+    items_table = _quote(BulkChangeItem._meta.db_table)
+    shared_sql = (
+        f"SELECT COUNT(*) FROM {items_table} li "
+        f"JOIN {items_table} ci ON ci.customer_id = li.customer_id AND ci.bulk_change_id = %s "
+        f"JOIN {_quote(Customer._meta.db_table)} c ON c.id = li.customer_id "
+        f"WHERE li.bulk_change_id = {later_table}.id AND ({' OR '.join(field_conditions)}){scope_sql}"
+    )
+    return list(
+        BulkChange.objects.select_related("created_by", "package", "site")
+        .annotate(shared_count=RawSQL(shared_sql, params))
+        .filter(pk__gt=bulk_change.pk, undone_at__isnull=True, shared_count__gt=0)
+        .order_by("-created_at", "-id")
+    )
+
+
 def _count_plan(bulk_change, site_ids):
     """Return (restore_count, kept_count, outside_sites) with one query."""
     states_sql, params = _states_sql(bulk_change, site_ids)
@@ -213,6 +277,9 @@ def plan_bulk_undo(bulk_change, site_ids=None, *, list_limit=500):
     """
     site_ids = sorted(site_ids) if site_ids is not None else None
     plan = BulkUndoPlan()
+    plan.later_changes = later_bulk_changes(bulk_change, site_ids)
+    if plan.blocked:
+        return plan
     plan.restore_count, plan.kept_count, plan.outside_sites = _count_plan(bulk_change, site_ids)
     restore_rows = _list_customers(bulk_change, site_ids, [RESTORABLE], list_limit) if plan.restore_count else []
     kept_rows = _list_customers(bulk_change, site_ids, KEPT_STATES, list_limit) if plan.kept_count else []
@@ -310,7 +377,7 @@ def undo_bulk_change(bulk_change, user, site_ids=None):
     Each restored customer gets one "~" history row by `user` with the
     change reason BULK_UNDO_REASON. Raises BulkUndoNotAllowed, changing
     nothing, when the bulk change is already undone or nothing of it can
-    be restored.
+    be restored, and BulkUndoBlocked while later bulk changes block it.
     """
     with transaction.atomic():
         bulk_change = BulkChange.objects.select_for_update().get(pk=bulk_change.pk)
@@ -318,6 +385,11 @@ def undo_bulk_change(bulk_change, user, site_ids=None):
             raise BulkUndoNotAllowed(already_undone=True)
         _lock_customers(bulk_change)
         site_ids = sorted(site_ids) if site_ids is not None else None
+        # After the lock, so a later bulk change of these customers that
+        # was still running has committed and is seen.
+        later_changes = later_bulk_changes(bulk_change, site_ids)
+        if later_changes:
+            raise BulkUndoBlocked(later_changes)
         now = timezone.now()
         if connection.vendor == "postgresql":
             restored = _restore_returning_to_history(bulk_change, user, site_ids, now)

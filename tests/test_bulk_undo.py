@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON, customers_bulk_update
-from customers.bulk_undo import plan_bulk_undo, undo_bulk_change
+from customers.bulk_undo import BulkUndoBlocked, plan_bulk_undo, undo_bulk_change
 from customers.models import BulkChange, BulkChangeItem, Customer
 
 pytestmark = pytest.mark.django_db
@@ -368,11 +368,75 @@ def test_undo_after_later_bulk_undone(admin_user, customers, catalogue):
     earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
     later = set_package(Customer.objects.filter(number="PLG-0001"), packages["B50"], admin_user)
 
-    assert plan_bulk_undo(earlier).kept_count == 1
+    assert plan_bulk_undo(earlier).later_changes == [later]
     assert undo_bulk_change(later, admin_user) == 1
     assert undo_bulk_change(earlier, admin_user) == 3
 
     assert packages_by_number()["PLG-0001"] == "H20"
+
+
+def test_later_bulk_change_blocks_undo(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    later = set_package(Customer.objects.filter(number__in=["PLG-0002", "PLG-0003", "PLG-0004"]), packages["B50"], admin_user)
+    after_both = packages_by_number()
+    history_count = Customer.history.count()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(earlier)).content.decode()
+    response = admin_client.post(undo_url(earlier), follow=True)
+
+    box = page[page.index('id="later-bulk-changes">') + len('id="later-bulk-changes">'):]
+    box = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", box[: box.index("</div>")])).strip()
+    assert box == (
+        "This bulk change cannot be undone yet, because later bulk changes set the same field on some of its "
+        "customers and have not been undone. Undo them first, newest first, then open this page again. "
+        f"Applied on {local_minute(later.created_at)} by admin, on 2 customers of this bulk change: "
+        "Package: Bisnis 50 Mbps · Undo that bulk change"
+    )
+    assert f'<a href="/customers/bulk/changes/{later.pk}/undo/">Undo that bulk change</a>' in page
+    assert 'id="undo-confirm"' not in page
+    assert [str(message) for message in response.context["messages"]] == [
+        "Nothing was undone. Undo the later bulk changes listed below first."
+    ]
+    assert packages_by_number() == after_both
+    assert Customer.history.count() == history_count
+    earlier.refresh_from_db()
+    assert earlier.undone_at is None
+
+
+def test_overlapping_undos_restore_originals(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    original = packages_by_number()
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    later = set_package(Customer.objects.filter(number__in=["PLG-0002", "PLG-0003", "PLG-0004"]), packages["B50"], admin_user)
+
+    with pytest.raises(BulkUndoBlocked) as blocked:
+        undo_bulk_change(earlier, admin_user)
+    assert [(change.pk, change.shared_count) for change in blocked.value.later_changes] == [(later.pk, 2)]
+    assert undo_bulk_change(later, admin_user) == 3
+    assert undo_bulk_change(earlier, admin_user) == 3
+
+    assert packages_by_number() == original
+
+
+def test_other_field_change_does_not_block(admin_user, customers, catalogue):
+    sites, packages = catalogue
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    # PLG-0001 already has H30, so this change sets only its site.
+    later = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0001"), {"package_id": packages["H30"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+    moved = customers_bulk_update(Customer.objects.filter(number="PLG-0002"), {"site_id": sites["BJG"].pk}, user=admin_user)
+
+    assert plan_bulk_undo(earlier).later_changes == []
+    assert undo_bulk_change(earlier, admin_user) == 3
+
+    assert packages_by_number()["PLG-0001"] == "H20"
+    assert sites_by_number()["PLG-0001"] == "CTY"
+    assert sites_by_number()["PLG-0002"] == "BJG"
+    assert later.undone_at is None
+    assert moved.undone_at is None
 
 
 def test_undo_leaves_unchanged_customer(admin_user, customers, catalogue):
@@ -565,6 +629,21 @@ def test_site_admin_undo_within_sites(client, admin_user, site_admin, customers,
     }
 
 
+def test_site_admin_blocked_without_link(client, admin_user, site_admin, customers, catalogue):
+    sites, packages = catalogue
+    own = set_package(cibinong_customers(), packages["H30"], site_admin)
+    later = set_package(Customer.objects.filter(number="PLG-0001"), packages["B50"], admin_user)
+    client.force_login(site_admin)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(undo_url(own)).content.decode()
+
+    assert 'id="later-bulk-changes"' in page
+    assert f"Applied on {local_minute(later.created_at)} by admin, on 1 customer of this bulk change:" in page
+    assert f"/customers/bulk/changes/{later.pk}/undo/" not in page
+    assert plan_bulk_undo(own, {sites["BJG"].pk}).later_changes == []
+
+
 def test_admin_undoes_site_admin_change(admin_client, admin_user, site_admin, customers, catalogue):
     _sites, packages = catalogue
     bulk_change = set_package(cibinong_customers(), packages["H30"], site_admin)
@@ -590,9 +669,10 @@ def make_customers(count, site, package):
 # Statements per vendor: a savepoint and its release inside the test's
 # transaction, the BulkChange insert and count, and the change itself.
 APPLY_QUERIES = {"postgresql": 5, "sqlite": 7}
-# The savepoint pair, the BulkChange lock and update, the UPDATE with its
-# history rows, and the customer lock on PostgreSQL.
-UNDO_QUERIES = {"postgresql": 6, "sqlite": 6}
+# The savepoint pair, the BulkChange lock and update, the check for later
+# bulk changes, the UPDATE with its history rows, and the customer lock on
+# PostgreSQL.
+UNDO_QUERIES = {"postgresql": 7, "sqlite": 7}
 
 
 @pytest.mark.parametrize("count", [3, 60])
@@ -614,6 +694,6 @@ def test_apply_and_undo_constant_queries(admin_user, catalogue, count):
     assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == count
     assert Customer.history.filter(history_change_reason=BULK_UNDO_REASON).count() == count
     assert len(applying.captured_queries) == APPLY_QUERIES[connection.vendor]
-    # The counts, the list of restored customers and the package names.
-    assert len(planning.captured_queries) == 3
+    # The later bulk changes, the counts, the list of restored customers and the package names.
+    assert len(planning.captured_queries) == 4
     assert len(undoing.captured_queries) == UNDO_QUERIES[connection.vendor]
