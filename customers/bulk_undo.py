@@ -4,10 +4,16 @@ except where that is no longer right.
 Each field a bulk change changed is judged on its own, customer by customer,
 in SQL, so a change of 100,000 customers stays a few statements. A field is
 restored when four things hold. Its customer still exists and, for a site
-admin, is still in one of their sites. The field still contains the value
-the bulk change set. No edit, import or portal request changed it since.
-The old package or site still exists. An old package or site that is
-inactive now is restored all the same, because the customer had it before.
+admin, is still in one of their sites, as is the old site when the bulk
+change set the site. The field still contains the value the bulk change
+set. No edit, import or portal request changed it since. The old package or
+site still exists. An old package or site that is inactive now is restored
+all the same, because the customer had it before.
+
+A site admin's undo may leave customers outside their sites for an admin
+to restore. Each item restored is marked (BulkChangeItem.restored_at) and
+is never judged again, and the bulk change is marked undone only when no
+restorable customer is left.
 
 Bulk changes are undone newest first where they overlap. A later bulk
 change that is not undone and set a field this one set, on some of the same
@@ -24,6 +30,7 @@ the two is judged again rather than overwritten.
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -37,6 +44,7 @@ from sites.models import Site
 HistoricalCustomer = Customer.history.model
 
 # The state of one field of one customer, as the SQL of _field_state() gives it.
+RESTORED = "restored"  # an earlier, partial undo of the bulk change restored this customer
 UNCHANGED = "unchanged"  # the bulk change left this field as it was
 DELETED = "deleted"  # the customer was deleted since
 OUTSIDE_SITES = "outside"  # the customer, or its old site, is not in the undoing site admin's sites
@@ -144,11 +152,12 @@ def _field_state(bulk_change, attname, site_ids):
     old_column, model = FIELDS[attname]
     cases, params = [], []
 
+    cases.append(f"WHEN i.restored_at IS NOT NULL THEN '{RESTORED}'")
     cases.append(f"WHEN i.{old_column} IS NOT NULL AND i.{old_column} = %s THEN '{UNCHANGED}'")
     params.append(value)
     cases.append(f"WHEN c.id IS NULL THEN '{DELETED}'")
     if site_ids is not None:
-        outside, outside_params = _outside_sites(attname, old_column, site_ids)
+        outside, outside_params = _outside_sites(bulk_change, site_ids)
         cases.append(f"WHEN {outside} THEN '{OUTSIDE_SITES}'")
         params.extend(outside_params)
     # Rows of bulk changes and their undos are left out: a later bulk change
@@ -167,16 +176,20 @@ def _field_state(bulk_change, attname, site_ids):
     return f"CASE {' '.join(cases)} ELSE '{RESTORABLE}' END", params
 
 
-def _outside_sites(attname, old_column, site_ids):
+def _outside_sites(bulk_change, site_ids):
     """Return the SQL condition that the customer `c`, or the old site it
-    would get back, is outside `site_ids`, and its parameters."""
+    would get back, is outside `site_ids`, and its parameters.
+
+    The condition is the same for every field of a customer, so an undo
+    restores a customer whole or leaves it whole for an admin.
+    """
     if not site_ids:
         return "1 = 1", []
     placeholders = ", ".join(["%s"] * len(site_ids))
     condition = f"c.site_id IS NULL OR c.site_id NOT IN ({placeholders})"
     params = list(site_ids)
-    if attname == "site_id":
-        condition += f" OR i.{old_column} IS NULL OR i.{old_column} NOT IN ({placeholders})"
+    if bulk_change.site_id is not None:
+        condition += f" OR i.old_site_id IS NULL OR i.old_site_id NOT IN ({placeholders})"
         params.extend(site_ids)
     return f"({condition})", params
 
@@ -228,7 +241,8 @@ def later_bulk_changes(bulk_change, site_ids=None):
         f"SELECT COUNT(*) FROM {items_table} li "
         f"JOIN {items_table} ci ON ci.customer_id = li.customer_id AND ci.bulk_change_id = %s "
         f"JOIN {_quote(Customer._meta.db_table)} c ON c.id = li.customer_id "
-        f"WHERE li.bulk_change_id = {later_table}.id AND ({' OR '.join(field_conditions)}){scope_sql}"
+        f"WHERE li.bulk_change_id = {later_table}.id AND li.restored_at IS NULL AND ci.restored_at IS NULL "
+        f"AND ({' OR '.join(field_conditions)}){scope_sql}"
     )
     return list(
         BulkChange.objects.select_related("created_by", "package", "site")
@@ -372,7 +386,9 @@ def _lock_customers(bulk_change):
 def undo_bulk_change(bulk_change, user, site_ids=None):
     """Restore the old package and site of the customers of the bulk change
     that the plan marks restorable, within `site_ids` (see plan_bulk_undo),
-    mark the bulk change undone and return the number of customers restored.
+    mark their items restored and return the number of customers restored.
+    The bulk change is marked undone unless restorable customers outside
+    `site_ids` are left, which an admin's undo can restore later.
 
     Each restored customer gets one "~" history row by `user` with the
     change reason BULK_UNDO_REASON. Raises BulkUndoNotAllowed, changing
@@ -397,7 +413,10 @@ def undo_bulk_change(bulk_change, user, site_ids=None):
             restored = _restore_then_history(bulk_change, user, site_ids, now)
         if not restored:
             raise BulkUndoNotAllowed(already_undone=False)
-        BulkChange.objects.filter(pk=bulk_change.pk).update(undone_at=now, undone_by=user, restored_count=restored)
+        done = {"undone_at": now, "undone_by": user}
+        if site_ids is not None and _count_plan(bulk_change, None)[0]:
+            done = {}
+        BulkChange.objects.filter(pk=bulk_change.pk).update(restored_count=F("restored_count") + restored, **done)
     return restored
 
 
@@ -428,23 +447,26 @@ def _restore_update(bulk_change, site_ids, now, *, returning=False):
 
 
 def _restore_returning_to_history(bulk_change, user, site_ids, now):
-    """Restore the fields and copy the restored rows to the history in one
-    statement. PostgreSQL only."""
+    """Restore the fields, mark their items restored and copy the restored
+    rows to the history in one statement. PostgreSQL only."""
     update_sql, update_params = _restore_update(bulk_change, site_ids, now, returning=True)
     target_columns, source_columns, extra_params = _history_columns(user, now, reason=BULK_UNDO_REASON)
+    items_table = _quote(BulkChangeItem._meta.db_table)
     sql = (
-        f"WITH restored AS ({update_sql}) "
+        f"WITH restored AS ({update_sql}), "
+        f"marked AS (UPDATE {items_table} SET restored_at = %s "
+        "WHERE bulk_change_id = %s AND customer_id IN (SELECT id FROM restored)) "
         f"INSERT INTO {_quote(HistoricalCustomer._meta.db_table)} ({target_columns}) "
         f"SELECT {source_columns} FROM restored"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *extra_params])
+        cursor.execute(sql, [*update_params, _datetime_param(now), bulk_change.pk, *extra_params])
         return cursor.rowcount
 
 
 def _restore_then_history(bulk_change, user, site_ids, now):
     """Restore the fields, then copy the customers written at `now` to the
-    history. Exact on SQLite, where the transaction holds the only write
+    history and mark their items restored. Exact on SQLite, where the transaction holds the only write
     lock, so no other connection writes a customer in between."""
     update_sql, update_params = _restore_update(bulk_change, site_ids, now)
     target_columns, source_columns, extra_params = _history_columns(user, now, reason=BULK_UNDO_REASON)
@@ -455,8 +477,14 @@ def _restore_then_history(bulk_change, user, site_ids, now):
         f"WHERE updated_at = %s AND id IN (SELECT customer_id FROM {_quote(BulkChangeItem._meta.db_table)} "
         "WHERE bulk_change_id = %s)"
     )
+    items_table = _quote(BulkChangeItem._meta.db_table)
+    mark_sql = (
+        f"UPDATE {items_table} SET restored_at = %s WHERE bulk_change_id = %s "
+        f"AND customer_id IN (SELECT id FROM {_quote(Customer._meta.db_table)} WHERE updated_at = %s)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(update_sql, update_params)
         restored = cursor.rowcount
         cursor.execute(history_sql, [*extra_params, updated_at, bulk_change.pk])
+        cursor.execute(mark_sql, [_datetime_param(now), bulk_change.pk, updated_at])
     return restored

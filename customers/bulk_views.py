@@ -51,15 +51,22 @@ def bulk_change_undo(request, pk):
             else:
                 messages.error(request, _("No customer of this bulk change can get its old value back, so nothing was changed."))
             return redirect("customers:bulk-undo", pk=bulk_change.pk)
-        messages.success(
-            request,
-            ngettext(
+        bulk_change.refresh_from_db(fields=["undone_at"])
+        if bulk_change.undone_at is None:
+            message = ngettext(
+                "Bulk change partly undone: %(count)s customer got its old value back. Customers outside "
+                "your sites stay as they are until an admin undoes the rest.",
+                "Bulk change partly undone: %(count)s customers got their old values back. Customers outside "
+                "your sites stay as they are until an admin undoes the rest.",
+                restored,
+            )
+        else:
+            message = ngettext(
                 "Bulk change undone: %(count)s customer got its old value back.",
                 "Bulk change undone: %(count)s customers got their old values back.",
                 restored,
             )
-            % {"count": number_format(restored, force_grouping=True)},
-        )
+        messages.success(request, message % {"count": number_format(restored, force_grouping=True)})
         return redirect("customers:bulk-list")
 
     plan = None

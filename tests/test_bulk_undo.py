@@ -655,6 +655,96 @@ def test_admin_undoes_site_admin_change(admin_client, admin_user, site_admin, cu
     assert bulk_change.undone_by == admin_user
 
 
+@pytest.fixture
+def two_site_admin(django_user_model, catalogue):
+    sites, _packages = catalogue
+    user = django_user_model.objects.create_user(username="admin-dua", password="rahasia-dua-123", is_staff=True)
+    sites["CBN"].staff.add(user)
+    sites["BJG"].staff.add(user)
+    return user
+
+
+def test_partial_undo_leaves_rest_for_admin(client, admin_user, two_site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = set_package(Customer.objects.exclude(number="PLG-0005"), packages["H30"], two_site_admin)
+    sites["BJG"].staff.remove(two_site_admin)
+    client.force_login(two_site_admin)
+    client.cookies["django_language"] = "en"
+
+    response = client.post(undo_url(bulk_change), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Bulk change partly undone: 3 customers got their old values back. Customers outside your sites stay "
+        "as they are until an admin undoes the rest."
+    ]
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H10", "PLG-0004": "H30", "PLG-0005": None,
+    }
+    bulk_change.refresh_from_db()
+    assert (bulk_change.undone_at, bulk_change.undone_by, bulk_change.restored_count) == (None, None, 3)
+    restored = dict(BulkChangeItem.objects.filter(bulk_change=bulk_change).values_list("customer__number", "restored_at"))
+    assert sorted(number for number, when in restored.items() if when is not None) == ["PLG-0001", "PLG-0002", "PLG-0003"]
+    assert restored["PLG-0004"] is None
+
+    client.force_login(admin_user)
+    page = client.get(undo_url(bulk_change)).content.decode()
+    client.post(undo_url(bulk_change))
+
+    assert '<strong id="count-restore">1</strong>' in page
+    assert '<strong id="count-kept">0</strong>' in page
+    assert (
+        '<p id="bulk-partly-undone">Partly undone: 3 customers already got their old values back. '
+        "The others were outside the sites of the site admin who undid it.</p>"
+    ) in page
+    assert "<tr><td>PLG-0004</td><td>Pelanggan PLG-0004</td><td>Package</td><td>Home 30 Mbps</td><td>—</td></tr>" in page
+    assert "PLG-0003" not in page
+    assert packages_by_number()["PLG-0004"] is None
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_by == admin_user
+    assert bulk_change.restored_count == 4
+    for number in ("PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004"):
+        assert len(undo_history(customers[number])) == 1, number
+
+
+def test_partial_undo_keeps_customer_whole(admin_user, two_site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = customers_bulk_update(
+        Customer.objects.filter(number__in=["PLG-0002", "PLG-0004"]),
+        {"package_id": packages["H30"].pk, "site_id": sites["CBN"].pk},
+        user=two_site_admin,
+    )
+    sites["BJG"].staff.remove(two_site_admin)
+    scope = {sites["CBN"].pk}
+
+    plan = plan_bulk_undo(bulk_change, scope)
+    restored_by_site_admin = undo_bulk_change(bulk_change, two_site_admin, scope)
+    after_site_admin = (packages_by_number(), sites_by_number())
+    restored_by_admin = undo_bulk_change(bulk_change, admin_user)
+
+    assert (plan.restore_count, plan.outside_sites) == (1, 1)
+    assert restored_by_site_admin == 1
+    assert after_site_admin[0]["PLG-0002"] is None
+    assert (after_site_admin[0]["PLG-0004"], after_site_admin[1]["PLG-0004"]) == ("H30", "CBN")
+    assert restored_by_admin == 1
+    assert (packages_by_number()["PLG-0004"], sites_by_number()["PLG-0004"]) == (None, "BJG")
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_by == admin_user
+
+
+def test_history_shows_partly_undone(client, admin_user, two_site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = set_package(Customer.objects.exclude(number="PLG-0005"), packages["H30"], two_site_admin)
+    sites["BJG"].staff.remove(two_site_admin)
+    undo_bulk_change(bulk_change, two_site_admin, {sites["CBN"].pk})
+    client.force_login(two_site_admin)
+
+    page = client.get(HISTORY_URL).content.decode()
+
+    row = re.search(rf'<tr id="bulk-change-{bulk_change.pk}">(.*?)</tr>', page, flags=re.S).group(1)
+    assert '<td class="state">Sebagian dibatalkan</td>' in row
+    assert f'<a class="undo" href="/customers/bulk/changes/{bulk_change.pk}/undo/">' in row
+
+
 # ---------------------------------------------------------------------------
 # Query counts
 
@@ -670,9 +760,9 @@ def make_customers(count, site, package):
 # transaction, the BulkChange insert and count, and the change itself.
 APPLY_QUERIES = {"postgresql": 5, "sqlite": 7}
 # The savepoint pair, the BulkChange lock and update, the check for later
-# bulk changes, the UPDATE with its history rows, and the customer lock on
-# PostgreSQL.
-UNDO_QUERIES = {"postgresql": 7, "sqlite": 7}
+# bulk changes, the UPDATE with its history rows and item marks, and the
+# customer lock on PostgreSQL.
+UNDO_QUERIES = {"postgresql": 7, "sqlite": 8}
 
 
 @pytest.mark.parametrize("count", [3, 60])
