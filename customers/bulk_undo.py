@@ -34,6 +34,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON, _history_columns
 from customers.models import BulkChange, BulkChangeItem, Customer
@@ -321,7 +322,8 @@ def _customer_undos(bulk_change, rows, states):
 
 def _fill_texts(bulk_change, customers):
     """Set the names of the old and current values, the number and name of
-    deleted customers, and who changed a field since and when.
+    deleted customers, and who changed a field since and when. An empty
+    value reads "(no package)" or "(no site)", and a deleted one says so.
 
     One query each loads the sites, the packages, the deleted customers'
     last history rows and the later changes of the listed fields.
@@ -330,11 +332,11 @@ def _fill_texts(bulk_change, customers):
     named = {"package": set(), "site": set()}
     for undo in fields:
         named[undo.field.removesuffix("_id")].update(v for v in (undo.old_value, undo.current_value) if v is not None)
-    value_text = stored_value_texts(named)
+    value_text = stored_value_texts(named, missing_text=_deleted_value_text)
     for undo in fields:
         name = undo.field.removesuffix("_id")
-        undo.old_text = value_text(name, undo.old_value)
-        undo.current_text = value_text(name, undo.current_value)
+        undo.old_text = value_text(name, undo.old_value) or _empty_value_text(name)
+        undo.current_text = value_text(name, undo.current_value) or _empty_value_text(name)
 
     deleted = [customer for customer in customers if customer.deleted]
     if deleted:
@@ -366,6 +368,16 @@ def _fill_texts(bulk_change, customers):
                 undo = changed.get((record.id, attname))
                 if undo is not None and getattr(record, attname) != value:
                     undo.changed_at, undo.changed_by = record.history_date, record.history_user
+
+
+def _deleted_value_text(field_name, pk):
+    if field_name == "package":
+        return _("deleted package (#%(id)s)") % {"id": pk}
+    return _("deleted site (#%(id)s)") % {"id": pk}
+
+
+def _empty_value_text(field_name):
+    return _("(no package)") if field_name == "package" else _("(no site)")
 
 
 def _lock_customers(bulk_change):

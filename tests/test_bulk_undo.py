@@ -210,7 +210,7 @@ def test_undo_restores_old_values(admin_client, admin_user, customers, catalogue
     assert '<strong id="count-kept">0</strong>' in page
     assert 'id="cannot-undo"' not in page
     assert "<tr><td>PLG-0001</td><td>Pelanggan PLG-0001</td><td>Paket</td><td>Home 30 Mbps</td><td>Home 20 Mbps</td></tr>" in page
-    assert "<tr><td>PLG-0002</td><td>Pelanggan PLG-0002</td><td>Paket</td><td>Home 30 Mbps</td><td>—</td></tr>" in page
+    assert "<tr><td>PLG-0002</td><td>Pelanggan PLG-0002</td><td>Paket</td><td>Home 30 Mbps</td><td>(tanpa paket)</td></tr>" in page
     assert packages_by_number()["PLG-0002"] == "H30"
 
     response = admin_client.post(undo_url(bulk_change))
@@ -297,7 +297,7 @@ def test_undo_keeps_later_edit(admin_client, admin_user, customers, catalogue):
     assert kept_rows(page) == [[
         "PLG-0002",
         "Pelanggan PLG-0002",
-        "Restore Package to —",
+        "Restore Package to (no package)",
         f"Changed after the bulk change, on {when} by —: it is now Bisnis 50 Mbps, so it stays.",
     ]]
 
@@ -496,12 +496,61 @@ def test_undo_keeps_deleted_old_package(admin_client, admin_user, customers, cat
     page = admin_client.get(undo_url(bulk_change)).content.decode()
 
     assert kept_rows(page) == [[
-        "PLG-0003", "Pelanggan PLG-0003", f"Restore Package to #{old_pk}", f"The old value #{old_pk} was deleted, so it stays Home 30 Mbps.",
+        "PLG-0003",
+        "Pelanggan PLG-0003",
+        f"Restore Package to deleted package (#{old_pk})",
+        "The old value was deleted, so it stays Home 30 Mbps.",
     ]]
     admin_client.post(undo_url(bulk_change))
     assert packages_by_number() == {
         "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H30", "PLG-0004": None, "PLG-0005": None,
     }
+
+
+def test_undo_page_names_empty_values(admin_client, admin_user, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0005"), {"package_id": packages["B100"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+    set_pk = packages["B100"].pk
+    Customer.objects.filter(number="PLG-0005").update(package=None)
+    packages["B100"].delete()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+    history = admin_client.get(HISTORY_URL).content.decode()
+
+    assert f"Package: deleted package (#{set_pk}) · Site: Citayam" in page
+    assert f"Package: deleted package (#{set_pk}) · Site: Citayam" in history
+    assert "<tr><td>PLG-0005</td><td>Pelanggan PLG-0005</td><td>Site</td><td>Citayam</td><td>(no site)</td></tr>" in page
+    assert kept_rows(page) == [[
+        "PLG-0005",
+        "Pelanggan PLG-0005",
+        "Restore Package to (no package)",
+        "Changed after the bulk change: it is now (no package), so it stays.",
+    ]]
+
+
+def test_undo_page_separates_back_link(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0003")
+    edited.package = packages["B50"]
+    edited.save()
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    confirm = page.index('id="undo-confirm"')
+    form = page[page.rindex("<form", 0, confirm): page.index("</form>", confirm)]
+    assert '<button type="submit" class="primary" id="undo-confirm">Batalkan perubahan massal</button>' in form
+    assert "<a" not in form
+    assert (
+        '<p><a id="undo-back" href="/customers/bulk/changes/">'
+        "Kembali ke riwayat perubahan massal tanpa membatalkan</a></p>"
+    ) in page
+    assert ">Batal<" not in page
+    assert "<th>Yang tidak dikembalikan</th>" in page
+    assert "<th>Apa</th>" not in page
 
 
 def test_undo_restores_inactive_old_package(admin_user, customers, catalogue):
@@ -696,7 +745,7 @@ def test_partial_undo_leaves_rest_for_admin(client, admin_user, two_site_admin, 
         '<p id="bulk-partly-undone">Partly undone: 3 customers already got their old values back. '
         "The others were outside the sites of the site admin who undid it.</p>"
     ) in page
-    assert "<tr><td>PLG-0004</td><td>Pelanggan PLG-0004</td><td>Package</td><td>Home 30 Mbps</td><td>—</td></tr>" in page
+    assert "<tr><td>PLG-0004</td><td>Pelanggan PLG-0004</td><td>Package</td><td>Home 30 Mbps</td><td>(no package)</td></tr>" in page
     assert "PLG-0003" not in page
     assert packages_by_number()["PLG-0004"] is None
     bulk_change.refresh_from_db()
