@@ -4,10 +4,22 @@ except where that is no longer right.
 Each field a bulk change changed is judged on its own, customer by customer,
 in SQL, so a change of 100,000 customers stays a few statements. A field is
 restored when four things hold. Its customer still exists and, for a site
-admin, is still in one of their sites. The field still contains the value
-the bulk change set. No edit, import or portal request changed it since.
-The old package or site still exists. An old package or site that is
-inactive now is restored all the same, because the customer had it before.
+admin, is still in one of their sites, as is the old site when the bulk
+change set the site. The field still contains the value the bulk change
+set. No edit, import or portal request changed it since. The old package or
+site still exists. An old package or site that is inactive now is restored
+all the same, because the customer had it before.
+
+A site admin's undo may leave customers outside their sites for an admin
+to restore. Each item restored is marked (BulkChangeItem.restored_at) and
+is never judged again, and the bulk change is marked undone only when no
+restorable customer is left.
+
+Bulk changes are undone newest first where they overlap. A later bulk
+change that is not undone and set a field this one set, on some of the same
+customers, blocks this one's undo (BulkUndoBlocked). Undoing this one first
+would keep those customers on the later value, and the later change's undo
+would then bring back this one's value.
 
 `plan_bulk_undo` counts and lists what would happen and touches nothing, for
 the confirmation page. `undo_bulk_change` locks the customers, judges them
@@ -18,8 +30,11 @@ the two is judged again rather than overwritten.
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON, _history_columns
 from customers.models import BulkChange, BulkChangeItem, Customer
@@ -30,6 +45,7 @@ from sites.models import Site
 HistoricalCustomer = Customer.history.model
 
 # The state of one field of one customer, as the SQL of _field_state() gives it.
+RESTORED = "restored"  # an earlier, partial undo of the bulk change restored this customer
 UNCHANGED = "unchanged"  # the bulk change left this field as it was
 DELETED = "deleted"  # the customer was deleted since
 OUTSIDE_SITES = "outside"  # the customer, or its old site, is not in the undoing site admin's sites
@@ -54,6 +70,15 @@ class BulkUndoNotAllowed(Exception):
     def __init__(self, *, already_undone):
         super().__init__("already undone" if already_undone else "nothing to restore")
         self.already_undone = already_undone
+
+
+class BulkUndoBlocked(Exception):
+    """Raised while later bulk changes that are not undone changed the same
+    fields of some of the same customers. `later_changes` lists them, newest first."""
+
+    def __init__(self, later_changes):
+        super().__init__(later_changes)
+        self.later_changes = later_changes
 
 
 @dataclass
@@ -102,6 +127,13 @@ class BulkUndoPlan:
     outside_sites: int = 0
     restores: list = field(default_factory=list)
     kept: list = field(default_factory=list)
+    # The later bulk changes of later_bulk_changes(): while any is listed,
+    # nothing is undone and the counts and lists stay empty.
+    later_changes: list = field(default_factory=list)
+
+    @property
+    def blocked(self):
+        return bool(self.later_changes)
 
 
 def _quote(name):
@@ -121,11 +153,12 @@ def _field_state(bulk_change, attname, site_ids):
     old_column, model = FIELDS[attname]
     cases, params = [], []
 
+    cases.append(f"WHEN i.restored_at IS NOT NULL THEN '{RESTORED}'")
     cases.append(f"WHEN i.{old_column} IS NOT NULL AND i.{old_column} = %s THEN '{UNCHANGED}'")
     params.append(value)
     cases.append(f"WHEN c.id IS NULL THEN '{DELETED}'")
     if site_ids is not None:
-        outside, outside_params = _outside_sites(attname, old_column, site_ids)
+        outside, outside_params = _outside_sites(bulk_change, site_ids)
         cases.append(f"WHEN {outside} THEN '{OUTSIDE_SITES}'")
         params.extend(outside_params)
     # Rows of bulk changes and their undos are left out: a later bulk change
@@ -144,16 +177,20 @@ def _field_state(bulk_change, attname, site_ids):
     return f"CASE {' '.join(cases)} ELSE '{RESTORABLE}' END", params
 
 
-def _outside_sites(attname, old_column, site_ids):
+def _outside_sites(bulk_change, site_ids):
     """Return the SQL condition that the customer `c`, or the old site it
-    would get back, is outside `site_ids`, and its parameters."""
+    would get back, is outside `site_ids`, and its parameters.
+
+    The condition is the same for every field of a customer, so an undo
+    restores a customer whole or leaves it whole for an admin.
+    """
     if not site_ids:
         return "1 = 1", []
     placeholders = ", ".join(["%s"] * len(site_ids))
     condition = f"c.site_id IS NULL OR c.site_id NOT IN ({placeholders})"
     params = list(site_ids)
-    if attname == "site_id":
-        condition += f" OR i.{old_column} IS NULL OR i.{old_column} NOT IN ({placeholders})"
+    if bulk_change.site_id is not None:
+        condition += f" OR i.old_site_id IS NULL OR i.old_site_id NOT IN ({placeholders})"
         params.extend(site_ids)
     return f"({condition})", params
 
@@ -172,6 +209,48 @@ def _states_sql(bulk_change, site_ids):
         "WHERE i.bulk_change_id = %s"
     )
     return sql, [*package_params, *site_params, bulk_change.pk]
+
+
+def later_bulk_changes(bulk_change, site_ids=None):
+    """Return the later bulk changes, newest first, that are not undone and
+    changed a field that `bulk_change` changed on one of the same
+    customers, with one query. Each has `shared_count`, the number of
+    such customers.
+
+    Only customers that still exist, and for a site admin are in
+    `site_ids`, count, because the undo restores no others.
+    """
+    own_fields = [attname for attname in FIELDS if bulk_change.changes.get(attname) is not None]
+    later_table = _quote(BulkChange._meta.db_table)
+    field_conditions, params = [], [bulk_change.pk]
+    for attname in own_fields:
+        old_column, _model = FIELDS[attname]
+        # Each item changed the field unless its old value is the value its bulk change set.
+        field_conditions.append(
+            f"({later_table}.{attname} IS NOT NULL "
+            f"AND (li.{old_column} IS NULL OR li.{old_column} <> {later_table}.{attname}) "
+            f"AND (ci.{old_column} IS NULL OR ci.{old_column} <> %s))"
+        )
+        params.append(bulk_change.changes[attname])
+    scope_sql = ""
+    if site_ids is not None:
+        placeholders = ", ".join(["%s"] * len(site_ids)) or "NULL"
+        scope_sql = f" AND c.site_id IN ({placeholders})"
+        params.extend(site_ids)
+    items_table = _quote(BulkChangeItem._meta.db_table)
+    shared_sql = (
+        f"SELECT COUNT(*) FROM {items_table} li "
+        f"JOIN {items_table} ci ON ci.customer_id = li.customer_id AND ci.bulk_change_id = %s "
+        f"JOIN {_quote(Customer._meta.db_table)} c ON c.id = li.customer_id "
+        f"WHERE li.bulk_change_id = {later_table}.id AND li.restored_at IS NULL AND ci.restored_at IS NULL "
+        f"AND ({' OR '.join(field_conditions)}){scope_sql}"
+    )
+    return list(
+        BulkChange.objects.select_related("created_by", "package", "site")
+        .annotate(shared_count=RawSQL(shared_sql, params))
+        .filter(pk__gt=bulk_change.pk, undone_at__isnull=True, shared_count__gt=0)
+        .order_by("-created_at", "-id")
+    )
 
 
 def _count_plan(bulk_change, site_ids):
@@ -213,6 +292,9 @@ def plan_bulk_undo(bulk_change, site_ids=None, *, list_limit=500):
     """
     site_ids = sorted(site_ids) if site_ids is not None else None
     plan = BulkUndoPlan()
+    plan.later_changes = later_bulk_changes(bulk_change, site_ids)
+    if plan.blocked:
+        return plan
     plan.restore_count, plan.kept_count, plan.outside_sites = _count_plan(bulk_change, site_ids)
     restore_rows = _list_customers(bulk_change, site_ids, [RESTORABLE], list_limit) if plan.restore_count else []
     kept_rows = _list_customers(bulk_change, site_ids, KEPT_STATES, list_limit) if plan.kept_count else []
@@ -240,7 +322,8 @@ def _customer_undos(bulk_change, rows, states):
 
 def _fill_texts(bulk_change, customers):
     """Set the names of the old and current values, the number and name of
-    deleted customers, and who changed a field since and when.
+    deleted customers, and who changed a field since and when. An empty
+    value reads "(no package)" or "(no site)", and a deleted one says so.
 
     One query each loads the sites, the packages, the deleted customers'
     last history rows and the later changes of the listed fields.
@@ -249,11 +332,11 @@ def _fill_texts(bulk_change, customers):
     named = {"package": set(), "site": set()}
     for undo in fields:
         named[undo.field.removesuffix("_id")].update(v for v in (undo.old_value, undo.current_value) if v is not None)
-    value_text = stored_value_texts(named)
+    value_text = stored_value_texts(named, missing_text=_deleted_value_text)
     for undo in fields:
         name = undo.field.removesuffix("_id")
-        undo.old_text = value_text(name, undo.old_value)
-        undo.current_text = value_text(name, undo.current_value)
+        undo.old_text = value_text(name, undo.old_value) or _empty_value_text(name)
+        undo.current_text = value_text(name, undo.current_value) or _empty_value_text(name)
 
     deleted = [customer for customer in customers if customer.deleted]
     if deleted:
@@ -287,6 +370,16 @@ def _fill_texts(bulk_change, customers):
                     undo.changed_at, undo.changed_by = record.history_date, record.history_user
 
 
+def _deleted_value_text(field_name, pk):
+    if field_name == "package":
+        return _("deleted package (#%(id)s)") % {"id": pk}
+    return _("deleted site (#%(id)s)") % {"id": pk}
+
+
+def _empty_value_text(field_name):
+    return _("(no package)") if field_name == "package" else _("(no site)")
+
+
 def _lock_customers(bulk_change):
     """Lock the stored customers of the bulk change until the transaction
     ends, so none changes between the judgement and the UPDATE. On SQLite
@@ -305,12 +398,14 @@ def _lock_customers(bulk_change):
 def undo_bulk_change(bulk_change, user, site_ids=None):
     """Restore the old package and site of the customers of the bulk change
     that the plan marks restorable, within `site_ids` (see plan_bulk_undo),
-    mark the bulk change undone and return the number of customers restored.
+    mark their items restored and return the number of customers restored.
+    The bulk change is marked undone unless restorable customers outside
+    `site_ids` are left, which an admin's undo can restore later.
 
     Each restored customer gets one "~" history row by `user` with the
     change reason BULK_UNDO_REASON. Raises BulkUndoNotAllowed, changing
     nothing, when the bulk change is already undone or nothing of it can
-    be restored.
+    be restored, and BulkUndoBlocked while later bulk changes block it.
     """
     with transaction.atomic():
         bulk_change = BulkChange.objects.select_for_update().get(pk=bulk_change.pk)
@@ -318,6 +413,11 @@ def undo_bulk_change(bulk_change, user, site_ids=None):
             raise BulkUndoNotAllowed(already_undone=True)
         _lock_customers(bulk_change)
         site_ids = sorted(site_ids) if site_ids is not None else None
+        # After the lock, so a later bulk change of these customers that
+        # was still running has committed and is seen.
+        later_changes = later_bulk_changes(bulk_change, site_ids)
+        if later_changes:
+            raise BulkUndoBlocked(later_changes)
         now = timezone.now()
         if connection.vendor == "postgresql":
             restored = _restore_returning_to_history(bulk_change, user, site_ids, now)
@@ -325,7 +425,10 @@ def undo_bulk_change(bulk_change, user, site_ids=None):
             restored = _restore_then_history(bulk_change, user, site_ids, now)
         if not restored:
             raise BulkUndoNotAllowed(already_undone=False)
-        BulkChange.objects.filter(pk=bulk_change.pk).update(undone_at=now, undone_by=user, restored_count=restored)
+        done = {"undone_at": now, "undone_by": user}
+        if site_ids is not None and _count_plan(bulk_change, None)[0]:
+            done = {}
+        BulkChange.objects.filter(pk=bulk_change.pk).update(restored_count=F("restored_count") + restored, **done)
     return restored
 
 
@@ -356,23 +459,26 @@ def _restore_update(bulk_change, site_ids, now, *, returning=False):
 
 
 def _restore_returning_to_history(bulk_change, user, site_ids, now):
-    """Restore the fields and copy the restored rows to the history in one
-    statement. PostgreSQL only."""
+    """Restore the fields, mark their items restored and copy the restored
+    rows to the history in one statement. PostgreSQL only."""
     update_sql, update_params = _restore_update(bulk_change, site_ids, now, returning=True)
     target_columns, source_columns, extra_params = _history_columns(user, now, reason=BULK_UNDO_REASON)
+    items_table = _quote(BulkChangeItem._meta.db_table)
     sql = (
-        f"WITH restored AS ({update_sql}) "
+        f"WITH restored AS ({update_sql}), "
+        f"marked AS (UPDATE {items_table} SET restored_at = %s "
+        "WHERE bulk_change_id = %s AND customer_id IN (SELECT id FROM restored)) "
         f"INSERT INTO {_quote(HistoricalCustomer._meta.db_table)} ({target_columns}) "
         f"SELECT {source_columns} FROM restored"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *extra_params])
+        cursor.execute(sql, [*update_params, _datetime_param(now), bulk_change.pk, *extra_params])
         return cursor.rowcount
 
 
 def _restore_then_history(bulk_change, user, site_ids, now):
     """Restore the fields, then copy the customers written at `now` to the
-    history. Exact on SQLite, where the transaction holds the only write
+    history and mark their items restored. Exact on SQLite, where the transaction holds the only write
     lock, so no other connection writes a customer in between."""
     update_sql, update_params = _restore_update(bulk_change, site_ids, now)
     target_columns, source_columns, extra_params = _history_columns(user, now, reason=BULK_UNDO_REASON)
@@ -383,8 +489,14 @@ def _restore_then_history(bulk_change, user, site_ids, now):
         f"WHERE updated_at = %s AND id IN (SELECT customer_id FROM {_quote(BulkChangeItem._meta.db_table)} "
         "WHERE bulk_change_id = %s)"
     )
+    items_table = _quote(BulkChangeItem._meta.db_table)
+    mark_sql = (
+        f"UPDATE {items_table} SET restored_at = %s WHERE bulk_change_id = %s "
+        f"AND customer_id IN (SELECT id FROM {_quote(Customer._meta.db_table)} WHERE updated_at = %s)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(update_sql, update_params)
         restored = cursor.rowcount
         cursor.execute(history_sql, [*extra_params, updated_at, bulk_change.pk])
+        cursor.execute(mark_sql, [_datetime_param(now), bulk_change.pk, updated_at])
     return restored

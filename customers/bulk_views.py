@@ -42,28 +42,43 @@ def bulk_change_undo(request, pk):
     if request.method == "POST":
         try:
             restored = bulk_undo.undo_bulk_change(bulk_change, request.user, site_ids)
+        except bulk_undo.BulkUndoBlocked:
+            messages.error(request, _("Nothing was undone. Undo the later bulk changes listed below first."))
+            return redirect("customers:bulk-undo", pk=bulk_change.pk)
         except bulk_undo.BulkUndoNotAllowed as error:
             if error.already_undone:
                 messages.info(request, _("This bulk change was already undone, so nothing was changed."))
             else:
                 messages.error(request, _("No customer of this bulk change can get its old value back, so nothing was changed."))
             return redirect("customers:bulk-undo", pk=bulk_change.pk)
-        messages.success(
-            request,
-            ngettext(
+        bulk_change.refresh_from_db(fields=["undone_at"])
+        if bulk_change.undone_at is None:
+            message = ngettext(
+                "Bulk change partly undone: %(count)s customer got its old value back. Customers outside "
+                "your sites stay as they are until an admin undoes the rest.",
+                "Bulk change partly undone: %(count)s customers got their old values back. Customers outside "
+                "your sites stay as they are until an admin undoes the rest.",
+                restored,
+            )
+        else:
+            message = ngettext(
                 "Bulk change undone: %(count)s customer got its old value back.",
                 "Bulk change undone: %(count)s customers got their old values back.",
                 restored,
             )
-            % {"count": number_format(restored, force_grouping=True)},
-        )
+        messages.success(request, message % {"count": number_format(restored, force_grouping=True)})
         return redirect("customers:bulk-list")
 
     plan = None
+    openable = set()
     if bulk_change.undone_at is None:
         plan = bulk_undo.plan_bulk_undo(bulk_change, site_ids, list_limit=UNDO_LIST_LIMIT)
+    if plan is not None and plan.blocked:
+        # Link only the later bulk changes whose undo page the user may open.
+        later_pks = [later.pk for later in plan.later_changes]
+        openable = set(visible_bulk_changes(request.user).filter(pk__in=later_pks).values_list("pk", flat=True))
     return render(
         request,
         "customers/bulk_change_undo.html",
-        {"bulk_change": bulk_change, "plan": plan, "list_limit": UNDO_LIST_LIMIT},
+        {"bulk_change": bulk_change, "plan": plan, "list_limit": UNDO_LIST_LIMIT, "openable_changes": openable},
     )

@@ -69,6 +69,7 @@ def export_detail(request, pk):
     export = get_object_or_404(exports.visible_exports(request.user), pk=pk)
     context = {
         **_progress_context(export),
+        "may_download": exports.may_download(export, request.user, exports.download_scope(request.user)),
         "list_url": _list_url(export),
         "kept_until": exports.kept_until(export),
         "retention_days": settings.EXPORT_RETENTION_DAYS,
@@ -89,10 +90,13 @@ def export_progress(request, pk):
 
 @staff_permission_required(exports.EXPORT_PERMISSION)
 def export_download(request, pk):
-    """Send the export's file to its requester or to an admin."""
+    """Send the export's file to an admin, or to its requester while they
+    still see every site whose customers the file contains."""
     export = get_object_or_404(exports.visible_exports(request.user), pk=pk)
     if export.state != CustomerExport.State.DONE or not export.file:
         raise Http404("This export has no file.")
+    if not exports.may_download(export, request.user, exports.download_scope(request.user)):
+        raise Http404("This export contains customers of a site the user no longer sees.")
     try:
         handle = export.file.open("rb")
     except FileNotFoundError:
@@ -120,6 +124,10 @@ def export_list(request):
     export_page = Paginator(exports.visible_exports(request.user).order_by("-created_at"), EXPORTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    scope = exports.download_scope(request.user)
+    for export in export_page:
+        has_file = export.state == CustomerExport.State.DONE and bool(export.file)
+        export.may_download = has_file and exports.may_download(export, request.user, scope)
     return render(
         request,
         "customers/export_list.html",

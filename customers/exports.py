@@ -24,6 +24,7 @@ from customers.models import CustomerExport
 from customers.selectors import customer_list_rows, customers_visible_to, filter_customers
 from ebilling.access import has_staff_permission, is_admin, visible_sites
 from packages.models import ServicePackage
+from sites.models import Site
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +65,16 @@ def select_customers(user, data, scope):
     return ExportSelection(customers, sites, packages)
 
 
-def write_export(selection, out, *, file_format, include_nik, progress=None):
+def write_export(selection, out, *, file_format, include_nik, progress=None, site_ids=None):
     """Write the selected customers to the binary stream `out` as .xlsx, or
-    as CSV in UTF-8 with a byte-order mark, which makes Excel read it as UTF-8."""
+    as CSV in UTF-8 with a byte-order mark, which makes Excel read it as UTF-8.
+
+    `site_ids`, when given, is a set that receives the site id of every
+    customer written, None for a customer without a site.
+    """
     if file_format == CustomerExport.Format.CSV:
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        write_customers_csv(selection.customers, text, include_nik=include_nik, progress=progress)
+        write_customers_csv(selection.customers, text, include_nik=include_nik, progress=progress, site_ids=site_ids)
         text.flush()
         text.detach()
         return
@@ -80,6 +85,7 @@ def write_export(selection, out, *, file_format, include_nik, progress=None):
         sites=selection.sites,
         packages=selection.packages,
         progress=progress,
+        site_ids=site_ids,
     )
 
 
@@ -95,6 +101,40 @@ def visible_exports(user):
     if is_admin(user):
         return exports
     return exports.filter(created_by=user)
+
+
+def download_scope(user):
+    """Return the ids of the sites whose customers `user` may download now,
+    or None for an admin, who may download every export they can open."""
+    if is_admin(user):
+        return None
+    return frozenset(visible_sites(user).values_list("pk", flat=True))
+
+
+def covered_site_ids(export, user):
+    """Return the set of site ids whose customers the export's file contains,
+    with None for customers without a site, or None when that is unknown.
+
+    An export written before site_ids was recorded is judged by its filter
+    as `user` may use it now: a filter on one of their sites limited the
+    file to that site, and any other filter leaves the sites unknown.
+    """
+    if export.site_ids is not None:
+        return set(export.site_ids)
+    filter_form = CustomerFilterForm(QueryDict(export.query), user=user)
+    if filter_form.is_valid() and isinstance(filter_form.cleaned_data.get("site"), Site):
+        return {filter_form.cleaned_data["site"].pk}
+    return None
+
+
+def may_download(export, user, scope):
+    """Return whether `user`, whose download_scope() is `scope`, may still
+    download the export's file: an admin always, anyone else only while
+    they see every site whose customers the file contains."""
+    if scope is None:
+        return True
+    covered = covered_site_ids(export, user)
+    return covered is not None and covered <= scope
 
 
 def create_export(user, query, *, scope, file_format, rows_total):
@@ -157,8 +197,16 @@ def _write_and_store(export, selection):
     def report(rows_done):
         CustomerExport.objects.filter(pk=export.pk).update(rows_done=rows_done, heartbeat_at=timezone.now())
 
+    site_ids = set()
     with tempfile.TemporaryFile() as out:
-        write_export(selection, out, file_format=export.format, include_nik=export.include_nik, progress=report)
+        write_export(
+            selection,
+            out,
+            file_format=export.format,
+            include_nik=export.include_nik,
+            progress=report,
+            site_ids=site_ids,
+        )
         CustomerExport.objects.filter(pk=export.pk).update(phase="storing", heartbeat_at=timezone.now())
         file_size = out.seek(0, io.SEEK_END)
         out.seek(0)
@@ -173,6 +221,8 @@ def _write_and_store(export, selection):
         file=export.file.name,
         file_size=file_size,
         finished_at=timezone.now(),
+        # Customers without a site (None) first, then the sites by id.
+        site_ids=sorted(site_ids, key=lambda pk: (pk is not None, pk or 0)),
     )
     if not finished:
         logger.warning(
@@ -187,7 +237,12 @@ def _fail(export, code):
     if export.file:
         export.file.delete(save=False)
     CustomerExport.objects.filter(pk=export.pk).update(
-        state=CustomerExport.State.FAILED, phase="", error_code=code, file="", finished_at=timezone.now()
+        state=CustomerExport.State.FAILED,
+        phase="",
+        error_code=code,
+        file="",
+        finished_at=timezone.now(),
+        site_ids=None,
     )
     export.refresh_from_db()
 
@@ -221,6 +276,7 @@ def queue_retry(export):
         started_at=None,
         heartbeat_at=None,
         finished_at=None,
+        site_ids=None,
     )
     return bool(claimed)
 

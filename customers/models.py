@@ -352,6 +352,8 @@ class BulkChange(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Customers restored so far, by one undo or several when a site admin's
+    # undo left customers outside their sites for an admin.
     restored_count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -361,6 +363,11 @@ class BulkChange(models.Model):
 
     def __str__(self):
         return f"{self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def partly_undone(self):
+        """Whether an undo restored some customers and left others to restore."""
+        return self.undone_at is None and self.restored_count > 0
 
     @property
     def changes(self):
@@ -392,6 +399,9 @@ class BulkChangeItem(models.Model):
     old_site = models.ForeignKey(
         "sites.Site", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
     )
+    # When an undo of the bulk change restored this customer. A site admin's
+    # undo leaves the items of customers outside their sites null.
+    restored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -477,6 +487,10 @@ class CustomerExport(models.Model):
     file_name = models.CharField(max_length=255)
     file_size = models.PositiveBigIntegerField(default=0)
     error_code = models.CharField(max_length=50, blank=True)
+    # The ids of the sites of the customers in the file, with null for
+    # customers without a site. Null until the file is written, and for
+    # exports written before this field existed.
+    site_ids = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

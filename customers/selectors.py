@@ -468,13 +468,15 @@ def customer_history(customer, limit=20):
     return entries
 
 
-def stored_value_texts(values_by_field):
+def stored_value_texts(values_by_field, *, missing_text=None):
     """Return value_text(field, value), which shows a stored customer value
     as the change history does: names for sites, packages and villages, a
     masked NIK, a local phone number and a dd/mm/yyyy date.
 
     `values_by_field` maps "site", "package" and "village" to the stored
-    values to name, each field's names loaded in one query.
+    values to name, each field's names loaded in one query. A site or
+    package id that no longer exists is shown as missing_text(field, value),
+    or as "#<id>" without it.
     """
     names = {
         "site": _names_by_pk(Site, values_by_field.get("site")),
@@ -483,6 +485,9 @@ def stored_value_texts(values_by_field):
     }
 
     def value_text(field, value):
+        if missing_text is not None and field in ("site", "package") and value not in (None, ""):
+            if value not in names[field]:
+                return missing_text(field, value)
         return _history_value(field, value, names)
 
     return value_text

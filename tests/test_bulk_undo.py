@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON, customers_bulk_update
-from customers.bulk_undo import plan_bulk_undo, undo_bulk_change
+from customers.bulk_undo import BulkUndoBlocked, plan_bulk_undo, undo_bulk_change
 from customers.models import BulkChange, BulkChangeItem, Customer
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +210,7 @@ def test_undo_restores_old_values(admin_client, admin_user, customers, catalogue
     assert '<strong id="count-kept">0</strong>' in page
     assert 'id="cannot-undo"' not in page
     assert "<tr><td>PLG-0001</td><td>Pelanggan PLG-0001</td><td>Paket</td><td>Home 30 Mbps</td><td>Home 20 Mbps</td></tr>" in page
-    assert "<tr><td>PLG-0002</td><td>Pelanggan PLG-0002</td><td>Paket</td><td>Home 30 Mbps</td><td>—</td></tr>" in page
+    assert "<tr><td>PLG-0002</td><td>Pelanggan PLG-0002</td><td>Paket</td><td>Home 30 Mbps</td><td>(tanpa paket)</td></tr>" in page
     assert packages_by_number()["PLG-0002"] == "H30"
 
     response = admin_client.post(undo_url(bulk_change))
@@ -297,7 +297,7 @@ def test_undo_keeps_later_edit(admin_client, admin_user, customers, catalogue):
     assert kept_rows(page) == [[
         "PLG-0002",
         "Pelanggan PLG-0002",
-        "Restore Package to —",
+        "Restore Package to (no package)",
         f"Changed after the bulk change, on {when} by —: it is now Bisnis 50 Mbps, so it stays.",
     ]]
 
@@ -368,11 +368,75 @@ def test_undo_after_later_bulk_undone(admin_user, customers, catalogue):
     earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
     later = set_package(Customer.objects.filter(number="PLG-0001"), packages["B50"], admin_user)
 
-    assert plan_bulk_undo(earlier).kept_count == 1
+    assert plan_bulk_undo(earlier).later_changes == [later]
     assert undo_bulk_change(later, admin_user) == 1
     assert undo_bulk_change(earlier, admin_user) == 3
 
     assert packages_by_number()["PLG-0001"] == "H20"
+
+
+def test_later_bulk_change_blocks_undo(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    later = set_package(Customer.objects.filter(number__in=["PLG-0002", "PLG-0003", "PLG-0004"]), packages["B50"], admin_user)
+    after_both = packages_by_number()
+    history_count = Customer.history.count()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(earlier)).content.decode()
+    response = admin_client.post(undo_url(earlier), follow=True)
+
+    box = page[page.index('id="later-bulk-changes">') + len('id="later-bulk-changes">'):]
+    box = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", box[: box.index("</div>")])).strip()
+    assert box == (
+        "This bulk change cannot be undone yet, because later bulk changes set the same field on some of its "
+        "customers and have not been undone. Undo them first, newest first, then open this page again. "
+        f"Applied on {local_minute(later.created_at)} by admin, on 2 customers of this bulk change: "
+        "Package: Bisnis 50 Mbps · Undo that bulk change"
+    )
+    assert f'<a href="/customers/bulk/changes/{later.pk}/undo/">Undo that bulk change</a>' in page
+    assert 'id="undo-confirm"' not in page
+    assert [str(message) for message in response.context["messages"]] == [
+        "Nothing was undone. Undo the later bulk changes listed below first."
+    ]
+    assert packages_by_number() == after_both
+    assert Customer.history.count() == history_count
+    earlier.refresh_from_db()
+    assert earlier.undone_at is None
+
+
+def test_overlapping_undos_restore_originals(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    original = packages_by_number()
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    later = set_package(Customer.objects.filter(number__in=["PLG-0002", "PLG-0003", "PLG-0004"]), packages["B50"], admin_user)
+
+    with pytest.raises(BulkUndoBlocked) as blocked:
+        undo_bulk_change(earlier, admin_user)
+    assert [(change.pk, change.shared_count) for change in blocked.value.later_changes] == [(later.pk, 2)]
+    assert undo_bulk_change(later, admin_user) == 3
+    assert undo_bulk_change(earlier, admin_user) == 3
+
+    assert packages_by_number() == original
+
+
+def test_other_field_change_does_not_block(admin_user, customers, catalogue):
+    sites, packages = catalogue
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    # PLG-0001 already has H30, so this change sets only its site.
+    later = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0001"), {"package_id": packages["H30"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+    moved = customers_bulk_update(Customer.objects.filter(number="PLG-0002"), {"site_id": sites["BJG"].pk}, user=admin_user)
+
+    assert plan_bulk_undo(earlier).later_changes == []
+    assert undo_bulk_change(earlier, admin_user) == 3
+
+    assert packages_by_number()["PLG-0001"] == "H20"
+    assert sites_by_number()["PLG-0001"] == "CTY"
+    assert sites_by_number()["PLG-0002"] == "BJG"
+    assert later.undone_at is None
+    assert moved.undone_at is None
 
 
 def test_undo_leaves_unchanged_customer(admin_user, customers, catalogue):
@@ -432,12 +496,61 @@ def test_undo_keeps_deleted_old_package(admin_client, admin_user, customers, cat
     page = admin_client.get(undo_url(bulk_change)).content.decode()
 
     assert kept_rows(page) == [[
-        "PLG-0003", "Pelanggan PLG-0003", f"Restore Package to #{old_pk}", f"The old value #{old_pk} was deleted, so it stays Home 30 Mbps.",
+        "PLG-0003",
+        "Pelanggan PLG-0003",
+        f"Restore Package to deleted package (#{old_pk})",
+        "The old value was deleted, so it stays Home 30 Mbps.",
     ]]
     admin_client.post(undo_url(bulk_change))
     assert packages_by_number() == {
         "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H30", "PLG-0004": None, "PLG-0005": None,
     }
+
+
+def test_undo_page_names_empty_values(admin_client, admin_user, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0005"), {"package_id": packages["B100"].pk, "site_id": sites["CTY"].pk}, user=admin_user
+    )
+    set_pk = packages["B100"].pk
+    Customer.objects.filter(number="PLG-0005").update(package=None)
+    packages["B100"].delete()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+    history = admin_client.get(HISTORY_URL).content.decode()
+
+    assert f"Package: deleted package (#{set_pk}) · Site: Citayam" in page
+    assert f"Package: deleted package (#{set_pk}) · Site: Citayam" in history
+    assert "<tr><td>PLG-0005</td><td>Pelanggan PLG-0005</td><td>Site</td><td>Citayam</td><td>(no site)</td></tr>" in page
+    assert kept_rows(page) == [[
+        "PLG-0005",
+        "Pelanggan PLG-0005",
+        "Restore Package to (no package)",
+        "Changed after the bulk change: it is now (no package), so it stays.",
+    ]]
+
+
+def test_undo_page_separates_back_link(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    edited = Customer.objects.get(number="PLG-0003")
+    edited.package = packages["B50"]
+    edited.save()
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    confirm = page.index('id="undo-confirm"')
+    form = page[page.rindex("<form", 0, confirm): page.index("</form>", confirm)]
+    assert '<button type="submit" class="primary" id="undo-confirm">Batalkan perubahan massal</button>' in form
+    assert "<a" not in form
+    assert (
+        '<p><a id="undo-back" href="/customers/bulk/changes/">'
+        "Kembali ke riwayat perubahan massal tanpa membatalkan</a></p>"
+    ) in page
+    assert ">Batal<" not in page
+    assert "<th>Yang tidak dikembalikan</th>" in page
+    assert "<th>Apa</th>" not in page
 
 
 def test_undo_restores_inactive_old_package(admin_user, customers, catalogue):
@@ -565,6 +678,21 @@ def test_site_admin_undo_within_sites(client, admin_user, site_admin, customers,
     }
 
 
+def test_site_admin_blocked_without_link(client, admin_user, site_admin, customers, catalogue):
+    sites, packages = catalogue
+    own = set_package(cibinong_customers(), packages["H30"], site_admin)
+    later = set_package(Customer.objects.filter(number="PLG-0001"), packages["B50"], admin_user)
+    client.force_login(site_admin)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(undo_url(own)).content.decode()
+
+    assert 'id="later-bulk-changes"' in page
+    assert f"Applied on {local_minute(later.created_at)} by admin, on 1 customer of this bulk change:" in page
+    assert f"/customers/bulk/changes/{later.pk}/undo/" not in page
+    assert plan_bulk_undo(own, {sites["BJG"].pk}).later_changes == []
+
+
 def test_admin_undoes_site_admin_change(admin_client, admin_user, site_admin, customers, catalogue):
     _sites, packages = catalogue
     bulk_change = set_package(cibinong_customers(), packages["H30"], site_admin)
@@ -574,6 +702,96 @@ def test_admin_undoes_site_admin_change(admin_client, admin_user, site_admin, cu
     assert packages_by_number()["PLG-0003"] == "H10"
     bulk_change.refresh_from_db()
     assert bulk_change.undone_by == admin_user
+
+
+@pytest.fixture
+def two_site_admin(django_user_model, catalogue):
+    sites, _packages = catalogue
+    user = django_user_model.objects.create_user(username="admin-dua", password="rahasia-dua-123", is_staff=True)
+    sites["CBN"].staff.add(user)
+    sites["BJG"].staff.add(user)
+    return user
+
+
+def test_partial_undo_leaves_rest_for_admin(client, admin_user, two_site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = set_package(Customer.objects.exclude(number="PLG-0005"), packages["H30"], two_site_admin)
+    sites["BJG"].staff.remove(two_site_admin)
+    client.force_login(two_site_admin)
+    client.cookies["django_language"] = "en"
+
+    response = client.post(undo_url(bulk_change), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Bulk change partly undone: 3 customers got their old values back. Customers outside your sites stay "
+        "as they are until an admin undoes the rest."
+    ]
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H10", "PLG-0004": "H30", "PLG-0005": None,
+    }
+    bulk_change.refresh_from_db()
+    assert (bulk_change.undone_at, bulk_change.undone_by, bulk_change.restored_count) == (None, None, 3)
+    restored = dict(BulkChangeItem.objects.filter(bulk_change=bulk_change).values_list("customer__number", "restored_at"))
+    assert sorted(number for number, when in restored.items() if when is not None) == ["PLG-0001", "PLG-0002", "PLG-0003"]
+    assert restored["PLG-0004"] is None
+
+    client.force_login(admin_user)
+    page = client.get(undo_url(bulk_change)).content.decode()
+    client.post(undo_url(bulk_change))
+
+    assert '<strong id="count-restore">1</strong>' in page
+    assert '<strong id="count-kept">0</strong>' in page
+    assert (
+        '<p id="bulk-partly-undone">Partly undone: 3 customers already got their old values back. '
+        "The others were outside the sites of the site admin who undid it.</p>"
+    ) in page
+    assert "<tr><td>PLG-0004</td><td>Pelanggan PLG-0004</td><td>Package</td><td>Home 30 Mbps</td><td>(no package)</td></tr>" in page
+    assert "PLG-0003" not in page
+    assert packages_by_number()["PLG-0004"] is None
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_by == admin_user
+    assert bulk_change.restored_count == 4
+    for number in ("PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004"):
+        assert len(undo_history(customers[number])) == 1, number
+
+
+def test_partial_undo_keeps_customer_whole(admin_user, two_site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = customers_bulk_update(
+        Customer.objects.filter(number__in=["PLG-0002", "PLG-0004"]),
+        {"package_id": packages["H30"].pk, "site_id": sites["CBN"].pk},
+        user=two_site_admin,
+    )
+    sites["BJG"].staff.remove(two_site_admin)
+    scope = {sites["CBN"].pk}
+
+    plan = plan_bulk_undo(bulk_change, scope)
+    restored_by_site_admin = undo_bulk_change(bulk_change, two_site_admin, scope)
+    after_site_admin = (packages_by_number(), sites_by_number())
+    restored_by_admin = undo_bulk_change(bulk_change, admin_user)
+
+    assert (plan.restore_count, plan.outside_sites) == (1, 1)
+    assert restored_by_site_admin == 1
+    assert after_site_admin[0]["PLG-0002"] is None
+    assert (after_site_admin[0]["PLG-0004"], after_site_admin[1]["PLG-0004"]) == ("H30", "CBN")
+    assert restored_by_admin == 1
+    assert (packages_by_number()["PLG-0004"], sites_by_number()["PLG-0004"]) == (None, "BJG")
+    bulk_change.refresh_from_db()
+    assert bulk_change.undone_by == admin_user
+
+
+def test_history_shows_partly_undone(client, admin_user, two_site_admin, customers, catalogue):
+    sites, packages = catalogue
+    bulk_change = set_package(Customer.objects.exclude(number="PLG-0005"), packages["H30"], two_site_admin)
+    sites["BJG"].staff.remove(two_site_admin)
+    undo_bulk_change(bulk_change, two_site_admin, {sites["CBN"].pk})
+    client.force_login(two_site_admin)
+
+    page = client.get(HISTORY_URL).content.decode()
+
+    row = re.search(rf'<tr id="bulk-change-{bulk_change.pk}">(.*?)</tr>', page, flags=re.S).group(1)
+    assert '<td class="state">Sebagian dibatalkan</td>' in row
+    assert f'<a class="undo" href="/customers/bulk/changes/{bulk_change.pk}/undo/">' in row
 
 
 # ---------------------------------------------------------------------------
@@ -590,9 +808,10 @@ def make_customers(count, site, package):
 # Statements per vendor: a savepoint and its release inside the test's
 # transaction, the BulkChange insert and count, and the change itself.
 APPLY_QUERIES = {"postgresql": 5, "sqlite": 7}
-# The savepoint pair, the BulkChange lock and update, the UPDATE with its
-# history rows, and the customer lock on PostgreSQL.
-UNDO_QUERIES = {"postgresql": 6, "sqlite": 6}
+# The savepoint pair, the BulkChange lock and update, the check for later
+# bulk changes, the UPDATE with its history rows and item marks, and the
+# customer lock on PostgreSQL.
+UNDO_QUERIES = {"postgresql": 7, "sqlite": 8}
 
 
 @pytest.mark.parametrize("count", [3, 60])
@@ -614,6 +833,6 @@ def test_apply_and_undo_constant_queries(admin_user, catalogue, count):
     assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == count
     assert Customer.history.filter(history_change_reason=BULK_UNDO_REASON).count() == count
     assert len(applying.captured_queries) == APPLY_QUERIES[connection.vendor]
-    # The counts, the list of restored customers and the package names.
-    assert len(planning.captured_queries) == 3
+    # The later bulk changes, the counts, the list of restored customers and the package names.
+    assert len(planning.captured_queries) == 4
     assert len(undoing.captured_queries) == UNDO_QUERIES[connection.vendor]

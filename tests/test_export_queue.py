@@ -189,6 +189,79 @@ def test_download_needs_export_right(client, make_site_admin, customers):
     assert response.status_code == 403
 
 
+def test_export_records_covered_sites(client, admin_user, make_site_admin, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.create(number="PLG-0006", name="Tanpa Site", address="Jl. Dahlia 3")
+    owner = make_site_admin("admin-dua", "CBN", "BJG")
+    client.force_login(owner)
+    own_export = queue(client)
+    client.force_login(admin_user)
+    admin_export = queue_again(client)
+
+    own_export.refresh_from_db()
+    admin_export.refresh_from_db()
+    assert own_export.site_ids == sorted([sites["CBN"].pk, sites["BJG"].pk])
+    assert admin_export.site_ids == [None, *sorted(site.pk for site in sites.values())]
+
+
+def test_lost_site_blocks_download(client, admin_user, make_site_admin, customers, catalogue):
+    sites, _packages = catalogue
+    owner = make_site_admin("admin-dua", "CBN", "BJG")
+    client.force_login(owner)
+    export = queue(client)
+    sites["BJG"].staff.remove(owner)
+
+    download = client.get(export_url("export-download", export))
+    detail = client.get(export_url("export-detail", export)).content.decode()
+    history = client.get(reverse("customers:export-list")).content.decode()
+    client.force_login(admin_user)
+    by_admin = client.get(export_url("export-download", export))
+
+    assert download.status_code == 404
+    assert 'id="download-button"' not in detail
+    assert (
+        '<p class="warning-box" id="download-refused">Anda tidak lagi mengelola semua Site yang pelanggannya ada '
+        "di file ini, jadi file ini tidak bisa diunduh. Ekspor lagi dari daftar pelanggan.</p>"
+    ) in detail
+    assert f'id="export-{export.pk}"' in history
+    assert export_url("export-download", export) not in history
+    assert by_admin.status_code == 200
+
+
+def test_demoted_admin_loses_no_site_export(client, admin_user, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.create(number="PLG-0006", name="Tanpa Site", address="Jl. Dahlia 3")
+    client.force_login(admin_user)
+    export = queue(client)
+    admin_user.is_superuser = False
+    admin_user.save(update_fields=["is_superuser"])
+    for site in sites.values():
+        site.staff.add(admin_user)
+    grant(admin_user)
+
+    response = client.get(export_url("export-download", export))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("filtered", "lost", "status_code"),
+    [("CBN", "BJG", 200), ("CBN", "CBN", 404), (None, "BJG", 404)],
+    ids=["filter on kept site", "filter on lost site", "no site filter"],
+)
+def test_legacy_export_judged_by_filter(client, make_site_admin, customers, catalogue, filtered, lost, status_code):
+    sites, _packages = catalogue
+    owner = make_site_admin("admin-dua", "CBN", "BJG")
+    client.force_login(owner)
+    export = queue(client, data={"site": sites[filtered].pk} if filtered else {})
+    CustomerExport.objects.filter(pk=export.pk).update(site_ids=None)
+    sites[lost].staff.remove(owner)
+
+    response = client.get(export_url("export-download", export))
+
+    assert response.status_code == status_code
+
+
 def test_site_scope_read_at_run_time(client, make_site_admin, customers, catalogue, deferred_tasks):
     sites, _packages = catalogue
     owner = make_site_admin("admin-dua", "CBN", "BJG")

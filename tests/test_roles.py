@@ -267,6 +267,7 @@ def world(db, django_user_model):
             rows_done=1,
             rows_total=1,
             file_name="pelanggan-20250105.csv",
+            site_ids=[site.pk],
         )
         export.file.save(f"{side * 32}.csv", ContentFile(f"{markers['number']},{markers['name']}\n".encode()))
         objects["export"] = {**objects.get("export", {}), side: export}

@@ -72,7 +72,9 @@ def _in_list_order(queryset):
     return queryset if queryset.ordered else queryset.order_by("number")
 
 
-def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, packages=None, progress=None):
+def write_customers_workbook(
+    queryset, out, *, include_nik=False, sites=None, packages=None, progress=None, site_ids=None
+):
     """Write the customers of `queryset` to `out` as an .xlsx, streaming.
 
     NIK is masked unless `include_nik`; a masked NIK is read back as empty
@@ -80,7 +82,9 @@ def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, pa
     `sites` and `packages` are given, the Site and Paket columns get
     drop-down lists of their names on a hidden sheet, as in the template.
     `progress`, when given, is called with the number of rows written
-    after every EXPORT_CHUNK rows and once after the last row.
+    after every EXPORT_CHUNK rows and once after the last row. `site_ids`,
+    when given, is a set that receives the site id of every customer
+    written, None for a customer without a site.
     """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Pelanggan")
@@ -95,6 +99,8 @@ def write_customers_workbook(queryset, out, *, include_nik=False, sites=None, pa
     customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
+        if site_ids is not None:
+            site_ids.add(customer.site_id)
         values = customer_cells(customer, include_nik=include_nik)
         row = []
         for name in EXPORT_FIELDS:
@@ -147,10 +153,10 @@ def csv_text(value):
     return str(neutralise(value))
 
 
-def write_customers_csv(queryset, out, *, include_nik=False, progress=None):
+def write_customers_csv(queryset, out, *, include_nik=False, progress=None, site_ids=None):
     """Write the customers of `queryset` to the text stream `out` as CSV.
 
-    Same columns, masking and `progress` calls as write_customers_workbook. Text starting
+    Same columns, masking, `progress` calls and `site_ids` as write_customers_workbook. Text starting
     with a formula trigger gets a leading apostrophe, which CSV has no
     other way to mark as text.
     Numbers are written as plain digits, so a spreadsheet program still
@@ -161,6 +167,8 @@ def write_customers_csv(queryset, out, *, include_nik=False, progress=None):
     customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
     for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
+        if site_ids is not None:
+            site_ids.add(customer.site_id)
         values = customer_cells(customer, include_nik=include_nik)
         writer.writerow([csv_text(values[name]) for name in EXPORT_FIELDS])
         rows_written += 1
