@@ -224,12 +224,18 @@ def later_bulk_changes(bulk_change, site_ids=None):
     later_table = _quote(BulkChange._meta.db_table)
     field_conditions, params = [], [bulk_change.pk]
     for attname in own_fields:
-        old_column, _model = FIELDS[attname]
-        # Each item changed the field unless its old value is the value its bulk change set.
+        old_column, model = FIELDS[attname]
+        # Each item changed the field unless its old value is the value its
+        # bulk change set. It blocks only while the later change's undo could
+        # still restore it: the customer keeps the value that change set, and
+        # the old value still exists.
         field_conditions.append(
             f"({later_table}.{attname} IS NOT NULL "
             f"AND (li.{old_column} IS NULL OR li.{old_column} <> {later_table}.{attname}) "
-            f"AND (ci.{old_column} IS NULL OR ci.{old_column} <> %s))"
+            f"AND (ci.{old_column} IS NULL OR ci.{old_column} <> %s) "
+            f"AND c.{attname} = {later_table}.{attname} "
+            f"AND (li.{old_column} IS NULL OR EXISTS "
+            f"(SELECT 1 FROM {_quote(model._meta.db_table)} old_value WHERE old_value.id = li.{old_column})))"
         )
         params.append(bulk_change.changes[attname])
     scope_sql = ""

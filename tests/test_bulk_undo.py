@@ -420,6 +420,26 @@ def test_overlapping_undos_restore_originals(admin_user, customers, catalogue):
     assert packages_by_number() == original
 
 
+def test_later_change_edited_since_does_not_block(admin_user, customers, catalogue):
+    """A later change whose shared customers no longer have its value has
+    nothing to restore there, so the earlier change can be undone."""
+    _sites, packages = catalogue
+    original = packages_by_number()
+    earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
+    later = set_package(Customer.objects.filter(number="PLG-0001"), packages["B50"], admin_user)
+    Customer.objects.filter(number="PLG-0001").update(package=packages["B100"], updated_at=timezone.now())
+
+    assert earlier.customer_count == 3
+    assert plan_bulk_undo(earlier).later_changes == []
+    assert undo_bulk_change(earlier, admin_user) == 2
+
+    restored = packages_by_number()
+    assert restored["PLG-0001"] == "B100"
+    assert (restored["PLG-0002"], restored["PLG-0003"]) == (original["PLG-0002"], original["PLG-0003"])
+    later.refresh_from_db()
+    assert later.undone_at is None
+
+
 def test_other_field_change_does_not_block(admin_user, customers, catalogue):
     sites, packages = catalogue
     earlier = set_package(cibinong_customers(), packages["H30"], admin_user)
