@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from customers.models import Customer, HeaderAlias, ImportBatch
 from tests.importing_helpers import write_workbook
@@ -149,6 +149,45 @@ def test_unrecognised_header_row_mapped(admin_client, sample_catalogue, tmp_path
         ("Ani", "+6281234567001", "Jl. Mawar 1"),
         ("Bayu", "+6281234567002", "Jl. Melati 2"),
     ]
+
+
+def test_fallback_header_skips_title_and_year(admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["DAFTAR PELANGGAN RT/RW NET", "Periode: Januari 2024"],
+        ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", 2024],
+        ["Ani", "081234567001", "Jl. Mawar 1", "Lunas"],
+        ["Bayu", "081234567002", "Jl. Melati 2", 150000],
+    ]
+
+    batch = upload(admin_client, write_workbook(tmp_path / "judul.xlsx", rows))
+
+    assert batch.error_code == "no_customer_sheet"
+    assert [column["header"] for column in batch.summary["columns"]] == [
+        "Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", "2024",
+    ]
+    page = batch_page(admin_client, batch)
+    assert '<p id="column-source">Kolom di bawah ini adalah sel baris 2 di sheet Pelanggan.</p>' in page
+
+
+def test_fallback_header_prefers_widest_sheet(admin_client, sample_catalogue, tmp_path):
+    path = tmp_path / "dua-sheet.xlsx"
+    workbook = Workbook()
+    guide = workbook.active
+    guide.title = "Petunjuk"
+    guide.append(["Petunjuk", "Isi data pelanggan pada sheet berikutnya"])
+    guide.append(["Kolom", "Keterangan"])
+    data = workbook.create_sheet("Data Jan")
+    data.append(["Rekap Januari"])
+    data.append(["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah"])
+    data.append(["Ani", "081234567001", "Jl. Mawar 1"])
+    workbook.save(path)
+
+    batch = upload(admin_client, path)
+    map_columns(admin_client, batch, {"column_0": "name", "column_1": "phone", "column_2": "address"})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert (batch.summary["sheet"], batch.summary["header_row"], batch.new_count) == ("Data Jan", 2, 1)
 
 
 def test_too_few_columns_file_mapped(admin_client, sample_catalogue, tmp_path):

@@ -336,8 +336,8 @@ def validate_batch(batch):
         except FileRejected as error:
             logger.info("Import batch %s rejected: %s", batch.pk, error.code)
             if error.code == pipeline.NO_CUSTOMER_SHEET:
-                # No row names enough fields, so the first row of text cells
-                # is offered for mapping by hand, under the same rejection.
+                # No row names enough fields, so the row that looks most like
+                # a header is offered for mapping by hand, under the same rejection.
                 error = _with_fallback_columns(batch, error)
             if isinstance(error, pipeline.HeaderRejected):
                 # The batch page offers these columns for mapping by hand.
@@ -362,7 +362,7 @@ def validate_batch(batch):
 
 def _with_fallback_columns(batch, rejection):
     """Return `rejection` as a HeaderRejected with the columns of the file's
-    first row of text cells, or unchanged when the file has no such row."""
+    row that looks most like a header, or unchanged when it has no such row."""
     try:
         pipeline.build_plan(batch.file.path, batch.file_name, fallback_header=True)
     except pipeline.HeaderRejected as fallback:
@@ -384,7 +384,7 @@ def _build_plan(batch, progress, row_total=None, learned=None):
         column_overrides=batch_overrides(batch.column_map),
         learned=learned,
         # Columns mapped by hand after the header row was not found are
-        # those of the first row of text cells.
+        # those of the row that looks most like a header.
         fallback_header=bool(batch.column_map),
     )
 

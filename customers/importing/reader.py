@@ -62,8 +62,9 @@ def open_table(path, fmt, filename=None, learned=None, fallback_header=False):
     sheet of a CSV file, as Excel does; the stored file's name is random.
     `learned` maps normalised headers to fields taught by admins, which
     count towards finding the header row as the built-in aliases do. With
-    `fallback_header`, a file whose headers name too few fields takes its
-    first row of text cells as the header, so its columns can be mapped by hand.
+    `fallback_header`, a file whose headers name too few fields takes the
+    row that looks most like a header as its header, so that its columns can
+    be mapped by hand.
     Returns a Table, usable as a context manager. Raises FileRejected when the
     file cannot be read or has no customer sheet.
     """
@@ -187,27 +188,39 @@ class Table:
             if found is not None:
                 return (index, *found)
         if self._fallback_header:
+            best = None
             for index in ordered:
-                found = self._first_text_row(index)
-                if found is not None:
-                    return (index, *found)
+                found = self._widest_text_row(index)
+                # The widest row of any sheet wins, the first one on a tie.
+                if found is not None and (best is None or found[0] > best[0]):
+                    best = (found[0], index, found[1], found[2])
+            if best is not None:
+                return best[1:]
         raise FileRejected(NO_CUSTOMER_SHEET, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS)
 
-    def _first_text_row(self, sheet_index):
-        """Return (row number, header texts) of the first row within
-        HEADER_SEARCH_ROWS that has at least MIN_HEADER_SCORE cells and only
-        text in them, as a header row looks, or None."""
+    def _widest_text_row(self, sheet_index):
+        """Return (cell count, row number, header texts) of the row within
+        HEADER_SEARCH_ROWS that looks most like a header, or None.
+
+        A candidate has at least MIN_HEADER_SCORE text cells and at most one
+        other cell (a year such as 2024 among the headers). The one with the
+        most cells wins and the first one on a tie, so a short title row above
+        the headers loses to them, and the headers to the data rows below."""
+        best = None
         rows = self._source.iter_rows(sheet_index, last_row=HEADER_SEARCH_ROWS)
         try:
             for row in rows:
                 values = [value for value in row.cells if value is not None and str(value).strip()]
-                if len(values) >= MIN_HEADER_SCORE and all(isinstance(value, str) for value in values):
+                texts = sum(1 for value in values if isinstance(value, str))
+                if texts < MIN_HEADER_SCORE or len(values) - texts > 1:
+                    continue
+                if best is None or len(values) > best[0]:
                     if row.overflow_column is not None:
                         self._reject_columns(sheet_index, row.number, row.overflow_column)
-                    return row.number, tuple(header_text(value) for value in row.cells)
+                    best = (len(values), row.number, tuple(header_text(value) for value in row.cells))
         finally:
             rows.close()
-        return None
+        return best
 
     def _find_header(self, sheet_index):
         """Return (row number, header texts) of the best header row, or None.
