@@ -93,10 +93,12 @@ def export_download(request, pk):
     """Send the export's file to an admin, or to its requester while they
     still see every site whose customers the file contains."""
     export = get_object_or_404(exports.visible_exports(request.user), pk=pk)
+    # A stale or shared download link leads to the export page, which says
+    # why there is nothing to download, instead of a bare "Not found".
     if export.state != CustomerExport.State.DONE or not export.file:
-        raise Http404("This export has no file.")
+        return redirect("customers:export-detail", pk=export.pk)
     if not exports.may_download(export, request.user, exports.download_scope(request.user)):
-        raise Http404("This export contains customers of a site the user no longer sees.")
+        return redirect("customers:export-detail", pk=export.pk)
     try:
         handle = export.file.open("rb")
     except FileNotFoundError:
