@@ -132,7 +132,7 @@ def test_same_name_phone_other_id_noted(sample_catalogue, tmp_path, client, admi
         (5, "No HP", "phone_other_name"),
     ]
     assert batch.new_count == 4
-    assert batch.summary["counts"]["possible_duplicates"] == 2
+    assert batch.summary["counts"]["possible_duplicates"] == 3
     note = batch.problems.get(row=2)
     assert note.message == (
         "Baris 2, kolom No HP: nama dan No. HP “0812-3456-7890” sama dengan PLG-0001 (Budi Santoso), dengan ID lain "
@@ -142,9 +142,9 @@ def test_same_name_phone_other_id_noted(sample_catalogue, tmp_path, client, admi
     client.force_login(admin_user)
     page = client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert (
-        '<p class="warning-box" id="possible-duplicates">2 baris baru punya nama dan No. HP atau NIK yang sama dengan '
-        "pelanggan ber-ID lain (kemungkinan ganda): periksa catatannya sebelum menyimpan, karena baris itu akan disimpan "
-        'sebagai langganan lain. <a href="?kind=note#findings">Lihat catatan</a></p>'
+        '<p class="warning-box" id="possible-duplicates">3 baris baru kemungkinan ganda dengan pelanggan yang sudah '
+        "tersimpan: No. HP atau NIK sama, dengan ID atau nama lain. Periksa catatannya sebelum menyimpan, karena baris "
+        'itu akan disimpan sebagai pelanggan baru. <a href="?kind=note#findings">Lihat catatan</a></p>'
     ) in page
 
 

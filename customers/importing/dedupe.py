@@ -75,7 +75,7 @@ PHONE_SAME_NAME_OTHER_ID = register_row_message(
     ),
 )
 # Notes of rows saved as new customers that may be customers already present.
-POSSIBLE_DUPLICATE_CODES = frozenset({NIK_OTHER_SUBSCRIPTION, PHONE_SAME_NAME_OTHER_ID})
+POSSIBLE_DUPLICATE_CODES = frozenset({NIK_OTHER_SUBSCRIPTION, PHONE_SAME_NAME_OTHER_ID, PHONE_OTHER_NAME})
 NO_CHANGES = register_row_message(
     "no_changes",
     _("Row %(row)s: customer “%(number)s” already exists and the row changes nothing."),
