@@ -710,6 +710,7 @@ def test_site_admin_blocked_without_link(client, admin_user, site_admin, custome
     assert 'id="later-bulk-changes"' in page
     assert f"Applied on {local_minute(later.created_at)} by admin, on 1 customer of this bulk change:" in page
     assert f"/customers/bulk/changes/{later.pk}/undo/" not in page
+    assert "Ask an admin to undo that bulk change." in page
     assert plan_bulk_undo(own, {sites["BJG"].pk}).later_changes == []
 
 
