@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from customers.import_forms import ColumnMapForm, UploadForm
 from customers.importing import batches, undo
 from customers.importing.column_map import learn_header_alias, learned_aliases
-from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS
+from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
 from customers.importing.pipeline import site_scope
 from customers.importing.problem_workbook import write_problem_workbook
@@ -188,7 +188,11 @@ def _column_form(request, batch, data=None):
 
 def _column_rows(request, form):
     """Return (column entry, bound field, samples) for each column of the
-    form, with NIKs in the samples masked unless the user may see them."""
+    form, with NIKs in the samples masked unless the user may see them.
+
+    A column chosen in this batch whose header is now learned with the same
+    field is marked `remembered`, so the card does not call it this file's only.
+    """
     reveal = has_staff_permission(request.user, "customers.reveal_nik")
     rows = []
     for column in form.columns:
@@ -196,7 +200,8 @@ def _column_rows(request, form):
         if not reveal:
             mask = mask_nik_text if column["field"] == "nik" else mask_digit_runs
             samples = [mask(sample) for sample in samples]
-        rows.append((column, form[form.field_name(column)], samples))
+        remembered = column["field"] is not None and form.learned.get(normalise_header(column["header"])) == column["field"]
+        rows.append(({**column, "remembered": remembered}, form[form.field_name(column)], samples))
     return rows
 
 

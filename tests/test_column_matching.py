@@ -83,6 +83,7 @@ def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue,
     assert columns["Catatan"] == (None, None)
     alias = HeaderAlias.objects.get()
     assert (alias.name, alias.key, alias.field, alias.created_by) == ("Kontak Utama", "kontakutama", "phone", admin_user)
+    assert '<small class="help">dipilih dan diingat untuk unggahan berikutnya</small>' in batch_page(admin_client, batch)
 
     admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
 
@@ -299,6 +300,7 @@ def test_site_admin_mapping_not_learned(site_admin_client, admin_client, sample_
     assert own.column_map == {"2": "phone"}
     assert own.summary["unknown_columns"] == ["Catatan"]
     assert HeaderAlias.objects.count() == 0
+    assert '<small class="help">dipilih untuk file ini</small>' in batch_page(site_admin_client, own)
     later = upload(admin_client, path)
     assert later.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
 
