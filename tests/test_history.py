@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.importing import batches
-from customers.models import Customer, ImportBatch
+from customers.models import Customer, ImportBatch, ImportProblem
 from tests.importing_helpers import write_workbook
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +173,33 @@ def test_review_counts_grouped(admin_client, language, separator):
     assert f'<strong id="count-present">20{separator}000</strong>' in page
     assert f'<strong id="count-problems">1{separator}234</strong>' in page
     assert f'<strong id="count-incomplete">50{separator}000</strong>' in page
+
+
+def test_findings_pages_keep_kind(admin_client, admin_user):
+    batch = ImportBatch.objects.create(
+        created_by=admin_user, file_name="banyak.xlsx", file_sha256="b" * 64, state=ImportBatch.State.DONE
+    )
+    ImportProblem.objects.bulk_create(
+        ImportProblem(batch=batch, kind="note", row=row, column="Nama", value="x", code="example_skipped")
+        for row in range(2, 103)
+    )
+
+    first = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note"}).content.decode()
+    second = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note", "page": "2"})
+
+    assert '<a href="?kind=note&amp;page=2">Berikutnya →</a>' in first
+    assert "<span>Halaman 1 dari 2</span>" in first
+    assert '<a href="?kind=note&amp;page=1">← Sebelumnya</a>' in second.content.decode()
+    assert len(second.context["page"].object_list) == 1
+
+
+def test_batch_list_pages(admin_client, admin_user):
+    ImportBatch.objects.bulk_create(
+        ImportBatch(created_by=admin_user, file_name=f"f{number}.xlsx", file_sha256=f"{number:064d}")
+        for number in range(51)
+    )
+
+    first = admin_client.get(reverse("customers:batch-list")).content.decode()
+
+    assert '<a href="?page=2">Berikutnya →</a>' in first
+    assert "<span>Halaman 1 dari 2</span>" in first
