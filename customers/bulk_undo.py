@@ -262,10 +262,10 @@ def later_bulk_changes(bulk_change, site_ids=None):
 def _count_plan(bulk_change, site_ids):
     """Return (restore_count, kept_count, outside_sites) with one query."""
     states_sql, params = _states_sql(bulk_change, site_ids)
-    kept = ", ".join(f"'{state}'" for state in KEPT_STATES)
+    kept_states = ", ".join(f"'{state}'" for state in KEPT_STATES)
     sql = (
         f"SELECT COUNT(CASE WHEN package_state = '{RESTORABLE}' OR site_state = '{RESTORABLE}' THEN 1 END), "
-        f"COUNT(CASE WHEN package_state IN ({kept}) OR site_state IN ({kept}) THEN 1 END), "
+        f"COUNT(CASE WHEN package_state IN ({kept_states}) OR site_state IN ({kept_states}) THEN 1 END), "
         f"COUNT(CASE WHEN package_state = '{OUTSIDE_SITES}' OR site_state = '{OUTSIDE_SITES}' THEN 1 END) "
         f"FROM ({states_sql}) states"
     )
@@ -329,7 +329,7 @@ def _customer_undos(bulk_change, rows, states):
 def _fill_texts(bulk_change, customers):
     """Set the names of the old and current values, the number and name of
     deleted customers, and who changed a field since and when. An empty
-    value reads "(no package)" or "(no site)", and a deleted one says so.
+    value reads "(no package)" or "(no site)", and a deleted one is named as deleted.
 
     One query each loads the sites, the packages, the deleted customers'
     last history rows and the later changes of the listed fields.

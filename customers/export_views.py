@@ -93,7 +93,7 @@ def export_download(request, pk):
     """Send the export's file to an admin, or to its requester while they
     still see every site whose customers the file contains."""
     export = get_object_or_404(exports.visible_exports(request.user), pk=pk)
-    # A stale or shared download link leads to the export page, which says
+    # A stale or shared download link leads to the export page, which shows
     # why there is nothing to download, instead of a bare "Not found".
     if export.state != CustomerExport.State.DONE or not export.file:
         return redirect("customers:export-detail", pk=export.pk)

@@ -70,7 +70,7 @@ COLUMN_FIELD_PREFIX = "column_"
 
 def column_title(column):
     """Return a column of the batch summary as its sheet letter and header,
-    such as "C (Catatan)", which tells apart two columns with one header."""
+    such as "C (Catatan)", which distinguishes two columns with one header."""
     return f"{column_letter(column['index'])} ({column['header'][:80]})"
 
 

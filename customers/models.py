@@ -380,7 +380,7 @@ class BulkChangeItem(models.Model):
     """The package and site one customer had before a bulk change changed it.
 
     The customer is kept without a database constraint, so the item of a
-    customer deleted since stays and the undo page can say so. The old
+    customer deleted since stays and the undo page can report the deletion. The old
     package and site are kept the same way, because they may be deleted.
     """
 

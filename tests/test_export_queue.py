@@ -217,7 +217,7 @@ def test_lost_site_blocks_download(client, admin_user, make_site_admin, customer
     client.force_login(admin_user)
     by_admin = client.get(export_url("export-download", export))
 
-    # The link leads to the export page, which says why.
+    # The link leads to the export page, which shows the reason.
     assert (download.status_code, download.url) == (302, export_url("export-detail", export))
     assert 'id="download-button"' not in detail
     assert (
@@ -513,7 +513,7 @@ def test_purge_deletes_old_export_files(admin_client, customers, settings):
     assert old.file.name == ""
     assert old.state == CustomerExport.State.DONE
     assert Path(recent.file.path).exists()
-    # The old download link leads to the export page, which says the file is gone.
+    # The old download link leads to the export page, which shows that the file is deleted.
     assert admin_client.get(export_url("export-download", old)).status_code == 302
     assert 'id="file-deleted"' in page
 
