@@ -132,11 +132,15 @@ def staff_rows():
 
 
 def _permissions(keys):
-    """Return the Permission objects for "app_label.codename" keys."""
-    permissions = []
+    """Return the Permission objects for "app_label.codename" keys, with one
+    query. Raises Permission.DoesNotExist when a key names no permission."""
+    condition = models.Q(pk__in=[])
     for key in keys:
         app_label, codename = key.split(".")
-        permissions.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        condition |= models.Q(content_type__app_label=app_label, codename=codename)
+    permissions = list(Permission.objects.filter(condition))
+    if len(permissions) != len(set(keys)):
+        raise Permission.DoesNotExist(f"Not every permission of {sorted(keys)} exists.")
     return permissions
 
 
