@@ -1,5 +1,7 @@
 """The bulk change history and the undo of a bulk change."""
 
+import logging
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +13,8 @@ from customers import bulk_undo
 from customers.importing.pipeline import site_scope
 from customers.models import BulkChange
 from ebilling.access import is_admin, staff_required
+
+logger = logging.getLogger(__name__)
 
 BULK_CHANGES_PER_PAGE = 50
 # Customers listed on the undo page under each heading. The counts cover all of them.
@@ -43,9 +47,16 @@ def bulk_change_undo(request, pk):
         try:
             restored = bulk_undo.undo_bulk_change(bulk_change, request.user, site_ids)
         except bulk_undo.BulkUndoBlocked:
+            logger.info("Undo of bulk change %s by user %s rejected: later bulk changes block it", bulk_change.pk, request.user.pk)
             messages.error(request, _("Nothing was undone. Undo the later bulk changes listed below first."))
             return redirect("customers:bulk-undo", pk=bulk_change.pk)
         except bulk_undo.BulkUndoNotAllowed as error:
+            logger.info(
+                "Undo of bulk change %s by user %s rejected: %s",
+                bulk_change.pk,
+                request.user.pk,
+                "already undone" if error.already_undone else "nothing to restore",
+            )
             if error.already_undone:
                 messages.info(request, _("This bulk change was already undone, so nothing was changed."))
             else:
