@@ -6,13 +6,17 @@ tiles are never fetched: tests.browser aborts every request that is not
 for the live server, and Leaflet works without its tiles.
 """
 
+from decimal import Decimal
+
 import pytest
 from django import forms
 from django.http import HttpResponse
 from django.template import RequestContext, Template
 from django.urls import path
+from playwright.sync_api import expect
 
 from customers.importing.cleaners import clean_coordinates
+from customers.models import Customer
 from ebilling.urls import urlpatterns as project_urlpatterns
 from regions.forms import LocationFields, VillageField
 from tests.browser import browser_page, log_in
@@ -212,3 +216,23 @@ def test_paste_short_link_is_explained(page, live_server):
     error = page.wait_for_selector(".field.has-error .error")
     assert error.inner_text().startswith("“https://maps.app.goo.gl/AbCdEf123” ")
     assert page.locator("#saved").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "located", "summary"),
+    [
+        ("en", 1, "1 customer with a map location."),
+        ("en", 2, "2 customers with a map location."),
+        ("id", 1, "1 pelanggan dengan titik lokasi."),
+    ],
+)
+def test_map_summary_counts_customers(page, live_server, language, located, summary):
+    for number in range(1, located + 1):
+        Customer.objects.create(
+            number=f"PLG-{number:04d}", name=f"Pelanggan {number}", latitude=Decimal("-6.48"), longitude=Decimal("106.84")
+        )
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+
+    page.goto(f"{live_server.url}/regions/map/")
+
+    expect(page.locator(".map-summary")).to_have_text(summary)

@@ -48,7 +48,9 @@
         // Counts are grouped as the page's language writes them: 100.000 in id.
         var language = document.documentElement.lang || undefined;
         summary.textContent = format(
-          data.truncated ? element.dataset.textTruncated : element.dataset.textSummary,
+          data.truncated
+            ? element.dataset.textTruncated
+            : values.shown === 1 ? element.dataset.textSummaryOne : element.dataset.textSummary,
           { shown: values.shown.toLocaleString(language), total: values.total.toLocaleString(language) }
         );
         element.dispatchEvent(new CustomEvent("customermaploaded", { detail: values }));
