@@ -109,6 +109,12 @@ def test_full_width_id_and_nik_folded():
     assert clean_nik("３２０１０１１２０３９００００１") == "3201011203900001"
 
 
+def test_full_width_phone_folded():
+    assert clean_phone("０８１２－３４５６－７８０１").e164 == "+6281234567801"
+    assert clean_phone("＋６２ ８１２ ３４５６ ７８０２").e164 == "+6281234567802"
+    assert clean_phone("（０２１）７８９０１２３").e164 == "+62217890123"
+
+
 @pytest.mark.parametrize("cleaner, limit", [
     (clean_name, 200),
     (clean_address, 500),

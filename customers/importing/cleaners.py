@@ -334,8 +334,9 @@ def clean_phone(value):
 
     Number cells (81234567801, 6281234567802.0) lost their leading zero in
     Excel. Text may use spaces, dashes, dots, brackets, "+62", "62", "0062",
-    "+62 (0)" or no leading zero at all. Only valid Indonesian numbers, mobile
-    or landline, are accepted (phonenumbers metadata for region ID).
+    "+62 (0)" or no leading zero at all, in plain or full-width characters.
+    Only valid Indonesian numbers, mobile or landline, are accepted
+    (phonenumbers metadata for region ID).
     """
     reject_special_cell(value)
 
@@ -350,7 +351,7 @@ def clean_phone(value):
     if not isinstance(value, str):
         raise CellError(PHONE_INVALID)
 
-    text = normalise_text(value.replace("\r", ";").replace("\n", ";"))
+    text = fold_width(normalise_text(value.replace("\r", ";").replace("\n", ";")))
     parts = [part for part in _PHONE_SEPARATOR.split(text) if part]
     if not parts:
         raise CellError(PHONE_INVALID)
