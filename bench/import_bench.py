@@ -393,7 +393,7 @@ def seed_customers(args):
     from django.utils import timezone
 
     from customers.importing.saving import copy_rows
-    from customers.models import Customer, name_key
+    from customers.models import Customer, name_key, number_key
     from packages.models import ServicePackage
     from sites.models import Site
 
@@ -412,7 +412,8 @@ def seed_customers(args):
         name = f"{rng.choice(first)} {rng.choice(last)} {customer_id}"
         incomplete = rng.random() < 0.1
         rows.append({
-            "id": customer_id, "number": f"LAMA-{customer_id:07d}", "name": name, "name_key": name_key(name),
+            "id": customer_id, "number": f"LAMA-{customer_id:07d}", "number_key": number_key(f"LAMA-{customer_id:07d}"),
+            "name": name, "name_key": name_key(name),
             "phone": f"+62899{customer_id:08d}", "email": "", "nik": f"1101{customer_id:012d}",
             "address": "" if incomplete else f"Jl. Lama No. {customer_id}", "street": "", "village_id": None,
             "postal_code": "", "latitude": None, "longitude": None, "site_id": rng.choice(site_ids),

@@ -100,7 +100,7 @@ def upload(request):
 def _created_customers_page(request, batch):
     # A customer moved to another site since the import is listed only to those who see that site.
     customers = customers_visible_to(request.user).filter(import_batch=batch)
-    customers = customers.select_related("site", "package").order_by("number")
+    customers = customers.select_related("site", "package").order_by("number_key", "number")
     return Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("customers_page"))
 
 

@@ -53,8 +53,8 @@ MISSING_CONDITIONS = {
 
 # The list's sort orders, by the value of its `sort` parameter: a column,
 # reversed by a leading "-". Each has an index, and ties are broken by ID
-# Pelanggan so that pages never overlap.
-SORT_FIELDS = {"number": "number", "name": "name_key"}
+# Pelanggan so that pages never overlap. IDs sort naturally: PLG-9 before PLG-10.
+SORT_FIELDS = {"number": "number_key", "name": "name_key"}
 DEFAULT_SORT = "number"
 
 
@@ -156,8 +156,7 @@ def valid_sort(text):
 
 def sort_ordering(sort):
     """Return the order_by() arguments of a sort order of the list."""
-    field = SORT_FIELDS[sort.removeprefix("-")]
-    columns = [field] if field == "number" else [field, "number"]
+    columns = [SORT_FIELDS[sort.removeprefix("-")], "number"]
     # Reversed as a whole, so that PostgreSQL reads the index backwards.
     if sort.startswith("-"):
         return [f"-{column}" for column in columns]
@@ -176,7 +175,12 @@ def sort_position(customer):
     The edit page takes them before the form changes the customer, so that
     "save and next" goes on from where the customer was in the list.
     """
-    return {"pk": customer.pk, "number": customer.number, "name_key": customer.name_key}
+    return {
+        "pk": customer.pk,
+        "number": customer.number,
+        "number_key": customer.number_key,
+        "name_key": customer.name_key,
+    }
 
 
 def _after_position(position, sort):
@@ -184,8 +188,6 @@ def _after_position(position, sort):
     field = SORT_FIELDS[sort.removeprefix("-")]
     beyond = "lt" if sort.startswith("-") else "gt"
     after_number = Q(**{f"number__{beyond}": position["number"]})
-    if field == "number":
-        return after_number
     return Q(**{f"{field}__{beyond}": position[field]}) | (Q(**{field: position[field]}) & after_number)
 
 

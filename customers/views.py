@@ -314,7 +314,7 @@ def _stored_values(customer):
     return {
         field.attname: getattr(customer, field.attname)
         for field in customer._meta.concrete_fields
-        if field.attname not in ("updated_at", "name_key")
+        if field.attname not in ("updated_at", "name_key", "number_key")
     }
 
 

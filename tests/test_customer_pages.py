@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from customers.models import Customer
+from customers.models import Customer, number_key
 from customers.selectors import format_phone, phone_search_key
 
 LIST_URL = "/customers/"
@@ -91,6 +91,7 @@ def create_numbered_customers(site, count, *, package, incomplete_every=0, prefi
     Customer.objects.bulk_create(
         Customer(
             number=f"{prefix}-{index:04d}",
+            number_key=number_key(f"{prefix}-{index:04d}"),
             name=f"Pelanggan {index}",
             name_key=f"pelanggan {index}",
             site=site,
@@ -352,6 +353,42 @@ def test_list_sorts_by_column(admin_client, customers, sort, order):
 
     assert response.status_code == 200
     assert row_numbers(response) == order
+
+
+NATURAL_ORDER = ["9", "10", "100", "PLG-2", "plg-3", "PLG-10", "PLG-10A", "PLG-10B", "PLG-100"]
+
+
+@pytest.mark.parametrize(
+    ("number", "key"),
+    [("PLG-0001", "PLG-011"), ("plg-10", "PLG-0210"), ("1001", "041001"), ("0", "010"), ("A1B22", "A011B0222"), ("", "")],
+)
+def test_number_key_pads_digit_runs(number, key):
+    assert number_key(number) == key
+
+
+def test_list_sorts_numbers_naturally(admin_client, catalogue):
+    sites, _packages = catalogue
+    for number in reversed(NATURAL_ORDER):
+        Customer.objects.create(number=number, name=f"Pelanggan {number}", site=sites["CBN"])
+
+    ascending = admin_client.get(LIST_URL)
+    descending = admin_client.get(LIST_URL, {"sort": "-number", "site": sites["CBN"].pk})
+
+    assert row_numbers(ascending) == NATURAL_ORDER
+    assert row_numbers(descending) == NATURAL_ORDER[::-1]
+
+
+def test_save_next_walks_natural_order(admin_client, catalogue):
+    sites, _packages = catalogue
+    walk = {}
+    for number in ["PLG-9", "PLG-10", "PLG-100"]:
+        walk[number] = Customer.objects.create(number=number, name=f"Pelanggan {number}", site=sites["CBN"])
+    data = form_data(walk["PLG-9"], save_next="")
+    del data["save"]
+
+    response = admin_client.post(edit_url(walk["PLG-9"]) + "?incomplete=on", data)
+
+    assert response.url == edit_url(walk["PLG-10"]) + "?incomplete=on"
 
 
 def test_sort_heading_links_reverse_order(admin_client, customers, catalogue):

@@ -767,11 +767,14 @@ def test_migration_fills_address_of_stuck_customer(regions_loaded, migration_exe
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    migration_executor.migrate([("customers", "0006_fewer_customer_indexes")])
-    stuck = Customer.objects.create(
+    before = [("customers", "0006_fewer_customer_indexes")]
+    migration_executor.migrate(before)
+    # The model as it was at that migration: later columns are missing.
+    OldCustomer = migration_executor.loader.project_state(before).apps.get_model("customers", "Customer")
+    stuck = OldCustomer.objects.create(
         number="PLG-0901", name="Ani", street="Jl. Mawar No. 5", village_id="32.01.01.1012"
     )
-    typed = Customer.objects.create(
+    typed = OldCustomer.objects.create(
         number="PLG-0902", name="Bayu", street="Jl. Melati 1", address="Dekat masjid", village_id="32.01.01.1012"
     )
 
@@ -782,6 +785,24 @@ def test_migration_fills_address_of_stuck_customer(regions_loaded, migration_exe
     typed.refresh_from_db()
     assert stuck.address == PABUARAN_ADDRESS
     assert typed.address == "Dekat masjid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_fills_number_keys(migration_executor):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("customers", "0013_bulkchangeitem_restored_at")]
+    migration_executor.migrate(before)
+    OldCustomer = migration_executor.loader.project_state(before).apps.get_model("customers", "Customer")
+    for number in ["PLG-10", "plg-0009", "1001"]:
+        OldCustomer.objects.create(number=number, name=f"Pelanggan {number}")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("customers", "0014_customer_number_key")])
+
+    keys = dict(Customer.objects.values_list("number", "number_key"))
+    assert keys == {"PLG-10": "PLG-0210", "plg-0009": "PLG-019", "1001": "041001"}
 
 
 def test_approval_refuses_nik_of_other_person(admin_client, requests_a_and_b, customer_a, customer_b):

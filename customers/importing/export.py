@@ -69,7 +69,7 @@ def customer_cells(customer, *, include_nik):
 
 def _in_list_order(queryset):
     """Return the queryset in its own order (the list's sort), or by ID Pelanggan without one."""
-    return queryset if queryset.ordered else queryset.order_by("number")
+    return queryset if queryset.ordered else queryset.order_by("number_key", "number")
 
 
 def write_customers_workbook(

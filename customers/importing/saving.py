@@ -8,7 +8,7 @@ copied inside the database with INSERT … SELECT, so the values cross the
 connection once. Other databases use bulk_create_with_history.
 
 COPY skips Model.save() and the signals, so this module sets what save()
-would: name_key, created_at and updated_at, and the defaults of fields the
+would: name_key, number_key, created_at and updated_at, and the defaults of fields the
 row leaves out.
 """
 
@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from customers.models import Customer, name_key
+from customers.models import Customer, name_key, number_key
 
 # Rows per chunk: one COPY of customers and one of their history rows, then
 # one progress report.
@@ -44,6 +44,7 @@ def customer_values(fields, defaults, known):
     values = defaults.copy()
     values.update(fields)
     values["name_key"] = name_key(values["name"])
+    values["number_key"] = number_key(values["number"])
     return values
 
 
