@@ -74,6 +74,7 @@ class CustomerFilterForm(forms.Form):
     missing = forms.ChoiceField(
         label=_("Missing data"), required=False, choices=[("", _("Any")), *MISSING_CHOICES]
     )
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any")), *Customer.Status.choices])
     incomplete = forms.BooleanField(label=_("Incomplete"), required=False)
     # An unknown sort order falls back to the default instead of failing
     # the form, which would empty the list.
@@ -98,6 +99,7 @@ class CustomerFilterForm(forms.Form):
             site=cleaned.get("site"),
             incomplete_only=bool(cleaned.get("incomplete")),
             missing=cleaned.get("missing") or "",
+            status=cleaned.get("status") or "",
             sort=valid_sort(cleaned.get("sort")),
             matches_nothing=not valid,
         )

@@ -61,12 +61,14 @@ DEFAULT_SORT = "number"
 @dataclass(frozen=True)
 class CustomerFilter:
     """The list filters: free-text search, one site (or NO_SITE), incomplete
-    only, and one missing field (a key of MISSING_CONDITIONS, or "")."""
+    only, one missing field (a key of MISSING_CONDITIONS, or "") and one
+    status (a Customer.Status value, or "")."""
 
     query: str = ""
     site: object = None
     incomplete_only: bool = False
     missing: str = ""
+    status: str = ""
     # A key of SORT_FIELDS, with "-" in front for the reverse order.
     sort: str = DEFAULT_SORT
     # Set for a filter with an invalid field, which must not widen to every customer.
@@ -144,6 +146,8 @@ def filter_customers(customers, customer_filter):
         customers = customers.incomplete()
     if customer_filter.missing:
         customers = customers.filter(MISSING_CONDITIONS[customer_filter.missing])
+    if customer_filter.status:
+        customers = customers.filter(status=customer_filter.status)
     return customers
 
 

@@ -89,7 +89,7 @@ def customer_list(request):
 # The query parameters that make up the list's filter and order, carried
 # from the list to the bulk change so "all matching" means the same customers,
 # and to the edit page so "save and next" walks the list as it was shown.
-FILTER_PARAMETERS = ("q", "site", "missing", "incomplete", "sort")
+FILTER_PARAMETERS = ("q", "site", "missing", "status", "incomplete", "sort")
 
 # The list's sortable columns, as (sort key, heading).
 SORT_COLUMNS = (

@@ -238,6 +238,22 @@ def test_bulk_all_matching_changes_only_filtered(admin_client, customers, catalo
     assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 3
 
 
+def test_bulk_all_matching_status_filter(admin_client, customers, catalogue):
+    _sites, packages = catalogue
+    Customer.objects.filter(number__in=["PLG-0001", "PLG-0004"]).update(status=Customer.Status.SUSPENDED)
+
+    response = admin_client.post(
+        BULK_URL,
+        bulk_data(all_matching=True, package=packages["B50"], confirm=True, filters={"status": "suspended"}),
+        follow=True,
+    )
+
+    assert messages_of(response)[0] == changed_message(2)
+    assert packages_by_number() == {
+        "PLG-0001": "B50", "PLG-0002": None, "PLG-0003": "H10", "PLG-0004": "B50", "PLG-0005": None,
+    }
+
+
 def test_bulk_all_matching_with_search(admin_client, customers, catalogue):
     sites, _packages = catalogue
     filters = {"q": "PLG-000", "site": str(sites["CBN"].pk)}

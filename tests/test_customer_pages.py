@@ -513,6 +513,14 @@ def test_export_filtered_customers(admin_client, customers):
     assert rows[1]["Paket"] is None
 
 
+def test_export_follows_status_filter(admin_client, customers):
+    Customer.objects.filter(number__in=["PLG-0002", "PLG-0005"]).update(status=Customer.Status.SUSPENDED)
+
+    rows = read_export(admin_client.get(EXPORT_URL, {"status": "suspended"}))
+
+    assert [(row["ID Pelanggan"], row["Status"]) for row in rows] == [("PLG-0002", "Isolir"), ("PLG-0005", "Isolir")]
+
+
 def test_export_follows_list_sort(admin_client, customers):
     rows = read_export(admin_client.get(EXPORT_URL, {"sort": "-name"}))
 

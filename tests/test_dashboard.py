@@ -221,6 +221,37 @@ def test_list_missing_filter(admin_client, customers, missing, expected_numbers)
     assert list_numbers(admin_client, missing=missing) == expected_numbers
 
 
+@pytest.mark.parametrize(
+    ("status", "expected_numbers"),
+    [
+        ("suspended", ["PLG-0002", "PLG-0004"]),
+        ("inactive", ["PLG-0005"]),
+        ("active", ["PLG-0001", "PLG-0003"]),
+        ("", ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]),
+        ("isolir", []),
+    ],
+)
+def test_list_status_filter(admin_client, customers, status, expected_numbers):
+    Customer.objects.filter(number__in=["PLG-0002", "PLG-0004"]).update(status=Customer.Status.SUSPENDED)
+    Customer.objects.filter(number="PLG-0005").update(status=Customer.Status.INACTIVE)
+
+    assert list_numbers(admin_client, status=status) == expected_numbers
+
+
+def test_status_filter_carried_to_links(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.filter(number__in=["PLG-0002", "PLG-0004"]).update(status=Customer.Status.SUSPENDED)
+
+    page = admin_client.get(LIST_URL, {"status": "suspended", "site": sites["CBN"].pk}).content.decode()
+
+    assert '<label for="id_status">Status</label>' in page
+    assert '<option value="suspended" selected>Isolir</option>' in page
+    assert list_numbers(admin_client, status="suspended", site=sites["CBN"].pk) == ["PLG-0002"]
+    edit = Customer.objects.get(number="PLG-0002").pk
+    assert f'<a href="/customers/{edit}/?site={sites["CBN"].pk}&amp;status=suspended">PLG-0002</a>' in page
+    assert '<input type="hidden" name="status" value="suspended">' in page
+
+
 def test_list_no_site_filter(admin_client, customers):
     assert list_numbers(admin_client, site="none") == ["PLG-0005"]
 
