@@ -8,8 +8,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from customers.adding import CustomerNumberTaken, customer_create
 from customers.importing import cleaners
-from customers.importing.dedupe import NIK_OTHER_NAME
+from customers.importing.dedupe import NIK_OTHER_NAME, customers_with_number
 from customers.importing.problems import ROW_MESSAGES, CellError
 from customers.models import Customer, fill_address, mask_nik, name_key
 from customers.selectors import (
@@ -408,6 +409,112 @@ class CustomerForm(LocationFields, forms.ModelForm):
                 old_village=self.instance.village,
             )
         return cleaned
+
+
+class CustomerAddForm(CustomerForm):
+    """Add one customer with the edit form's fields and cell rules.
+
+    A blank ID Pelanggan is generated when the customer is saved. Customers
+    the user may see with the same phone or NIK are listed in
+    `possible_duplicates`, and the form is valid only when the user ticked
+    "Save anyway" with all of them shown.
+    """
+
+    def __init__(self, data=None, *, user, site_id=None):
+        """Preselect the site `site_id` (the ?site= text that "Save & add
+        another" sends) when the user may choose it."""
+        super().__init__(data, instance=Customer(), user=user)
+        del self.fields["loaded_version"]
+        # The ids of the possible duplicates shown when "Save anyway" was
+        # ticked. Added here, because CustomerForm labels every declared
+        # field from the model.
+        self.fields["save_anyway"] = forms.CharField(required=False)
+        self.possible_duplicates = []
+        number = self.fields["number"]
+        number.required = False
+        number.help_text = _("Leave blank to get the next free ID of the series PLG-0001, PLG-0002, …")
+
+        sites = self.fields["site"]
+        site_ids = list(sites.queryset.values_list("pk", flat=True))
+        if sites.required and len(site_ids) > 1:
+            # A site admin with several sites chooses one, with no site preselected.
+            sites.empty_label = _("Choose a site")
+        if site_id and str(site_id) in {str(pk) for pk in site_ids}:
+            self.initial["site"] = int(site_id)
+        elif sites.required and len(site_ids) == 1:
+            self.initial["site"] = site_ids[0]
+
+    def clean_number(self):
+        number = run_cleaner(cleaners.clean_customer_number, self.cleaned_data["number"])
+        if not number:
+            return ""
+        owners = customers_with_number(number)
+        if owners:
+            raise self.number_taken_error(number, owners[0])
+        return number
+
+    def number_taken_error(self, number, owner):
+        """Return the error that `owner` already has the ID `number`. A
+        customer outside the user's sites is not named."""
+        if customers_visible_to(self.user).filter(pk=owner.pk).exists():
+            return ValidationError(
+                _("Customer ID “%(number)s” is already used by %(customer)s. Enter another ID, or leave it blank to get a new one."),
+                code="unique",
+                params={"number": number, "customer": customer_label(owner)},
+            )
+        return ValidationError(
+            _("Customer ID “%(number)s” is already in use. Enter another ID, or leave it blank to get a new one."),
+            code="unique",
+            params={"number": number},
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.possible_duplicates = self._find_possible_duplicates(cleaned)
+        if self.possible_duplicates:
+            confirmed = set(self.cleaned_data.get("save_anyway", "").split(","))
+            if not {str(duplicate.pk) for duplicate in self.possible_duplicates} <= confirmed:
+                self.add_error(
+                    "save_anyway",
+                    ValidationError(
+                        _("Tick “Save anyway” to add this customer beside the customers above, or correct the phone number or NIK."),
+                        code="possible_duplicate",
+                    ),
+                )
+        return cleaned
+
+    def _find_possible_duplicates(self, cleaned):
+        """Return the customers the user may see with the cleaned phone or
+        NIK, in ID order, each with `same_phone` and `same_nik` set."""
+        phone = cleaned.get("phone")
+        nik = cleaned.get("nik")
+        condition = Q()
+        if phone:
+            condition |= Q(phone=phone)
+        if nik:
+            condition |= Q(nik=nik)
+        if not condition:
+            return []
+        duplicates = list(customers_visible_to(self.user).filter(condition).select_related("site").order_by("number"))
+        for duplicate in duplicates:
+            duplicate.same_phone = bool(phone) and duplicate.phone == phone
+            duplicate.same_nik = bool(nik) and duplicate.nik == nik
+        return duplicates
+
+    def save_customer(self, *, by):
+        """Save the valid form's customer with a history entry by `by` and
+        return it. Returns None, with the error on the ID field, when
+        another customer stored the ID after the form was validated."""
+        try:
+            return customer_create(self.save(commit=False), by=by)
+        except CustomerNumberTaken as taken:
+            number = self.cleaned_data["number"] or taken.owner.number
+            self.add_error("number", self.number_taken_error(number, taken.owner))
+            return None
+
+    def duplicate_ids(self):
+        """Return the ids of the possible duplicates, as "Save anyway" posts them."""
+        return ",".join(str(duplicate.pk) for duplicate in self.possible_duplicates)
 
 
 def check_location_pair(form, cleaned):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("bulk/", views.customer_bulk, name="bulk"),
     path("bulk/changes/", bulk_views.bulk_change_list, name="bulk-list"),
     path("bulk/changes/<int:pk>/undo/", bulk_views.bulk_change_undo, name="bulk-undo"),
+    path("new/", views.customer_add, name="add"),
     path("<int:pk>/", views.customer_edit, name="edit"),
     path("upload/", import_views.upload, name="upload"),
     path("upload/template/", import_views.template_download, name="template"),

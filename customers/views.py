@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from customers import exports
 from customers.bulk import customers_bulk_update
-from customers.forms import MISSING_CHOICES, CustomerBulkForm, CustomerFilterForm, CustomerForm
+from customers.forms import MISSING_CHOICES, CustomerAddForm, CustomerBulkForm, CustomerFilterForm, CustomerForm
 from customers.importing.tasks import run_export_task
 from customers.models import CustomerExport
 from customers.selectors import (
@@ -326,6 +326,39 @@ def _warn_shared_phone(request, customers, customer):
         messages.warning(request, shared_value_warning("phone", customer.phone, others))
 
 
+def _warn_future_installation(request, customer):
+    if customer.installed_on and customer.installed_on > timezone.localdate():
+        # As on import: a date ahead is more often a mistyped year.
+        messages.warning(
+            request,
+            _("The installation date %(date)s is still in the future. Check the year if the customer is already installed.")
+            % {"date": customer.installed_on.strftime("%d/%m/%Y")},
+        )
+
+
+@staff_required
+def customer_add(request):
+    """Add one customer typed in by staff, with the edit page's rules.
+
+    "Save" opens the new customer's edit page. "Save & add another" opens
+    an empty form again with the same site chosen.
+    """
+    form = CustomerAddForm(request.POST or None, user=request.user, site_id=request.GET.get("site"))
+    if request.method == "POST" and form.is_valid():
+        customer = form.save_customer(by=request.user)
+        if customer is not None:
+            messages.success(request, _("Customer %(number)s added.") % {"number": customer.number})
+            _warn_future_installation(request, customer)
+            if "save_add" not in request.POST:
+                return redirect("customers:edit", pk=customer.pk)
+            add_url = reverse("customers:add")
+            if customer.site_id is not None:
+                add_url += f"?site={customer.site_id}"
+            return redirect(add_url)
+
+    return render(request, "customers/customer_add.html", {"form": form, "list_url": reverse("customers:list")})
+
+
 @staff_required
 def customer_edit(request, pk):
     scoped = customers_visible_to(request.user)
@@ -351,13 +384,7 @@ def customer_edit(request, pk):
         else:
             customer = form.save()
             messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
-            if customer.installed_on and customer.installed_on > timezone.localdate():
-                # As on import: a date ahead is more often a mistyped year.
-                messages.warning(
-                    request,
-                    _("The installation date %(date)s is still in the future. Check the year if the customer is already installed.")
-                    % {"date": customer.installed_on.strftime("%d/%m/%Y")},
-                )
+            _warn_future_installation(request, customer)
             if customer.phone != before["phone"]:
                 _warn_shared_phone(request, scoped, customer)
         if "save_next" not in request.POST:

@@ -82,6 +82,7 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
         "/customers/",
         "/customers/?incomplete=1",
         f"/customers/{customer.pk}/",
+        "/customers/new/",
         "/customers/dashboard/",
         "/customers/upload/",
         "/customers/imports/",

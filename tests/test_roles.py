@@ -130,6 +130,7 @@ RULES = {
     "customers:bulk": Rule("staff", method="post"),
     "customers:bulk-list": Rule("staff"),
     "customers:bulk-undo": Rule("staff", scope="bulk_change"),
+    "customers:add": Rule("staff"),
     "customers:edit": Rule("staff", scope="customer"),
     "customers:upload": Rule("customers.import_customers"),
     "customers:template": Rule("customers.import_customers"),

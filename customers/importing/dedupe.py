@@ -175,6 +175,13 @@ def _load_existing(numbers, phones, niks):
     return found
 
 
+def customers_with_number(number):
+    """Return the stored customers whose ID Pelanggan is `number` in any
+    letter case, matched as an import matches IDs, in ID order."""
+    found = _load_existing({number}, set(), set())
+    return list(Customer.objects.filter(pk__in=found).select_related("site").order_by("number"))
+
+
 ARRAY_CHUNK = 20_000
 
 
