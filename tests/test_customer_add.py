@@ -426,8 +426,8 @@ def test_id_stored_meanwhile_rejected(admin_user, customers):
 
     assert customer is None
     assert form.errors["number"] == [
-        "Customer ID “PLG-0500” is already used by PLG-0500 (Andi Wijaya). "
-        "Enter another ID, or leave it blank to get a new one."
+        "ID Pelanggan “PLG-0500” sudah dipakai oleh PLG-0500 (Andi Wijaya). "
+        "Masukkan ID lain, atau kosongkan agar dibuatkan ID baru."
     ]
     # The failed insert ran in a savepoint, so later queries of the transaction still run.
     assert Customer.objects.count() == 3
