@@ -417,7 +417,8 @@ def seed_customers(args):
             "phone": f"+62899{customer_id:08d}", "email": "", "nik": f"1101{customer_id:012d}",
             "address": "" if incomplete else f"Jl. Lama No. {customer_id}", "street": "", "village_id": None,
             "postal_code": "", "latitude": None, "longitude": None, "site_id": rng.choice(site_ids),
-            "package_id": None if incomplete else rng.choice(package_ids), "status": "active",
+            "package_id": None if incomplete else rng.choice(package_ids),
+            "status": "suspended" if offset % 20 == 0 else "active",
             "installed_on": None, "import_batch_id": None, "user_id": None, "created_at": now, "updated_at": now,
         })
     with connection.cursor() as cursor:
@@ -463,6 +464,8 @@ def list_pages(args):
         ("sort by name, page 100", {"sort": "name", "page": "100"}),
         ("sort by name, reversed", {"sort": "-name"}),
         ("site + sort by name", {"site": str(site.pk), "sort": "name"}),
+        ("filter status", {"status": "suspended"}),
+        ("sort by ID, reversed", {"sort": "-number"}),
     ]
     results = []
     for name, query in pages:

@@ -57,6 +57,7 @@ def test_bench_small_run(bench_database_url, tmp_path):
         "list", "list page 100", "search ID", "search name", "search phone", "search NIK",
         "filter incomplete", "filter site", "filter site + incomplete",
         "sort by name", "sort by name, page 100", "sort by name, reversed", "site + sort by name",
+        "filter status", "sort by ID, reversed",
     ]
     for page in pages["pages"]:
         assert 1 <= page["queries"] <= 10, page["name"]
