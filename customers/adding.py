@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 
 from customers.importing.dedupe import customers_with_number
 from customers.importing.numbers import next_numbers
-from customers.importing.pipeline import _lock_customer_writes
+from customers.importing.pipeline import lock_customer_writes
 
 # Generated numbers tried before giving up. Another number is needed only
 # when a writer that skips the import lock, such as the edit page, stores
@@ -31,7 +31,7 @@ def customer_create(customer, *, by):
     """
     typed = customer.number
     with transaction.atomic():
-        _lock_customer_writes()
+        lock_customer_writes()
         if typed:
             # The unique constraint compares exact text only.
             # NOTE: the edit page changes IDs without this lock, so a case

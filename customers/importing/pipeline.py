@@ -435,7 +435,7 @@ def review_plan(plan, *, site_ids=None):
     return plan
 
 
-def _lock_customer_writes():
+def lock_customer_writes():
     """Serialise imports: two commits of the same people at the same moment
     must not both see them as new. PostgreSQL takes a transaction-scoped
     advisory lock; SQLite already allows one writer at a time."""
@@ -459,7 +459,7 @@ def commit_plan(plan, batch, *, progress=None):
     total)` is called as the work advances. Returns the final counts.
     """
     with transaction.atomic():
-        _lock_customer_writes()
+        lock_customer_writes()
         if progress:
             progress("checking", 0, len(plan.rows))
         review_plan(plan, site_ids=site_scope(batch.created_by))

@@ -22,7 +22,7 @@ from django.utils.text import capfirst
 from simple_history.utils import bulk_update_with_history
 
 from customers.importing import saving
-from customers.importing.pipeline import _lock_customer_writes
+from customers.importing.pipeline import lock_customer_writes
 from customers.models import Customer, ImportBatch, ImportChange, name_key
 from customers.selectors import stored_value_texts
 
@@ -357,7 +357,7 @@ def undo_batch(batch, user, site_ids=None):
     UndoBlocked, changing nothing, while later imports block it.
     """
     with transaction.atomic():
-        _lock_customer_writes()
+        lock_customer_writes()
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if not batch_can_undo(batch):
             raise UndoNotAllowed(batch.state)
