@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import NikReveal
 from customers.bulk import customers_bulk_update
@@ -100,6 +101,10 @@ def deleted_rows(page):
     """Return the import undo page's rows of deleted customers as lists of cell texts."""
     rows = re.findall(r'<tr class="deleted">(.*?)</tr>', page, flags=re.S)
     return [[re.sub(r"<[^>]+>", "", text).strip() for text in re.findall(r"<td>(.*?)</td>", row, flags=re.S)] for row in rows]
+
+
+def local_minute(moment):
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
 
 
 # --- the link on the edit page -------------------------------------------------
@@ -291,7 +296,33 @@ def test_delete_unknown_customer_shows_info(english):
 # --- the undo pages after a delete --------------------------------------------------
 
 
-def test_import_undo_page_after_updated_deleted(english, admin_user, catalogue, tmp_path):
+def test_import_undo_page_lists_deleted(english, admin_user, catalogue, tmp_path):
+    batch = import_rows(tmp_path / "baru.xlsx", [
+        ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0402", "Bayu", "081200000402", "", "Jl. B", "Citayam", "H20"],
+    ], user=admin_user)
+    ani = Customer.objects.get(number="PLG-0401")
+    english.post(delete_url(ani))
+    deleted_at = Customer.history.get(id=ani.pk, history_type="-").history_date
+
+    response = english.get(reverse("customers:batch-undo", args=[batch.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<strong id="count-remove">1</strong>' in page
+    assert "<td>PLG-0402</td><td>Bayu</td>" in page
+    assert deleted_rows(page) == [[
+        "PLG-0401", "Remove customer Ani", f"Deleted after the import, on {local_minute(deleted_at)} by admin.",
+    ]]
+
+    english.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.UNDONE
+    assert Customer.objects.count() == 0
+
+
+def test_import_undo_after_updated_customer_deleted(english, admin_user, catalogue, tmp_path):
     sites, packages = catalogue
     wati = Customer.objects.create(
         number="PLG-0500", name="Wati", phone="+6281200000500", address="Jl. Lama 1", site=sites["CBN"], package=packages["H10"]
@@ -309,6 +340,27 @@ def test_import_undo_page_after_updated_deleted(english, admin_user, catalogue, 
     assert '<strong id="count-restore">0</strong>' in page
     assert '<strong id="count-unrestorable">0</strong>' in page
     assert deleted_rows(page) == []
+
+
+def test_import_undo_hides_other_site_deleted(english, site_admin, catalogue, tmp_path):
+    sites, _packages = catalogue
+    batch = import_rows(tmp_path / "cbn.xlsx", [
+        ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "", "H10"],
+        ["PLG-0402", "Bayu", "081200000402", "", "Jl. B", "", "H20"],
+    ], user=site_admin, site=sites["CBN"])
+    Customer.objects.filter(number="PLG-0402").update(site=sites["CTY"])
+    for customer in Customer.objects.all():
+        english.post(delete_url(customer))
+    site_admin_client = Client()
+    site_admin_client.force_login(site_admin)
+    site_admin_client.cookies["django_language"] = "en"
+
+    response = site_admin_client.get(reverse("customers:batch-undo", args=[batch.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert [row[0] for row in deleted_rows(page)] == ["PLG-0401"]
+    assert "Bayu" not in page
 
 
 def test_bulk_undo_page_lists_deleted(english, admin_user, budi, catalogue):
