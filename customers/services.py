@@ -62,6 +62,32 @@ def customer_anonymise(customer, *, by):
     return customer
 
 
+def customer_delete(pk, *, by):
+    """Delete the customer `pk` with a "-" history entry by `by`.
+
+    Import changes, portal links and change requests of the customer are
+    deleted with it, and NIK reveal records keep their copy of the number.
+    A linked portal account is deactivated as customer_anonymise() does it.
+    Returns the deleted customer, or None when no customer `pk` exists any more.
+    """
+    # Imported here, because the pipeline imports this module through customers.selectors.
+    from customers.importing.pipeline import _lock_customer_writes
+
+    with transaction.atomic():
+        # Under the import lock, an import that is saving cannot record a
+        # change of this customer while it is being deleted.
+        _lock_customer_writes()
+        customer = Customer.objects.select_for_update().filter(pk=pk).first()
+        if customer is None:
+            return None
+        portal_user = customer.user
+        customer._history_user = by
+        customer.delete()
+        if portal_user is not None:
+            _deactivate_portal_user(portal_user)
+    return customer
+
+
 def _deactivate_portal_user(user):
     # The portal's usernames are internal ("customer-<pk>"), so the username stays.
     user.first_name = ""

@@ -18,6 +18,7 @@ urlpatterns = [
     path("bulk/changes/<int:pk>/undo/", bulk_views.bulk_change_undo, name="bulk-undo"),
     path("new/", views.customer_add, name="add"),
     path("<int:pk>/", views.customer_edit, name="edit"),
+    path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("upload/", import_views.upload, name="upload"),
     path("upload/template/", import_views.template_download, name="template"),
     path("imports/", import_views.batch_list, name="batch-list"),

@@ -1,6 +1,7 @@
-"""Customer list, export and edit pages for staff."""
+"""Customer list, export, edit and delete pages for staff."""
 
 import dataclasses
+import logging
 import tempfile
 
 from django.conf import settings
@@ -17,11 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from customers import exports
+from customers import exports, services
 from customers.bulk import customers_bulk_update
 from customers.forms import MISSING_CHOICES, CustomerAddForm, CustomerBulkForm, CustomerFilterForm, CustomerForm
 from customers.importing.tasks import run_export_task
-from customers.models import CustomerExport
+from customers.models import Customer, CustomerExport
 from customers.selectors import (
     NO_SITE,
     completion_table,
@@ -38,7 +39,9 @@ from customers.selectors import (
     sort_position,
     whatsapp_chat_url,
 )
-from ebilling.access import has_staff_permission, staff_permission_required, staff_required
+from ebilling.access import admin_required, has_staff_permission, is_admin, staff_permission_required, staff_required
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 
@@ -404,6 +407,9 @@ def customer_edit(request, pk):
             return redirect(_list_url(filter_fields))
         return redirect(reverse("customers:edit", args=[next_customer.pk]) + filter_query)
 
+    delete_url = ""
+    if is_admin(request.user):
+        delete_url = reverse("customers:delete", args=[customer.pk]) + filter_query
     return render(
         request,
         "customers/customer_form.html",
@@ -417,5 +423,40 @@ def customer_edit(request, pk):
             "offer_next": stored["incomplete"] or worklist,
             "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
             "can_anonymise": has_staff_permission(request.user, "customers.anonymise_customer"),
+            "delete_url": delete_url,
+        },
+    )
+
+
+@admin_required
+def customer_delete(request, pk):
+    """Ask for confirmation, then delete the customer and return to the
+    list with the filter that the edit page was opened with."""
+    filter_fields = _filter_fields(request.GET)
+    if request.method == "POST":
+        customer = services.customer_delete(pk, by=request.user)
+        if customer is None:
+            # Another request deleted the customer first, and its "-" history row keeps the number.
+            number = Customer.history.filter(id=pk, history_type="-").values_list("number", flat=True).first()
+            if number is None:
+                messages.info(request, _("This customer does not exist, so nothing was deleted."))
+            else:
+                messages.info(request, _("Customer %(number)s was already deleted.") % {"number": number})
+        else:
+            logger.info("Customer %s deleted by user %s", pk, request.user.pk)
+            messages.success(
+                request,
+                _("Customer %(number)s (%(name)s) deleted.") % {"number": customer.number, "name": customer.name},
+            )
+        return redirect(_list_url(filter_fields))
+
+    customer = get_object_or_404(Customer.objects.select_related("site", "package"), pk=pk)
+    return render(
+        request,
+        "customers/customer_delete.html",
+        {
+            "customer": customer,
+            "phone_display": format_phone(customer.phone),
+            "edit_url": reverse("customers:edit", args=[customer.pk]) + _filter_query(filter_fields),
         },
     )

@@ -132,6 +132,7 @@ RULES = {
     "customers:bulk-undo": Rule("staff", scope="bulk_change"),
     "customers:add": Rule("staff"),
     "customers:edit": Rule("staff", scope="customer"),
+    "customers:delete": Rule("admin", scope="customer"),
     "customers:upload": Rule("customers.import_customers"),
     "customers:template": Rule("customers.import_customers"),
     "customers:batch-list": Rule("staff"),

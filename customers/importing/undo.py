@@ -83,6 +83,18 @@ class KeptCustomer:
 
 
 @dataclass
+class DeletedCustomer:
+    """A customer the batch created that someone deleted since, as its "-"
+    history row records it, so there is nothing left to remove."""
+
+    id: int
+    number: str
+    name: str
+    deleted_at: object
+    deleted_by: object = None
+
+
+@dataclass
 class FieldRestore:
     """One field the batch changed: `current` is its value now, and
     `restorable` is True while it still contains what the import wrote.
@@ -123,6 +135,9 @@ class UndoPlan:
     outside_sites: int = 0
     # LaterImport entries, newest first: while any is listed, nothing is undone.
     later_imports: list = field(default_factory=list)
+    # DeletedCustomer entries, by customer ID. The fields that the batch
+    # changed on customers deleted since are gone with their ImportChange rows.
+    deleted: list = field(default_factory=list)
 
     @property
     def blocked(self):
@@ -170,7 +185,7 @@ def plan_undo(batch, site_ids=None):
     logins depend on it. An updated field is restored only while it still
     contains the value the import wrote and no later import that is not
     undone changed it. Such later imports are listed in later_imports, and
-    block the undo.
+    block the undo. Created customers deleted since are listed in deleted.
     """
     plan = UndoPlan()
     created_customers = Customer.objects.filter(import_batch=batch)
@@ -202,6 +217,7 @@ def plan_undo(batch, site_ids=None):
             plan.kept.append(KeptCustomer(customer_id, number, name, reason=PORTAL_ACCOUNT))
         else:
             plan.removable.append((customer_id, number, name))
+    plan.deleted = _deleted_since(batch, site_ids)
 
     for change in changes:
         customer = customers[change.customer_id]
@@ -223,6 +239,22 @@ def plan_undo(batch, site_ids=None):
             )
         )
     return plan
+
+
+def _deleted_since(batch, site_ids):
+    """Return a DeletedCustomer for each customer the batch created that
+    was deleted since, within `site_ids` (None meaning every site)."""
+    # The history table has an index on history_date but none on import_batch.
+    records = HistoricalCustomer.objects.filter(
+        history_type="-", history_date__gte=batch.created_at, import_batch_id=batch.pk
+    )
+    if site_ids is not None:
+        records = records.filter(site__in=site_ids)
+    records = records.select_related("history_user").order_by("number", "history_date")
+    return [
+        DeletedCustomer(record.id, record.number, record.name, record.history_date, record.history_user)
+        for record in records
+    ]
 
 
 @dataclass
