@@ -71,12 +71,12 @@ def customer_delete(pk, *, by):
     Returns the deleted customer, or None when no customer `pk` exists any more.
     """
     # Imported here, because the pipeline imports this module through customers.selectors.
-    from customers.importing.pipeline import _lock_customer_writes
+    from customers.importing.pipeline import lock_customer_writes
 
     with transaction.atomic():
         # Under the import lock, an import that is saving cannot record a
         # change of this customer while it is being deleted.
-        _lock_customer_writes()
+        lock_customer_writes()
         customer = Customer.objects.select_for_update().filter(pk=pk).first()
         if customer is None:
             return None
