@@ -5,6 +5,7 @@ leave Nama empty."""
 import pytest
 
 from django.urls import reverse
+from django.utils import translation
 
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
@@ -260,6 +261,20 @@ def test_other_site_nik_keeps_one_person(site_admin, customers, sample_catalogue
     assert "pelanggan di site yang tidak Anda kelola" in message
     assert "PLG-0002" not in message
     assert "Siti" not in message
+
+
+def test_hidden_customer_follows_viewer_language(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    Customer.objects.filter(number="PLG-0002").update(nik="3201011203900102")
+    path = write_workbook(tmp_path / "nik.xlsx", [["Nama", "NIK"], ["Budi Santoso", "3201011203900102"]])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"], language="id")
+
+    with translation.override("en"):
+        assert batch.problems.get().message == (
+            "Row 2, column NIK: NIK “3201011203900102” already belongs to a customer of a site you do not manage "
+            "under another name. One NIK belongs to one person: check the NIK or the name."
+        )
 
 
 def test_non_ascii_id_any_case(sample_catalogue, tmp_path):

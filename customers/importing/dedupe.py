@@ -355,7 +355,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         first_with_nik = seen_nik.first(nik) if nik else None
         if first_with_nik is not None and _row_key(first_with_nik) != key:
             row.kind = INVALID
-            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_("row %(row)s") % {"row": first_with_nik.clean.number})
+            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other_row=first_with_nik.clean.number)
             continue
 
         # 2. Existing customers.
@@ -390,7 +390,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 continue
             if nik_names_outside.get(nik, set()) - {key}:
                 row.kind = INVALID
-                add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=str(_("a customer of a site you do not manage")))
+                add(row, "problem", NIK_OTHER_NAME, "nik", nik, other_hidden=True)
                 continue
 
         if match is not None:
@@ -437,7 +437,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 same_person_noted = True
             elif first_with_nik is not None:
                 first = first_with_nik.clean.number
-                add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_("row %(row)s") % {"row": first})
+                add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other_row=first)
                 same_person_noted = True
         if phone and row.kind == NEW and not same_person_noted:
             same_name = [r for r in by_phone.get(phone, []) if r["name_key"] == key]
@@ -450,12 +450,12 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other=_describe(same_name[0]))
             elif same_name_row is not None:
                 first = same_name_row.clean.number
-                add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other=_("row %(row)s") % {"row": first})
+                add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other_row=first)
             elif others:
                 add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_describe(others[0]))
             elif first_with_phone is not None and _row_key(first_with_phone) != key:
                 first = first_with_phone.clean.number
-                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_("row %(row)s") % {"row": first})
+                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other_row=first)
 
         if number:
             seen_number[folded_number] = row.clean.number
