@@ -356,6 +356,28 @@ def test_problem_workbook_keeps_dates_readable(sample_catalogue, tmp_path):
     assert cell.number_format == "dd/mm/yyyy"
 
 
+def test_problem_workbook_formats_text_columns(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "nik-angka.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat"],
+        ["PLG-0702", "Ani", None, 3201011203900000, None],
+    ])
+    batch = validate(path)
+    out = tmp_path / "masalah.xlsx"
+
+    with open(out, "wb") as handle:
+        write_problem_workbook(batch, handle, mask_nik=False)
+
+    sheet = load_workbook(out).active
+    assert findings(batch, "problem") == [(2, "NIK", "nik_number_cell")]
+    # The NIK stays a number, so it is reported again until it is typed as text.
+    assert sheet["D2"].value == 3201011203900000
+    assert sheet["D2"].number_format == "@"
+    assert sheet["C2"].value is None
+    assert sheet["C2"].number_format == "@"
+    assert sheet["A2"].number_format == "@"
+    assert sheet["E2"].number_format == "General"
+
+
 def english(finding):
     with translation.override("en"):
         return finding.message
