@@ -397,3 +397,22 @@ def test_update_counts_customer_still_incomplete(customers, sample_catalogue, tm
     assert batch.updated_count == 2
     # PLG-0001 has no Alamat; PLG-0002 is complete once it has a package.
     assert batch.incomplete_count == 1
+
+
+def test_status_note_follows_viewer_language(admin_client, customers, tmp_path):
+    path = write_workbook(tmp_path / "status.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Status"],
+        ["PLG-0001", "Ani Wijaya", "", "isolir"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE, language="en")
+    note = batch.problems.get(code="will_update")
+
+    with translation.override("id"):
+        assert note.message == "Baris 2, kolom Status: “Aktif” akan diubah menjadi “Isolir”."
+        assert note.shown_value == "Isolir"
+    with translation.override("en"):
+        assert note.message == "Row 2, column Status: “Active” will change to “Suspended”."
+        assert note.shown_value == "Suspended"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note"}).content.decode()
+    assert '<td class="value">Isolir</td>' in page

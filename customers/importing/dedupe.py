@@ -472,8 +472,12 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         value_text = stored_value_texts(named)
         for row, field, value, old in update_notes:
             old_text = value_text(field, old)
+            # The status codes let the message name both statuses in the viewer's language.
+            codes = {}
+            if field == "status":
+                codes = {"new_status": value, "old_status": old} if old else {"new_status": value}
             if old_text:
-                add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text)
+                add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text, **codes)
             else:
-                add(row, "note", WILL_FILL, field, value_text(field, value))
+                add(row, "note", WILL_FILL, field, value_text(field, value), **codes)
     return planned_rows

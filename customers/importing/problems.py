@@ -81,6 +81,15 @@ MESSAGE_VALUE_LENGTH = 60
 OTHER_ROW = gettext_lazy("row %(row)s")
 OTHER_HIDDEN = gettext_lazy("a customer of a site you do not manage")
 
+def status_label(code):
+    """Return a customer status code's label in the active language, or the code when it names no status."""
+    from customers.models import Customer
+
+    if code not in Customer.Status.values:
+        return code
+    return str(Customer.Status(code).label)
+
+
 # Findings stored before these messages named the stored customer's ID have
 # no "number" parameter, so the ID as typed in the file is used instead.
 NUMBER_FROM_VALUE_CODES = frozenset({"present_number", "no_changes"})
@@ -107,6 +116,10 @@ class Problem:
         if self.code in NUMBER_FROM_VALUE_CODES:
             values["number"] = value
         values.update(self.params)
+        if "new_status" in self.params:
+            values["value"] = status_label(self.params["new_status"])
+        if "old_status" in self.params:
+            values["old"] = status_label(self.params["old_status"])
         if "other_row" in self.params:
             values["other"] = OTHER_ROW % {"row": self.params["other_row"]}
         elif self.params.get("other_hidden"):
