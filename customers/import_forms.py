@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing.gate import FILE_EMPTY
 from customers.importing.headers import SOURCE_TEMPLATE, TEMPLATE_HEADERS, normalise_header
+from customers.importing.problem_workbook import PROBLEM_COLUMN
 from customers.importing.problems import FILE_MESSAGES
 from customers.importing.readers.base import column_letter
 from customers.models import ImportBatch
@@ -74,6 +75,12 @@ def column_title(column):
     return f"{column_letter(column['index'])} ({column['header'][:80]})"
 
 
+def _is_problem_column(column):
+    """Return whether the column is the unmapped "Masalah" column that the
+    problem workbook adds, which an upload of that workbook ignores."""
+    return column["field"] is None and normalise_header(column["header"]) == normalise_header(PROBLEM_COLUMN)
+
+
 class ColumnMapForm(forms.Form):
     """The fields chosen on the batch page for the file's columns whose
     header the template and the built-in aliases do not name.
@@ -86,7 +93,9 @@ class ColumnMapForm(forms.Form):
     def __init__(self, *args, columns, learned, **kwargs):
         super().__init__(*args, **kwargs)
         self.learned = learned
-        self.columns = [column for column in columns if column["source"] != SOURCE_TEMPLATE]
+        self.columns = [
+            column for column in columns if column["source"] != SOURCE_TEMPLATE and not _is_problem_column(column)
+        ]
         # Fields filled by a template column cannot be chosen again.
         fixed_fields = {
             column["field"] for column in columns if column["source"] == SOURCE_TEMPLATE and column["field"]

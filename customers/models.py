@@ -467,6 +467,15 @@ class ImportProblem(models.Model):
 
         return Problem(self.row, self.column, self.value, self.code, self.params).message
 
+    @property
+    def shown_value(self):
+        """The finding's value as the findings table shows it: a status in the active language."""
+        from customers.importing.problems import status_label
+
+        if "new_status" in (self.params or {}):
+            return status_label(self.params["new_status"])
+        return self.value
+
 
 class CustomerExport(models.Model):
     """One export of the customer list written by the task worker, because

@@ -490,3 +490,23 @@ def test_problem_workbook_masks_chosen_nik(site_admin_client, sample_catalogue, 
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][:3] == ["Nama", "Alamat", "Nomor Identitas"]
     assert values[1][:3] == [None, "Jl. Mawar 1", "****-****-****-0001"]
+
+
+def test_problem_workbook_reupload_asks_nothing(admin_client, sample_catalogue, tmp_path):
+    rows = [["Nama", "No HP", "NIK"], ["Ani", "081234567001", "1234"], ["Bayu", "081234567002", ""]]
+    first = upload(admin_client, write_workbook(tmp_path / "nik-salah.xlsx", rows))
+    problems = admin_client.get(reverse("customers:batch-problems", args=[first.pk]))
+    workbook = load_workbook(BytesIO(problems.content))
+    sheet = workbook.active
+    assert [cell.value for cell in sheet[1]] == ["Nama", "No HP", "NIK", "Masalah"]
+    sheet["C2"] = "3201011203900001"
+    fixed = tmp_path / "masalah-diperbaiki.xlsx"
+    workbook.save(fixed)
+
+    batch = upload(admin_client, fixed)
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["unknown_columns"] == ["Masalah"]
+    assert batch.new_count == 1
+    assert batch.problem_count == 0
+    assert 'id="column-map"' not in batch_page(admin_client, batch)

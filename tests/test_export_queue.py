@@ -6,17 +6,21 @@ import csv
 import datetime
 import io
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from customers.importing import export as export_writer
 from customers.importing.tasks import run_export_task
 from customers.models import Customer, CustomerExport
+from sites.models import Site
 
 EXPORT_URL = "/customers/export/"
 INCOMPLETE_URL = "/customers/export/incomplete/"
@@ -553,3 +557,42 @@ def test_purge_keeps_running_export(admin_client, customers, deferred_tasks):
 
     assert CustomerExport.objects.get(pk=export.pk).state == CustomerExport.State.RUNNING
     assert "export" not in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_lets_others_write_meanwhile(customers, catalogue, monkeypatch):
+    sites, _packages = catalogue
+    monkeypatch.setattr(export_writer, "EXPORT_CHUNK", 2)
+    writing = threading.Event()
+    errors = []
+    writers = []
+
+    def write_site_address():
+        # Another request's write, still uncommitted when the export reports progress.
+        try:
+            with transaction.atomic():
+                Site.objects.filter(pk=sites["CTY"].pk).update(address="Jl. Raya Citayam 1")
+                writing.set()
+        except DatabaseError as error:
+            errors.append(error)
+            writing.set()
+        finally:
+            connection.close()
+
+    reported = []
+
+    def progress(rows_done):
+        if not writers:
+            writers.append(threading.Thread(target=write_site_address))
+            writers[0].start()
+            writing.wait(timeout=5)
+        Site.objects.filter(pk=sites["CBN"].pk).update(address=f"{rows_done} baris")
+        reported.append(rows_done)
+
+    export_writer.write_customers_workbook(Customer.objects.order_by("number"), io.BytesIO(), progress=progress)
+    writers[0].join(timeout=40)
+
+    assert reported == [2, 4, 5]
+    assert errors == []
+    assert Site.objects.get(pk=sites["CTY"].pk).address == "Jl. Raya Citayam 1"
+    assert Site.objects.get(pk=sites["CBN"].pk).address == "5 baris"

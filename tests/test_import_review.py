@@ -356,6 +356,28 @@ def test_problem_workbook_keeps_dates_readable(sample_catalogue, tmp_path):
     assert cell.number_format == "dd/mm/yyyy"
 
 
+def test_problem_workbook_formats_text_columns(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "nik-angka.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "NIK", "Alamat"],
+        ["PLG-0702", "Ani", None, 3201011203900000, None],
+    ])
+    batch = validate(path)
+    out = tmp_path / "masalah.xlsx"
+
+    with open(out, "wb") as handle:
+        write_problem_workbook(batch, handle, mask_nik=False)
+
+    sheet = load_workbook(out).active
+    assert findings(batch, "problem") == [(2, "NIK", "nik_number_cell")]
+    # The NIK stays a number, so it is reported again until it is typed as text.
+    assert sheet["D2"].value == 3201011203900000
+    assert sheet["D2"].number_format == "@"
+    assert sheet["C2"].value is None
+    assert sheet["C2"].number_format == "@"
+    assert sheet["A2"].number_format == "@"
+    assert sheet["E2"].number_format == "General"
+
+
 def english(finding):
     with translation.override("en"):
         return finding.message
@@ -464,3 +486,43 @@ def test_batch_page_cuts_long_values(admin_client, sample_catalogue, tmp_path):
     # The unmatched site is cut both in the unmatched-names table and in its note.
     html = admin_client.get(url, {"kind": "note"}).content.decode()
     assert html.count(f'<td class="value">{"C" * 79}…</td>') == 2
+
+
+def test_row_reference_follows_viewer_language(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "nik-ganda.xlsx", [
+        ["Nama", "No HP", "NIK"],
+        ["Budi Santoso", "081277770001", "3201011203900001"],
+        ["Orang Lain", "081277770002", "3201011203900001"],
+    ])
+
+    batch = validate(path, language="en")
+    finding = batch.problems.get(kind="problem")
+
+    assert finding.code == "nik_other_name"
+    with translation.override("id"):
+        assert finding.message == (
+            "Baris 3, kolom NIK: NIK “3201011203900001” sudah dimiliki baris 2 dengan nama lain. "
+            "Satu NIK hanya milik satu orang: periksa NIK atau namanya."
+        )
+    with translation.override("en"):
+        assert finding.message == (
+            "Row 3, column NIK: NIK “3201011203900001” already belongs to row 2 under another name. "
+            "One NIK belongs to one person: check the NIK or the name."
+        )
+
+
+def test_phone_note_row_follows_viewer_language(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "hp-ganda.xlsx", [
+        ["Nama", "No HP"],
+        ["Ibu Ani", "081277770003"],
+        ["Pak Ani", "081277770003"],
+    ])
+
+    batch = validate(path, language="id")
+    finding = batch.problems.get(kind="note")
+
+    assert finding.code == "phone_other_name"
+    with translation.override("en"):
+        assert finding.message == (
+            "Row 3, column No HP: phone “0812-7777-0003” is also used by row 2 under another name (possible duplicate)."
+        )

@@ -5,6 +5,7 @@ leave Nama empty."""
 import pytest
 
 from django.urls import reverse
+from django.utils import translation
 
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
@@ -262,6 +263,20 @@ def test_other_site_nik_keeps_one_person(site_admin, customers, sample_catalogue
     assert "Siti" not in message
 
 
+def test_hidden_customer_follows_viewer_language(site_admin, customers, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    Customer.objects.filter(number="PLG-0002").update(nik="3201011203900102")
+    path = write_workbook(tmp_path / "nik.xlsx", [["Nama", "NIK"], ["Budi Santoso", "3201011203900102"]])
+
+    batch = validate(path, user=site_admin, site=sites["CBN"], language="id")
+
+    with translation.override("en"):
+        assert batch.problems.get().message == (
+            "Row 2, column NIK: NIK “3201011203900102” already belongs to a customer of a site you do not manage "
+            "under another name. One NIK belongs to one person: check the NIK or the name."
+        )
+
+
 def test_non_ascii_id_any_case(sample_catalogue, tmp_path):
     Customer.objects.create(number="äb-001", name="Ani")
     path = write_workbook(tmp_path / "huruf.xlsx", [HEADER, ["ÄB-001", "Ani", "", "", ""]])
@@ -382,3 +397,22 @@ def test_update_counts_customer_still_incomplete(customers, sample_catalogue, tm
     assert batch.updated_count == 2
     # PLG-0001 has no Alamat; PLG-0002 is complete once it has a package.
     assert batch.incomplete_count == 1
+
+
+def test_status_note_follows_viewer_language(admin_client, customers, tmp_path):
+    path = write_workbook(tmp_path / "status.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Status"],
+        ["PLG-0001", "Ani Wijaya", "", "isolir"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE, language="en")
+    note = batch.problems.get(code="will_update")
+
+    with translation.override("id"):
+        assert note.message == "Baris 2, kolom Status: “Aktif” akan diubah menjadi “Isolir”."
+        assert note.shown_value == "Isolir"
+    with translation.override("en"):
+        assert note.message == "Row 2, column Status: “Active” will change to “Suspended”."
+        assert note.shown_value == "Suspended"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note"}).content.decode()
+    assert '<td class="value">Isolir</td>' in page

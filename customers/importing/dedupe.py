@@ -362,7 +362,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         first_with_nik = seen_nik.first(nik) if nik else None
         if first_with_nik is not None and _row_key(first_with_nik) != key:
             row.kind = INVALID
-            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=_("row %(row)s") % {"row": first_with_nik.clean.number})
+            add(row, "problem", NIK_OTHER_NAME, "nik", nik, other_row=first_with_nik.clean.number)
             continue
 
         # 2. Existing customers.
@@ -397,7 +397,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 continue
             if nik_names_outside.get(nik, set()) - {key}:
                 row.kind = INVALID
-                add(row, "problem", NIK_OTHER_NAME, "nik", nik, other=str(_("a customer of a site you do not manage")))
+                add(row, "problem", NIK_OTHER_NAME, "nik", nik, other_hidden=True)
                 continue
 
         if match is not None:
@@ -444,7 +444,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 same_person_noted = True
             elif first_with_nik is not None:
                 first = first_with_nik.clean.number
-                add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other=_("row %(row)s") % {"row": first})
+                add(row, "note", NIK_OTHER_SUBSCRIPTION, "nik", nik, other_row=first)
                 same_person_noted = True
         if phone and row.kind == NEW and not same_person_noted:
             same_name = [r for r in by_phone.get(phone, []) if r["name_key"] == key]
@@ -457,12 +457,12 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other=_describe(same_name[0]))
             elif same_name_row is not None:
                 first = same_name_row.clean.number
-                add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other=_("row %(row)s") % {"row": first})
+                add(row, "note", PHONE_SAME_NAME_OTHER_ID, "phone", format_phone(phone), other_row=first)
             elif others:
                 add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_describe(others[0]))
             elif first_with_phone is not None and _row_key(first_with_phone) != key:
                 first = first_with_phone.clean.number
-                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_("row %(row)s") % {"row": first})
+                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other_row=first)
 
         if number:
             seen_number[folded_number] = row.clean.number
@@ -479,8 +479,12 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         value_text = stored_value_texts(named)
         for row, field, value, old in update_notes:
             old_text = value_text(field, old)
+            # The status codes let the message name both statuses in the viewer's language.
+            codes = {}
+            if field == "status":
+                codes = {"new_status": value, "old_status": old} if old else {"new_status": value}
             if old_text:
-                add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text)
+                add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text, **codes)
             else:
-                add(row, "note", WILL_FILL, field, value_text(field, value))
+                add(row, "note", WILL_FILL, field, value_text(field, value), **codes)
     return planned_rows

@@ -67,6 +67,23 @@ def customer_cells(customer, *, include_nik):
     }
 
 
+def _in_chunks(customers):
+    """Yield the customers in their order, EXPORT_CHUNK at a time, with no
+    query left open between chunks.
+
+    An iterator() over SQLite keeps its read lock while the export writes
+    its progress. A web request that writes at the same moment then waits
+    for that read lock while holding the write lock, and SQLite fails the
+    export's progress write with "database is locked".
+    """
+    ids = list(customers.values_list("pk", flat=True))
+    for start in range(0, len(ids), EXPORT_CHUNK):
+        chunk = ids[start : start + EXPORT_CHUNK]
+        by_pk = customers.in_bulk(chunk)
+        # A customer deleted since the ids were read is left out.
+        yield from (by_pk[pk] for pk in chunk if pk in by_pk)
+
+
 def _in_list_order(queryset):
     """Return the queryset in its own order (the list's sort), or by ID Pelanggan without one."""
     return queryset if queryset.ordered else queryset.order_by("number_key", "number")
@@ -98,7 +115,7 @@ def write_customers_workbook(
 
     customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
-    for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
+    for customer in _in_chunks(customers):
         if site_ids is not None:
             site_ids.add(customer.site_id)
         values = customer_cells(customer, include_nik=include_nik)
@@ -166,7 +183,7 @@ def write_customers_csv(queryset, out, *, include_nik=False, progress=None, site
     writer.writerow(export_headers())
     customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
-    for customer in customers.iterator(chunk_size=EXPORT_CHUNK):
+    for customer in _in_chunks(customers):
         if site_ids is not None:
             site_ids.add(customer.site_id)
         values = customer_cells(customer, include_nik=include_nik)

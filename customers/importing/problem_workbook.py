@@ -16,6 +16,7 @@ from customers.importing.headers import map_headers
 from customers.importing.problems import FileRejected, Problem
 from customers.importing.reader import open_table
 from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, text_safe_cell
+from customers.importing.template import TEXT_FIELDS
 from customers.models import ImportProblem
 
 PROBLEM_COLUMN = "Masalah"
@@ -49,6 +50,7 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
     sheet = workbook.create_sheet("Pelanggan")
     header_cells = ()
     nik_columns = set()
+    text_columns = set()
     rows = []
     if batch.file and messages:
         try:
@@ -57,8 +59,10 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
             learned = learned_aliases()
             with open_table(path, fmt, batch.file_name, learned) as table:
                 header_cells = table.header_cells
+                columns = map_headers(header_cells, batch_overrides(batch.column_map), learned).columns
+                # As in the template, so a NIK or phone typed again keeps every digit.
+                text_columns = {index for index, field in columns.items() if field in TEXT_FIELDS}
                 if mask_nik:
-                    columns = map_headers(header_cells, batch_overrides(batch.column_map), learned).columns
                     nik_columns = {index for index, field in columns.items() if field == "nik"}
                 for raw in table.rows():
                     if raw.number in messages:
@@ -79,7 +83,7 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
             if index in nik_columns and value is not None:
                 value = mask_nik_text(_plain(value))
             cell = text_safe_cell(sheet, _plain(value))
-            if isinstance(value, str):
+            if isinstance(value, str) or index in text_columns:
                 cell.number_format = TEXT_FORMAT
             elif isinstance(value, datetime.datetime) and value.time() != datetime.time(0, 0):
                 cell.number_format = DATE_TIME_FORMAT
@@ -87,7 +91,11 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
                 # openpyxl's default shows 2024-02-01 00:00:00, not the sheet's own date form.
                 cell.number_format = DATE_FORMAT
             cells.append(cell)
-        cells.extend(WriteOnlyCell(sheet, value=None) for _ in range(len(header_cells) - len(cells)))
+        for index in range(len(cells), len(header_cells)):
+            cell = WriteOnlyCell(sheet, value=None)
+            if index in text_columns:
+                cell.number_format = TEXT_FORMAT
+            cells.append(cell)
         cells.append(text_safe_cell(sheet, " ".join(messages[raw.number])))
         sheet.append(cells)
     workbook.save(out)

@@ -9,7 +9,7 @@ reorder them.
 from dataclasses import dataclass, field
 
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 # Message templates for problems found in one cell or one row. Placeholders:
 # %(row)s, %(column)s and %(value)s are always available; others are listed
@@ -75,6 +75,21 @@ class FileRejected(Exception):
 # such as a 500-character name, is cut with an ellipsis.
 MESSAGE_VALUE_LENGTH = 60
 
+# The %(other)s of a finding that names another row of the file, or a
+# customer the uploader may not see. Findings store `other_row` or
+# `other_hidden`, and the message words them in the viewer's language.
+OTHER_ROW = gettext_lazy("row %(row)s")
+OTHER_HIDDEN = gettext_lazy("a customer of a site you do not manage")
+
+def status_label(code):
+    """Return a customer status code's label in the active language, or the code when it names no status."""
+    from customers.models import Customer
+
+    if code not in Customer.Status.values:
+        return code
+    return str(Customer.Status(code).label)
+
+
 # Findings stored before these messages named the stored customer's ID have
 # no "number" parameter, so the ID as typed in the file is used instead.
 NUMBER_FROM_VALUE_CODES = frozenset({"present_number", "no_changes"})
@@ -101,6 +116,14 @@ class Problem:
         if self.code in NUMBER_FROM_VALUE_CODES:
             values["number"] = value
         values.update(self.params)
+        if "new_status" in self.params:
+            values["value"] = status_label(self.params["new_status"])
+        if "old_status" in self.params:
+            values["old"] = status_label(self.params["old_status"])
+        if "other_row" in self.params:
+            values["other"] = OTHER_ROW % {"row": self.params["other_row"]}
+        elif self.params.get("other_hidden"):
+            values["other"] = str(OTHER_HIDDEN)
         return gettext(ROW_MESSAGES[self.code]) % values
 
     def as_dict(self):
