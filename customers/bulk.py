@@ -1,8 +1,10 @@
-"""Bulk changes on many customers at once: set the package or the site.
+"""Bulk changes on many customers at once: set the package, the site or the
+status.
 
 The change is set-based: one UPDATE of the matching customers, one INSERT …
 SELECT that copies them to the history table and one that records their
-old package and site for the undo (BulkChangeItem), whatever their number.
+old package, site and status for the undo (BulkChangeItem), whatever their
+number.
 On PostgreSQL most of the remaining time is the UPDATE itself, which writes
 a new version of every row and of each of its indexes. Like the import's
 COPY path (saving.py), this sends no history signals.
@@ -22,19 +24,21 @@ BULK_CHANGE_REASON = "bulk"
 BULK_UNDO_REASON = "bulk undo"
 
 # The fields a bulk change may set, as attribute names.
-BULK_FIELDS = ("package_id", "site_id")
+BULK_FIELDS = ("package_id", "site_id", "status")
 
 
 def customers_bulk_update(customers, changes, *, user):
-    """Set `changes` ({"package_id": 3, "site_id": 1}) on every customer of
-    the queryset `customers` that does not have those values yet.
+    """Set `changes` ({"package_id": 3, "site_id": 1, "status": "suspended"})
+    on every customer of the queryset `customers` that does not have all of
+    those values yet.
 
     Each changed customer gets one "~" history row by `user`, with the
     change reason BULK_CHANGE_REASON and the same date as its new
     updated_at, copied from its stored row, so a customer edited meanwhile
     keeps that edit in its history. It also gets a BulkChangeItem with its
-    old package and site. Returns the BulkChange, whose customer_count is
-    the number of customers changed, or None when no customer changed.
+    old package, site and status. Returns the BulkChange, whose
+    customer_count is the number of customers changed, or None when no
+    customer changed.
     """
     if not changes or not set(changes) <= set(BULK_FIELDS):
         raise ValueError(f"Invalid bulk change {sorted(changes)}: set one or more of {BULK_FIELDS}.")
@@ -62,9 +66,9 @@ def customers_bulk_update(customers, changes, *, user):
 
 
 def _update_returning_to_history(target_sql, target_params, new_values, bulk_change, *, user):
-    """Lock the customers, record their old package and site, update them
-    and copy the updated rows to the history in one statement. PostgreSQL
-    only.
+    """Lock the customers, record their old package, site and status,
+    update them and copy the updated rows to the history in one statement.
+    PostgreSQL only.
 
     The first WITH clause locks the rows and reads their latest committed
     values, so the recorded old values are those the UPDATE replaces.
@@ -74,13 +78,13 @@ def _update_returning_to_history(target_sql, target_params, new_values, bulk_cha
     quote = connection.ops.quote_name
     customer_table = quote(Customer._meta.db_table)
     sql = (
-        f"WITH old AS (SELECT id, package_id AS old_package_id, site_id AS old_site_id FROM {customer_table} "
-        f"WHERE {quote('id')} IN ({target_sql}) FOR UPDATE), "
+        "WITH old AS (SELECT id, package_id AS old_package_id, site_id AS old_site_id, status AS old_status "
+        f"FROM {customer_table} WHERE {quote('id')} IN ({target_sql}) FOR UPDATE), "
         f"changed AS (UPDATE {customer_table} SET {set_sql} FROM old WHERE {customer_table}.id = old.id "
-        f"RETURNING {customer_table}.*, old.old_package_id, old.old_site_id), "
+        f"RETURNING {customer_table}.*, old.old_package_id, old.old_site_id, old.old_status), "
         f"items AS (INSERT INTO {quote(BulkChangeItem._meta.db_table)} "
-        "(bulk_change_id, customer_id, old_package_id, old_site_id) "
-        "SELECT %s, id, old_package_id, old_site_id FROM changed) "
+        "(bulk_change_id, customer_id, old_package_id, old_site_id, old_status) "
+        "SELECT %s, id, old_package_id, old_site_id, old_status FROM changed) "
         f"INSERT INTO {quote(HistoricalCustomer._meta.db_table)} ({target_columns}) "
         f"SELECT {source_columns} FROM changed"
     )
@@ -90,8 +94,8 @@ def _update_returning_to_history(target_sql, target_params, new_values, bulk_cha
 
 
 def _update_after_history(target_sql, target_params, new_values, bulk_change, *, user):
-    """Record the old package and site, write the history rows with the new
-    values, then update the same customers.
+    """Record the old package, site and status, write the history rows with
+    the new values, then update the same customers.
 
     The statements select the customers with the same query. That is
     exact on SQLite, where settings.py starts transactions with BEGIN
@@ -102,8 +106,9 @@ def _update_after_history(target_sql, target_params, new_values, bulk_change, *,
     quote = connection.ops.quote_name
     customer_table = quote(Customer._meta.db_table)
     items_sql = (
-        f"INSERT INTO {quote(BulkChangeItem._meta.db_table)} (bulk_change_id, customer_id, old_package_id, old_site_id) "
-        f"SELECT %s, id, package_id, site_id FROM {customer_table} WHERE {quote('id')} IN ({target_sql})"
+        f"INSERT INTO {quote(BulkChangeItem._meta.db_table)} "
+        "(bulk_change_id, customer_id, old_package_id, old_site_id, old_status) "
+        f"SELECT %s, id, package_id, site_id, status FROM {customer_table} WHERE {quote('id')} IN ({target_sql})"
     )
     insert_sql = (
         f"INSERT INTO {quote(HistoricalCustomer._meta.db_table)} ({target_columns}) "

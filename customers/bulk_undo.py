@@ -1,5 +1,5 @@
-"""Undo a bulk change: give its customers their old package and site back,
-except where that is no longer right.
+"""Undo a bulk change: give its customers their old package, site and
+status back, except where that is no longer right.
 
 Each field a bulk change changed is judged on its own, customer by customer,
 in SQL, so a change of 100,000 customers stays a few statements. A field is
@@ -7,8 +7,12 @@ restored when four things hold. Its customer still exists and, for a site
 admin, is still in one of their sites, as is the old site when the bulk
 change set the site. The field still contains the value the bulk change
 set. No edit, import or portal request changed it since. The old package or
-site still exists. An old package or site that is inactive now is restored
-all the same, because the customer had it before.
+site still exists, a check the status does not need. An old package or
+site that is inactive now is restored all the same, because the customer
+had it before.
+
+A bulk change made before the status could be set has a blank status and
+blank old statuses, so its undo leaves the status alone.
 
 A site admin's undo may leave customers outside their sites for an admin
 to restore. Each item restored is marked (BulkChangeItem.restored_at) and
@@ -56,10 +60,12 @@ RESTORABLE = "restorable"
 # The states listed on the page as "cannot be undone", with their reasons.
 KEPT_STATES = (DELETED, CHANGED_SINCE, OLD_DELETED)
 
-# The fields a bulk change sets: the old value's column and the model it refers to.
+# The fields a bulk change sets: the old value's column and the model it
+# refers to, None for the status, which refers to no table.
 FIELDS = {
     "package_id": ("old_package_id", ServicePackage),
     "site_id": ("old_site_id", Site),
+    "status": ("old_status", None),
 }
 
 
@@ -88,8 +94,8 @@ class FieldUndo:
 
     field: str
     state: str
-    old_value: int | None = None
-    current_value: int | None = None
+    old_value: int | str | None = None
+    current_value: int | str | None = None
     old_text: str = ""
     current_text: str = ""
     changed_at: object = None
@@ -120,7 +126,7 @@ class BulkUndoPlan:
     """The counts of customers that get a field back (restore_count), that
     keep a field (kept_count) and that are outside the undoing site admin's
     sites (outside_sites), with the first customers of each list. A customer
-    of a change that set both package and site may be in both lists."""
+    of a change that set several fields may be in both lists."""
 
     restore_count: int = 0
     kept_count: int = 0
@@ -142,6 +148,11 @@ def _quote(name):
 
 def _datetime_param(value):
     return HistoricalCustomer._meta.get_field("history_date").get_db_prep_value(value, connection)
+
+
+def _state_column(attname):
+    """Return the name of the state column of field `attname` in _states_sql(), such as "package_state"."""
+    return f"{attname.removesuffix('_id')}_state"
 
 
 def _field_state(bulk_change, attname, site_ids):
@@ -170,10 +181,11 @@ def _field_state(bulk_change, attname, site_ids):
     )
     cases.append(f"WHEN {changed_since} THEN '{CHANGED_SINCE}'")
     params.extend([value, _datetime_param(bulk_change.created_at), value, BULK_CHANGE_REASON, BULK_UNDO_REASON])
-    cases.append(
-        f"WHEN i.{old_column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {_quote(model._meta.db_table)} r "
-        f"WHERE r.id = i.{old_column}) THEN '{OLD_DELETED}'"
-    )
+    if model is not None:
+        cases.append(
+            f"WHEN i.{old_column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {_quote(model._meta.db_table)} r "
+            f"WHERE r.id = i.{old_column}) THEN '{OLD_DELETED}'"
+        )
     return f"CASE {' '.join(cases)} ELSE '{RESTORABLE}' END", params
 
 
@@ -197,18 +209,28 @@ def _outside_sites(bulk_change, site_ids):
 
 def _states_sql(bulk_change, site_ids):
     """Return a SELECT of every item of the bulk change with its customer's
-    number, name and current values and the states package_state and
-    site_state, and its parameters."""
-    package_state, package_params = _field_state(bulk_change, "package_id", site_ids)
-    site_state, site_params = _field_state(bulk_change, "site_id", site_ids)
+    number and name, then per field of FIELDS the current value, the old
+    value and the state (package_state, site_state, status_state), and its
+    parameters."""
+    columns, params = ["i.customer_id", "c.number", "c.name"], []
+    for attname, (old_column, _model) in FIELDS.items():
+        state, state_params = _field_state(bulk_change, attname, site_ids)
+        columns.extend([f"c.{attname}", f"i.{old_column}", f"{state} AS {_state_column(attname)}"])
+        params.extend(state_params)
     sql = (
-        "SELECT i.customer_id, c.number, c.name, c.package_id, c.site_id, i.old_package_id, i.old_site_id, "
-        f"{package_state} AS package_state, {site_state} AS site_state "
+        f"SELECT {', '.join(columns)} "
         f"FROM {_quote(BulkChangeItem._meta.db_table)} i "
         f"LEFT JOIN {_quote(Customer._meta.db_table)} c ON c.id = i.customer_id "
         "WHERE i.bulk_change_id = %s"
     )
-    return sql, [*package_params, *site_params, bulk_change.pk]
+    return sql, [*params, bulk_change.pk]
+
+
+def _any_state_in(states):
+    """Return the SQL condition, on a row of _states_sql(), that the state
+    of any field is one of `states` (constants of this module)."""
+    listed = ", ".join(f"'{state}'" for state in states)
+    return " OR ".join(f"{_state_column(attname)} IN ({listed})" for attname in FIELDS)
 
 
 def later_bulk_changes(bulk_change, site_ids=None):
@@ -228,15 +250,22 @@ def later_bulk_changes(bulk_change, site_ids=None):
         # Each item changed the field unless its old value is the value its
         # bulk change set. It blocks only while the later change's undo could
         # still restore it: the customer keeps the value that change set, and
-        # the old value still exists.
-        field_conditions.append(
-            f"({later_table}.{attname} IS NOT NULL "
-            f"AND (li.{old_column} IS NULL OR li.{old_column} <> {later_table}.{attname}) "
+        # the old package or site still exists.
+        later_value = f"{later_table}.{attname}"
+        # A later change that kept the field has null there, or blank for the status.
+        later_set = f"{later_value} <> ''" if model is None else f"{later_value} IS NOT NULL"
+        condition = (
+            f"{later_set} "
+            f"AND (li.{old_column} IS NULL OR li.{old_column} <> {later_value}) "
             f"AND (ci.{old_column} IS NULL OR ci.{old_column} <> %s) "
-            f"AND c.{attname} = {later_table}.{attname} "
-            f"AND (li.{old_column} IS NULL OR EXISTS "
-            f"(SELECT 1 FROM {_quote(model._meta.db_table)} old_value WHERE old_value.id = li.{old_column})))"
+            f"AND c.{attname} = {later_value}"
         )
+        if model is not None:
+            condition += (
+                f" AND (li.{old_column} IS NULL OR EXISTS "
+                f"(SELECT 1 FROM {_quote(model._meta.db_table)} old_value WHERE old_value.id = li.{old_column}))"
+            )
+        field_conditions.append(f"({condition})")
         params.append(bulk_change.changes[attname])
     scope_sql = ""
     if site_ids is not None:
@@ -262,12 +291,12 @@ def later_bulk_changes(bulk_change, site_ids=None):
 def _count_plan(bulk_change, site_ids):
     """Return (restore_count, kept_count, outside_sites) with one query."""
     states_sql, params = _states_sql(bulk_change, site_ids)
-    kept_states = ", ".join(f"'{state}'" for state in KEPT_STATES)
+    restorable_condition = _any_state_in([RESTORABLE])
+    kept_condition = _any_state_in(KEPT_STATES)
+    outside_condition = _any_state_in([OUTSIDE_SITES])
     sql = (
-        f"SELECT COUNT(CASE WHEN package_state = '{RESTORABLE}' OR site_state = '{RESTORABLE}' THEN 1 END), "
-        f"COUNT(CASE WHEN package_state IN ({kept_states}) OR site_state IN ({kept_states}) THEN 1 END), "
-        f"COUNT(CASE WHEN package_state = '{OUTSIDE_SITES}' OR site_state = '{OUTSIDE_SITES}' THEN 1 END) "
-        f"FROM ({states_sql}) states"
+        f"SELECT COUNT(CASE WHEN {restorable_condition} THEN 1 END), COUNT(CASE WHEN {kept_condition} THEN 1 END), "
+        f"COUNT(CASE WHEN {outside_condition} THEN 1 END) FROM ({states_sql}) states"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -278,10 +307,9 @@ def _list_customers(bulk_change, site_ids, states, limit):
     """Return the first `limit` CustomerUndo, by customer ID, that have a
     field in one of `states`. Deleted customers come last."""
     states_sql, params = _states_sql(bulk_change, site_ids)
-    placeholders = ", ".join(f"'{state}'" for state in states)
     sql = (
         f"SELECT * FROM ({states_sql}) states "
-        f"WHERE package_state IN ({placeholders}) OR site_state IN ({placeholders}) "
+        f"WHERE {_any_state_in(states)} "
         "ORDER BY number IS NULL, number, customer_id LIMIT %s"
     )
     with connection.cursor() as cursor:
@@ -314,12 +342,11 @@ def _customer_undos(bulk_change, rows, states):
     """Return a CustomerUndo per row of _list_customers, with the fields
     whose state is one of `states`."""
     customers = []
-    for customer_id, number, name, package_id, site_id, old_package_id, old_site_id, package_state, site_state in rows:
+    for customer_id, number, name, *values in rows:
         customer = CustomerUndo(customer_id, number or "", name or "")
-        for attname, state, old, current in (
-            ("package_id", package_state, old_package_id, package_id),
-            ("site_id", site_state, old_site_id, site_id),
-        ):
+        # Each field has three columns: the current value, the old value and the state.
+        for index, attname in enumerate(FIELDS):
+            current, old, state = values[3 * index : 3 * index + 3]
             if state in states:
                 customer.fields.append(FieldUndo(attname, state, old_value=old, current_value=current))
         customers.append(customer)
@@ -329,7 +356,8 @@ def _customer_undos(bulk_change, rows, states):
 def _fill_texts(bulk_change, customers):
     """Set the names of the old and current values, the number and name of
     deleted customers, and who changed a field since and when. An empty
-    value reads "(no package)" or "(no site)", and a deleted one is named as deleted.
+    value reads "(no package)" or "(no site)", a deleted one is named as
+    deleted, and a status reads as the customer form shows it.
 
     One query each loads the sites, the packages, the deleted customers'
     last history rows and the later changes of the listed fields.
@@ -337,7 +365,9 @@ def _fill_texts(bulk_change, customers):
     fields = [undo for customer in customers for undo in customer.fields]
     named = {"package": set(), "site": set()}
     for undo in fields:
-        named[undo.field.removesuffix("_id")].update(v for v in (undo.old_value, undo.current_value) if v is not None)
+        values = named.get(undo.field.removesuffix("_id"))
+        if values is not None:
+            values.update(v for v in (undo.old_value, undo.current_value) if v is not None)
     value_text = stored_value_texts(named, missing_text=_deleted_value_text)
     for undo in fields:
         name = undo.field.removesuffix("_id")
@@ -383,7 +413,13 @@ def _deleted_value_text(field_name, pk):
 
 
 def _empty_value_text(field_name):
-    return _("(no package)") if field_name == "package" else _("(no site)")
+    if field_name == "package":
+        return _("(no package)")
+    if field_name == "site":
+        return _("(no site)")
+    # A customer's status is one of Customer.Status. A blank old status is on
+    # items recorded before bulk changes set statuses, which are never listed.
+    return ""
 
 
 def _lock_customers(bulk_change):
@@ -402,9 +438,10 @@ def _lock_customers(bulk_change):
 
 
 def undo_bulk_change(bulk_change, user, site_ids=None):
-    """Restore the old package and site of the customers of the bulk change
-    that the plan marks restorable, within `site_ids` (see plan_bulk_undo),
-    mark their items restored and return the number of customers restored.
+    """Restore the old package, site and status of the customers of the bulk
+    change that the plan marks restorable, within `site_ids` (see
+    plan_bulk_undo), mark their items restored and return the number of
+    customers restored.
     The bulk change is marked undone unless restorable customers outside
     `site_ids` are left, which an admin's undo can restore later.
 

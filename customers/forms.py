@@ -107,14 +107,15 @@ class CustomerFilterForm(forms.Form):
 
 
 class CustomerBulkForm(forms.Form):
-    """Set the package, the site or both on the customers ticked in the list,
-    or on every customer matching the list's filter.
+    """Set the package, the site, the status or several of them on the
+    customers ticked in the list, or on every customer matching the list's
+    filter.
 
     The customers are limited to those the user may see, and the sites to
     the active sites the user may see, so a site admin changes only their
     own customers and keeps them in their sites. The check that something
     is set runs only when `confirming`, because the list's first submit
-    may leave both choices for the confirmation page.
+    may leave every choice for the confirmation page.
     """
 
     customers = forms.ModelMultipleChoiceField(
@@ -126,6 +127,9 @@ class CustomerBulkForm(forms.Form):
     )
     site = forms.ModelChoiceField(
         label=_("Set site"), queryset=None, required=False, empty_label=_("(keep)")
+    )
+    status = forms.ChoiceField(
+        label=_("Set status"), choices=[("", _("(keep)")), *Customer.Status.choices], required=False
     )
 
     def __init__(self, data, *, user, confirming):
@@ -144,17 +148,19 @@ class CustomerBulkForm(forms.Form):
                 _("No customers are selected. Tick customers in the list, or choose all customers matching the filter."),
                 code="no_selection",
             )
-        if self.confirming and not cleaned.get("package") and not cleaned.get("site"):
-            raise ValidationError(_("Choose a package or a site to set."), code="no_change")
+        if self.confirming and not cleaned.get("package") and not cleaned.get("site") and not cleaned.get("status"):
+            raise ValidationError(_("Choose a package, a site or a status to set."), code="no_change")
         return cleaned
 
     def changes(self):
-        """Return the attribute values to set, such as {"package_id": 3}."""
+        """Return the attribute values to set, such as {"package_id": 3, "status": "suspended"}."""
         changes = {}
         if self.cleaned_data.get("package"):
             changes["package_id"] = self.cleaned_data["package"].pk
         if self.cleaned_data.get("site"):
             changes["site_id"] = self.cleaned_data["site"].pk
+        if self.cleaned_data.get("status"):
+            changes["status"] = self.cleaned_data["status"]
         return changes
 
 

@@ -349,7 +349,8 @@ class ImportChange(models.Model):
 
 class BulkChange(models.Model):
     """One bulk change applied from the customer list: the package and site
-    it set (null when kept), and when it was undone.
+    it set (null when kept), the status it set (blank when kept), and when
+    it was undone.
 
     The set package and site are kept without a database constraint, so a
     package or site deleted later leaves the record readable.
@@ -371,6 +372,7 @@ class BulkChange(models.Model):
     site = models.ForeignKey(
         "sites.Site", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
     )
+    status = models.CharField(max_length=10, choices=Customer.Status.choices, blank=True, default="")
     customer_count = models.PositiveIntegerField(default=0)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
@@ -395,13 +397,14 @@ class BulkChange(models.Model):
 
     @property
     def changes(self):
-        """The attribute values the bulk change set, such as {"package_id": 3}."""
-        values = {"package_id": self.package_id, "site_id": self.site_id}
-        return {attname: value for attname, value in values.items() if value is not None}
+        """The attribute values the bulk change set, such as {"package_id": 3, "status": "suspended"}."""
+        values = {"package_id": self.package_id, "site_id": self.site_id, "status": self.status}
+        return {attname: value for attname, value in values.items() if value not in (None, "")}
 
 
 class BulkChangeItem(models.Model):
-    """The package and site one customer had before a bulk change changed it.
+    """The package, site and status one customer had before a bulk change
+    changed it.
 
     The customer is kept without a database constraint, so the item of a
     customer deleted since stays and the undo page can report the deletion. The old
@@ -423,6 +426,9 @@ class BulkChangeItem(models.Model):
     old_site = models.ForeignKey(
         "sites.Site", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
     )
+    # Blank on the items of bulk changes made before the status could be set,
+    # because their customers' old status was not recorded.
+    old_status = models.CharField(max_length=10, choices=Customer.Status.choices, blank=True, default="")
     # When an undo of the bulk change restored this customer. A site admin's
     # undo leaves the items of customers outside their sites null.
     restored_at = models.DateTimeField(null=True, blank=True)

@@ -9,10 +9,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
@@ -136,6 +138,20 @@ def _list_url(filter_fields):
     return reverse("customers:list") + _filter_query(filter_fields)
 
 
+def _bulk_changed_message(bulk_change):
+    """Return the HTML success message of a bulk change: the number of
+    customers changed, the values set as the bulk change history shows
+    them, and the undo link."""
+    count = bulk_change.customer_count
+    values = render_to_string("customers/_bulk_change_values.html", {"bulk_change": bulk_change}).strip()
+    sentence = ngettext("%(count)s customer changed: %(values)s.", "%(count)s customers changed: %(values)s.", count)
+    # The translated sentence is escaped here, and the values' template has escaped the names.
+    text = mark_safe(conditional_escape(sentence) % {"count": number_format(count, force_grouping=True), "values": values})
+    return format_html(
+        '{} <a href="{}">{}</a>', text, reverse("customers:bulk-undo", args=[bulk_change.pk]), _("Undo this bulk change")
+    )
+
+
 @staff_required
 def customer_dashboard(request):
     """Show per site how many customers lack each field, each number
@@ -180,8 +196,8 @@ def _dashboard_row(row):
 @require_POST
 @staff_required
 def customer_bulk(request):
-    """Set the package or the site of the customers ticked in the list, or
-    of all customers matching its filter.
+    """Set the package, the site or the status of the customers ticked in
+    the list, or of all customers matching its filter.
 
     The list's submit shows this page with the number of customers and the
     choices. Its confirm button applies them and returns to the list.
@@ -218,23 +234,14 @@ def customer_bulk(request):
         selected_count = target.count()
         bulk_change = customers_bulk_update(target, form.changes(), user=request.user)
         changed = bulk_change.customer_count if bulk_change is not None else 0
-        changed_text = ngettext(
-            "%(count)s customer changed.",
-            "%(count)s customers changed.",
-            changed,
-        ) % {"count": number_format(changed, force_grouping=True)}
         if bulk_change is None:
-            messages.success(request, changed_text)
-        else:
             messages.success(
                 request,
-                format_html(
-                    '{} <a href="{}">{}</a>',
-                    changed_text,
-                    reverse("customers:bulk-undo", args=[bulk_change.pk]),
-                    _("Undo this bulk change"),
-                ),
+                ngettext("%(count)s customer changed.", "%(count)s customers changed.", changed)
+                % {"count": number_format(changed, force_grouping=True)},
             )
+        else:
+            messages.success(request, _bulk_changed_message(bulk_change))
         if changed < selected_count:
             unchanged = selected_count - changed
             messages.info(

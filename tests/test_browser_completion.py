@@ -89,7 +89,7 @@ def test_list_ticks_page_and_sets_package(page, live_server, sample_catalogue):
 
     page.click("#bulk-confirm")
     page.wait_for_url(f"{live_server.url}/customers/?missing=package")
-    assert page.inner_text(".message.success") == "3 pelanggan diubah. Batalkan perubahan massal ini"
+    assert page.inner_text(".message.success") == "3 pelanggan diubah: Paket: Home 20 Mbps. Batalkan perubahan massal ini"
     assert page.locator("input[name='bulk-customers']").count() == 0
 
     packages_by_number = dict(Customer.objects.values_list("number", "package__code"))

@@ -1,5 +1,5 @@
-"""Bulk changes from the customer list: set the package or the site of the
-ticked customers, or of every customer matching the filter."""
+"""Bulk changes from the customer list: set the package, the site or the
+status of the ticked customers, or of every customer matching the filter."""
 
 import re
 
@@ -63,22 +63,29 @@ def messages_of(response):
     return [str(message) for message in response.context["messages"]]
 
 
-def changed_message(count):
-    """Return the success message of the latest bulk change, with its undo link."""
+def changed_message(count, values):
+    """Return the success message of the latest bulk change, with the values
+    it set and its undo link."""
     bulk_change = BulkChange.objects.latest("created_at")
     return (
-        f'{count} pelanggan diubah. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">'
+        f'{count} pelanggan diubah: {values}. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">'
         "Batalkan perubahan massal ini</a>"
     )
 
 
-def bulk_data(*, customers=(), package=None, site=None, all_matching=False, confirm=False, filters=None):
+def statuses_by_number():
+    return dict(Customer.objects.values_list("number", "status"))
+
+
+def bulk_data(*, customers=(), package=None, site=None, status=None, all_matching=False, confirm=False, filters=None):
     """Return the POST data of the bulk form; `filters` are the list's query parameters."""
     data = {"bulk-customers": [customer.pk for customer in customers], **(filters or {})}
     if package is not None:
         data["bulk-package"] = package.pk
     if site is not None:
         data["bulk-site"] = site.pk
+    if status is not None:
+        data["bulk-status"] = status
     if all_matching:
         data["bulk-all_matching"] = "on"
     if confirm:
@@ -102,6 +109,12 @@ def test_list_has_checkboxes_and_bulk_form(admin_client, customers):
     assert "Pilih semua 3 pelanggan yang cocok dengan filter ini" in form
     assert '<select name="bulk-package" id="id_bulk-package">' in form
     assert '<select name="bulk-site" id="id_bulk-site">' in form
+    assert '<label for="id_bulk-status">Atur status</label>' in form
+    status_select = form[form.index('<select name="bulk-status" id="id_bulk-status">'):]
+    status_select = status_select[: status_select.index("</select>")]
+    assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', status_select) == [
+        ("", "(tetap)"), ("active", "Aktif"), ("inactive", "Nonaktif"), ("suspended", "Isolir"),
+    ]
     assert ">Ubah pelanggan terpilih</button>" in form
 
 
@@ -173,7 +186,7 @@ def test_bulk_without_choice_rejected(admin_client, customers):
     response = admin_client.post(BULK_URL, bulk_data(customers=[customers["PLG-0002"]], confirm=True))
 
     page = response.content.decode()
-    assert "Pilih paket atau site yang akan diatur." in page
+    assert "Pilih paket, site, atau status yang akan diatur." in page
     assert '<p id="bulk-count">1 pelanggan dipilih.</p>' in page
     assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 0
 
@@ -195,7 +208,7 @@ def test_bulk_sets_package_on_ticked(admin_client, admin_user, customers, catalo
     )
 
     assert response.redirect_chain == [("/customers/?missing=package", 302)]
-    assert messages_of(response) == [changed_message(2)]
+    assert messages_of(response) == [changed_message(2, "Paket: Home 30 Mbps")]
     assert packages_by_number() == {
         "PLG-0001": "H20", "PLG-0002": "H30", "PLG-0003": "H10", "PLG-0004": "H30", "PLG-0005": None,
     }
@@ -231,7 +244,7 @@ def test_bulk_all_matching_changes_only_filtered(admin_client, customers, catalo
         follow=True,
     )
 
-    assert messages_of(response) == [changed_message(3)]
+    assert messages_of(response) == [changed_message(3, "Paket: Home 10 Mbps")]
     assert packages_by_number() == {
         "PLG-0001": "H20", "PLG-0002": "H10", "PLG-0003": "H10", "PLG-0004": "H10", "PLG-0005": "H10",
     }
@@ -248,7 +261,7 @@ def test_bulk_all_matching_status_filter(admin_client, customers, catalogue):
         follow=True,
     )
 
-    assert messages_of(response)[0] == changed_message(2)
+    assert messages_of(response)[0] == changed_message(2, "Paket: Bisnis 50 Mbps")
     assert packages_by_number() == {
         "PLG-0001": "B50", "PLG-0002": None, "PLG-0003": "H10", "PLG-0004": "B50", "PLG-0005": None,
     }
@@ -290,7 +303,7 @@ def test_bulk_skips_customers_already_set(admin_client, customers, catalogue):
     )
 
     assert messages_of(response) == [
-        changed_message(2),
+        changed_message(2, "Paket: Home 20 Mbps"),
         "1 pelanggan sudah memiliki nilai ini dan dibiarkan seperti semula.",
     ]
     assert customers["PLG-0001"].history.count() == before
@@ -322,6 +335,179 @@ def test_bulk_inactive_package_rejected(admin_client, customers, catalogue):
 
 
 # ---------------------------------------------------------------------------
+# Status
+
+
+def test_bulk_page_shows_status_choice(admin_client, customers):
+    response = admin_client.post(BULK_URL, bulk_data(customers=[customers["PLG-0002"]], status="suspended"))
+
+    page = response.content.decode()
+    assert '<label for="id_bulk-status">Atur status</label>' in page
+    assert '<option value="suspended" selected>Isolir</option>' in page
+    assert 'name="confirm"' in page
+    assert statuses_by_number()["PLG-0002"] == "active"
+
+
+def test_bulk_sets_status_on_ticked(admin_client, customers):
+    ticked = [customers["PLG-0002"], customers["PLG-0004"]]
+
+    response = admin_client.post(BULK_URL, bulk_data(customers=ticked, status="suspended", confirm=True), follow=True)
+
+    assert messages_of(response) == [changed_message(2, "Status: Isolir")]
+    assert statuses_by_number() == {
+        "PLG-0001": "active", "PLG-0002": "suspended", "PLG-0003": "active", "PLG-0004": "suspended", "PLG-0005": "active",
+    }
+    assert packages_by_number()["PLG-0002"] is None
+    assert sites_by_number()["PLG-0004"] == "BJG"
+
+
+def test_bulk_status_message_english(admin_client, customers):
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0003"]], status="inactive", confirm=True), follow=True
+    )
+
+    bulk_change = BulkChange.objects.get()
+    assert messages_of(response) == [
+        f'1 customer changed: Status: Inactive. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">'
+        "Undo this bulk change</a>"
+    ]
+
+
+def test_bulk_status_all_matching_site(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    filters = {"site": str(sites["CBN"].pk)}
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(all_matching=True, status="suspended", confirm=True, filters=filters), follow=True
+    )
+
+    assert response.redirect_chain == [(f"/customers/?site={sites['CBN'].pk}", 302)]
+    assert messages_of(response) == [changed_message(3, "Status: Isolir")]
+    assert statuses_by_number() == {
+        "PLG-0001": "suspended", "PLG-0002": "suspended", "PLG-0003": "suspended", "PLG-0004": "active", "PLG-0005": "active",
+    }
+
+
+def test_bulk_reactivates_status_filter(admin_client, customers):
+    Customer.objects.filter(number__in=["PLG-0002", "PLG-0005"]).update(status=Customer.Status.SUSPENDED)
+    Customer.objects.filter(number="PLG-0003").update(status=Customer.Status.INACTIVE)
+
+    response = admin_client.post(
+        BULK_URL,
+        bulk_data(all_matching=True, status="active", confirm=True, filters={"status": "suspended"}),
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/customers/?status=suspended", 302)]
+    assert messages_of(response) == [changed_message(2, "Status: Aktif")]
+    assert statuses_by_number() == {
+        "PLG-0001": "active", "PLG-0002": "active", "PLG-0003": "inactive", "PLG-0004": "active", "PLG-0005": "active",
+    }
+
+
+def test_bulk_sets_status_and_package(admin_client, admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    Customer.objects.filter(number="PLG-0001").update(status=Customer.Status.SUSPENDED)
+    ticked = [customers["PLG-0001"], customers["PLG-0002"], customers["PLG-0003"]]
+
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=ticked, package=packages["H20"], status="suspended", confirm=True), follow=True
+    )
+
+    # PLG-0001 has both values already, PLG-0002 and PLG-0003 lack both.
+    assert messages_of(response) == [
+        changed_message(2, "Paket: Home 20 Mbps · Status: Isolir"),
+        "1 pelanggan sudah memiliki nilai ini dan dibiarkan seperti semula.",
+    ]
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": "H20", "PLG-0003": "H20", "PLG-0004": None, "PLG-0005": None,
+    }
+    assert statuses_by_number() == {
+        "PLG-0001": "suspended", "PLG-0002": "suspended", "PLG-0003": "suspended", "PLG-0004": "active", "PLG-0005": "active",
+    }
+    for number in ("PLG-0002", "PLG-0003"):
+        assert customers[number].history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 1, number
+    assert customers["PLG-0001"].history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 0
+
+
+def test_bulk_status_with_package_partly_set(admin_client, customers, catalogue):
+    """A customer with the chosen status but another package is changed, and counted once."""
+    _sites, packages = catalogue
+    Customer.objects.filter(number="PLG-0002").update(status=Customer.Status.SUSPENDED)
+
+    response = admin_client.post(
+        BULK_URL,
+        bulk_data(customers=[customers["PLG-0002"]], package=packages["H30"], status="suspended", confirm=True),
+        follow=True,
+    )
+
+    assert messages_of(response) == [changed_message(1, "Paket: Home 30 Mbps · Status: Isolir")]
+    stored = Customer.objects.get(number="PLG-0002")
+    assert (stored.package, stored.status) == (packages["H30"], "suspended")
+    assert stored.history.filter(history_change_reason=BULK_CHANGE_REASON).count() == 1
+
+
+def test_bulk_status_skips_same_status(admin_client, customers):
+    Customer.objects.filter(number__in=["PLG-0001", "PLG-0003"]).update(status=Customer.Status.SUSPENDED)
+    before = {number: customer.history.count() for number, customer in customers.items()}
+
+    response = admin_client.post(BULK_URL, bulk_data(all_matching=True, status="suspended", confirm=True), follow=True)
+
+    assert messages_of(response) == [
+        changed_message(3, "Status: Isolir"),
+        "2 pelanggan sudah memiliki nilai ini dan dibiarkan seperti semula.",
+    ]
+    assert BulkChange.objects.get().customer_count == 3
+    for number in ("PLG-0001", "PLG-0003"):
+        assert customers[number].history.count() == before[number], number
+    for number in ("PLG-0002", "PLG-0004", "PLG-0005"):
+        assert customers[number].history.count() == before[number] + 1, number
+
+
+def test_bulk_status_history_row(admin_client, admin_user, customers):
+    customer = customers["PLG-0004"]
+
+    admin_client.post(BULK_URL, bulk_data(customers=[customer], status="inactive", confirm=True))
+
+    latest = customer.history.order_by("-history_date", "-history_id").first()
+    stored = Customer.objects.get(pk=customer.pk)
+    assert customer.history.count() == 2
+    assert latest.history_type == "~"
+    assert latest.history_user == admin_user
+    assert latest.history_change_reason == BULK_CHANGE_REASON
+    assert latest.status == "inactive"
+    assert stored.status == "inactive"
+    assert latest.history_date == stored.updated_at
+    page = admin_client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "<li><strong>Status</strong>: Aktif → Nonaktif</li>" in page
+
+
+def test_bulk_invalid_status_rejected(admin_client, customers):
+    response = admin_client.post(
+        BULK_URL, bulk_data(customers=[customers["PLG-0002"]], status="closed", confirm=True)
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Masukkan pilihan yang valid. closed bukan salah satu dari pilihan yang tersedia." in page
+    assert statuses_by_number()["PLG-0002"] == "active"
+    assert BulkChange.objects.count() == 0
+
+
+def test_site_admin_status_stays_in_sites(site_admin_client, customers):
+    response = site_admin_client.post(
+        BULK_URL, bulk_data(all_matching=True, status="suspended", confirm=True), follow=True
+    )
+
+    assert messages_of(response) == [changed_message(3, "Status: Isolir")]
+    assert statuses_by_number() == {
+        "PLG-0001": "suspended", "PLG-0002": "suspended", "PLG-0003": "suspended", "PLG-0004": "active", "PLG-0005": "active",
+    }
+
+
+# ---------------------------------------------------------------------------
 # Site admins
 
 
@@ -348,7 +534,7 @@ def test_site_admin_all_matching_stays_in_their_sites(site_admin_client, custome
         BULK_URL, bulk_data(all_matching=True, package=packages["B50"], confirm=True), follow=True
     )
 
-    assert messages_of(response) == [changed_message(3)]
+    assert messages_of(response) == [changed_message(3, "Paket: Bisnis 50 Mbps")]
     assert packages_by_number() == {
         "PLG-0001": "B50", "PLG-0002": "B50", "PLG-0003": "B50", "PLG-0004": None, "PLG-0005": None,
     }
@@ -440,6 +626,22 @@ def test_bulk_update_constant_queries(admin_user, catalogue, django_assert_max_n
     assert bulk_change.customer_count == count
     assert Customer.objects.filter(package=packages["H10"]).count() == count
     assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON, history_user=admin_user).count() == count
+
+
+def test_bulk_update_status_queries(admin_user, catalogue, django_assert_max_num_queries):
+    sites, _packages = catalogue
+    Customer.objects.bulk_create(
+        Customer(number=f"PLG-{index:05d}", name=f"Pelanggan {index}", name_key=f"pelanggan {index}", site=sites["CBN"])
+        for index in range(60)
+    )
+
+    with django_assert_max_num_queries(7):
+        bulk_change = customers_bulk_update(Customer.objects.all(), {"status": "suspended"}, user=admin_user)
+
+    assert bulk_change.customer_count == 60
+    assert bulk_change.status == "suspended"
+    assert Customer.objects.filter(status="suspended").count() == 60
+    assert Customer.history.filter(history_change_reason=BULK_CHANGE_REASON, status="suspended").count() == 60
 
 
 def test_bulk_update_rejects_other_fields(admin_user, customers):

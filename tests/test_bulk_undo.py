@@ -1,10 +1,12 @@
-"""Undoing a bulk change of the customer list: old packages and sites
-restored, what someone changed since kept and listed with the reason."""
+"""Undoing a bulk change of the customer list: old packages, sites and
+statuses restored, what someone changed since kept and listed with the
+reason."""
 
 import re
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -67,8 +69,29 @@ def cibinong_customers():
     return Customer.objects.filter(number__in=["PLG-0001", "PLG-0002", "PLG-0003"])
 
 
+def statuses_by_number():
+    return dict(Customer.objects.values_list("number", "status"))
+
+
 def set_package(customers, package, user):
     return customers_bulk_update(customers, {"package_id": package.pk}, user=user)
+
+
+def set_status(customers, status, user):
+    return customers_bulk_update(customers, {"status": status}, user=user)
+
+
+def summary(page):
+    """Return the text of the undo page's summary of the bulk change."""
+    text = re.search(r'<p id="bulk-change-summary">(.*?)</p>', page, flags=re.S).group(1)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def restore_rows(page):
+    """Return the "will get their old value back" table's rows as lists of cell texts."""
+    section = page[page.index('id="will-restore"'):]
+    section = section[: section.index("</table>")]
+    return [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section)]
 
 
 def kept_rows(page):
@@ -146,7 +169,8 @@ def test_bulk_message_links_undo(admin_client, customers, catalogue):
 
     bulk_change = BulkChange.objects.get()
     assert [str(message) for message in response.context["messages"]] == [
-        f'1 customer changed. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">Undo this bulk change</a>'
+        f'1 customer changed: Package: Home 30 Mbps. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">'
+        "Undo this bulk change</a>"
     ]
 
 
@@ -161,7 +185,8 @@ def test_bulk_message_links_undo_indonesian(admin_client, customers, catalogue):
 
     bulk_change = BulkChange.objects.get()
     assert [str(message) for message in response.context["messages"]] == [
-        f'1 pelanggan diubah. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">Batalkan perubahan massal ini</a>'
+        f'1 pelanggan diubah: Paket: Home 30 Mbps. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">'
+        "Batalkan perubahan massal ini</a>"
     ]
 
 
@@ -816,6 +841,334 @@ def test_history_shows_partly_undone(client, admin_user, two_site_admin, custome
 
 
 # ---------------------------------------------------------------------------
+# Status
+
+
+def test_bulk_records_old_status(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    Customer.objects.filter(number="PLG-0003").update(status=Customer.Status.INACTIVE)
+    Customer.objects.filter(number="PLG-0004").update(status=Customer.Status.SUSPENDED)
+
+    bulk_change = customers_bulk_update(
+        Customer.objects.all(), {"package_id": packages["H20"].pk, "status": "suspended"}, user=admin_user
+    )
+
+    assert bulk_change.customer_count == 5
+    assert (bulk_change.package, bulk_change.site, bulk_change.status) == (packages["H20"], None, "suspended")
+    assert bulk_change.changes == {"package_id": packages["H20"].pk, "status": "suspended"}
+    items = {
+        item.customer.number: (item.old_package_id, item.old_status)
+        for item in BulkChangeItem.objects.filter(bulk_change=bulk_change).select_related("customer")
+    }
+    assert items == {
+        "PLG-0001": (packages["H20"].pk, "active"),
+        "PLG-0002": (None, "active"),
+        "PLG-0003": (packages["H10"].pk, "inactive"),
+        "PLG-0004": (None, "suspended"),
+        "PLG-0005": (None, "active"),
+    }
+
+
+def test_history_lists_status_change(admin_client, admin_user, customers, catalogue):
+    sites, _packages = catalogue
+    bulk_change = customers_bulk_update(
+        cibinong_customers(), {"site_id": sites["CTY"].pk, "status": "suspended"}, user=admin_user
+    )
+
+    page = admin_client.get(HISTORY_URL).content.decode()
+    admin_client.cookies["django_language"] = "en"
+    english = admin_client.get(HISTORY_URL).content.decode()
+
+    row = re.search(rf'<tr id="bulk-change-{bulk_change.pk}">(.*?)</tr>', page, flags=re.S).group(1)
+    assert "<td>Site: Citayam · Status: Isolir\n</td>" in row
+    row = re.search(rf'<tr id="bulk-change-{bulk_change.pk}">(.*?)</tr>', english, flags=re.S).group(1)
+    assert "<td>Site: Citayam · Status: Suspended\n</td>" in row
+
+
+def test_undo_restores_old_status(admin_client, admin_user, customers):
+    Customer.objects.filter(number="PLG-0003").update(status=Customer.Status.INACTIVE)
+    bulk_change = set_status(cibinong_customers(), "suspended", admin_user)
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert summary(page) == f"Applied on {local_minute(bulk_change.created_at)} by admin to 3 customers: Status: Suspended"
+    assert '<strong id="count-restore">3</strong>' in page
+    assert "customers will get their old package, site or status back" in page
+    assert '<strong id="count-kept">0</strong>' in page
+    assert restore_rows(page) == [
+        ["PLG-0001", "Pelanggan PLG-0001", "Status", "Suspended", "Active"],
+        ["PLG-0002", "Pelanggan PLG-0002", "Status", "Suspended", "Active"],
+        ["PLG-0003", "Pelanggan PLG-0003", "Status", "Suspended", "Inactive"],
+    ]
+
+    response = admin_client.post(undo_url(bulk_change), follow=True)
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Bulk change undone: 3 customers got their old values back."
+    ]
+    assert statuses_by_number() == {
+        "PLG-0001": "active", "PLG-0002": "active", "PLG-0003": "inactive", "PLG-0004": "active", "PLG-0005": "active",
+    }
+    for number in ("PLG-0001", "PLG-0002", "PLG-0003"):
+        stored = Customer.objects.get(number=number)
+        records = undo_history(stored)
+        assert [(record.status, record.history_user) for record in records] == [(stored.status, admin_user)], number
+        assert records[0].history_date == stored.updated_at
+    bulk_change.refresh_from_db()
+    assert (bulk_change.undone_by, bulk_change.restored_count) == (admin_user, 3)
+
+
+def test_undo_page_status_indonesian(admin_client, admin_user, customers):
+    bulk_change = set_status(Customer.objects.filter(number="PLG-0004"), "inactive", admin_user)
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert summary(page) == f"Diterapkan pada {local_minute(bulk_change.created_at)} oleh admin ke 1 pelanggan: Status: Nonaktif"
+    assert "pelanggan akan dikembalikan ke paket, site, atau status lamanya" in page
+    assert restore_rows(page) == [["PLG-0004", "Pelanggan PLG-0004", "Status", "Nonaktif", "Aktif"]]
+
+
+def test_undo_restores_status_and_package(admin_user, customers, catalogue):
+    _sites, packages = catalogue
+    original = (packages_by_number(), statuses_by_number())
+    bulk_change = customers_bulk_update(
+        cibinong_customers(), {"package_id": packages["H20"].pk, "status": "suspended"}, user=admin_user
+    )
+
+    plan = plan_bulk_undo(bulk_change)
+    fields = {customer.number: [(item.field, item.state) for item in customer.fields] for customer in plan.restores}
+    restored = undo_bulk_change(bulk_change, admin_user)
+
+    # PLG-0001 had H20 already, so only its status was changed.
+    assert fields == {
+        "PLG-0001": [("status", "restorable")],
+        "PLG-0002": [("package_id", "restorable"), ("status", "restorable")],
+        "PLG-0003": [("package_id", "restorable"), ("status", "restorable")],
+    }
+    assert restored == 3
+    assert (packages_by_number(), statuses_by_number()) == original
+    for number in ("PLG-0001", "PLG-0002", "PLG-0003"):
+        assert len(undo_history(customers[number])) == 1, number
+
+
+def test_undo_keeps_status_edited_since(admin_client, admin_user, customers):
+    bulk_change = set_status(cibinong_customers(), "suspended", admin_user)
+    edited = Customer.objects.get(number="PLG-0002")
+    edited.status = Customer.Status.INACTIVE
+    edited._history_user = admin_user
+    edited.save()
+    when = local_minute(edited.history.first().history_date)
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert '<strong id="count-restore">2</strong>' in page
+    assert '<strong id="count-kept">1</strong>' in page
+    assert kept_rows(page) == [[
+        "PLG-0002",
+        "Pelanggan PLG-0002",
+        "Restore Status to Active",
+        f"Changed after the bulk change, on {when} by admin: it is now Inactive, so it stays.",
+    ]]
+
+    admin_client.post(undo_url(bulk_change))
+
+    assert statuses_by_number() == {
+        "PLG-0001": "active", "PLG-0002": "inactive", "PLG-0003": "active", "PLG-0004": "active", "PLG-0005": "active",
+    }
+    assert undo_history(edited) == []
+
+
+def test_undo_keeps_status_edit_indonesian(admin_client, admin_user, customers):
+    bulk_change = set_status(cibinong_customers(), "suspended", admin_user)
+    edited = Customer.objects.get(number="PLG-0003")
+    edited.status = Customer.Status.INACTIVE
+    edited._history_user = admin_user
+    edited.save()
+    when = local_minute(edited.history.first().history_date)
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+
+    assert kept_rows(page) == [[
+        "PLG-0003",
+        "Pelanggan PLG-0003",
+        "Kembalikan Status ke Aktif",
+        f"Diubah setelah perubahan massal, pada {when} oleh admin: sekarang Nonaktif, jadi tetap.",
+    ]]
+
+
+def test_undo_keeps_status_set_back(admin_user, customers):
+    """A status changed after the bulk change and set back to the bulk value is kept too."""
+    bulk_change = set_status(cibinong_customers(), "suspended", admin_user)
+    edited = Customer.objects.get(number="PLG-0001")
+    edited.status = Customer.Status.ACTIVE
+    edited.save()
+    edited.status = Customer.Status.SUSPENDED
+    edited.save()
+
+    plan = plan_bulk_undo(bulk_change)
+    restored = undo_bulk_change(bulk_change, admin_user)
+
+    assert (plan.restore_count, plan.kept_count) == (2, 1)
+    assert [(item.field, item.state) for item in plan.kept[0].fields] == [("status", "changed_since")]
+    assert restored == 2
+    assert statuses_by_number()["PLG-0001"] == "suspended"
+
+
+def test_status_edit_keeps_package_restore(admin_user, customers, catalogue):
+    """A status edited since keeps its value, and the package is still restored."""
+    _sites, packages = catalogue
+    bulk_change = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0003"), {"package_id": packages["H30"].pk, "status": "suspended"}, user=admin_user
+    )
+    Customer.objects.filter(number="PLG-0003").update(status=Customer.Status.INACTIVE, updated_at=timezone.now())
+
+    plan = plan_bulk_undo(bulk_change)
+
+    assert [(item.field, item.state) for item in plan.restores[0].fields] == [("package_id", "restorable")]
+    assert [(item.field, item.state) for item in plan.kept[0].fields] == [("status", "changed_since")]
+    assert undo_bulk_change(bulk_change, admin_user) == 1
+    stored = Customer.objects.get(number="PLG-0003")
+    assert (stored.package, stored.status) == (packages["H10"], "inactive")
+
+
+def test_later_status_change_blocks_undo(admin_client, admin_user, customers):
+    earlier = set_status(cibinong_customers(), "suspended", admin_user)
+    later = set_status(Customer.objects.filter(number__in=["PLG-0002", "PLG-0003", "PLG-0004"]), "inactive", admin_user)
+    after_both = statuses_by_number()
+    history_count = Customer.history.count()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(earlier)).content.decode()
+    response = admin_client.post(undo_url(earlier), follow=True)
+
+    box = page[page.index('id="later-bulk-changes">') + len('id="later-bulk-changes">'):]
+    box = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", box[: box.index("</div>")])).strip()
+    assert box.endswith(
+        f"Applied on {local_minute(later.created_at)} by admin, on 2 customers of this bulk change: "
+        "Status: Inactive · Undo that bulk change"
+    )
+    assert [str(message) for message in response.context["messages"]] == [
+        "Nothing was undone. Undo the later bulk changes listed below first."
+    ]
+    assert statuses_by_number() == after_both
+    assert Customer.history.count() == history_count
+    earlier.refresh_from_db()
+    assert earlier.undone_at is None
+
+
+def test_overlapping_status_undos_restore_originals(admin_user, customers):
+    Customer.objects.filter(number="PLG-0003").update(status=Customer.Status.INACTIVE)
+    original = statuses_by_number()
+    earlier = set_status(cibinong_customers(), "suspended", admin_user)
+    later = set_status(Customer.objects.filter(number__in=["PLG-0001", "PLG-0004"]), "inactive", admin_user)
+
+    with pytest.raises(BulkUndoBlocked) as blocked:
+        undo_bulk_change(earlier, admin_user)
+    assert [(change.pk, change.shared_count) for change in blocked.value.later_changes] == [(later.pk, 1)]
+    assert undo_bulk_change(later, admin_user) == 2
+    assert undo_bulk_change(earlier, admin_user) == 3
+
+    assert statuses_by_number() == original
+
+
+def test_later_status_kept_does_not_block(admin_user, customers, catalogue):
+    """Later changes that set the status where the earlier one kept it, or
+    kept it where the earlier one set it, do not block."""
+    _sites, packages = catalogue
+    earlier_status = set_status(Customer.objects.filter(number="PLG-0002"), "suspended", admin_user)
+    later_package = set_package(Customer.objects.filter(number="PLG-0002"), packages["B50"], admin_user)
+    earlier_package = set_package(Customer.objects.filter(number="PLG-0004"), packages["H30"], admin_user)
+    later_status = set_status(Customer.objects.filter(number="PLG-0004"), "inactive", admin_user)
+
+    assert plan_bulk_undo(earlier_status).later_changes == []
+    assert plan_bulk_undo(earlier_package).later_changes == []
+    assert undo_bulk_change(earlier_status, admin_user) == 1
+    assert undo_bulk_change(earlier_package, admin_user) == 1
+
+    assert (packages_by_number()["PLG-0002"], statuses_by_number()["PLG-0002"]) == ("B50", "active")
+    assert (packages_by_number()["PLG-0004"], statuses_by_number()["PLG-0004"]) == (None, "inactive")
+    later_package.refresh_from_db()
+    later_status.refresh_from_db()
+    assert (later_package.undone_at, later_status.undone_at) == (None, None)
+
+
+def test_later_same_status_does_not_block(admin_user, customers, catalogue):
+    """A later change that set the status its customers already had changed
+    no status, so it does not block."""
+    _sites, packages = catalogue
+    earlier = set_status(cibinong_customers(), "suspended", admin_user)
+    later = customers_bulk_update(
+        Customer.objects.filter(number="PLG-0002"), {"package_id": packages["B50"].pk, "status": "suspended"}, user=admin_user
+    )
+
+    assert later.customer_count == 1
+    assert plan_bulk_undo(earlier).later_changes == []
+    assert undo_bulk_change(earlier, admin_user) == 3
+    assert (packages_by_number()["PLG-0002"], statuses_by_number()["PLG-0002"]) == ("B50", "active")
+
+
+@pytest.fixture
+def migration_executor(transactional_db):
+    """A MigrationExecutor whose database is migrated forward to every
+    latest migration again after the test, so later tests see the whole schema."""
+    yield MigrationExecutor(connection)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrated_bulk_change_keeps_status(admin_client, admin_user, customers, catalogue, migration_executor):
+    """A bulk change recorded before the status migration restores only the package."""
+    _sites, packages = catalogue
+    bulk_change = set_package(cibinong_customers(), packages["H30"], admin_user)
+    migration_executor.migrate([("customers", "0014_customer_number_key")])
+    MigrationExecutor(connection).migrate([("customers", "0015_bulk_change_status")])
+    Customer.objects.filter(number="PLG-0002").update(status=Customer.Status.SUSPENDED, updated_at=timezone.now())
+    bulk_change.refresh_from_db()
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(undo_url(bulk_change)).content.decode()
+    plan = plan_bulk_undo(bulk_change)
+    restored = undo_bulk_change(bulk_change, admin_user)
+
+    assert bulk_change.status == ""
+    assert list(BulkChangeItem.objects.filter(bulk_change=bulk_change).values_list("old_status", flat=True)) == [""] * 3
+    assert bulk_change.changes == {"package_id": packages["H30"].pk}
+    assert summary(page) == f"Applied on {local_minute(bulk_change.created_at)} by admin to 3 customers: Package: Home 30 Mbps"
+    assert (plan.restore_count, plan.kept_count) == (3, 0)
+    assert {item.field for customer in plan.restores for item in customer.fields} == {"package_id"}
+    assert restored == 3
+    assert packages_by_number() == {
+        "PLG-0001": "H20", "PLG-0002": None, "PLG-0003": "H10", "PLG-0004": None, "PLG-0005": None,
+    }
+    assert statuses_by_number() == {
+        "PLG-0001": "active", "PLG-0002": "suspended", "PLG-0003": "active", "PLG-0004": "active", "PLG-0005": "active",
+    }
+
+
+def test_site_admin_partial_status_undo(client, admin_user, two_site_admin, customers, catalogue):
+    sites, _packages = catalogue
+    bulk_change = set_status(Customer.objects.exclude(number="PLG-0005"), "suspended", two_site_admin)
+    sites["BJG"].staff.remove(two_site_admin)
+    client.force_login(two_site_admin)
+
+    restored_by_site_admin = undo_bulk_change(bulk_change, two_site_admin, {sites["CBN"].pk})
+    after_site_admin = statuses_by_number()
+    client.force_login(admin_user)
+    client.post(undo_url(bulk_change))
+
+    assert restored_by_site_admin == 3
+    assert after_site_admin == {
+        "PLG-0001": "active", "PLG-0002": "active", "PLG-0003": "active", "PLG-0004": "suspended", "PLG-0005": "active",
+    }
+    assert statuses_by_number()["PLG-0004"] == "active"
+    bulk_change.refresh_from_db()
+    assert (bulk_change.undone_by, bulk_change.restored_count) == (admin_user, 4)
+
+
+# ---------------------------------------------------------------------------
 # Query counts
 
 
@@ -856,4 +1209,25 @@ def test_apply_and_undo_constant_queries(admin_user, catalogue, count):
     assert len(applying.captured_queries) == APPLY_QUERIES[connection.vendor]
     # The later bulk changes, the counts, the list of restored customers and the package names.
     assert len(planning.captured_queries) == 4
+    assert len(undoing.captured_queries) == UNDO_QUERIES[connection.vendor]
+
+
+@pytest.mark.parametrize("count", [3, 60])
+def test_status_undo_constant_queries(admin_user, catalogue, count):
+    sites, packages = catalogue
+    make_customers(count, sites["CBN"], packages["H10"])
+
+    with CaptureQueriesContext(connection) as applying:
+        bulk_change = set_status(Customer.objects.all(), "suspended", admin_user)
+    with CaptureQueriesContext(connection) as planning:
+        plan = plan_bulk_undo(bulk_change)
+    with CaptureQueriesContext(connection) as undoing:
+        restored = undo_bulk_change(bulk_change, admin_user)
+
+    assert (bulk_change.customer_count, plan.restore_count, restored) == (count, count, count)
+    assert Customer.objects.filter(status="active").count() == count
+    assert Customer.history.filter(history_change_reason=BULK_UNDO_REASON, status="active").count() == count
+    assert len(applying.captured_queries) == APPLY_QUERIES[connection.vendor]
+    # The later bulk changes, the counts and the list of restored customers: a status needs no names.
+    assert len(planning.captured_queries) == 3
     assert len(undoing.captured_queries) == UNDO_QUERIES[connection.vendor]

@@ -311,7 +311,8 @@ def test_sample_upload_completed_in_bulk(admin_client, catalogue):
     response = admin_client.post(reverse("customers:bulk"), {**data, "confirm": ""}, follow=True)
     bulk_change = BulkChange.objects.get()
     assert [str(message) for message in response.context["messages"]] == [
-        f'2 pelanggan diubah. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">Batalkan perubahan massal ini</a>'
+        f'2 pelanggan diubah: Paket: Home 10 Mbps. <a href="/customers/bulk/changes/{bulk_change.pk}/undo/">'
+        "Batalkan perubahan massal ini</a>"
     ]
     assert dashboard_counts(admin_client)["package"] == 0
 
