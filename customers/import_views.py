@@ -214,6 +214,16 @@ def _learned_columns(summary):
     ]
 
 
+def _unlisted_unmatched_count(summary):
+    """Return how many unmatched Site and Paket names the review summary
+    counted but does not list. Summaries stored before the limit list every name."""
+    unlisted = 0
+    for kind in ("site", "package"):
+        listed = len(summary.get(f"unmatched_{kind}s", []))
+        unlisted += max(0, summary.get(f"unmatched_{kind}_count", listed) - listed)
+    return unlisted
+
+
 @staff_required
 def batch_detail(request, pk):
     batches.fail_stale_batches()
@@ -249,6 +259,7 @@ def _batch_context(request, batch, column_form):
         "column_form": column_form,
         "column_rows": _column_rows(request, column_form) if column_form else [],
         "learned_columns": _learned_columns(batch.summary or {}),
+        "unlisted_unmatched": _unlisted_unmatched_count(batch.summary or {}),
         "learns_columns": is_admin(request.user),
     }
     return context

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from customers.importing import batches
+from customers.importing import batches, pipeline
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch, ImportProblem
 from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
@@ -45,6 +45,27 @@ def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
     assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown"),
                                        (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
     assert Customer.objects.count() == 0
+
+
+def test_unmatched_names_list_limited(sample_catalogue, tmp_path, admin_client):
+    rows = [HEADER]
+    rows += [[f"PLG-1{index:03d}", f"Pelanggan {index}", "", "", "", "", f"Paket Lama {index}"] for index in range(54)]
+    rows += [[f"PLG-2{index:03d}", f"Pelanggan Tetap {index}", "", "", "", "", "Paket Promo"] for index in range(3)]
+    path = write_workbook(tmp_path / "banyak-paket.xlsx", rows)
+
+    batch = validate(path)
+
+    packages = batch.summary["unmatched_packages"]
+    assert len(packages) == pipeline.UNMATCHED_LIST_LIMIT == 50
+    assert packages[0]["value"] == "Paket Promo"
+    assert packages[0]["count"] == 3
+    assert [entry["value"] for entry in packages[1:3]] == ["Paket Lama 0", "Paket Lama 1"]
+    assert batch.summary["unmatched_package_count"] == 55
+    assert batch.summary["unmatched_site_count"] == 0
+    assert len(findings(batch, "note")) == 57
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert page.count('class="alias-form"') == 50
+    assert "5 more names that matched nothing are not listed." in page
 
 
 def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
