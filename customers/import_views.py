@@ -281,12 +281,11 @@ def batch_progress(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    if batch.state != ImportBatch.State.REVIEW:
+    # The state is checked in the UPDATE itself, so a double click queues
+    # the save once, and never again once a worker has started it.
+    if not batches.queue_confirm(batch):
         messages.error(request, _("This batch is not waiting for review any more."))
         return redirect("customers:batch-detail", pk=batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
-    )
     commit_batch_task.enqueue(str(batch.pk))
     return redirect("customers:batch-detail", pk=batch.pk)
 
@@ -295,12 +294,9 @@ def batch_confirm(request, pk):
 @require_POST
 def batch_cancel(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    if batch.state != ImportBatch.State.REVIEW:
+    if not batches.cancel_review(batch):
         messages.error(request, _("This batch is not waiting for review any more."))
         return redirect("customers:batch-detail", pk=batch.pk)
-    batch.state = ImportBatch.State.CANCELLED
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["state", "finished_at"])
     messages.success(request, _("Upload cancelled. Nothing was saved."))
     return redirect("customers:upload")
 
@@ -415,8 +411,16 @@ def batch_alias(request, pk):
         messages.error(request, _("This name is not one this review asks about."))
         return redirect("customers:batch-detail", pk=batch.pk)
 
-    learn_alias(kind, name, target, request.user)
-    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.QUEUED, phase="queued")
+    with transaction.atomic():
+        # Checked in the UPDATE, as on confirming: a batch confirmed or
+        # cancelled since the check above is not queued to be checked again.
+        queued = ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.REVIEW).update(
+            state=ImportBatch.State.QUEUED, phase="queued"
+        )
+        if not queued:
+            messages.error(request, _("This batch is not waiting for review any more."))
+            return redirect("customers:batch-detail", pk=batch.pk)
+        learn_alias(kind, name, target, request.user)
     validate_batch_task.enqueue(str(batch.pk))
     messages.success(
         request,
