@@ -68,6 +68,34 @@ def test_unmatched_names_list_limited(sample_catalogue, tmp_path, admin_client):
     assert "5 more names that matched nothing are not listed." in page
 
 
+def test_masked_nik_of_new_row_noted(sample_catalogue, tmp_path):
+    Customer.objects.create(number="PLG-0301", name="Ani", nik="3201014101900001")
+    path = write_workbook(tmp_path / "nik-tersamar.xlsx", [
+        HEADER,
+        ["PLG-0301", "Ani", "", "************0001", "Jl. A", "", ""],
+        ["PLG-0302", "Bayu", "", "************0002", "Jl. B", "", ""],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert (batch.new_count, batch.updated_count, batch.problem_count) == (1, 1, 0)
+    assert findings(batch, "note") == [
+        (2, "Alamat", "will_fill"),
+        (2, "Jalan (dengan RT/RW)", "will_fill"),
+        (3, "NIK", "nik_masked_not_saved"),
+    ]
+    note = batch.problems.get(code="nik_masked_not_saved")
+    assert note.value == "************0002"
+    with translation.override("en"):
+        assert note.message == (
+            "Row 3, column NIK: “************0002” is a masked NIK, so this new customer is saved without a NIK. "
+            "Type all 16 digits from the KTP to save it."
+        )
+    batches.commit_batch(ImportBatch.objects.get(pk=batch.pk))
+    assert Customer.objects.get(number="PLG-0301").nik == "3201014101900001"
+    assert Customer.objects.get(number="PLG-0302").nik == ""
+
+
 def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
     sites, _packages = sample_catalogue
     path = write_workbook(tmp_path / "konflik.xlsx", [
