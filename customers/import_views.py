@@ -20,7 +20,7 @@ from customers.importing import batches, undo
 from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
-from customers.importing.pipeline import site_scope
+from customers.importing.pipeline import UNMATCHED_LIST_LIMIT, site_scope
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
@@ -214,14 +214,18 @@ def _learned_columns(summary):
     ]
 
 
-def _unlisted_unmatched_count(summary):
-    """Return how many unmatched Site and Paket names the review summary
-    counted but does not list. Summaries stored before the limit list every name."""
+def _unmatched_names(summary):
+    """Return the unmatched Site names and Paket names to list, at most
+    UNMATCHED_LIST_LIMIT of each, and how many more there are. Summaries
+    stored before the limit list every name."""
+    limit = UNMATCHED_LIST_LIMIT
+    listed = {}
     unlisted = 0
     for kind in ("site", "package"):
-        listed = len(summary.get(f"unmatched_{kind}s", []))
-        unlisted += max(0, summary.get(f"unmatched_{kind}_count", listed) - listed)
-    return unlisted
+        entries = summary.get(f"unmatched_{kind}s", [])
+        listed[kind] = entries[:limit]
+        unlisted += summary.get(f"unmatched_{kind}_count", len(entries)) - len(listed[kind])
+    return listed["site"], listed["package"], unlisted
 
 
 @staff_required
@@ -238,6 +242,7 @@ def _batch_context(request, batch, column_form):
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
     previous = batches.previous_import(batch.file_sha256, among=visible_batches(request.user), exclude=batch)
+    unmatched_sites, unmatched_packages, unlisted_unmatched = _unmatched_names(batch.summary or {})
     error_message = ""
     if batch.state == ImportBatch.State.FAILED and batch.error_code in FILE_MESSAGES:
         error_message = FileRejected(batch.error_code, **batch.error_params).message
@@ -259,7 +264,9 @@ def _batch_context(request, batch, column_form):
         "column_form": column_form,
         "column_rows": _column_rows(request, column_form) if column_form else [],
         "learned_columns": _learned_columns(batch.summary or {}),
-        "unlisted_unmatched": _unlisted_unmatched_count(batch.summary or {}),
+        "unmatched_sites": unmatched_sites,
+        "unmatched_packages": unmatched_packages,
+        "unlisted_unmatched": unlisted_unmatched,
         "learns_columns": is_admin(request.user),
     }
     return context

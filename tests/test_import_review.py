@@ -63,9 +63,28 @@ def test_unmatched_names_list_limited(sample_catalogue, tmp_path, admin_client):
     assert batch.summary["unmatched_package_count"] == 55
     assert batch.summary["unmatched_site_count"] == 0
     assert len(findings(batch, "note")) == 57
+    admin_client.cookies["django_language"] = "en"
     page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert page.count('class="alias-form"') == 50
     assert "5 more names that matched nothing are not listed." in page
+
+
+def test_stored_unmatched_list_cut(sample_catalogue, tmp_path, admin_client):
+    path = write_workbook(tmp_path / "paket.xlsx", [HEADER, ["PLG-0401", "Ani", "", "", "", "", "Paket Lama"]])
+    batch = validate(path)
+    # A summary stored before the list was limited holds every name and no count.
+    entry = batch.summary["unmatched_packages"][0]
+    batch.summary["unmatched_packages"] = [{**entry, "value": f"Paket Lama {index}"} for index in range(70)]
+    del batch.summary["unmatched_package_count"]
+    batch.save(update_fields=["summary"])
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert page.count('class="alias-form"') == 50
+    assert "Paket Lama 49<" in page
+    assert "Paket Lama 50<" not in page
+    assert "20 more names that matched nothing are not listed." in page
 
 
 def test_masked_nik_of_new_row_noted(sample_catalogue, tmp_path):
