@@ -20,7 +20,7 @@ from customers.importing import batches, undo
 from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
-from customers.importing.pipeline import site_scope
+from customers.importing.pipeline import UNMATCHED_LIST_LIMIT, site_scope
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
@@ -214,6 +214,20 @@ def _learned_columns(summary):
     ]
 
 
+def _unmatched_names(summary):
+    """Return the unmatched Site names and Paket names to list, at most
+    UNMATCHED_LIST_LIMIT of each, and how many more there are. Summaries
+    stored before the limit list every name."""
+    limit = UNMATCHED_LIST_LIMIT
+    listed = {}
+    unlisted = 0
+    for kind in ("site", "package"):
+        entries = summary.get(f"unmatched_{kind}s", [])
+        listed[kind] = entries[:limit]
+        unlisted += summary.get(f"unmatched_{kind}_count", len(entries)) - len(listed[kind])
+    return listed["site"], listed["package"], unlisted
+
+
 @staff_required
 def batch_detail(request, pk):
     batches.fail_stale_batches()
@@ -228,6 +242,7 @@ def _batch_context(request, batch, column_form):
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
     previous = batches.previous_import(batch.file_sha256, among=visible_batches(request.user), exclude=batch)
+    unmatched_sites, unmatched_packages, unlisted_unmatched = _unmatched_names(batch.summary or {})
     error_message = ""
     if batch.state == ImportBatch.State.FAILED and batch.error_code in FILE_MESSAGES:
         error_message = FileRejected(batch.error_code, **batch.error_params).message
@@ -249,6 +264,9 @@ def _batch_context(request, batch, column_form):
         "column_form": column_form,
         "column_rows": _column_rows(request, column_form) if column_form else [],
         "learned_columns": _learned_columns(batch.summary or {}),
+        "unmatched_sites": unmatched_sites,
+        "unmatched_packages": unmatched_packages,
+        "unlisted_unmatched": unlisted_unmatched,
         "learns_columns": is_admin(request.user),
     }
     return context
@@ -270,12 +288,11 @@ def batch_progress(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    if batch.state != ImportBatch.State.REVIEW:
+    # The state is checked in the UPDATE itself, so a double click queues
+    # the save once, and never again once a worker has started it.
+    if not batches.queue_confirm(batch):
         messages.error(request, _("This batch is not waiting for review any more."))
         return redirect("customers:batch-detail", pk=batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
-    )
     commit_batch_task.enqueue(str(batch.pk))
     return redirect("customers:batch-detail", pk=batch.pk)
 
@@ -284,12 +301,9 @@ def batch_confirm(request, pk):
 @require_POST
 def batch_cancel(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    if batch.state != ImportBatch.State.REVIEW:
+    if not batches.cancel_review(batch):
         messages.error(request, _("This batch is not waiting for review any more."))
         return redirect("customers:batch-detail", pk=batch.pk)
-    batch.state = ImportBatch.State.CANCELLED
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["state", "finished_at"])
     messages.success(request, _("Upload cancelled. Nothing was saved."))
     return redirect("customers:upload")
 
@@ -404,8 +418,16 @@ def batch_alias(request, pk):
         messages.error(request, _("This name is not one this review asks about."))
         return redirect("customers:batch-detail", pk=batch.pk)
 
-    learn_alias(kind, name, target, request.user)
-    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.QUEUED, phase="queued")
+    with transaction.atomic():
+        # Checked in the UPDATE, as on confirming: a batch confirmed or
+        # cancelled since the check above is not queued to be checked again.
+        queued = ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.REVIEW).update(
+            state=ImportBatch.State.QUEUED, phase="queued"
+        )
+        if not queued:
+            messages.error(request, _("This batch is not waiting for review any more."))
+            return redirect("customers:batch-detail", pk=batch.pk)
+        learn_alias(kind, name, target, request.user)
     validate_batch_task.enqueue(str(batch.pk))
     messages.success(
         request,

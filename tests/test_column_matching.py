@@ -510,3 +510,46 @@ def test_problem_workbook_reupload_asks_nothing(admin_client, sample_catalogue, 
     assert batch.new_count == 1
     assert batch.problem_count == 0
     assert 'id="column-map"' not in batch_page(admin_client, batch)
+
+
+def problem_rows(client, batch):
+    response = client.get(reverse("customers:batch-problems", args=[batch.pk]))
+    sheet = load_workbook(BytesIO(response.content)).active
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_problem_workbook_after_alias_removed(admin_client, site_admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["Nama", "No HP", "Nomor Identitas"],
+        ["Ani", "bukan nomor", "3201011203900001"],
+    ]
+    taught = upload(admin_client, write_workbook(tmp_path / "identitas.xlsx", rows))
+    map_columns(admin_client, taught, {"column_2": "nik"})
+    rows[1][0] = "Ani Lestari"
+    batch = upload(site_admin_client, write_workbook(tmp_path / "identitas-2.xlsx", rows))
+    assert batch.summary["columns"][2]["source"] == "learned"
+    assert problem_rows(site_admin_client, batch)[1][:3] == ["Ani Lestari", "bukan nomor", "************0001"]
+
+    HeaderAlias.objects.all().delete()
+
+    # The review read the column as NIK, so its workbook still masks it.
+    assert problem_rows(site_admin_client, batch)[1][:3] == ["Ani Lestari", "bukan nomor", "************0001"]
+
+
+def test_problem_workbook_of_fallback_header(site_admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["Daftar pelanggan Desember"],
+        ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah"],
+        ["Ani", "bukan nomor", "Jl. Mawar 1"],
+        ["Bayu", "081234567002", "Jl. Melati 2"],
+    ]
+    batch = upload(site_admin_client, write_workbook(tmp_path / "judul-asing.xlsx", rows))
+    map_columns(site_admin_client, batch, {"column_0": "name", "column_1": "phone", "column_2": "address"})
+    batch.refresh_from_db()
+    assert batch.problem_count == 1
+
+    values = problem_rows(site_admin_client, batch)
+
+    assert values[0] == ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", "Masalah"]
+    assert values[1][:3] == ["Ani", "bukan nomor", "Jl. Mawar 1"]
+    assert len(values) == 2

@@ -124,3 +124,95 @@ def test_runserver_with_worker_stops_worker(tmp_path):
     assert not Path(f"/proc/{workers[0]}").exists(), output
     assert f"Task worker started (process {workers[0]})." in output
     assert "Task worker stopped (exit code 0)." in output
+
+
+def start_server_with_worker(tmp_path, port):
+    """Start runserver_with_worker on a fresh SQLite database and return
+    (server process, log path, worker pid or None)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DEBUG": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage = [sys.executable, str(PROJECT_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=PROJECT_DIR)
+    log_path = tmp_path / "server.log"
+    server = subprocess.Popen(
+        [*manage, "runserver_with_worker", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=PROJECT_DIR,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_for_text(log_path, "Task worker started", server)
+    text = log_path.read_text()
+    worker = None
+    if "Task worker started (process " in text:
+        worker = int(text.split("Task worker started (process ", 1)[1].split(")", 1)[0])
+    return server, log_path, worker
+
+
+def process_running(pid):
+    """Return whether the process `pid` exists and is not a zombie (Linux /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_for_exit(pid):
+    """Wait until the process `pid` has ended, for at most 30 seconds."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process_running(pid):
+        time.sleep(0.2)
+
+
+def kill_leftovers(server, worker):
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    if worker is not None and process_running(worker):
+        os.kill(worker, signal.SIGKILL)
+
+
+def test_sigterm_stops_server_and_worker(tmp_path):
+    port = free_port()
+    server, log_path, worker = start_server_with_worker(tmp_path, port)
+    try:
+        body = wait_for_healthz(f"http://127.0.0.1:{port}/healthz", server)
+        wait_for_text(log_path, "Starting worker", server)
+
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        wait_for_exit(worker)
+        worker_left = process_running(worker)
+    finally:
+        kill_leftovers(server, worker)
+
+    output = log_path.read_text()
+    assert body == b"ok", output
+    assert worker is not None, output
+    assert not worker_left, output
+
+
+def test_taken_port_stops_worker(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server, log_path, worker = start_server_with_worker(tmp_path, port)
+        try:
+            server.wait(timeout=60)
+            wait_for_exit(worker)
+            worker_left = process_running(worker)
+        finally:
+            kill_leftovers(server, worker)
+
+    output = log_path.read_text()
+    assert "That port is already in use." in output
+    assert server.returncode == 1
+    assert worker is not None, output
+    assert not worker_left, output

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from customers.importing import batches
+from customers.importing import batches, pipeline
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch, ImportProblem
 from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
@@ -45,6 +45,74 @@ def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
     assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown"),
                                        (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
     assert Customer.objects.count() == 0
+
+
+def test_unmatched_names_list_limited(sample_catalogue, tmp_path, admin_client):
+    rows = [HEADER]
+    rows += [[f"PLG-1{index:03d}", f"Pelanggan {index}", "", "", "", "", f"Paket Lama {index}"] for index in range(54)]
+    rows += [[f"PLG-2{index:03d}", f"Pelanggan Tetap {index}", "", "", "", "", "Paket Promo"] for index in range(3)]
+    path = write_workbook(tmp_path / "banyak-paket.xlsx", rows)
+
+    batch = validate(path)
+
+    packages = batch.summary["unmatched_packages"]
+    assert len(packages) == pipeline.UNMATCHED_LIST_LIMIT == 50
+    assert packages[0]["value"] == "Paket Promo"
+    assert packages[0]["count"] == 3
+    assert [entry["value"] for entry in packages[1:3]] == ["Paket Lama 0", "Paket Lama 1"]
+    assert batch.summary["unmatched_package_count"] == 55
+    assert batch.summary["unmatched_site_count"] == 0
+    assert len(findings(batch, "note")) == 57
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert page.count('class="alias-form"') == 50
+    assert "5 more names that matched nothing are not listed." in page
+
+
+def test_stored_unmatched_list_cut(sample_catalogue, tmp_path, admin_client):
+    path = write_workbook(tmp_path / "paket.xlsx", [HEADER, ["PLG-0401", "Ani", "", "", "", "", "Paket Lama"]])
+    batch = validate(path)
+    # A summary stored before the list was limited holds every name and no count.
+    entry = batch.summary["unmatched_packages"][0]
+    batch.summary["unmatched_packages"] = [{**entry, "value": f"Paket Lama {index}"} for index in range(70)]
+    del batch.summary["unmatched_package_count"]
+    batch.save(update_fields=["summary"])
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert page.count('class="alias-form"') == 50
+    assert "Paket Lama 49<" in page
+    assert "Paket Lama 50<" not in page
+    assert "20 more names that matched nothing are not listed." in page
+
+
+def test_masked_nik_of_new_row_noted(sample_catalogue, tmp_path):
+    Customer.objects.create(number="PLG-0301", name="Ani", nik="3201014101900001")
+    path = write_workbook(tmp_path / "nik-tersamar.xlsx", [
+        HEADER,
+        ["PLG-0301", "Ani", "", "************0001", "Jl. A", "", ""],
+        ["PLG-0302", "Bayu", "", "************0002", "Jl. B", "", ""],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert (batch.new_count, batch.updated_count, batch.problem_count) == (1, 1, 0)
+    assert findings(batch, "note") == [
+        (2, "Alamat", "will_fill"),
+        (2, "Jalan (dengan RT/RW)", "will_fill"),
+        (3, "NIK", "nik_masked_not_saved"),
+    ]
+    note = batch.problems.get(code="nik_masked_not_saved")
+    assert note.value == "************0002"
+    with translation.override("en"):
+        assert note.message == (
+            "Row 3, column NIK: “************0002” is a masked NIK, so this new customer is saved without a NIK. "
+            "Type all 16 digits from the KTP to save it."
+        )
+    batches.commit_batch(ImportBatch.objects.get(pk=batch.pk))
+    assert Customer.objects.get(number="PLG-0301").nik == "3201014101900001"
+    assert Customer.objects.get(number="PLG-0302").nik == ""
 
 
 def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from customers.importing import batches
 from customers.importing.template import TEMPLATE_FIELDS
 from customers.models import Customer, ImportBatch
 from tests.importing_helpers import CASES_DIR, SAMPLE_XLSX, run_import, write_workbook
@@ -50,6 +51,37 @@ def test_upload_review_then_save(admin_client, sample_catalogue, expected):
     assert Customer.objects.count() == 8
     assert Customer.objects.incomplete().count() == expected["incomplete_count"]
     assert set(Customer.objects.values_list("import_batch", flat=True)) == {batch.pk}
+
+
+def test_second_confirm_leaves_running_save(admin_client, sample_catalogue):
+    batch = upload(admin_client, SAMPLE_XLSX)
+    # This request read the batch in review, then another request's confirm
+    # was taken up by a worker before this one wrote.
+    seen_in_review = ImportBatch.objects.get(pk=batch.pk)
+    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.IMPORTING, rows_done=4)
+
+    assert batches.queue_confirm(seen_in_review) is False
+    assert batches.cancel_review(seen_in_review) is False
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.IMPORTING
+    assert batch.rows_done == 4
+    assert batch.confirmed_at is None
+    assert batch.finished_at is None
+
+
+def test_double_confirm_saves_once(admin_client, sample_catalogue):
+    batch = upload(admin_client, SAMPLE_XLSX)
+    url = reverse("customers:batch-confirm", args=[batch.pk])
+
+    first = admin_client.post(url)
+    second = admin_client.post(url, follow=True)
+
+    assert first.status_code == 302
+    assert Customer.objects.count() == 8
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert "Batch ini tidak lagi menunggu ditinjau." in second.content.decode()
 
 
 def test_cancel_saves_nothing(admin_client, sample_catalogue):

@@ -229,6 +229,29 @@ def queue_retry(batch):
     return "commit" if batch.confirmed_at else "validate"
 
 
+def queue_confirm(batch):
+    """Queue a batch that waits for review to be saved. Returns False,
+    changing nothing, when another request (a second click on the save
+    button, a cancel) moved it out of review first."""
+    claimed = ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.REVIEW).update(
+        state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
+    )
+    return bool(claimed)
+
+
+def cancel_review(batch):
+    """Cancel a batch that waits for review. Returns False, changing
+    nothing, when another request confirmed or cancelled it first."""
+    cancelled = ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.REVIEW).update(
+        state=ImportBatch.State.CANCELLED, finished_at=timezone.now()
+    )
+    if not cancelled:
+        return False
+    # An UPDATE sends no post_save, so the stored plan is deleted here.
+    stored_plan.delete(batch)
+    return True
+
+
 def can_map_columns(batch):
     """Return whether the batch's columns may be mapped by hand: while it
     waits for review, or after its header row alone rejected it."""

@@ -62,6 +62,13 @@ NIK_OTHER_SUBSCRIPTION = register_row_message(
     "nik_other_subscription",
     _("Row %(row)s, column %(column)s: the same person (same NIK and name) also has %(other)s. Saved as another subscription."),
 )
+NIK_MASKED_NOT_SAVED = register_row_message(
+    "nik_masked_not_saved",
+    _(
+        "Row %(row)s, column %(column)s: “%(value)s” is a masked NIK, so this new customer is saved without a NIK. "
+        "Type all 16 digits from the KTP to save it."
+    ),
+)
 PHONE_OTHER_NAME = register_row_message(
     "phone_other_name",
     _("Row %(row)s, column %(column)s: phone “%(value)s” is also used by %(other)s under another name (possible duplicate)."),
@@ -436,6 +443,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             row.kind = NEW
 
         # 3. Notes that do not stop the row.
+        if row.kind == NEW and row.clean.masked_nik:
+            # A problem-row workbook masks NIKs for staff who may not see
+            # them, and uploading it again must not drop the NIK unnoticed.
+            add(row, "note", NIK_MASKED_NOT_SAVED, "nik", row.clean.masked_nik)
         same_person_noted = False
         if nik and row.kind == NEW:
             same_person = [r for r in by_nik.get(nik, []) if r["name_key"] == key and r["id"] != row.customer_id]

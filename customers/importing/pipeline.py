@@ -39,6 +39,9 @@ PROGRESS_EVERY = 2000
 # Percentage points between two progress reports while a sheet is opened.
 OPENING_STEP = 5
 INSERT_CHUNK = 2000
+# Unmatched Site or Paket names listed in the review, each kind on its own.
+# Every row naming one still gets its own note among the findings.
+UNMATCHED_LIST_LIMIT = 50
 
 
 MISSING_REQUIRED = register_file_message(
@@ -164,9 +167,12 @@ class Plan:
         """Return the JSON-serialisable review summary stored on the batch."""
 
         def unmatched(entries):
+            # The most frequent names first. Python's sort is stable, so
+            # names of equal count keep their order in the file.
+            listed = sorted(entries.values(), key=lambda entry: len(entry.rows), reverse=True)
             return [
                 {"value": entry.value, "rows": entry.rows[:20], "count": len(entry.rows), "suggestions": entry.suggestions}
-                for entry in entries.values()
+                for entry in listed[:UNMATCHED_LIST_LIMIT]
             ]
 
         return {
@@ -180,7 +186,9 @@ class Plan:
             "hidden_rows": self.hidden_rows[:200],
             "hidden_row_count": len(self.hidden_rows),
             "unmatched_sites": unmatched(self.unmatched_sites),
+            "unmatched_site_count": len(self.unmatched_sites),
             "unmatched_packages": unmatched(self.unmatched_packages),
+            "unmatched_package_count": len(self.unmatched_packages),
             "counts": self.counts(),
         }
 

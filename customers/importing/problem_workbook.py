@@ -10,7 +10,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from audit.personal_data import mask_finding, mask_nik_text
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
-from customers.importing.column_map import batch_overrides, learned_aliases
+from customers.importing.column_map import batch_overrides, learned_aliases, reviewed_learned_aliases
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import map_headers
 from customers.importing.problems import FileRejected, Problem
@@ -56,8 +56,13 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
         try:
             path = batch.file.path
             fmt = inspect_upload(path, batch.file_name)
-            learned = learned_aliases()
-            with open_table(path, fmt, batch.file_name, learned) as table:
+            # The file is read as its review read it: with the learned
+            # header aliases applied then, and the fallback header row of
+            # a batch whose columns were mapped by hand.
+            learned = reviewed_learned_aliases(batch.summary)
+            if learned is None:
+                learned = learned_aliases()
+            with open_table(path, fmt, batch.file_name, learned, fallback_header=bool(batch.column_map)) as table:
                 header_cells = table.header_cells
                 columns = map_headers(header_cells, batch_overrides(batch.column_map), learned).columns
                 # As in the template, so a NIK or phone typed again keeps every digit.

@@ -60,6 +60,9 @@ class CleanRow:
     notes: list = field(default_factory=list)
     # Not in repr: a formula cell's text must not reach logs.
     cells: dict = field(default_factory=dict, repr=False)
+    # The masked NIK ("************1234") of the row's NIK cell, which is
+    # read as empty, or "".
+    masked_nik: str = ""
 
     @property
     def raw(self):
@@ -73,13 +76,14 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
     columns (such as a row counter) hold something. An installation date
     after `today` (default: the local date) gets a note.
     """
-    cells = _mapped_cells(raw, header_map)
+    cells, masked_nik = _mapped_cells(raw, header_map)
     if not cells:
         return None
 
     # Fields are cleaned in column order so that problems are listed in the
     # order the admin reads the row.
     row = _RowCleaner(raw.number, header_map, cells)
+    row.result.masked_nik = masked_nik
     location_done = False
     for field_name in header_map.fields_in_column_order:
         if field_name == "name":
@@ -102,7 +106,8 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
 
 
 def _mapped_cells(raw, header_map):
-    """Return field -> raw value for the non-blank mapped cells of a row.
+    """Return the non-blank mapped cells of a row as a dict of field to raw
+    value, and the masked NIK that was read as empty (or "").
 
     Two forms that eBilling's own exports write are read back as typed: a
     masked NIK ("************1234") counts as empty, so re-uploading an
@@ -110,6 +115,7 @@ def _mapped_cells(raw, header_map):
     export protected against formula injection loses its apostrophe.
     """
     cells = {}
+    masked_nik = ""
     row_cells = raw.cells
     width = len(row_cells)
     for index, field_name in header_map.columns.items():
@@ -122,10 +128,11 @@ def _mapped_cells(raw, header_map):
             if value.startswith("'"):
                 value = unneutralise(value)
             if field_name == "nik" and MASKED_NIK.match(value.strip()):
+                masked_nik = value.strip()
                 continue
         if not cleaners.is_blank(value):
             cells[field_name] = value
-    return cells
+    return cells, masked_nik
 
 
 class _RowCleaner:

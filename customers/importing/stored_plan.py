@@ -336,8 +336,9 @@ def delete(batch):
 
 @receiver(post_save, sender=ImportBatch, dispatch_uid="customers.importing.stored_plan.delete_when_cancelled")
 def _delete_when_cancelled(sender, instance, update_fields=None, **kwargs):
-    """Delete the plan when a batch is saved as cancelled, which the review
-    page's cancel button does. This module is imported with batches.py, so
-    the receiver is connected wherever a batch can be cancelled."""
+    """Delete the plan when a batch is saved as cancelled. This module is
+    imported with batches.py, so the receiver is connected wherever a batch
+    can be cancelled. The review page's cancel button updates the batch
+    without a save, and batches.cancel_review() deletes the plan itself."""
     if instance.state == ImportBatch.State.CANCELLED and (update_fields is None or "state" in update_fields):
         delete(instance)

@@ -1,5 +1,6 @@
 """Run Django's development server and one database task worker together."""
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -12,6 +13,10 @@ from django.core.management.base import BaseCommand
 
 # Seconds the worker gets to finish its current task after the server stops.
 WORKER_STOP_TIMEOUT = 10
+
+# The prctl() option of Linux (<sys/prctl.h>) that sets the signal a
+# process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 
 class Command(BaseCommand):
@@ -38,9 +43,15 @@ class Command(BaseCommand):
 
         # A reloading worker would stop an import in the middle whenever a
         # file changes, so it runs without reload even under DEBUG.
-        worker = subprocess.Popen([sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"])
+        worker = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"],
+            preexec_fn=stop_with_parent if sys.platform.startswith("linux") else None,
+        )
         self.stdout.write(f"Task worker started (process {worker.pid}).")
         interrupted = watch_for_interrupt()
+        # SIGTERM (kill, systemd, docker stop) ends the server through the
+        # finally block below, so the worker is stopped too.
+        signal.signal(signal.SIGTERM, exit_on_signal)
         try:
             call_command("runserver", options["addrport"], use_reloader=options["use_reloader"])
         except KeyboardInterrupt:
@@ -80,3 +91,15 @@ def watch_for_interrupt():
 
     signal.signal(signal.SIGINT, note_interrupt)
     return interrupted
+
+
+def exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def stop_with_parent():
+    """Make Linux send SIGTERM to this child process when the command's
+    process ends, also through os._exit() or SIGKILL, where no finally
+    block runs. runserver calls os._exit(1) when its port is taken."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
