@@ -127,8 +127,8 @@ COORDINATES_INVALID = register_row_message("coordinates_invalid", _(
     "Maps link."))
 COORDINATES_SHORT_LINK = register_row_message("coordinates_short_link", _(
     "Row %(row)s, column %(column)s: “%(value)s” is a short Google Maps link, "
-    "which cannot be opened during the import. Open the link and paste the "
-    "coordinates shown, like -6.4812, 106.8421."))
+    "which eBilling cannot open. Open the link and paste the coordinates "
+    "shown, like -6.4812, 106.8421."))
 COORDINATES_LINK_UNRECOGNISED = register_row_message("coordinates_link_unrecognised", _(
     "Row %(row)s, column %(column)s: the link “%(value)s” contains no "
     "coordinates. Paste the coordinates instead, like -6.4812, 106.8421."))
