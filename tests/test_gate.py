@@ -107,6 +107,22 @@ def test_csv_with_nul_rejected(tmp_path):
     assert rejection_code(path) == "csv_nul"
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_csv_utf16_without_mark_named(tmp_path, codec):
+    text = "ID Pelanggan,Nama,No HP\r\nPLG-0001,Budi Santoso,0812-3456-7890\r\n"
+    path = write(tmp_path / "p.csv", text.encode(codec))
+
+    with pytest.raises(FileRejected) as caught:
+        inspect_upload(path, "p.csv")
+
+    assert caught.value.code == "csv_utf16_without_mark"
+    assert str(caught.value.message) == (
+        "File ini berupa teks Unicode (UTF-16) tanpa tanda byte-order yang menyebutkan penyandiannya, "
+        "sehingga eBilling tidak dapat membacanya. Buka di Excel, simpan sebagai CSV UTF-8 atau "
+        "Excel Workbook (.xlsx), lalu unggah file yang disimpan."
+    )
+
+
 def test_empty_file_rejected(tmp_path):
     assert rejection_code(write(tmp_path / "kosong.xlsx", b"")) == "file_empty"
 

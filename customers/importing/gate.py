@@ -190,6 +190,14 @@ CSV_NUL = register_file_message(
         "save it as CSV UTF-8 or as Excel Workbook (.xlsx) and upload the saved file."
     ),
 )
+CSV_UTF16_WITHOUT_MARK = register_file_message(
+    "csv_utf16_without_mark",
+    _(
+        "The file is Unicode text (UTF-16) without the byte-order mark that names its encoding, "
+        "so eBilling cannot read it. Open it in Excel, save it as CSV UTF-8 or as Excel Workbook "
+        "(.xlsx) and upload the saved file."
+    ),
+)
 ZIP_TOO_MANY_ENTRIES = register_file_message(
     "zip_too_many_entries",
     _(
@@ -383,10 +391,25 @@ def _check_text(head):
             return
 
     controls = len(head) - len(head.translate(None, BINARY_CONTROL_BYTES))
+    if b"\x00" in head and _looks_like_utf16(head):
+        raise FileRejected(CSV_UTF16_WITHOUT_MARK)
     if controls > len(head) * 0.005:
         raise FileRejected(FILE_UNKNOWN)
     if b"\x00" in head:
         raise FileRejected(CSV_NUL)
+
+
+def _looks_like_utf16(head):
+    """Return whether `head` reads as UTF-16 text: NUL in nearly every other
+    byte, as Latin letters, digits and punctuation give in that encoding."""
+    sample = head[:4096]
+    if len(sample) < 8:
+        return False
+    for start in (0, 1):
+        halves = sample[start::2], sample[1 - start :: 2]
+        if halves[0].count(0) >= len(halves[0]) * 0.9 and halves[1].count(0) <= len(halves[1]) * 0.1:
+            return True
+    return False
 
 
 # --- OLE compound files (.xls, encrypted .xlsx) --------------------------------
