@@ -115,8 +115,8 @@ def is_short_number_search(text):
 def search_customers(customers, text):
     """Filter customers by ID Pelanggan, name, phone or NIK.
 
-    ID Pelanggan and phone match by prefix, the name anywhere (ignoring case
-    and repeated spaces), and NIK only as all 16 digits (spaces, dots and
+    ID Pelanggan and phone match by prefix, a few digits also the end of
+    an ID, the name anywhere (ignoring case and repeated spaces), and NIK only as all 16 digits (spaces, dots and
     dashes allowed), so a partial NIK never reveals whose number it is.
     """
     text = fold_width(text).strip()
@@ -124,6 +124,10 @@ def search_customers(customers, text):
         return customers
 
     condition = Q(number__istartswith=text) | Q(name_key__contains=name_key(text))
+    if text.isascii() and text.isdigit() and len(text) < MIN_PHONE_SEARCH_DIGITS:
+        # The number part of an ID, such as 0006 for PLG-0006. No index
+        # serves it, so only these short searches scan the table.
+        condition |= Q(number__endswith=text)
     phone_prefix = phone_search_key(text)
     if phone_prefix:
         condition |= Q(phone__startswith=phone_prefix)

@@ -215,6 +215,8 @@ def test_search_phone_in_any_notation(admin_client, customers, query):
         ("SANTOSO", ["PLG-0001"]),
         ("budi   santoso", ["PLG-0001"]),
         ("plg-0002", ["PLG-0002"]),
+        ("0002", ["PLG-0002"]),
+        ("04", ["PLG-0004"]),
         ("PLG-000", ["PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]),
         (NIK_BUDI, ["PLG-0001"]),
         ("3201 0112 0390 0001", ["PLG-0001"]),
