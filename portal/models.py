@@ -52,6 +52,9 @@ class PortalLink(models.Model):
         return f"{self.get_purpose_display()} {self.customer_id} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
+REJECT_REASON_MAX_LENGTH = 300
+
+
 class ChangeRequestQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=ChangeRequest.Status.PENDING)
@@ -88,6 +91,8 @@ class ChangeRequest(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Shown to the customer on the portal, so they know what to fix.
+    reject_reason = models.CharField(_("reason for rejection"), max_length=REJECT_REASON_MAX_LENGTH, blank=True)
 
     objects = ChangeRequestQuerySet.as_manager()
 

@@ -190,10 +190,11 @@ def change_request_approve(change_request, user):
     return locked
 
 
-def change_request_reject(change_request, user):
-    """Mark a pending request rejected. Raises ChangeRequestClosed when it is not pending."""
+def change_request_reject(change_request, user, reason=""):
+    """Mark a pending request rejected, with the `reason` shown to the customer.
+    Raises ChangeRequestClosed when it is not pending."""
     rejected = ChangeRequest.objects.pending().filter(pk=change_request.pk).update(
-        status=ChangeRequest.Status.REJECTED, decided_at=timezone.now(), decided_by=user
+        status=ChangeRequest.Status.REJECTED, decided_at=timezone.now(), decided_by=user, reject_reason=reason
     )
     if not rejected:
         raise ChangeRequestClosed

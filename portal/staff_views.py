@@ -23,7 +23,7 @@ from customers.selectors import (
 from ebilling.access import has_staff_permission, staff_required
 from portal.accounts import customer_user_for_password
 from portal.links import link_create, link_purpose_for, whatsapp_message, whatsapp_url
-from portal.models import ChangeRequest, PortalLink
+from portal.models import REJECT_REASON_MAX_LENGTH, ChangeRequest, PortalLink
 from portal.services import (
     ChangeRequestClosed,
     ChangeRequestInvalid,
@@ -184,8 +184,10 @@ def change_request_reject_view(request, pk):
     change_request = get_object_or_404(_visible_change_requests(request.user).select_related("customer"), pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    # The reason is optional; a longer one is cut rather than refused, so the decision is never lost.
+    reason = " ".join(request.POST.get("reason", "").split())[:REJECT_REASON_MAX_LENGTH]
     try:
-        change_request_reject(change_request, request.user)
+        change_request_reject(change_request, request.user, reason)
     except ChangeRequestClosed:
         messages.error(request, _("This request was already decided or cancelled."))
     else:

@@ -8,6 +8,7 @@ from django.test import Client
 
 from audit.models import NikReveal
 from customers.models import Customer, format_address
+from portal.forms import CUSTOMER_BACKEND
 from portal.models import ChangeRequest
 from regions.matching import MATCHED, RegionMatcher
 from regions.models import Village
@@ -632,6 +633,39 @@ def test_rejection_changes_nothing(admin_client, admin_user, requests_a_and_b, c
     assert message_texts(admin_client.get("/portal/staff/requests/")) == [
         "Permintaan pelanggan PLG-0001 sudah ditolak."
     ]
+
+
+def customer_client(user):
+    """A second test client, logged in to the portal as `user`."""
+    client = Client()
+    client.force_login(user, backend=CUSTOMER_BACKEND)
+    return client
+
+
+def test_rejection_reason_shown_to_customer(admin_client, user_a, requests_a_and_b):
+    request_a, _request_b = requests_a_and_b
+    staff_page = admin_client.get("/portal/staff/requests/").content.decode()
+    assert '<input type="text" name="reason" maxlength="300"' in staff_page
+
+    admin_client.post(
+        f"/portal/staff/requests/{request_a.pk}/reject/", {"reason": "  Foto KTP   tidak terbaca. " + "x" * 400}
+    )
+
+    request_a.refresh_from_db()
+    reason = ("Foto KTP tidak terbaca. " + "x" * 400)[:300]
+    assert request_a.reject_reason == reason
+    portal_page = customer_client(user_a).get("/portal/").content.decode()
+    assert f'Ditolak<br><span class="muted">Alasan: {reason}</span>' in portal_page
+
+
+def test_rejection_without_reason_shows_none(admin_client, user_a, requests_a_and_b):
+    request_a, _request_b = requests_a_and_b
+
+    admin_client.post(f"/portal/staff/requests/{request_a.pk}/reject/")
+
+    request_a.refresh_from_db()
+    assert request_a.reject_reason == ""
+    assert "<td>Ditolak</td>" in customer_client(user_a).get("/portal/").content.decode()
 
 
 def test_decided_request_cannot_be_decided_again(admin_client, requests_a_and_b, customer_a):
