@@ -442,7 +442,12 @@ def test_list_counts_without_joins(admin_client, catalogue):
     with CaptureQueriesContext(connection) as queries:
         admin_client.get(LIST_URL, {"incomplete": "1"})
 
-    counts = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"].upper()]
+    # The menu's count of waiting change requests is the other COUNT.
+    counts = [
+        query["sql"]
+        for query in queries.captured_queries
+        if "COUNT(" in query["sql"].upper() and "portal_changerequest" not in query["sql"]
+    ]
     assert len(counts) == 1
     assert "JOIN" not in counts[0].upper()
 

@@ -668,6 +668,22 @@ def test_rejection_without_reason_shows_none(admin_client, user_a, requests_a_an
     assert "<td>Ditolak</td>" in customer_client(user_a).get("/portal/").content.decode()
 
 
+def test_menu_counts_waiting_requests(admin_client, site_admin_cbn, requests_a_and_b):
+    site_admin_client = Client()
+    site_admin_client.force_login(site_admin_cbn)
+
+    admin_menu = admin_client.get("/customers/").content.decode()
+    cibinong_menu = site_admin_client.get("/customers/").content.decode()
+    ChangeRequest.objects.update(status=ChangeRequest.Status.REJECTED)
+    empty_menu = admin_client.get("/customers/").content.decode()
+
+    badge = '<span class="count" id="pending-requests" title="Menunggu keputusan">{}</span>'
+    assert badge.format(2) in admin_menu
+    # Customer B is in Bojonggede, outside the site admin's site.
+    assert badge.format(1) in cibinong_menu
+    assert 'id="pending-requests"' not in empty_menu
+
+
 def test_decided_request_cannot_be_decided_again(admin_client, requests_a_and_b, customer_a):
     request_a, _request_b = requests_a_and_b
     admin_client.post(f"/portal/staff/requests/{request_a.pk}/reject/")
