@@ -232,6 +232,37 @@ def test_unknown_names_on_unsaved_rows(sample_catalogue, tmp_path):
     ]
 
 
+def test_unknown_names_on_update_row(sample_catalogue, tmp_path):
+    sites, packages = sample_catalogue
+    Customer.objects.create(
+        number="PLG-0901", name="Wati", phone="+6281200000901", address="Jl. Lama 1",
+        site=sites["BJG"], package=packages["H20"],
+    )
+    path = write_workbook(tmp_path / "ubah.xlsx", [
+        HEADER,
+        ["PLG-0901", "Wati", "081200000901", "", "Jl. Baru 9", "Cimanggis", "Paket Rumah"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.updated_count == 1
+    assert note_messages(batch, "Site") == [
+        (2, "site_unknown_kept",
+         "Row 2, column Site: site “Cimanggis” is not known. The customer keeps the stored site; "
+         "add the site or fix the name and upload again."),
+    ]
+    assert note_messages(batch, "Paket") == [
+        (2, "package_unknown_kept",
+         "Row 2, column Paket: package “Paket Rumah” is not known. The customer keeps the stored package; "
+         "add the package or fix the name and upload again."),
+    ]
+    batches.commit_batch(batch)
+    wati = Customer.objects.get(number="PLG-0901")
+    assert wati.address == "Jl. Baru 9"
+    assert wati.site == sites["BJG"]
+    assert wati.package == packages["H20"]
+
+
 def test_present_rows_name_the_customer(sample_catalogue, tmp_path):
     run_import(SAMPLE_XLSX)
     path = write_workbook(tmp_path / "tanpa-id.xlsx", [

@@ -61,6 +61,23 @@ SITE_CONFLICT_UNSAVED = register_row_message(
         "to site %(chosen)s. This row is not saved."
     ),
 )
+# On a row that updates a stored customer, an unknown name leaves the
+# stored site or package as it is.
+SITE_UNKNOWN_KEPT = register_row_message(
+    "site_unknown_kept",
+    _(
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. The customer keeps the stored site; "
+        "add the site or fix the name and upload again."
+    ),
+)
+PACKAGE_UNKNOWN_KEPT = register_row_message(
+    "package_unknown_kept",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. The customer keeps the stored "
+        "package; add the package or fix the name and upload again."
+    ),
+)
+UPDATE_CODES = {SITE_UNKNOWN: SITE_UNKNOWN_KEPT, PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_KEPT}
 UNSAVED_CODES = {
     SITE_UNKNOWN: SITE_UNKNOWN_UNSAVED,
     PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_UNSAVED,

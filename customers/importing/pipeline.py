@@ -26,6 +26,7 @@ from customers.importing.matching import (
     SITE_CONFLICT,
     SITE_UNKNOWN,
     UNSAVED_CODES,
+    UPDATE_CODES,
     load_catalogues,
 )
 from customers.importing.memory import release_free_memory
@@ -446,18 +447,19 @@ def review_plan(plan, *, site_ids=None):
     """Classify the plan's rows against existing customers (no locks, no
     writes), matching only customers of `site_ids` (see site_scope)."""
     dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels, site_ids=site_ids)
-    _reword_unsaved_rows(plan.rows)
+    _reword_site_package_notes(plan.rows)
     return plan
 
 
-def _reword_unsaved_rows(rows):
-    """Reword the site and package notes of rows that are not saved (already
-    present or with a problem), because their usual wording claims a save."""
+def _reword_site_package_notes(rows):
+    """Reword the site and package notes of rows that are not saved as new
+    customers, because their usual wording describes a new customer's save."""
     for row in rows:
-        if row.kind in (dedupe.NEW, dedupe.UPDATE) or not row.findings:
+        if row.kind == dedupe.NEW or not row.findings:
             continue
+        codes = UPDATE_CODES if row.kind == dedupe.UPDATE else UNSAVED_CODES
         row.findings = [
-            (kind, replace(problem, code=UNSAVED_CODES[problem.code]) if problem.code in UNSAVED_CODES else problem)
+            (kind, replace(problem, code=codes[problem.code]) if problem.code in codes else problem)
             for kind, problem in row.findings
         ]
 
