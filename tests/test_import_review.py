@@ -136,6 +136,133 @@ def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
     assert set(Customer.objects.values_list("site__code", flat=True)) == {"CBN"}
 
 
+def conflict_messages(batch):
+    with translation.override("en"):
+        return [(f.row, f.code, f.message) for f in batch.problems.filter(kind="conflict").order_by("row", "id")]
+
+
+def note_messages(batch, column):
+    with translation.override("en"):
+        return [(f.row, f.code, f.message) for f in batch.problems.filter(kind="note", column=column).order_by("row")]
+
+
+def test_conflict_on_present_rows_unsaved(sample_catalogue):
+    sites, _packages = sample_catalogue
+    run_import(SAMPLE_XLSX)
+    stored_sites = dict(Customer.objects.values_list("number", "site__code"))
+
+    batch = validate(SAMPLE_XLSX, site=sites["CTY"])
+
+    assert (batch.new_count, batch.duplicate_count, batch.problem_count) == (0, 8, 0)
+    bound = "but this upload is bound to site Citayam. This row is not saved."
+    assert conflict_messages(batch) == [
+        (2, "site_conflict_unsaved", f"Row 2, column Site: the row names site “Cibinong”, {bound}"),
+        (3, "site_conflict_unsaved", f"Row 3, column Site: the row names site “Bojonggede”, {bound}"),
+        (6, "site_conflict_unsaved", f"Row 6, column Site: the row names site “Cibinong”, {bound}"),
+        (8, "site_conflict_unsaved", f"Row 8, column Site: the row names site “CBN”, {bound}"),
+        (9, "site_conflict_unsaved", f"Row 9, column Site: the row names site “bojonggede”, {bound}"),
+    ]
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+    assert batch.created_count == 0
+    assert dict(Customer.objects.values_list("number", "site__code")) == stored_sites
+
+
+def test_conflict_on_new_row_saved(sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "campur.xlsx", [
+        HEADER,
+        ["PLG-0001", "Budi Santoso", "081234567890", "", "Jl. Mawar 5", "Cibinong", "H10"],
+        ["PLG-0701", "Ani", "081200000701", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0702", "", "081200000702", "", "Jl. B", "Cibinong", "H10"],
+    ])
+
+    batch = validate(path, site=sites["CTY"])
+
+    assert conflict_messages(batch) == [
+        (2, "site_conflict_unsaved",
+         "Row 2, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
+         "This row is not saved."),
+        (3, "site_conflict",
+         "Row 3, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
+         "The customer is saved at Citayam."),
+        (4, "site_conflict_unsaved",
+         "Row 4, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
+         "This row is not saved."),
+    ]
+
+
+def test_unknown_names_on_unsaved_rows(sample_catalogue, tmp_path):
+    run_import(SAMPLE_XLSX)
+    path = write_workbook(tmp_path / "tak-dikenal.xlsx", [
+        HEADER,
+        ["PLG-0001", "Budi Santoso", "081234567890", "", "Jl. Mawar 5", "Cimanggis", "Paket Rumah"],
+        ["PLG-0801", "Ani", "081200000801", "", "Jl. A", "Cimanggis", "Paket Rumah"],
+        ["PLG-0802", "", "081200000802", "", "Jl. B", "Cimanggis", "Paket Rumah"],
+        ["PLG-0801", "Ani", "081200000801", "", "Jl. A", "Cimanggis", "Paket Rumah"],
+    ])
+
+    batch = validate(path)
+
+    assert (batch.new_count, batch.duplicate_count, batch.problem_count) == (1, 1, 2)
+    site_unsaved = (
+        "column Site: site “Cimanggis” is not known. This row is not saved. "
+        "Add the site or fix the name before you upload the row again."
+    )
+    assert note_messages(batch, "Site") == [
+        (2, "site_unknown_unsaved", f"Row 2, {site_unsaved}"),
+        (3, "site_unknown",
+         "Row 3, column Site: site “Cimanggis” is not known. The customer is saved without a site; "
+         "add the site or fix the name and upload again."),
+        (4, "site_unknown_unsaved", f"Row 4, {site_unsaved}"),
+        (5, "site_unknown_unsaved", f"Row 5, {site_unsaved}"),
+    ]
+    package_unsaved = (
+        "column Paket: package “Paket Rumah” is not known. This row is not saved. "
+        "Add the package or fix the name before you upload the row again."
+    )
+    assert note_messages(batch, "Paket") == [
+        (2, "package_unknown_unsaved", f"Row 2, {package_unsaved}"),
+        (3, "package_unknown",
+         "Row 3, column Paket: package “Paket Rumah” is not known. The customer is saved without a package; "
+         "add the package or fix the name and upload again."),
+        (4, "package_unknown_unsaved", f"Row 4, {package_unsaved}"),
+        (5, "package_unknown_unsaved", f"Row 5, {package_unsaved}"),
+    ]
+
+
+def test_unknown_names_on_update_row(sample_catalogue, tmp_path):
+    sites, packages = sample_catalogue
+    Customer.objects.create(
+        number="PLG-0901", name="Wati", phone="+6281200000901", address="Jl. Lama 1",
+        site=sites["BJG"], package=packages["H20"],
+    )
+    path = write_workbook(tmp_path / "ubah.xlsx", [
+        HEADER,
+        ["PLG-0901", "Wati", "081200000901", "", "Jl. Baru 9", "Cimanggis", "Paket Rumah"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.updated_count == 1
+    assert note_messages(batch, "Site") == [
+        (2, "site_unknown_kept",
+         "Row 2, column Site: site “Cimanggis” is not known. The customer keeps the stored site; "
+         "add the site or fix the name and upload again."),
+    ]
+    assert note_messages(batch, "Paket") == [
+        (2, "package_unknown_kept",
+         "Row 2, column Paket: package “Paket Rumah” is not known. The customer keeps the stored package; "
+         "add the package or fix the name and upload again."),
+    ]
+    batches.commit_batch(batch)
+    wati = Customer.objects.get(number="PLG-0901")
+    assert wati.address == "Jl. Baru 9"
+    assert wati.site == sites["BJG"]
+    assert wati.package == packages["H20"]
+
+
 def test_present_rows_name_the_customer(sample_catalogue, tmp_path):
     run_import(SAMPLE_XLSX)
     path = write_workbook(tmp_path / "tanpa-id.xlsx", [

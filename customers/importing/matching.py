@@ -38,6 +38,52 @@ SITE_CONFLICT = register_row_message(
     ),
 )
 
+# The same findings on a row that is not saved because it is already
+# present or has a problem. The wording above would claim a save there.
+SITE_UNKNOWN_UNSAVED = register_row_message(
+    "site_unknown_unsaved",
+    _(
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. This row is not saved. "
+        "Add the site or fix the name before you upload the row again."
+    ),
+)
+PACKAGE_UNKNOWN_UNSAVED = register_row_message(
+    "package_unknown_unsaved",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. This row is not saved. "
+        "Add the package or fix the name before you upload the row again."
+    ),
+)
+SITE_CONFLICT_UNSAVED = register_row_message(
+    "site_conflict_unsaved",
+    _(
+        "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
+        "to site %(chosen)s. This row is not saved."
+    ),
+)
+# On a row that updates a stored customer, an unknown name leaves the
+# stored site or package as it is.
+SITE_UNKNOWN_KEPT = register_row_message(
+    "site_unknown_kept",
+    _(
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. The customer keeps the stored site; "
+        "add the site or fix the name and upload again."
+    ),
+)
+PACKAGE_UNKNOWN_KEPT = register_row_message(
+    "package_unknown_kept",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. The customer keeps the stored "
+        "package; add the package or fix the name and upload again."
+    ),
+)
+UPDATE_CODES = {SITE_UNKNOWN: SITE_UNKNOWN_KEPT, PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_KEPT}
+UNSAVED_CODES = {
+    SITE_UNKNOWN: SITE_UNKNOWN_UNSAVED,
+    PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_UNSAVED,
+    SITE_CONFLICT: SITE_CONFLICT_UNSAVED,
+}
+
 SUGGESTION_LIMIT = 3
 SUGGESTION_MIN_SCORE = 60
 

@@ -11,22 +11,34 @@ MIN_DIGITS = 4
 _PATTERN = re.compile(r"^PLG-(\d+)$")
 
 
-def next_numbers(count, reserved=()):
-    """Return `count` new numbers PLG-0001, PLG-0002, … above the highest
-    existing one, skipping numbers in `reserved` (numbers the file itself
-    uses). Call inside the import lock so two imports cannot hand out the
-    same number."""
-    if count == 0:
-        return []
-    highest = 0
+def _highest_number(model):
+    """Return the generated-form number of `model` with the highest value, or None."""
     # Longest first, then the maximum, because "PLG-10000" sorts below "PLG-9999" as text.
-    top = (
-        Customer.objects.filter(number__regex=r"^PLG-[0-9]+$")
+    return (
+        model.objects.filter(number__regex=r"^PLG-[0-9]+$")
         .order_by(Length("number").desc(), "-number")
         .values_list("number", flat=True)
         .first()
     )
-    for number in [*([top] if top else []), *reserved]:
+
+
+def next_numbers(count, reserved=()):
+    """Return `count` new numbers PLG-0001, PLG-0002, … above the highest
+    number any customer has or ever had, skipping numbers in `reserved`
+    (numbers the file itself uses). Call inside the import lock so two
+    imports cannot hand out the same number.
+
+    The history table keeps the numbers of deleted customers and of
+    customers removed by an undone import. Counting them means a number is
+    never given to a second customer, because an old export uploaded in
+    update mode would then change the wrong one. Two queries, whatever
+    `count` is.
+    """
+    if count == 0:
+        return []
+    highest = 0
+    tops = [_highest_number(Customer), _highest_number(Customer.history.model)]
+    for number in [*(top for top in tops if top), *reserved]:
         match = _PATTERN.match(number)
         if match:
             highest = max(highest, int(match.group(1)))

@@ -8,7 +8,7 @@ saves the valid rows in one transaction.
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,7 +21,14 @@ from customers.importing.column_map import SAMPLE_ROWS_ON_REJECTION, SampleColle
 from customers.importing.cleaners import NAME_MISSING
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
-from customers.importing.matching import PACKAGE_UNKNOWN, SITE_CONFLICT, SITE_UNKNOWN, load_catalogues
+from customers.importing.matching import (
+    PACKAGE_UNKNOWN,
+    SITE_CONFLICT,
+    SITE_UNKNOWN,
+    UNSAVED_CODES,
+    UPDATE_CODES,
+    load_catalogues,
+)
 from customers.importing.memory import release_free_memory
 from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
@@ -440,7 +447,21 @@ def review_plan(plan, *, site_ids=None):
     """Classify the plan's rows against existing customers (no locks, no
     writes), matching only customers of `site_ids` (see site_scope)."""
     dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels, site_ids=site_ids)
+    _reword_site_package_notes(plan.rows)
     return plan
+
+
+def _reword_site_package_notes(rows):
+    """Reword the site and package notes of rows that are not saved as new
+    customers, because their usual wording describes a new customer's save."""
+    for row in rows:
+        if row.kind == dedupe.NEW or not row.findings:
+            continue
+        codes = UPDATE_CODES if row.kind == dedupe.UPDATE else UNSAVED_CODES
+        row.findings = [
+            (kind, replace(problem, code=codes[problem.code]) if problem.code in codes else problem)
+            for kind, problem in row.findings
+        ]
 
 
 def lock_customer_writes():
