@@ -65,3 +65,10 @@ def test_many_numbers_take_two_queries(admin_user, django_assert_num_queries):
     assert len(numbers) == 100_000
     assert numbers[0] == "PLG-0041"
     assert numbers[-1] == "PLG-100040"
+
+
+def test_leading_zeros_do_not_outrank(db):
+    Customer.objects.create(number="PLG-00009", name="Budi")
+    Customer.objects.create(number="PLG-0010", name="Siti")
+
+    assert next_numbers(2) == ["PLG-0011", "PLG-0012"]

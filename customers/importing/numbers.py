@@ -2,6 +2,7 @@
 
 import re
 
+from django.db.models import CharField, Func
 from django.db.models.functions import Length
 
 from customers.models import Customer
@@ -11,12 +12,20 @@ MIN_DIGITS = 4
 _PATTERN = re.compile(r"^PLG-(\d+)$")
 
 
+class _Digits(Func):
+    """The digits of a "PLG-…" number without leading zeros (SQLite and PostgreSQL)."""
+
+    template = f"LTRIM(SUBSTR(%(expressions)s, {len(PREFIX) + 1}), '0')"
+    output_field = CharField()
+
+
 def _highest_number(model):
     """Return the generated-form number of `model` with the highest value, or None."""
-    # Longest first, then the maximum, because "PLG-10000" sorts below "PLG-9999" as text.
+    # Longest digits first, then the maximum, because "PLG-10000" sorts below
+    # "PLG-9999" as text, and leading zeros: "PLG-00009" is below "PLG-0010".
     return (
         model.objects.filter(number__regex=r"^PLG-[0-9]+$")
-        .order_by(Length("number").desc(), "-number")
+        .order_by(Length(_Digits("number")).desc(), _Digits("number").desc())
         .values_list("number", flat=True)
         .first()
     )
