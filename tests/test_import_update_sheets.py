@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from customers.importing import batches
 from customers.models import Customer, ImportBatch, ImportChange
@@ -190,3 +191,77 @@ def test_matched_row_reports_other_problems(stored, admin_user, tmp_path):
 
     assert findings(batch) == [(2, "problem", "Latitude", "latitude_without_longitude")]
     assert batch.summary["counts"]["invalid"] == 1
+
+
+ROW_WITHOUT_ID = ["ID Pelanggan", "Nama", "No HP", "Alamat"]
+
+
+def test_row_without_id_names_customer(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Kenanga 9"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert findings(batch) == [(2, "duplicate", "Nama", "present_without_number")]
+    with translation.override("en"):
+        assert batch.problems.get().message == (
+            "Row 2: same as customer PLG-0012, but without an ID Pelanggan, so its changes are not saved. "
+            "Fill in ID Pelanggan PLG-0012 so this row updates that customer."
+        )
+    assert batch.summary["counts"]["present"] == 1
+    assert batch.updated_count == 0
+    assert Customer.objects.get(number="PLG-0012").address == "Jl. Melati 3"
+
+
+def test_row_without_id_unchanged(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Melati 3"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "duplicate", "Nama", "present_person")]
+
+
+def test_row_without_id_in_create(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Kenanga 9"],
+    ], user=admin_user)
+
+    assert findings(batch) == [(2, "duplicate", "Nama", "present_person")]
+
+
+def test_row_without_id_other_site(stored, sample_catalogue, django_user_model, tmp_path):
+    from django.contrib.auth.models import Permission
+
+    sites, _packages = sample_catalogue
+    site_admin = django_user_model.objects.create_user(username="admin-cty", is_staff=True)
+    sites["CTY"].staff.add(site_admin)
+    site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
+
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Kenanga 9"],
+    ], user=site_admin, site=sites["CTY"], mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.summary["counts"]["new"] == 1
+    assert [code for _row, _kind, _column, code in findings(batch)] == []
+    assert "PLG-0012" not in " ".join(finding.message for finding in batch.problems.all())
+
+
+def test_nik_change_same_last_digits(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "nik.xlsx", [
+        ["ID Pelanggan", "NIK"],
+        ["PLG-0011", "3201011203950001"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "note", "NIK", "nik_will_change_same_end")]
+    note = batch.problems.get()
+    assert note.value == "************0001"
+    assert "3201011203950001" not in str(note.params)
+    with translation.override("en"):
+        assert note.message == (
+            "Row 2, column NIK: the NIK will change in its first 12 digits (the old and the new NIK both end in 0001)."
+        )
