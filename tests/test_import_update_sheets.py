@@ -265,3 +265,41 @@ def test_nik_change_same_last_digits(stored, admin_user, tmp_path):
         assert note.message == (
             "Row 2, column NIK: the NIK will change in its first 12 digits (the old and the new NIK both end in 0001)."
         )
+
+
+def test_name_change_warns_in_review(stored, admin_user, admin_client, tmp_path):
+    batch = validate(tmp_path / "nama.xlsx", [
+        ["ID Pelanggan", "Nama"],
+        ["PLG-0011", "Andi Pratama"],
+        ["PLG-0012", "DEWI  LESTARI"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "Nama", "name_will_change"),
+        (3, "note", "Nama", "will_update"),
+    ]
+    assert batch.summary["counts"]["name_changes"] == 1
+    assert batch.summary["counts"]["update"] == 2
+    with translation.override("en"):
+        assert batch.problems.get(row=2).message == (
+            "Row 2, column Nama: the name will change from “Agus Wibowo” to “Andi Pratama”. "
+            "Make sure the ID Pelanggan is right."
+        )
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert (
+        '<p class="warning-box" id="name-changes">1 row changes the name of a stored customer. '
+        "Check that its ID Pelanggan is right before saving."
+    ) in page
+
+
+def test_no_name_warning_without_changes(stored, admin_user, admin_client, tmp_path):
+    batch = validate(tmp_path / "status.xlsx", [
+        ["ID Pelanggan", "Nama", "Status"],
+        ["PLG-0011", "Agus Wibowo", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.summary["counts"]["name_changes"] == 0
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert 'id="name-changes"' not in page

@@ -120,6 +120,13 @@ NIK_WILL_CHANGE_SAME_END = register_row_message(
         "(the old and the new NIK both end in %(new_end)s)."
     ),
 )
+NAME_WILL_CHANGE = register_row_message(
+    "name_will_change",
+    _(
+        "Row %(row)s, column %(column)s: the name will change from “%(old)s” to “%(value)s”. "
+        "Make sure the ID Pelanggan is right."
+    ),
+)
 
 UNKNOWN_NUMBER_NAME_MISSING = register_row_message(
     "unknown_number_name_missing",
@@ -527,7 +534,11 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             codes = {}
             if field == "status":
                 codes = {"new_status": value, "old_status": old} if old else {"new_status": value}
-            if field == "nik" and old:
+            if field == "name" and name_key(value) != name_key(old):
+                # Another name under a known ID is more often a wrong ID
+                # than a renamed customer, so the review counts these notes.
+                add(row, "note", NAME_WILL_CHANGE, field, value, old=old)
+            elif field == "nik" and old:
                 code = NIK_WILL_CHANGE_SAME_END if old[-4:] == value[-4:] else NIK_WILL_CHANGE
                 add(row, "note", code, field, value_text(field, value), old_end=old[-4:], new_end=value[-4:])
             elif old_text:

@@ -140,15 +140,20 @@ class Plan:
             yield from row.findings
 
     def counts(self):
-        """Return the rows of each kind, and the new and updated customers
-        that are still without a package or an Alamat."""
+        """Return the rows of each kind, the new and updated customers that
+        are still without a package or an Alamat, and the warnings' rows."""
         kinds = {dedupe.NEW: 0, dedupe.UPDATE: 0, dedupe.PRESENT: 0, dedupe.INVALID: 0}
         incomplete = 0
         possible_duplicates = 0
+        name_changes = 0
         for row in self.rows:
             kinds[row.kind] += 1
             if row.findings and any(problem.code in dedupe.POSSIBLE_DUPLICATE_CODES for _kind, problem in row.findings):
                 possible_duplicates += 1
+            if row.kind == dedupe.UPDATE and row.findings and any(
+                problem.code == dedupe.NAME_WILL_CHANGE for _kind, problem in row.findings
+            ):
+                name_changes += 1
             if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
                 incomplete += 1
             elif row.kind == dedupe.UPDATE and row.stays_incomplete:
@@ -161,6 +166,7 @@ class Plan:
             "invalid": kinds[dedupe.INVALID],
             "incomplete": incomplete,
             "possible_duplicates": possible_duplicates,
+            "name_changes": name_changes,
         }
 
     def summary(self):
