@@ -199,10 +199,15 @@ def test_update_notes_show_names(customers, sample_catalogue, tmp_path):
     messages = [finding.message for finding in batch.problems.filter(code="will_update").order_by("id")]
     assert messages == [
         "Baris 2, kolom No HP: “0812-0000-0002” akan diubah menjadi “0812-0000-0099”.",
-        "Baris 2, kolom NIK: “************0004” akan diubah menjadi “************0005”.",
         "Baris 2, kolom Site: “Bojonggede” akan diubah menjadi “Citayam”.",
         "Baris 2, kolom Paket: “Home 10 Mbps” akan diubah menjadi “Home 20 Mbps”.",
     ]
+    nik_note = batch.problems.get(code="nik_will_change")
+    assert nik_note.value == "************0005"
+    with translation.override("en"):
+        assert nik_note.message == (
+            "Row 2, column NIK: the NIK will change (the old NIK ends in 0004, the new NIK in 0005)."
+        )
 
 
 def test_other_sites_batch_not_linked(site_admin, admin_user, sample_catalogue, client, tmp_path):

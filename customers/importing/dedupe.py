@@ -9,7 +9,9 @@ The rules, which the review page explains to the admin:
   their sites. A row with the ID of another site's customer is a problem
   row, because IDs are unique across sites.
 - No ID: already present when an existing customer has the same normalised
-  name and the same phone or the same NIK.
+  name and the same phone or the same NIK. Such a row never updates that
+  customer, and in create-and-update mode a row with other values names
+  the ID Pelanggan to fill in.
 - A NIK belongs to one person: the same NIK under a different name is a
   problem row. The same NIK and name under another ID is one person with
   several subscriptions, and is noted.
@@ -49,6 +51,13 @@ ALREADY_PRESENT_PERSON = register_row_message(
     _(
         "Row %(row)s: “%(value)s” already exists as customer “%(number)s” (same name and same %(matched_on)s). "
         "It is not saved again."
+    ),
+)
+PRESENT_WITHOUT_NUMBER = register_row_message(
+    "present_without_number",
+    _(
+        "Row %(row)s: same as customer %(number)s, but without an ID Pelanggan, so its changes are not saved. "
+        "Fill in ID Pelanggan %(number)s so this row updates that customer."
     ),
 )
 NIK_OTHER_NAME = register_row_message(
@@ -97,6 +106,26 @@ NUMBER_OTHER_SITE = register_row_message(
 WILL_UPDATE = register_row_message(
     "will_update",
     _("Row %(row)s, column %(column)s: “%(old)s” will change to “%(value)s”."),
+)
+# The review masks NIKs, and two NIKs with the same last four digits would
+# read as no change, so this note names only the last four of each.
+NIK_WILL_CHANGE = register_row_message(
+    "nik_will_change",
+    _("Row %(row)s, column %(column)s: the NIK will change (the old NIK ends in %(old_end)s, the new NIK in %(new_end)s)."),
+)
+NIK_WILL_CHANGE_SAME_END = register_row_message(
+    "nik_will_change_same_end",
+    _(
+        "Row %(row)s, column %(column)s: the NIK will change in its first 12 digits "
+        "(the old and the new NIK both end in %(new_end)s)."
+    ),
+)
+NAME_WILL_CHANGE = register_row_message(
+    "name_will_change",
+    _(
+        "Row %(row)s, column %(column)s: the name will change from “%(old)s” to “%(value)s”. "
+        "Make sure the ID Pelanggan is right."
+    ),
 )
 
 UNKNOWN_NUMBER_NAME_MISSING = register_row_message(
@@ -261,6 +290,23 @@ class _SeenRows:
             self._entries[value] = {_row_key(entry): entry, key: row}
 
 
+def _changed_fields(row, match):
+    """Return {field: new value} of the row's filled-in cells that differ
+    from the stored customer `match`."""
+    changes = {
+        name: value for name, value in row.fields.items()
+        if name in UPDATABLE_FIELDS and value not in (None, "") and match.get(name) != value
+    }
+    if "address" not in changes:
+        # An unchanged Alamat brings nothing new: what was read
+        # from it keeps the stored value, even an empty one, which
+        # staff may have refined (RT/RW added, a village picked by hand).
+        changes.pop("street", None)
+        if row.village_from_address:
+            changes.pop("village_id", None)
+    return changes
+
+
 def _describe(record):
     return f"{record['number']} ({record['name']})"
 
@@ -410,17 +456,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         if match is not None:
             row.customer_id = match["id"]
             if update_mode and matched_on == "number":
-                row.changes = {
-                    name: value for name, value in fields.items()
-                    if name in UPDATABLE_FIELDS and value not in (None, "") and match.get(name) != value
-                }
-                if "address" not in row.changes:
-                    # An unchanged Alamat brings nothing new: what was read
-                    # from it keeps the stored value, even an empty one, which
-                    # staff may have refined (RT/RW added, a village picked by hand).
-                    row.changes.pop("street", None)
-                    if row.village_from_address:
-                        row.changes.pop("village_id", None)
+                row.changes = _changed_fields(row, match)
                 if row.changes:
                     row.kind = UPDATE
                     row.stays_incomplete = not (fields.get("package_id") or match.get("package_id")) or not (
@@ -435,6 +471,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 row.kind = PRESENT
                 if matched_on == "number":
                     add(row, "duplicate", ALREADY_PRESENT_NUMBER, "number", number, number=match["number"])
+                elif update_mode and _changed_fields(row, match):
+                    # Only an ID identifies the customer an update changes,
+                    # so the note names the ID to fill in.
+                    add(row, "duplicate", PRESENT_WITHOUT_NUMBER, "name", fields.get("name", ""), number=match["number"])
                 else:
                     label = labels.get(matched_on, matched_on)
                     add(row, "duplicate", ALREADY_PRESENT_PERSON, "name", fields.get("name", ""),
@@ -494,7 +534,14 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             codes = {}
             if field == "status":
                 codes = {"new_status": value, "old_status": old} if old else {"new_status": value}
-            if old_text:
+            if field == "name" and name_key(value) != name_key(old):
+                # Another name under a known ID is more often a wrong ID
+                # than a renamed customer, so the review counts these notes.
+                add(row, "note", NAME_WILL_CHANGE, field, value, old=old)
+            elif field == "nik" and old:
+                code = NIK_WILL_CHANGE_SAME_END if old[-4:] == value[-4:] else NIK_WILL_CHANGE
+                add(row, "note", code, field, value_text(field, value), old_end=old[-4:], new_end=value[-4:])
+            elif old_text:
                 add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text, **codes)
             else:
                 add(row, "note", WILL_FILL, field, value_text(field, value), **codes)

@@ -147,15 +147,20 @@ class Plan:
             yield from row.findings
 
     def counts(self):
-        """Return the rows of each kind, and the new and updated customers
-        that are still without a package or an Alamat."""
+        """Return the rows of each kind, the new and updated customers that
+        are still without a package or an Alamat, and the warnings' rows."""
         kinds = {dedupe.NEW: 0, dedupe.UPDATE: 0, dedupe.PRESENT: 0, dedupe.INVALID: 0}
         incomplete = 0
         possible_duplicates = 0
+        name_changes = 0
         for row in self.rows:
             kinds[row.kind] += 1
             if row.findings and any(problem.code in dedupe.POSSIBLE_DUPLICATE_CODES for _kind, problem in row.findings):
                 possible_duplicates += 1
+            if row.kind == dedupe.UPDATE and row.findings and any(
+                problem.code == dedupe.NAME_WILL_CHANGE for _kind, problem in row.findings
+            ):
+                name_changes += 1
             if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
                 incomplete += 1
             elif row.kind == dedupe.UPDATE and row.stays_incomplete:
@@ -168,6 +173,7 @@ class Plan:
             "invalid": kinds[dedupe.INVALID],
             "incomplete": incomplete,
             "possible_duplicates": possible_duplicates,
+            "name_changes": name_changes,
         }
 
     def summary(self):
@@ -241,7 +247,7 @@ def build_plan(
     with open_table(path, fmt, filename, learned, fallback_header) as table:
         header_map = map_headers(table.header_cells, column_overrides, learned)
         samples = SampleCollector(header_map)
-        _check_header_row(table, header_map, samples)
+        _check_header_row(table, header_map, samples, update_mode)
         labels = {name: header_map.labels.get(name, TEMPLATE_HEADERS.get(name, name)) for name in TEMPLATE_HEADERS}
         # The street line has no column of its own: it is taken from Alamat.
         labels["street"] = capfirst(str(Customer._meta.get_field("street").verbose_name))
@@ -312,9 +318,15 @@ def build_plan(
     return plan
 
 
-def _check_header_row(table, header_map, samples):
+def _check_header_row(table, header_map, samples, update_mode=False):
     """Raise HeaderRejected, with the first rows' samples, when the mapped
-    columns lack the name or every customer detail."""
+    columns lack the name or every customer detail.
+
+    In update mode a sheet with ID Pelanggan and any other known column is
+    accepted, because its rows change only the columns it has.
+    """
+    if update_mode and _is_update_sheet(header_map):
+        return
     if header_map.missing_required:
         code = MISSING_REQUIRED
         params = {
@@ -345,6 +357,10 @@ def _check_header_row(table, header_map, samples):
         header_row=table.header_row,
         **params,
     )
+
+
+def _is_update_sheet(header_map):
+    return "number" in header_map.labels and len(header_map.labels) > 1
 
 
 class _OpeningReport:
@@ -394,12 +410,12 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     row = dedupe.PlannedRow(clean=clean, fields=fields)
     labels = plan.labels
 
-    if plan.update_mode and values.get("number") and _only_name_missing(clean.problems):
+    if plan.update_mode and values.get("number") and _has_name_missing(clean.problems):
         # An update may keep the stored name, so classify() checks whether
         # the ID is a customer's before it reports the empty name.
         row.name_missing = True
-        clean.problems = ()
-    elif clean.problems:
+        clean.problems = [problem for problem in clean.problems if problem.code != NAME_MISSING]
+    if clean.problems:
         row.kind = dedupe.INVALID
 
     site_text = values.get("site")
@@ -430,8 +446,8 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     return row
 
 
-def _only_name_missing(problems):
-    return len(problems) == 1 and problems[0].code == NAME_MISSING
+def _has_name_missing(problems):
+    return any(problem.code == NAME_MISSING for problem in problems)
 
 
 def site_scope(user):

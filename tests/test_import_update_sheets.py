@@ -1,0 +1,305 @@
+"""Update-mode uploads of small sheets: an ID Pelanggan column and a few
+others, whose rows change only the columns the sheet has."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from customers.importing import batches
+from customers.models import Customer, ImportBatch, ImportChange
+from tests.importing_helpers import write_workbook
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stored(sample_catalogue):
+    """Two active customers with a package, an Alamat and a location."""
+    sites, packages = sample_catalogue
+    common = {"site": sites["CBN"], "package": packages["H10"], "address": "Jl. Melati 3"}
+    first = Customer.objects.create(
+        number="PLG-0011", name="Agus Wibowo", phone="+6281200000011", nik="3201011203900001",
+        latitude=Decimal("-6.480000"), longitude=Decimal("106.850000"), **common,
+    )
+    second = Customer.objects.create(
+        number="PLG-0012", name="Dewi Lestari", phone="+6281200000012",
+        latitude=Decimal("-6.490000"), longitude=Decimal("106.860000"), **common,
+    )
+    return first, second
+
+
+def validate(path, rows, **options):
+    write_workbook(path, rows)
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, **options)
+    batches.validate_batch(batch)
+    batch.refresh_from_db()
+    return batch
+
+
+def findings(batch):
+    return [(f.row, f.kind, f.column, f.code) for f in batch.problems.order_by("row", "id")]
+
+
+def test_isolir_list_accepted_in_update(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "isolir.xlsx", [
+        ["ID Pelanggan", "Status"],
+        ["PLG-0011", "Isolir"],
+        ["PLG-0012", "Aktif"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert findings(batch) == [
+        (2, "note", "Status", "will_update"),
+        (3, "duplicate", "", "no_changes"),
+    ]
+    counts = batch.summary["counts"]
+    assert counts["update"] == 1
+    assert counts["present"] == 1
+    assert counts["invalid"] == 0
+    assert counts["new"] == 0
+    assert counts["incomplete"] == 0
+
+
+def test_isolir_list_rejected_in_create(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "isolir.xlsx", [
+        ["ID Pelanggan", "Status"],
+        ["PLG-0011", "Isolir"],
+    ], user=admin_user)
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "missing_required"
+
+
+def test_gps_list_rejected_in_create(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "gps.xlsx", [
+        ["ID Pelanggan", "Nama", "Latitude", "Longitude"],
+        ["PLG-0011", "Agus Wibowo", "-6.5", "106.8"],
+    ], user=admin_user)
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "too_few_columns"
+
+
+def test_id_only_sheet_rejected_in_update(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "id.xlsx", [
+        ["ID Pelanggan", "Keterangan"],
+        ["PLG-0011", "lunas"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "no_customer_sheet"
+
+
+def test_isolir_list_saves_and_undoes(stored, admin_user, admin_client, tmp_path):
+    first, second = stored
+    batch = validate(tmp_path / "isolir.xlsx", [
+        ["ID Pelanggan", "Status"],
+        ["PLG-0011", "Isolir"],
+        ["PLG-0012", "isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.updated_count == 2
+    assert batch.new_count == 0
+    changes = sorted(ImportChange.objects.filter(batch=batch).values_list("customer__number", "field", "old_value", "new_value"))
+    assert changes == [
+        ("PLG-0011", "status", "active", "suspended"),
+        ("PLG-0012", "status", "active", "suspended"),
+    ]
+    first.refresh_from_db()
+    assert first.status == Customer.Status.SUSPENDED
+    assert first.name == "Agus Wibowo"
+    assert first.nik == "3201011203900001"
+    assert first.address == "Jl. Melati 3"
+    assert first.package.code == "H10"
+    assert first.latitude == Decimal("-6.480000")
+    latest = first.history.first()
+    assert latest.history_type == "~"
+    assert latest.history_user == admin_user
+    assert latest.status == Customer.Status.SUSPENDED
+
+    response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.UNDONE
+    for customer in (first, second):
+        customer.refresh_from_db()
+        assert customer.status == Customer.Status.ACTIVE
+    assert first.history.first().status == Customer.Status.ACTIVE
+
+
+def test_gps_list_saves_and_undoes(stored, admin_user, admin_client, tmp_path):
+    first, second = stored
+    batch = validate(tmp_path / "gps.xlsx", [
+        ["ID Pelanggan", "Nama", "Latitude", "Longitude"],
+        ["PLG-0011", "", "-6,5", "106,8"],
+        ["PLG-0012", "Dewi Lestari", "-6.51", "106.81"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["counts"]["update"] == 2
+    assert batch.summary["counts"]["invalid"] == 0
+
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert batch.updated_count == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.latitude, first.longitude) == (Decimal("-6.500000"), Decimal("106.800000"))
+    assert (second.latitude, second.longitude) == (Decimal("-6.510000"), Decimal("106.810000"))
+    assert first.name == "Agus Wibowo"
+    assert first.phone == "+6281200000011"
+    assert first.status == Customer.Status.ACTIVE
+    assert first.address == "Jl. Melati 3"
+
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.latitude, first.longitude) == (Decimal("-6.480000"), Decimal("106.850000"))
+    assert (second.latitude, second.longitude) == (Decimal("-6.490000"), Decimal("106.860000"))
+
+
+def test_unknown_id_without_name_column(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "isolir.xlsx", [
+        ["ID Pelanggan", "Status"],
+        ["PLG-0099", "Isolir"],
+        ["PLG-0011", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert findings(batch)[0] == (2, "problem", "ID Pelanggan", "unknown_number_name_missing")
+    assert batch.summary["counts"]["invalid"] == 1
+    assert batch.new_count == 0
+    assert batch.updated_count == 1
+    assert not Customer.objects.filter(number="PLG-0099").exists()
+
+
+def test_matched_row_reports_other_problems(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "gps.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Latitude", "Longitude"],
+        ["PLG-0011", "", "081200000099", "-6.5", ""],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "problem", "Latitude", "latitude_without_longitude")]
+    assert batch.summary["counts"]["invalid"] == 1
+
+
+ROW_WITHOUT_ID = ["ID Pelanggan", "Nama", "No HP", "Alamat"]
+
+
+def test_row_without_id_names_customer(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Kenanga 9"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert findings(batch) == [(2, "duplicate", "Nama", "present_without_number")]
+    with translation.override("en"):
+        assert batch.problems.get().message == (
+            "Row 2: same as customer PLG-0012, but without an ID Pelanggan, so its changes are not saved. "
+            "Fill in ID Pelanggan PLG-0012 so this row updates that customer."
+        )
+    assert batch.summary["counts"]["present"] == 1
+    assert batch.updated_count == 0
+    assert Customer.objects.get(number="PLG-0012").address == "Jl. Melati 3"
+
+
+def test_row_without_id_unchanged(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Melati 3"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "duplicate", "Nama", "present_person")]
+
+
+def test_row_without_id_in_create(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Kenanga 9"],
+    ], user=admin_user)
+
+    assert findings(batch) == [(2, "duplicate", "Nama", "present_person")]
+
+
+def test_row_without_id_other_site(stored, sample_catalogue, django_user_model, tmp_path):
+    from django.contrib.auth.models import Permission
+
+    sites, _packages = sample_catalogue
+    site_admin = django_user_model.objects.create_user(username="admin-cty", is_staff=True)
+    sites["CTY"].staff.add(site_admin)
+    site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
+
+    batch = validate(tmp_path / "tanpa-id.xlsx", [
+        ROW_WITHOUT_ID,
+        ["", "Dewi Lestari", "0812-0000-0012", "Jl. Kenanga 9"],
+    ], user=site_admin, site=sites["CTY"], mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.summary["counts"]["new"] == 1
+    assert [code for _row, _kind, _column, code in findings(batch)] == []
+    assert "PLG-0012" not in " ".join(finding.message for finding in batch.problems.all())
+
+
+def test_nik_change_same_last_digits(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "nik.xlsx", [
+        ["ID Pelanggan", "NIK"],
+        ["PLG-0011", "3201011203950001"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "note", "NIK", "nik_will_change_same_end")]
+    note = batch.problems.get()
+    assert note.value == "************0001"
+    assert "3201011203950001" not in str(note.params)
+    with translation.override("en"):
+        assert note.message == (
+            "Row 2, column NIK: the NIK will change in its first 12 digits (the old and the new NIK both end in 0001)."
+        )
+
+
+def test_name_change_warns_in_review(stored, admin_user, admin_client, tmp_path):
+    batch = validate(tmp_path / "nama.xlsx", [
+        ["ID Pelanggan", "Nama"],
+        ["PLG-0011", "Andi Pratama"],
+        ["PLG-0012", "DEWI  LESTARI"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "Nama", "name_will_change"),
+        (3, "note", "Nama", "will_update"),
+    ]
+    assert batch.summary["counts"]["name_changes"] == 1
+    assert batch.summary["counts"]["update"] == 2
+    with translation.override("en"):
+        assert batch.problems.get(row=2).message == (
+            "Row 2, column Nama: the name will change from “Agus Wibowo” to “Andi Pratama”. "
+            "Make sure the ID Pelanggan is right."
+        )
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert (
+        '<p class="warning-box" id="name-changes">1 row changes the name of a stored customer. '
+        "Check that its ID Pelanggan is right before saving."
+    ) in page
+
+
+def test_no_name_warning_without_changes(stored, admin_user, admin_client, tmp_path):
+    batch = validate(tmp_path / "status.xlsx", [
+        ["ID Pelanggan", "Nama", "Status"],
+        ["PLG-0011", "Agus Wibowo", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert batch.summary["counts"]["name_changes"] == 0
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert 'id="name-changes"' not in page
