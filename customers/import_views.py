@@ -1,5 +1,6 @@
 """Upload, review and batch pages of the customer import."""
 
+import tempfile
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -311,9 +312,11 @@ def batch_cancel(request, pk):
 @staff_permission_required("customers.import_customers")
 def batch_problem_workbook(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    out = BytesIO()
+    # A temporary file rather than memory, because 100,000 problem rows make a workbook of several MB.
+    out = tempfile.TemporaryFile()
     write_problem_workbook(batch, out, mask_nik=not has_staff_permission(request.user, "customers.reveal_nik"))
-    return xlsx_response(out.getvalue(), f"masalah-{batch.pk.hex[:8]}.xlsx")
+    out.seek(0)
+    return FileResponse(out, as_attachment=True, filename=f"masalah-{batch.pk.hex[:8]}.xlsx", content_type=XLSX_TYPE)
 
 
 @staff_required

@@ -486,7 +486,7 @@ def test_problem_workbook_masks_chosen_nik(site_admin_client, sample_catalogue, 
 
     response = site_admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
 
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][:3] == ["Nama", "Alamat", "Nomor Identitas"]
     assert values[1][:3] == [None, "Jl. Mawar 1", "****-****-****-0001"]
@@ -496,7 +496,7 @@ def test_problem_workbook_reupload_asks_nothing(admin_client, sample_catalogue, 
     rows = [["Nama", "No HP", "NIK"], ["Ani", "081234567001", "1234"], ["Bayu", "081234567002", ""]]
     first = upload(admin_client, write_workbook(tmp_path / "nik-salah.xlsx", rows))
     problems = admin_client.get(reverse("customers:batch-problems", args=[first.pk]))
-    workbook = load_workbook(BytesIO(problems.content))
+    workbook = load_workbook(BytesIO(problems.getvalue()))
     sheet = workbook.active
     assert [cell.value for cell in sheet[1]] == ["Nama", "No HP", "NIK", "Masalah"]
     sheet["C2"] = "3201011203900001"
@@ -514,7 +514,7 @@ def test_problem_workbook_reupload_asks_nothing(admin_client, sample_catalogue, 
 
 def problem_rows(client, batch):
     response = client.get(reverse("customers:batch-problems", args=[batch.pk]))
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 

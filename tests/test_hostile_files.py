@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
@@ -439,3 +440,48 @@ def test_zip_with_unsupported_compression_rejected(tmp_path):
     path = tmp_path / "bzip2.xlsx"
     path.write_bytes(buffer.getvalue())
     assert gate_rejection(path).code == "file_corrupt"
+
+
+# --- shared strings --------------------------------------------------------------
+
+
+def with_extra_shared_strings(source, target, size):
+    """Copy the workbook `source` with about `size` bytes of unused strings added to its shared strings."""
+    with zipfile.ZipFile(source) as original:
+        strings = original.read("xl/sharedStrings.xml")
+    text = hex_text(size).decode()
+    extra = "".join(f"<si><t>{text[start:start + 1000]}</t></si>" for start in range(0, size, 1000))
+    return rewrite(source, target, replace={"xl/sharedStrings.xml": strings.replace(b"</sst>", extra.encode() + b"</sst>")})
+
+
+def test_huge_shared_strings_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_SHARED_STRINGS_BYTES = 1 * MIB
+    source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
+    path = with_extra_shared_strings(source, tmp_path / "teks-besar.xlsx", 2 * MIB)
+    assert inspect_upload(path, path.name) == "xlsx"
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "shared_strings_too_large"
+    assert rejection.params == {"limit_mb": 1}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "The text of the file's cells (its shared strings) unpacks to more than 1 MB, the limit "
+            "for one import, so it was not read. Split the customers over several files, or delete "
+            "other sheets, and upload again."
+        )
+
+
+def test_shared_strings_below_limit_read(tmp_path, settings):
+    settings.IMPORT_MAX_SHARED_STRINGS_BYTES = 1 * MIB
+    source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
+    path = with_extra_shared_strings(source, tmp_path / "teks-kecil.xlsx", MIB // 2)
+
+    with open_table(path, "xlsx") as table:
+        rows = [raw.cells[:3] for raw in table.rows()]
+
+    assert rows == [
+        ("PLG-0001", "Pelanggan 1", "081200000001"),
+        ("PLG-0002", "Pelanggan 2", "081200000002"),
+        ("PLG-0003", "Pelanggan 3", "081200000003"),
+    ]

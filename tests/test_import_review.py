@@ -1,6 +1,7 @@
 """What the review step finds and shows before anything is saved."""
 
-from datetime import date, datetime
+import io
+from datetime import date, datetime, time
 
 import pytest
 from django.urls import reverse
@@ -571,6 +572,48 @@ def test_problem_workbook_formats_text_columns(sample_catalogue, tmp_path):
     assert sheet["C2"].number_format == "@"
     assert sheet["A2"].number_format == "@"
     assert sheet["E2"].number_format == "General"
+
+
+def test_problem_workbook_keeps_cell_types(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "jenis-sel.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Tanggal Pasang", "Aktif", "Jam", "Jumlah", "=Catatan"],
+        ["PLG-0703", "+Ani", "bukan nomor", datetime(2024, 2, 1, 13, 30), True, time(7, 45), 2.5, "-5"],
+    ])
+    batch = validate(path)
+    out = tmp_path / "masalah.xlsx"
+
+    with open(out, "wb") as handle:
+        write_problem_workbook(batch, handle)
+
+    sheet = load_workbook(out).active
+    header = [(cell.value, cell.font.b, cell.fill.fgColor.rgb, cell.quotePrefix) for cell in sheet[1]]
+    assert header[:2] == [("ID Pelanggan", True, "001E8E3E", False), ("Nama", True, "001E8E3E", False)]
+    assert header[7] == ("=Catatan", True, "001E8E3E", True)
+    assert header[8] == ("Masalah", True, "001E8E3E", False)
+    row = {cell.column_letter: cell for cell in sheet[2]}
+    assert (row["B"].value, row["B"].data_type, row["B"].quotePrefix) == ("+Ani", "s", True)
+    assert (row["B"].number_format, row["C"].number_format) == ("@", "@")
+    assert (row["D"].value, row["D"].number_format) == (datetime(2024, 2, 1, 13, 30), "dd/mm/yyyy hh:mm")
+    assert (row["E"].value, row["E"].data_type) == (True, "b")
+    assert (row["F"].value, row["F"].number_format) == (time(7, 45), "h:mm:ss")
+    assert (row["G"].value, row["G"].number_format) == (2.5, "General")
+    assert (row["H"].value, row["H"].quotePrefix, row["H"].number_format) == ("-5", True, "@")
+    assert row["I"].value.startswith("Baris 2, kolom No HP:")
+    assert row["I"].number_format == "General"
+
+
+def test_problem_workbook_download_streams(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "unduh.xlsx", [["ID Pelanggan", "Nama", "No HP"], ["PLG-0704", "Ani", "bukan nomor"]])
+    batch = validate(path)
+
+    response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    assert response.status_code == 200
+    assert response.streaming is True
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == f'attachment; filename="masalah-{batch.pk.hex[:8]}.xlsx"'
+    rows = list(load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True))
+    assert [row[:3] for row in rows] == [("ID Pelanggan", "Nama", "No HP"), ("PLG-0704", "Ani", "bukan nomor")]
 
 
 def english(finding):

@@ -287,7 +287,7 @@ def test_problem_workbook_after_purge(admin_client, sample_catalogue, tmp_path):
 
     response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
 
-    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert response.status_code == 200
     assert rows == [("Masalah",)]
 
@@ -429,7 +429,7 @@ def test_review_page_masks_nik(admin_client, nik_batch):
 def problem_workbook(client, batch):
     response = client.get(reverse("customers:batch-problems", args=[batch.pk]))
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     return [row for row in sheet.iter_rows(values_only=True)]
 
 

@@ -291,7 +291,7 @@ def test_problem_rows_workbook(admin_client, sample_catalogue):
 
     response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
 
-    sheet = load_workbook(io.BytesIO(response.content))["Pelanggan"]
+    sheet = load_workbook(io.BytesIO(response.getvalue()))["Pelanggan"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][-1] == "Masalah"
     assert rows[0][:2] == ("ID Pelanggan", "Nama")

@@ -27,6 +27,8 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils.datetime import from_ISO8601
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
+from customers.importing.gate import SHARED_STRINGS_TOO_LARGE, max_shared_strings_bytes, megabytes_below
+from customers.importing.problems import FileRejected
 from customers.importing.readers import xlsx_fast
 from customers.importing.readers.base import SheetInfo, SheetRow, column_index, excel_serial_to_datetime
 from customers.importing.readers.xmlsafe import (
@@ -207,6 +209,11 @@ class XlsxSource:
         self._shared_strings_key = key
         if key is None:
             return []
+        # The gate has checked that every part unpacks to its declared size.
+        # The strings are held in memory here and again by calamine, so they are bounded.
+        limit = max_shared_strings_bytes()
+        if self._parts[key].file_size > limit:
+            raise FileRejected(SHARED_STRINGS_TOO_LARGE, limit_mb=megabytes_below(limit))
         strings = []
         events = self._events(key)
         item_tag = None
