@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from customers.importing import batches
+from customers.importing.problems import FileRejected
 from customers.models import Customer, ImportBatch, ImportChange
 from tests.importing_helpers import write_workbook
 
@@ -71,6 +72,11 @@ def test_isolir_list_rejected_in_create(stored, admin_user, tmp_path):
 
     assert batch.state == ImportBatch.State.FAILED
     assert batch.error_code == "missing_required"
+    message = str(FileRejected(batch.error_code, **batch.error_params).message)
+    assert message.endswith(
+        "Untuk mengubah pelanggan yang sudah tersimpan saja, unggah dengan mode Tambah dan perbarui: "
+        "ID Pelanggan dan kolom yang ingin diubah sudah cukup."
+    )
 
 
 def test_gps_list_rejected_in_create(stored, admin_user, tmp_path):

@@ -55,7 +55,8 @@ MISSING_REQUIRED = register_file_message(
     "missing_required",
     _(
         "The sheet %(sheet)s has no column %(missing)s. The header row (row %(header_row)s) must name "
-        "at least Nama; the template's headers are: %(expected)s."
+        "at least Nama; the template's headers are: %(expected)s. To change stored customers only, "
+        "upload in the mode Create and update: ID Pelanggan and the columns to change are then enough."
     ),
 )
 NO_CUSTOMER_ROWS = register_file_message(
