@@ -498,7 +498,10 @@ def test_staff_list_shows_pending_requests(admin_client, requests_a_and_b):
     assert f"<td><strong>{NEW_NIK}</strong></td>" in page
     assert "<td>0813-1111-2222</td>" in page
     assert "<td><strong>0857-1234-5678</strong></td>" in page
-    assert '<a href="/portal/staff/requests/">Permintaan perubahan</a>' in page
+    assert (
+        '<a href="/portal/staff/requests/">Permintaan perubahan '
+        '<span class="count" id="pending-requests" title="Menunggu keputusan">2</span></a>'
+    ) in page
 
 
 def shared_value_warnings(response):
