@@ -139,3 +139,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.line(f"{len(_nik_log_capture.leaks)} log records contain a run of 16 digits, such as:")
         for text in _nik_log_capture.leaks[:10]:
             terminalreporter.line(text)
+
+
+@pytest.fixture
+def migration_executor(transactional_db):
+    """A MigrationExecutor whose database is migrated forward to every
+    latest migration again after the test, so later tests see the whole schema."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield MigrationExecutor(connection)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

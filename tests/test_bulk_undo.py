@@ -1109,15 +1109,6 @@ def test_later_same_status_does_not_block(admin_user, customers, catalogue):
     assert (packages_by_number()["PLG-0002"], statuses_by_number()["PLG-0002"]) == ("B50", "active")
 
 
-@pytest.fixture
-def migration_executor(transactional_db):
-    """A MigrationExecutor whose database is migrated forward to every
-    latest migration again after the test, so later tests see the whole schema."""
-    yield MigrationExecutor(connection)
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_migrated_bulk_change_keeps_status(admin_client, admin_user, customers, catalogue, migration_executor):
     """A bulk change recorded before the status migration restores only the package."""

@@ -73,7 +73,7 @@ def test_unmatched_names_list_limited(sample_catalogue, tmp_path, admin_client):
 def test_stored_unmatched_list_cut(sample_catalogue, tmp_path, admin_client):
     path = write_workbook(tmp_path / "paket.xlsx", [HEADER, ["PLG-0401", "Ani", "", "", "", "", "Paket Lama"]])
     batch = validate(path)
-    # A summary stored before the list was limited holds every name and no count.
+    # A summary stored before the list was limited contains every name and no count.
     entry = batch.summary["unmatched_packages"][0]
     batch.summary["unmatched_packages"] = [{**entry, "value": f"Paket Lama {index}"} for index in range(70)]
     del batch.summary["unmatched_package_count"]

@@ -803,18 +803,6 @@ def test_requested_nik_shown_and_logged_for_admin(client, client_a, customer_a, 
     assert (reveal.username, reveal.customer_number) == ("admin", customer_a.number)
 
 
-@pytest.fixture
-def migration_executor(transactional_db):
-    """A MigrationExecutor whose database is migrated forward to every
-    latest migration again after the test, so later tests see the whole schema."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    yield MigrationExecutor(connection)
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_migration_fills_address_of_stuck_customer(regions_loaded, migration_executor):
     from django.db import connection
