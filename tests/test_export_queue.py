@@ -8,6 +8,7 @@ import io
 import os
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from customers import export_views
 from customers.importing import export as export_writer
 from customers.importing.tasks import run_export_task
 from customers.models import Customer, CustomerExport
@@ -435,7 +437,7 @@ def test_queued_incomplete_export_content(admin_client, customers, settings):
     assert workbook_rows(body, sheet_index=1)[0] == ("Site", "Paket")
 
 
-def test_progress_shows_rows_and_time_left(admin_client, customers, deferred_tasks):
+def test_progress_shows_rows_and_time_left(admin_client, customers, deferred_tasks, monkeypatch):
     export = queue(admin_client)
     now = timezone.now()
     CustomerExport.objects.filter(pk=export.pk).update(
@@ -446,6 +448,8 @@ def test_progress_shows_rows_and_time_left(admin_client, customers, deferred_tas
         started_at=now - datetime.timedelta(seconds=10),
         heartbeat_at=now,
     )
+    # The rate is measured at `now`, however long the request takes.
+    monkeypatch.setattr(export_views, "timezone", SimpleNamespace(now=lambda: now))
 
     response = admin_client.get(export_url("export-progress", export))
     page = " ".join(response.content.decode().split())
