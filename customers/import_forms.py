@@ -27,7 +27,8 @@ class UploadForm(forms.Form):
         required=False,
         empty_label=_("— the Site column of each row —"),
         help_text=_(
-            "Choosing a site binds every uploaded customer to it. Leave it empty when the file mixes sites."
+            "New customers are saved in the chosen site. A stored customer moves to it only when its row "
+            "fills in the Site column. Leave it empty when the file mixes sites."
         ),
     )
     mode = forms.ChoiceField(
@@ -53,7 +54,9 @@ class UploadForm(forms.Form):
         site_field = self.fields["site"]
         site_field.required = len(sites) != 1
         site_field.label = _("Site")
-        site_field.help_text = _("Every uploaded customer is saved in this site.")
+        site_field.help_text = _(
+            "New customers are saved in this site. A stored customer moves to it only when its row fills in the Site column."
+        )
         if len(sites) == 1:
             site_field.empty_label = None
             site_field.initial = sites[0].pk

@@ -309,3 +309,65 @@ def test_no_name_warning_without_changes(stored, admin_user, admin_client, tmp_p
     admin_client.cookies["django_language"] = "en"
     page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert 'id="name-changes"' not in page
+
+
+def test_chosen_site_keeps_stored_customers_in_place(stored, sample_catalogue, admin_user, tmp_path):
+    # An isolir list uploaded with a site chosen: the choice places new
+    # customers and must not move the stored ones.
+    sites, _packages = sample_catalogue
+    first, second = stored
+    unsited = Customer.objects.create(number="PLG-0013", name="Rina Wati", phone="+6281200000013")
+    batch = validate(tmp_path / "isolir.xlsx", [
+        ["ID Pelanggan", "Nama", "Status"],
+        ["PLG-0011", "", "Isolir"],
+        ["PLG-0012", "", ""],
+        ["PLG-0013", "", ""],
+        ["PLG-0014", "Yudi Hartono", "Aktif"],
+    ], user=admin_user, site=sites["CTY"], mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "Status", "will_update"),
+        (2, "note", "", "site_choice_kept"),
+        (3, "duplicate", "", "no_changes"),
+        (3, "note", "", "site_choice_kept"),
+        (4, "note", "Site", "will_fill"),
+    ]
+    with translation.override("id"):
+        assert batch.problems.get(row=2, code="site_choice_kept").message == (
+            f"Baris 2: pelanggan “PLG-0011” terdaftar di Site {sites['CBN'].name}, bukan {sites['CTY'].name}. "
+            f"Site yang dipilih untuk upload ini hanya menempatkan pelanggan baru, jadi pelanggan ini tetap di "
+            f"{sites['CBN'].name}. Untuk memindahkannya, isi kolom Site-nya."
+        )
+
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert batch.state == ImportBatch.State.DONE
+    assert (batch.new_count, batch.updated_count) == (1, 2)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    unsited.refresh_from_db()
+    assert (first.site, first.status) == (sites["CBN"], Customer.Status.SUSPENDED)
+    assert (second.site, second.status) == (sites["CBN"], Customer.Status.ACTIVE)
+    # A stored customer without a site gets the chosen one.
+    assert unsited.site == sites["CTY"]
+    assert Customer.objects.get(number="PLG-0014").site == sites["CTY"]
+    changes = sorted(ImportChange.objects.filter(batch=batch).values_list("customer__number", "field", "new_value"))
+    assert changes == [
+        ("PLG-0011", "status", "suspended"),
+        ("PLG-0013", "site_id", str(sites["CTY"].pk)),
+    ]
+
+
+def test_site_column_still_moves_customer(stored, sample_catalogue, admin_user, tmp_path):
+    sites, _packages = sample_catalogue
+    first, _second = stored
+    batch = validate(tmp_path / "move.xlsx", [
+        ["ID Pelanggan", "Site"],
+        ["PLG-0011", sites["CTY"].name],
+    ], user=admin_user, site=sites["CTY"], mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "note", "Site", "will_update")]
+    batches.commit_batch(batch)
+    first.refresh_from_db()
+    assert first.site == sites["CTY"]

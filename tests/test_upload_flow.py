@@ -28,7 +28,10 @@ def test_upload_page_in_indonesian(admin_client, sample_catalogue):
     page = response.content.decode()
     assert response.status_code == 200
     assert "Unduh Template Excel" in page
-    assert page.count("Memilih site akan mengikat setiap pelanggan yang diunggah ke site tersebut.") == 1
+    assert page.count(
+        "Pelanggan baru disimpan di site yang dipilih. Pelanggan yang sudah tersimpan pindah ke site itu "
+        "hanya jika barisnya mengisi kolom Site. Kosongkan jika file berisi pelanggan dari beberapa site."
+    ) == 1
     assert 'name="site"' in page
 
 

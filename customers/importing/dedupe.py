@@ -135,6 +135,14 @@ UNKNOWN_NUMBER_NAME_MISSING = register_row_message(
         "Check the ID, or fill in the name to add a new customer."
     ),
 )
+SITE_CHOICE_KEPT = register_row_message(
+    "site_choice_kept",
+    _(
+        "Row %(row)s: customer “%(number)s” belongs to site %(stored)s, not %(chosen)s. The site chosen for "
+        "this upload places new customers only, so this customer stays at %(stored)s. To move it, "
+        "fill in its Site column."
+    ),
+)
 WILL_FILL = register_row_message(
     "will_fill",
     _("Row %(row)s, column %(column)s: empty now, will be set to “%(value)s”."),
@@ -170,6 +178,10 @@ class PlannedRow:
     # Set by classify() on an update that leaves the customer without a
     # package or an Alamat.
     stays_incomplete: bool = False
+    # Whether the site is the one chosen for the upload, the Site column
+    # being empty or absent: it places new customers, and a stored
+    # customer moves only when the row names the site itself.
+    site_from_choice: bool = False
     # A shared empty tuple until the first finding: most rows have none,
     # and an empty list per row cost 5.6 MB on a 100,000-row file.
     findings: list = ()
@@ -304,6 +316,8 @@ def _changed_fields(row, match):
         changes.pop("street", None)
         if row.village_from_address:
             changes.pop("village_id", None)
+    if row.site_from_choice and match.get("site_id") is not None:
+        changes.pop("site_id", None)
     return changes
 
 
@@ -361,6 +375,9 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
     # (row, field, new value, old value) of each update, noted after the
     # loop, once the names of the sites, packages and villages are loaded.
     update_notes = []
+    # (row, ID, chosen site, stored site) of the stored customers that stay
+    # at their site although the upload chose another (see PlannedRow).
+    kept_sites = []
 
     def customer_with_number(number):
         """Return the customer with this ID, else one whose ID differs in
@@ -457,6 +474,8 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             row.customer_id = match["id"]
             if update_mode and matched_on == "number":
                 row.changes = _changed_fields(row, match)
+                if row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
+                    kept_sites.append((row, match["number"], fields["site_id"], match["site_id"]))
                 if row.changes:
                     row.kind = UPDATE
                     row.stays_incomplete = not (fields.get("package_id") or match.get("package_id")) or not (
@@ -522,11 +541,13 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         if nik:
             seen_nik.remember(nik, key, row)
 
-    if update_notes:
+    if update_notes or kept_sites:
         named = {"site": set(), "package": set(), "village": set()}
         for _row, field, *values in update_notes:
             if field in named:
                 named[field].update(value for value in values if value is not None)
+        for _row, _number, *site_ids in kept_sites:
+            named["site"].update(site_ids)
         value_text = stored_value_texts(named)
         for row, field, value, old in update_notes:
             old_text = value_text(field, old)
@@ -545,4 +566,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text, **codes)
             else:
                 add(row, "note", WILL_FILL, field, value_text(field, value), **codes)
+        for row, number, chosen, stored in kept_sites:
+            add(row, "note", SITE_CHOICE_KEPT, None, number, number=number,
+                chosen=value_text("site", chosen), stored=value_text("site", stored))
     return planned_rows
