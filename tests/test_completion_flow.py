@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from customers.importing.template import TEMPLATE_FIELDS
@@ -260,7 +261,10 @@ def test_csv_export_writes_region_code(admin_client, sample_imported):
 
 def test_export_uploaded_in_update_mode_changes_nothing(admin_client, sample_imported, tmp_path):
     out = tmp_path / "ekspor.xlsx"
-    call_command("export_customers", str(out), stdout=io.StringIO())
+    printed = io.StringIO()
+    with translation.override("id"):
+        call_command("export_customers", str(out), stdout=printed)
+    assert printed.getvalue() == f"Pelanggan ditulis: 8, ke {out}\n"
     before = stored_values()
 
     batch = upload_update(admin_client, out.read_bytes(), name="ekspor.xlsx")

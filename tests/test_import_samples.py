@@ -1,9 +1,13 @@
 """The sample workbooks import to exactly the values of expected.json."""
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import translation
 
 from customers.models import Customer, ImportBatch, ImportProblem
 from tests.importing_helpers import SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
@@ -86,3 +90,64 @@ def test_sample_site_option_binds_site(sample_catalogue):
     assert code == 0
     assert result["created"] == 8
     assert set(Customer.objects.values_list("site__code", flat=True)) == {"CTY"}
+
+
+def run_import_text(*args):
+    """Run `import_customers` without --json; return (stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_customers", *[str(arg) for arg in args], stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_summary_in_indonesian(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [
+        ["ID Pelanggan", "Nama", "No. HP"],
+        ["PLG-0001", "Budi Santoso", "0812-1111-2222"],
+        ["PLG-0002", "Siti Aminah", "08x"],
+    ])
+
+    with translation.override("id"):
+        checked, _err = run_import_text(path, "--dry-run")
+        saved, _err = run_import_text(path)
+        again, _err = run_import_text(path)
+    batch = ImportBatch.objects.get(created_customers__number="PLG-0001")
+
+    assert checked.splitlines()[0] == (
+        "Baris dibaca: 2. Hanya pemeriksaan, tidak ada yang disimpan. Pelanggan baru yang akan disimpan: 1; "
+        "yang akan diperbarui: 0; sudah ada: 0; baris bermasalah: 1."
+    )
+    assert saved.splitlines()[0] == (
+        "Baris dibaca: 2. Pelanggan baru disimpan: 1; diperbarui: 0; sudah ada: 0; baris bermasalah: 1."
+    )
+    assert saved.splitlines()[-1] == f"Batch impor: {batch.pk}"
+    assert again.splitlines()[0] == (
+        "Baris dibaca: 2. Pelanggan baru disimpan: 0; diperbarui: 0; sudah ada: 1; baris bermasalah: 1."
+    )
+
+
+def test_summary_in_english(sample_catalogue):
+    with translation.override("en"):
+        out, _err = run_import_text(SAMPLE_XLSX, "--dry-run")
+
+    assert out.splitlines() == [
+        "Rows read: 8. Check only, nothing was saved. New customers to save: 8; "
+        "to update: 0; already present: 0; rows with problems: 0."
+    ]
+
+
+def test_unknown_site_named_in_indonesian(sample_catalogue):
+    with translation.override("id"), pytest.raises(CommandError) as raised:
+        run_import_text(SAMPLE_XLSX, "--site", "XYZ")
+
+    assert str(raised.value) == "Site “XYZ” tidak ditemukan. Gunakan kode atau nama site."
+    assert Customer.objects.count() == 0
+
+
+def test_missing_file_named_in_indonesian(tmp_path):
+    missing = tmp_path / "tidak-ada.xlsx"
+
+    with translation.override("id"):
+        code, _result, stderr = run_import(missing)
+
+    assert code == 2
+    assert stderr == f"File tidak ditemukan: {missing}\n"

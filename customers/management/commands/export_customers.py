@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from customers.importing.export import write_customers_csv, write_customers_workbook
 from customers.models import Customer
@@ -26,4 +27,4 @@ class Command(BaseCommand):
         else:
             with path.open("wb") as out:
                 write_customers_workbook(customers, out, include_nik=options["include_nik"])
-        self.stdout.write(f"{customers.count()} customers written to {path}")
+        self.stdout.write(_("Customers written: %(count)s, to %(path)s") % {"count": customers.count(), "path": path})

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from customers.importing import batches, pipeline
 from customers.importing.problems import FileRejected
@@ -32,12 +33,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.is_file():
-            self._unreadable(f"File not found: {path}")
+            self._unreadable(_("File not found: %(path)s") % {"path": path})
         site = None
         if options["site"]:
             site = Site.objects.filter(Q(code__iexact=options["site"]) | Q(name__iexact=options["site"])).first()
             if site is None:
-                raise CommandError(f"Site not found: {options['site']!r}. Use a site code or name.")
+                raise CommandError(
+                    _("Site “%(site)s” not found. Use a site code or name.") % {"site": options["site"]}
+                )
         mode = ImportBatch.Mode.UPDATE if options["update"] else ImportBatch.Mode.CREATE
 
         try:
@@ -99,16 +102,28 @@ class Command(BaseCommand):
         }
 
     def _print_summary(self, result):
-        verb = "would be" if result["dry_run"] else "were"
-        self.stdout.write(
-            f"{result['rows']} rows read: {result['would_create']} new customers {verb} saved, "
-            f"{result['would_update']} {verb} updated, {result['duplicates']} already present, "
-            f"{len(result['errors'])} problems."
-        )
+        counts = {
+            "rows": result["rows"],
+            "new": result["would_create"],
+            "updated": result["would_update"],
+            "present": result["duplicates"],
+            "problems": len(result["errors"]),
+        }
+        if result["dry_run"]:
+            summary = _(
+                "Rows read: %(rows)s. Check only, nothing was saved. New customers to save: %(new)s; "
+                "to update: %(updated)s; already present: %(present)s; rows with problems: %(problems)s."
+            )
+        else:
+            summary = _(
+                "Rows read: %(rows)s. New customers saved: %(new)s; updated: %(updated)s; "
+                "already present: %(present)s; rows with problems: %(problems)s."
+            )
+        self.stdout.write(summary % counts)
         for error in result["errors"]:
             self.stdout.write(f"  {error['message']}")
         if result["batch"] is not None:
-            self.stdout.write(f"Batch: {result['batch']}")
+            self.stdout.write(_("Import batch: %(batch)s") % {"batch": result["batch"]})
 
     def _unreadable(self, message):
         """Report a file that cannot be read at all and exit with status 2."""
