@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import bulk_views, export_views, import_views, views
+from customers import bulk_views, export_views, import_views, invite_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("dashboard/", views.customer_dashboard, name="dashboard"),
     path("bulk/", views.customer_bulk, name="bulk"),
     path("bulk/changes/", bulk_views.bulk_change_list, name="bulk-list"),
+    path("bulk/invite/", invite_views.customer_bulk_invite, name="bulk-invite"),
     path("bulk/changes/<int:pk>/undo/", bulk_views.bulk_change_undo, name="bulk-undo"),
     path("new/", views.customer_add, name="add"),
     path("<int:pk>/", views.customer_edit, name="edit"),

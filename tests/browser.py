@@ -43,7 +43,9 @@ def browser_page(live_server_url):
             else:
                 route.abort()
 
-        page.route("**/*", only_live_server)
+        # On the context, so pages the app opens in a new tab (WhatsApp
+        # links) stay off the network too.
+        context.route("**/*", only_live_server)
         try:
             yield page
         finally:

@@ -1,0 +1,137 @@
+"""Portal invitations for many customers at once, from the customer list's bulk bar.
+
+Staff send invitations by WhatsApp, one chat at a time, so the page lists
+every invited customer with a button that opens WhatsApp with the
+invitation typed in. A link's token exists only in the response that
+creates it (see portal.links), so that page is the only place to get it.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from customers.forms import CustomerBulkForm, CustomerFilterForm
+from customers.models import Customer
+from customers.selectors import customers_visible_to, filter_customers, format_phone, whatsapp_chat_url
+from customers.views import _filter_fields, _list_url
+from ebilling.access import staff_required
+from portal.accounts import customer_user_for_password
+from portal.links import link_create, whatsapp_message, whatsapp_url
+from portal.models import PortalLink
+
+# Each invitation is sent by hand, so a larger selection is more than one
+# sitting and is narrowed first.
+BULK_INVITE_LIMIT = 100
+
+HAS_PASSWORD = gettext_lazy("Already has a portal password. Send a password reset from the customer's page if needed.")
+ACCOUNT_BLOCKED = gettext_lazy("The portal account is deactivated.")
+
+
+@dataclass
+class InviteRow:
+    """One selected customer: invited, or left out for `reason`."""
+
+    customer: Customer
+    reason: str = ""
+    replaces_link: bool = False
+    url: str = ""
+    whatsapp_url: str = ""
+    message: str = ""
+
+    @property
+    def phone_display(self):
+        return format_phone(self.customer.phone)
+
+
+@never_cache
+@require_POST
+@staff_required
+def customer_bulk_invite(request):
+    """Show who of the ticked customers, or of all matching the list's
+    filter, gets a portal invitation, and on confirm create the links."""
+    form = CustomerBulkForm(request.POST, user=request.user, confirming=False)
+    filter_form = CustomerFilterForm(request.POST, user=request.user)
+    filter_fields = _filter_fields(request.POST)
+    list_url = _list_url(filter_fields)
+
+    form.is_valid()
+    all_matching = bool(form.cleaned_data.get("all_matching"))
+    selected = form.cleaned_data.get("customers")
+    if "customers" in form.errors or not (all_matching or selected):
+        messages.error(
+            request, _("No customers are selected. Tick customers in the list, or choose all customers matching the filter.")
+        )
+        return redirect(list_url)
+    scoped = customers_visible_to(request.user)
+    if all_matching:
+        if not filter_form.is_valid():
+            messages.error(
+                request,
+                _("The filter of the list is not valid, so no customer was selected. Fix the filter on the customer list, then select the customers again."),
+            )
+            return redirect(list_url)
+        target = filter_customers(scoped, filter_form.customer_filter())
+    else:
+        target = scoped.filter(pk__in=[customer.pk for customer in selected])
+
+    count = target.count()
+    if count > BULK_INVITE_LIMIT:
+        messages.error(
+            request,
+            ngettext(
+                "%(count)s customer is selected, but invitations are made for at most %(limit)s customers at a time. "
+                "Narrow the list, for example by site or with Incomplete, then select again.",
+                "%(count)s customers are selected, but invitations are made for at most %(limit)s customers at a time. "
+                "Narrow the list, for example by site or with Incomplete, then select again.",
+                count,
+            )
+            % {"count": number_format(count, force_grouping=True), "limit": BULK_INVITE_LIMIT},
+        )
+        return redirect(list_url)
+
+    customers = list(target.select_related("user").order_by("number_key", "number"))
+    with_link = set(
+        PortalLink.objects.usable().filter(customer__in=customers).values_list("customer_id", flat=True)
+    )
+    rows = [_invite_row(customer, customer.pk in with_link) for customer in customers]
+    invited = [row for row in rows if not row.reason]
+    left_out = [row for row in rows if row.reason]
+
+    done = "confirm" in request.POST and invited
+    if done:
+        for row in invited:
+            issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
+            row.url = request.build_absolute_uri(issued.path)
+            row.message = whatsapp_message(issued, row.url)
+            # A landline or a missing number opens WhatsApp to pick the contact.
+            number = row.customer.phone if whatsapp_chat_url(row.customer.phone) else ""
+            row.whatsapp_url = whatsapp_url(number, row.message)
+
+    return render(
+        request,
+        "customers/customer_bulk_invite.html",
+        {
+            "done": done,
+            "invited": invited,
+            "left_out": left_out,
+            "all_matching": all_matching,
+            "form": form,
+            "filter_fields": filter_fields,
+            "list_url": list_url,
+        },
+    )
+
+
+def _invite_row(customer, replaces_link):
+    if customer_user_for_password(customer) is None:
+        return InviteRow(customer, reason=ACCOUNT_BLOCKED)
+    if customer.user is not None and customer.user.has_usable_password():
+        return InviteRow(customer, reason=HAS_PASSWORD)
+    return InviteRow(customer, replaces_link=replaces_link)
