@@ -18,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from customers.bulk import BULK_CHANGE_REASON, BULK_UNDO_REASON
 from customers.importing.cleaners import fold_width
 from customers.models import Customer, ImportBatch, mask_nik, name_key
-from customers.services import ANONYMISED_REASON, CHANGE_REQUEST_REASON
+from customers.services import ANONYMISED_REASON, CHANGE_REQUEST_REASON, RESTORED_REASON
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
 from regions.models import Village
@@ -392,8 +392,8 @@ class HistoryEntry:
     `batch` is the import batch that created the customer, on the "+" entry
     of an imported customer. `by_customer` is True when the customer saved
     it through the portal. `reason` is the version's change reason, such as
-    BULK_CHANGE_REASON, BULK_UNDO_REASON, ANONYMISED_REASON or
-    CHANGE_REQUEST_REASON, or "".
+    BULK_CHANGE_REASON, BULK_UNDO_REASON, ANONYMISED_REASON,
+    CHANGE_REQUEST_REASON or RESTORED_REASON, or "".
     """
 
     date: object
@@ -415,6 +415,11 @@ class HistoryEntry:
     @property
     def is_anonymised(self):
         return self.reason == ANONYMISED_REASON
+
+    @property
+    def is_restored(self):
+        """True on the "+" entry of a deleted customer stored again."""
+        return self.reason == RESTORED_REASON
 
     @property
     def is_change_request(self):

@@ -1,6 +1,8 @@
 """Writes on customers that views, commands and tasks share."""
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from customers.models import Customer, ImportChange
 
@@ -96,3 +98,71 @@ def _deactivate_portal_user(user):
     user.is_active = False
     user.set_unusable_password()
     user.save()
+
+
+# The change reason of the history row a restore writes.
+RESTORED_REASON = "restored"
+
+
+class CustomerRestoreRefused(Exception):
+    """The deleted customer cannot be restored. `code` is "not_deleted" or
+    "number_taken", and then `owner` is the customer that has its ID now."""
+
+    def __init__(self, code, owner=None):
+        super().__init__(code)
+        self.code = code
+        self.owner = owner
+
+
+def deleted_customers():
+    """Return the "-" history rows of the customers that are deleted now,
+    the latest deletion of each, newest first."""
+    history = Customer.history.model
+    return (
+        history.objects.filter(history_type="-")
+        .exclude(Exists(Customer.objects.filter(pk=OuterRef("id"))))
+        .exclude(Exists(history.objects.filter(id=OuterRef("id"), history_date__gt=OuterRef("history_date"))))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+
+
+def customer_restore(history_id, *, by):
+    """Store again the customer whose deletion is the history row
+    `history_id`, with the values and the id it had when it was deleted.
+
+    The restored customer gets a "+" history row by `by`, so its change
+    history continues where it stopped. Its portal account stays
+    deactivated and unlinked: a new invitation makes another. A site,
+    package, village or import batch deleted since is left empty, and the
+    returned list names those fields. Raises CustomerRestoreRefused when
+    the customer is no longer deleted or another customer has its ID.
+    """
+    # Imported here, because the pipeline imports this module through customers.selectors.
+    from customers.importing.dedupe import customers_with_number
+    from customers.importing.pipeline import lock_customer_writes
+
+    with transaction.atomic():
+        lock_customer_writes()
+        record = deleted_customers().filter(history_id=history_id).first()
+        if record is None:
+            raise CustomerRestoreRefused("not_deleted")
+        owner = next(iter(customers_with_number(record.number)), None)
+        if owner is not None:
+            raise CustomerRestoreRefused("number_taken", owner=owner)
+
+        customer = record.instance
+        customer.user = None
+        emptied = []
+        for field_name, model in (("site", "sites.Site"), ("package", "packages.ServicePackage"),
+                                  ("village", "regions.Village"), ("import_batch", "customers.ImportBatch")):
+            value = getattr(customer, f"{field_name}_id")
+            if value is not None and not apps.get_model(model).objects.filter(pk=value).exists():
+                setattr(customer, f"{field_name}_id", None)
+                emptied.append(field_name)
+        customer._history_user = by
+        customer._change_reason = RESTORED_REASON
+        customer.save(force_insert=True)
+        # auto_now_add set created_at to now; the customer keeps its first date.
+        Customer.objects.filter(pk=customer.pk).update(created_at=record.created_at)
+    return customer, emptied

@@ -29,6 +29,7 @@ from customers.selectors import (
     NO_SITE,
     completion_table,
     customer_history,
+    customer_label,
     customer_list_rows,
     customers_by_value,
     customers_visible_to,
@@ -451,9 +452,10 @@ def customer_delete(request, pk):
                 messages.info(request, _("Customer %(number)s was already deleted.") % {"number": number})
         else:
             logger.info("Customer %s deleted by user %s", pk, request.user.pk)
+            text = _("Customer %(number)s (%(name)s) deleted.") % {"number": customer.number, "name": customer.name}
             messages.success(
                 request,
-                _("Customer %(number)s (%(name)s) deleted.") % {"number": customer.number, "name": customer.name},
+                format_html('{} <a href="{}">{}</a>', text, reverse("customers:deleted"), _("Restore it under Deleted customers")),
             )
         return redirect(_list_url(filter_fields))
 
@@ -467,3 +469,54 @@ def customer_delete(request, pk):
             "edit_url": reverse("customers:edit", args=[customer.pk]) + _filter_query(filter_fields),
         },
     )
+
+
+DELETED_PER_PAGE = 50
+
+RESTORE_EMPTIED_LABELS = {
+    "site": gettext_lazy("site"),
+    "package": gettext_lazy("package"),
+    "village": gettext_lazy("village"),
+    "import_batch": gettext_lazy("import batch"),
+}
+
+
+@admin_required
+def deleted_customer_list(request):
+    """List the deleted customers, the latest deletion first, each with a restore button."""
+    page = Paginator(services.deleted_customers(), DELETED_PER_PAGE).get_page(request.GET.get("page"))
+    for record in page:
+        record.phone_display = format_phone(record.phone)
+    return render(request, "customers/deleted_customer_list.html", {"page": page})
+
+
+@require_POST
+@admin_required
+def deleted_customer_restore(request, history_id):
+    """Restore a deleted customer and open its page."""
+    try:
+        customer, emptied = services.customer_restore(history_id, by=request.user)
+    except services.CustomerRestoreRefused as refused:
+        if refused.code == "number_taken":
+            messages.error(
+                request,
+                _(
+                    "This customer cannot be restored, because customer ID %(number)s now belongs to %(owner)s. "
+                    "Change that customer's ID first if the deleted one should have it back."
+                )
+                % {"number": refused.owner.number, "owner": customer_label(refused.owner)},
+            )
+        else:
+            messages.info(request, _("This customer is no longer deleted, so nothing was restored."))
+        return redirect("customers:deleted")
+    logger.info("Customer %s restored by user %s", customer.pk, request.user.pk)
+    messages.success(
+        request, _("Customer %(number)s (%(name)s) restored.") % {"number": customer.number, "name": customer.name}
+    )
+    if emptied:
+        messages.warning(
+            request,
+            _("Deleted since, so left empty: %(fields)s. Choose them again on this page.")
+            % {"fields": ", ".join(str(RESTORE_EMPTIED_LABELS[name]) for name in emptied)},
+        )
+    return redirect("customers:edit", pk=customer.pk)

@@ -201,7 +201,9 @@ def test_post_shows_success_message(english, budi):
     response = english.post(delete_url(budi, "?incomplete=1"), follow=True)
 
     assert response.redirect_chain == [("/customers/?incomplete=1", 302)]
-    assert page_messages(response) == ["Customer PLG-0001 (Budi Santoso) deleted."]
+    assert page_messages(response) == [
+        'Customer PLG-0001 (Budi Santoso) deleted. <a href="/customers/deleted/">Restore it under Deleted customers</a>'
+    ]
 
 
 def test_delete_deactivates_portal_account(english, budi, portal_user):
