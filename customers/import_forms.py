@@ -75,7 +75,8 @@ COLUMN_FIELD_PREFIX = "column_"
 def column_title(column):
     """Return a column of the batch summary as its sheet letter and header,
     such as "C (Catatan)", which distinguishes two columns with one header."""
-    return f"{column_letter(column['index'])} ({column['header'][:80]})"
+    header = column["header"][:80] or _("no header")
+    return f"{column_letter(column['index'])} ({header})"
 
 
 def _is_problem_column(column):

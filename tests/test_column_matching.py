@@ -553,3 +553,79 @@ def test_problem_workbook_of_fallback_header(site_admin_client, sample_catalogue
     assert values[0] == ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", "Masalah"]
     assert values[1][:3] == ["Ani", "bukan nomor", "Jl. Mawar 1"]
     assert len(values) == 2
+
+
+BLANK_HEADER_ROWS = [
+    ["Nama", "Alamat", None, "Catatan", ""],
+    ["Ani", "Jl. Mawar 1", "0812-3456-7001", "lunas", None],
+    ["Bayu", "Jl. Melati 2", "0812 3456 7002", "", None],
+    ["Cici", "Jl. Kenanga 3", "", "baru", None],
+]
+
+
+def test_column_without_header_offered(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "tanpa-judul.xlsx", BLANK_HEADER_ROWS))
+    assert batch.state == ImportBatch.State.REVIEW
+    # Column C holds data, column E holds none.
+    assert batch.summary["blank_columns"] == ["C"]
+    assert [(column["index"], column["header"], column["samples"]) for column in batch.summary["columns"]] == [
+        (0, "Nama", []),
+        (1, "Alamat", []),
+        (2, "", ["0812-3456-7001", "0812 3456 7002"]),
+        (3, "Catatan", ["lunas", "baru"]),
+    ]
+    page = " ".join(batch_page(admin_client, batch).split())
+    assert "<td>C (tanpa judul)" in page
+    assert 'name="column_2"' in page
+    assert 'name="column_4"' not in page
+    assert (
+        '<li id="blank-columns">Kolom tanpa judul diabaikan, padahal berisi data: C</li>'
+    ) in page
+
+    response = map_columns(admin_client, batch, {"column_2": "phone", "column_3": "ignore"})
+
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.column_map == {"2": "phone"}
+    assert batch.summary["blank_columns"] == []
+    assert batch.new_count == 3
+    # An empty header is never learned for later uploads.
+    assert not HeaderAlias.objects.exists()
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    assert dict(Customer.objects.values_list("name", "phone")) == {
+        "Ani": "+6281234567001",
+        "Bayu": "+6281234567002",
+        "Cici": "",
+    }
+
+
+def test_column_without_header_named_by_letter(admin_client, sample_catalogue, tmp_path):
+    rows = [["Nama", "Alamat", None], ["Ani", "Jl. Mawar 1", "0812-34"]]
+    batch = upload(admin_client, write_workbook(tmp_path / "tanpa-judul.xlsx", rows))
+
+    # Column C is right of the header row's last cell.
+    assert batch.summary["blank_columns"] == ["C"]
+
+    map_columns(admin_client, batch, {"column_2": "phone"})
+
+    problem = batch.problems.get()
+    assert (problem.row, problem.column, problem.value) == (2, "C", "0812-34")
+
+
+def test_name_column_without_header_mapped(admin_client, sample_catalogue, tmp_path):
+    rows = [
+        [None, "No HP", "Alamat"],
+        ["Ani", "081234567001", "Jl. Mawar 1"],
+        ["Bayu", "081234567002", "Jl. Melati 2"],
+    ]
+    batch = upload(admin_client, write_workbook(tmp_path / "tanpa-nama.xlsx", rows))
+    assert (batch.state, batch.error_code) == (ImportBatch.State.FAILED, "missing_required")
+    page = batch_page(admin_client, batch)
+    assert "<td>A (tanpa judul)" in page
+    assert "Ani · Bayu" in page
+
+    map_columns(admin_client, batch, {"column_0": "name"})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert (batch.rows_read, batch.new_count, batch.problem_count) == (2, 2, 0)

@@ -14,6 +14,9 @@ from customers.importing.headers import SOURCE_LEARNED, SOURCE_TEMPLATE, TEMPLAT
 # Sample values shown for each column that can be mapped by hand.
 SAMPLE_COUNT = 3
 SAMPLE_LENGTH = 60
+# Columns without a header looked at for data, and the rows looked at.
+BLANK_COLUMN_LIMIT = 30
+BLANK_SAMPLE_ROWS = 100
 # Data rows read for samples when the header row alone rejected the file.
 SAMPLE_ROWS_ON_REJECTION = 200
 
@@ -74,42 +77,72 @@ def learn_header_alias(header, field_name, user=None):
 class SampleCollector:
     """The first SAMPLE_COUNT non-empty cells of the columns that can be
     mapped by hand: those whose field did not come from the template's
-    headers or the built-in aliases."""
+    headers or the built-in aliases, and those without a header, empty or
+    right of the header row's last cell, that hold data in the first
+    BLANK_SAMPLE_ROWS rows."""
 
     def __init__(self, header_map):
-        self.samples = {
+        self._named = {
             index: [] for index, source in header_map.sources.items() if source != SOURCE_TEMPLATE
         }
-        self._pending = set(self.samples)
+        self._pending = set(self._named)
+        # A sheet may have thousands of empty header cells, so only the
+        # first ones are looked at, and only in the first rows.
+        width = header_map.width
+        blank = [*header_map.blank[:BLANK_COLUMN_LIMIT], *range(width, width + BLANK_COLUMN_LIMIT)]
+        self._blank = {index: [] for index in blank}
+        self._blank_rows_left = BLANK_SAMPLE_ROWS
 
     @property
     def complete(self):
-        return not self._pending
+        return not self._pending and not (self._blank and self._blank_rows_left)
+
+    @property
+    def samples(self):
+        """Column index to its samples; a column without a header only when it has some."""
+        found = {index: values for index, values in self._blank.items() if values}
+        return {**found, **self._named}
 
     def add(self, cells):
         """Take the samples still wanted from one row's raw cells."""
-        if not self._pending:
-            return
-        for index in list(self._pending):
+        if self._blank and self._blank_rows_left:
+            self._blank_rows_left -= 1
+            self._take(cells, self._blank, [index for index, values in self._blank.items() if len(values) < SAMPLE_COUNT])
+        if self._pending:
+            for index in self._take(cells, self._named, list(self._pending)):
+                self._pending.discard(index)
+
+    @staticmethod
+    def _take(cells, samples_by_index, indexes):
+        """Add each of the `indexes` columns' non-empty cell to its samples,
+        and return the columns that now have SAMPLE_COUNT samples."""
+        full = []
+        for index in indexes:
             if index >= len(cells):
                 continue
             text = cell_text(cells[index]).strip()
             if not text:
                 continue
-            samples = self.samples[index]
+            samples = samples_by_index[index]
             samples.append(text[:SAMPLE_LENGTH])
             if len(samples) >= SAMPLE_COUNT:
-                self._pending.discard(index)
+                full.append(index)
+        return full
 
 
 def column_summary(header_map, samples):
-    """Return every non-empty header cell as the batch summary stores it.
+    """Return every non-empty header cell, and every column without a
+    header that has samples, as the batch summary stores them.
 
-    Each entry has the column's `index`, its `header` text and the `field`
-    it fills (None when ignored or repeated). `source` is the SOURCE_*
-    constant its field came from (None when the header names nothing), and
-    `samples` are its first values when it can be mapped by hand.
+    Each entry has the column's `index`, its `header` text ("" for none)
+    and the `field` it fills (None when ignored or repeated). `source` is
+    the SOURCE_* constant its field came from (None when the header names
+    nothing), and `samples` are its first values when it can be mapped by
+    hand.
     """
+    headers = dict(header_map.headers)
+    for index in samples:
+        headers.setdefault(index, "")
     return [
         {
             "index": index,
@@ -118,5 +151,5 @@ def column_summary(header_map, samples):
             "source": header_map.sources.get(index),
             "samples": samples.get(index, []),
         }
-        for index, text in sorted(header_map.headers.items())
+        for index, text in sorted(headers.items())
     ]

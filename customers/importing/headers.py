@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from customers.importing.readers.base import column_letter
+
 # Canonical field -> the header the template writes, in template column order.
 TEMPLATE_HEADERS = {
     "number": "ID Pelanggan",
@@ -190,6 +192,11 @@ class HeaderMap:
     labels: dict = field(default_factory=dict)
     unknown: list = field(default_factory=list)
     duplicates: list = field(default_factory=list)
+    # Indexes of the empty header cells that no choice gave a field, and
+    # the number of header cells: columns past it have no header either.
+    # Such a column may still hold data (see column_map.SampleCollector).
+    blank: list = field(default_factory=list)
+    width: int = 0
     missing_required: list = field(default_factory=list)
     headers: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
@@ -211,17 +218,20 @@ def map_headers(cells, overrides=None, learned=None):
     to None to ignore it. `learned` maps normalised headers to fields (see
     field_for_header). A column with an override claims its field first.
     Otherwise the first column naming a field wins, and a later column
-    naming the same field is ignored and listed in `duplicates`. Empty
-    header cells are skipped silently.
+    naming the same field is ignored and listed in `duplicates`. An empty
+    header cell takes the field an override gives it, and is otherwise
+    listed in `blank`.
     """
     overrides = overrides or {}
-    header_map = HeaderMap()
+    header_map = HeaderMap(width=len(cells))
     entries = []
     for index, cell in enumerate(cells):
-        if cell is None:
-            continue
-        text = _strip_label(str(cell))
+        text = "" if cell is None else _strip_label(str(cell))
         if not normalise_header(text):
+            if overrides.get(index):
+                entries.append((index, "", overrides[index], SOURCE_CHOSEN))
+            else:
+                header_map.blank.append(index)
             continue
         if index in overrides:
             entries.append((index, text, overrides[index], SOURCE_CHOSEN))
@@ -232,6 +242,8 @@ def map_headers(cells, overrides=None, learned=None):
             field_name = field_for_header(cell, learned)
             source = SOURCE_LEARNED
         entries.append((index, text, field_name, source if field_name else None))
+    # Data columns right of the last header cell, given a field by hand.
+    entries += [(index, "", name, SOURCE_CHOSEN) for index, name in sorted(overrides.items()) if index >= len(cells) and name]
 
     # Field -> the first column chosen for it, which wins over columns named like it.
     chosen_columns = {}
@@ -247,7 +259,8 @@ def map_headers(cells, overrides=None, learned=None):
             header_map.unknown.append(text)
         elif chosen == index or (chosen is None and field_name not in header_map.labels):
             header_map.columns[index] = field_name
-            header_map.labels[field_name] = text
+            # Messages name a column without a header by its letter.
+            header_map.labels[field_name] = text or column_letter(index)
         else:
             header_map.duplicates.append(text)
 

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_update_with_history
 
 from customers.importing import dedupe, saving
 from customers.importing.column_map import SAMPLE_ROWS_ON_REJECTION, SampleCollector, column_summary, learned_aliases
+from customers.importing.readers.base import column_letter
 from customers.importing.cleaners import NAME_MISSING
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
@@ -129,6 +130,8 @@ class Plan:
     site_id: int = None
     # Every header cell, as column_summary() returns it.
     columns: list = field(default_factory=list)
+    # Letters of the columns without a header that hold data but fill no field.
+    blank_columns: list = field(default_factory=list)
 
     @property
     def rows_read(self):
@@ -197,6 +200,7 @@ class Plan:
             "unknown_columns": self.unknown_columns,
             "columns": self.columns,
             "duplicate_columns": self.duplicate_columns,
+            "blank_columns": self.blank_columns,
             "hidden_rows": self.hidden_rows[:200],
             "hidden_row_count": len(self.hidden_rows),
             "unmatched_sites": unmatched(self.unmatched_sites),
@@ -305,6 +309,7 @@ def build_plan(
         # The reader learns which rows are hidden while it reads them.
         plan.hidden_rows = list(table.hidden_rows)
         plan.columns = column_summary(header_map, samples.samples)
+        plan.blank_columns = [column_letter(index) for index in sorted(samples.samples) if index not in header_map.headers]
         if not plan.rows and example_rows:
             raise FileRejected(ONLY_EXAMPLE_ROW, sheet=table.sheet_name, row=example_rows[0], value=EXAMPLE_NUMBER)
         if not plan.rows:
