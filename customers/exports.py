@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from customers.forms import CustomerFilterForm
 from customers.importing.batches import silent_since
 from customers.importing.export import write_customers_csv, write_customers_workbook
-from customers.models import CustomerExport
+from customers.models import EXPORT_RETRYABLE_ERRORS, CustomerExport
 from customers.selectors import customer_list_rows, customers_visible_to, filter_customers
 from ebilling.access import has_staff_permission, is_admin, visible_sites
 from packages.models import ServicePackage
@@ -267,8 +267,11 @@ def fail_stale_exports():
 
 def queue_retry(export):
     """Put a failed export back in the queue and return True, or return
-    False when it is not failed (another request won)."""
-    claimed = CustomerExport.objects.filter(pk=export.pk, state=CustomerExport.State.FAILED).update(
+    False when it is not failed (another request won) or failed for a
+    reason that is not in EXPORT_RETRYABLE_ERRORS."""
+    claimed = CustomerExport.objects.filter(
+        pk=export.pk, state=CustomerExport.State.FAILED, error_code__in=EXPORT_RETRYABLE_ERRORS
+    ).update(
         state=CustomerExport.State.QUEUED,
         phase="queued",
         rows_done=0,

@@ -339,7 +339,74 @@ def test_failed_export_page_shows_reason(admin_client, customers, deferred_tasks
         '<p class="message error" id="export-error">Akun yang meminta ekspor ini tidak lagi boleh mengekspor '
         "pelanggan, jadi tidak ada yang diekspor.</p>"
     ) in page
-    assert 'id="retry-button"' in page
+    assert 'id="retry-button"' not in page
+    assert 'id="retry-advice"' in page
+
+
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        ("worker_lost", None),
+        ("internal_error", None),
+        (
+            "no_permission",
+            "Trying again would fail the same way. When the account may export customers again, "
+            "which an admin sets on the Staff page, export again from the customer list.",
+        ),
+        ("invalid_filter", "Trying again would fail the same way, because it uses the same filter."),
+        ("", "This export cannot be tried again. Export again from the customer list."),
+    ],
+    ids=["worker_lost", "internal_error", "no_permission", "invalid_filter", "no code"],
+)
+def test_retry_offered_only_when_retryable(admin_client, customers, deferred_tasks, code, advice):
+    export = queue(admin_client)
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code=code, finished_at=timezone.now()
+    )
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(export_url("export-detail", export)).content.decode()
+
+    if advice is None:
+        assert 'id="retry-button"' in page
+        assert 'id="retry-advice"' not in page
+    else:
+        assert 'id="retry-button"' not in page
+        assert f'<p class="warning-box" id="retry-advice">{advice}</p>' in page
+
+
+@pytest.mark.parametrize("code", ["worker_lost", "internal_error"])
+def test_retry_queues_retryable_failure(admin_client, customers, deferred_tasks, code):
+    export = queue(admin_client)
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code=code, finished_at=timezone.now()
+    )
+
+    response = admin_client.post(export_url("export-retry", export))
+
+    export.refresh_from_db()
+    assert (response.status_code, response.url) == (302, export_url("export-detail", export))
+    assert export.state == CustomerExport.State.QUEUED
+    assert export.error_code == ""
+    assert export.finished_at is None
+
+
+@pytest.mark.parametrize("code", ["no_permission", "invalid_filter", ""], ids=["no_permission", "invalid_filter", "no code"])
+def test_retry_of_unretryable_failure_rejected(admin_client, customers, deferred_tasks, code):
+    export = queue(admin_client)
+    failed_at = timezone.now()
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code=code, finished_at=failed_at
+    )
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(export_url("export-retry", export), follow=True)
+
+    export.refresh_from_db()
+    assert export.state == CustomerExport.State.FAILED
+    assert export.error_code == code
+    assert export.finished_at == failed_at
+    assert [str(message) for message in response.context["messages"]] == ["This export cannot be tried again."]
 
 
 def test_stale_export_fails_then_retries(admin_client, customers, settings, deferred_tasks):
