@@ -320,18 +320,20 @@ def _export(request, scope, file_format):
 
     count = selection.customers.count()
     filter_fields = _filter_fields(data)
+    file_name = exports.export_file_name(scope, file_format, timezone.localdate(), selection.customer_filter)
     if count > settings.EXPORT_INLINE_MAX_ROWS:
         if request.method != "POST":
             return _confirm_export(request, scope, file_format, count, filter_fields)
         query = _filter_query(filter_fields).removeprefix("?")
-        export = exports.create_export(request.user, query, scope=scope, file_format=file_format, rows_total=count)
+        export = exports.create_export(
+            request.user, query, scope=scope, file_format=file_format, rows_total=count, file_name=file_name
+        )
         run_export_task.enqueue(str(export.pk))
         return redirect("customers:export-detail", pk=export.pk)
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
     exports.write_export(selection, out, file_format=file_format, include_nik=False)
     out.seek(0)
-    file_name = exports.export_file_name(scope, file_format, timezone.localdate())
     return FileResponse(out, as_attachment=True, filename=file_name, content_type=exports.CONTENT_TYPES[file_format])
 
 

@@ -4,6 +4,7 @@ a reload, and the download button appears when the worker has finished."""
 import io
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from customers.importing.tasks import run_export_task
@@ -59,5 +60,6 @@ def test_export_progress_then_download(live_server, sample_catalogue, settings, 
     assert bar_value == "3"
     assert reloaded_url == page_url
     assert download.suggested_filename == export.file_name
+    assert export.file_name == f"pelanggan-CBN-{timezone.localdate():%Y%m%d}.xlsx"
     rows = list(load_workbook(io.BytesIO(path.read_bytes()), read_only=True).active.iter_rows(values_only=True))
     assert [row[0] for row in rows] == ["ID Pelanggan", "PLG-0001", "PLG-0002", "PLG-0003", "PLG-0004", "PLG-0005"]

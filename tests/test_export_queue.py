@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from customers import export_views
+from customers import export_views, exports
 from customers.importing import export as export_writer
 from customers.importing.tasks import run_export_task
 from customers.models import Customer, CustomerExport
+from customers.selectors import NO_SITE, CustomerFilter
 from sites.models import Site
 
 EXPORT_URL = "/customers/export/"
@@ -135,7 +136,7 @@ def test_queued_export_writes_exact_cells(admin_client, admin_user, customers, c
     assert export.language == "id"
     assert export.state == CustomerExport.State.DONE
     assert (export.rows_done, export.rows_total) == (3, 3)
-    assert export.file_name == f"pelanggan-{today:%Y%m%d}.xlsx"
+    assert export.file_name == f"pelanggan-CBN-{today:%Y%m%d}.xlsx"
     assert export.file.name.startswith(f"exports/{today:%Y/%m}/")
     assert export.file_size == Path(export.file.path).stat().st_size
     assert export.finished_at is not None
@@ -613,6 +614,54 @@ def test_export_rejects_other_methods(admin_client, customers, deferred_tasks):
     assert CustomerExport.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("scope", "file_format", "site", "status", "expected"),
+    [
+        ("all", "xlsx", None, "", "pelanggan-20261205.xlsx"),
+        ("incomplete", "xlsx", None, "", "pelanggan-belum-lengkap-20261205.xlsx"),
+        ("all", "xlsx", Site(pk=1, code="CBN"), "suspended", "pelanggan-CBN-isolir-20261205.xlsx"),
+        ("all", "csv", Site(pk=1, code="CBN"), "", "pelanggan-CBN-20261205.csv"),
+        ("all", "xlsx", None, "inactive", "pelanggan-nonaktif-20261205.xlsx"),
+        ("incomplete", "xlsx", Site(pk=2, code="BJG"), "active", "pelanggan-belum-lengkap-BJG-aktif-20261205.xlsx"),
+        ("all", "xlsx", NO_SITE, "", "pelanggan-tanpa-site-20261205.xlsx"),
+        ("all", "xlsx", Site(pk=3, code="ÇI/BN  2"), "", "pelanggan-CI-BN-2-20261205.xlsx"),
+        ("all", "csv", Site(pk=7, code="//"), "", "pelanggan-site-7-20261205.csv"),
+    ],
+    ids=[
+        "no filter", "incomplete", "site and status", "site as csv", "status", "incomplete site and status",
+        "no site", "unsafe code", "code without letters",
+    ],
+)
+def test_export_file_name(scope, file_format, site, status, expected):
+    customer_filter = CustomerFilter(site=site, status=status)
+
+    name = exports.export_file_name(scope, file_format, datetime.date(2026, 12, 5), customer_filter)
+
+    assert name == expected
+
+
+def test_immediate_export_named_by_filter(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.filter(number__in=["PLG-0001", "PLG-0005"]).update(status=Customer.Status.SUSPENDED)
+
+    response = admin_client.post(EXPORT_URL, {"site": sites["CBN"].pk, "status": "suspended", "format": "csv"})
+
+    today = timezone.localdate()
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="pelanggan-CBN-isolir-{today:%Y%m%d}.csv"'
+    assert CustomerExport.objects.count() == 0
+
+
+def test_queued_export_named_by_filter(admin_client, customers, deferred_tasks, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    Customer.objects.filter(number__in=["PLG-0003", "PLG-0005"]).update(site=None)
+
+    export = queue(admin_client, url=INCOMPLETE_URL, data={"site": NO_SITE, "status": "active"})
+
+    assert export.rows_total == 2
+    assert export.file_name == f"pelanggan-belum-lengkap-tanpa-site-aktif-{timezone.localdate():%Y%m%d}.xlsx"
+
+
 def test_queued_csv_export_content(admin_client, customers, catalogue):
     sites, _packages = catalogue
 
@@ -622,7 +671,7 @@ def test_queued_csv_export_content(admin_client, customers, catalogue):
     body = Path(export.file.path).read_bytes()
     download = admin_client.get(export_url("export-download", export))
     assert export.format == CustomerExport.Format.CSV
-    assert export.file_name == f"pelanggan-{timezone.localdate():%Y%m%d}.csv"
+    assert export.file_name == f"pelanggan-CBN-{timezone.localdate():%Y%m%d}.csv"
     assert body.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
         list(HEADER),
