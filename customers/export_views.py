@@ -114,6 +114,9 @@ def export_retry(request, pk):
     export = get_object_or_404(exports.visible_exports(request.user), pk=pk)
     if exports.queue_retry(export):
         run_export_task.enqueue(str(export.pk))
+    elif export.state == CustomerExport.State.FAILED:
+        # The export page shows what to do instead.
+        messages.error(request, _("This export cannot be tried again."))
     else:
         messages.error(request, _("Only a failed export can be tried again."))
     return redirect("customers:export-detail", pk=export.pk)

@@ -8,7 +8,9 @@ reads an HTTP request.
 import dataclasses
 import io
 import logging
+import re
 import tempfile
+import unicodedata
 import uuid
 from datetime import timedelta
 
@@ -20,8 +22,8 @@ from django.utils import timezone, translation
 from customers.forms import CustomerFilterForm
 from customers.importing.batches import silent_since
 from customers.importing.export import write_customers_csv, write_customers_workbook
-from customers.models import CustomerExport
-from customers.selectors import customer_list_rows, customers_visible_to, filter_customers
+from customers.models import EXPORT_RETRYABLE_ERRORS, Customer, CustomerExport
+from customers.selectors import NO_SITE, customer_list_rows, customers_visible_to, filter_customers
 from ebilling.access import has_staff_permission, is_admin, visible_sites
 from packages.models import ServicePackage
 from sites.models import Site
@@ -29,6 +31,14 @@ from sites.models import Site
 logger = logging.getLogger(__name__)
 
 EXPORT_PERMISSION = "customers.export_customers"
+
+# The status in an export's file name, in Indonesian like the rest of the
+# name, so the name does not change with the language of the page.
+FILE_NAME_STATUSES = {
+    Customer.Status.ACTIVE: "aktif",
+    Customer.Status.INACTIVE: "nonaktif",
+    Customer.Status.SUSPENDED: "isolir",
+}
 
 CONTENT_TYPES = {
     CustomerExport.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -44,6 +54,8 @@ class ExportSelection:
     customers: object
     sites: list = None
     packages: list = None
+    # The CustomerFilter that chose the customers, which names the file.
+    customer_filter: object = None
 
 
 def select_customers(user, data, scope):
@@ -58,11 +70,11 @@ def select_customers(user, data, scope):
         customer_filter = dataclasses.replace(customer_filter, incomplete_only=True)
     customers = customer_list_rows(filter_customers(customers_visible_to(user), customer_filter), customer_filter.sort)
     if scope != CustomerExport.Scope.INCOMPLETE:
-        return ExportSelection(customers)
+        return ExportSelection(customers, customer_filter=customer_filter)
 
     sites = list(visible_sites(user).filter(is_active=True).order_by("name"))
     packages = list(ServicePackage.objects.filter(is_active=True).order_by("monthly_price", "name"))
-    return ExportSelection(customers, sites, packages)
+    return ExportSelection(customers, sites, packages, customer_filter=customer_filter)
 
 
 def write_export(selection, out, *, file_format, include_nik, progress=None, site_ids=None):
@@ -89,10 +101,32 @@ def write_export(selection, out, *, file_format, include_nik, progress=None, sit
     )
 
 
-def export_file_name(scope, file_format, day):
-    """Return the download name, such as "pelanggan-20250105.xlsx"."""
-    prefix = "pelanggan-belum-lengkap" if scope == CustomerExport.Scope.INCOMPLETE else "pelanggan"
-    return f"{prefix}-{day:%Y%m%d}.{file_format}"
+def export_file_name(scope, file_format, day, customer_filter=None):
+    """Return the download name, such as "pelanggan-20250105.xlsx".
+
+    A filter on one site adds its code, or "tanpa-site" for the customers
+    without a site, and a filter on a status adds the status, as in
+    "pelanggan-CBN-isolir-20250105.xlsx". So exports of different sites
+    made on the same day get different names in the Downloads folder.
+    """
+    parts = ["pelanggan-belum-lengkap" if scope == CustomerExport.Scope.INCOMPLETE else "pelanggan"]
+    if customer_filter is not None:
+        site = customer_filter.site
+        if site == NO_SITE:
+            parts.append("tanpa-site")
+        elif site is not None:
+            parts.append(file_name_part(site.code) or f"site-{site.pk}")
+        if customer_filter.status:
+            parts.append(FILE_NAME_STATUSES[customer_filter.status])
+    parts.append(f"{day:%Y%m%d}")
+    return "-".join(parts) + f".{file_format}"
+
+
+def file_name_part(text):
+    """Return `text` reduced to ASCII letters and digits, with each run of
+    other characters as one "-" and accents dropped ("Çi/Bn" becomes "Ci-Bn")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")
 
 
 def visible_exports(user):
@@ -137,7 +171,7 @@ def may_download(export, user, scope):
     return covered is not None and covered <= scope
 
 
-def create_export(user, query, *, scope, file_format, rows_total):
+def create_export(user, query, *, scope, file_format, rows_total, file_name):
     """Record a queued export of the customer list filter `query` (a query
     string without "?") for `user`. The caller enqueues its task."""
     return CustomerExport.objects.create(
@@ -151,7 +185,7 @@ def create_export(user, query, *, scope, file_format, rows_total):
         language=translation.get_language() or settings.LANGUAGE_CODE,
         phase="queued",
         rows_total=rows_total,
-        file_name=export_file_name(scope, file_format, timezone.localdate()),
+        file_name=file_name,
     )
 
 
@@ -267,8 +301,11 @@ def fail_stale_exports():
 
 def queue_retry(export):
     """Put a failed export back in the queue and return True, or return
-    False when it is not failed (another request won)."""
-    claimed = CustomerExport.objects.filter(pk=export.pk, state=CustomerExport.State.FAILED).update(
+    False when it is not failed (another request won) or failed for a
+    reason that is not in EXPORT_RETRYABLE_ERRORS."""
+    claimed = CustomerExport.objects.filter(
+        pk=export.pk, state=CustomerExport.State.FAILED, error_code__in=EXPORT_RETRYABLE_ERRORS
+    ).update(
         state=CustomerExport.State.QUEUED,
         phase="queued",
         rows_done=0,

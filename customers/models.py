@@ -560,6 +560,19 @@ class CustomerExport(models.Model):
         """The reason of a failed export in the active language, or ""."""
         return EXPORT_ERROR_MESSAGES.get(self.error_code, "")
 
+    @property
+    def can_retry(self):
+        """Whether the export failed for a reason that running it again may not meet."""
+        return self.state == self.State.FAILED and self.error_code in EXPORT_RETRYABLE_ERRORS
+
+    @property
+    def retry_advice(self):
+        """The advice shown in place of Try again, in the active language,
+        for a failure that running the export again cannot fix, or ""."""
+        if self.state != self.State.FAILED or self.can_retry:
+            return ""
+        return EXPORT_RETRY_ADVICE.get(self.error_code, EXPORT_RETRY_ADVICE[""])
+
 
 EXPORT_PHASE_LABELS = {
     "queued": _("Waiting for a worker"),
@@ -582,4 +595,21 @@ EXPORT_ERROR_MESSAGES = {
         "The export failed because of an error in eBilling. Press Try again, and if it fails again, "
         "report it to your administrator."
     ),
+}
+
+# Failures that are not about the request itself, so running the export
+# again may succeed: a lost worker, or any error while writing the file,
+# such as a database error. The other codes come from the requester's
+# rights and filter, which a new run reads again unchanged.
+EXPORT_RETRYABLE_ERRORS = ("worker_lost", "internal_error")
+
+# The advice for a failure that Try again cannot fix, by error code. The
+# "" entry is for a code without its own advice.
+EXPORT_RETRY_ADVICE = {
+    "no_permission": _(
+        "Trying again would fail the same way. When the account may export customers again, "
+        "which an admin sets on the Staff page, export again from the customer list."
+    ),
+    "invalid_filter": _("Trying again would fail the same way, because it uses the same filter."),
+    "": _("This export cannot be tried again. Export again from the customer list."),
 }

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from customers import exports, services
 from customers.bulk import customers_bulk_update
@@ -171,21 +171,19 @@ def customer_dashboard(request):
 
 
 def _dashboard_row(row):
-    """Return the dashboard cells of one CompletionRow: its name, and the
-    list URL behind each of its numbers."""
+    """Return the dashboard cells of one CompletionRow: its name, the list
+    URL behind each of its numbers, and the filter its download button posts."""
     if row.site is None:
         name, site_fields = _("Total"), []
     elif row.site == NO_SITE:
         name, site_fields = _("No site"), [("site", NO_SITE)]
     else:
         name, site_fields = row.site.name, [("site", str(row.site.pk))]
-    query = QueryDict(mutable=True)
-    query.update(dict(site_fields))
     return {
         "row": row,
         "name": name,
         "key": site_fields[0][1] if site_fields else "total",
-        "export_url": reverse("customers:export-incomplete") + (f"?{query.urlencode()}" if query else ""),
+        "export_fields": site_fields,
         "list_url": _list_url(site_fields),
         "incomplete_url": _list_url([*site_fields, ("incomplete", "1")]),
         "missing": [
@@ -273,21 +271,24 @@ def customer_bulk(request):
     )
 
 
-def _invalid_export_filter(request):
+def _invalid_export_filter(request, data):
     messages.error(
         request, _("The filter is not valid, so nothing was exported. Fix the filter on the customer list, then export again.")
     )
-    return redirect(f"{reverse('customers:list')}?{request.GET.urlencode()}")
+    return redirect(_list_url(_filter_fields(data)))
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_permission_required("customers.export_customers")
 def customer_export(request):
-    """Send the filtered customers as .xlsx, or as CSV with ?format=csv."""
-    csv_requested = request.GET.get("format") == "csv"
+    """Send the filtered customers as .xlsx, or as CSV with format=csv."""
+    data = _export_data(request)
+    csv_requested = data.get("format") == "csv"
     file_format = CustomerExport.Format.CSV if csv_requested else CustomerExport.Format.XLSX
     return _export(request, CustomerExport.Scope.ALL, file_format)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @staff_permission_required("customers.export_customers")
 def customer_export_incomplete(request):
     """Send the incomplete customers matching the list's filter as a
@@ -299,25 +300,60 @@ def customer_export_incomplete(request):
     return _export(request, CustomerExport.Scope.INCOMPLETE, CustomerExport.Format.XLSX)
 
 
+def _export_data(request):
+    """Return the export's filter and format: the form of the list's
+    download buttons, or the query string of a link to the export."""
+    return request.POST if request.method == "POST" else request.GET
+
+
 def _export(request, scope, file_format):
     """Send the export at once, or queue it for the task worker and show
-    its page when it covers more than EXPORT_INLINE_MAX_ROWS customers."""
-    selection = exports.select_customers(request.user, request.GET, scope)
+    its page when it covers more than EXPORT_INLINE_MAX_ROWS customers.
+
+    Only a POST queues an export. A GET of a large export shows a page
+    whose button posts the same filter, because a link preview, a
+    prefetching browser or a crawler must not create exports.
+    """
+    data = _export_data(request)
+    selection = exports.select_customers(request.user, data, scope)
     if selection is None:
-        return _invalid_export_filter(request)
+        return _invalid_export_filter(request, data)
 
     count = selection.customers.count()
+    filter_fields = _filter_fields(data)
+    file_name = exports.export_file_name(scope, file_format, timezone.localdate(), selection.customer_filter)
     if count > settings.EXPORT_INLINE_MAX_ROWS:
-        query = _filter_query(_filter_fields(request.GET)).removeprefix("?")
-        export = exports.create_export(request.user, query, scope=scope, file_format=file_format, rows_total=count)
+        if request.method != "POST":
+            return _confirm_export(request, scope, file_format, count, filter_fields)
+        query = _filter_query(filter_fields).removeprefix("?")
+        export = exports.create_export(
+            request.user, query, scope=scope, file_format=file_format, rows_total=count, file_name=file_name
+        )
         run_export_task.enqueue(str(export.pk))
         return redirect("customers:export-detail", pk=export.pk)
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
     exports.write_export(selection, out, file_format=file_format, include_nik=False)
     out.seek(0)
-    file_name = exports.export_file_name(scope, file_format, timezone.localdate())
     return FileResponse(out, as_attachment=True, filename=file_name, content_type=exports.CONTENT_TYPES[file_format])
+
+
+def _confirm_export(request, scope, file_format, count, filter_fields):
+    """Show the page whose button queues a large export with the filter of the link."""
+    return render(
+        request,
+        "customers/export_confirm.html",
+        {
+            "action": request.path,
+            "scope_label": CustomerExport.Scope(scope).label,
+            "format_label": CustomerExport.Format(file_format).label,
+            "file_format": file_format if file_format == CustomerExport.Format.CSV else "",
+            "filter_fields": filter_fields,
+            "count": count,
+            "inline_max_rows": settings.EXPORT_INLINE_MAX_ROWS,
+            "list_url": _list_url(filter_fields),
+        },
+    )
 
 
 def _stored_values(customer):

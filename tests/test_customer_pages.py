@@ -188,11 +188,18 @@ def test_list_marks_incomplete_customers(admin_client, customers):
     assert page.count('<span class="badge incomplete">Belum lengkap</span>') == 2
 
 
-def test_list_has_upload_button_and_export_link(admin_client, customers):
+def test_list_has_upload_and_export_buttons(admin_client, customers):
     page = admin_client.get(LIST_URL + "?q=budi&incomplete=1&page=1").content.decode()
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value="TOKEN"', page)
 
     assert '<a class="button upload" href="/customers/upload/">UPLOAD</a>' in page
-    assert '<a class="button" href="/customers/export/?q=budi&amp;incomplete=1">Ekspor</a>' in page
+    assert (
+        '<form method="post" action="/customers/export/" class="inline">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="TOKEN">\n'
+        '  <input type="hidden" name="q" value="budi">\n'
+        '  <input type="hidden" name="incomplete" value="1">\n'
+        '  <button type="submit" id="export-xlsx">Ekspor</button>\n</form>'
+    ) in page
 
 
 @pytest.mark.parametrize(

@@ -169,16 +169,35 @@ def test_dashboard_query_count_is_constant(admin_client, catalogue):
     assert numbers(table_rows(page)["total"])[:3] == [62, 22, 22]
 
 
-def test_dashboard_download_links(admin_client, customers, catalogue):
+def download_form(site_value, button):
+    """Return the HTML of a download form posting `site_value` (or no site
+    field for None), with the csrf token's value written as TOKEN."""
+    site_field = f'\n  <input type="hidden" name="site" value="{site_value}">' if site_value is not None else ""
+    return (
+        '<form method="post" action="/customers/export/incomplete/" class="inline">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="TOKEN">{site_field}\n  {button}\n</form>'
+    )
+
+
+def test_dashboard_download_forms(admin_client, customers, catalogue):
     sites, _packages = catalogue
 
     page = admin_client.get(DASHBOARD_URL).content.decode()
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value="TOKEN"', page)
 
-    assert 'id="export-incomplete" href="/customers/export/incomplete/"' in page
-    assert f'href="/customers/export/incomplete/?site={sites["CBN"].pk}">Unduh</a>' in page
-    assert 'href="/customers/export/incomplete/?site=none">Unduh</a>' in page
+    assert download_form(
+        None, '<button type="submit" class="primary" id="export-incomplete">Unduh pelanggan belum lengkap</button>'
+    ) in page
+    cibinong = sites["CBN"].pk
+    assert download_form(
+        cibinong, f'<button type="submit" class="link download" id="export-incomplete-{cibinong}">Unduh</button>'
+    ) in page
+    assert download_form(
+        "none", '<button type="submit" class="link download" id="export-incomplete-none">Unduh</button>'
+    ) in page
     # Citayam has no incomplete customer, so nothing to download.
-    assert f'href="/customers/export/incomplete/?site={sites["CTY"].pk}"' not in page
+    assert f'id="export-incomplete-{sites["CTY"].pk}"' not in page
+    assert "/customers/export/incomplete/?" not in page
 
 
 def test_dashboard_hides_downloads_without_export_right(site_admin_client, customers):

@@ -7,6 +7,7 @@ import datetime
 import io
 import os
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,14 +15,16 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from customers import export_views
+from customers import export_views, exports
 from customers.importing import export as export_writer
 from customers.importing.tasks import run_export_task
 from customers.models import Customer, CustomerExport
+from customers.selectors import NO_SITE, CustomerFilter
 from sites.models import Site
 
 EXPORT_URL = "/customers/export/"
@@ -110,8 +113,8 @@ def workbook_rows(body, sheet_index=0):
 
 
 def queue(client, url=EXPORT_URL, data=None):
-    """Request an export that is queued, and return it."""
-    response = client.get(url, data or {})
+    """Post an export request that is queued, and return the export."""
+    response = client.post(url, data or {})
     assert response.status_code == 302, response.content.decode()[:500]
     export = CustomerExport.objects.get()
     assert response.url == export_url("export-detail", export)
@@ -133,7 +136,7 @@ def test_queued_export_writes_exact_cells(admin_client, admin_user, customers, c
     assert export.language == "id"
     assert export.state == CustomerExport.State.DONE
     assert (export.rows_done, export.rows_total) == (3, 3)
-    assert export.file_name == f"pelanggan-{today:%Y%m%d}.xlsx"
+    assert export.file_name == f"pelanggan-CBN-{today:%Y%m%d}.xlsx"
     assert export.file.name.startswith(f"exports/{today:%Y/%m}/")
     assert export.file_size == Path(export.file.path).stat().st_size
     assert export.finished_at is not None
@@ -337,7 +340,74 @@ def test_failed_export_page_shows_reason(admin_client, customers, deferred_tasks
         '<p class="message error" id="export-error">Akun yang meminta ekspor ini tidak lagi boleh mengekspor '
         "pelanggan, jadi tidak ada yang diekspor.</p>"
     ) in page
-    assert 'id="retry-button"' in page
+    assert 'id="retry-button"' not in page
+    assert 'id="retry-advice"' in page
+
+
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        ("worker_lost", None),
+        ("internal_error", None),
+        (
+            "no_permission",
+            "Trying again would fail the same way. When the account may export customers again, "
+            "which an admin sets on the Staff page, export again from the customer list.",
+        ),
+        ("invalid_filter", "Trying again would fail the same way, because it uses the same filter."),
+        ("", "This export cannot be tried again. Export again from the customer list."),
+    ],
+    ids=["worker_lost", "internal_error", "no_permission", "invalid_filter", "no code"],
+)
+def test_retry_offered_only_when_retryable(admin_client, customers, deferred_tasks, code, advice):
+    export = queue(admin_client)
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code=code, finished_at=timezone.now()
+    )
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(export_url("export-detail", export)).content.decode()
+
+    if advice is None:
+        assert 'id="retry-button"' in page
+        assert 'id="retry-advice"' not in page
+    else:
+        assert 'id="retry-button"' not in page
+        assert f'<p class="warning-box" id="retry-advice">{advice}</p>' in page
+
+
+@pytest.mark.parametrize("code", ["worker_lost", "internal_error"])
+def test_retry_queues_retryable_failure(admin_client, customers, deferred_tasks, code):
+    export = queue(admin_client)
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code=code, finished_at=timezone.now()
+    )
+
+    response = admin_client.post(export_url("export-retry", export))
+
+    export.refresh_from_db()
+    assert (response.status_code, response.url) == (302, export_url("export-detail", export))
+    assert export.state == CustomerExport.State.QUEUED
+    assert export.error_code == ""
+    assert export.finished_at is None
+
+
+@pytest.mark.parametrize("code", ["no_permission", "invalid_filter", ""], ids=["no_permission", "invalid_filter", "no code"])
+def test_retry_of_unretryable_failure_rejected(admin_client, customers, deferred_tasks, code):
+    export = queue(admin_client)
+    failed_at = timezone.now()
+    CustomerExport.objects.filter(pk=export.pk).update(
+        state=CustomerExport.State.FAILED, error_code=code, finished_at=failed_at
+    )
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(export_url("export-retry", export), follow=True)
+
+    export.refresh_from_db()
+    assert export.state == CustomerExport.State.FAILED
+    assert export.error_code == code
+    assert export.finished_at == failed_at
+    assert [str(message) for message in response.context["messages"]] == ["This export cannot be tried again."]
 
 
 def test_stale_export_fails_then_retries(admin_client, customers, settings, deferred_tasks):
@@ -377,10 +447,11 @@ def test_retry_of_done_export_rejected(admin_client, customers):
     ]
 
 
-def test_export_at_threshold_is_immediate(admin_client, customers, settings):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_export_at_threshold_is_immediate(admin_client, customers, settings, method):
     settings.EXPORT_INLINE_MAX_ROWS = 5
 
-    response = admin_client.get(EXPORT_URL)
+    response = getattr(admin_client, method)(EXPORT_URL)
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="pelanggan-')
@@ -388,15 +459,207 @@ def test_export_at_threshold_is_immediate(admin_client, customers, settings):
     assert CustomerExport.objects.count() == 0
 
 
-def test_invalid_filter_refused_before_queueing(client, make_site_admin, customers, catalogue):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_invalid_filter_refused_before_queueing(client, make_site_admin, customers, catalogue, method):
     sites, _packages = catalogue
     client.force_login(make_site_admin("admin-cbn", "CBN"))
 
-    response = client.get(EXPORT_URL, {"site": sites["BJG"].pk})
+    response = getattr(client, method)(EXPORT_URL, {"site": sites["BJG"].pk, "format": "csv"})
 
     assert response.status_code == 302
     assert response.url == f"/customers/?site={sites['BJG'].pk}"
     assert CustomerExport.objects.count() == 0
+
+
+class FormReader(HTMLParser):
+    """Collect the action and the hidden inputs of every form of a page,
+    keyed by the id of the form's submit button."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms = {}
+        self._action = None
+        self._hidden = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self._action, self._hidden = attributes.get("action"), []
+        elif tag == "input" and attributes.get("type") == "hidden" and self._action is not None:
+            self._hidden.append((attributes["name"], attributes["value"]))
+        elif tag == "button" and attributes.get("type") == "submit" and self._action is not None:
+            self.forms[attributes.get("id")] = (self._action, self._hidden)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._action = None
+
+
+def page_forms(response):
+    reader = FormReader()
+    reader.feed(response.content.decode())
+    return reader.forms
+
+
+def without_token(fields):
+    return [(name, value) for name, value in fields if name != "csrfmiddlewaretoken"]
+
+
+def test_list_buttons_post_every_filter(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    query = {
+        "q": "a",
+        "site": str(sites["CBN"].pk),
+        "missing": "address",
+        "status": "active",
+        "incomplete": "1",
+        "sort": "-name",
+        "page": "1",
+    }
+    expected = [
+        ("q", "a"),
+        ("site", str(sites["CBN"].pk)),
+        ("missing", "address"),
+        ("status", "active"),
+        ("incomplete", "1"),
+        ("sort", "-name"),
+    ]
+
+    forms = page_forms(admin_client.get(reverse("customers:list"), query))
+
+    assert forms["export-xlsx"][0] == EXPORT_URL
+    assert without_token(forms["export-xlsx"][1]) == expected
+    assert forms["export-csv"][0] == EXPORT_URL
+    assert without_token(forms["export-csv"][1]) == [*expected, ("format", "csv")]
+    assert forms["export-incomplete"][0] == INCOMPLETE_URL
+    assert without_token(forms["export-incomplete"][1]) == [field for field in expected if field[0] != "incomplete"]
+    for button in ("export-xlsx", "export-csv", "export-incomplete"):
+        assert forms[button][1][0][0] == "csrfmiddlewaretoken", button
+
+
+def test_list_csv_button_queues_filtered_export(admin_client, customers, catalogue, deferred_tasks):
+    sites, _packages = catalogue
+    list_page = admin_client.get(reverse("customers:list"), {"site": sites["CBN"].pk, "sort": "-name"})
+    action, fields = page_forms(list_page)["export-csv"]
+
+    response = admin_client.post(action, dict(fields))
+
+    export = CustomerExport.objects.get()
+    assert (response.status_code, response.url) == (302, export_url("export-detail", export))
+    assert export.query == f"site={sites['CBN'].pk}&sort=-name"
+    assert export.format == CustomerExport.Format.CSV
+    assert export.scope == CustomerExport.Scope.ALL
+    assert export.state == CustomerExport.State.QUEUED
+
+
+@pytest.mark.parametrize(
+    ("url", "scope_label", "count"),
+    [
+        (EXPORT_URL, "Customers matching the filter", 5),
+        (INCOMPLETE_URL, "Incomplete customers matching the filter", 2),
+    ],
+    ids=["export", "incomplete"],
+)
+def test_get_of_large_export_creates_nothing(admin_client, customers, deferred_tasks, settings, url, scope_label, count):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.get(url, {"q": "a", "sort": "name", "page": "2", "unknown": "x"})
+
+    page = " ".join(response.content.decode().split())
+    action, fields = page_forms(response)["export-start"]
+    assert response.status_code == 200
+    assert CustomerExport.objects.count() == 0
+    assert action == url
+    assert without_token(fields) == [("q", "a"), ("sort", "name")]
+    assert fields[0][0] == "csrfmiddlewaretoken"
+    assert f'<p class="muted">{scope_label} · Excel (.xlsx)</p>' in page
+    assert (
+        f'<p id="export-size">{count} customers match this filter, more than the 1 sent at once, so the file is written '
+        "in the background. Its page shows the progress and then a download button.</p>"
+    ) in page
+    assert '<a class="button" href="/customers/?q=a&amp;sort=name">Customer list</a>' in page
+
+
+def test_confirm_page_button_queues_export(admin_client, customers, deferred_tasks):
+    confirm = admin_client.get(EXPORT_URL, {"q": "a", "format": "csv"})
+    action, fields = page_forms(confirm)["export-start"]
+
+    response = admin_client.post(action, dict(fields))
+
+    export = CustomerExport.objects.get()
+    assert without_token(fields) == [("q", "a"), ("format", "csv")]
+    assert (response.status_code, response.url) == (302, export_url("export-detail", export))
+    assert export.query == "q=a"
+    assert export.format == CustomerExport.Format.CSV
+    assert export.rows_total == 5
+
+
+@pytest.mark.parametrize("url", [EXPORT_URL, INCOMPLETE_URL])
+def test_export_post_needs_csrf_token(admin_user, customers, deferred_tasks, url):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post(url, {"q": "a"})
+
+    assert response.status_code == 403
+    assert CustomerExport.objects.count() == 0
+
+
+def test_export_rejects_other_methods(admin_client, customers, deferred_tasks):
+    response = admin_client.put(EXPORT_URL)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, POST"
+    assert CustomerExport.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("scope", "file_format", "site", "status", "expected"),
+    [
+        ("all", "xlsx", None, "", "pelanggan-20261205.xlsx"),
+        ("incomplete", "xlsx", None, "", "pelanggan-belum-lengkap-20261205.xlsx"),
+        ("all", "xlsx", Site(pk=1, code="CBN"), "suspended", "pelanggan-CBN-isolir-20261205.xlsx"),
+        ("all", "csv", Site(pk=1, code="CBN"), "", "pelanggan-CBN-20261205.csv"),
+        ("all", "xlsx", None, "inactive", "pelanggan-nonaktif-20261205.xlsx"),
+        ("incomplete", "xlsx", Site(pk=2, code="BJG"), "active", "pelanggan-belum-lengkap-BJG-aktif-20261205.xlsx"),
+        ("all", "xlsx", NO_SITE, "", "pelanggan-tanpa-site-20261205.xlsx"),
+        ("all", "xlsx", Site(pk=3, code="ÇI/BN  2"), "", "pelanggan-CI-BN-2-20261205.xlsx"),
+        ("all", "csv", Site(pk=7, code="//"), "", "pelanggan-site-7-20261205.csv"),
+    ],
+    ids=[
+        "no filter", "incomplete", "site and status", "site as csv", "status", "incomplete site and status",
+        "no site", "unsafe code", "code without letters",
+    ],
+)
+def test_export_file_name(scope, file_format, site, status, expected):
+    customer_filter = CustomerFilter(site=site, status=status)
+
+    name = exports.export_file_name(scope, file_format, datetime.date(2026, 12, 5), customer_filter)
+
+    assert name == expected
+
+
+def test_immediate_export_named_by_filter(admin_client, customers, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.filter(number__in=["PLG-0001", "PLG-0005"]).update(status=Customer.Status.SUSPENDED)
+
+    response = admin_client.post(EXPORT_URL, {"site": sites["CBN"].pk, "status": "suspended", "format": "csv"})
+
+    today = timezone.localdate()
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="pelanggan-CBN-isolir-{today:%Y%m%d}.csv"'
+    assert CustomerExport.objects.count() == 0
+
+
+def test_queued_export_named_by_filter(admin_client, customers, deferred_tasks, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    Customer.objects.filter(number__in=["PLG-0003", "PLG-0005"]).update(site=None)
+
+    export = queue(admin_client, url=INCOMPLETE_URL, data={"site": NO_SITE, "status": "active"})
+
+    assert export.rows_total == 2
+    assert export.file_name == f"pelanggan-belum-lengkap-tanpa-site-aktif-{timezone.localdate():%Y%m%d}.xlsx"
 
 
 def test_queued_csv_export_content(admin_client, customers, catalogue):
@@ -408,7 +671,7 @@ def test_queued_csv_export_content(admin_client, customers, catalogue):
     body = Path(export.file.path).read_bytes()
     download = admin_client.get(export_url("export-download", export))
     assert export.format == CustomerExport.Format.CSV
-    assert export.file_name == f"pelanggan-{timezone.localdate():%Y%m%d}.csv"
+    assert export.file_name == f"pelanggan-CBN-{timezone.localdate():%Y%m%d}.csv"
     assert body.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
         list(HEADER),
@@ -477,7 +740,7 @@ def test_export_history_lists_own_exports(client, admin_user, make_site_admin, c
     client.force_login(first)
     first_export = queue(client)
     client.force_login(second)
-    client.get(EXPORT_URL, {"format": "csv"})
+    client.post(EXPORT_URL, {"format": "csv"})
     second_export = CustomerExport.objects.get(created_by=second)
 
     second_page = client.get(reverse("customers:export-list")).content.decode()
@@ -527,8 +790,8 @@ def test_purge_deletes_old_export_files(admin_client, customers, settings):
 
 
 def queue_again(client):
-    """Request a second queued export, as CSV, and return it."""
-    response = client.get(EXPORT_URL, {"format": "csv"})
+    """Post a second export request that is queued, as CSV, and return the export."""
+    response = client.post(EXPORT_URL, {"format": "csv"})
     assert response.status_code == 302
     return CustomerExport.objects.get(format=CustomerExport.Format.CSV)
 
