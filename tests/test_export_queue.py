@@ -374,6 +374,8 @@ def test_retry_offered_only_when_retryable(admin_client, customers, deferred_tas
     else:
         assert 'id="retry-button"' not in page
         assert f'<p class="warning-box" id="retry-advice">{advice}</p>' in page
+    # Only a known reason gets the error box; an empty one would say nothing.
+    assert ('id="export-error"' in page) == bool(code)
 
 
 @pytest.mark.parametrize("code", ["worker_lost", "internal_error"])
