@@ -65,6 +65,9 @@ class RegionResolver:
     def __init__(self):
         self.matcher = RegionMatcher() if Village.objects.exists() else None
         self._by_tail = {}
+        # Most rows of a sheet repeat a few villages, so the results of
+        # names_fit() are cached by code and names.
+        self._names_fit_results = {}
 
     def resolve(self, values):
         """Return (village code or None, street line, finding or None) for one
@@ -113,7 +116,11 @@ class RegionResolver:
         """Return the finding of a row whose region names do not fit the
         village of its Kode Wilayah, or None when they fit."""
         names = {name: columns[name] for name in REGION_NAME_FIELDS if name in columns}
-        if self.matcher.names_fit(code, **names):
+        key = (code, *(names.get(name) for name in REGION_NAME_FIELDS))
+        fits = self._names_fit_results.get(key)
+        if fits is None:
+            fits = self._names_fit_results[key] = self.matcher.names_fit(code, **names)
+        if fits:
             return None
         village = self.matcher.label(code).removesuffix(f" ({code})")
         typed = ", ".join(str(value) for value in names.values())
