@@ -192,6 +192,28 @@ class RegionMatcher:
         names = [self._names[area] for area in reversed(code_ancestors(code))]
         return f"{', '.join(names)} ({code})"
 
+    def names_fit(self, code, *, village=None, district=None, regency=None, province=None):
+        """Return whether every given region name fits the village `code` at
+        its level, as a name match inside the area above would find it.
+
+        match() lets a village's Kode Wilayah win over the names, so a
+        caller uses this to tell the admin when the names point elsewhere.
+        An empty name fits.
+        """
+        ancestors = code_ancestors(code)
+        given = ((PROVINCE, province), (REGENCY, regency), (DISTRICT, district), (VILLAGE, village))
+        for index, (level, value) in enumerate(given):
+            text = _cell_text(value)
+            if not text:
+                continue
+            typed = read_typed_name(text)
+            if not typed.key:
+                continue
+            constraints = (frozenset([ancestors[index - 1]]),) if index else ()
+            if ancestors[index] not in self._find(level, typed, constraints).codes:
+                return False
+        return True
+
     def match(self, *, village=None, district=None, regency=None, province=None, region_code=None, address=None):
         """Match one row's region columns, or its address text, to one village.
 

@@ -282,6 +282,39 @@ def test_region_code_moves_customer_to_village(admin_client, sample_imported):
     assert Customer.objects.get(number="PLG-0001").village_id == "32.01.01.1007"
 
 
+def test_stale_region_code_noted(admin_client, sample_imported):
+    body = download(admin_client.get("/customers/export/", {"q": "PLG-0001"}))
+    # The admin retypes the village and leaves the Kode Wilayah column as exported.
+    filled = fill_in(body, {"PLG-0001": {"Kelurahan/Desa": "Pakansari"}})
+
+    response = admin_client.post(
+        reverse("customers:upload"), {"file": SimpleUploadedFile("ekspor.xlsx", filled), "mode": "update"}
+    )
+
+    batch = ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
+    notes = list(batch.problems.filter(code="region_code_other_names"))
+    assert [(note.row, note.column, note.value) for note in notes] == [(2, "Kode Wilayah", PABUARAN_CIBINONG)]
+    with translation.override("en"):
+        assert notes[0].message == (
+            "Row 2, column Kode Wilayah: Kode Wilayah “32.01.01.1012” is the village Pabuaran, Cibinong, "
+            "Kabupaten Bogor, Jawa Barat, but the region names of this row are “Pakansari, Cibinong, "
+            "Kabupaten Bogor, Jawa Barat”. eBilling goes by the Kode Wilayah. To use the names, empty the "
+            "Kode Wilayah cell and upload the file again."
+        )
+    assert Customer.objects.get(number="PLG-0001").village_id == PABUARAN_CIBINONG
+
+
+def test_unchanged_export_has_no_region_code_note(admin_client, sample_imported):
+    body = download(admin_client.get("/customers/export/"))
+
+    response = admin_client.post(
+        reverse("customers:upload"), {"file": SimpleUploadedFile("ekspor.xlsx", body), "mode": "update"}
+    )
+
+    batch = ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
+    assert batch.problems.filter(code="region_code_other_names").count() == 0
+
+
 # ---------------------------------------------------------------------------
 # From the sample upload to no incomplete customer, without opening any one
 

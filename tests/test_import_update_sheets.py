@@ -273,6 +273,38 @@ def test_nik_change_same_last_digits(stored, admin_user, tmp_path):
         )
 
 
+def test_phone_of_other_customer_noted(stored, admin_user, admin_client, tmp_path):
+    # PLG-0011 gets the number stored for PLG-0012, as a slip when typing.
+    batch = validate(tmp_path / "hp.xlsx", [
+        ["ID Pelanggan", "No HP"],
+        ["PLG-0011", "0812-0000-0012"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "No HP", "phone_other_name"),
+        (2, "note", "No HP", "will_update"),
+    ]
+    assert batch.summary["counts"]["update"] == 1
+    assert batch.summary["counts"]["possible_duplicates"] == 0
+    with translation.override("en"):
+        assert batch.problems.get(code="phone_other_name").message == (
+            "Row 2, column No HP: phone “0812-0000-0012” is also used by PLG-0012 (Dewi Lestari) "
+            "under another name (possible duplicate)."
+        )
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert 'id="possible-duplicates"' not in page
+
+
+def test_own_phone_kept_not_noted(stored, admin_user, tmp_path):
+    batch = validate(tmp_path / "hp.xlsx", [
+        ["ID Pelanggan", "No HP", "Status"],
+        ["PLG-0011", "0812-0000-0011", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [(2, "note", "Status", "will_update")]
+
+
 def test_name_change_warns_in_review(stored, admin_user, admin_client, tmp_path):
     batch = validate(tmp_path / "nama.xlsx", [
         ["ID Pelanggan", "Nama"],

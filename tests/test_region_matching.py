@@ -288,6 +288,23 @@ def test_region_code_wins_over_names(matcher):
     assert result.matched_on == ON_REGION_CODE
 
 
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({}, True),
+        ({"village": "Pakansari", "district": "Cibinong", "regency": "Kabupaten Bogor", "province": "Jawa Barat"}, True),
+        ({"village": "Kel. Pakansari", "district": "Kec. Cibinong", "regency": "Kab. Bogor"}, True),
+        ({"village": "Pakansary"}, True),
+        ({"village": "Pabuaran"}, False),
+        ({"village": "Pakansari", "district": "Bojonggede"}, False),
+        ({"regency": "Kota Bogor"}, False),
+        ({"province": "Jawa Tengah"}, False),
+    ],
+)
+def test_names_fit_region_code(matcher, names, expected):
+    assert matcher.names_fit(PAKANSARI, **names) is expected
+
+
 def test_district_code_narrows_names(matcher):
     result = matcher.match(region_code="320101", village="Pabuaran")
 

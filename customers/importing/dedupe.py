@@ -533,6 +533,12 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             elif first_with_phone is not None and _row_key(first_with_phone) != key:
                 first = first_with_phone.clean.number
                 add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other_row=first)
+        if phone and row.kind == UPDATE and "phone" in row.changes:
+            # A typing slip may give a customer another's number, which the
+            # customer's page warns of too, so the review notes it.
+            others = [r for r in by_phone.get(phone, []) if r["name_key"] != key and r["id"] != row.customer_id]
+            if others:
+                add(row, "note", PHONE_OTHER_NAME, "phone", format_phone(phone), other=_describe(others[0]))
 
         if number:
             seen_number[folded_number] = row.clean.number

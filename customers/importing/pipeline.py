@@ -159,7 +159,11 @@ class Plan:
         name_changes = 0
         for row in self.rows:
             kinds[row.kind] += 1
-            if row.findings and any(problem.code in dedupe.POSSIBLE_DUPLICATE_CODES for _kind, problem in row.findings):
+            # The review's box counts new rows only, because an update row's
+            # shared phone is noted but saves no second customer.
+            if row.kind == dedupe.NEW and row.findings and any(
+                problem.code in dedupe.POSSIBLE_DUPLICATE_CODES for _kind, problem in row.findings
+            ):
                 possible_duplicates += 1
             if row.kind == dedupe.UPDATE and row.findings and any(
                 problem.code == dedupe.NAME_WILL_CHANGE for _kind, problem in row.findings

@@ -12,11 +12,12 @@ import re
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing.problems import Problem, register_row_message
-from regions.matching import AMBIGUOUS, MATCHED, UNMATCHED, RegionMatcher
+from regions.matching import AMBIGUOUS, MATCHED, ON_REGION_CODE, UNMATCHED, RegionMatcher
 from regions.models import Village
 from regions.names import address_before, iter_address_parts
 
 REGION_FIELDS = ("village", "district", "regency", "province", "region_code")
+REGION_NAME_FIELDS = ("village", "district", "regency", "province")
 HAS_DIGIT = re.compile(r"\d")
 
 REGION_AMBIGUOUS = register_row_message(
@@ -31,6 +32,17 @@ REGION_UNMATCHED = register_row_message(
     _(
         "Row %(row)s, column %(column)s: “%(value)s” matches no village in the region list. "
         "Check the spelling, or pick the village on the customer's page."
+    ),
+)
+
+# An exported sheet keeps its Kode Wilayah column, so a village retyped in
+# Excel would otherwise be ignored without a word.
+REGION_CODE_OTHER_NAMES = register_row_message(
+    "region_code_other_names",
+    _(
+        "Row %(row)s, column %(column)s: Kode Wilayah “%(value)s” is the village %(village)s, but the region "
+        "names of this row are “%(names)s”. eBilling goes by the Kode Wilayah. To use the names, empty the "
+        "Kode Wilayah cell and upload the file again."
     ),
 )
 
@@ -53,6 +65,9 @@ class RegionResolver:
     def __init__(self):
         self.matcher = RegionMatcher() if Village.objects.exists() else None
         self._by_tail = {}
+        # Most rows of a sheet repeat a few villages, so the results of
+        # names_fit() are cached by code and names.
+        self._names_fit_results = {}
 
     def resolve(self, values):
         """Return (village code or None, street line, finding or None) for one
@@ -88,12 +103,28 @@ class RegionResolver:
             if not street:
                 street = result.street
         if result.status == MATCHED:
+            if result.matched_on == ON_REGION_CODE:
+                return result.village_code, street, self._names_finding(result.village_code, columns)
             return result.village_code, street, None
         if result.status == AMBIGUOUS:
             return None, street, (field, value, REGION_AMBIGUOUS, {"candidates": "; ".join(result.candidates[:3])})
         if result.status == UNMATCHED and field != "address":
             return None, street, (field, value, REGION_UNMATCHED, {})
         return None, street, None
+
+    def _names_finding(self, code, columns):
+        """Return the finding of a row whose region names do not fit the
+        village of its Kode Wilayah, or None when they fit."""
+        names = {name: columns[name] for name in REGION_NAME_FIELDS if name in columns}
+        key = (code, *(names.get(name) for name in REGION_NAME_FIELDS))
+        fits = self._names_fit_results.get(key)
+        if fits is None:
+            fits = self._names_fit_results[key] = self.matcher.names_fit(code, **names)
+        if fits:
+            return None
+        village = self.matcher.label(code).removesuffix(f" ({code})")
+        typed = ", ".join(str(value) for value in names.values())
+        return ("region_code", columns["region_code"], REGION_CODE_OTHER_NAMES, {"village": village, "names": typed})
 
 
 def region_finding(row_number, labels, finding):
