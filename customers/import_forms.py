@@ -28,7 +28,7 @@ class UploadForm(forms.Form):
         empty_label=_("— the Site column of each row —"),
         help_text=_(
             "New customers are saved in the chosen site. A stored customer moves to it only when its row "
-            "fills in the Site column. Leave it empty when the file mixes sites."
+            "names that site in the Site column. Leave it empty when the file mixes sites."
         ),
     )
     mode = forms.ChoiceField(
@@ -55,7 +55,7 @@ class UploadForm(forms.Form):
         site_field.required = len(sites) != 1
         site_field.label = _("Site")
         site_field.help_text = _(
-            "New customers are saved in this site. A stored customer moves to it only when its row fills in the Site column."
+            "New customers are saved in this site. A stored customer moves to it only when its row names it in the Site column."
         )
         if len(sites) == 1:
             site_field.empty_label = None

@@ -368,7 +368,7 @@ def test_chosen_site_keeps_stored_customers_in_place(stored, sample_catalogue, a
         assert batch.problems.get(row=2, code="site_choice_kept").message == (
             f"Baris 2: pelanggan “PLG-0011” terdaftar di Site {sites['CBN'].name}, bukan {sites['CTY'].name}. "
             f"Site yang dipilih untuk upload ini hanya menempatkan pelanggan baru, jadi pelanggan ini tetap di "
-            f"{sites['CBN'].name}. Untuk memindahkannya, isi kolom Site-nya."
+            f"{sites['CBN'].name}. Untuk memindahkannya, tulis {sites['CTY'].name} di kolom Site-nya."
         )
 
     batches.commit_batch(batch)
@@ -403,3 +403,27 @@ def test_site_column_still_moves_customer(stored, sample_catalogue, admin_user, 
     batches.commit_batch(batch)
     first.refresh_from_db()
     assert first.site == sites["CTY"]
+
+
+def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admin_user, tmp_path):
+    # An export of several sites uploaded with one site chosen: each row's
+    # Site column names the customer's own site, not the chosen one.
+    sites, _packages = sample_catalogue
+    first, second = stored
+    batch = validate(tmp_path / "ekspor.xlsx", [
+        ["ID Pelanggan", "Site", "Status"],
+        ["PLG-0011", sites["CBN"].name, "Isolir"],
+        ["PLG-0012", sites["BJG"].name, ""],
+    ], user=admin_user, site=sites["CTY"], mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "Status", "will_update"),
+        (2, "note", "", "site_choice_kept"),
+        (3, "duplicate", "", "no_changes"),
+        (3, "note", "", "site_choice_kept"),
+    ]
+    batches.commit_batch(batch)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.site, first.status) == (sites["CBN"], Customer.Status.SUSPENDED)
+    assert second.site == sites["CBN"]

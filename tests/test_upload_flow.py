@@ -30,7 +30,7 @@ def test_upload_page_in_indonesian(admin_client, sample_catalogue):
     assert "Unduh Template Excel" in page
     assert page.count(
         "Pelanggan baru disimpan di site yang dipilih. Pelanggan yang sudah tersimpan pindah ke site itu "
-        "hanya jika barisnya mengisi kolom Site. Kosongkan jika file berisi pelanggan dari beberapa site."
+        "hanya jika kolom Site di barisnya menyebut site itu. Kosongkan jika file berisi pelanggan dari beberapa site."
     ) == 1
     assert 'name="site"' in page
 

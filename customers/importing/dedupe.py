@@ -32,6 +32,7 @@ from django.db import connection
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from customers.importing.matching import SITE_CONFLICT
 from customers.importing.problems import Problem, register_row_message
 from customers.models import Customer, name_key
 from customers.selectors import format_phone, stored_value_texts
@@ -140,7 +141,7 @@ SITE_CHOICE_KEPT = register_row_message(
     _(
         "Row %(row)s: customer “%(number)s” belongs to site %(stored)s, not %(chosen)s. The site chosen for "
         "this upload places new customers only, so this customer stays at %(stored)s. To move it, "
-        "fill in its Site column."
+        "write %(chosen)s in its Site column."
     ),
 )
 WILL_FILL = register_row_message(
@@ -178,9 +179,10 @@ class PlannedRow:
     # Set by classify() on an update that leaves the customer without a
     # package or an Alamat.
     stays_incomplete: bool = False
-    # Whether the site is the one chosen for the upload, the Site column
-    # being empty or absent: it places new customers, and a stored
-    # customer moves only when the row names the site itself.
+    # Whether the site is the one chosen for the upload while the Site
+    # column is empty or names another site: the choice places new
+    # customers, and a stored customer moves only when its row names the
+    # chosen site itself.
     site_from_choice: bool = False
     # A shared empty tuple until the first finding: most rows have none,
     # and an empty list per row cost 5.6 MB on a 100,000-row file.
@@ -476,6 +478,8 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 row.changes = _changed_fields(row, match)
                 if row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
                     kept_sites.append((row, match["number"], fields["site_id"], match["site_id"]))
+                    # Its note replaces the conflict's, which says the customer is saved at the chosen site.
+                    row.findings = [finding for finding in row.findings if finding[1].code != SITE_CONFLICT] or ()
                 if row.changes:
                     row.kind = UPDATE
                     row.stays_incomplete = not (fields.get("package_id") or match.get("package_id")) or not (
