@@ -427,3 +427,32 @@ def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admi
     second.refresh_from_db()
     assert (first.site, first.status) == (sites["CBN"], Customer.Status.SUSPENDED)
     assert second.site == sites["CBN"]
+
+
+def test_create_mode_names_unsaved_changes(stored, admin_user, admin_client, tmp_path):
+    # An edited export uploaded in Tambah saja: the new row is saved, the
+    # edited one is not, and the review says how to save it.
+    batch = validate(tmp_path / "ekspor.xlsx", [
+        ["ID Pelanggan", "Nama", "Alamat", "Status"],
+        ["PLG-0011", "Agus Wibowo", "Jl. Melati 3", "Isolir"],
+        ["PLG-0012", "Dewi Lestari", "Jl. Melati 3", "Aktif"],
+        ["PLG-0013", "Rina Wati", "Jl. Mawar 9", "Aktif"],
+    ], user=admin_user)
+
+    assert findings(batch) == [
+        (2, "duplicate", "ID Pelanggan", "present_number_changed"),
+        (3, "duplicate", "ID Pelanggan", "present_number"),
+    ]
+    assert batch.summary["counts"]["changes_not_saved"] == 1
+    with translation.override("id"):
+        assert batch.problems.get(row=2).message == (
+            "Baris 2: pelanggan “PLG-0011” sudah ada (ID Pelanggan sama), dan baris ini berisi nilai lain untuknya. "
+            "Mode Tambah saja tidak mengubah pelanggan yang sudah tersimpan: untuk menyimpan nilai itu, unggah file "
+            "dengan mode Tambah dan perbarui."
+        )
+    page = " ".join(admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode().split())
+    assert (
+        '<p class="warning-box" id="changes-not-saved">1 baris berisi nilai lain untuk pelanggan yang sudah '
+        "tersimpan, dan mode ini tidak menyimpannya. Untuk mengubah pelanggan itu, unggah file lagi dengan mode "
+        "Tambah dan perbarui."
+    ) in page

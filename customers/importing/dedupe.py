@@ -47,6 +47,14 @@ ALREADY_PRESENT_NUMBER = register_row_message(
     "present_number",
     _("Row %(row)s: customer “%(number)s” already exists (same ID Pelanggan). It is not saved again."),
 )
+PRESENT_NUMBER_CHANGED = register_row_message(
+    "present_number_changed",
+    _(
+        "Row %(row)s: customer “%(number)s” already exists (same ID Pelanggan), and this row has other values "
+        "for it. The mode Create only does not change stored customers: to save those values, upload the file "
+        "in the mode Create and update."
+    ),
+)
 ALREADY_PRESENT_PERSON = register_row_message(
     "present_person",
     _(
@@ -493,7 +501,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             else:
                 row.kind = PRESENT
                 if matched_on == "number":
-                    add(row, "duplicate", ALREADY_PRESENT_NUMBER, "number", number, number=match["number"])
+                    # An edited export uploaded in the wrong mode would
+                    # otherwise lose its edits with a plain "already exists".
+                    code = PRESENT_NUMBER_CHANGED if _changed_fields(row, match) else ALREADY_PRESENT_NUMBER
+                    add(row, "duplicate", code, "number", number, number=match["number"])
                 elif update_mode and _changed_fields(row, match):
                     # Only an ID identifies the customer an update changes,
                     # so the note names the ID to fill in.

@@ -157,6 +157,7 @@ class Plan:
         incomplete = 0
         possible_duplicates = 0
         name_changes = 0
+        changes_not_saved = 0
         for row in self.rows:
             kinds[row.kind] += 1
             # The review's box counts new rows only, because an update row's
@@ -169,6 +170,10 @@ class Plan:
                 problem.code == dedupe.NAME_WILL_CHANGE for _kind, problem in row.findings
             ):
                 name_changes += 1
+            if row.kind == dedupe.PRESENT and row.findings and any(
+                problem.code == dedupe.PRESENT_NUMBER_CHANGED for _kind, problem in row.findings
+            ):
+                changes_not_saved += 1
             if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
                 incomplete += 1
             elif row.kind == dedupe.UPDATE and row.stays_incomplete:
@@ -182,6 +187,7 @@ class Plan:
             "incomplete": incomplete,
             "possible_duplicates": possible_duplicates,
             "name_changes": name_changes,
+            "changes_not_saved": changes_not_saved,
         }
 
     def summary(self):
