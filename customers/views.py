@@ -7,6 +7,7 @@ import tempfile
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -41,7 +42,14 @@ from customers.selectors import (
     sort_position,
     whatsapp_chat_url,
 )
-from ebilling.access import admin_required, has_staff_permission, is_admin, staff_permission_required, staff_required
+from ebilling.access import (
+    admin_required,
+    has_staff_permission,
+    is_admin,
+    staff_permission_required,
+    staff_required,
+    visible_sites,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -371,6 +379,39 @@ def customer_add(request):
 
 @staff_required
 def customer_edit(request, pk):
+    """Show the customer's edit form, and save it on POST.
+
+    A POST runs in one transaction with the customer's row locked, so the
+    form's check of loaded_version and the save see the same stored record.
+    Another save or a delete of the customer committed meanwhile is then
+    reported instead of being overwritten, or undone by inserting the
+    deleted customer again.
+    """
+    if request.method != "POST":
+        return _customer_edit(request, pk)
+    with transaction.atomic():
+        if not Customer.objects.select_for_update().filter(pk=pk).exists():
+            number = _deleted_number(request.user, pk)
+            if number is not None:
+                messages.error(
+                    request, _("Customer %(number)s was deleted, so your changes were not saved.") % {"number": number}
+                )
+                return redirect(_list_url(_filter_fields(request.GET)))
+        return _customer_edit(request, pk)
+
+
+def _deleted_number(user, pk):
+    """Return the ID Pelanggan of the deleted customer `pk`, or None when
+    no customer `pk` was deleted in a site that `user` sees."""
+    record = Customer.history.filter(id=pk, history_type="-").order_by("-history_date").first()
+    if record is None:
+        return None
+    if not is_admin(user) and not visible_sites(user).filter(pk=record.site_id).exists():
+        return None
+    return record.number
+
+
+def _customer_edit(request, pk):
     scoped = customers_visible_to(request.user)
     customer = get_object_or_404(scoped.select_related("site", "package"), pk=pk)
     # Binding the form copies the posted values onto the instance, so what
