@@ -6,8 +6,9 @@ import tempfile
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -427,17 +428,20 @@ def _customer_edit(request, pk):
     # dashboard, the list itself is what is left to complete.
     worklist = list_filter.incomplete_only or bool(list_filter.missing)
 
-    if request.method == "POST" and form.is_valid():
-        if _stored_values(form.instance) == before:
-            # No history entry and no new updated_at, which would keep the
-            # customer from an undo and reject another admin's open form.
-            messages.info(request, _("Nothing changed, so customer %(number)s was not saved.") % {"number": customer.number})
-        else:
-            customer = form.save()
+    saved = request.method == "POST" and form.is_valid()
+    if saved and _stored_values(form.instance) == before:
+        # No history entry and no new updated_at, which would keep the
+        # customer from an undo and reject another admin's open form.
+        messages.info(request, _("Nothing changed, so customer %(number)s was not saved.") % {"number": customer.number})
+    elif saved:
+        saved = _save_customer_form(form)
+        if saved:
+            customer = form.instance
             messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
             _warn_future_installation(request, customer)
             if customer.phone != before["phone"]:
                 _warn_shared_phone(request, scoped, customer)
+    if saved:
         if "save_next" not in request.POST:
             return redirect(reverse("customers:edit", args=[customer.pk]) + filter_query)
 
@@ -474,6 +478,23 @@ def _customer_edit(request, pk):
             "delete_url": delete_url,
         },
     )
+
+
+def _save_customer_form(form):
+    """Save the valid edit form and return True. Return False, with the
+    error on the ID field, when another customer stored the new ID after
+    the form's unique check, such as an import saving at the same moment."""
+    try:
+        # A savepoint, so that PostgreSQL can go on after the error.
+        with transaction.atomic():
+            form.save()
+    except IntegrityError:
+        number = form.cleaned_data["number"]
+        if not Customer.objects.filter(number=number).exclude(pk=form.instance.pk).exists():
+            raise
+        form.add_error("number", ValidationError(_("Another customer already has this customer ID."), code="unique"))
+        return False
+    return True
 
 
 @admin_required

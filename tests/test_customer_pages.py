@@ -11,7 +11,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from customers.models import Customer, number_key
@@ -1259,3 +1259,53 @@ def test_edit_rejects_save_during_other_save(admin_client, customers):
     stored = Customer.objects.get(pk=customer.pk)
     assert stored.email == "baru@example.id"
     assert stored.status == Customer.Status.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edit_id_taken_during_save(admin_client, customers):
+    """Another connection inserts PLG-0900 and has not committed when an
+    admin saves PLG-0001 under that ID. The form's unique check cannot see
+    the row yet, so the save must turn the database's unique error into
+    the form's error instead of a server error."""
+    admin_client.cookies["django_language"] = "en"
+    customer = customers["PLG-0001"]
+    insert_done, insert_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def insert_other():
+        try:
+            with transaction.atomic():
+                Customer.objects.create(number="PLG-0900", name="Andi Wijaya")
+                insert_done.set()
+                insert_release.wait(WAIT_SECONDS)
+        except Exception as error:  # reported to the test below
+            outcome["insert"] = error
+        finally:
+            insert_done.set()
+            connection.close()
+
+    def post_form():
+        try:
+            outcome["post"] = admin_client.post(edit_url(customer), form_data(customer, number="PLG-0900"))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=insert_other)
+    first.start()
+    assert insert_done.wait(WAIT_SECONDS)
+    second = threading.Thread(target=post_form)
+    second.start()
+    wait_until_blocked()
+    insert_release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert "insert" not in outcome
+    response = outcome["post"]
+    assert response.status_code == 200
+    # On SQLite the edit waits for the insert and the form's unique check reports
+    # the ID with a lazy message, which is read in the test's language.
+    with translation.override("en"):
+        assert field_errors(response, "number") == ["Another customer already has this customer ID."]
+    assert Customer.objects.get(pk=customer.pk).number == "PLG-0001"
+    assert Customer.objects.filter(number="PLG-0900").count() == 1
