@@ -5,6 +5,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
@@ -175,12 +176,17 @@ def test_undo_rejected_unless_done(admin_client, sample_catalogue, tmp_path):
 
 def test_undo_twice_rejected(admin_client, admin_user, sample_catalogue, tmp_path):
     batch = import_rows(tmp_path / "dua-kali.xlsx", [["PLG-0901", "Gita", "081200000901", "", "Jl. G"]], user=admin_user)
-    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+    # Followed, so the page shows the first undo's message and the second response has only its own.
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]), follow=True)
     Customer.objects.create(number="PLG-0901", name="Gita Baru")
 
     response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
 
     assert response.status_code == 302
+    with translation.override("en"):
+        assert [str(message) for message in get_messages(response.wsgi_request)] == [
+            "This import was already undone, so nothing was changed."
+        ]
     assert Customer.objects.filter(number="PLG-0901").count() == 1
     detail = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert 'id="undone-note"' in detail
