@@ -20,18 +20,21 @@ class CustomerNumberTaken(Exception):
         self.owner = owner
 
 
-def customer_create(customer, *, by):
+def customer_create(customer, *, by, check=None):
     """Insert the unsaved `customer` with a "+" history entry by `by`.
 
     A customer without a number gets the next generated one (PLG-0001,
     …). The insert runs under the import lock, so an import or another
     add cannot take the same number meanwhile. Raises CustomerNumberTaken
     when another customer has the number, even one stored after the form
-    was validated.
+    was validated. `check`, when given, is called under the lock first.
+    When it returns False, nothing is saved and None is returned.
     """
     typed = customer.number
     with transaction.atomic():
         lock_customer_writes()
+        if check is not None and not check():
+            return None
         if typed:
             # The unique constraint compares exact text only.
             # NOTE: the edit page changes IDs without this lock, so a case

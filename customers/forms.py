@@ -476,18 +476,26 @@ class CustomerAddForm(CustomerForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.possible_duplicates = self._find_possible_duplicates(cleaned)
-        if self.possible_duplicates:
-            confirmed = set(self.cleaned_data.get("save_anyway", "").split(","))
-            if not {str(duplicate.pk) for duplicate in self.possible_duplicates} <= confirmed:
-                self.add_error(
-                    "save_anyway",
-                    ValidationError(
-                        _("Tick “Save anyway” to add this customer beside the customers above, or correct the phone number or NIK."),
-                        code="possible_duplicate",
-                    ),
-                )
+        self._check_possible_duplicates(cleaned)
         return cleaned
+
+    def _check_possible_duplicates(self, cleaned):
+        """Find the possible duplicates and return True when "Save anyway"
+        covers all of them. Otherwise add the error and return False."""
+        self.possible_duplicates = self._find_possible_duplicates(cleaned)
+        if not self.possible_duplicates:
+            return True
+        confirmed = set(self.cleaned_data.get("save_anyway", "").split(","))
+        if {str(duplicate.pk) for duplicate in self.possible_duplicates} <= confirmed:
+            return True
+        self.add_error(
+            "save_anyway",
+            ValidationError(
+                _("Tick “Save anyway” to add this customer beside the customers above, or correct the phone number or NIK."),
+                code="possible_duplicate",
+            ),
+        )
+        return False
 
     def _find_possible_duplicates(self, cleaned):
         """Return the customers the user may see with the cleaned phone or
@@ -509,10 +517,17 @@ class CustomerAddForm(CustomerForm):
 
     def save_customer(self, *, by):
         """Save the valid form's customer with a history entry by `by` and
-        return it. Returns None, with the error on the ID field, when
-        another customer stored the ID after the form was validated."""
+        return it. Returns None, with the form's error, when another
+        customer stored the ID, or a possible duplicate that "Save anyway"
+        does not cover, after the form was validated.
+
+        The duplicates are looked up again under the import lock, so a
+        form sent twice by a double click saves one customer.
+        """
         try:
-            return customer_create(self.save(commit=False), by=by)
+            return customer_create(
+                self.save(commit=False), by=by, check=lambda: self._check_possible_duplicates(self.cleaned_data)
+            )
         except CustomerNumberTaken as taken:
             number = self.cleaned_data["number"] or taken.owner.number
             self.add_error("number", self.number_taken_error(number, taken.owner))

@@ -340,15 +340,22 @@ def batch_retry(request, pk):
     return redirect("customers:batch-detail", pk=batch.pk)
 
 
+def _undo_not_allowed(request, batch):
+    """Add the message that says why the batch cannot be undone."""
+    if batch.state == ImportBatch.State.UNDONE:
+        messages.info(request, _("This import was already undone, so nothing was changed."))
+    elif batch.state == ImportBatch.State.DONE:
+        messages.error(request, _("This import saved nothing, so there is nothing to undo."))
+    else:
+        messages.error(request, _("Only a finished import can be undone."))
+
+
 @staff_permission_required("customers.import_customers")
 def batch_undo(request, pk):
     """Show what undoing the batch would do; on POST, do it."""
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     if not undo.batch_can_undo(batch):
-        if batch.state == ImportBatch.State.DONE:
-            messages.error(request, _("This import saved nothing, so there is nothing to undo."))
-        else:
-            messages.error(request, _("Only a finished import can be undone."))
+        _undo_not_allowed(request, batch)
         return redirect("customers:batch-detail", pk=batch.pk)
 
     if request.method == "POST":
@@ -358,7 +365,9 @@ def batch_undo(request, pk):
             messages.error(request, _("Nothing was undone. Undo the later imports listed below first."))
             return redirect("customers:batch-undo", pk=batch.pk)
         except undo.UndoNotAllowed:
-            messages.error(request, _("Only a finished import can be undone."))
+            # Another request, such as a second click, changed the batch first.
+            batch.refresh_from_db(fields=["state"])
+            _undo_not_allowed(request, batch)
             return redirect("customers:batch-detail", pk=batch.pk)
         messages.success(
             request,

@@ -6,7 +6,9 @@ import tempfile
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -42,7 +44,14 @@ from customers.selectors import (
     sort_position,
     whatsapp_chat_url,
 )
-from ebilling.access import admin_required, has_staff_permission, is_admin, staff_permission_required, staff_required
+from ebilling.access import (
+    admin_required,
+    has_staff_permission,
+    is_admin,
+    staff_permission_required,
+    staff_required,
+    visible_sites,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -408,6 +417,39 @@ def customer_add(request):
 
 @staff_required
 def customer_edit(request, pk):
+    """Show the customer's edit form, and save it on POST.
+
+    A POST runs in one transaction with the customer's row locked, so the
+    form's check of loaded_version and the save see the same stored record.
+    Another save or a delete of the customer committed meanwhile is then
+    reported instead of being overwritten, or undone by inserting the
+    deleted customer again.
+    """
+    if request.method != "POST":
+        return _customer_edit(request, pk)
+    with transaction.atomic():
+        if not Customer.objects.select_for_update().filter(pk=pk).exists():
+            number = _deleted_number(request.user, pk)
+            if number is not None:
+                messages.error(
+                    request, _("Customer %(number)s was deleted, so your changes were not saved.") % {"number": number}
+                )
+                return redirect(_list_url(_filter_fields(request.GET)))
+        return _customer_edit(request, pk)
+
+
+def _deleted_number(user, pk):
+    """Return the ID Pelanggan of the deleted customer `pk`, or None when
+    no customer `pk` was deleted in a site that `user` sees."""
+    record = Customer.history.filter(id=pk, history_type="-").order_by("-history_date").first()
+    if record is None:
+        return None
+    if not is_admin(user) and not visible_sites(user).filter(pk=record.site_id).exists():
+        return None
+    return record.number
+
+
+def _customer_edit(request, pk):
     scoped = customers_visible_to(request.user)
     customer = get_object_or_404(scoped.select_related("site", "package"), pk=pk)
     # Binding the form copies the posted values onto the instance, so what
@@ -423,17 +465,20 @@ def customer_edit(request, pk):
     # dashboard, the list itself is what is left to complete.
     worklist = list_filter.incomplete_only or bool(list_filter.missing)
 
-    if request.method == "POST" and form.is_valid():
-        if _stored_values(form.instance) == before:
-            # No history entry and no new updated_at, which would keep the
-            # customer from an undo and reject another admin's open form.
-            messages.info(request, _("Nothing changed, so customer %(number)s was not saved.") % {"number": customer.number})
-        else:
-            customer = form.save()
+    saved = request.method == "POST" and form.is_valid()
+    if saved and _stored_values(form.instance) == before:
+        # No history entry and no new updated_at, which would keep the
+        # customer from an undo and reject another admin's open form.
+        messages.info(request, _("Nothing changed, so customer %(number)s was not saved.") % {"number": customer.number})
+    elif saved:
+        saved = _save_customer_form(form)
+        if saved:
+            customer = form.instance
             messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
             _warn_future_installation(request, customer)
             if customer.phone != before["phone"]:
                 _warn_shared_phone(request, scoped, customer)
+    if saved:
         if "save_next" not in request.POST:
             return redirect(reverse("customers:edit", args=[customer.pk]) + filter_query)
 
@@ -470,6 +515,23 @@ def customer_edit(request, pk):
             "delete_url": delete_url,
         },
     )
+
+
+def _save_customer_form(form):
+    """Save the valid edit form and return True. Return False, with the
+    error on the ID field, when another customer stored the new ID after
+    the form's unique check, such as an import saving at the same moment."""
+    try:
+        # A savepoint, so that PostgreSQL can go on after the error.
+        with transaction.atomic():
+            form.save()
+    except IntegrityError:
+        number = form.cleaned_data["number"]
+        if not Customer.objects.filter(number=number).exclude(pk=form.instance.pk).exists():
+            raise
+        form.add_error("number", ValidationError(_("Another customer already has this customer ID."), code="unique"))
+        return False
+    return True
 
 
 @admin_required

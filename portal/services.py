@@ -153,20 +153,24 @@ def change_request_approve(change_request, user):
     The value is checked again with the importer's cleaner, because the
     rules may have changed since it was submitted, and a NIK must not belong
     to another customer under another name, in any site, as on the edit
-    form and in an import. Raises ChangeRequestClosed
-    when the request is no longer pending and ChangeRequestInvalid when the
-    value fails the check, and then changes nothing.
+    form and in an import. Raises ChangeRequestClosed when the request is
+    no longer pending or its customer was deleted, and ChangeRequestInvalid
+    when the value fails the check, and then changes nothing.
     """
     with transaction.atomic():
+        # The customer is locked before the request, in the order that
+        # customer_delete() takes them, so an approval and a delete of the
+        # same customer wait for each other instead of deadlocking. A
+        # deleted customer's requests are deleted with it.
+        customer = Customer.objects.select_for_update().filter(pk=change_request.customer_id).first()
         locked = ChangeRequest.objects.select_for_update().filter(pk=change_request.pk).first()
-        if locked is None or locked.status != ChangeRequest.Status.PENDING:
+        if customer is None or locked is None or locked.status != ChangeRequest.Status.PENDING:
             raise ChangeRequestClosed
         try:
             value = _clean_requested_value(locked)
         except CellError as error:
             raise ChangeRequestInvalid(error) from None
 
-        customer = Customer.objects.select_for_update().get(pk=locked.customer_id)
         if locked.field == ChangeRequest.Field.NIK:
             # Every site's customers count, because one NIK is one person;
             # one outside the approver's sites is not named.

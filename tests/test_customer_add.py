@@ -4,6 +4,7 @@ Pelanggan, possible duplicates, the history entry and the unique race."""
 import re
 
 import pytest
+from django.utils import translation
 
 from customers.adding import CustomerNumberTaken, customer_create
 from customers.forms import CustomerAddForm
@@ -409,7 +410,7 @@ def test_duplicates_limited_to_own_sites(site_admin, customers, catalogue):
 
 
 # ---------------------------------------------------------------------------
-# The same ID stored after the form was validated
+# The same ID or phone stored after the form was validated
 
 
 def validated_form(user, **values):
@@ -431,6 +432,51 @@ def test_id_stored_meanwhile_rejected(admin_user, customers):
     ]
     # The failed insert ran in a savepoint, so later queries of the transaction still run.
     assert Customer.objects.count() == 3
+
+
+def test_double_submit_saves_once(admin_user, customers):
+    """A double click sends the add form twice. Both are validated before
+    either is saved, so the second save must find the first customer."""
+    first = validated_form(admin_user, phone="0857-1234-5678")
+    second = validated_form(admin_user, phone="0857-1234-5678")
+
+    saved = first.save_customer(by=admin_user)
+    again = second.save_customer(by=admin_user)
+
+    assert saved.number == "PLG-0003"
+    assert again is None
+    with translation.override("en"):
+        assert second.errors["save_anyway"] == [
+            "Tick “Save anyway” to add this customer beside the customers above, or correct the phone number or NIK."
+        ]
+    assert [duplicate.number for duplicate in second.possible_duplicates] == ["PLG-0003"]
+    assert second.duplicate_ids() == str(saved.pk)
+    assert Customer.objects.filter(phone="+6285712345678").count() == 1
+
+
+def test_ticked_add_rechecks_duplicates(admin_user, customers):
+    """A tick covers the duplicates shown, not a third customer with the
+    same phone stored after the form was validated."""
+    budi = customers["PLG-0001"]
+    form = validated_form(admin_user, phone="0812-3456-7890", save_anyway=str(budi.pk))
+    other = Customer.objects.create(number="PLG-0500", name="Andi Wijaya", phone="+6281234567890")
+
+    customer = form.save_customer(by=admin_user)
+
+    assert customer is None
+    assert [duplicate.number for duplicate in form.possible_duplicates] == ["PLG-0001", "PLG-0500"]
+    assert form.duplicate_ids() == f"{budi.pk},{other.pk}"
+    assert Customer.objects.filter(phone="+6281234567890").count() == 2
+
+
+def test_ticked_add_saves_when_unchanged(admin_user, customers):
+    budi = customers["PLG-0001"]
+    form = validated_form(admin_user, phone="0812-3456-7890", save_anyway=str(budi.pk))
+
+    customer = form.save_customer(by=admin_user)
+
+    assert customer.number == "PLG-0003"
+    assert Customer.objects.filter(phone="+6281234567890").count() == 2
 
 
 def test_id_in_other_case_stored_meanwhile(admin_user, customers):

@@ -3,20 +3,24 @@ change history, the portal account deactivated, and the undo pages of
 imports and bulk changes still readable afterwards."""
 
 import re
+import threading
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import NikReveal
+from customers import services
 from customers.bulk import customers_bulk_update
 from customers.importing import batches
 from customers.models import BulkChangeItem, Customer, ImportBatch, ImportChange
 from portal.links import link_create
 from portal.models import ChangeRequest, PortalLink
 from tests.importing_helpers import write_workbook
+from tests.test_concurrent_import import WAIT_SECONDS, wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 
@@ -293,6 +297,94 @@ def test_delete_unknown_customer_shows_info(english):
 
     assert response.redirect_chain == [("/customers/", 302)]
     assert page_messages(response) == ["This customer does not exist, so nothing was deleted."]
+
+
+
+def edit_data(customer, **changes):
+    """Return the POST data of the customer's edit form with `changes`."""
+    data = {
+        "number": customer.number,
+        "name": customer.name,
+        "phone": customer.phone,
+        "address": customer.address,
+        "site": customer.site_id,
+        "package": customer.package_id,
+        "status": customer.status,
+        "loaded_version": customer.updated_at.isoformat(),
+        "save": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_edit_after_delete_shows_info(english, admin_user, budi):
+    services.customer_delete(budi.pk, by=admin_user)
+
+    response = english.post(reverse("customers:edit", args=[budi.pk]), edit_data(budi, name="Budi S"), follow=True)
+
+    assert response.redirect_chain == [("/customers/", 302)]
+    assert page_messages(response) == ["Customer PLG-0001 was deleted, so your changes were not saved."]
+    assert not Customer.objects.filter(pk=budi.pk).exists()
+
+
+def test_edit_after_delete_hidden_from_other_site(client, site_admin, budi, catalogue):
+    sites, _packages = catalogue
+    Customer.objects.filter(pk=budi.pk).update(site=sites["BJG"])
+    budi.refresh_from_db()
+    services.customer_delete(budi.pk, by=None)
+    client.force_login(site_admin)
+
+    response = client.post(reverse("customers:edit", args=[budi.pk]), edit_data(budi, name="Budi S"))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edit_during_delete_not_recreated(english, admin_user, budi):
+    """An admin saves PLG-0001's edit form while another admin's delete of
+    it is still running. The save must wait for the delete and report it,
+    not insert the customer again under its old id."""
+    delete_done, delete_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def delete_budi():
+        try:
+            with transaction.atomic():
+                outcome["delete"] = services.customer_delete(budi.pk, by=admin_user)
+                delete_done.set()
+                delete_release.wait(WAIT_SECONDS)
+        except Exception as error:  # reported to the test below
+            outcome["delete"] = error
+        finally:
+            delete_done.set()
+            connection.close()
+
+    def post_edit():
+        try:
+            url = reverse("customers:edit", args=[budi.pk])
+            outcome["edit"] = english.post(url, edit_data(budi, name="Budi S"), follow=True)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=delete_budi)
+    first.start()
+    assert delete_done.wait(WAIT_SECONDS)
+    second = threading.Thread(target=post_edit)
+    second.start()
+    wait_until_blocked()
+    delete_release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert isinstance(outcome["delete"], Customer)
+    response = outcome["edit"]
+    assert response.redirect_chain == [("/customers/", 302)]
+    assert page_messages(response) == ["Customer PLG-0001 was deleted, so your changes were not saved."]
+    assert not Customer.objects.filter(pk=budi.pk).exists()
+    assert list(Customer.history.filter(id=budi.pk).order_by("history_date").values_list("history_type", flat=True)) == [
+        "+",
+        "-",
+    ]
 
 
 # --- the undo pages after a delete --------------------------------------------------

@@ -3,18 +3,20 @@
 import datetime
 import io
 import re
+import threading
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from customers.models import Customer, number_key
 from customers.selectors import format_phone, phone_search_key
+from tests.test_concurrent_import import WAIT_SECONDS, wait_until_blocked
 
 LIST_URL = "/customers/"
 EXPORT_URL = "/customers/export/"
@@ -1208,3 +1210,109 @@ def test_edit_warns_of_future_date(admin_client, customers):
         f"Tanggal Pasang {future:%d/%m/%Y} masih di masa depan. Periksa tahunnya jika pelanggan sudah terpasang.",
     ]
     assert Customer.objects.get(pk=customer.pk).installed_on == future
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edit_rejects_save_during_other_save(admin_client, customers):
+    """Another connection saves PLG-0001's email and keeps the row locked
+    while an admin posts a form opened before that save. The form's version
+    check must wait for the other save and reject the form, or its stale
+    email overwrites the new one."""
+    admin_client.cookies["django_language"] = "en"
+    customer = customers["PLG-0001"]
+    page = admin_client.get(edit_url(customer)).content.decode()
+    loaded = re.search(r'name="loaded_version" value="([^"]+)"', page).group(1)
+    other_locked, other_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def other_save():
+        try:
+            with transaction.atomic():
+                fresh = Customer.objects.select_for_update().get(pk=customer.pk)
+                fresh.email = "baru@example.id"
+                fresh.save()
+                other_locked.set()
+                other_release.wait(WAIT_SECONDS)
+        except Exception as error:  # reported to the test below
+            outcome["other"] = error
+        finally:
+            other_locked.set()
+            connection.close()
+
+    def post_form():
+        try:
+            data = form_data(customer, status="suspended", loaded_version=loaded)
+            outcome["post"] = admin_client.post(edit_url(customer), data)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=other_save)
+    first.start()
+    assert other_locked.wait(WAIT_SECONDS)
+    second = threading.Thread(target=post_form)
+    second.start()
+    wait_until_blocked()
+    other_release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert "other" not in outcome
+    response = outcome["post"]
+    assert response.status_code == 200
+    assert [str(error) for error in response.context["form"].non_field_errors()] == [
+        "This customer was changed after you opened this page, so nothing was saved. "
+        "Reload the page, then make your changes again."
+    ]
+    stored = Customer.objects.get(pk=customer.pk)
+    assert stored.email == "baru@example.id"
+    assert stored.status == Customer.Status.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edit_id_taken_during_save(admin_client, customers):
+    """Another connection inserts PLG-0900 and has not committed when an
+    admin saves PLG-0001 under that ID. The form's unique check cannot see
+    the row yet, so the save must turn the database's unique error into
+    the form's error instead of a server error."""
+    admin_client.cookies["django_language"] = "en"
+    customer = customers["PLG-0001"]
+    insert_done, insert_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def insert_other():
+        try:
+            with transaction.atomic():
+                Customer.objects.create(number="PLG-0900", name="Andi Wijaya")
+                insert_done.set()
+                insert_release.wait(WAIT_SECONDS)
+        except Exception as error:  # reported to the test below
+            outcome["insert"] = error
+        finally:
+            insert_done.set()
+            connection.close()
+
+    def post_form():
+        try:
+            outcome["post"] = admin_client.post(edit_url(customer), form_data(customer, number="PLG-0900"))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=insert_other)
+    first.start()
+    assert insert_done.wait(WAIT_SECONDS)
+    second = threading.Thread(target=post_form)
+    second.start()
+    wait_until_blocked()
+    insert_release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert "insert" not in outcome
+    response = outcome["post"]
+    assert response.status_code == 200
+    # On SQLite the edit waits for the insert and the form's unique check reports
+    # the ID with a lazy message, which is read in the test's language.
+    with translation.override("en"):
+        assert field_errors(response, "number") == ["Another customer already has this customer ID."]
+    assert Customer.objects.get(pk=customer.pk).number == "PLG-0001"
+    assert Customer.objects.filter(number="PLG-0900").count() == 1

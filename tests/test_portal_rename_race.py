@@ -1,4 +1,6 @@
-"""Two customers with one NIK renaming at the same moment, on two database connections."""
+"""Portal writes that race other writes of the same customer on a second
+database connection. Two customers with one NIK rename at the same moment,
+and a change request is approved while its customer is being deleted."""
 
 import threading
 import time
@@ -6,8 +8,10 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from customers import services
 from customers.models import Customer
-from portal.services import customer_profile_update
+from portal.models import ChangeRequest
+from portal.services import ChangeRequestClosed, change_request_approve, customer_profile_update
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     NIK_A,
     catalogue,
@@ -85,3 +89,53 @@ def test_shared_nik_renames_serialised(client_a, customer_a):
     ]
     names = dict(Customer.objects.filter(nik=NIK_A).values_list("number", "name"))
     assert names == {"PLG-0001": "Budi Santoso", "PLG-0003": "Budi Santoso"}
+
+
+def test_approve_during_delete_no_deadlock(customer_a, user_a, admin_user):
+    """An admin deletes customer A while another approves A's pending phone
+    request. The delete holds A's row lock and then deletes A's requests.
+    The approval must wait for the delete and find the request gone, not
+    lock the request first and deadlock with the delete."""
+    change_request = ChangeRequest.objects.create(
+        customer=customer_a, field="phone", new_value="+6285712345678", created_by=user_a
+    )
+    delete_locked, delete_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def delete_a():
+        try:
+            with transaction.atomic():
+                # The lock that customer_delete() takes first, held while the approval starts.
+                Customer.objects.select_for_update().get(pk=customer_a.pk)
+                delete_locked.set()
+                delete_release.wait(WAIT_SECONDS)
+                outcome["delete"] = services.customer_delete(customer_a.pk, by=admin_user)
+        except Exception as error:  # reported to the test below
+            outcome["delete"] = error
+        finally:
+            delete_locked.set()
+            connection.close()
+
+    def approve_a():
+        try:
+            outcome["approve"] = change_request_approve(change_request, admin_user)
+        except Exception as error:  # reported to the test below
+            outcome["approve"] = error
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=delete_a)
+    first.start()
+    assert delete_locked.wait(WAIT_SECONDS)
+    second = threading.Thread(target=approve_a)
+    second.start()
+    wait_until_blocked()
+    delete_release.set()
+    first.join(WAIT_SECONDS)
+    second.join(WAIT_SECONDS)
+
+    assert isinstance(outcome["delete"], Customer)
+    assert outcome["delete"].number == "PLG-0001"
+    assert isinstance(outcome["approve"], ChangeRequestClosed)
+    assert not Customer.objects.filter(pk=customer_a.pk).exists()
+    assert not ChangeRequest.objects.filter(pk=change_request.pk).exists()

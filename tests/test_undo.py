@@ -1,15 +1,19 @@
 """Undoing a finished import: created customers removed, updated fields
 restored, and what someone changed since kept and listed."""
 
+import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import translation
 
 from customers.importing import batches, undo
 from customers.models import Customer, ImportBatch, ImportChange
 from tests.importing_helpers import write_workbook
+from tests.test_concurrent_import import WAIT_SECONDS, wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 
@@ -172,12 +176,17 @@ def test_undo_rejected_unless_done(admin_client, sample_catalogue, tmp_path):
 
 def test_undo_twice_rejected(admin_client, admin_user, sample_catalogue, tmp_path):
     batch = import_rows(tmp_path / "dua-kali.xlsx", [["PLG-0901", "Gita", "081200000901", "", "Jl. G"]], user=admin_user)
-    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
+    # Followed, so the page shows the first undo's message and the second response has only its own.
+    admin_client.post(reverse("customers:batch-undo", args=[batch.pk]), follow=True)
     Customer.objects.create(number="PLG-0901", name="Gita Baru")
 
     response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
 
     assert response.status_code == 302
+    with translation.override("en"):
+        assert [str(message) for message in get_messages(response.wsgi_request)] == [
+            "This import was already undone, so nothing was changed."
+        ]
     assert Customer.objects.filter(number="PLG-0901").count() == 1
     detail = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert 'id="undone-note"' in detail
@@ -437,3 +446,64 @@ def test_blocking_import_unlinked_for_site_admin(client, admin_user, django_user
     assert "b.xlsx" in box
     assert undo_url(later) not in box
     assert client.get(undo_url(later)).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_keeps_concurrent_edit(admin_user, sample_catalogue, tmp_path):
+    """Staff change the status of PLG-0601 while an undo of the import that
+    set it runs. The undo must judge the field after that save, keep it as
+    changed since, and still restore PLG-0602's phone."""
+    first = Customer.objects.create(number="PLG-0601", name="Ani", phone="+6281200000601")
+    Customer.objects.create(number="PLG-0602", name="Bayu", phone="+6281200000602")
+    batch = import_rows(
+        tmp_path / "perbarui.xlsx",
+        [["PLG-0601", "Isolir", ""], ["PLG-0602", "", "085712345678"]],
+        user=admin_user,
+        mode=ImportBatch.Mode.UPDATE,
+        header=["ID Pelanggan", "Status", "No HP"],
+    )
+    edit_locked, edit_release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def edit_status():
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.select_for_update().get(pk=first.pk)
+                customer.status = Customer.Status.INACTIVE
+                customer.save()
+                edit_locked.set()
+                edit_release.wait(WAIT_SECONDS)
+        except Exception as error:  # reported to the test below
+            outcome["edit"] = error
+        finally:
+            edit_locked.set()
+            connection.close()
+
+    def undo_import():
+        try:
+            outcome["undo"] = undo.undo_batch(batch, admin_user)
+        except Exception as error:  # reported to the test below
+            outcome["undo"] = error
+        finally:
+            connection.close()
+
+    editor = threading.Thread(target=edit_status)
+    editor.start()
+    assert edit_locked.wait(WAIT_SECONDS)
+    undoer = threading.Thread(target=undo_import)
+    undoer.start()
+    wait_until_blocked()
+    edit_release.set()
+    editor.join(WAIT_SECONDS)
+    undoer.join(WAIT_SECONDS)
+
+    assert "edit" not in outcome
+    plan = outcome["undo"]
+    assert [(item.number, item.change.field) for item in plan.unrestorable] == [("PLG-0601", "status")]
+    assert [item.reason for item in plan.unrestorable] == [undo.CHANGED_SINCE]
+    assert [(item.number, item.change.field) for item in plan.restorable] == [("PLG-0602", "phone")]
+    stored = {number: (status, phone) for number, status, phone in Customer.objects.values_list("number", "status", "phone")}
+    assert stored == {
+        "PLG-0601": (Customer.Status.INACTIVE, "+6281200000601"),
+        "PLG-0602": (Customer.Status.ACTIVE, "+6281200000602"),
+    }

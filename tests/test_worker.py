@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,12 +20,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.importing import pipeline
+from customers.importing import batches, pipeline, tasks, undo
 from customers.models import Customer, ImportBatch
+from tests.importing_helpers import write_workbook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -301,3 +303,71 @@ def test_retry_refused_after_file_purged(admin_client):
     assert 'id="retry-button"' not in page
     assert lost.state == ImportBatch.State.FAILED
     assert "Batch ini tidak dapat dicoba lagi." in response.content.decode()
+
+
+@needs_postgresql
+def test_retried_batch_saved_by_one_run(sample_catalogue, admin_user, tmp_path):
+    """A worker waits for the import lock so long that a page marks its
+    batch lost, and the admin presses Try again, which a second worker
+    takes. Only one run may save. The batch must end with the counts of
+    that run, or it shows zero new customers and cannot be undone."""
+    rows = [["ID Pelanggan", "Nama", "No HP"]] + [[f"PLG-07{i:02d}", f"Pelanggan {i}", f"08120000070{i:02d}"] for i in range(5)]
+    path = write_workbook(tmp_path / "tunggu.xlsx", rows)
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, user=admin_user)
+    batches.validate_batch(batch)
+    assert batches.queue_confirm(batch)
+    holder_locked, holder_release = threading.Event(), threading.Event()
+
+    def hold_import_lock():
+        try:
+            with transaction.atomic():
+                pipeline.lock_customer_writes()
+                holder_locked.set()
+                holder_release.wait(WAIT_SECONDS)
+        finally:
+            holder_locked.set()
+            connection.close()
+
+    def run_commit_task():
+        try:
+            tasks.commit_batch_task.func(str(batch.pk))
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_import_lock)
+    holder.start()
+    assert holder_locked.wait(WAIT_SECONDS)
+    first = threading.Thread(target=run_commit_task)
+    first.start()
+    wait_for(lambda: statement_waiting_for_lock("%pg_advisory_xact_lock%"), "the first run to wait for the lock", tmp_path)
+    # No progress arrives while a run waits for the lock, so the batch looks lost.
+    ImportBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert batches.fail_stale_batches() == 1
+    batch.refresh_from_db()
+    assert batches.queue_retry(batch) == "commit"
+    second = threading.Thread(target=run_commit_task)
+    second.start()
+    wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).state == ImportBatch.State.IMPORTING, "the retry", tmp_path)
+    wait_for(lambda: waiting_for_lock_count() == 2, "both runs to wait for the lock", tmp_path)
+    holder_release.set()
+    for thread in (holder, first, second):
+        thread.join(WAIT_SECONDS)
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 5
+    assert batch.new_count == 5
+    assert batch.duplicate_count == 0
+    assert Customer.objects.filter(import_batch=batch).count() == 5
+    assert undo.batch_can_undo(batch)
+
+
+def waiting_for_lock_count():
+    """Return how many other connections wait for a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]

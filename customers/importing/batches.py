@@ -431,6 +431,19 @@ def _review_counts(batch):
     }
 
 
+def _claimed_by_this_run(batch):
+    """Return whether the batch still has the started_at that this run set.
+
+    No progress is written while a run waits for the import lock, so a page
+    may mark the batch lost meanwhile, and Try again starts another run,
+    which sets its own started_at. Only the latest run may save, because an
+    older one would save the customers and the latest would then find them
+    present and store counts of zero, leaving a batch that cannot be undone.
+    """
+    started_at = ImportBatch.objects.filter(pk=batch.pk).values_list("started_at", flat=True).first()
+    return started_at == batch.started_at
+
+
 def commit_batch(batch):
     """Save the batch's valid rows in one transaction, from the plan stored
     at validation when it is still current, otherwise from the file."""
@@ -449,6 +462,16 @@ def commit_batch(batch):
             # worker lost between the two would leave saved customers under
             # a batch that Try again would import a second time.
             with transaction.atomic():
+                # The lock is taken before the check, so no other run can
+                # save this batch between the check and commit_plan().
+                pipeline.lock_customer_writes()
+                if not _claimed_by_this_run(batch):
+                    logger.warning(
+                        "Import batch %s was started again while this run waited for the import lock, "
+                        "so this run saves nothing",
+                        batch.pk,
+                    )
+                    return batch
                 pipeline.commit_plan(plan, batch, progress=progress)
                 counts = store_findings(batch, plan)
                 if _review_counts(batch) != reviewed:

@@ -553,7 +553,13 @@ def _apply_updates(update_rows, batch):
     """Apply the update rows' changes, with history, and record each changed
     field's old and new value as an ImportChange."""
     ids = [row.customer_id for row in update_rows]
-    customers = Customer.objects.in_bulk(ids)
+    # bulk_update writes every changed field of every customer, so the rows
+    # are locked and read again. A save that another connection commits
+    # meanwhile, such as an edit or an approved request, then stays as it
+    # is instead of being overwritten with the value read before it.
+    # Locking in pk order keeps two writers of the same rows from deadlocking.
+    locked = Customer.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    customers = {customer.pk: customer for customer in locked}
     changed_fields = set()
     changes = []
     for row in update_rows:

@@ -393,6 +393,7 @@ def undo_batch(batch, user, site_ids=None):
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if not batch_can_undo(batch):
             raise UndoNotAllowed(batch.state)
+        _lock_batch_customers(batch)
         plan = plan_undo(batch, site_ids)
         if plan.blocked:
             raise UndoBlocked(plan)
@@ -404,6 +405,19 @@ def undo_batch(batch, user, site_ids=None):
         batch.undone_by = user
         batch.save(update_fields=["state", "undone_at", "undone_by"])
     return plan
+
+
+def _lock_batch_customers(batch):
+    """Lock the customers that the batch created or updated, in pk order.
+
+    Edits, bulk changes and approved requests do not take the import lock.
+    Without the row locks, a save that one of them commits between
+    plan_undo() and the writes would be overwritten with older values.
+    """
+    changed = ImportChange.objects.filter(batch=batch).values("customer_id")
+    customers = Customer.objects.select_for_update().filter(Q(import_batch=batch) | Q(pk__in=changed))
+    # Evaluating the queryset takes the locks. Only the ids are fetched.
+    list(customers.order_by("pk").values_list("pk", flat=True))
 
 
 def _restore_fields(restores, user):
