@@ -183,10 +183,9 @@ def test_undo_twice_rejected(admin_client, admin_user, sample_catalogue, tmp_pat
     response = admin_client.post(reverse("customers:batch-undo", args=[batch.pk]))
 
     assert response.status_code == 302
-    with translation.override("en"):
-        assert [str(message) for message in get_messages(response.wsgi_request)] == [
-            "This import was already undone, so nothing was changed."
-        ]
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        "Impor ini sudah dibatalkan, jadi tidak ada yang diubah."
+    ]
     assert Customer.objects.filter(number="PLG-0901").count() == 1
     detail = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert 'id="undone-note"' in detail
