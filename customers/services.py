@@ -26,7 +26,12 @@ PERSONAL_FIELDS = {
 
 
 def anonymised_name(customer):
-    return f"Anonim {customer.number}"
+    return anonymised_name_for(customer.number)
+
+
+def anonymised_name_for(number):
+    """Return the name that anonymising gives the customer with ID `number`."""
+    return f"Anonim {number}"
 
 
 def customer_anonymise(customer, *, by):

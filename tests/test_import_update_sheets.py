@@ -10,6 +10,7 @@ from django.utils import translation
 from customers.importing import batches
 from customers.importing.problems import FileRejected
 from customers.models import Customer, ImportBatch, ImportChange
+from customers.services import customer_anonymise
 from tests.importing_helpers import write_workbook
 
 pytestmark = pytest.mark.django_db
@@ -456,3 +457,26 @@ def test_create_mode_names_unsaved_changes(stored, admin_user, admin_client, tmp
         "tersimpan, dan mode ini tidak menyimpannya. Untuk mengubah pelanggan itu, unggah file lagi dengan mode "
         "Tambah dan perbarui."
     ) in page
+
+
+def test_anonymised_customer_not_refilled(stored, admin_user, tmp_path):
+    # An export made before the customer was anonymised, uploaded again.
+    first, _second = stored
+    customer_anonymise(first, by=admin_user)
+    batch = validate(tmp_path / "ekspor-lama.xlsx", [
+        ["ID Pelanggan", "Nama", "No. HP", "NIK", "Status"],
+        ["PLG-0011", "Agus Wibowo", "0812-0000-0011", "3201011203900001", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "", "anonymised_not_refilled"),
+        (2, "note", "Status", "will_update"),
+    ]
+    with translation.override("id"):
+        assert batch.problems.get(code="anonymised_not_refilled").message == (
+            "Baris 2: pelanggan “PLG-0011” sudah dianonimkan, jadi data pribadi di baris ini (Nama, No. HP, NIK) "
+            "tidak disimpan untuknya. Kolom lainnya disimpan."
+        )
+    batches.commit_batch(batch)
+    first.refresh_from_db()
+    assert (first.name, first.phone, first.nik, first.status) == ("Anonim PLG-0011", "", "", Customer.Status.SUSPENDED)

@@ -36,6 +36,7 @@ from customers.importing.matching import SITE_CONFLICT
 from customers.importing.problems import Problem, register_row_message
 from customers.models import Customer, name_key
 from customers.selectors import format_phone, stored_value_texts
+from customers.services import PERSONAL_FIELDS, anonymised_name_for
 
 KEY_CHUNK = 5000
 
@@ -152,6 +153,13 @@ SITE_CHOICE_KEPT = register_row_message(
         "write %(chosen)s in its Site column."
     ),
 )
+ANONYMISED_NOT_REFILLED = register_row_message(
+    "anonymised_not_refilled",
+    _(
+        "Row %(row)s: customer “%(number)s” was anonymised, so the personal data of this row (%(columns)s) "
+        "is not saved for it. Its other columns are."
+    ),
+)
 WILL_FILL = register_row_message(
     "will_fill",
     _("Row %(row)s, column %(column)s: empty now, will be set to “%(value)s”."),
@@ -161,6 +169,10 @@ NEW = "new"
 UPDATE = "update"
 PRESENT = "present"
 INVALID = "invalid"
+
+# The fields anonymising erases, which an update leaves empty on an
+# anonymised customer: an old export must not bring the data back.
+ANONYMISED_FIELDS = frozenset({"name", *(name if name != "village" else "village_id" for name in PERSONAL_FIELDS)})
 
 # Fields an update may change; `number` identifies the customer instead.
 UPDATABLE_FIELDS = (
@@ -484,6 +496,13 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
             row.customer_id = match["id"]
             if update_mode and matched_on == "number":
                 row.changes = _changed_fields(row, match)
+                if match["name"] == anonymised_name_for(match["number"]):
+                    erased = [name for name in row.changes if name in ANONYMISED_FIELDS]
+                    if erased:
+                        columns = ", ".join(labels.get(name.removesuffix("_id"), name) for name in erased)
+                        add(row, "note", ANONYMISED_NOT_REFILLED, None, number, number=match["number"], columns=columns)
+                        for name in erased:
+                            del row.changes[name]
                 if row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
                     kept_sites.append((row, match["number"], fields["site_id"], match["site_id"]))
                     # Its note replaces the conflict's, which says the customer is saved at the chosen site.
