@@ -212,7 +212,8 @@ def test_clean_phone_several_numbers(value, extra):
     (True, "phone_invalid"),
     (datetime.datetime(2024, 1, 1), "phone_invalid"),
     ("/", "phone_invalid"),
-    ("8.12346E+10", "phone_invalid"),
+    ("8.12346E+10", "phone_scientific"),
+    ("6,28123E+12", "phone_scientific"),
     ("+60 12-345 6789", "phone_not_indonesian"),
     ("+1 202 555 0143", "phone_not_indonesian"),
     ("0060 12 345 6789", "phone_not_indonesian"),
@@ -831,7 +832,7 @@ def test_cleaner_codes_registered():
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
-        "phone_invalid", "phone_not_indonesian", "postal_code_formula_left_out", "postal_code_invalid",
+        "phone_invalid", "phone_not_indonesian", "phone_scientific", "postal_code_formula_left_out", "postal_code_invalid",
         "postal_code_left_out", "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
     ]
 

@@ -81,6 +81,10 @@ PHONE_INVALID = register_row_message("phone_invalid", _(
 PHONE_NOT_INDONESIAN = register_row_message("phone_not_indonesian", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not an Indonesian phone "
     "number. Write an Indonesian number like 0812-3456-7890."))
+PHONE_SCIENTIFIC = register_row_message("phone_scientific", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is a phone number that Excel "
+    "rounded when it saved the file, so its last digits are lost. Format the "
+    "column as Text and type the number again, like 0812-3456-7890."))
 PHONE_EXTRA_NUMBERS = register_row_message("phone_extra_numbers", _(
     "Row %(row)s, column %(column)s: “%(value)s” contains more than one number. "
     "The first was saved and these were left out: %(numbers)s."))
@@ -352,6 +356,9 @@ def clean_phone(value):
         raise CellError(PHONE_INVALID)
 
     text = fold_width(normalise_text(value.replace("\r", ";").replace("\n", ";")))
+    if _SCIENTIFIC_NUMBER.fullmatch(text.strip().lstrip("'")):
+        # A CSV saved by Excel from a number cell: "8.12346E+10".
+        raise CellError(PHONE_SCIENTIFIC)
     parts = [part for part in _PHONE_SEPARATOR.split(text) if part]
     if not parts:
         raise CellError(PHONE_INVALID)
