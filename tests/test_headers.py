@@ -129,13 +129,24 @@ def test_normalise_header(text, expected):
     ("Tanggal Registrasi", "installed_on"),
     ("Tgl Daftar", "installed_on"),
     ("Tanggal Daftar", "installed_on"),
+    ("Nomor HP / WhatsApp", "phone"),
+    ("No Telp/WA", "phone"),
+    ("Email Pelanggan", "email"),
+    # A hint after the header is left out when the whole text names nothing.
+    ("Tanggal Pasang (dd/mm/yyyy)", "installed_on"),
+    ("Nama [wajib]", "name"),
+    ("No HP (WA) (aktif)", "phone"),
+    ("Titik Lokasi (Peta)", "coordinates"),
 ])
 def test_field_for_header_aliases(header, field_name):
     assert field_for_header(header) == field_name
 
 
 @pytest.mark.parametrize(
-    "header", ["No", "No.", "NO", "Keterangan", "Kode", "Nomor", "Tanggal", "Harga", "Aktif", 1, None]
+    "header", [
+        "No", "No.", "NO", "Keterangan", "Kode", "Nomor", "Tanggal", "Harga", "Aktif", 1, None,
+        "Catatan (Nama)", "Nama (a) (b) (c)", "Nama (a(b))", "Nama" + "(x)" * 5000,
+    ]
 )
 def test_field_for_header_unknown(header):
     assert field_for_header(header) is None
@@ -178,6 +189,8 @@ def test_map_headers_skips_empty_cells():
 
     assert header_map.columns == {4: "name"}
     assert header_map.unknown == []
+    assert header_map.blank == [0, 1, 2, 3]
+    assert header_map.width == 5
 
 
 def test_map_headers_label_strips_bom():

@@ -57,9 +57,12 @@ _ALIASES = {
         "WA", "Telepon", "Telp", "No Telp", "No. Telp", "No Telepon",
         "Nomor Telepon", "Telepon/WA", "Kontak", "Phone", "Phone Number",
         "Mobile", "Mobile Number", "Contact", "No HP Aktif", "HP Aktif",
-        "No Telp/HP", "Telp/HP",
+        "No Telp/HP", "Telp/HP", "Nomor HP/WhatsApp", "No Telp/WA", "Nomor Telepon/WA",
     ],
-    "email": ["E-mail", "Alamat Email", "Alamat E-mail", "Surel", "Email Address"],
+    "email": [
+        "E-mail", "Alamat Email", "Alamat E-mail", "Surel", "Email Address", "Email Pelanggan",
+        "E-mail Pelanggan",
+    ],
     "nik": [
         "No KTP", "No. KTP", "Nomor KTP", "KTP", "NIK KTP", "No NIK", "No. NIK",
         "Nomor NIK", "Nomor Induk Kependudukan", "National ID",
@@ -138,11 +141,32 @@ def field_for_header(text, learned=None):
     """
     if not isinstance(text, str):
         return None
-    key = normalise_header(text)
-    field_name = HEADER_ALIASES.get(key)
-    if field_name is None and learned:
-        field_name = learned.get(key)
-    return field_name
+    # A hint after the header, as in "Tanggal Pasang (dd/mm/yyyy)", names
+    # nothing of its own, so up to two are taken off when the whole text
+    # matches nothing.
+    for _attempt in range(3):
+        key = normalise_header(text)
+        field_name = HEADER_ALIASES.get(key)
+        if field_name is None and learned:
+            field_name = learned.get(key)
+        text = _without_hint(text) if field_name is None else None
+        if text is None:
+            return field_name
+    return None
+
+
+def _without_hint(text):
+    """Return the text before a last "(…)" or "[…]", or None when it has
+    none or nothing before it. No regular expression: header cells may be
+    long, and this runs on every cell of the rows searched for the header."""
+    text = text.rstrip()
+    if not text or text[-1] not in ")]":
+        return None
+    start = text.rfind("(" if text[-1] == ")" else "[")
+    if start < 0 or any(char in "()[]" for char in text[start + 1 : -1]):
+        return None
+    before = text[:start]
+    return before if before.strip() else None
 
 
 def header_score(cells, learned=None):
