@@ -436,6 +436,7 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
             row.add_finding(
                 "conflict", Problem(clean.number, labels["site"], site_text, SITE_CONFLICT, {"chosen": chosen_site.name})
             )
+            row.column_site_id = site_id
         site_id = chosen_site.pk
         row.site_from_choice = not site_text
     if site_id is not None:
