@@ -64,7 +64,16 @@ def customer_bulk_invite(request):
     form.is_valid()
     all_matching = bool(form.cleaned_data.get("all_matching"))
     selected = form.cleaned_data.get("customers")
-    if "customers" in form.errors or not (all_matching or selected):
+    if "customers" in form.errors:
+        messages.error(
+            request,
+            _(
+                "A selected customer was not found, because it was deleted or is no longer in a site you manage. "
+                "Select the customers in the list again."
+            ),
+        )
+        return redirect(list_url)
+    if not (all_matching or selected):
         messages.error(
             request, _("No customers are selected. Tick customers in the list, or choose all customers matching the filter.")
         )

@@ -185,3 +185,19 @@ def test_list_offers_invite_button(admin_client, customers):
         '<button type="submit" id="bulk-invite" formaction="/customers/bulk/invite/">'
         "Undang yang dipilih ke portal</button>"
     ) in page
+
+
+def test_deleted_customer_in_selection(admin_client, customers):
+    ticked_ids = ticked(customers["PLG-0001"], customers["PLG-0004"])
+    customers["PLG-0004"].delete()
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(INVITE_URL, {**ticked_ids, "site": ""})
+
+    assert response.status_code == 302
+    assert response.url == "/customers/"
+    assert messages_of(response) == [
+        "A selected customer was not found, because it was deleted or is no longer in a site you manage. "
+        "Select the customers in the list again."
+    ]
+    assert PortalLink.objects.count() == 0

@@ -629,3 +629,37 @@ def test_name_column_without_header_mapped(admin_client, sample_catalogue, tmp_p
     batch.refresh_from_db()
     assert batch.state == ImportBatch.State.REVIEW
     assert (batch.rows_read, batch.new_count, batch.problem_count) == (2, 2, 0)
+
+
+def test_problem_workbook_keeps_columns_without_header(site_admin_client, sample_catalogue, tmp_path):
+    rows = [
+        ["Nama", None, "Alamat"],
+        ["Ani", "0812-34", "Jl. Mawar 1", "3201011203900001"],
+        ["Bayu", "081234567002", "Jl. Melati 2", "3201011203900002"],
+    ]
+    batch = upload(site_admin_client, write_workbook(tmp_path / "tanpa-judul.xlsx", rows))
+    map_columns(site_admin_client, batch, {"column_1": "phone", "column_3": "nik"})
+    batch.refresh_from_db()
+    assert batch.problem_count == 1
+
+    values = problem_rows(site_admin_client, batch)
+
+    # The mapped columns keep their data, under the template's header, so
+    # the fixed file is read the same way without choosing again.
+    assert values[0] == ["Nama", "No. HP / WhatsApp", "Alamat", "NIK", "Masalah"]
+    assert values[1][:4] == ["Ani", "0812-34", "Jl. Mawar 1", "************0001"]
+    assert len(values) == 2
+
+    workbook = load_workbook(BytesIO(site_admin_client.get(reverse("customers:batch-problems", args=[batch.pk])).getvalue()))
+    workbook.active["B2"] = "081234567001"
+    workbook.active["D2"] = "3201011203900001"
+    fixed = tmp_path / "tanpa-judul-diperbaiki.xlsx"
+    workbook.save(fixed)
+
+    again = upload(site_admin_client, fixed)
+
+    assert again.state == ImportBatch.State.REVIEW
+    assert (again.new_count, again.problem_count) == (1, 0)
+    assert again.summary["blank_columns"] == []
+    site_admin_client.post(reverse("customers:batch-confirm", args=[again.pk]))
+    assert list(Customer.objects.values_list("name", "phone", "nik")) == [("Ani", "+6281234567001", "3201011203900001")]

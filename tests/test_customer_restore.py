@@ -6,11 +6,20 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, ImportBatch
 from customers.services import customer_delete
 from packages.models import ServicePackage
-from tests.test_customer_delete import budi, catalogue, english, page_messages, portal_user  # noqa: F401 (fixtures)
+from tests.test_customer_delete import (  # noqa: F401 (fixtures)
+    budi,
+    catalogue,
+    deleted_rows,
+    english,
+    import_rows,
+    page_messages,
+    portal_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +161,46 @@ def test_get_does_not_restore(english, admin_user, budi):
 
     assert response.status_code == 405
     assert not Customer.objects.exists()
+
+
+def test_import_undo_after_restore(english, admin_user, catalogue, tmp_path):
+    batch = import_rows(tmp_path / "baru.xlsx", [
+        ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "Cibinong", "H10"],
+        ["PLG-0402", "Bayu", "081200000402", "", "Jl. B", "Citayam", "H20"],
+    ], user=admin_user)
+    ani = Customer.objects.get(number="PLG-0401")
+    customer_delete(ani.pk, by=admin_user)
+    english.post(restore_url(deletion(ani)))
+    undo_url = reverse("customers:batch-undo", args=[batch.pk])
+
+    page = english.get(undo_url).content.decode()
+
+    # The restored customer is the import's customer again, not a deleted one.
+    assert '<strong id="count-remove">2</strong>' in page
+    assert "<td>PLG-0401</td><td>Ani</td>" in page
+    assert deleted_rows(page) == []
+
+    english.post(undo_url)
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.UNDONE
+    assert not Customer.objects.exists()
+
+
+def test_import_undo_after_second_deletion(english, admin_user, catalogue, tmp_path):
+    batch = import_rows(tmp_path / "baru.xlsx", [
+        ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "Cibinong", "H10"],
+    ], user=admin_user)
+    ani = Customer.objects.get(number="PLG-0401")
+    customer_delete(ani.pk, by=admin_user)
+    english.post(restore_url(deletion(ani)))
+    customer_delete(ani.pk, by=admin_user)
+    latest = Customer.history.filter(id=ani.pk, history_type="-").latest("history_date")
+
+    page = english.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+
+    assert deleted_rows(page) == [[
+        "PLG-0401",
+        "Remove customer Ani",
+        f"Deleted after the import, on {timezone.localtime(latest.history_date):%d/%m/%Y %H:%M} by admin.",
+    ]]

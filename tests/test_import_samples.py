@@ -125,6 +125,25 @@ def test_summary_in_indonesian(sample_catalogue, tmp_path):
     )
 
 
+
+def test_summary_counts_problem_rows(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [
+        ["ID Pelanggan", "Nama", "No. HP", "NIK"],
+        ["PLG-0001", "Budi Santoso", "0812-1111-2222", ""],
+        ["PLG-0002", "", "08x", "1234"],
+    ])
+
+    with translation.override("en"):
+        out, _err = run_import_text(path, "--dry-run")
+
+    # One row has three problems: each is listed, the row is counted once.
+    lines = out.splitlines()
+    assert lines[0] == (
+        "Rows read: 2. Check only, nothing was saved. New customers to save: 1; "
+        "to update: 0; already present: 0; rows with problems: 1."
+    )
+    assert len(lines) == 4
+
 def test_summary_in_english(sample_catalogue):
     with translation.override("en"):
         out, _err = run_import_text(SAMPLE_XLSX, "--dry-run")

@@ -407,8 +407,8 @@ def test_site_column_still_moves_customer(stored, sample_catalogue, admin_user, 
 
 
 def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admin_user, tmp_path):
-    # An export of several sites uploaded with one site chosen: each row's
-    # Site column names the customer's own site, not the chosen one.
+    # An export of several sites uploaded with one site chosen: a row that
+    # names a third site keeps the customer too, with a note.
     sites, _packages = sample_catalogue
     first, second = stored
     batch = validate(tmp_path / "ekspor.xlsx", [
@@ -419,7 +419,6 @@ def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admi
 
     assert findings(batch) == [
         (2, "note", "Status", "will_update"),
-        (2, "note", "", "site_choice_kept"),
         (3, "duplicate", "", "no_changes"),
         (3, "note", "", "site_choice_kept"),
     ]
@@ -428,6 +427,34 @@ def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admi
     second.refresh_from_db()
     assert (first.site, first.status) == (sites["CBN"], Customer.Status.SUSPENDED)
     assert second.site == sites["CBN"]
+
+
+def test_site_column_of_stored_site_keeps_customer(stored, sample_catalogue, admin_user, tmp_path):
+    # A re-uploaded export names each customer's own site in the Site
+    # column: a site chosen for the upload must not move them.
+    sites, _packages = sample_catalogue
+    first, second = stored
+    batch = validate(tmp_path / "ekspor.xlsx", [
+        ["ID Pelanggan", "Nama", "Site", "Status"],
+        ["PLG-0011", "Agus Wibowo", sites["CBN"].name, "Isolir"],
+        ["PLG-0012", "Dewi Lestari", sites["CBN"].name, ""],
+    ], user=admin_user, site=sites["CTY"], mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "Status", "will_update"),
+        (3, "duplicate", "", "no_changes"),
+    ]
+
+    batches.commit_batch(batch)
+    batch.refresh_from_db()
+
+    assert (batch.new_count, batch.updated_count) == (0, 1)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.site, first.status) == (sites["CBN"], Customer.Status.SUSPENDED)
+    assert second.site == sites["CBN"]
+    changes = list(ImportChange.objects.filter(batch=batch).values_list("customer__number", "field", "new_value"))
+    assert changes == [("PLG-0011", "status", "suspended")]
 
 
 def test_create_mode_names_unsaved_changes(stored, admin_user, admin_client, tmp_path):

@@ -204,6 +204,11 @@ class PlannedRow:
     # customers, and a stored customer moves only when its row names the
     # chosen site itself.
     site_from_choice: bool = False
+    # The site that the Site column names when it differs from the site
+    # chosen for the upload (None when unknown). A stored customer whose
+    # row names its own stored site stays there, without a conflict or a
+    # note.
+    column_site_id: int = None
     # A shared empty tuple until the first finding: most rows have none,
     # and an empty list per row cost 5.6 MB on a 100,000-row file.
     findings: list = ()
@@ -341,6 +346,12 @@ def _changed_fields(row, match):
     if row.site_from_choice and match.get("site_id") is not None:
         changes.pop("site_id", None)
     return changes
+
+
+def _names_stored_site(row, match):
+    """Return whether the row's Site column names the stored customer's
+    site while the upload chose another one."""
+    return row.column_site_id is not None and row.column_site_id == match.get("site_id")
 
 
 def _describe(record):
@@ -503,7 +514,10 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                         add(row, "note", ANONYMISED_NOT_REFILLED, None, number, number=match["number"], columns=columns)
                         for name in erased:
                             del row.changes[name]
-                if row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
+                if _names_stored_site(row, match):
+                    # The row agrees with the stored site, so the chosen site is no conflict for it.
+                    row.findings = [finding for finding in row.findings if finding[0] != "conflict"] or ()
+                elif row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
                     kept_sites.append((row, match["number"], fields["site_id"], match["site_id"]))
                     # Its note replaces the conflict's, which says the customer is saved at the chosen site.
                     row.findings = [finding for finding in row.findings if finding[1].code != SITE_CONFLICT] or ()

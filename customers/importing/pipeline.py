@@ -446,6 +446,7 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
             row.add_finding(
                 "conflict", Problem(clean.number, labels["site"], site_text, SITE_CONFLICT, {"chosen": chosen_site.name})
             )
+            row.column_site_id = site_id
         # Only a row whose Site column names the chosen site moves a stored customer there.
         row.site_from_choice = site_id != chosen_site.pk
         site_id = chosen_site.pk

@@ -9,7 +9,7 @@ from audit.personal_data import mask_finding, mask_nik_text
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
 from customers.importing.column_map import batch_overrides, learned_aliases, reviewed_learned_aliases
 from customers.importing.gate import inspect_upload
-from customers.importing.headers import map_headers
+from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.problems import FileRejected, Problem
 from customers.importing.reader import open_table
 from customers.importing.sheet_writer import RowBuffer, Style, date_style, write_workbook
@@ -59,6 +59,22 @@ def _row_cells(raw, width, text_columns, nik_columns):
     return cells
 
 
+def _header_titles(header_cells, columns):
+    """Return the header row to write: the file's header cells, widened to
+    every column read for a field.
+
+    A column without a header that was given a field by hand gets that
+    field's template header, so the fixed file is read the same way
+    without choosing again.
+    """
+    width = max([len(header_cells), *(index + 1 for index in columns)])
+    titles = [*header_cells, *[None] * (width - len(header_cells))]
+    for index, field_name in columns.items():
+        if titles[index] is None or not str(titles[index]).strip():
+            titles[index] = TEMPLATE_HEADERS[field_name]
+    return titles
+
+
 def write_problem_workbook(batch, out, *, mask_nik=True):
     """Write the batch's problem rows to the binary file `out`; an empty
     sheet with headers when there are none or the file is gone.
@@ -83,8 +99,8 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
                 if learned is None:
                     learned = learned_aliases()
                 with open_table(path, fmt, batch.file_name, learned, fallback_header=bool(batch.column_map)) as table:
-                    header_cells = table.header_cells
-                    columns = map_headers(header_cells, batch_overrides(batch.column_map), learned).columns
+                    columns = map_headers(table.header_cells, batch_overrides(batch.column_map), learned).columns
+                    header_cells = _header_titles(table.header_cells, columns)
                     text_columns = {index for index, field in columns.items() if field in TEXT_FIELDS}
                     nik_columns = {index for index, field in columns.items() if field == "nik"} if mask_nik else set()
                     for raw in table.rows():

@@ -16,7 +16,7 @@ the two is judged again rather than overwritten.
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.utils import bulk_update_with_history
@@ -185,7 +185,8 @@ def plan_undo(batch, site_ids=None):
     logins depend on it. An updated field is restored only while it still
     contains the value the import wrote and no later import that is not
     undone changed it. Such later imports are listed in later_imports, and
-    block the undo. Created customers deleted since are listed in deleted.
+    block the undo. Created customers deleted since, and not restored, are
+    listed in deleted.
     """
     plan = UndoPlan()
     created_customers = Customer.objects.filter(import_batch=batch)
@@ -243,11 +244,16 @@ def plan_undo(batch, site_ids=None):
 
 def _deleted_since(batch, site_ids):
     """Return a DeletedCustomer for each customer the batch created that
-    was deleted since, within `site_ids` (None meaning every site)."""
+    was deleted since and is still deleted, within `site_ids` (None
+    meaning every site)."""
     # The history table has an index on history_date but none on import_batch.
     records = HistoricalCustomer.objects.filter(
         history_type="-", history_date__gte=batch.created_at, import_batch_id=batch.pk
     )
+    # A later version means the customer was restored since, so it is
+    # among the batch's customers again, or deleted again in a later row.
+    later = HistoricalCustomer.objects.filter(id=OuterRef("id"), history_date__gt=OuterRef("history_date"))
+    records = records.exclude(Exists(later))
     if site_ids is not None:
         records = records.filter(site__in=site_ids)
     records = records.select_related("history_user").order_by("number", "history_date")

@@ -23,7 +23,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="path of the workbook or CSV file")
-        parser.add_argument("--site", help="bind every customer to this site (code or name)")
+        parser.add_argument(
+            "--site",
+            help="site of the new customers (code or name); a stored customer moves to it only when its row "
+            "fills in the Site column",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check every row but save nothing")
         parser.add_argument(
             "--update", action="store_true", help="create-and-update mode: rows with a known ID update that customer"
@@ -107,7 +111,8 @@ class Command(BaseCommand):
             "new": result["would_create"],
             "updated": result["would_update"],
             "present": result["duplicates"],
-            "problems": len(result["errors"]),
+            # A row may have several problems, each listed below the summary.
+            "problems": len({error["row"] for error in result["errors"]}),
         }
         if result["dry_run"]:
             summary = _(
