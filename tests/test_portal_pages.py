@@ -494,10 +494,10 @@ def test_staff_list_shows_pending_requests(admin_client, requests_a_and_b):
     request_a, request_b = requests_a_and_b
     assert f'id="change-request-{request_a.pk}"' in page
     assert f'id="change-request-{request_b.pk}"' in page
-    assert "<td>************0001</td>" in page
-    assert f"<td><strong>{NEW_NIK}</strong></td>" in page
-    assert "<td>0813-1111-2222</td>" in page
-    assert "<td><strong>0857-1234-5678</strong></td>" in page
+    assert '<td data-label="Nilai sekarang">************0001</td>' in page
+    assert f'<td data-label="Nilai baru"><strong>{NEW_NIK}</strong></td>' in page
+    assert '<td data-label="Nilai sekarang">0813-1111-2222</td>' in page
+    assert '<td data-label="Nilai baru"><strong>0857-1234-5678</strong></td>' in page
     assert (
         '<a href="/portal/staff/requests/">Permintaan perubahan '
         '<span class="count" id="pending-requests" title="Menunggu keputusan">2</span></a>'
@@ -732,9 +732,9 @@ def test_decided_requests_listed_with_decider(admin_client, requests_a_and_b):
     page = admin_client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Baru diputuskan</h2>")[1]
-    assert "<td>Disetujui</td>" in decided
-    assert "<td>admin</td>" in decided
-    assert "<td>************0003</td>" in decided
+    assert '<td data-label="Status">Disetujui</td>' in decided
+    assert '<td data-label="Oleh">admin</td>' in decided
+    assert '<td data-label="Nilai baru">************0003</td>' in decided
     assert NEW_NIK not in decided
 
 
@@ -747,7 +747,7 @@ def test_customer_cancel_names_customer(client, client_a, customer_a, user_a, ad
     page = client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Baru diputuskan</h2>")[1]
-    assert "<td>Pelanggan (Budi Santoso)</td>" in decided
+    assert '<td data-label="Oleh">Pelanggan (Budi Santoso)</td>' in decided
     assert user_a.get_username() not in decided
 
 
@@ -761,7 +761,7 @@ def test_customer_cancel_names_customer_english(client, client_a, customer_a, us
     page = client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Recently decided</h2>")[1]
-    assert "<td>Customer (Budi Santoso)</td>" in decided
+    assert '<td data-label="Who">Customer (Budi Santoso)</td>' in decided
     assert user_a.get_username() not in decided
 
 
@@ -775,10 +775,10 @@ def test_replaced_request_listed_for_staff(client, client_a, customer_a, admin_u
     page = client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Recently decided</h2>")[1]
-    assert "<td>0857-1234-5678</td>" in decided
-    assert "<td>Replaced</td>" in decided
-    assert "<td>Customer (Budi Santoso)</td>" in decided
-    assert "<td>Cancelled</td>" not in decided
+    assert '<td data-label="New value">0857-1234-5678</td>' in decided
+    assert '<td data-label="Status">Replaced</td>' in decided
+    assert '<td data-label="Who">Customer (Budi Santoso)</td>' in decided
+    assert '<td data-label="Status">Cancelled</td>' not in decided
 
 
 def test_requested_nik_masked_without_reveal_right(client, client_a, customer_a, site_admin_cbn):
