@@ -259,7 +259,7 @@ MAPS_LINK = "https://www.google.com/maps/place/Cibinong/@-6.48,106.84,17z/data=!
 def staff_incomplete_numbers(staff_client):
     """Return the customer IDs that the staff list shows under its Belum lengkap filter."""
     page = staff_client.get("/customers/", {"incomplete": "1"}).content.decode()
-    return re.findall(r'<td><a href="/customers/\d+/(?:\?[^"]*)?">([^<]+)</a></td>', page)
+    return re.findall(r'<td data-label="[^"]+"><a href="/customers/\d+/(?:\?[^"]*)?">([^<]+)</a></td>', page)
 
 
 def dashboard_incomplete_count(staff_client):
