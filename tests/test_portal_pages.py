@@ -373,7 +373,7 @@ def test_nik_change_request_waits_for_approval(client_a, customer_a, user_a):
     assert customer_a.nik == NIK_A
     home = client_a.get("/portal/")
     assert message_texts(home) == ["Permintaan Anda sudah dikirim. Admin akan memeriksanya sebelum berlaku."]
-    assert "<td>************0003</td>" in home.content.decode()
+    assert '<td data-label="Nilai baru">************0003</td>' in home.content.decode()
     assert NEW_NIK not in home.content.decode()
 
 
@@ -382,7 +382,7 @@ def test_phone_change_request_stored_as_e164(client_a, customer_a):
 
     change_request = ChangeRequest.objects.get()
     assert change_request.new_value == "+6285712345678"
-    assert "<td>0857-1234-5678</td>" in client_a.get("/portal/").content.decode()
+    assert '<td data-label="Nilai baru">0857-1234-5678</td>' in client_a.get("/portal/").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -416,7 +416,7 @@ def test_new_request_replaces_pending_one(client_a, customer_a):
         ("phone", "+6285799990000", "pending"),
         ("nik", NEW_NIK, "pending"),
     ]
-    assert "<td>Diganti</td>" in client_a.get("/portal/").content.decode()
+    assert '<td data-label="Status">Diganti</td>' in client_a.get("/portal/").content.decode()
 
 
 def test_repeated_request_kept_once(client_a, customer_a):
@@ -444,7 +444,7 @@ def test_repeated_request_message_english(client_a, customer_a):
         "Your request has been sent. An admin will check it before it takes effect.",
         "The same request has already been sent and is waiting for approval.",
     ]
-    assert "<td>Waiting for approval</td>" in home.content.decode()
+    assert '<td data-label="Status">Waiting for approval</td>' in home.content.decode()
 
 
 def test_decided_request_can_be_sent_again(client_a, customer_a):
@@ -668,7 +668,7 @@ def test_rejection_without_reason_shows_none(admin_client, user_a, requests_a_an
 
     request_a.refresh_from_db()
     assert request_a.reject_reason == ""
-    assert "<td>Ditolak</td>" in customer_client(user_a).get("/portal/").content.decode()
+    assert '<td data-label="Status">Ditolak</td>' in customer_client(user_a).get("/portal/").content.decode()
 
 
 def test_menu_counts_waiting_requests(admin_client, site_admin_cbn, requests_a_and_b):
