@@ -61,8 +61,8 @@ def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue,
     assert 'name="column_2"' in page
     assert 'name="column_3"' in page
     # Sheet letters tell apart columns with the same header.
-    assert "<td>C (Kontak Utama)" in page
-    assert "<td>D (Catatan)" in page
+    assert '<td data-label="Kolom di file">C (Kontak Utama)' in page
+    assert '<td data-label="Kolom di file">D (Catatan)' in page
     # The template's columns are fixed, so they are neither listed nor offered.
     assert 'name="column_0"' not in page
     assert '<option value="name">' not in page

@@ -345,7 +345,7 @@ def duplicate_rows(response):
         return []
     section = page[page.index('id="possible-duplicates"'):page.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)[1:]
-    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, flags=re.S)] for row in rows]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)] for row in rows]
 
 
 def test_shared_phone_needs_tick(admin, customers):

@@ -53,19 +53,19 @@ def test_history_lists_every_batch(admin_client, admin_user, sample_catalogue, t
     assert "admin" in first
     assert "pelanggan-cibinong.xlsx" in first
     assert "Cibinong" in first
-    assert "<td>Tambah saja</td>" in first
-    assert '<td class="count-new">2</td>' in first
-    assert '<td class="count-updated">0</td>' in first
-    assert '<td class="count-present">0</td>' in first
-    assert '<td class="count-problems">1</td>' in first
-    assert "<td>Selesai</td>" in first
-    assert '<td class="duration">1:15</td>' in first
+    assert '<td data-label="Mode">Tambah saja</td>' in first
+    assert '<td class="count-new" data-label="Baru">2</td>' in first
+    assert '<td class="count-updated" data-label="Diperbarui">0</td>' in first
+    assert '<td class="count-present" data-label="Sudah ada">0</td>' in first
+    assert '<td class="count-problems" data-label="Masalah">1</td>' in first
+    assert '<td data-label="Status">Selesai</td>' in first
+    assert '<td class="duration" data-label="Durasi">1:15</td>' in first
     assert f'href="{reverse("customers:batch-detail", args=[done.pk])}"' in first
     second = row_html(page, failed)
     assert "rusak.xlsx" in second
-    assert "<td>Gagal</td>" in second
+    assert '<td data-label="Status">Gagal</td>' in second
     assert "2,0" in second
-    assert '<td class="duration">—</td>' in second
+    assert '<td class="duration" data-label="Durasi">—</td>' in second
     assert page.index(f'id="batch-{failed.pk}"') < page.index(f'id="batch-{done.pk}"')
 
 
@@ -130,7 +130,7 @@ def test_batch_page_shows_problems(admin_client, sample_catalogue, tmp_path):
 
     assert batch.problem_count == 1
     findings = page[page.index('id="findings"'):]
-    assert '<td>3</td><td>No HP</td><td class="value">nomor salah</td>' in findings
+    assert '<td data-label="Baris">3</td><td data-label="Kolom">No HP</td><td class="value" data-label="Nilai">nomor salah</td>' in findings
 
 
 def test_duration_text():
@@ -151,14 +151,14 @@ def large_batch(state):
     )
 
 
-@pytest.mark.parametrize(("language", "grouped"), [("id", "100.000"), ("en", "100,000")])
-def test_history_counts_grouped(admin_client, language, grouped):
+@pytest.mark.parametrize(("language", "label", "grouped"), [("id", "Baru", "100.000"), ("en", "New", "100,000")])
+def test_history_counts_grouped(admin_client, language, label, grouped):
     batch = large_batch(ImportBatch.State.DONE)
     admin_client.cookies["django_language"] = language
 
     page = admin_client.get(reverse("customers:batch-list")).content.decode()
 
-    assert f'<td class="count-new">{grouped}</td>' in row_html(page, batch)
+    assert f'<td class="count-new" data-label="{label}">{grouped}</td>' in row_html(page, batch)
 
 
 @pytest.mark.parametrize(("language", "separator"), [("id", "."), ("en", ",")])

@@ -427,7 +427,7 @@ def test_cases_through_upload_page(name, created, problem_rows, admin_client, sa
     assert Customer.objects.count() == created
     page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]) + "?kind=problem").content.decode()
     for finding in batch.problems.filter(kind="problem"):
-        assert f"<td>{finding.row}</td>" in page
+        assert f'<td data-label="Baris">{finding.row}</td>' in page
 
 
 def test_password_case_through_upload_page(admin_client, sample_catalogue):
@@ -718,12 +718,12 @@ def test_batch_page_cuts_long_values(admin_client, sample_catalogue, tmp_path):
     url = reverse("customers:batch-detail", args=[batch.pk])
 
     html = admin_client.get(url, {"kind": "problem"}).content.decode()
-    assert f'<td class="value">{"A" * 79}…</td>' in html
+    assert f'<td class="value" data-label="Nilai">{"A" * 79}…</td>' in html
     assert "A" * 80 not in html
 
     # The unmatched site is cut both in the unmatched-names table and in its note.
     html = admin_client.get(url, {"kind": "note"}).content.decode()
-    assert html.count(f'<td class="value">{"C" * 79}…</td>') == 2
+    assert html.count(f'<td class="value" data-label="Nilai">{"C" * 79}…</td>') == 2
 
 
 def test_row_reference_follows_viewer_language(sample_catalogue, tmp_path):

@@ -420,4 +420,4 @@ def test_status_note_follows_viewer_language(admin_client, customers, tmp_path):
         assert note.message == "Row 2, column Status: “Active” will change to “Suspended”."
         assert note.shown_value == "Suspended"
     page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note"}).content.decode()
-    assert '<td class="value">Isolir</td>' in page
+    assert '<td class="value" data-label="Nilai">Isolir</td>' in page

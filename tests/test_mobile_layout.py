@@ -1,10 +1,13 @@
-"""The staff pages in a real browser on a phone-sized viewport.
+"""The staff and portal pages in a real browser on a phone-sized viewport.
 
 A page fits the phone when document.documentElement.scrollWidth is no wider
-than the viewport. A wide table scrolls inside its own wrapper instead.
+than the viewport. A wide table scrolls inside its own wrapper instead, or,
+when it has the class "stack", shows each row as a card. The primary actions
+of a page must be on screen and at least TAP_TARGET_MIN pixels high.
 """
 
 import shutil
+from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -14,12 +17,25 @@ from customers.models import Customer, CustomerExport, ImportBatch
 from portal.models import ChangeRequest
 from tests.browser import browser_page, log_in
 from tests.importing_helpers import SAMPLE_XLSX, run_import, write_workbook
+from tests.test_portal_fixtures import give_portal_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "rahasia-admin-123"
+PORTAL_PASSWORD = "kabel-fiber-mawar-91"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+# Apple's iOS Human Interface Guidelines give tappable controls a hit target of about 44 by 44 points.
+TAP_TARGET_MIN = 44
+
+# Returns the text of each table cell in main that reaches past the viewport's
+# left or right edge, also inside a scrolling wrapper.
+CELLS_OFF_SCREEN = """width => Array.from(document.querySelectorAll("main td"))
+    .filter(cell => {
+        const box = cell.getBoundingClientRect();
+        return box.width > 0 && (box.left < 0 || box.right > width);
+    })
+    .map(cell => cell.innerText.trim().slice(0, 40))"""
 
 
 @pytest.fixture
@@ -34,8 +50,10 @@ def page(live_server, regions_loaded, django_user_model):
 
 @pytest.fixture
 def staff_paths(sample_catalogue, tmp_path, django_user_model):
-    """The staff pages to open, with an imported batch, an edited customer,
-    change requests and a site admin, so every table has rows."""
+    """The staff pages to open, each with the CSS selectors of its primary
+    actions, or an empty list for a page checked for its width only. An
+    imported batch, a batch under review, an edited customer with a portal
+    password, change requests and a site admin give every table rows."""
     sites, packages = sample_catalogue
     # A long file name without spaces, which must wrap in the batch page's heading.
     workbook = tmp_path / "data_pelanggan_cabang_cibinong_desember_2026_revisi_final.xlsx"
@@ -43,6 +61,13 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
     exit_code, _result, stderr = run_import(workbook)
     assert exit_code == 0, stderr
     batch = ImportBatch.objects.get()
+    review_workbook = write_workbook(tmp_path / "tinjau.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat", "Site", "Paket"],
+        ["PLG-0301", "Andi Wijaya", "081200000301", "Jl. Anggrek No. 1", "Cibinongg", "H10"],
+        ["PLG-0302", "Sari Dewi", "0812", "Jl. Anggrek No. 2", "Cibinong", "Paket 99"],
+    ])
+    with open(review_workbook, "rb") as handle:
+        review_batch = batches.validate_batch(batches.create_batch(handle, review_workbook.name))
 
     customer = Customer.objects.create(
         number="PLG-0100",
@@ -62,7 +87,9 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
         field=ChangeRequest.Field.PHONE,
         new_value="+6285711112222",
         status=ChangeRequest.Status.REJECTED,
+        reject_reason="Nomor tidak aktif, mohon kirim nomor WhatsApp yang dipakai sekarang",
     )
+    give_portal_password(customer, PORTAL_PASSWORD)
 
     site_admin = django_user_model.objects.create_user(
         username="admin.cibinong.bojonggede", first_name="Raden Ajeng Siti Nurhaliza", is_staff=True
@@ -78,31 +105,49 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
         file_name="pelanggan-belum-lengkap-20250105.xlsx",
     )
 
-    return [
-        "/customers/",
-        "/customers/?incomplete=1",
-        f"/customers/{customer.pk}/",
-        "/customers/new/",
-        "/customers/dashboard/",
-        "/customers/upload/",
-        "/customers/imports/",
-        f"/customers/imports/{batch.pk}/",
-        f"/customers/imports/{batch.pk}/?kind=problem",
-        f"/customers/imports/{batch.pk}/undo/",
-        "/customers/exports/",
-        f"/customers/exports/{export.pk}/",
-        "/regions/map/",
-        "/sites/",
-        f"/sites/{sites['CBN'].pk}/",
-        "/packages/",
-        f"/packages/{packages['H20'].pk}/",
-        "/portal/staff/requests/",
-        f"/portal/staff/customers/{customer.pk}/link/",
-        f"/customers/{customer.pk}/anonymise/",
-        "/staff/",
-        "/staff/new/",
-        f"/staff/{site_admin.pk}/",
-    ]
+    return {
+        "/customers/": [
+            ".button.upload",
+            "#customer-add",
+            ".filters button[type=submit]",
+            "#bulk-submit",
+            "#customers tbody td:first-child a",
+            "#customers th.select label",
+            "#customers td.select label",
+        ],
+        "/customers/?incomplete=1&status=active": [".filters select[name=status]", "#incomplete-filter", "#bulk-submit"],
+        f"/customers/{customer.pk}/": ["button[name=save]", "#whatsapp-chat"],
+        "/customers/new/": ["button[name=save]", "button[name=save_add]"],
+        "/customers/dashboard/": [],
+        "/customers/upload/": ["main button.primary"],
+        "/customers/imports/": [".button.upload", "#batches tbody td:first-child a"],
+        f"/customers/imports/{batch.pk}/": ["#undo-link"],
+        f"/customers/imports/{batch.pk}/?kind=problem": ["#undo-link"],
+        f"/customers/imports/{batch.pk}/undo/": [],
+        f"/customers/imports/{review_batch.pk}/": [
+            "#confirm-button",
+            "#unmatched .alias-form select",
+            "#unmatched .alias-form button",
+            "#findings .chip",
+        ],
+        "/customers/exports/": ["#exports tbody td:first-child a"],
+        f"/customers/exports/{export.pk}/": ["#retry-button"],
+        "/regions/map/": [],
+        "/sites/": [],
+        f"/sites/{sites['CBN'].pk}/": [],
+        "/packages/": [],
+        f"/packages/{packages['H20'].pk}/": [],
+        "/portal/staff/requests/": [
+            "#waiting-requests button.primary",
+            "#waiting-requests input[name=reason]",
+            "#waiting-requests button.danger",
+        ],
+        f"/portal/staff/customers/{customer.pk}/link/": [],
+        f"/customers/{customer.pk}/anonymise/": [],
+        "/staff/": ["main a[href='/staff/new/']", "#staff tbody a"],
+        "/staff/new/": [],
+        f"/staff/{site_admin.pk}/": [],
+    }
 
 
 def open_page(page, url):
@@ -112,20 +157,79 @@ def open_page(page, url):
     page.wait_for_load_state("load")
 
 
-def test_staff_pages_fit_phone_width(page, live_server, staff_paths):
-    widths = {}
-    for path in staff_paths:
-        open_page(page, live_server.url + path)
-        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+def find_misplaced_actions(page, selectors):
+    """Return a description of each element matching `selectors` that is
+    off screen or shorter than TAP_TARGET_MIN, as (selector, problem, box)."""
+    misplaced = []
+    for selector in selectors:
+        elements = page.locator(selector).all()
+        if not elements:
+            misplaced.append((selector, "not found", None))
+        for element in elements:
+            box = element.bounding_box()
+            if box is None:
+                misplaced.append((selector, "hidden", None))
+            elif box["x"] < 0 or box["x"] + box["width"] > PHONE["width"]:
+                misplaced.append((selector, "off screen", box))
+            elif box["height"] < TAP_TARGET_MIN:
+                misplaced.append((selector, "too short", box))
+    return misplaced
 
-    too_wide = {path: width for path, width in widths.items() if width > PHONE["width"]}
-    assert too_wide == {}
+
+@dataclass
+class PhoneLayoutProblems:
+    """What does not fit the phone viewport, each as a dict by page path."""
+
+    too_wide: dict = field(default_factory=dict)
+    cells_off_screen: dict = field(default_factory=dict)
+    misplaced_actions: dict = field(default_factory=dict)
 
 
-def test_wide_table_scrolls_inside_wrapper(page, live_server, staff_paths):
-    open_page(page, f"{live_server.url}/customers/imports/")
+def check_pages_on_phone(page, base_url, paths, problems):
+    """Open each path of `paths`, a dict of path to action selectors, and
+    add what does not fit the phone viewport to `problems`."""
+    for path, action_selectors in paths.items():
+        open_page(page, base_url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            problems.too_wide[path] = width
+        if not action_selectors:
+            continue
+        cells = page.evaluate(CELLS_OFF_SCREEN, PHONE["width"])
+        if cells:
+            problems.cells_off_screen[path] = cells
+        misplaced = find_misplaced_actions(page, action_selectors)
+        if misplaced:
+            problems.misplaced_actions[path] = misplaced
 
-    table = page.locator("table#batches")
+
+def test_pages_fit_phone_width(page, live_server, staff_paths):
+    problems = PhoneLayoutProblems()
+    check_pages_on_phone(page, live_server.url, staff_paths, problems)
+
+    page.click(".account button.link")
+    check_pages_on_phone(page, live_server.url, {"/portal/login/": ["main button.primary"]}, problems)
+    page.fill("#id_username", "PLG-0100")
+    page.fill("#id_password", PORTAL_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/portal/")
+    portal_paths = {
+        "/portal/": [".actions a.button", "#change-requests button.link"],
+        "/portal/profile/": ["#profile-form button.primary"],
+        "/portal/requests/new/": ["main button.primary"],
+        "/portal/password/change/": ["main button.primary"],
+    }
+    check_pages_on_phone(page, live_server.url, portal_paths, problems)
+
+    assert problems.too_wide == {}
+    assert problems.cells_off_screen == {}
+    assert problems.misplaced_actions == {}
+
+
+def test_wide_table_scrolls_inside_wrapper(page, live_server, sample_catalogue):
+    open_page(page, f"{live_server.url}/customers/dashboard/")
+
+    table = page.locator("table#completion")
     table_width = table.evaluate("table => table.scrollWidth")
     wrapper_overflow = table.evaluate("table => getComputedStyle(table.parentElement).overflowX")
 

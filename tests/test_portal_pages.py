@@ -259,7 +259,7 @@ MAPS_LINK = "https://www.google.com/maps/place/Cibinong/@-6.48,106.84,17z/data=!
 def staff_incomplete_numbers(staff_client):
     """Return the customer IDs that the staff list shows under its Belum lengkap filter."""
     page = staff_client.get("/customers/", {"incomplete": "1"}).content.decode()
-    return re.findall(r'<td><a href="/customers/\d+/(?:\?[^"]*)?">([^<]+)</a></td>', page)
+    return re.findall(r'<td data-label="[^"]+"><a href="/customers/\d+/(?:\?[^"]*)?">([^<]+)</a></td>', page)
 
 
 def dashboard_incomplete_count(staff_client):
@@ -373,7 +373,7 @@ def test_nik_change_request_waits_for_approval(client_a, customer_a, user_a):
     assert customer_a.nik == NIK_A
     home = client_a.get("/portal/")
     assert message_texts(home) == ["Permintaan Anda sudah dikirim. Admin akan memeriksanya sebelum berlaku."]
-    assert "<td>************0003</td>" in home.content.decode()
+    assert '<td data-label="Nilai baru">************0003</td>' in home.content.decode()
     assert NEW_NIK not in home.content.decode()
 
 
@@ -382,7 +382,7 @@ def test_phone_change_request_stored_as_e164(client_a, customer_a):
 
     change_request = ChangeRequest.objects.get()
     assert change_request.new_value == "+6285712345678"
-    assert "<td>0857-1234-5678</td>" in client_a.get("/portal/").content.decode()
+    assert '<td data-label="Nilai baru">0857-1234-5678</td>' in client_a.get("/portal/").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -416,7 +416,7 @@ def test_new_request_replaces_pending_one(client_a, customer_a):
         ("phone", "+6285799990000", "pending"),
         ("nik", NEW_NIK, "pending"),
     ]
-    assert "<td>Diganti</td>" in client_a.get("/portal/").content.decode()
+    assert '<td data-label="Status">Diganti</td>' in client_a.get("/portal/").content.decode()
 
 
 def test_repeated_request_kept_once(client_a, customer_a):
@@ -444,7 +444,7 @@ def test_repeated_request_message_english(client_a, customer_a):
         "Your request has been sent. An admin will check it before it takes effect.",
         "The same request has already been sent and is waiting for approval.",
     ]
-    assert "<td>Waiting for approval</td>" in home.content.decode()
+    assert '<td data-label="Status">Waiting for approval</td>' in home.content.decode()
 
 
 def test_decided_request_can_be_sent_again(client_a, customer_a):
@@ -494,10 +494,10 @@ def test_staff_list_shows_pending_requests(admin_client, requests_a_and_b):
     request_a, request_b = requests_a_and_b
     assert f'id="change-request-{request_a.pk}"' in page
     assert f'id="change-request-{request_b.pk}"' in page
-    assert "<td>************0001</td>" in page
-    assert f"<td><strong>{NEW_NIK}</strong></td>" in page
-    assert "<td>0813-1111-2222</td>" in page
-    assert "<td><strong>0857-1234-5678</strong></td>" in page
+    assert '<td data-label="Nilai sekarang">************0001</td>' in page
+    assert f'<td data-label="Nilai baru"><strong>{NEW_NIK}</strong></td>' in page
+    assert '<td data-label="Nilai sekarang">0813-1111-2222</td>' in page
+    assert '<td data-label="Nilai baru"><strong>0857-1234-5678</strong></td>' in page
     assert (
         '<a href="/portal/staff/requests/">Permintaan perubahan '
         '<span class="count" id="pending-requests" title="Menunggu keputusan">2</span></a>'
@@ -668,7 +668,7 @@ def test_rejection_without_reason_shows_none(admin_client, user_a, requests_a_an
 
     request_a.refresh_from_db()
     assert request_a.reject_reason == ""
-    assert "<td>Ditolak</td>" in customer_client(user_a).get("/portal/").content.decode()
+    assert '<td data-label="Status">Ditolak</td>' in customer_client(user_a).get("/portal/").content.decode()
 
 
 def test_menu_counts_waiting_requests(admin_client, site_admin_cbn, requests_a_and_b):
@@ -732,9 +732,9 @@ def test_decided_requests_listed_with_decider(admin_client, requests_a_and_b):
     page = admin_client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Baru diputuskan</h2>")[1]
-    assert "<td>Disetujui</td>" in decided
-    assert "<td>admin</td>" in decided
-    assert "<td>************0003</td>" in decided
+    assert '<td data-label="Status">Disetujui</td>' in decided
+    assert '<td data-label="Oleh">admin</td>' in decided
+    assert '<td data-label="Nilai baru">************0003</td>' in decided
     assert NEW_NIK not in decided
 
 
@@ -747,7 +747,7 @@ def test_customer_cancel_names_customer(client, client_a, customer_a, user_a, ad
     page = client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Baru diputuskan</h2>")[1]
-    assert "<td>Pelanggan (Budi Santoso)</td>" in decided
+    assert '<td data-label="Oleh">Pelanggan (Budi Santoso)</td>' in decided
     assert user_a.get_username() not in decided
 
 
@@ -761,7 +761,7 @@ def test_customer_cancel_names_customer_english(client, client_a, customer_a, us
     page = client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Recently decided</h2>")[1]
-    assert "<td>Customer (Budi Santoso)</td>" in decided
+    assert '<td data-label="Who">Customer (Budi Santoso)</td>' in decided
     assert user_a.get_username() not in decided
 
 
@@ -775,10 +775,10 @@ def test_replaced_request_listed_for_staff(client, client_a, customer_a, admin_u
     page = client.get("/portal/staff/requests/").content.decode()
 
     decided = page.split("<h2>Recently decided</h2>")[1]
-    assert "<td>0857-1234-5678</td>" in decided
-    assert "<td>Replaced</td>" in decided
-    assert "<td>Customer (Budi Santoso)</td>" in decided
-    assert "<td>Cancelled</td>" not in decided
+    assert '<td data-label="New value">0857-1234-5678</td>' in decided
+    assert '<td data-label="Status">Replaced</td>' in decided
+    assert '<td data-label="Who">Customer (Budi Santoso)</td>' in decided
+    assert '<td data-label="Status">Cancelled</td>' not in decided
 
 
 def test_requested_nik_masked_without_reveal_right(client, client_a, customer_a, site_admin_cbn):

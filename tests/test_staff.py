@@ -488,7 +488,7 @@ def test_superuser_edit_page_hidden_from_admin(client, english, django_user_mode
     row = page[page.index(f'<tr id="staff-{admin_user.pk}">'):]
     row = row[: row.index("</tr>")]
 
-    assert "<td>Admin</td>" in row
+    assert '<td data-label="Role">Admin</td>' in row
     assert "/staff/" not in row
     assert client.get(reverse("staff:edit", args=[admin_user.pk])).status_code == 404
     response = client.post(
@@ -537,16 +537,16 @@ def test_list_shows_roles_sites_rights(admin_client, english, sample_catalogue, 
     site_admin_row = site_admin_row[: site_admin_row.index("</tr>")]
     assert "<h1>Staff</h1>" in page
     assert 'href="/staff/new/"' in page
-    assert "<td>admin</td>" in admin_row
-    assert "<td>Admin</td>" in admin_row
+    assert '<td data-label="Username">admin</td>' in admin_row
+    assert '<td data-label="Role">Admin</td>' in admin_row
     assert "All sites" in admin_row
     assert "All rights" in admin_row
     assert f'<a href="/staff/{admin_user.pk}/">Edit</a>' in admin_row
-    assert "<td>admin-cbn</td>" in site_admin_row
-    assert "<td>Dewi Lestari</td>" in site_admin_row
-    assert "<td>Site admin</td>" in site_admin_row
-    assert "<td>Cibinong</td>" in site_admin_row
-    assert "<td>Can see a customer&#x27;s full NIK</td>" in site_admin_row
+    assert '<td data-label="Username">admin-cbn</td>' in site_admin_row
+    assert '<td data-label="Full name">Dewi Lestari</td>' in site_admin_row
+    assert '<td data-label="Role">Site admin</td>' in site_admin_row
+    assert '<td data-label="Sites">Cibinong</td>' in site_admin_row
+    assert '<td data-label="Rights">Can see a customer&#x27;s full NIK</td>' in site_admin_row
     assert "Inactive" in site_admin_row
     assert "Never" in site_admin_row
 
