@@ -575,7 +575,7 @@ def test_column_without_header_offered(admin_client, sample_catalogue, tmp_path)
         (3, "Catatan", ["lunas", "baru"]),
     ]
     page = " ".join(batch_page(admin_client, batch).split())
-    assert "<td>C (tanpa judul)" in page
+    assert '<td data-label="Kolom di file">C (tanpa judul)' in page
     assert 'name="column_2"' in page
     assert 'name="column_4"' not in page
     assert (
@@ -621,7 +621,7 @@ def test_name_column_without_header_mapped(admin_client, sample_catalogue, tmp_p
     batch = upload(admin_client, write_workbook(tmp_path / "tanpa-nama.xlsx", rows))
     assert (batch.state, batch.error_code) == (ImportBatch.State.FAILED, "missing_required")
     page = batch_page(admin_client, batch)
-    assert "<td>A (tanpa judul)" in page
+    assert '<td data-label="Kolom di file">A (tanpa judul)' in page
     assert "Ani · Bayu" in page
 
     map_columns(admin_client, batch, {"column_0": "name"})
