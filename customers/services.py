@@ -121,10 +121,15 @@ class CustomerRestoreRefused(Exception):
 
 def deleted_customers():
     """Return the "-" history rows of the customers that are deleted now,
-    the latest deletion of each, newest first."""
+    the latest deletion of each, newest first. Customers removed by undoing
+    their import are left out: the undo is what brings them back."""
+    # Imported here, because the pipeline imports this module through customers.selectors.
+    from customers.importing.undo import IMPORT_UNDO_REASON
+
     history = Customer.history.model
     return (
         history.objects.filter(history_type="-")
+        .exclude(history_change_reason=IMPORT_UNDO_REASON)
         .exclude(Exists(Customer.objects.filter(pk=OuterRef("id"))))
         .exclude(Exists(history.objects.filter(id=OuterRef("id"), history_date__gt=OuterRef("history_date"))))
         .select_related("history_user")
@@ -139,9 +144,10 @@ def customer_restore(history_id, *, by):
     The restored customer gets a "+" history row by `by`, so its change
     history continues where it stopped. Its portal account stays
     deactivated and unlinked: a new invitation makes another. A site,
-    package, village or import batch deleted since is left empty, and the
-    returned list names those fields. Raises CustomerRestoreRefused when
-    the customer is no longer deleted or another customer has its ID.
+    package or village deleted since is left empty, and the returned list
+    names those fields; an import batch deleted since is left empty
+    without a word. Raises CustomerRestoreRefused when the customer is no
+    longer deleted or another customer has its ID.
     """
     # Imported here, because the pipeline imports this module through customers.selectors.
     from customers.importing.dedupe import customers_with_number
@@ -164,10 +170,15 @@ def customer_restore(history_id, *, by):
             value = getattr(customer, f"{field_name}_id")
             if value is not None and not apps.get_model(model).objects.filter(pk=value).exists():
                 setattr(customer, f"{field_name}_id", None)
-                emptied.append(field_name)
+                if field_name != "import_batch":
+                    emptied.append(field_name)
         customer._history_user = by
         customer._change_reason = RESTORED_REASON
         customer.save(force_insert=True)
-        # auto_now_add set created_at to now; the customer keeps its first date.
+        # auto_now_add set created_at to now; the customer and its new
+        # history row keep the first date.
         Customer.objects.filter(pk=customer.pk).update(created_at=record.created_at)
+        customer.history.filter(history_type="+", history_change_reason=RESTORED_REASON).filter(
+            history_date__gte=record.history_date
+        ).update(created_at=record.created_at)
     return customer, emptied

@@ -575,7 +575,6 @@ RESTORE_EMPTIED_LABELS = {
     "site": gettext_lazy("site"),
     "package": gettext_lazy("package"),
     "village": gettext_lazy("village"),
-    "import_batch": gettext_lazy("import batch"),
 }
 
 

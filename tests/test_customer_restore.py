@@ -204,3 +204,24 @@ def test_import_undo_after_second_deletion(english, admin_user, catalogue, tmp_p
         "Remove customer Ani",
         f"Deleted after the import, on {timezone.localtime(latest.history_date):%d/%m/%Y %H:%M} by admin.",
     ]]
+
+
+def test_import_undo_removals_not_listed(english, admin_user, catalogue, tmp_path):
+    batch = import_rows(tmp_path / "baru.xlsx", [["PLG-0701", "Gita", "081200000701", "", "Jl. G", "", ""]], user=admin_user)
+    english.post(reverse("customers:batch-undo", args=[batch.pk]), follow=True)
+    assert not Customer.objects.filter(number="PLG-0701").exists()
+
+    page = english.get(DELETED_URL).content.decode()
+
+    assert "PLG-0701" not in page
+    assert Customer.history.get(number="PLG-0701", history_type="-").history_change_reason == "import undo"
+
+
+def test_restore_keeps_first_date_in_history(english, admin_user, budi):
+    created_at = Customer.objects.get(pk=budi.pk).created_at
+    customer_delete(budi.pk, by=admin_user)
+
+    english.post(restore_url(deletion(budi)))
+
+    restored = Customer.objects.get(pk=budi.pk)
+    assert restored.history.first().created_at == created_at

@@ -85,7 +85,7 @@ def _copy_chunk(chunk, *, history_user_id, history_date):
     )
 
 
-def copy_history_in_database(ids, history_type, *, history_user_id, history_date):
+def copy_history_in_database(ids, history_type, *, history_user_id, history_date, change_reason=None):
     """Write a `history_type` history row for each stored customer in `ids`
     with one INSERT … SELECT; PostgreSQL only."""
     columns = [attname for attname in _history_columns() if not attname.startswith("history_")]
@@ -94,11 +94,11 @@ def copy_history_in_database(ids, history_type, *, history_user_id, history_date
     sql = (
         f"INSERT INTO {connection.ops.quote_name(HistoricalCustomer._meta.db_table)} "
         f"({quoted}, history_type, history_date, history_user_id, history_change_reason) "
-        f"SELECT {source}, %s, %s, %s, NULL FROM {connection.ops.quote_name(Customer._meta.db_table)} "
+        f"SELECT {source}, %s, %s, %s, %s FROM {connection.ops.quote_name(Customer._meta.db_table)} "
         "WHERE id = ANY(%s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [history_type, history_date, history_user_id, list(ids)])
+        cursor.execute(sql, [history_type, history_date, history_user_id, change_reason, list(ids)])
 
 
 def _bulk_create_chunk(chunk, *, history_user_id, history_date):
@@ -133,7 +133,7 @@ def _column(model, attname):
     raise ValueError(f"{model.__name__} has no column for {attname!r}")
 
 
-def write_history(customer_rows, history_type, *, history_user_id, history_date):
+def write_history(customer_rows, history_type, *, history_user_id, history_date, change_reason=None):
     """Write one history row of `history_type` ("+", "~" or "-") per customer dict.
 
     Each dict contains the customer's attributes as stored. COPY on PostgreSQL,
@@ -144,7 +144,7 @@ def write_history(customer_rows, history_type, *, history_user_id, history_date)
         "history_type": history_type,
         "history_date": history_date,
         "history_user_id": history_user_id,
-        "history_change_reason": None,
+        "history_change_reason": change_reason,
     }
     rows = [{**{column: values.get(column) for column in columns}, **extra} for values in customer_rows]
     if connection.vendor == "postgresql":

@@ -36,6 +36,10 @@ LATER_IMPORT = "later_import"
 
 HistoricalCustomer = Customer.history.model
 
+# The change reason of the "-" history rows of the customers an undo
+# removes, which are not deletions that Pelanggan terhapus offers to restore.
+IMPORT_UNDO_REASON = "import undo"
+
 # The customer fields compared with the values an import created. The
 # portal account link is left out, because it has its own reason to stay.
 _CREATED_FIELDS = [
@@ -463,14 +467,16 @@ def _remove_customers(ids, user, now):
         if connection.vendor == "postgresql":
             # The rows are copied to the history and deleted inside the
             # database, without a round trip through Python.
-            saving.copy_history_in_database(chunk, "-", history_user_id=user_id, history_date=now)
+            saving.copy_history_in_database(
+                chunk, "-", history_user_id=user_id, history_date=now, change_reason=IMPORT_UNDO_REASON
+            )
             with connection.cursor() as cursor:
                 for model, column in ((ImportChange, "customer_id"), (Customer, "id")):
                     table = connection.ops.quote_name(model._meta.db_table)
                     cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [chunk])
             continue
         rows = list(Customer.objects.filter(pk__in=chunk).values(*columns))
-        saving.write_history(rows, "-", history_user_id=user_id, history_date=now)
+        saving.write_history(rows, "-", history_user_id=user_id, history_date=now, change_reason=IMPORT_UNDO_REASON)
         ImportChange.objects.filter(customer_id__in=chunk).delete()
         queryset = Customer.objects.filter(pk__in=chunk)
         queryset._raw_delete(queryset.db)
