@@ -6,6 +6,7 @@ invitation typed in. A link's token exists only in the response that
 creates it (see portal.links), so that page is the only place to get it.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from customers.forms import CustomerBulkForm, CustomerFilterForm
 from customers.models import Customer
 from customers.selectors import customers_visible_to, filter_customers, format_phone, whatsapp_chat_url
+from customers.services import anonymised_name_for
 from customers.views import _filter_fields, _list_url
 from ebilling.access import staff_required
 from portal.accounts import customer_user_for_password
@@ -30,6 +32,14 @@ from portal.models import PortalLink
 # sitting and is narrowed first.
 BULK_INVITE_LIMIT = 100
 
+# The confirmation page's tokens whose links were made, kept in the session
+# so that a resent form (a reload of the result page) makes no new links,
+# which would stop the ones already sent.
+DONE_TOKENS_KEY = "bulk_invite_done"
+DONE_TOKENS_KEPT = 20
+
+ANONYMISED = gettext_lazy("Anonymised.")
+INACTIVE = gettext_lazy("The status is Inactive.")
 HAS_PASSWORD = gettext_lazy("Already has a portal password. Send a password reset from the customer's page if needed.")
 ACCOUNT_BLOCKED = gettext_lazy("The portal account is deactivated.")
 
@@ -113,8 +123,20 @@ def customer_bulk_invite(request):
     invited = [row for row in rows if not row.reason]
     left_out = [row for row in rows if row.reason]
 
-    done = "confirm" in request.POST and invited
+    token = request.POST.get("invite_token", "")
+    done_tokens = request.session.get(DONE_TOKENS_KEY, [])
+    if "confirm" in request.POST and token in done_tokens:
+        messages.info(
+            request,
+            _(
+                "These invitation links were already made and are shown only once. Making them again would stop "
+                "the links already sent; to send one again, open the customer's page."
+            ),
+        )
+        return redirect(list_url)
+    done = "confirm" in request.POST and bool(token) and bool(invited)
     if done:
+        request.session[DONE_TOKENS_KEY] = [*done_tokens[-(DONE_TOKENS_KEPT - 1):], token]
         for row in invited:
             issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
             row.url = request.build_absolute_uri(issued.path)
@@ -134,11 +156,16 @@ def customer_bulk_invite(request):
             "form": form,
             "filter_fields": filter_fields,
             "list_url": list_url,
+            "invite_token": secrets.token_urlsafe(16),
         },
     )
 
 
 def _invite_row(customer, replaces_link):
+    if customer.name == anonymised_name_for(customer.number):
+        return InviteRow(customer, reason=ANONYMISED)
+    if customer.status == Customer.Status.INACTIVE:
+        return InviteRow(customer, reason=INACTIVE)
     if customer_user_for_password(customer) is None:
         return InviteRow(customer, reason=ACCOUNT_BLOCKED)
     if customer.user is not None and customer.user.has_usable_password():

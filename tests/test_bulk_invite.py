@@ -11,6 +11,7 @@ from django.test import Client
 
 from customers.invite_views import BULK_INVITE_LIMIT
 from customers.models import Customer
+from customers.services import customer_anonymise
 from portal.links import hash_token, link_create
 from portal.models import PortalLink
 from tests.test_portal_fixtures import give_portal_password
@@ -18,6 +19,8 @@ from tests.test_portal_fixtures import give_portal_password
 pytestmark = pytest.mark.django_db
 
 INVITE_URL = "/customers/bulk/invite/"
+# The confirm button and the confirmation page's token.
+CONFIRM = {"confirm": "", "invite_token": "token-1"}
 PASSWORD = "rahasia-admin-123"
 
 
@@ -51,7 +54,7 @@ def site_admin_client(sample_catalogue):
 def ticked(*customers, confirm=False):
     data = {"bulk-customers": [customer.pk for customer in customers]}
     if confirm:
-        data["confirm"] = ""
+        data.update(CONFIRM)
     return data
 
 
@@ -121,7 +124,7 @@ def test_all_matching_follows_filter(admin_client, customers, sample_catalogue):
     sites, _packages = sample_catalogue
 
     response = admin_client.post(
-        INVITE_URL, {"bulk-all_matching": "on", "site": str(sites["BJG"].pk), "confirm": ""}
+        INVITE_URL, {"bulk-all_matching": "on", "site": str(sites["BJG"].pk), **CONFIRM}
     )
 
     assert response.status_code == 200
@@ -137,7 +140,7 @@ def test_site_admin_cannot_invite_other_sites(site_admin_client, customers):
 
 
 def test_site_admin_all_matching_stays_in_sites(site_admin_client, customers):
-    response = site_admin_client.post(INVITE_URL, {"bulk-all_matching": "on", "confirm": ""})
+    response = site_admin_client.post(INVITE_URL, {"bulk-all_matching": "on", **CONFIRM})
 
     assert response.status_code == 200
     assert sorted(PortalLink.objects.values_list("customer__number", flat=True)) == ["PLG-0001", "PLG-0002", "PLG-0003"]
@@ -149,7 +152,7 @@ def test_too_many_customers_refused(admin_client, sample_catalogue):
         for index in range(1, BULK_INVITE_LIMIT + 2)
     )
 
-    response = admin_client.post(INVITE_URL, {"bulk-all_matching": "on", "q": "Pelanggan", "confirm": ""})
+    response = admin_client.post(INVITE_URL, {"bulk-all_matching": "on", "q": "Pelanggan", **CONFIRM})
 
     assert response.status_code == 302
     assert response.url == "/customers/?q=Pelanggan"
@@ -200,4 +203,46 @@ def test_deleted_customer_in_selection(admin_client, customers):
         "A selected customer was not found, because it was deleted or is no longer in a site you manage. "
         "Select the customers in the list again."
     ]
+    assert PortalLink.objects.count() == 0
+
+
+def test_anonymised_and_inactive_left_out(admin_client, admin_user, customers):
+    customer_anonymise(customers["PLG-0001"], by=admin_user)
+    Customer.objects.filter(number="PLG-0004").update(status=Customer.Status.INACTIVE)
+
+    page = page_text(admin_client.post(INVITE_URL, ticked(*customers.values())))
+
+    assert "<li>PLG-0001 · Anonim PLG-0001: Sudah dianonimkan.</li>" in page
+    assert "<li>PLG-0004 · Dewi Lestari: Statusnya Nonaktif.</li>" in page
+    assert "2 pelanggan mendapat tautan undangan portal:" in page
+
+
+def test_confirmation_carries_token(admin_client, customers):
+    page = admin_client.post(INVITE_URL, ticked(customers["PLG-0001"])).content.decode()
+
+    token = re.search(r'<input type="hidden" name="invite_token" value="([^"]+)">', page).group(1)
+    response = admin_client.post(INVITE_URL, {**ticked(customers["PLG-0001"]), "confirm": "", "invite_token": token})
+
+    assert 'id="invited"' in response.content.decode()
+    assert PortalLink.objects.count() == 1
+
+
+def test_resent_confirm_keeps_links(admin_client, customers):
+    admin_client.post(INVITE_URL, ticked(customers["PLG-0001"], confirm=True))
+    sent = PortalLink.objects.get()
+
+    response = admin_client.post(INVITE_URL, ticked(customers["PLG-0001"], confirm=True))
+
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        "Tautan undangan ini sudah dibuat dan hanya ditampilkan sekali. Membuatnya lagi akan mematikan tautan "
+        "yang sudah terkirim; untuk mengirim ulang satu tautan, buka halaman pelanggannya."
+    ]
+    assert list(PortalLink.objects.usable()) == [sent]
+
+
+def test_confirm_without_token_makes_nothing(admin_client, customers):
+    response = admin_client.post(INVITE_URL, {**ticked(customers["PLG-0001"]), "confirm": ""})
+
+    assert 'id="invite-confirm"' in response.content.decode()
     assert PortalLink.objects.count() == 0
