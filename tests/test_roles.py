@@ -31,6 +31,7 @@ from customers.models import (
     ImportBatch,
     ImportProblem,
 )
+from customers.services import customer_delete
 from packages.models import ServicePackage
 from portal.models import ChangeRequest
 from sites.models import Site
@@ -98,7 +99,7 @@ class Rule:
     (staff and customers) or a permission of the customers app. `scope`
     names the fixture object in the URL ("customer", "batch", "export",
     "site", "package", "change_request", "staff_user", "header_alias",
-    "bulk_change") or None.
+    "bulk_change", "deleted_customer") or None.
     `allowed` is the status code a
     persona with access receives.
     """
@@ -130,6 +131,10 @@ RULES = {
     "customers:bulk": Rule("staff", method="post"),
     "customers:bulk-list": Rule("staff"),
     "customers:bulk-undo": Rule("staff", scope="bulk_change"),
+    # Without a selection the invitation page sends the user back to the list.
+    "customers:bulk-invite": Rule("staff", allowed=302, method="post"),
+    "customers:deleted": Rule("admin"),
+    "customers:restore": Rule("admin", allowed=302, method="post", scope="deleted_customer"),
     "customers:add": Rule("staff"),
     "customers:edit": Rule("staff", scope="customer"),
     "customers:delete": Rule("admin", scope="customer"),
@@ -285,6 +290,11 @@ def world(db, django_user_model):
         )
         BulkChangeItem.objects.create(bulk_change=bulk_change, customer=customer, old_package=None, old_site=site)
         objects["bulk_change"] = {**objects.get("bulk_change", {}), side: bulk_change}
+        removed = Customer.objects.create(number=f"HAPUS-{side}", name=f"Terhapus {side}", site=site)
+        customer_delete(removed.pk, by=site_admin)
+        # The restore URL takes the id of the deletion's history row.
+        deletion = Customer.history.get(id=removed.pk, history_type="-")
+        objects["deleted_customer"] = {**objects.get("deleted_customer", {}), side: deletion}
 
     customer_user = django_user_model.objects.create_user(username="customer-alfa")
     objects["customer"]["a"].user = customer_user
