@@ -20,12 +20,12 @@ from django.views.decorators.http import require_POST
 
 from customers.forms import CustomerBulkForm, CustomerFilterForm
 from customers.models import Customer
-from customers.selectors import customers_visible_to, filter_customers, format_phone, whatsapp_chat_url
+from customers.selectors import customers_visible_to, filter_customers, format_phone
 from customers.services import anonymised_name_for
 from customers.views import _filter_fields, _list_url
 from ebilling.access import staff_required
 from portal.accounts import customer_user_for_password
-from portal.links import link_create, whatsapp_message, whatsapp_url
+from portal.links import link_create, whatsapp_invitation_url, whatsapp_message
 from portal.models import PortalLink
 
 # Each invitation is sent by hand, so a larger selection is more than one
@@ -141,9 +141,7 @@ def customer_bulk_invite(request):
             issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
             row.url = request.build_absolute_uri(issued.path)
             row.message = whatsapp_message(issued, row.url)
-            # A landline or a missing number opens WhatsApp to pick the contact.
-            number = row.customer.phone if whatsapp_chat_url(row.customer.phone) else ""
-            row.whatsapp_url = whatsapp_url(number, row.message)
+            row.whatsapp_url = whatsapp_invitation_url(row.customer.phone, row.message)
 
     return render(
         request,

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from customers.selectors import whatsapp_chat_url
 from portal.models import PortalLink
 
 TOKEN_BYTES = 32
@@ -121,3 +122,12 @@ def whatsapp_url(phone, message):
     """
     digits = "".join(char for char in phone or "" if char.isdigit())
     return f"https://wa.me/{digits}?text={quote(message, safe='')}"
+
+
+def whatsapp_invitation_url(phone, message):
+    """Return the wa.me link that sends a link's message to the customer.
+
+    A landline, a foreign fixed line or a missing number has no WhatsApp
+    chat, so its link leaves the number out and the admin picks the contact.
+    """
+    return whatsapp_url(phone if whatsapp_chat_url(phone) else "", message)

@@ -22,7 +22,7 @@ from customers.selectors import (
 )
 from ebilling.access import has_staff_permission, staff_required
 from portal.accounts import customer_user_for_password
-from portal.links import link_create, link_purpose_for, whatsapp_message, whatsapp_url
+from portal.links import link_create, link_purpose_for, whatsapp_invitation_url, whatsapp_message
 from portal.models import REJECT_REASON_MAX_LENGTH, ChangeRequest, PortalLink
 from portal.services import (
     ChangeRequestClosed,
@@ -61,7 +61,7 @@ def customer_link(request, pk):
             {
                 "issued": issued,
                 "url": url,
-                "whatsapp_url": whatsapp_url(customer.phone, whatsapp_message(issued, url)),
+                "whatsapp_url": whatsapp_invitation_url(customer.phone, whatsapp_message(issued, url)),
                 "usable_link": issued.link,
             }
         )

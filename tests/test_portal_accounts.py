@@ -489,6 +489,19 @@ def test_whatsapp_url_without_phone():
     assert whatsapp_url("+62 812-3456", "a") == "https://wa.me/628123456?text=a"
 
 
+def test_staff_invitation_whatsapp_for_landline(admin_client, customer_a):
+    # A Jakarta landline has no WhatsApp, so the link lets the admin pick the contact.
+    customer_a.phone = "+62218765432"
+    customer_a.save()
+
+    created = admin_client.post(f"/portal/staff/customers/{customer_a.pk}/link/").content.decode()
+
+    whatsapp = created.split('id="whatsapp-link" href="')[1].split('"')[0].replace("&amp;", "&")
+    parts = urlsplit(whatsapp)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "wa.me", "/")
+    assert "Halo Budi Santoso" in parse_qs(parts.query)["text"][0]
+
+
 def test_staff_invitation_page_scoped_to_sites(client, site_admin_cbn, customer_a, customer_b):
     client.force_login(site_admin_cbn)
 
@@ -539,6 +552,18 @@ def test_invite_customer_prints_whatsapp_link(customer_a):
     url, whatsapp = out.getvalue().split()
     assert url.startswith("http://127.0.0.1:8000/portal/link/")
     assert whatsapp.startswith("https://wa.me/6281234567890?text=")
+    assert url in unquote(whatsapp)
+
+
+def test_invite_customer_whatsapp_for_landline(customer_a):
+    customer_a.phone = "+62218765432"
+    customer_a.save()
+    out = StringIO()
+
+    call_command("invite_customer", "PLG-0001", "--whatsapp", stdout=out)
+
+    url, whatsapp = out.getvalue().split()
+    assert whatsapp.startswith("https://wa.me/?text=")
     assert url in unquote(whatsapp)
 
 

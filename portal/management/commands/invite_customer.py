@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
 from portal.accounts import customer_user_for_password
-from portal.links import absolute_url, link_create, whatsapp_message, whatsapp_url
+from portal.links import absolute_url, link_create, whatsapp_invitation_url, whatsapp_message
 
 
 class Command(BaseCommand):
@@ -36,4 +36,4 @@ class Command(BaseCommand):
         url = absolute_url(issued.path)
         self.stdout.write(url)
         if whatsapp:
-            self.stdout.write(whatsapp_url(customer.phone, whatsapp_message(issued, url)))
+            self.stdout.write(whatsapp_invitation_url(customer.phone, whatsapp_message(issued, url)))
