@@ -215,8 +215,8 @@ def test_paste_short_link_is_explained(page, live_server):
     page.click("#save")
     error = page.wait_for_selector(".field.has-error .error")
     assert error.inner_text() == (
-        "“https://maps.app.goo.gl/AbCdEf123” adalah link pendek Google Maps yang tidak bisa dibuka oleh eBilling. "
-        "Buka link tersebut, lalu tempel koordinat yang tampil, seperti -6.4812, 106.8421."
+        "“https://maps.app.goo.gl/AbCdEf123” adalah tautan pendek Google Maps yang tidak bisa dibuka oleh eBilling. "
+        "Buka tautan tersebut, lalu tempel koordinat yang tampil, seperti -6.4812, 106.8421."
     )
     assert page.locator("#saved").count() == 0
 

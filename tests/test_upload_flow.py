@@ -186,7 +186,7 @@ def test_template_location_instruction_indonesian(admin_client, sample_catalogue
 
     assert lines[8] == (
         "7. Latitude dan Longitude: derajat desimal seperti -6.4812 dan 106.8421. Untuk menempel lokasi utuh "
-        "(kedua angka seperti -6.4812, 106.8421, link Google Maps, atau link OpenStreetMap), tambahkan kolom "
+        "(kedua angka seperti -6.4812, 106.8421, tautan Google Maps, atau tautan OpenStreetMap), tambahkan kolom "
         "bernama Titik Lokasi dan kosongkan Latitude dan Longitude."
     )
 
