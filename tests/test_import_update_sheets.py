@@ -507,3 +507,20 @@ def test_anonymised_customer_not_refilled(stored, admin_user, tmp_path):
     batches.commit_batch(batch)
     first.refresh_from_db()
     assert (first.name, first.phone, first.nik, first.status) == ("Anonim PLG-0011", "", "", Customer.Status.SUSPENDED)
+
+
+def test_create_mode_names_other_person_under_stored_id(stored, admin_user, tmp_path):
+    # A hand-added customer took PLG-0011, which the ISP's sheet gives to
+    # someone else: the advice must not be to overwrite it.
+    batch = validate(tmp_path / "sheet.xlsx", [
+        ["ID Pelanggan", "Nama", "Alamat"],
+        ["PLG-0011", "Budi Santoso", "Jl. Kenanga 1"],
+    ], user=admin_user)
+
+    assert findings(batch) == [(2, "duplicate", "ID Pelanggan", "present_number_other_name")]
+    assert batch.summary["counts"]["changes_not_saved"] == 0
+    with translation.override("id"):
+        assert batch.problems.get().message == (
+            "Baris 2, kolom ID Pelanggan: ID “PLG-0011” sudah dipakai oleh PLG-0011 (Agus Wibowo), dengan nama lain. "
+            "Baris ini tidak disimpan. Jika ini orang lain, beri ID lain, atau kosongkan ID-nya agar mendapat ID baru."
+        )

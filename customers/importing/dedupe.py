@@ -56,6 +56,14 @@ PRESENT_NUMBER_CHANGED = register_row_message(
         "in the mode Create and update."
     ),
 )
+PRESENT_NUMBER_OTHER_NAME = register_row_message(
+    "present_number_other_name",
+    _(
+        "Row %(row)s, column %(column)s: ID “%(value)s” already belongs to %(other)s, under another name. "
+        "This row is not saved. If it is another person, give it another ID, or leave the ID empty to get "
+        "a new one."
+    ),
+)
 ALREADY_PRESENT_PERSON = register_row_message(
     "present_person",
     _(
@@ -536,8 +544,14 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 if matched_on == "number":
                     # An edited export uploaded in the wrong mode would
                     # otherwise lose its edits with a plain "already exists".
-                    code = PRESENT_NUMBER_CHANGED if _changed_fields(row, match) else ALREADY_PRESENT_NUMBER
-                    add(row, "duplicate", code, "number", number, number=match["number"])
+                    if not _changed_fields(row, match):
+                        add(row, "duplicate", ALREADY_PRESENT_NUMBER, "number", number, number=match["number"])
+                    elif key != match["name_key"]:
+                        # Another person under a stored ID: the update mode
+                        # would replace that customer with this row.
+                        add(row, "duplicate", PRESENT_NUMBER_OTHER_NAME, "number", number, other=_describe(match))
+                    else:
+                        add(row, "duplicate", PRESENT_NUMBER_CHANGED, "number", number, number=match["number"])
                 elif update_mode and _changed_fields(row, match):
                     # Only an ID identifies the customer an update changes,
                     # so the note names the ID to fill in.
