@@ -364,3 +364,23 @@ def test_site_admin_noted_for_own_sites(admin_user, site_admin, budi, catalogue,
         )
     assert batch.summary["counts"]["deleted_numbers"] == 1
 
+
+def test_review_page_counts_deleted_numbers(english, admin_user, budi, catalogue, tmp_path):
+    sites, _packages = catalogue
+    other = Customer.objects.create(number="PLG-0002", name="Siti Aminah", site=sites["CBN"])
+    customer_delete(budi.pk, by=admin_user)
+    customer_delete(other.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "baru.xlsx", [
+        IMPORT_HEADER,
+        ["PLG-0001", "Budi Santoso", "", "", "", "", ""],
+        ["PLG-0002", "Siti Aminah", "", "", "", "", ""],
+        ["PLG-0003", "Rina Wati", "", "", "", "", ""],
+    ], user=admin_user)
+
+    page = " ".join(english.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode().split())
+    assert (
+        '<p class="warning-box" id="deleted-numbers">2 new rows have the ID Pelanggan of deleted customers, '
+        "so they are saved as new customers without those customers' history. Check the notes before saving."
+    ) in page
+
