@@ -2,16 +2,21 @@
 with the values and id of the deletion, and the cases it refuses."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from customers.importing import batches
 from customers.models import Customer, ImportBatch
 from customers.services import customer_delete
 from packages.models import ServicePackage
+from tests.importing_helpers import write_workbook
 from tests.test_customer_delete import (  # noqa: F401 (fixtures)
+    IMPORT_HEADER,
     budi,
     catalogue,
     deleted_rows,
@@ -19,6 +24,7 @@ from tests.test_customer_delete import (  # noqa: F401 (fixtures)
     import_rows,
     page_messages,
     portal_user,
+    site_admin,
 )
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +231,156 @@ def test_restore_keeps_first_date_in_history(english, admin_user, budi):
 
     restored = Customer.objects.get(pk=budi.pk)
     assert restored.history.first().created_at == created_at
+
+
+# --- uploads with the ID of a deleted customer -------------------------------------
+
+
+def validate_rows(path, rows, *, user, mode=ImportBatch.Mode.CREATE):
+    """Validate a workbook of `rows` as the worker does, and return the batch in review."""
+    write_workbook(path, rows)
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, user=user, mode=mode)
+    batches.validate_batch(batch)
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    return batch
+
+
+def deleted_notes(batch):
+    """Return (row, column, value, code) of the batch's notes on deleted customers' IDs."""
+    notes = batch.problems.filter(code__startswith="deleted_number").order_by("row")
+    return [(note.row, note.column, note.value, note.code) for note in notes]
+
+
+def deletion_day(customer):
+    return timezone.localtime(deletion(customer).history_date).strftime("%d/%m/%Y")
+
+
+def test_deleted_number_noted_in_create(admin_user, budi, tmp_path):
+    customer_delete(budi.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "baru.xlsx", [
+        IMPORT_HEADER,
+        ["plg-0001", "Budi Santoso", "081234567890", "", "Jl. Mawar 5", "Cibinong", "H10"],
+        ["PLG-0002", "Siti Aminah", "081200000002", "", "Jl. Kenanga 2", "Cibinong", "H10"],
+    ], user=admin_user)
+
+    assert deleted_notes(batch) == [(2, "ID Pelanggan", "plg-0001", "deleted_number")]
+    with translation.override("en"):
+        assert batch.problems.get(code="deleted_number").message == (
+            f"Row 2, column ID Pelanggan: ID “plg-0001” belonged to a customer deleted on {deletion_day(budi)}. "
+            "This row is saved as a new customer. To keep that customer's data and history, restore it "
+            "under Deleted customers first, then upload the file again."
+        )
+    assert batch.summary["counts"]["new"] == 2
+    assert batch.summary["counts"]["deleted_numbers"] == 1
+
+
+def test_deleted_number_noted_in_update(admin_user, budi, tmp_path):
+    customer_delete(budi.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "status.xlsx", [
+        ["ID Pelanggan", "Nama", "Status"],
+        ["PLG-0001", "Budi Santoso", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert deleted_notes(batch) == [(2, "ID Pelanggan", "PLG-0001", "deleted_number")]
+    assert batch.summary["counts"]["new"] == 1
+    assert batch.summary["counts"]["update"] == 0
+    assert batch.summary["counts"]["deleted_numbers"] == 1
+
+
+def test_deleted_number_dated_by_latest_deletion(admin_user, budi, tmp_path):
+    customer_delete(budi.pk, by=admin_user)
+    # Budi's history is moved 40 days back, so the two deletions fall on different days.
+    Customer.history.filter(id=budi.pk).update(history_date=F("history_date") - timedelta(days=40))
+    newcomer = Customer.objects.create(number="PLG-0001", name="Rina Wati")
+    customer_delete(newcomer.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "baru.xlsx", [IMPORT_HEADER, ["PLG-0001", "Rina Wati", "", "", "", "", ""]],
+                          user=admin_user)
+
+    assert deletion_day(budi) != deletion_day(newcomer)
+    assert batch.problems.get(code="deleted_number").params == {"date": deletion_day(newcomer)}
+
+
+def test_deleted_number_outside_ascii_noted(admin_user, catalogue, tmp_path):
+    customer = Customer.objects.create(number="plg-é1", name="Émile")
+    customer_delete(customer.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "baru.xlsx", [IMPORT_HEADER, ["PLG-É1", "Émile", "", "", "", "", ""]], user=admin_user)
+
+    assert deleted_notes(batch) == [(2, "ID Pelanggan", "PLG-É1", "deleted_number")]
+
+
+def test_undo_removed_number_not_noted(english, admin_user, catalogue, tmp_path):
+    batch = import_rows(tmp_path / "baru.xlsx", [["PLG-0701", "Gita", "081200000701", "", "Jl. G", "", ""]], user=admin_user)
+    english.post(reverse("customers:batch-undo", args=[batch.pk]), follow=True)
+    assert Customer.history.filter(number="PLG-0701", history_type="-").exists()
+
+    again = validate_rows(tmp_path / "lagi.xlsx", [IMPORT_HEADER, ["PLG-0701", "Gita", "081200000701", "", "Jl. G", "", ""]],
+                          user=admin_user)
+
+    assert deleted_notes(again) == []
+    assert again.summary["counts"]["new"] == 1
+    assert again.summary["counts"]["deleted_numbers"] == 0
+
+
+def test_restored_number_matched_without_note(english, admin_user, budi, tmp_path):
+    customer_delete(budi.pk, by=admin_user)
+    english.post(restore_url(deletion(budi)))
+
+    batch = validate_rows(tmp_path / "status.xlsx", [
+        ["ID Pelanggan", "Status"],
+        ["plg-0001", "Isolir"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert deleted_notes(batch) == []
+    assert batch.summary["counts"]["update"] == 1
+    assert batch.summary["counts"]["new"] == 0
+    assert batch.summary["counts"]["deleted_numbers"] == 0
+
+
+def test_site_admin_noted_for_own_sites(admin_user, site_admin, budi, catalogue, tmp_path):
+    sites, _packages = catalogue
+    other = Customer.objects.create(number="PLG-0002", name="Siti Aminah", site=sites["BJG"])
+    customer_delete(budi.pk, by=admin_user)
+    customer_delete(other.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "baru.xlsx", [
+        IMPORT_HEADER,
+        ["PLG-0001", "Budi Santoso", "", "", "", "Cibinong", ""],
+        ["PLG-0002", "Siti Aminah", "", "", "", "Cibinong", ""],
+    ], user=site_admin)
+
+    # A customer deleted from another site stays unknown to the site admin.
+    assert deleted_notes(batch) == [(2, "ID Pelanggan", "PLG-0001", "deleted_number_ask_admin")]
+    with translation.override("en"):
+        assert batch.problems.get(code="deleted_number_ask_admin").message == (
+            f"Row 2, column ID Pelanggan: ID “PLG-0001” belonged to a customer deleted on {deletion_day(budi)}. "
+            "This row is saved as a new customer. To keep that customer's data and history, ask an admin "
+            "to restore it under Deleted customers first, then upload the file again."
+        )
+    assert batch.summary["counts"]["deleted_numbers"] == 1
+
+
+def test_review_page_counts_deleted_numbers(english, admin_user, budi, catalogue, tmp_path):
+    sites, _packages = catalogue
+    other = Customer.objects.create(number="PLG-0002", name="Siti Aminah", site=sites["CBN"])
+    customer_delete(budi.pk, by=admin_user)
+    customer_delete(other.pk, by=admin_user)
+
+    batch = validate_rows(tmp_path / "baru.xlsx", [
+        IMPORT_HEADER,
+        ["PLG-0001", "Budi Santoso", "", "", "", "", ""],
+        ["PLG-0002", "Siti Aminah", "", "", "", "", ""],
+        ["PLG-0003", "Rina Wati", "", "", "", "", ""],
+    ], user=admin_user)
+
+    page = " ".join(english.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode().split())
+    assert (
+        '<p class="warning-box" id="deleted-numbers">2 new rows have the ID Pelanggan of deleted customers, '
+        "so they are saved as new customers without those customers' history. Check the notes before saving."
+    ) in page
+

@@ -158,6 +158,7 @@ class Plan:
         possible_duplicates = 0
         name_changes = 0
         changes_not_saved = 0
+        deleted_numbers = 0
         for row in self.rows:
             kinds[row.kind] += 1
             # The review's box counts new rows only, because an update row's
@@ -174,6 +175,10 @@ class Plan:
                 problem.code == dedupe.PRESENT_NUMBER_CHANGED for _kind, problem in row.findings
             ):
                 changes_not_saved += 1
+            if row.kind == dedupe.NEW and row.findings and any(
+                problem.code in dedupe.DELETED_NUMBER_CODES for _kind, problem in row.findings
+            ):
+                deleted_numbers += 1
             if row.kind == dedupe.NEW and (not row.fields.get("package_id") or not row.fields.get("address")):
                 incomplete += 1
             elif row.kind == dedupe.UPDATE and row.stays_incomplete:
@@ -188,6 +193,7 @@ class Plan:
             "possible_duplicates": possible_duplicates,
             "name_changes": name_changes,
             "changes_not_saved": changes_not_saved,
+            "deleted_numbers": deleted_numbers,
         }
 
     def summary(self):
