@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist processes for `make test`: one per core by default.
 TEST_WORKERS ?= auto
+# Extra pytest arguments for `make test`, such as a test file or `-k name`.
+TESTS ?=
 
 .PHONY: run test install migrate messages bench clean
 
@@ -30,7 +32,7 @@ run: migrate
 # Run the whole test suite: SQLite unless DATABASE_URL is set.
 test: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(TESTS)
 
 # Refresh locale/id after changing user-facing strings; translate, then run `make test`.
 messages: install
