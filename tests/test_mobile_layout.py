@@ -4,6 +4,8 @@ A page fits the phone when document.documentElement.scrollWidth is no wider
 than the viewport. A wide table scrolls inside its own wrapper instead, or,
 when it has the class "stack", shows each row as a card. The primary actions
 of a page must be on screen and at least TAP_TARGET_MIN pixels high.
+
+Below 700 px the main menu is hidden behind a Menu button.
 """
 
 import shutil
@@ -27,6 +29,10 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # Apple's iOS Human Interface Guidelines give tappable controls a hit target of about 44 by 44 points.
 TAP_TARGET_MIN = 44
+
+# Maximum height in CSS pixels of the top bar with the menu collapsed, which
+# is one row of 44 px controls with its padding.
+COLLAPSED_TOP_BAR_MAX_HEIGHT = 80
 
 # Returns the text of each table cell in main that reaches past the viewport's
 # left or right edge, also inside a scrolling wrapper.
@@ -237,11 +243,32 @@ def test_wide_table_scrolls_inside_wrapper(page, live_server, sample_catalogue):
     assert wrapper_overflow == "auto"
 
 
-def test_navigation_links_visible_on_phone(page, live_server):
+def test_menu_collapses_on_phone_only(page, live_server, sample_catalogue):
+    sites, packages = sample_catalogue
+    customer = Customer.objects.create(
+        number="PLG-0100", name="Budi Santoso", site=sites["CBN"], package=packages["H10"]
+    )
+    ChangeRequest.objects.create(customer=customer, field=ChangeRequest.Field.NIK, new_value="3271010101800022")
+    ChangeRequest.objects.create(customer=customer, field=ChangeRequest.Field.PHONE, new_value="+6285711112222")
     open_page(page, f"{live_server.url}/customers/")
 
+    toggle = page.locator(".menu-toggle summary")
     links = page.locator("nav.menu a")
+    assert page.locator("header.topbar").bounding_box()["height"] < COLLAPSED_TOP_BAR_MAX_HEIGHT
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert links.count() == 8
+    assert [link.is_visible() for link in links.all()] == [False] * 8
+    toggle_box = toggle.bounding_box()
+    assert toggle_box["height"] >= TAP_TARGET_MIN
+    assert toggle_box["x"] + toggle_box["width"] <= PHONE["width"]
+    # The waiting change requests stay counted on the collapsed button.
+    badge = toggle.locator("#menu-pending-requests")
+    assert badge.is_visible()
+    assert badge.inner_text() == "2"
+
+    # Enter on the focused button opens the menu, as a click does.
+    toggle.focus()
+    page.keyboard.press("Enter")
     for index in range(links.count()):
         box = links.nth(index).bounding_box()
         assert box is not None, links.nth(index).inner_text()
@@ -250,18 +277,20 @@ def test_navigation_links_visible_on_phone(page, live_server):
     logout = page.locator(".account button.link").bounding_box()
     assert logout["x"] + logout["width"] <= PHONE["width"]
 
+    toggle.click()
+    assert [link.is_visible() for link in links.all()] == [False] * 8
 
-def test_navigation_one_row_on_desktop(page, live_server):
+    # On a desktop the menu is one row beside the brand, even with the button closed.
     page.set_viewport_size(DESKTOP)
-    open_page(page, f"{live_server.url}/customers/")
-
     brand_top = page.locator(".topbar .brand").bounding_box()["y"]
-    link_tops = {round(link.bounding_box()["y"]) for link in page.locator("nav.menu a").all()}
+    link_tops = {round(link.bounding_box()["y"]) for link in links.all()}
     logout_top = page.locator(".account button.link").bounding_box()["y"]
 
+    assert not toggle.is_visible()
     assert len(link_tops) == 1
     assert abs(min(link_tops) - brand_top) < 10
     assert abs(logout_top - brand_top) < 10
+    assert page.locator("nav.menu #pending-requests").inner_text() == "2"
 
 
 def test_favicon_linked_and_served(page, live_server):
