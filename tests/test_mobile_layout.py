@@ -346,6 +346,11 @@ def test_save_bar_on_phone(page, live_server, sample_catalogue):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert find_actions_off_viewport(page, ["button[name=save]", "button[name=save_next]"]) == []
     assert page.locator("button[name=save]").evaluate(COVERING_ELEMENT) == ""
+    # Leaflet's zoom buttons, on the location map, are tap targets too.
+    for selector in [".leaflet-control-zoom-in", ".leaflet-control-zoom-out"]:
+        box = page.locator(selector).bounding_box()
+        assert box["width"] >= TAP_TARGET_MIN, selector
+        assert box["height"] >= TAP_TARGET_MIN, selector
 
     # The bar is above the map, whose zoom buttons are in a layer of z-index
     # 1000, so a tap on Save reaches Save, not the map scrolled behind it.
