@@ -4,6 +4,9 @@ A page fits the phone when document.documentElement.scrollWidth is no wider
 than the viewport. A wide table scrolls inside its own wrapper instead, or,
 when it has the class "stack", shows each row as a card. The primary actions
 of a page must be on screen and at least TAP_TARGET_MIN pixels high.
+
+Below 700 px the main menu is hidden behind a Menu button, and the customer
+form's submit buttons stick to the bottom of the viewport.
 """
 
 import shutil
@@ -27,6 +30,38 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 # Apple's iOS Human Interface Guidelines give tappable controls a hit target of about 44 by 44 points.
 TAP_TARGET_MIN = 44
+
+# Maximum height in CSS pixels of the top bar with the menu collapsed, which
+# is one row of 44 px controls with its padding.
+COLLAPSED_TOP_BAR_MAX_HEIGHT = 80
+
+# Returns the start of the markup of what a tap at the element's center
+# hits instead of the element, such as a map drawn over it, or "" when the
+# tap hits the element.
+COVERING_ELEMENT = """element => {
+    const box = element.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+    return element.contains(hit) ? "" : hit.outerHTML.slice(0, 80);
+}"""
+
+# Scrolls the page until the map's zoom-in button is at the height of the
+# Save button's center.
+SCROLL_ZOOM_BUTTON_BEHIND_SAVE = """() => {
+    const zoom = document.querySelector(".leaflet-control-zoom-in").getBoundingClientRect();
+    const save = document.querySelector("button[name=save]").getBoundingClientRect();
+    window.scrollBy(0, (zoom.top + zoom.height / 2) - (save.top + save.height / 2));
+}"""
+
+# Returns the focused element's name and bottom edge, and the top edge of
+# the customer form's submit bar, in viewport pixels.
+FOCUSED_ELEMENT_AND_BAR = """() => {
+    const focused = document.activeElement;
+    return {
+        name: focused.getAttribute("name") || focused.id || focused.className,
+        bottom: focused.getBoundingClientRect().bottom,
+        barTop: document.querySelector(".submit-bar").getBoundingClientRect().top,
+    };
+}"""
 
 # Returns the text of each table cell in main that reaches past the viewport's
 # left or right edge, also inside a scrolling wrapper.
@@ -176,6 +211,20 @@ def find_misplaced_actions(page, selectors):
     return misplaced
 
 
+def find_actions_off_viewport(page, selectors):
+    """Return each of `selectors` whose element is not wholly inside the
+    viewport at the current scroll position, with its box."""
+    viewport = page.viewport_size
+    off_viewport = []
+    for selector in selectors:
+        box = page.locator(selector).bounding_box()
+        if box is None or box["x"] < 0 or box["y"] < 0:
+            off_viewport.append((selector, box))
+        elif box["x"] + box["width"] > viewport["width"] or box["y"] + box["height"] > viewport["height"]:
+            off_viewport.append((selector, box))
+    return off_viewport
+
+
 @dataclass
 class PhoneLayoutProblems:
     """What does not fit the phone viewport, each as a dict by page path."""
@@ -237,11 +286,32 @@ def test_wide_table_scrolls_inside_wrapper(page, live_server, sample_catalogue):
     assert wrapper_overflow == "auto"
 
 
-def test_navigation_links_visible_on_phone(page, live_server):
+def test_menu_collapses_on_phone_only(page, live_server, sample_catalogue):
+    sites, packages = sample_catalogue
+    customer = Customer.objects.create(
+        number="PLG-0100", name="Budi Santoso", site=sites["CBN"], package=packages["H10"]
+    )
+    ChangeRequest.objects.create(customer=customer, field=ChangeRequest.Field.NIK, new_value="3271010101800022")
+    ChangeRequest.objects.create(customer=customer, field=ChangeRequest.Field.PHONE, new_value="+6285711112222")
     open_page(page, f"{live_server.url}/customers/")
 
+    toggle = page.locator(".menu-toggle summary")
     links = page.locator("nav.menu a")
+    assert page.locator("header.topbar").bounding_box()["height"] < COLLAPSED_TOP_BAR_MAX_HEIGHT
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert links.count() == 8
+    assert [link.is_visible() for link in links.all()] == [False] * 8
+    toggle_box = toggle.bounding_box()
+    assert toggle_box["height"] >= TAP_TARGET_MIN
+    assert toggle_box["x"] + toggle_box["width"] <= PHONE["width"]
+    # The waiting change requests stay counted on the collapsed button.
+    badge = toggle.locator("#menu-pending-requests")
+    assert badge.is_visible()
+    assert badge.inner_text() == "2"
+
+    # Enter on the focused button opens the menu, as a click does.
+    toggle.focus()
+    page.keyboard.press("Enter")
     for index in range(links.count()):
         box = links.nth(index).bounding_box()
         assert box is not None, links.nth(index).inner_text()
@@ -250,20 +320,81 @@ def test_navigation_links_visible_on_phone(page, live_server):
     logout = page.locator(".account button.link").bounding_box()
     assert logout["x"] + logout["width"] <= PHONE["width"]
 
+    toggle.click()
+    assert [link.is_visible() for link in links.all()] == [False] * 8
 
-def test_navigation_one_row_on_desktop(page, live_server):
+    # On a desktop the menu is one row beside the brand, even with the button closed.
     page.set_viewport_size(DESKTOP)
-    open_page(page, f"{live_server.url}/customers/")
-
     brand_top = page.locator(".topbar .brand").bounding_box()["y"]
-    link_tops = {round(link.bounding_box()["y"]) for link in page.locator("nav.menu a").all()}
+    link_tops = {round(link.bounding_box()["y"]) for link in links.all()}
     logout_top = page.locator(".account button.link").bounding_box()["y"]
 
+    assert not toggle.is_visible()
     assert len(link_tops) == 1
     assert abs(min(link_tops) - brand_top) < 10
     assert abs(logout_top - brand_top) < 10
+    assert page.locator("nav.menu #pending-requests").inner_text() == "2"
 
 
+def test_save_bar_on_phone(page, live_server, sample_catalogue):
+    sites, _packages = sample_catalogue
+    # Without a package and an address both are incomplete, so the edit page offers Save & next.
+    first = Customer.objects.create(number="PLG-0001", name="Budi Santoso", site=sites["CBN"])
+    second = Customer.objects.create(number="PLG-0002", name="Sari Dewi", site=sites["CBN"])
+    open_page(page, f"{live_server.url}/customers/{first.pk}/")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert find_actions_off_viewport(page, ["button[name=save]", "button[name=save_next]"]) == []
+    assert page.locator("button[name=save]").evaluate(COVERING_ELEMENT) == ""
+    # Leaflet's zoom buttons, on the location map, are tap targets too.
+    for selector in [".leaflet-control-zoom-in", ".leaflet-control-zoom-out"]:
+        box = page.locator(selector).bounding_box()
+        assert box["width"] >= TAP_TARGET_MIN, selector
+        assert box["height"] >= TAP_TARGET_MIN, selector
+
+    # The bar is above the map, whose zoom buttons are in a layer of z-index
+    # 1000, so a tap on Save reaches Save, not the map scrolled behind it.
+    page.evaluate(SCROLL_ZOOM_BUTTON_BEHIND_SAVE)
+    assert page.locator("button[name=save]").evaluate(COVERING_ELEMENT) == ""
+
+    # Tab from the first field reaches Save, and no field it passes is behind the bar.
+    page.evaluate("window.scrollTo(0, 0)")
+    page.focus("#id_number")
+    behind_bar = []
+    for _press in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED_ELEMENT_AND_BAR)
+        if focused["name"] == "save":
+            break
+        if focused["bottom"] > focused["barTop"]:
+            behind_bar.append(focused)
+    assert focused["name"] == "save"
+    assert behind_bar == []
+
+    # At the end of the page the bar sits below the last field.
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    last_field = page.locator("#id_longitude").bounding_box()
+    assert last_field["y"] + last_field["height"] <= page.locator(".submit-bar").bounding_box()["y"]
+
+    # Enter on Save & next posts save_next, which opens the next incomplete customer.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/customers/{second.pk}/")
+
+    open_page(page, f"{live_server.url}/customers/new/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert find_actions_off_viewport(page, ["button[name=save]", "button[name=save_add]"]) == []
+
+    # On a desktop the submit buttons stay below the last field, in one row with Cancel.
+    page.set_viewport_size(DESKTOP)
+    open_page(page, f"{live_server.url}/customers/{second.pk}/")
+    action_tops = {
+        selector: round(page.locator(selector).bounding_box()["y"])
+        for selector in ["button[name=save]", "button[name=save_next]", "main a.button[href='/customers/']"]
+    }
+    last_field = page.locator("#id_longitude").bounding_box()
+    assert len(set(action_tops.values())) == 1, action_tops
+    assert action_tops["button[name=save]"] > last_field["y"] + last_field["height"]
 def test_favicon_linked_and_served(page, live_server):
     failed = []
     page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
