@@ -117,10 +117,12 @@ HISTORY_INSERT = "INSERT INTO%historicalcustomer%"
 
 @contextmanager
 def table_locked(table):
-    """Hold an exclusive lock on `table` from a connection of its own, so a
-    save blocks when it reaches that table, inside its open transaction."""
+    """Hold a lock on `table` from a connection of its own, so a save
+    blocks when it writes to that table, inside its open transaction.
+    Reads go on: the save reads the history table before it writes to it,
+    to find the IDs of deleted customers."""
     with psycopg.connect(database_url()) as locker:
-        locker.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        locker.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
         yield
         locker.rollback()
 
