@@ -147,8 +147,15 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
 class ChangeRequestForm(forms.Form):
     """A new NIK or phone number, checked with the importer's rules on submit."""
 
-    field = forms.ChoiceField(label=_("Data to change"), choices=ChangeRequest.Field.choices, widget=forms.RadioSelect)
-    value = forms.CharField(label=_("New value"), max_length=50)
+    field = forms.ChoiceField(
+        label=_("Data to change"),
+        choices=ChangeRequest.Field.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the data you want to change.")},
+    )
+    value = forms.CharField(
+        label=_("New value"), max_length=50, error_messages={"required": _("Type the new NIK or phone number.")}
+    )
 
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)

@@ -405,6 +405,14 @@ def test_change_request_validated_on_submit(client_a, customer_a, field, value, 
     assert not ChangeRequest.objects.exists()
 
 
+def test_change_request_names_what_is_missing(client_a, customer_a):
+    response = client_a.post("/portal/requests/new/", {"field": "", "value": ""})
+
+    assert response.status_code == 200
+    assert error_texts(response) == ["Pilih data yang ingin diubah.", "Ketik NIK atau No. HP yang baru."]
+    assert not ChangeRequest.objects.exists()
+
+
 def test_new_request_replaces_pending_one(client_a, customer_a):
     client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-1234-5678"})
     client_a.post("/portal/requests/new/", {"field": "phone", "value": "0857-9999-0000"})
