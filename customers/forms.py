@@ -270,6 +270,9 @@ class CustomerForm(LocationFields, forms.ModelForm):
         for name, field in self.fields.items():
             if name not in ("location", "loaded_version"):
                 field.label = capfirst(Customer._meta.get_field(name).verbose_name)
+        # The picker's last list is already labelled Village, so the whole
+        # picker is labelled by what its four lists choose together.
+        self.fields["village"].label = _("Region")
         self.fields["address"].help_text = _("The full address as the customer or the spreadsheet wrote it.")
         self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
         self.fields["installed_on"].help_text = _("Day first: 05/01/2024 is 5 January 2024.")

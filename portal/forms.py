@@ -91,6 +91,8 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in ("email", "village", "latitude", "longitude"):
             self.fields[name].label = capfirst(Customer._meta.get_field(name).verbose_name)
+        # As on the staff form: the picker's last list is labelled Village.
+        self.fields["village"].label = _("Region")
         self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
         self.fields["address"].help_text = _(
             "The full address, with directions such as a landmark. Filled from the street and village when left empty."

@@ -624,9 +624,11 @@ def test_edit_page_shows_fields_and_masked_nik(admin_client, customers):
     assert response.status_code == 200
     for label in [
         "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket",
-        "Status", "Tanggal Pasang", "Latitude", "Longitude", "Kode Pos",
+        "Status", "Tanggal Pasang", "Latitude", "Longitude", "Kode Pos", "Wilayah",
     ]:
         assert f">{label}</label>" in page
+    # The village picker's own last list, not the whole picker, is Kelurahan/Desa.
+    assert page.count(">Kelurahan/Desa</label>") == 1
     assert NIK_BUDI not in page
     assert 'placeholder="************0001"' in page
     assert 'value="0812-3456-7890"' in page
