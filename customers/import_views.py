@@ -341,7 +341,7 @@ def batch_retry(request, pk):
 
 
 def _undo_not_allowed(request, batch):
-    """Add the message that says why the batch cannot be undone."""
+    """Add the message that explains why the batch cannot be undone."""
     if batch.state == ImportBatch.State.UNDONE:
         messages.info(request, _("This import was already undone, so nothing was changed."))
     elif batch.state == ImportBatch.State.DONE:

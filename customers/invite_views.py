@@ -124,6 +124,9 @@ def customer_bulk_invite(request):
     left_out = [row for row in rows if row.reason]
 
     token = request.POST.get("invite_token", "")
+    # NOTE: two confirms sent at the same moment both read the session
+    # before either saves it, so a fast double click can still make the
+    # links twice; only a reload after the first response is caught.
     done_tokens = request.session.get(DONE_TOKENS_KEY, [])
     if "confirm" in request.POST and token in done_tokens:
         messages.info(

@@ -143,11 +143,11 @@ def customer_restore(history_id, *, by):
 
     The restored customer gets a "+" history row by `by`, so its change
     history continues where it stopped. Its portal account stays
-    deactivated and unlinked: a new invitation makes another. A site,
+    deactivated and unlinked, so a new invitation makes another. A site,
     package or village deleted since is left empty, and the returned list
-    names those fields; an import batch deleted since is left empty
-    without a word. Raises CustomerRestoreRefused when the customer is no
-    longer deleted or another customer has its ID.
+    names those fields. An import batch deleted since is left empty too,
+    unnamed. Raises CustomerRestoreRefused when the customer is no longer
+    deleted or another customer has its ID.
     """
     # Imported here, because the pipeline imports this module through customers.selectors.
     from customers.importing.dedupe import customers_with_number

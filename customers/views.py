@@ -440,7 +440,7 @@ def customer_edit(request, pk):
 
 def _deleted_number(user, pk):
     """Return the ID Pelanggan of the deleted customer `pk`, or None when
-    no customer `pk` was deleted in a site that `user` sees."""
+    no customer `pk` was deleted in a site visible to `user`."""
     record = Customer.history.filter(id=pk, history_type="-").order_by("-history_date").first()
     if record is None:
         return None

@@ -201,8 +201,8 @@ class RegionMatcher:
         An empty name fits.
         """
         ancestors = code_ancestors(code)
-        given = ((PROVINCE, province), (REGENCY, regency), (DISTRICT, district), (VILLAGE, village))
-        for index, (level, value) in enumerate(given):
+        named_levels = ((PROVINCE, province), (REGENCY, regency), (DISTRICT, district), (VILLAGE, village))
+        for index, (level, value) in enumerate(named_levels):
             text = _cell_text(value)
             if not text:
                 continue

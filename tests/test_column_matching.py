@@ -566,7 +566,7 @@ BLANK_HEADER_ROWS = [
 def test_column_without_header_offered(admin_client, sample_catalogue, tmp_path):
     batch = upload(admin_client, write_workbook(tmp_path / "tanpa-judul.xlsx", BLANK_HEADER_ROWS))
     assert batch.state == ImportBatch.State.REVIEW
-    # Column C holds data, column E holds none.
+    # Column C contains data, column E contains none.
     assert batch.summary["blank_columns"] == ["C"]
     assert [(column["index"], column["header"], column["samples"]) for column in batch.summary["columns"]] == [
         (0, "Nama", []),

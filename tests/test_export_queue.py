@@ -374,7 +374,7 @@ def test_retry_offered_only_when_retryable(admin_client, customers, deferred_tas
     else:
         assert 'id="retry-button"' not in page
         assert f'<p class="warning-box" id="retry-advice">{advice}</p>' in page
-    # Only a known reason gets the error box; an empty one would say nothing.
+    # Only a known reason gets the error box, because an empty box would be blank.
     assert ('id="export-error"' in page) == bool(code)
 
 

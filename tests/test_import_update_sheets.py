@@ -459,7 +459,7 @@ def test_site_column_of_stored_site_keeps_customer(stored, sample_catalogue, adm
 
 def test_create_mode_names_unsaved_changes(stored, admin_user, admin_client, tmp_path):
     # An edited export uploaded in Tambah saja: the new row is saved, the
-    # edited one is not, and the review says how to save it.
+    # edited one is not, and the review explains how to save it.
     batch = validate(tmp_path / "ekspor.xlsx", [
         ["ID Pelanggan", "Nama", "Alamat", "Status"],
         ["PLG-0011", "Agus Wibowo", "Jl. Melati 3", "Isolir"],

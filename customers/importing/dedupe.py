@@ -428,6 +428,11 @@ def _changed_fields(row, match):
     return changes
 
 
+def _drop_site_conflict(row):
+    """Remove the row's finding that its Site column disagrees with the chosen site."""
+    row.findings = [finding for finding in row.findings if finding[1].code != SITE_CONFLICT] or ()
+
+
 def _names_stored_site(row, match):
     """Return whether the row's Site column names the stored customer's
     site while the upload chose another one."""
@@ -596,11 +601,11 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                             del row.changes[name]
                 if _names_stored_site(row, match):
                     # The row agrees with the stored site, so the chosen site is no conflict for it.
-                    row.findings = [finding for finding in row.findings if finding[0] != "conflict"] or ()
+                    _drop_site_conflict(row)
                 elif row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
                     kept_sites.append((row, match["number"], fields["site_id"], match["site_id"]))
-                    # Its note replaces the conflict's, which says the customer is saved at the chosen site.
-                    row.findings = [finding for finding in row.findings if finding[1].code != SITE_CONFLICT] or ()
+                    # The conflict's message claims a save at the chosen site, so the kept-site note replaces it.
+                    _drop_site_conflict(row)
                 if row.changes:
                     row.kind = UPDATE
                     row.stays_incomplete = not (fields.get("package_id") or match.get("package_id")) or not (
