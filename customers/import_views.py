@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -103,6 +103,22 @@ def _created_customers_page(request, batch):
     customers = customers_visible_to(request.user).filter(import_batch=batch)
     customers = customers.select_related("site", "package").order_by("number_key", "number")
     return Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("customers_page"))
+
+
+def _created_without_site_or_package(request, batch):
+    """Count the customers of a saved batch that have no site or no package.
+
+    An unknown Site or Paket name saves its row without that field, with a
+    note. Such rows stay out of the problem workbook, because they are saved
+    and a second upload in create mode would find them already present.
+    The batch page points to the customer list instead, where a bulk change sets them.
+    """
+    if batch.state != ImportBatch.State.DONE:
+        return {"created_without_site": 0, "created_without_package": 0}
+    return customers_visible_to(request.user).filter(import_batch=batch).aggregate(
+        created_without_site=Count("pk", filter=Q(site__isnull=True)),
+        created_without_package=Count("pk", filter=Q(package__isnull=True)),
+    )
 
 
 # Workers report every few seconds at most. After this long without a
@@ -260,6 +276,7 @@ def _batch_context(request, batch, column_form):
         "can_undo": undo.batch_can_undo(batch),
         "update_mode_label": ImportBatch.Mode.UPDATE.label,
         "created_page": _created_customers_page(request, batch),
+        **_created_without_site_or_package(request, batch),
         "alias_sites": visible_sites(request.user).order_by("name"),
         "alias_packages": ServicePackage.objects.order_by("name"),
         "column_form": column_form,

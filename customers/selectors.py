@@ -393,7 +393,9 @@ class HistoryEntry:
     of an imported customer. `by_customer` is True when the customer saved
     it through the portal. `reason` is the version's change reason, such as
     BULK_CHANGE_REASON, BULK_UNDO_REASON, ANONYMISED_REASON,
-    CHANGE_REQUEST_REASON or RESTORED_REASON, or "".
+    CHANGE_REQUEST_REASON or RESTORED_REASON, or "". `emptied` names the
+    fields that a restore left empty, because their site, package or village
+    was deleted while the customer was.
     """
 
     date: object
@@ -403,6 +405,7 @@ class HistoryEntry:
     batch: object = None
     by_customer: bool = False
     reason: str = ""
+    emptied: tuple = ()
 
     @property
     def is_bulk(self):
@@ -431,6 +434,21 @@ class HistoryEntry:
 # and the creating batch are set by the system, not edited.
 HISTORY_HIDDEN_FIELDS = ["user", "import_batch", "created_at"]
 
+# Fields that customer_restore() empties when their target was deleted meanwhile.
+RESTORE_EMPTIED_FIELDS = ("site", "package", "village")
+
+
+def _restore_emptied(record, previous):
+    """Return the verbose names of the fields that the restore `record` left
+    empty, compared with `previous`, the deletion it undid."""
+    if record.history_change_reason != RESTORED_REASON or previous is None or previous.history_type != "-":
+        return ()
+    return tuple(
+        str(Customer._meta.get_field(field).verbose_name)
+        for field in RESTORE_EMPTIED_FIELDS
+        if getattr(previous, f"{field}_id") is not None and getattr(record, f"{field}_id") is None
+    )
+
 
 def customer_history(customer, limit=20):
     """Return the latest `limit` history entries of a customer, newest first.
@@ -458,7 +476,8 @@ def customer_history(customer, limit=20):
     batches = ImportBatch.objects.in_bulk(batch_ids - {None})
 
     entries = []
-    for record, changes in changes_by_record:
+    for index, (record, changes) in enumerate(changes_by_record):
+        previous = records[index + 1] if index + 1 < len(records) else None
         shown = tuple(
             FieldChange(
                 field=change.field,
@@ -478,6 +497,7 @@ def customer_history(customer, limit=20):
                 batch=batches.get(record.import_batch_id) if record.history_type == "+" else None,
                 by_customer=user is not None and not user.is_staff,
                 reason=record.history_change_reason or "",
+                emptied=_restore_emptied(record, previous) if record.history_type == "+" else (),
             )
         )
     return entries

@@ -125,7 +125,7 @@ PASSWORD_HASHERS = [
 # The similarity check speaks of a portal customer's own data.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "portal.password_validation.CustomerAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "ebilling.password_validation.MinimumLengthValidator"},
     {"NAME": "ebilling.password_validation.CommonPasswordValidator"},
     {"NAME": "ebilling.password_validation.NumericPasswordValidator"},
     {"NAME": "portal.password_validation.CustomerIdentifierValidator"},

@@ -384,3 +384,26 @@ def test_review_page_counts_deleted_numbers(english, admin_user, budi, catalogue
         "so they are saved as new customers without those customers' history. Check the notes before saving."
     ) in page
 
+
+
+def test_history_names_emptied_fields(english, admin_user, budi):
+    package = budi.package
+    customer_delete(budi.pk, by=admin_user)
+    ServicePackage.objects.filter(pk=package.pk).delete()
+    english.post(restore_url(deletion(budi)))
+
+    page = english.get(reverse("customers:edit", args=[budi.pk])).content.decode()
+
+    assert (
+        'Restored after deletion<p class="muted restore-emptied">Deleted since, so left empty: package</p>'
+    ) in page
+
+
+def test_history_restore_without_emptied(english, admin_user, budi):
+    customer_delete(budi.pk, by=admin_user)
+    english.post(restore_url(deletion(budi)))
+
+    page = english.get(reverse("customers:edit", args=[budi.pk])).content.decode()
+
+    assert "Restored after deletion" in page
+    assert "restore-emptied" not in page

@@ -139,7 +139,7 @@ def test_size_limit_exceeded_rejected(tmp_path, settings):
     with pytest.raises(FileRejected) as caught:
         inspect_upload(path, "p.csv")
     assert caught.value.code == "file_too_large"
-    assert caught.value.params == {"size_mb": 4, "limit_mb": 3}
+    assert caught.value.params == {"size_bytes": 3 * 1024 * 1024 + 1, "limit_bytes": 3 * 1024 * 1024}
 
 
 def test_password_protected_case_rejected():

@@ -6,7 +6,7 @@ import pytest
 from customers.importing import undo
 from customers.importing.numbers import next_numbers
 from customers.models import Customer
-from customers.services import customer_delete
+from customers.services import customer_delete, customer_restore, deleted_customers
 from tests.test_customer_add import ADD_URL, add_data
 from tests.test_undo import import_rows
 
@@ -72,3 +72,32 @@ def test_leading_zeros_do_not_outrank(db):
     Customer.objects.create(number="PLG-0010", name="Siti")
 
     assert next_numbers(2) == ["PLG-0011", "PLG-0012"]
+
+
+def test_deleted_lowercase_number_skipped(admin_user):
+    # IDs match in any letter case, so "PLG-0007" would be the deleted "plg-0007".
+    Customer.objects.create(number="PLG-0006", name="Ada")
+    deleted = Customer.objects.create(number="plg-0007", name="Dihapus")
+    customer_delete(deleted.pk, by=admin_user)
+
+    assert next_numbers(2) == ["PLG-0008", "PLG-0009"]
+
+
+def test_reserved_lowercase_number_skipped(db):
+    Customer.objects.create(number="PLG-0006", name="Ada")
+
+    assert next_numbers(2, reserved={"plg-0007"}) == ["PLG-0008", "PLG-0009"]
+
+
+def test_import_then_restore_lowercase_deleted(admin_user, sample_catalogue, tmp_path):
+    Customer.objects.create(number="PLG-0006", name="Ada")
+    deleted = Customer.objects.create(number="plg-0007", name="Dihapus")
+    customer_delete(deleted.pk, by=admin_user)
+    deletion = deleted_customers().get()
+
+    import_rows(tmp_path / "baru.xlsx", [["Gilang", "081200000003"]], header=HEADER)
+    restored, emptied = customer_restore(deletion.history_id, by=admin_user)
+
+    assert Customer.objects.get(name="Gilang").number == "PLG-0008"
+    assert restored.number == "plg-0007"
+    assert emptied == []

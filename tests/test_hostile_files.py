@@ -148,7 +148,7 @@ def test_huge_entry_rejected(tmp_path, settings):
     path = rewrite(source, tmp_path / "huge.xlsx", add=[("xl/media/data.bin", hex_text(2 * MIB))])
     rejection = gate_rejection(path)
     assert rejection.code == "zip_too_large"
-    assert rejection.params == {"limit_mb": 1}
+    assert rejection.params == {"limit_bytes": MIB}
 
 
 def test_extreme_compression_rejected(tmp_path):
@@ -218,7 +218,7 @@ def test_lying_size_counted_while_unpacking(tmp_path, settings):
     path = lie_about_size(source, tmp_path / "lie.xlsx", "xl/media/data.bin", 100)
     rejection = gate_rejection(path)
     assert rejection.code == "zip_too_large"
-    assert rejection.params == {"limit_mb": 1}
+    assert rejection.params == {"limit_bytes": MIB}
 
 
 def test_lying_size_within_limit_rejected_as_corrupt(tmp_path):
@@ -463,10 +463,10 @@ def test_huge_shared_strings_rejected(tmp_path, settings):
     rejection = reader_rejection(path)
 
     assert rejection.code == "shared_strings_too_large"
-    assert rejection.params == {"limit_mb": 1}
+    assert rejection.params == {"limit_bytes": MIB}
     with translation.override("en"):
         assert str(rejection.message) == (
-            "The text of the file's cells (its shared strings) unpacks to more than 1 MB, the limit "
+            "The text of the file's cells (its shared strings) unpacks to more than 1.0\xa0MB, the limit "
             "for one import, so it was not read. Split the customers over several files, or delete "
             "other sheets, and upload again."
         )

@@ -494,7 +494,7 @@ def test_page_upload_over_size_stores_nothing(admin_client, settings):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert escape(indonesian_message("too_large", {"size": 4097, "limit": 4096})) in page
+    assert escape(indonesian_message("too_large", {"size_bytes": 4097, "limit_bytes": 4096})) in page
     assert ImportBatch.objects.count() == 0
     assert not (Path(settings.MEDIA_ROOT) / "imports").exists()
 

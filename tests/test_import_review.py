@@ -764,3 +764,49 @@ def test_phone_note_row_follows_viewer_language(sample_catalogue, tmp_path):
         assert finding.message == (
             "Row 3, column No HP: phone “0812-7777-0003” is also used by row 2 under another name (possible duplicate)."
         )
+
+
+def test_saved_batch_points_to_customers_without_site(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "nama-asing.xlsx", [
+        HEADER,
+        ["PLG-0101", "Ani", "081200000101", "", "Jl. A", "Cabang Hilang", "Home 20 Mbps"],
+        ["PLG-0102", "Bayu", "081200000102", "", "Jl. B", "Cabang Hilang", "Paket Hilang"],
+        ["PLG-0103", "Citra", "081200000103", "", "Jl. C", "Cibinong", "Paket Hilang"],
+        ["PLG-0104", "Dedi", "081200000104", "", "Jl. D", "Cibinong", "Home 20 Mbps"],
+    ])
+    batch = validate(path)
+    batches.commit_batch(batch)
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert (
+        '<p class="warning-box" id="created-without-site">2 customers saved by this import have no site. '
+        "Set it in the customer list: tick the customers and choose Set site. "
+        '<a href="/customers/?site=none">Show the customers without a site</a></p>'
+    ) in page
+    assert (
+        '<p class="warning-box" id="created-without-package">2 customers saved by this import have no package. '
+        "Set it in the customer list: tick the customers and choose Set package. "
+        '<a href="/customers/?missing=package">Show the customers without a package</a></p>'
+    ) in page
+
+
+def test_problem_workbook_omits_saved_unknown_names(sample_catalogue, tmp_path):
+    # Rows saved without their unknown Site or Paket are not problem rows:
+    # uploading them again in create mode would find them already present.
+    path = write_workbook(tmp_path / "nama-asing.xlsx", [
+        HEADER,
+        ["PLG-0101", "Ani", "081200000101", "", "Jl. A", "Cabang Hilang", "Paket Hilang"],
+        ["PLG-0102", "", "081200000102", "", "Jl. B", "Cibinong", "Home 20 Mbps"],
+    ])
+    batch = validate(path)
+    batches.commit_batch(batch)
+    out = io.BytesIO()
+
+    with translation.override("en"):
+        write_problem_workbook(batch, out)
+
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    rows = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert rows == ["PLG-0102"]

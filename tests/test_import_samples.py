@@ -142,16 +142,107 @@ def test_summary_counts_problem_rows(sample_catalogue, tmp_path):
         "Rows read: 2. Check only, nothing was saved. New customers to save: 1; "
         "to update: 0; already present: 0; rows with problems: 1."
     )
-    assert len(lines) == 4
+    assert lines[1] == "Problems (rows not saved):"
+    assert len(lines) == 5
+
+
+def unknown_package_rows(count):
+    """Return a header and `count` rows naming a package that does not exist."""
+    return [
+        ["Nama", "No. HP", "Paket"],
+        *([f"Pelanggan {index}", f"0812{index:08d}", "Paket Hilang"] for index in range(1, count + 1)),
+    ]
+
+
+def test_summary_lists_notes(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [
+        ["Nama", "No. HP", "Site", "Paket"],
+        ["Budi Santoso", "0812-1111-2222", "Cabang Hilang", "Paket Hilang"],
+    ])
+
+    with translation.override("en"):
+        out, _err = run_import_text(path)
+    batch = ImportBatch.objects.get()
+
+    assert out.splitlines()[1:] == [
+        "Notes:",
+        "  Row 2, column Site: site “Cabang Hilang” is not known. The customer is saved without a site; "
+        "add the site or fix the name and upload again.",
+        "  Row 2, column Paket: package “Paket Hilang” is not known. The customer is saved without a package; "
+        "add the package or fix the name and upload again.",
+        f"Import batch: {batch.pk}",
+    ]
+
+
+def test_summary_notes_in_indonesian(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", unknown_package_rows(1))
+
+    with translation.override("id"):
+        out, _err = run_import_text(path, "--dry-run")
+
+    assert out.splitlines()[2] == (
+        "  Baris 2, kolom Paket: paket “Paket Hilang” tidak dikenal. Pelanggan disimpan tanpa paket; "
+        "tambahkan paket tersebut atau perbaiki namanya lalu unggah lagi."
+    )
+
+
+def test_summary_caps_notes_with_batch_path(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", unknown_package_rows(23))
+
+    with translation.override("en"):
+        out, _err = run_import_text(path)
+    batch = ImportBatch.objects.get()
+
+    lines = out.splitlines()
+    assert lines[1] == "Notes:"
+    assert len(lines) == 24
+    assert lines[21].startswith("  Row 21, column Paket:")
+    assert lines[22] == f"  … and 3 more, all listed on the batch page /customers/imports/{batch.pk}/?kind=note"
+    assert lines[23] == f"Import batch: {batch.pk}"
+
+
+def test_dry_run_caps_notes_without_batch(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", unknown_package_rows(21))
+
+    with translation.override("en"):
+        out, _err = run_import_text(path, "--dry-run")
+
+    lines = out.splitlines()
+    assert len(lines) == 23
+    assert lines[-1] == "  … and 1 more. Run the command with --json to list them all."
+
+
+def test_json_lists_every_note(sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", unknown_package_rows(23))
+
+    with translation.override("en"):
+        code, result, _stderr = run_import(path)
+
+    assert code == 0
+    assert result["created"] == 23
+    assert result["errors"] == []
+    assert len(result["notes"]) == 23
+    assert result["notes"][0] == {
+        "row": 2,
+        "column": "Paket",
+        "value": "Paket Hilang",
+        "message": "Row 2, column Paket: package “Paket Hilang” is not known. The customer is saved without "
+        "a package; add the package or fix the name and upload again.",
+        "code": "package_unknown",
+        "kind": "note",
+    }
 
 def test_summary_in_english(sample_catalogue):
     with translation.override("en"):
         out, _err = run_import_text(SAMPLE_XLSX, "--dry-run")
 
-    assert out.splitlines() == [
+    # Region notes follow when another test of the session loaded the region list.
+    lines = out.splitlines()
+    assert lines[0] == (
         "Rows read: 8. Check only, nothing was saved. New customers to save: 8; "
         "to update: 0; already present: 0; rows with problems: 0."
-    ]
+    )
+    assert "Problems (rows not saved):" not in lines
 
 
 def test_unknown_site_named_in_indonesian(sample_catalogue):

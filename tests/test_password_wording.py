@@ -108,9 +108,9 @@ def test_change_labels_and_help_texts(staff_client, client_a):
         text = page.content.decode()
 
         assert labels(page) == ["Current password", "New password", "Repeat new password"]
-        assert "<li>Your password must not be a commonly used password.</li>" in text
-        assert "<li>Your password must not consist of digits only.</li>" in text
-        assert "Your password must not be too similar to your name, e-mail address" in text
+        assert "<li>The password must not be a commonly used password.</li>" in text
+        assert "<li>The password must not consist of digits only.</li>" in text
+        assert "<li>The password must not be too similar to the name, e-mail address or other data of the account.</li>" in text
         assert "Type the new password again, to check it." in text
 
 

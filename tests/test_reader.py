@@ -726,4 +726,4 @@ def test_xls_memory_limit_rejected(tmp_path, settings):
     settings.IMPORT_XLS_MAX_MEMORY_BYTES = 8 * 1024 * 1024
     rejection = read_rejection(DATA_DIR / "realworld" / "calamine__OOM_alloc.xls")
     assert rejection.code == "read_out_of_memory"
-    assert rejection.params == {"limit_mb": 8}
+    assert rejection.params == {"limit_bytes": 8 * 1024 * 1024}

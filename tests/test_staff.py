@@ -659,5 +659,23 @@ def test_staff_password_help_omits_portal_rules(admin_client, english, django_us
     }
 
     for name, page in pages.items():
-        assert "<li>Your password must not be a commonly used password.</li>" in page, name
+        assert "<li>The password must not be a commonly used password.</li>" in page, name
         assert "Your password must not contain your customer ID or phone number." not in page, name
+
+
+def test_staff_password_rules_avoid_your(admin_client, english, django_user_model):
+    # The admin sets another user's password here, so no rule may address the reader as "your".
+    site_admin = django_user_model.objects.create_user(username="admin-cbn", password=PASSWORD, is_staff=True)
+    pages = {
+        "new": admin_client.get(reverse("staff:create")).content.decode(),
+        "edit": admin_client.get(reverse("staff:edit", args=[site_admin.pk])).content.decode(),
+    }
+
+    for name, page in pages.items():
+        rules = re.findall(r"<li>([^<]*password[^<]*)</li>", page)
+        assert rules == [
+            "The password must not be too similar to the name, e-mail address or other data of the account.",
+            "The password must contain at least 8 characters.",
+            "The password must not be a commonly used password.",
+            "The password must not consist of digits only.",
+        ], name

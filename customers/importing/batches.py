@@ -28,7 +28,7 @@ FINDINGS_CHUNK = 5000
 
 TOO_LARGE = register_file_message(
     "too_large",
-    _("The file is %(size)s bytes; the limit is %(limit)s bytes. Split it into smaller files and upload each."),
+    _("The file is %(size_bytes)s, larger than the limit of %(limit_bytes)s. Split it into smaller files and upload each."),
 )
 WORKER_LOST = register_file_message(
     "worker_lost",
@@ -86,7 +86,7 @@ def create_batch(file_obj, filename, *, user=None, site=None, mode=ImportBatch.M
     sha256, size = digest_file(file_obj)
     limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if size > limit:
-        raise FileRejected(TOO_LARGE, size=size, limit=limit)
+        raise FileRejected(TOO_LARGE, size_bytes=size, limit_bytes=limit)
     batch = ImportBatch(
         created_by=user,
         file_name=_display_name(filename),

@@ -99,7 +99,7 @@ FILE_EMPTY = register_file_message(
 FILE_TOO_LARGE = register_file_message(
     "file_too_large",
     _(
-        "The file is %(size_mb)s MB, larger than the limit of %(limit_mb)s MB. Split the customers "
+        "The file is %(size_bytes)s, larger than the limit of %(limit_bytes)s. Split the customers "
         "over several files and upload them one by one."
     ),
 )
@@ -215,7 +215,7 @@ ZIP_TOO_MANY_ENTRIES = register_file_message(
 ZIP_TOO_LARGE = register_file_message(
     "zip_too_large",
     _(
-        "The file unpacks to more than %(limit_mb)s MB, the limit for one import, so it was not read. "
+        "The file unpacks to more than %(limit_bytes)s, the limit for one import, so it was not read. "
         "Split the customers over several files, or delete other sheets and pictures, and "
         "upload again."
     ),
@@ -239,7 +239,7 @@ ZIP_OVERLAP = register_file_message(
 SHARED_STRINGS_TOO_LARGE = register_file_message(
     "shared_strings_too_large",
     _(
-        "The text of the file's cells (its shared strings) unpacks to more than %(limit_mb)s MB, "
+        "The text of the file's cells (its shared strings) unpacks to more than %(limit_bytes)s, "
         "the limit for one import, so it was not read. Split the customers over several files, "
         "or delete other sheets, and upload again."
     ),
@@ -267,20 +267,6 @@ def ensure_defused_xml():
             "openpyxl is not using defusedxml, so workbook XML could expand entities. "
             "Install defusedxml (it is in requirements.txt) and unset OPENPYXL_DEFUSEDXML."
         )
-
-
-def megabytes_above(size):
-    """Return `size` in whole MiB, rounded up, for messages.
-
-    Message parameters are stored with a failed batch and shown later in the
-    reader's language, so they are plain numbers, never formatted text.
-    """
-    return math.ceil(size / MIB)
-
-
-def megabytes_below(size):
-    """Return `size` in whole MiB, rounded down, for messages."""
-    return size // MIB
 
 
 def max_upload_bytes():
@@ -315,7 +301,7 @@ def inspect_upload(path, filename):
         raise FileRejected(FILE_EMPTY)
     limit = max_upload_bytes()
     if size > limit:
-        raise FileRejected(FILE_TOO_LARGE, size_mb=megabytes_above(size), limit_mb=megabytes_below(limit))
+        raise FileRejected(FILE_TOO_LARGE, size_bytes=size, limit_bytes=limit)
 
     with open(path, "rb") as handle:
         head = handle.read(HEAD_BYTES)
@@ -583,7 +569,7 @@ def _check_declared_sizes(infos):
     for info in infos:
         total += info.file_size
         if total > total_limit:
-            raise FileRejected(ZIP_TOO_LARGE, limit_mb=megabytes_below(total_limit))
+            raise FileRejected(ZIP_TOO_LARGE, limit_bytes=total_limit)
         if _ratio_exceeded(info.file_size, info.compress_size, ratio_limit):
             raise FileRejected(ZIP_RATIO, limit=ratio_limit)
 
@@ -641,7 +627,7 @@ def _check_actual_sizes(handle, infos, data_ranges):
             produced += len(data)
             total += len(data)
             if total > total_limit:
-                raise FileRejected(ZIP_TOO_LARGE, limit_mb=megabytes_below(total_limit))
+                raise FileRejected(ZIP_TOO_LARGE, limit_bytes=total_limit)
             if _ratio_exceeded(produced, info.compress_size, ratio_limit):
                 raise FileRejected(ZIP_RATIO, limit=ratio_limit)
             crc = zlib.crc32(data, crc)

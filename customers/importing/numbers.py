@@ -9,7 +9,9 @@ from customers.models import Customer
 
 PREFIX = "PLG-"
 MIN_DIGITS = 4
-_PATTERN = re.compile(r"^PLG-(\d+)$")
+# IDs match in any letter case (an import finds "plg-0007" under "PLG-0007"),
+# so "plg-0007" counts as a generated-form number too.
+_PATTERN = re.compile(r"^PLG-(\d+)$", re.IGNORECASE)
 
 
 class _Digits(Func):
@@ -24,7 +26,7 @@ def _highest_number(model):
     # Longest digits first, then the maximum, because "PLG-10000" sorts below
     # "PLG-9999" as text, and leading zeros: "PLG-00009" is below "PLG-0010".
     return (
-        model.objects.filter(number__regex=r"^PLG-[0-9]+$")
+        model.objects.filter(number__iregex=r"^PLG-[0-9]+$")
         .order_by(Length(_Digits("number")).desc(), _Digits("number").desc())
         .values_list("number", flat=True)
         .first()
@@ -34,8 +36,9 @@ def _highest_number(model):
 def next_numbers(count, reserved=()):
     """Return `count` new numbers PLG-0001, PLG-0002, … above the highest
     number any customer has or ever had, skipping numbers in `reserved`
-    (numbers the file itself uses). Call inside the import lock so two
-    imports cannot hand out the same number.
+    (numbers the file itself uses). Letter case is ignored, as it is when an
+    import matches IDs. Call inside the import lock so two imports cannot
+    hand out the same number.
 
     The history table keeps the numbers of deleted customers and of
     customers removed by an undone import. Counting them means a number is
@@ -51,11 +54,12 @@ def next_numbers(count, reserved=()):
         match = _PATTERN.match(number)
         if match:
             highest = max(highest, int(match.group(1)))
+    reserved_upper = {number.upper() for number in reserved}
     numbers = []
     value = highest
     while len(numbers) < count:
         value += 1
         number = f"{PREFIX}{value:0{MIN_DIGITS}d}"
-        if number not in reserved:
+        if number not in reserved_upper:
             numbers.append(number)
     return numbers

@@ -8,6 +8,7 @@ reorder them.
 
 from dataclasses import dataclass, field
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext, gettext_lazy
 
@@ -23,7 +24,17 @@ FILE_MESSAGES = {}
 
 # File message parameters that are counts, shown with the locale's thousands
 # separator ("100.000"). Row and line numbers are left as the sheet shows them.
-GROUPED_FILE_PARAMS = frozenset({"size", "limit", "rows"})
+GROUPED_FILE_PARAMS = frozenset({"limit", "rows"})
+
+# File message parameters that are sizes in bytes, shown as every page shows
+# a file size: with Django's filesizeformat ("25,0 MB"). They are stored with
+# a failed batch as plain numbers and formatted in the reader's language.
+SIZE_FILE_PARAMS = frozenset({"size_bytes", "limit_bytes"})
+
+# Batches that failed before sizes were stored in bytes keep them in whole
+# MiB under these names.
+MEGABYTE_FILE_PARAMS = {"size_mb": "size_bytes", "limit_mb": "limit_bytes"}
+MIB = 1024 * 1024
 
 
 def register_row_message(code, template):
@@ -36,6 +47,23 @@ def register_file_message(code, template):
     """Register the message template of a file rejection code and return the code."""
     FILE_MESSAGES[code] = template
     return code
+
+
+def file_size_text(size, *, round_up=False):
+    """Return a size in bytes as Django's filesizeformat shows it: "4,0 KB", "25,0 MB".
+
+    filesizeformat shows one decimal and rounds to the nearest, so a file
+    1 byte over a 25 MB limit would read "25,0 MB" like the limit itself.
+    With `round_up`, the size is first rounded up to the next tenth of its
+    unit, and that file reads "25,1 MB".
+    """
+    if round_up and size >= 1024:
+        unit = 1024
+        while size >= unit * 1024 and unit < 1024**5:
+            unit *= 1024
+        tenths = -(-size * 10 // unit)
+        size = tenths * unit / 10
+    return filesizeformat(size)
 
 
 class CellError(Exception):
@@ -62,9 +90,15 @@ class FileRejected(Exception):
     @property
     def message(self):
         params = dict(self.params)
+        for old_name, name in MEGABYTE_FILE_PARAMS.items():
+            if old_name in params:
+                params[name] = params.pop(old_name) * MIB
         for name in GROUPED_FILE_PARAMS.intersection(params):
             if isinstance(params[name], int):
                 params[name] = number_format(params[name], force_grouping=True)
+        for name in SIZE_FILE_PARAMS.intersection(params):
+            # A file's size is rounded up, so a file over a limit never reads as equal to it.
+            params[name] = file_size_text(params[name], round_up=name == "size_bytes")
         return gettext(FILE_MESSAGES[self.code]) % params
 
     def __str__(self):

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing.cells import ErrorCell
-from customers.importing.gate import FILE_ENCRYPTED, megabytes_below
+from customers.importing.gate import FILE_ENCRYPTED
 from customers.importing.problems import FileRejected, register_file_message
 from customers.importing.readers.base import SheetInfo, SheetRow, excel_serial_to_datetime, max_rows
 
@@ -58,7 +58,7 @@ READ_TIMED_OUT = register_file_message(
 READ_OUT_OF_MEMORY = register_file_message(
     "read_out_of_memory",
     _(
-        "Reading the file needed more than %(limit_mb)s MB of memory and was stopped. Open it in Excel, "
+        "Reading the file needed more than %(limit_bytes)s of memory and was stopped. Open it in Excel, "
         "save it as Excel Workbook (.xlsx) and upload that file."
     ),
 )
@@ -117,7 +117,7 @@ class XlsSource:
         if status == "encrypted":
             raise FileRejected(FILE_ENCRYPTED)
         if status == "memory" or completed.returncode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):
-            raise FileRejected(READ_OUT_OF_MEMORY, limit_mb=megabytes_below(memory_limit()))
+            raise FileRejected(READ_OUT_OF_MEMORY, limit_bytes=memory_limit())
         if completed.returncode == -signal.SIGXCPU:
             raise FileRejected(READ_TIMED_OUT, seconds=timeout)
         raise FileRejected(XLS_UNREADABLE)

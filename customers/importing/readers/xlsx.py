@@ -27,7 +27,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils.datetime import from_ISO8601
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
-from customers.importing.gate import SHARED_STRINGS_TOO_LARGE, max_shared_strings_bytes, megabytes_below
+from customers.importing.gate import SHARED_STRINGS_TOO_LARGE, max_shared_strings_bytes
 from customers.importing.problems import FileRejected
 from customers.importing.readers import xlsx_fast
 from customers.importing.readers.base import SheetInfo, SheetRow, column_index, excel_serial_to_datetime
@@ -213,7 +213,7 @@ class XlsxSource:
         # The strings are held in memory here and again by calamine, so they are bounded.
         limit = max_shared_strings_bytes()
         if self._parts[key].file_size > limit:
-            raise FileRejected(SHARED_STRINGS_TOO_LARGE, limit_mb=megabytes_below(limit))
+            raise FileRejected(SHARED_STRINGS_TOO_LARGE, limit_bytes=limit)
         strings = []
         events = self._events(key)
         item_tag = None

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.importing import batches, pipeline
@@ -14,11 +15,20 @@ from sites.models import Site
 
 EXIT_UNREADABLE = 2
 
+# The text output prints at most this many problems and this many notes.
+# The --json output and the batch page list them all.
+LISTED_FINDINGS = 20
+
+# Finding kinds printed as notes: they do not stop a row from being saved.
+NOTE_KINDS = ("note", "conflict")
+
 
 class Command(BaseCommand):
     help = (
         "Import customers from a workbook (.xlsx, .xlsm, .csv, .xls, .ods) as the upload page does: "
-        "save the valid rows and report the problem rows."
+        "save the valid rows, then print the counts, the problems (rows not saved) and the notes "
+        f"(such as possible duplicates and unknown Site or Paket names), at most {LISTED_FINDINGS} of each. "
+        "The batch page and --json list them all."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +42,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--update", action="store_true", help="create-and-update mode: rows with a known ID update that customer"
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON object with the results")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print one JSON object with the counts, every problem (errors) and every note (notes)",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
@@ -86,18 +100,24 @@ class Command(BaseCommand):
                 batch.created_count = counts["new"]
                 batch.save(update_fields=["state", "created_count"])
 
-        errors = [
-            {"row": problem.row, "column": str(problem.column), "value": problem.value, "message": problem.message,
-             "code": problem.code}
-            for kind, problem in plan.findings()
-            if kind == "problem"
-        ]
+        errors = []
+        notes = []
+        for kind, problem in plan.findings():
+            finding = {
+                "row": problem.row, "column": str(problem.column), "value": problem.value,
+                "message": problem.message, "code": problem.code,
+            }
+            if kind == "problem":
+                errors.append(finding)
+            elif kind in NOTE_KINDS:
+                notes.append({**finding, "kind": kind})
         return {
             "rows": counts["rows"],
             "created": 0 if dry_run else counts["new"],
             "updated": 0 if dry_run else counts["update"],
             "duplicates": counts["present"],
             "errors": errors,
+            "notes": notes,
             "batch": None if dry_run else str(batch.pk),
             "dry_run": dry_run,
             "would_create": counts["new"],
@@ -125,10 +145,28 @@ class Command(BaseCommand):
                 "already present: %(present)s; rows with problems: %(problems)s."
             )
         self.stdout.write(summary % counts)
-        for error in result["errors"]:
-            self.stdout.write(f"  {error['message']}")
+        self._print_findings(_("Problems (rows not saved):"), result["errors"], result["batch"], "problem")
+        self._print_findings(_("Notes:"), result["notes"], result["batch"], "note")
         if result["batch"] is not None:
             self.stdout.write(_("Import batch: %(batch)s") % {"batch": result["batch"]})
+
+    def _print_findings(self, heading, findings, batch, kind):
+        """Print a heading and the messages of the first LISTED_FINDINGS
+        findings, then how many more there are and where to see them."""
+        if not findings:
+            return
+        self.stdout.write(heading)
+        for finding in findings[:LISTED_FINDINGS]:
+            self.stdout.write(f"  {finding['message']}")
+        hidden = len(findings) - LISTED_FINDINGS
+        if hidden <= 0:
+            return
+        if batch is None:
+            more = _("… and %(count)s more. Run the command with --json to list them all.") % {"count": hidden}
+        else:
+            path = reverse("customers:batch-detail", args=[batch]) + f"?kind={kind}"
+            more = _("… and %(count)s more, all listed on the batch page %(path)s") % {"count": hidden, "path": path}
+        self.stdout.write(f"  {more}")
 
     def _unreadable(self, message):
         """Report a file that cannot be read at all and exit with status 2."""
