@@ -675,14 +675,14 @@ def test_queued_csv_export_content(admin_client, customers, catalogue):
     assert export.format == CustomerExport.Format.CSV
     assert export.file_name == f"pelanggan-CBN-{timezone.localdate():%Y%m%d}.csv"
     assert body.startswith(b"\xef\xbb\xbf")
-    assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
+    assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")) == [
         list(HEADER),
         [
-            "PLG-0001", "Budi Santoso", "081234567890", "", "************0001", "Jl. Mawar 5", "Cibinong",
-            "Home 20 Mbps", "05/01/2024", "", "", "", "", "", "", "", "Aktif", "",
+            "PLG-0001", "Budi Santoso", "0812-3456-7890", "", "************0001", "Jl. Mawar 5", "Cibinong",
+            "Home 20 Mbps", "2024-01-05", "", "", "", "", "", "", "", "Aktif", "",
         ],
-        ["PLG-0003", "Agus Salim", "0218765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", ""],
-        ["PLG-0005", "Rudi Hartono", "085712345678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", ""],
+        ["PLG-0003", "Agus Salim", "021-8765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", ""],
+        ["PLG-0005", "Rudi Hartono", "0857-1234-5678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", ""],
     ]
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert body_of(download) == body
