@@ -590,7 +590,7 @@ def test_confirm_page_button_queues_export(admin_client, customers, deferred_tas
     response = admin_client.post(action, dict(fields))
 
     export = CustomerExport.objects.get()
-    assert without_token(fields) == [("q", "a"), ("format", "csv")]
+    assert without_token(fields) == [("q", "a"), ("format", "csv"), ("delimiter", "semicolon")]
     assert (response.status_code, response.url) == (302, export_url("export-detail", export))
     assert export.query == "q=a"
     assert export.format == CustomerExport.Format.CSV
@@ -673,6 +673,7 @@ def test_queued_csv_export_content(admin_client, customers, catalogue):
     body = Path(export.file.path).read_bytes()
     download = admin_client.get(export_url("export-download", export))
     assert export.format == CustomerExport.Format.CSV
+    assert export.csv_delimiter == CustomerExport.CsvDelimiter.SEMICOLON
     assert export.file_name == f"pelanggan-CBN-{timezone.localdate():%Y%m%d}.csv"
     assert body.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")) == [
