@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from customers.forms import CustomerFilterForm
 from customers.importing.batches import silent_since
-from customers.importing.export import write_customers_csv, write_customers_workbook
+from customers.importing.export import DEFAULT_CSV_DELIMITER, write_customers_csv, write_customers_workbook
 from customers.models import EXPORT_RETRYABLE_ERRORS, Customer, CustomerExport
 from customers.selectors import NO_SITE, customer_list_rows, customers_visible_to, filter_customers
 from ebilling.access import has_staff_permission, is_admin, visible_sites
@@ -77,16 +77,26 @@ def select_customers(user, data, scope):
     return ExportSelection(customers, sites, packages, customer_filter=customer_filter)
 
 
-def write_export(selection, out, *, file_format, include_nik, progress=None, site_ids=None):
+def write_export(
+    selection, out, *, file_format, include_nik, csv_delimiter=DEFAULT_CSV_DELIMITER, progress=None, site_ids=None
+):
     """Write the selected customers to the binary stream `out` as .xlsx, or
     as CSV in UTF-8 with a byte-order mark, which makes Excel read it as UTF-8.
+    `csv_delimiter` is a key of CSV_DELIMITERS and applies to CSV only.
 
     `site_ids`, when given, is a set that receives the site id of every
     customer written, None for a customer without a site.
     """
     if file_format == CustomerExport.Format.CSV:
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
-        write_customers_csv(selection.customers, text, include_nik=include_nik, progress=progress, site_ids=site_ids)
+        write_customers_csv(
+            selection.customers,
+            text,
+            delimiter=csv_delimiter,
+            include_nik=include_nik,
+            progress=progress,
+            site_ids=site_ids,
+        )
         text.flush()
         text.detach()
         return
@@ -171,7 +181,9 @@ def may_download(export, user, scope):
     return covered is not None and covered <= scope
 
 
-def create_export(user, query, *, scope, file_format, rows_total, file_name):
+def create_export(
+    user, query, *, scope, file_format, rows_total, file_name, csv_delimiter=DEFAULT_CSV_DELIMITER
+):
     """Record a queued export of the customer list filter `query` (a query
     string without "?") for `user`. The caller enqueues its task."""
     return CustomerExport.objects.create(
@@ -179,6 +191,7 @@ def create_export(user, query, *, scope, file_format, rows_total, file_name):
         query=query,
         scope=scope,
         format=file_format,
+        csv_delimiter=csv_delimiter,
         # The customer list's export masks NIK for every staff user, as the
         # immediate download does.
         include_nik=False,
@@ -238,6 +251,7 @@ def _write_and_store(export, selection):
             out,
             file_format=export.format,
             include_nik=export.include_nik,
+            csv_delimiter=export.csv_delimiter,
             progress=report,
             site_ids=site_ids,
         )

@@ -502,6 +502,11 @@ class CustomerExport(models.Model):
         XLSX = "xlsx", "Excel (.xlsx)"
         CSV = "csv", "CSV"
 
+    class CsvDelimiter(models.TextChoices):
+        # The keys of customers.importing.export.CSV_DELIMITERS.
+        SEMICOLON = "semicolon", _("CSV (Excel Indonesia, semicolon)")
+        COMMA = "comma", _("CSV (comma)")
+
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
@@ -518,6 +523,9 @@ class CustomerExport(models.Model):
     query = models.CharField(max_length=1000, blank=True)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
     format = models.CharField(max_length=4, choices=Format.choices, default=Format.XLSX)
+    # The layout of a CSV export, unused for .xlsx. Exports queued before
+    # this field existed wrote commas, so the migration sets those to comma.
+    csv_delimiter = models.CharField(max_length=10, choices=CsvDelimiter.choices, default=CsvDelimiter.SEMICOLON)
     include_nik = models.BooleanField(default=False)
     language = models.CharField(max_length=10, default="id")
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)

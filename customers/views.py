@@ -290,11 +290,22 @@ def _invalid_export_filter(request, data):
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_permission_required("customers.export_customers")
 def customer_export(request):
-    """Send the filtered customers as .xlsx, or as CSV with format=csv."""
+    """Send the filtered customers as .xlsx, or as CSV with format=csv.
+
+    A CSV is semicolon-delimited for Excel in Indonesian regional settings,
+    or comma-delimited with delimiter=comma.
+    """
     data = _export_data(request)
     csv_requested = data.get("format") == "csv"
     file_format = CustomerExport.Format.CSV if csv_requested else CustomerExport.Format.XLSX
     return _export(request, CustomerExport.Scope.ALL, file_format)
+
+
+def _csv_delimiter(data):
+    """Return the CSV layout that `data` requests: semicolon unless delimiter=comma."""
+    if data.get("delimiter") == CustomerExport.CsvDelimiter.COMMA:
+        return CustomerExport.CsvDelimiter.COMMA
+    return CustomerExport.CsvDelimiter.SEMICOLON
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -330,24 +341,31 @@ def _export(request, scope, file_format):
 
     count = selection.customers.count()
     filter_fields = _filter_fields(data)
+    csv_delimiter = _csv_delimiter(data)
     file_name = exports.export_file_name(scope, file_format, timezone.localdate(), selection.customer_filter)
     if count > settings.EXPORT_INLINE_MAX_ROWS:
         if request.method != "POST":
-            return _confirm_export(request, scope, file_format, count, filter_fields)
+            return _confirm_export(request, scope, file_format, csv_delimiter, count, filter_fields)
         query = _filter_query(filter_fields).removeprefix("?")
         export = exports.create_export(
-            request.user, query, scope=scope, file_format=file_format, rows_total=count, file_name=file_name
+            request.user,
+            query,
+            scope=scope,
+            file_format=file_format,
+            rows_total=count,
+            file_name=file_name,
+            csv_delimiter=csv_delimiter,
         )
         run_export_task.enqueue(str(export.pk))
         return redirect("customers:export-detail", pk=export.pk)
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
-    exports.write_export(selection, out, file_format=file_format, include_nik=False)
+    exports.write_export(selection, out, file_format=file_format, include_nik=False, csv_delimiter=csv_delimiter)
     out.seek(0)
     return FileResponse(out, as_attachment=True, filename=file_name, content_type=exports.CONTENT_TYPES[file_format])
 
 
-def _confirm_export(request, scope, file_format, count, filter_fields):
+def _confirm_export(request, scope, file_format, csv_delimiter, count, filter_fields):
     """Show the page whose button queues a large export with the filter of the link."""
     return render(
         request,
@@ -355,8 +373,13 @@ def _confirm_export(request, scope, file_format, count, filter_fields):
         {
             "action": request.path,
             "scope_label": CustomerExport.Scope(scope).label,
-            "format_label": CustomerExport.Format(file_format).label,
+            "format_label": (
+                CustomerExport.CsvDelimiter(csv_delimiter).label
+                if file_format == CustomerExport.Format.CSV
+                else CustomerExport.Format(file_format).label
+            ),
             "file_format": file_format if file_format == CustomerExport.Format.CSV else "",
+            "csv_delimiter": csv_delimiter if file_format == CustomerExport.Format.CSV else "",
             "filter_fields": filter_fields,
             "count": count,
             "inline_max_rows": settings.EXPORT_INLINE_MAX_ROWS,

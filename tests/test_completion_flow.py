@@ -254,9 +254,9 @@ def test_csv_export_writes_region_code(admin_client, sample_imported):
     body = download(admin_client.get("/customers/export/", {"format": "csv"})).decode("utf-8-sig")
 
     lines = body.splitlines()
-    assert lines[0].endswith(",Status,Kode Wilayah")
-    budi = next(line for line in lines if line.startswith("PLG-0001,"))
-    assert budi.endswith(f",{PABUARAN_CIBINONG}")
+    assert lines[0].endswith(";Status;Kode Wilayah")
+    budi = next(line for line in lines if line.startswith("PLG-0001;"))
+    assert budi.endswith(f";{PABUARAN_CIBINONG}")
 
 
 def test_export_uploaded_in_update_mode_changes_nothing(admin_client, sample_imported, tmp_path):

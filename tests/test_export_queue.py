@@ -590,7 +590,7 @@ def test_confirm_page_button_queues_export(admin_client, customers, deferred_tas
     response = admin_client.post(action, dict(fields))
 
     export = CustomerExport.objects.get()
-    assert without_token(fields) == [("q", "a"), ("format", "csv")]
+    assert without_token(fields) == [("q", "a"), ("format", "csv"), ("delimiter", "semicolon")]
     assert (response.status_code, response.url) == (302, export_url("export-detail", export))
     assert export.query == "q=a"
     assert export.format == CustomerExport.Format.CSV
@@ -673,16 +673,17 @@ def test_queued_csv_export_content(admin_client, customers, catalogue):
     body = Path(export.file.path).read_bytes()
     download = admin_client.get(export_url("export-download", export))
     assert export.format == CustomerExport.Format.CSV
+    assert export.csv_delimiter == CustomerExport.CsvDelimiter.SEMICOLON
     assert export.file_name == f"pelanggan-CBN-{timezone.localdate():%Y%m%d}.csv"
     assert body.startswith(b"\xef\xbb\xbf")
-    assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
+    assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")) == [
         list(HEADER),
         [
-            "PLG-0001", "Budi Santoso", "081234567890", "", "************0001", "Jl. Mawar 5", "Cibinong",
-            "Home 20 Mbps", "05/01/2024", "", "", "", "", "", "", "", "Aktif", "",
+            "PLG-0001", "Budi Santoso", "0812-3456-7890", "", "************0001", "Jl. Mawar 5", "Cibinong",
+            "Home 20 Mbps", "2024-01-05", "", "", "", "", "", "", "", "Aktif", "",
         ],
-        ["PLG-0003", "Agus Salim", "0218765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", ""],
-        ["PLG-0005", "Rudi Hartono", "085712345678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", ""],
+        ["PLG-0003", "Agus Salim", "021-8765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", ""],
+        ["PLG-0005", "Rudi Hartono", "0857-1234-5678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", ""],
     ]
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert body_of(download) == body

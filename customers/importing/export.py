@@ -3,6 +3,7 @@ again (in create-and-update mode it fills in what the admin typed)."""
 
 import csv
 import datetime
+from decimal import Decimal
 from itertools import zip_longest
 
 from openpyxl import Workbook
@@ -20,6 +21,7 @@ from customers.importing.template import (
     list_validation,
 )
 from customers.models import mask_nik
+from customers.selectors import format_phone
 
 EXPORT_CHUNK = 2000
 
@@ -161,25 +163,59 @@ def _add_choice_lists(workbook, sheet, sites, packages, *, last_row):
             sheet.data_validations.append(validation)
 
 
-def csv_text(value):
-    """Return one export value as CSV text: numbers as digits, dates as dd/mm/yyyy."""
+# The two CSV layouts an admin can choose. Excel opens a .csv with the
+# Windows list separator as its delimiter and reads numbers with the Windows
+# decimal separator. In Indonesian regional settings these are ";" and ",",
+# so a comma-delimited file opens as one column per line and "-6.4812" is
+# not read as a number. The semicolon layout therefore also writes decimal
+# commas. Neither layout writes an Excel "sep=;" first line. Excel does not
+# need it for a file in its own list separator, and other readers, such as
+# LibreOffice Calc 7.4 and Python's csv module, show that line as a data row.
+CSV_DELIMITERS = {"semicolon": ";", "comma": ","}
+CSV_DECIMAL_SEPARATORS = {"semicolon": ",", "comma": "."}
+DEFAULT_CSV_DELIMITER = "semicolon"
+
+
+def csv_text(value, *, decimal_separator="."):
+    """Return one export value as CSV text.
+
+    Dates are written as ISO yyyy-mm-dd, which spreadsheet programs read as
+    a date whatever the regional setting, while Excel in month-first (US)
+    settings reads 05/01/2024 as 1 May. Decimals are written in full, never
+    in exponent form, with `decimal_separator`. Text starting with a formula
+    trigger gets a leading apostrophe, which CSV has no other way to mark as
+    text.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f").replace(".", decimal_separator)
     return str(neutralise(value))
 
 
-def write_customers_csv(queryset, out, *, include_nik=False, progress=None, site_ids=None):
+def write_customers_csv(
+    queryset, out, *, delimiter=DEFAULT_CSV_DELIMITER, include_nik=False, progress=None, site_ids=None
+):
     """Write the customers of `queryset` to the text stream `out` as CSV.
 
-    Same columns, masking, `progress` calls and `site_ids` as write_customers_workbook. Text starting
-    with a formula trigger gets a leading apostrophe, which CSV has no
-    other way to mark as text.
-    Numbers are written as plain digits, so a spreadsheet program still
-    reads them as numbers. `out` should be opened with newline="".
+    `delimiter` is a key of CSV_DELIMITERS: "semicolon" for Excel in
+    Indonesian regional settings (decimal commas too), "comma" for other
+    programs. Same columns, masking, `progress` calls and `site_ids` as
+    write_customers_workbook. Phones are written as 0812-3456-7890, because
+    Excel turns digit-only text such as 081234567890 into a number and drops
+    its leading zero, and the importer reads the dashes back.
+    NOTE: dates, phones and decimal commas were checked in LibreOffice Calc
+    7.4 with Indonesian settings, not in Excel. Digit-only ID Pelanggan and
+    full NIKs are written as they are, so a spreadsheet drops their leading
+    zeros and rounds a 16-digit NIK to 15 digits. Only formula text such as
+    ="0812" would keep them in Excel, and other programs and our importer
+    would read that literally. The .xlsx export keeps them.
+    `out` should be opened with newline="".
     """
-    writer = csv.writer(out)
+    decimal_separator = CSV_DECIMAL_SEPARATORS[delimiter]
+    writer = csv.writer(out, delimiter=CSV_DELIMITERS[delimiter])
     writer.writerow(export_headers())
     customers = _in_list_order(queryset).select_related("site", "package", "village__district__regency__province")
     rows_written = 0
@@ -187,7 +223,10 @@ def write_customers_csv(queryset, out, *, include_nik=False, progress=None, site
         if site_ids is not None:
             site_ids.add(customer.site_id)
         values = customer_cells(customer, include_nik=include_nik)
-        writer.writerow([csv_text(values[name]) for name in EXPORT_FIELDS])
+        values["phone"] = format_phone(customer.phone)
+        values["latitude"] = customer.latitude
+        values["longitude"] = customer.longitude
+        writer.writerow([csv_text(values[name], decimal_separator=decimal_separator) for name in EXPORT_FIELDS])
         rows_written += 1
         if progress is not None and rows_written % EXPORT_CHUNK == 0:
             progress(rows_written)
