@@ -18,11 +18,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from customers.forms import CustomerBulkForm, CustomerFilterForm
 from customers.models import Customer
-from customers.selectors import customers_visible_to, filter_customers, format_phone
+from customers.selection import select_customers
+from customers.selectors import format_phone
 from customers.services import anonymised_name_for
-from customers.views import _filter_fields, _list_url
 from ebilling.access import staff_required
 from portal.accounts import customer_user_for_password
 from portal.links import link_create, whatsapp_invitation_url, whatsapp_message
@@ -66,14 +65,10 @@ class InviteRow:
 def customer_bulk_invite(request):
     """Show who of the ticked customers, or of all matching the list's
     filter, gets a portal invitation, and on confirm create the links."""
-    form = CustomerBulkForm(request.POST, user=request.user, confirming=False)
-    filter_form = CustomerFilterForm(request.POST, user=request.user)
-    filter_fields = _filter_fields(request.POST)
-    list_url = _list_url(filter_fields)
-
-    form.is_valid()
-    all_matching = bool(form.cleaned_data.get("all_matching"))
-    selected = form.cleaned_data.get("customers")
+    selection = select_customers(request, confirming=False)
+    form = selection.form
+    list_url = selection.list_url
+    all_matching = selection.all_matching
     if "customers" in form.errors:
         messages.error(
             request,
@@ -83,23 +78,19 @@ def customer_bulk_invite(request):
             ),
         )
         return redirect(list_url)
-    if not (all_matching or selected):
+    if not (all_matching or form.cleaned_data.get("customers")):
         messages.error(
             request, _("No customers are selected. Tick customers in the list, or choose all customers matching the filter.")
         )
         return redirect(list_url)
-    scoped = customers_visible_to(request.user)
-    if all_matching:
-        if not filter_form.is_valid():
-            messages.error(
-                request,
-                _("The filter of the list is not valid, so no customer was selected. Fix the filter on the customer list, then select the customers again."),
-            )
-            return redirect(list_url)
-        target = filter_customers(scoped, filter_form.customer_filter())
-    else:
-        target = scoped.filter(pk__in=[customer.pk for customer in selected])
+    if not selection.filter_valid:
+        messages.error(
+            request,
+            _("The filter of the list is not valid, so no customer was selected. Fix the filter on the customer list, then select the customers again."),
+        )
+        return redirect(list_url)
 
+    target = selection.customers
     count = target.count()
     if count > BULK_INVITE_LIMIT:
         messages.error(
@@ -155,7 +146,7 @@ def customer_bulk_invite(request):
             "left_out": left_out,
             "all_matching": all_matching,
             "form": form,
-            "filter_fields": filter_fields,
+            "filter_fields": selection.filter_fields,
             "list_url": list_url,
             "invite_token": secrets.token_urlsafe(16),
         },
