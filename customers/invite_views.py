@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from customers.models import Customer
 from customers.selection import select_customers
 from customers.selectors import format_phone
 from customers.services import anonymised_name_for
+from customers.submissions import form_submission_claim
 from ebilling.access import staff_required
 from portal.accounts import customer_user_for_password
 from portal.links import link_create, whatsapp_invitation_url, whatsapp_message
@@ -30,12 +32,6 @@ from portal.models import PortalLink
 # Each invitation is sent by hand, so a larger selection is more than one
 # sitting and is narrowed first.
 BULK_INVITE_LIMIT = 100
-
-# The confirmation page's tokens whose links were made, kept in the session
-# so that a resent form (a reload of the result page) makes no new links,
-# which would stop the ones already sent.
-DONE_TOKENS_KEY = "bulk_invite_done"
-DONE_TOKENS_KEPT = 20
 
 ANONYMISED = gettext_lazy("Anonymised.")
 INACTIVE = gettext_lazy("The status is Inactive.")
@@ -115,27 +111,27 @@ def customer_bulk_invite(request):
     left_out = [row for row in rows if row.reason]
 
     token = request.POST.get("invite_token", "")
-    # NOTE: two confirms sent at the same moment both read the session
-    # before either saves it, so a fast double click can still make the
-    # links twice; only a reload after the first response is caught.
-    done_tokens = request.session.get(DONE_TOKENS_KEY, [])
-    if "confirm" in request.POST and token in done_tokens:
-        messages.info(
-            request,
-            _(
-                "These invitation links were already made and are shown only once. Making them again would stop "
-                "the links already sent; to send one again, open the customer's page."
-            ),
-        )
-        return redirect(list_url)
     done = "confirm" in request.POST and bool(token) and bool(invited)
     if done:
-        request.session[DONE_TOKENS_KEY] = [*done_tokens[-(DONE_TOKENS_KEPT - 1):], token]
-        for row in invited:
-            issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
-            row.url = request.build_absolute_uri(issued.path)
-            row.message = whatsapp_message(issued, row.url)
-            row.whatsapp_url = whatsapp_invitation_url(row.customer.phone, row.message)
+        # The confirmation page's token is claimed in the links' transaction,
+        # so the same page sent again (a double click, a reload of the result)
+        # makes no new links, which would stop the ones already sent.
+        with transaction.atomic():
+            _submission, claimed = form_submission_claim(token)
+            if not claimed:
+                messages.info(
+                    request,
+                    _(
+                        "These invitation links were already made and are shown only once. Making them again would "
+                        "stop the links already sent; to send one again, open the customer's page."
+                    ),
+                )
+                return redirect(list_url)
+            for row in invited:
+                issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
+                row.url = request.build_absolute_uri(issued.path)
+                row.message = whatsapp_message(issued, row.url)
+                row.whatsapp_url = whatsapp_invitation_url(row.customer.phone, row.message)
 
     return render(
         request,
