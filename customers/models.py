@@ -623,6 +623,10 @@ class FormSubmission(models.Model):
     # The SHA-256 hex digest of the token, which bounds the length of
     # whatever a client posts.
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The customer that the add form created, or null for other forms.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self):

@@ -372,6 +372,22 @@ def customer_add(request):
         if customer is not None:
             messages.success(request, _("Customer %(number)s added.") % {"number": customer.number})
             _warn_future_installation(request, customer)
+        elif form.earlier_submission is not None:
+            # The same page was sent again, such as by a double click, so
+            # the response goes where the first send's response went.
+            customer = form.earlier_submission.customer
+            if customer is None:
+                messages.info(
+                    request,
+                    _("This form was already saved, and the customer it added was deleted since, so nothing was added."),
+                )
+                return redirect("customers:list")
+            messages.info(
+                request,
+                _("Customer %(number)s was already added with this form, so it was not added again.")
+                % {"number": customer.number},
+            )
+        if customer is not None:
             if "save_add" not in request.POST:
                 return redirect("customers:edit", pk=customer.pk)
             add_url = reverse("customers:add")
