@@ -35,6 +35,7 @@ from customers.selectors import (
     customer_list_rows,
     customers_by_value,
     customers_visible_to,
+    deleted_customer_number,
     filter_customers,
     format_phone,
     is_short_number_search,
@@ -51,7 +52,6 @@ from ebilling.access import (
     is_admin,
     staff_permission_required,
     staff_required,
-    visible_sites,
 )
 
 logger = logging.getLogger(__name__)
@@ -412,24 +412,13 @@ def customer_edit(request, pk):
         return _customer_edit(request, pk)
     with transaction.atomic():
         if not Customer.objects.select_for_update().filter(pk=pk).exists():
-            number = _deleted_number(request.user, pk)
+            number = deleted_customer_number(request.user, pk)
             if number is not None:
                 messages.error(
                     request, _("Customer %(number)s was deleted, so your changes were not saved.") % {"number": number}
                 )
                 return redirect(customer_list_url(list_filter_fields(request.GET)))
         return _customer_edit(request, pk)
-
-
-def _deleted_number(user, pk):
-    """Return the ID Pelanggan of the deleted customer `pk`, or None when
-    no customer `pk` was deleted in a site visible to `user`."""
-    record = Customer.history.filter(id=pk, history_type="-").order_by("-history_date").first()
-    if record is None:
-        return None
-    if not is_admin(user) and not visible_sites(user).filter(pk=record.site_id).exists():
-        return None
-    return record.number
 
 
 def _customer_edit(request, pk):

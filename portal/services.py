@@ -35,6 +35,10 @@ class ChangeRequestClosed(Exception):
     """The change request is no longer pending: someone decided or cancelled it first."""
 
 
+class ChangeRequestCustomerDeleted(ChangeRequestClosed):
+    """The change request's customer was deleted, and the request with it."""
+
+
 class ChangeRequestInvalid(Exception):
     """The requested value no longer passes the cleaner's checks."""
 
@@ -153,9 +157,10 @@ def change_request_approve(change_request, user):
     The value is checked again with the importer's cleaner, because the
     rules may have changed since it was submitted, and a NIK must not belong
     to another customer under another name, in any site, as on the edit
-    form and in an import. Raises ChangeRequestClosed when the request is
-    no longer pending or its customer was deleted, and ChangeRequestInvalid
-    when the value fails the check, and then changes nothing.
+    form and in an import. Raises ChangeRequestCustomerDeleted when its
+    customer was deleted, ChangeRequestClosed when the request is no longer
+    pending, and ChangeRequestInvalid when the value fails the check, and
+    then changes nothing.
     """
     with transaction.atomic():
         # The customer is locked before the request, in the order that
@@ -164,7 +169,9 @@ def change_request_approve(change_request, user):
         # deleted customer's requests are deleted with it.
         customer = Customer.objects.select_for_update().filter(pk=change_request.customer_id).first()
         locked = ChangeRequest.objects.select_for_update().filter(pk=change_request.pk).first()
-        if customer is None or locked is None or locked.status != ChangeRequest.Status.PENDING:
+        if customer is None:
+            raise ChangeRequestCustomerDeleted
+        if locked is None or locked.status != ChangeRequest.Status.PENDING:
             raise ChangeRequestClosed
         try:
             value = _clean_requested_value(locked)
