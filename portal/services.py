@@ -35,6 +35,10 @@ class ChangeRequestClosed(Exception):
     """The change request is no longer pending: someone decided or cancelled it first."""
 
 
+class ProfileCustomerDeleted(Exception):
+    """The customer was deleted before their profile changes were saved."""
+
+
 class ChangeRequestCustomerDeleted(ChangeRequestClosed):
     """The change request's customer was deleted, and the request with it."""
 
@@ -64,7 +68,8 @@ def customer_profile_update(customer, values):
     A new name is checked again against the other customers with the same
     NIK, whose rows stay locked until the save, so two of them renaming at
     once cannot leave one NIK under two names. Raises ValidationError, and
-    saves nothing, when the check fails.
+    saves nothing, when the check fails. Raises ProfileCustomerDeleted when
+    the customer was deleted, such as by staff while the form was open.
     """
     with transaction.atomic():
         current = _customer_lock_with_nik_holders(customer.pk)
@@ -104,12 +109,19 @@ def _customer_lock_with_nik_holders(pk):
 
     Rows are locked in primary key order, so two renames wait for each other
     instead of deadlocking. SQLite ignores the row locks, but its
-    transactions here start IMMEDIATE, which serialises them whole.
+    transactions here start IMMEDIATE, which serialises them whole. Raises
+    ProfileCustomerDeleted when the customer does not exist, or was deleted
+    by a transaction that held its row lock.
     """
     while True:
-        nik = Customer.objects.filter(pk=pk).values_list("nik", flat=True).get()
+        try:
+            nik = Customer.objects.filter(pk=pk).values_list("nik", flat=True).get()
+        except Customer.DoesNotExist:
+            raise ProfileCustomerDeleted from None
         holders = (Q(pk=pk) | Q(nik=nik)) if nik else Q(pk=pk)
         locked = {row.pk: row for row in Customer.objects.select_for_update().filter(holders).order_by("pk")}
+        if pk not in locked:
+            raise ProfileCustomerDeleted
         if locked[pk].nik == nik:
             return locked[pk]
         # Staff changed the NIK between the two reads, so lock the new NIK's holders too.
