@@ -1,7 +1,10 @@
 """Forms of the customer pages: the list filters and the edit form."""
 
+import secrets
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.utils.text import capfirst
@@ -23,6 +26,7 @@ from customers.selectors import (
     nik_owner_with_other_name,
     valid_sort,
 )
+from customers.submissions import form_submission_claim
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
 from regions.forms import LocationFields, VillageField
@@ -438,7 +442,14 @@ class CustomerAddForm(CustomerForm):
         # ticked. Added here, because CustomerForm labels every declared
         # field from the model.
         self.fields["save_anyway"] = forms.CharField(required=False)
+        # The page's random token, which a second send of the same page
+        # (a double click) finds already claimed.
+        self.fields["form_token"] = forms.CharField(
+            required=False, widget=forms.HiddenInput, initial=secrets.token_urlsafe(16)
+        )
         self.possible_duplicates = []
+        # The FormSubmission of an earlier send of this page, set by save_customer().
+        self.earlier_submission = None
         number = self.fields["number"]
         number.required = False
         number.help_text = _("Leave blank to get the next free ID of the series PLG-0001, PLG-0002, …")
@@ -522,15 +533,34 @@ class CustomerAddForm(CustomerForm):
         """Save the valid form's customer with a history entry by `by` and
         return it. Returns None, with the form's error, when another
         customer stored the ID, or a possible duplicate that "Save anyway"
-        does not cover, after the form was validated.
+        does not cover, after the form was validated. Returns None, with
+        `earlier_submission` set, when the page was saved before.
 
-        The duplicates are looked up again under the import lock, so a
-        form sent twice by a double click saves one customer.
+        A form sent twice by a double click saves one customer. The page's
+        token is claimed in the save's transaction, which covers a customer
+        with only a name. The duplicates are looked up again under the
+        import lock, which covers a form posted without its token.
         """
+        token = self.cleaned_data.get("form_token")
         try:
-            return customer_create(
-                self.save(commit=False), by=by, check=lambda: self._check_possible_duplicates(self.cleaned_data)
-            )
+            with transaction.atomic():
+                submission = None
+                if token:
+                    submission, claimed = form_submission_claim(token)
+                    if not claimed:
+                        self.earlier_submission = submission
+                        return None
+                customer = customer_create(
+                    self.save(commit=False), by=by, check=lambda: self._check_possible_duplicates(self.cleaned_data)
+                )
+                if customer is None:
+                    # Releases the token, so the corrected page can be saved.
+                    transaction.set_rollback(True)
+                    return None
+                if submission is not None:
+                    submission.customer = customer
+                    submission.save(update_fields=["customer"])
+                return customer
         except CustomerNumberTaken as taken:
             number = self.cleaned_data["number"] or taken.owner.number
             self.add_error("number", self.number_taken_error(number, taken.owner))

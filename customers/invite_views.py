@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -18,11 +19,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from customers.forms import CustomerBulkForm, CustomerFilterForm
 from customers.models import Customer
-from customers.selectors import customers_visible_to, filter_customers, format_phone
+from customers.selection import select_customers
+from customers.selectors import format_phone
 from customers.services import anonymised_name_for
-from customers.views import _filter_fields, _list_url
+from customers.submissions import form_submission_claim
 from ebilling.access import staff_required
 from portal.accounts import customer_user_for_password
 from portal.links import link_create, whatsapp_invitation_url, whatsapp_message
@@ -31,12 +32,6 @@ from portal.models import PortalLink
 # Each invitation is sent by hand, so a larger selection is more than one
 # sitting and is narrowed first.
 BULK_INVITE_LIMIT = 100
-
-# The confirmation page's tokens whose links were made, kept in the session
-# so that a resent form (a reload of the result page) makes no new links,
-# which would stop the ones already sent.
-DONE_TOKENS_KEY = "bulk_invite_done"
-DONE_TOKENS_KEPT = 20
 
 ANONYMISED = gettext_lazy("Anonymised.")
 INACTIVE = gettext_lazy("The status is Inactive.")
@@ -66,14 +61,10 @@ class InviteRow:
 def customer_bulk_invite(request):
     """Show who of the ticked customers, or of all matching the list's
     filter, gets a portal invitation, and on confirm create the links."""
-    form = CustomerBulkForm(request.POST, user=request.user, confirming=False)
-    filter_form = CustomerFilterForm(request.POST, user=request.user)
-    filter_fields = _filter_fields(request.POST)
-    list_url = _list_url(filter_fields)
-
-    form.is_valid()
-    all_matching = bool(form.cleaned_data.get("all_matching"))
-    selected = form.cleaned_data.get("customers")
+    selection = select_customers(request, confirming=False)
+    form = selection.form
+    list_url = selection.list_url
+    all_matching = selection.all_matching
     if "customers" in form.errors:
         messages.error(
             request,
@@ -83,23 +74,19 @@ def customer_bulk_invite(request):
             ),
         )
         return redirect(list_url)
-    if not (all_matching or selected):
+    if not (all_matching or form.cleaned_data.get("customers")):
         messages.error(
             request, _("No customers are selected. Tick customers in the list, or choose all customers matching the filter.")
         )
         return redirect(list_url)
-    scoped = customers_visible_to(request.user)
-    if all_matching:
-        if not filter_form.is_valid():
-            messages.error(
-                request,
-                _("The filter of the list is not valid, so no customer was selected. Fix the filter on the customer list, then select the customers again."),
-            )
-            return redirect(list_url)
-        target = filter_customers(scoped, filter_form.customer_filter())
-    else:
-        target = scoped.filter(pk__in=[customer.pk for customer in selected])
+    if not selection.filter_valid:
+        messages.error(
+            request,
+            _("The filter of the list is not valid, so no customer was selected. Fix the filter on the customer list, then select the customers again."),
+        )
+        return redirect(list_url)
 
+    target = selection.customers
     count = target.count()
     if count > BULK_INVITE_LIMIT:
         messages.error(
@@ -124,27 +111,27 @@ def customer_bulk_invite(request):
     left_out = [row for row in rows if row.reason]
 
     token = request.POST.get("invite_token", "")
-    # NOTE: two confirms sent at the same moment both read the session
-    # before either saves it, so a fast double click can still make the
-    # links twice; only a reload after the first response is caught.
-    done_tokens = request.session.get(DONE_TOKENS_KEY, [])
-    if "confirm" in request.POST and token in done_tokens:
-        messages.info(
-            request,
-            _(
-                "These invitation links were already made and are shown only once. Making them again would stop "
-                "the links already sent; to send one again, open the customer's page."
-            ),
-        )
-        return redirect(list_url)
     done = "confirm" in request.POST and bool(token) and bool(invited)
     if done:
-        request.session[DONE_TOKENS_KEY] = [*done_tokens[-(DONE_TOKENS_KEPT - 1):], token]
-        for row in invited:
-            issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
-            row.url = request.build_absolute_uri(issued.path)
-            row.message = whatsapp_message(issued, row.url)
-            row.whatsapp_url = whatsapp_invitation_url(row.customer.phone, row.message)
+        # The confirmation page's token is claimed in the links' transaction,
+        # so the same page sent again (a double click, a reload of the result)
+        # makes no new links, which would stop the ones already sent.
+        with transaction.atomic():
+            _submission, claimed = form_submission_claim(token)
+            if not claimed:
+                messages.info(
+                    request,
+                    _(
+                        "These invitation links were already made and are shown only once. Making them again would "
+                        "stop the links already sent; to send one again, open the customer's page."
+                    ),
+                )
+                return redirect(list_url)
+            for row in invited:
+                issued = link_create(row.customer, created_by=request.user, purpose=PortalLink.Purpose.INVITATION)
+                row.url = request.build_absolute_uri(issued.path)
+                row.message = whatsapp_message(issued, row.url)
+                row.whatsapp_url = whatsapp_invitation_url(row.customer.phone, row.message)
 
     return render(
         request,
@@ -155,7 +142,7 @@ def customer_bulk_invite(request):
             "left_out": left_out,
             "all_matching": all_matching,
             "form": form,
-            "filter_fields": filter_fields,
+            "filter_fields": selection.filter_fields,
             "list_url": list_url,
             "invite_token": secrets.token_urlsafe(16),
         },

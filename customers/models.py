@@ -621,3 +621,21 @@ EXPORT_RETRY_ADVICE = {
     "invalid_filter": _("Trying again would fail the same way, because it uses the same filter."),
     "": _("This export cannot be tried again. Export again from the customer list."),
 }
+
+
+class FormSubmission(models.Model):
+    """The POST that acted on a form page, keyed by that page's random token,
+    so that the page sent again (a double click, a reload of the result)
+    is recognised and does not act a second time."""
+
+    # The SHA-256 hex digest of the token, which bounds the length of
+    # whatever a client posts.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The customer that the add form created, or null for other forms.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return f"{self.token_hash[:12]} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -84,6 +84,17 @@ def customers_visible_to(user):
     return customers.filter(site__in=visible_sites(user))
 
 
+def deleted_customer_number(user, pk):
+    """Return the ID Pelanggan of the deleted customer `pk`, or None when
+    no customer `pk` was deleted in a site visible to `user`."""
+    record = Customer.history.filter(id=pk, history_type="-").order_by("-history_date").first()
+    if record is None:
+        return None
+    if not is_admin(user) and not visible_sites(user).filter(pk=record.site_id).exists():
+        return None
+    return record.number
+
+
 def phone_search_key(text):
     """Return the E.164 prefix a phone search text stands for, or "".
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, QueryDict
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,6 +35,7 @@ from customers.selectors import (
     customer_list_rows,
     customers_by_value,
     customers_visible_to,
+    deleted_customer_number,
     filter_customers,
     format_phone,
     is_short_number_search,
@@ -44,13 +45,13 @@ from customers.selectors import (
     sort_position,
     whatsapp_chat_url,
 )
+from customers.selection import customer_list_url, list_filter_fields, list_filter_query, select_customers
 from ebilling.access import (
     admin_required,
     has_staff_permission,
     is_admin,
     staff_permission_required,
     staff_required,
-    visible_sites,
 )
 
 logger = logging.getLogger(__name__)
@@ -91,8 +92,8 @@ def customer_list(request):
             "incomplete_count": incomplete_count,
             "bulk_form": CustomerBulkForm(None, user=request.user, confirming=False),
             "sort_columns": _sort_columns(customer_filter.sort),
-            "filter_fields": _filter_fields(request.GET),
-            "filter_query": _filter_query(_filter_fields(request.GET)),
+            "filter_fields": list_filter_fields(request.GET),
+            "filter_query": list_filter_query(list_filter_fields(request.GET)),
             "short_number_search": is_short_number_search(customer_filter.query),
             "map_site": customer_filter.site if customer_filter.site not in (None, NO_SITE) else None,
             "can_import": has_staff_permission(request.user, "customers.import_customers"),
@@ -100,11 +101,6 @@ def customer_list(request):
         },
     )
 
-
-# The query parameters that make up the list's filter and order, carried
-# from the list to the bulk change so "all matching" means the same customers,
-# and to the edit page so "save and next" walks the list as it was shown.
-FILTER_PARAMETERS = ("q", "site", "missing", "status", "incomplete", "sort")
 
 # The list's sortable columns, as (sort key, heading).
 SORT_COLUMNS = (
@@ -129,23 +125,6 @@ def _sort_columns(sort):
         else:
             columns.append({"heading": heading, "sort": key, "aria_sort": ""})
     return columns
-
-
-def _filter_fields(data):
-    """Return the list filter's (name, value) pairs present in `data`."""
-    return [(name, data[name]) for name in FILTER_PARAMETERS if data.get(name)]
-
-
-def _filter_query(filter_fields):
-    """Return the filter's query string with its "?", or "" without a filter."""
-    query = QueryDict(mutable=True)
-    for name, value in filter_fields:
-        query[name] = value
-    return f"?{query.urlencode()}" if query else ""
-
-
-def _list_url(filter_fields):
-    return reverse("customers:list") + _filter_query(filter_fields)
 
 
 def _bulk_changed_message(bulk_change):
@@ -193,10 +172,10 @@ def _dashboard_row(row):
         "name": name,
         "key": site_fields[0][1] if site_fields else "total",
         "export_fields": site_fields,
-        "list_url": _list_url(site_fields),
-        "incomplete_url": _list_url([*site_fields, ("incomplete", "1")]),
+        "list_url": customer_list_url(site_fields),
+        "incomplete_url": customer_list_url([*site_fields, ("incomplete", "1")]),
         "missing": [
-            (key, row.missing[key], _list_url([*site_fields, ("missing", key)])) for key, _label in MISSING_CHOICES
+            (key, row.missing[key], customer_list_url([*site_fields, ("missing", key)])) for key, _label in MISSING_CHOICES
         ],
     }
 
@@ -211,14 +190,9 @@ def customer_bulk(request):
     choices. Its confirm button applies them and returns to the list.
     """
     confirming = "confirm" in request.POST
-    form = CustomerBulkForm(request.POST, user=request.user, confirming=confirming)
-    filter_form = CustomerFilterForm(request.POST, user=request.user)
-    filter_fields = _filter_fields(request.POST)
-    scoped = customers_visible_to(request.user)
-
-    valid = form.is_valid()
-    if form.cleaned_data.get("all_matching") and not filter_form.is_valid():
-        # Such a filter matches no customer. The list shows the invalid field's error.
+    selection = select_customers(request, confirming=confirming)
+    form = selection.form
+    if not selection.filter_valid:
         messages.error(
             request,
             _(
@@ -226,19 +200,12 @@ def customer_bulk(request):
                 "Fix the filter on the customer list, then select the customers again."
             ),
         )
-        return redirect(_list_url(filter_fields))
+        return redirect(selection.list_url)
 
     # The selection may be fine while the choices are not, and then the
     # page shows the selection again with the choices' error.
-    selected = form.cleaned_data.get("customers")
-    target = None
-    if "customers" not in form.errors:
-        if form.cleaned_data.get("all_matching"):
-            target = filter_customers(scoped, filter_form.customer_filter())
-        elif selected:
-            target = scoped.filter(pk__in=[customer.pk for customer in selected])
-
-    if confirming and valid:
+    target = selection.customers
+    if confirming and selection.form_valid:
         selected_count = target.count()
         bulk_change = customers_bulk_update(target, form.changes(), user=request.user)
         changed = bulk_change.customer_count if bulk_change is not None else 0
@@ -261,7 +228,7 @@ def customer_bulk(request):
                 )
                 % {"count": number_format(unchanged, force_grouping=True)},
             )
-        return redirect(_list_url(filter_fields))
+        return redirect(selection.list_url)
 
     selected_count = target.count() if target is not None else 0
     sample = list(customer_list_rows(target)[:BULK_SAMPLE_SIZE]) if selected_count else []
@@ -270,9 +237,9 @@ def customer_bulk(request):
         "customers/customer_bulk.html",
         {
             "form": form,
-            "all_matching": bool(form.cleaned_data.get("all_matching")),
-            "filter_fields": filter_fields,
-            "list_url": _list_url(filter_fields),
+            "all_matching": selection.all_matching,
+            "filter_fields": selection.filter_fields,
+            "list_url": selection.list_url,
             "selected_count": selected_count,
             "sample": sample,
             "not_shown_count": selected_count - len(sample),
@@ -284,7 +251,7 @@ def _invalid_export_filter(request, data):
     messages.error(
         request, _("The filter is not valid, so nothing was exported. Fix the filter on the customer list, then export again.")
     )
-    return redirect(_list_url(_filter_fields(data)))
+    return redirect(customer_list_url(list_filter_fields(data)))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -340,13 +307,13 @@ def _export(request, scope, file_format):
         return _invalid_export_filter(request, data)
 
     count = selection.customers.count()
-    filter_fields = _filter_fields(data)
+    filter_fields = list_filter_fields(data)
     csv_delimiter = _csv_delimiter(data)
     file_name = exports.export_file_name(scope, file_format, timezone.localdate(), selection.customer_filter)
     if count > settings.EXPORT_INLINE_MAX_ROWS:
         if request.method != "POST":
             return _confirm_export(request, scope, file_format, csv_delimiter, count, filter_fields)
-        query = _filter_query(filter_fields).removeprefix("?")
+        query = list_filter_query(filter_fields).removeprefix("?")
         export = exports.create_export(
             request.user,
             query,
@@ -383,7 +350,7 @@ def _confirm_export(request, scope, file_format, csv_delimiter, count, filter_fi
             "filter_fields": filter_fields,
             "count": count,
             "inline_max_rows": settings.EXPORT_INLINE_MAX_ROWS,
-            "list_url": _list_url(filter_fields),
+            "list_url": customer_list_url(filter_fields),
         },
     )
 
@@ -428,6 +395,22 @@ def customer_add(request):
         if customer is not None:
             messages.success(request, _("Customer %(number)s added.") % {"number": customer.number})
             _warn_future_installation(request, customer)
+        elif form.earlier_submission is not None:
+            # The same page was sent again, such as by a double click, so
+            # the response goes where the first send's response went.
+            customer = form.earlier_submission.customer
+            if customer is None:
+                messages.info(
+                    request,
+                    _("This form was already saved, and the customer it added was deleted since, so nothing was added."),
+                )
+                return redirect("customers:list")
+            messages.info(
+                request,
+                _("Customer %(number)s was already added with this form, so it was not added again.")
+                % {"number": customer.number},
+            )
+        if customer is not None:
             if "save_add" not in request.POST:
                 return redirect("customers:edit", pk=customer.pk)
             add_url = reverse("customers:add")
@@ -452,24 +435,13 @@ def customer_edit(request, pk):
         return _customer_edit(request, pk)
     with transaction.atomic():
         if not Customer.objects.select_for_update().filter(pk=pk).exists():
-            number = _deleted_number(request.user, pk)
+            number = deleted_customer_number(request.user, pk)
             if number is not None:
                 messages.error(
                     request, _("Customer %(number)s was deleted, so your changes were not saved.") % {"number": number}
                 )
-                return redirect(_list_url(_filter_fields(request.GET)))
+                return redirect(customer_list_url(list_filter_fields(request.GET)))
         return _customer_edit(request, pk)
-
-
-def _deleted_number(user, pk):
-    """Return the ID Pelanggan of the deleted customer `pk`, or None when
-    no customer `pk` was deleted in a site visible to `user`."""
-    record = Customer.history.filter(id=pk, history_type="-").order_by("-history_date").first()
-    if record is None:
-        return None
-    if not is_admin(user) and not visible_sites(user).filter(pk=record.site_id).exists():
-        return None
-    return record.number
 
 
 def _customer_edit(request, pk):
@@ -482,8 +454,8 @@ def _customer_edit(request, pk):
     list_filter = CustomerFilterForm(request.GET, user=request.user).customer_filter()
     position = sort_position(customer)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
-    filter_fields = _filter_fields(request.GET)
-    filter_query = _filter_query(filter_fields)
+    filter_fields = list_filter_fields(request.GET)
+    filter_query = list_filter_query(filter_fields)
     # Opened from the Belum lengkap list or a "missing" list of the
     # dashboard, the list itself is what is left to complete.
     worklist = list_filter.incomplete_only or bool(list_filter.missing)
@@ -516,7 +488,7 @@ def _customer_edit(request, pk):
                 messages.info(request, _("No other customer is left in this list."))
             else:
                 messages.info(request, _("No other customer is incomplete."))
-            return redirect(_list_url(filter_fields))
+            return redirect(customer_list_url(filter_fields))
         return redirect(reverse("customers:edit", args=[next_customer.pk]) + filter_query)
 
     delete_url = ""
@@ -531,7 +503,7 @@ def _customer_edit(request, pk):
             "stored": stored,
             "history": customer_history(customer),
             "whatsapp_url": whatsapp_chat_url(customer.phone),
-            "list_url": _list_url(filter_fields),
+            "list_url": customer_list_url(filter_fields),
             "offer_next": stored["incomplete"] or worklist,
             "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
             "can_anonymise": has_staff_permission(request.user, "customers.anonymise_customer"),
@@ -561,7 +533,7 @@ def _save_customer_form(form):
 def customer_delete(request, pk):
     """Ask for confirmation, then delete the customer and return to the
     list with the filter that the edit page was opened with."""
-    filter_fields = _filter_fields(request.GET)
+    filter_fields = list_filter_fields(request.GET)
     if request.method == "POST":
         customer = services.customer_delete(pk, by=request.user)
         if customer is None:
@@ -578,7 +550,7 @@ def customer_delete(request, pk):
                 request,
                 format_html('{} <a href="{}">{}</a>', text, reverse("customers:deleted"), _("Restore it under Deleted customers")),
             )
-        return redirect(_list_url(filter_fields))
+        return redirect(customer_list_url(filter_fields))
 
     customer = get_object_or_404(Customer.objects.select_related("site", "package"), pk=pk)
     return render(
@@ -587,7 +559,7 @@ def customer_delete(request, pk):
         {
             "customer": customer,
             "phone_display": format_phone(customer.phone),
-            "edit_url": reverse("customers:edit", args=[customer.pk]) + _filter_query(filter_fields),
+            "edit_url": reverse("customers:edit", args=[customer.pk]) + list_filter_query(filter_fields),
         },
     )
 

@@ -35,6 +35,14 @@ class ChangeRequestClosed(Exception):
     """The change request is no longer pending: someone decided or cancelled it first."""
 
 
+class ProfileCustomerDeleted(Exception):
+    """The customer was deleted before their profile changes were saved."""
+
+
+class ChangeRequestCustomerDeleted(ChangeRequestClosed):
+    """The change request's customer was deleted, and the request with it."""
+
+
 class ChangeRequestInvalid(Exception):
     """The requested value no longer passes the cleaner's checks."""
 
@@ -60,7 +68,8 @@ def customer_profile_update(customer, values):
     A new name is checked again against the other customers with the same
     NIK, whose rows stay locked until the save, so two of them renaming at
     once cannot leave one NIK under two names. Raises ValidationError, and
-    saves nothing, when the check fails.
+    saves nothing, when the check fails. Raises ProfileCustomerDeleted when
+    the customer was deleted, such as by staff while the form was open.
     """
     with transaction.atomic():
         current = _customer_lock_with_nik_holders(customer.pk)
@@ -100,12 +109,19 @@ def _customer_lock_with_nik_holders(pk):
 
     Rows are locked in primary key order, so two renames wait for each other
     instead of deadlocking. SQLite ignores the row locks, but its
-    transactions here start IMMEDIATE, which serialises them whole.
+    transactions here start IMMEDIATE, which serialises them whole. Raises
+    ProfileCustomerDeleted when the customer does not exist, or was deleted
+    by a transaction that held its row lock.
     """
     while True:
-        nik = Customer.objects.filter(pk=pk).values_list("nik", flat=True).get()
+        try:
+            nik = Customer.objects.filter(pk=pk).values_list("nik", flat=True).get()
+        except Customer.DoesNotExist:
+            raise ProfileCustomerDeleted from None
         holders = (Q(pk=pk) | Q(nik=nik)) if nik else Q(pk=pk)
         locked = {row.pk: row for row in Customer.objects.select_for_update().filter(holders).order_by("pk")}
+        if pk not in locked:
+            raise ProfileCustomerDeleted
         if locked[pk].nik == nik:
             return locked[pk]
         # Staff changed the NIK between the two reads, so lock the new NIK's holders too.
@@ -153,9 +169,10 @@ def change_request_approve(change_request, user):
     The value is checked again with the importer's cleaner, because the
     rules may have changed since it was submitted, and a NIK must not belong
     to another customer under another name, in any site, as on the edit
-    form and in an import. Raises ChangeRequestClosed when the request is
-    no longer pending or its customer was deleted, and ChangeRequestInvalid
-    when the value fails the check, and then changes nothing.
+    form and in an import. Raises ChangeRequestCustomerDeleted when its
+    customer was deleted, ChangeRequestClosed when the request is no longer
+    pending, and ChangeRequestInvalid when the value fails the check, and
+    then changes nothing.
     """
     with transaction.atomic():
         # The customer is locked before the request, in the order that
@@ -164,7 +181,9 @@ def change_request_approve(change_request, user):
         # deleted customer's requests are deleted with it.
         customer = Customer.objects.select_for_update().filter(pk=change_request.customer_id).first()
         locked = ChangeRequest.objects.select_for_update().filter(pk=change_request.pk).first()
-        if customer is None or locked is None or locked.status != ChangeRequest.Status.PENDING:
+        if customer is None:
+            raise ChangeRequestCustomerDeleted
+        if locked is None or locked.status != ChangeRequest.Status.PENDING:
             raise ChangeRequestClosed
         try:
             value = _clean_requested_value(locked)

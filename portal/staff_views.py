@@ -5,9 +5,10 @@ customers of their sites, and anyone else gets 404.
 """
 
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from audit.models import NikReveal
@@ -17,6 +18,7 @@ from customers.selectors import (
     customer_labels,
     customers_by_value,
     customers_visible_to,
+    deleted_customer_number,
     format_phone,
     shared_value_warning,
 )
@@ -26,6 +28,7 @@ from portal.links import link_create, link_purpose_for, whatsapp_invitation_url,
 from portal.models import REJECT_REASON_MAX_LENGTH, ChangeRequest, PortalLink
 from portal.services import (
     ChangeRequestClosed,
+    ChangeRequestCustomerDeleted,
     ChangeRequestInvalid,
     change_request_approve,
     change_request_reject,
@@ -33,6 +36,8 @@ from portal.services import (
 
 # Decided requests shown under the pending ones, newest first.
 RECENT_DECISIONS = 20
+
+CUSTOMER_DELETED = gettext_lazy("Customer %(number)s was deleted, so this request can no longer be applied.")
 
 
 @never_cache
@@ -143,12 +148,16 @@ def change_request_list(request):
 def change_request_approve_view(request, pk):
     # The lookup comes before the method check, so a request outside the
     # user's sites gives 404 for any method.
-    change_request = get_object_or_404(_visible_change_requests(request.user).select_related("customer"), pk=pk)
+    change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
+    if change_request is None:
+        return _missing_change_request(request)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     number = change_request.customer.number
     try:
         change_request_approve(change_request, request.user)
+    except ChangeRequestCustomerDeleted:
+        messages.error(request, CUSTOMER_DELETED % {"number": number})
     except ChangeRequestClosed:
         messages.error(request, _("This request was already decided or cancelled."))
     except ChangeRequestInvalid as invalid:
@@ -164,6 +173,22 @@ def change_request_approve_view(request, pk):
     else:
         messages.success(request, _("The change for customer %(number)s has been approved and saved.") % {"number": number})
         _warn_shared_value(request, change_request)
+    return redirect("portal:staff-requests")
+
+
+def _missing_change_request(request):
+    """Redirect a decision on a change request that is not found to the
+    list with an error when its customer was deleted, which deletes the
+    customer's requests. Raise Http404 otherwise. The approve form posts
+    the customer's id for this, because the request row is gone."""
+    customer_pk = request.POST.get("customer", "") if request.method == "POST" else ""
+    number = None
+    # At most 18 ASCII digits, which fit the 64-bit primary key.
+    if customer_pk.isascii() and customer_pk.isdigit() and len(customer_pk) <= 18:
+        number = deleted_customer_number(request.user, int(customer_pk))
+    if number is None:
+        raise Http404
+    messages.error(request, CUSTOMER_DELETED % {"number": number})
     return redirect("portal:staff-requests")
 
 

@@ -7,6 +7,8 @@ looked up among the customer's own requests, so another customer's id gives
 customer's password, as with Django's own password reset links.
 """
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -33,10 +35,13 @@ from portal.models import ChangeRequest, PortalLink
 from portal.services import (
     PROFILE_FIELDS,
     ChangeRequestClosed,
+    ProfileCustomerDeleted,
     change_request_cancel,
     change_request_submit,
     customer_profile_update,
 )
+
+logger = logging.getLogger(__name__)
 
 # Change requests listed on the home page, newest first.
 RECENT_CHANGE_REQUESTS = 10
@@ -141,6 +146,19 @@ def profile_edit(request):
             # Another customer with the same NIK was renamed after the form's check.
             form.add_error("name", error)
             return render(request, "portal/profile_form.html", {"form": form})
+        except ProfileCustomerDeleted:
+            # Staff deleted the customer after this request was authenticated.
+            # The delete also deactivated the portal account, so this logs the customer out.
+            logger.info("Profile of customer %s not saved, because the customer was deleted", customer.pk)
+            auth_logout(request)
+            messages.error(
+                request,
+                _(
+                    "Your data was not saved, because your customer account was deleted. "
+                    "Contact the admin of your internet provider."
+                ),
+            )
+            return redirect("portal:login")
         if changed:
             messages.success(request, _("Your data has been saved."))
         else:

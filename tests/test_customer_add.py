@@ -6,6 +6,7 @@ import re
 import pytest
 from django.utils import translation
 
+from customers import services
 from customers.adding import CustomerNumberTaken, customer_create
 from customers.forms import CustomerAddForm
 from customers.models import Customer
@@ -452,6 +453,85 @@ def test_double_submit_saves_once(admin_user, customers):
     assert [duplicate.number for duplicate in second.possible_duplicates] == ["PLG-0003"]
     assert second.duplicate_ids() == str(saved.pk)
     assert Customer.objects.filter(phone="+6285712345678").count() == 1
+
+
+def test_double_submit_by_name_saves_once(admin_user, catalogue):
+    """With only a name there is no possible duplicate to find, so the
+    second save must recognise the page by its token."""
+    first = validated_form(admin_user, form_token="token-add")
+    second = validated_form(admin_user, form_token="token-add")
+
+    saved = first.save_customer(by=admin_user)
+    again = second.save_customer(by=admin_user)
+
+    assert saved.number == "PLG-0001"
+    assert again is None
+    assert second.earlier_submission.customer == saved
+    assert Customer.objects.filter(name="Rina Marlina").count() == 1
+
+
+def test_double_submit_opens_first_customer(admin, catalogue):
+    data = add_data(form_token="token-add")
+
+    admin.post(ADD_URL, data)
+    response = admin.post(ADD_URL, data, follow=True)
+
+    customer = Customer.objects.get()
+    assert response.redirect_chain == [(f"/customers/{customer.pk}/", 302)]
+    # The browser drops the first response, so its message shows with the second one's.
+    assert [str(message) for message in response.context["messages"]] == [
+        "Customer PLG-0001 added.",
+        "Customer PLG-0001 was already added with this form, so it was not added again.",
+    ]
+
+
+def test_double_add_another_opens_empty_form(admin, catalogue):
+    sites, _packages = catalogue
+    data = add_data(form_token="token-add", site=sites["CBN"].pk, save_add="")
+    del data["save"]
+
+    admin.post(ADD_URL, data)
+    response = admin.post(ADD_URL, data)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{ADD_URL}?site={sites['CBN'].pk}"
+    assert Customer.objects.count() == 1
+
+
+def test_resent_form_of_deleted_customer(admin, admin_user, catalogue):
+    data = add_data(form_token="token-add")
+    admin.post(ADD_URL, data, follow=True)
+    services.customer_delete(Customer.objects.get().pk, by=admin_user)
+
+    response = admin.post(ADD_URL, data, follow=True)
+
+    assert response.redirect_chain == [("/customers/", 302)]
+    assert [str(message) for message in response.context["messages"]] == [
+        "This form was already saved, and the customer it added was deleted since, so nothing was added."
+    ]
+    assert Customer.objects.count() == 0
+
+
+def test_failed_save_keeps_token_usable(admin_user, customers):
+    """A save that is rejected releases the page's token, so the corrected
+    form can still be saved."""
+    form = validated_form(admin_user, number="PLG-0500", form_token="token-add")
+    Customer.objects.create(number="PLG-0500", name="Andi Wijaya")
+    assert form.save_customer(by=admin_user) is None
+
+    corrected = validated_form(admin_user, number="PLG-0501", form_token="token-add")
+    customer = corrected.save_customer(by=admin_user)
+
+    assert customer.number == "PLG-0501"
+    assert corrected.earlier_submission is None
+
+
+def test_add_page_carries_token(admin, catalogue):
+    page = admin.get(ADD_URL).content.decode()
+
+    token = re.search(r'<input type="hidden" name="form_token" value="([^"]+)"', page).group(1)
+    assert len(token) == 22
+    assert token != re.search(r'name="form_token" value="([^"]+)"', admin.get(ADD_URL).content.decode()).group(1)
 
 
 def test_ticked_add_rechecks_duplicates(admin_user, customers):

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from audit.models import NikReveal
+from customers import services
 from customers.models import Customer, format_address
 from portal.forms import CUSTOMER_BACKEND
 from portal.models import ChangeRequest
@@ -709,6 +710,49 @@ def test_decided_request_cannot_be_decided_again(admin_client, requests_a_and_b,
         "Permintaan pelanggan PLG-0001 sudah ditolak.",
         "Permintaan ini sudah diputuskan atau dibatalkan.",
     ]
+
+
+def test_approval_after_customer_deleted(admin_client, admin_user, requests_a_and_b, customer_a):
+    """Deleting a customer deletes its requests, so the list's approve form
+    posts the customer's id to say why the request is gone."""
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    page = admin_client.get("/portal/staff/requests/").content.decode()
+    assert f'<input type="hidden" name="customer" value="{customer_a.pk}">' in page
+    services.customer_delete(customer_a.pk, by=admin_user)
+
+    response = admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/", {"customer": customer_a.pk})
+
+    assert response.status_code == 302
+    assert response.url == "/portal/staff/requests/"
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "Customer PLG-0001 was deleted, so this request can no longer be applied."
+    ]
+
+
+def test_deleted_customer_of_other_site_404(client, site_admin_cbn, admin_user, requests_a_and_b, customer_b):
+    """Customer B is in Bojonggede, outside the site admin's site, so its
+    number stays hidden."""
+    client.force_login(site_admin_cbn)
+    _request_a, request_b = requests_a_and_b
+    services.customer_delete(customer_b.pk, by=admin_user)
+
+    response = client.post(f"/portal/staff/requests/{request_b.pk}/approve/", {"customer": customer_b.pk})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("customer", ["", "abc", "١٢", "9" * 30])
+def test_missing_request_without_deleted_customer_404(admin_client, customer_a, customer):
+    response = admin_client.post("/portal/staff/requests/999/approve/", {"customer": customer})
+
+    assert response.status_code == 404
+
+
+def test_missing_request_of_existing_customer_404(admin_client, customer_a):
+    response = admin_client.post("/portal/staff/requests/999/approve/", {"customer": customer_a.pk})
+
+    assert response.status_code == 404
 
 
 def test_approval_rechecks_value(admin_client, customer_a, user_a):
