@@ -167,7 +167,7 @@ def test_fallback_header_skips_title_and_year(admin_client, sample_catalogue, tm
         "Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", "2024",
     ]
     page = batch_page(admin_client, batch)
-    assert '<p id="column-source">Kolom di bawah ini adalah sel baris 2 di sheet Pelanggan.</p>' in page
+    assert '<p id="column-source">Kolom di bawah ini adalah sel baris 2 di sheet “Pelanggan”.</p>' in page
 
 
 def test_fallback_header_prefers_widest_sheet(admin_client, sample_catalogue, tmp_path):

@@ -473,7 +473,7 @@ def test_header_only_sheet_rejected(sample_catalogue, tmp_path):
     assert batch.error_params == {"sheet": "Pelanggan", "header_row": 2}
     message = batches.FileRejected(batch.error_code, **batch.error_params).message
     assert message == (
-        "Sheet Pelanggan tidak berisi baris pelanggan di bawah baris judul kolom (baris 2). "
+        "Sheet “Pelanggan” tidak berisi baris pelanggan di bawah baris judul kolom (baris 2). "
         "Isi minimal satu pelanggan, lalu unggah file itu lagi."
     )
 
@@ -487,7 +487,7 @@ def test_template_with_only_example_rejected(sample_catalogue, tmp_path):
     assert batch.error_code == "only_example_row"
     message = batches.FileRejected(batch.error_code, **batch.error_params).message
     assert message == (
-        "Sheet Pelanggan hanya berisi baris contoh dari template (baris 2, “CONTOH-001”), yang tidak pernah "
+        "Sheet “Pelanggan” hanya berisi baris contoh dari template (baris 2, “CONTOH-001”), yang tidak pernah "
         "disimpan. Isi pelanggan Anda di bawahnya atau menggantikannya, lalu unggah file itu lagi."
     )
 

@@ -58,7 +58,11 @@ def _add_instructions(workbook):
         _("How to fill in this template"),
         "",
         _("1. Fill one customer per row on the Pelanggan sheet, starting at row 3. Delete the example row (row 2)."),
-        _("2. Only Nama is required. Leave ID Pelanggan empty to let eBilling number the customer (PLG-0001, …)."),
+        _(
+            "2. In each row only Nama is required. Leave ID Pelanggan empty to let eBilling number the customer "
+            "(PLG-0001, …). Keep the template's columns even when they stay empty: a sheet is read as a customer "
+            "list when it has Nama and at least one of No. HP / WhatsApp, NIK, Alamat, Site or Paket."
+        ),
         _("3. No. HP / WhatsApp: any notation works (0812-3456-7890, +62 812 3456 7890, 62812…). The column is formatted as text."),
         _("4. NIK: 16 digits, typed as text. Numbers lose their last digit in Excel, so never convert the column to Number."),
         _("5. Site and Paket: choose from the drop-down list (code or name are both accepted)."),
