@@ -38,6 +38,9 @@ from portal.services import (
 RECENT_DECISIONS = 20
 
 CUSTOMER_DELETED = gettext_lazy("Customer %(number)s was deleted, so this request can no longer be applied.")
+CUSTOMER_DELETED_ON_REJECT = gettext_lazy(
+    "Customer %(number)s was deleted, and its requests with it, so there is nothing left to reject."
+)
 
 
 @never_cache
@@ -150,7 +153,7 @@ def change_request_approve_view(request, pk):
     # user's sites gives 404 for any method.
     change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
     if change_request is None:
-        return _missing_change_request(request)
+        return _missing_change_request(request, CUSTOMER_DELETED)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     number = change_request.customer.number
@@ -176,11 +179,11 @@ def change_request_approve_view(request, pk):
     return redirect("portal:staff-requests")
 
 
-def _missing_change_request(request):
+def _missing_change_request(request, message):
     """Redirect a decision on a change request that is not found to the
-    list with an error when its customer was deleted, which deletes the
-    customer's requests. Raise Http404 otherwise. The approve form posts
-    the customer's id for this, because the request row is gone."""
+    list with `message` when its customer was deleted, which deletes the
+    customer's requests. Raise Http404 otherwise. The approve and reject
+    forms post the customer's id for this, because the request row is gone."""
     customer_pk = request.POST.get("customer", "") if request.method == "POST" else ""
     number = None
     # At most 18 ASCII digits, which fit the 64-bit primary key.
@@ -188,7 +191,7 @@ def _missing_change_request(request):
         number = deleted_customer_number(request.user, int(customer_pk))
     if number is None:
         raise Http404
-    messages.error(request, CUSTOMER_DELETED % {"number": number})
+    messages.error(request, message % {"number": number})
     return redirect("portal:staff-requests")
 
 
@@ -206,7 +209,9 @@ def _warn_shared_value(request, change_request):
 
 @staff_required
 def change_request_reject_view(request, pk):
-    change_request = get_object_or_404(_visible_change_requests(request.user).select_related("customer"), pk=pk)
+    change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
+    if change_request is None:
+        return _missing_change_request(request, CUSTOMER_DELETED_ON_REJECT)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     # The reason is optional; a longer one is cut rather than refused, so the decision is never lost.
@@ -214,7 +219,11 @@ def change_request_reject_view(request, pk):
     try:
         change_request_reject(change_request, request.user, reason)
     except ChangeRequestClosed:
-        messages.error(request, _("This request was already decided or cancelled."))
+        if Customer.objects.filter(pk=change_request.customer_id).exists():
+            messages.error(request, _("This request was already decided or cancelled."))
+        else:
+            # A delete committed between the lookup and the update took the request with it.
+            messages.error(request, CUSTOMER_DELETED_ON_REJECT % {"number": change_request.customer.number})
     else:
         messages.success(
             request, _("The request of customer %(number)s has been rejected.") % {"number": change_request.customer.number}

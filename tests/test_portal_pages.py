@@ -730,6 +730,34 @@ def test_approval_after_customer_deleted(admin_client, admin_user, requests_a_an
     ]
 
 
+def test_reject_after_customer_deleted(admin_client, admin_user, requests_a_and_b, customer_a):
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    page = admin_client.get("/portal/staff/requests/").content.decode()
+    assert page.count(f'<input type="hidden" name="customer" value="{customer_a.pk}">') == 2
+    services.customer_delete(customer_a.pk, by=admin_user)
+
+    response = admin_client.post(
+        f"/portal/staff/requests/{request_a.pk}/reject/", {"customer": customer_a.pk, "reason": "Salah ketik"}
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/portal/staff/requests/"
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "Customer PLG-0001 was deleted, and its requests with it, so there is nothing left to reject."
+    ]
+
+
+def test_reject_of_other_site_deleted_customer_404(client, site_admin_cbn, admin_user, requests_a_and_b, customer_b):
+    client.force_login(site_admin_cbn)
+    _request_a, request_b = requests_a_and_b
+    services.customer_delete(customer_b.pk, by=admin_user)
+
+    response = client.post(f"/portal/staff/requests/{request_b.pk}/reject/", {"customer": customer_b.pk})
+
+    assert response.status_code == 404
+
+
 def test_deleted_customer_of_other_site_404(client, site_admin_cbn, admin_user, requests_a_and_b, customer_b):
     """Customer B is in Bojonggede, outside the site admin's site, so its
     number stays hidden."""
