@@ -1,11 +1,15 @@
 """Workbooks with one customer sheet per site: the review warns about the
-sheets it did not read."""
+sheets it did not read and lets the admin read another one."""
+
+from io import BytesIO
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook
+from django.utils import translation
+from openpyxl import Workbook, load_workbook
 
-from customers.models import ImportBatch
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import run_import
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +53,10 @@ def upload(client, path):
     return ImportBatch.objects.order_by("-created_at").first()
 
 
+def choose_sheet(client, batch, sheet):
+    return client.post(reverse("customers:batch-sheet", args=[batch.pk]), {"sheet": sheet}, follow=True)
+
+
 def batch_page(client, batch):
     return client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
 
@@ -65,6 +73,8 @@ def test_review_warns_of_other_customer_sheet(admin_client, sample_catalogue, tm
     assert "Sheet “Bojonggede” also looks like a customer list (about 6 rows) and was not read." in page
     assert "Sheet “Rekap” also" not in page
     assert page.count('class="warning-box other-customer-sheet"') == 1
+    assert '<option value="Bojonggede">Bojonggede</option>' in page
+    assert '<option value="Rekap">' not in page
 
 
 def test_review_without_other_customer_sheet(admin_client, sample_catalogue, tmp_path):
@@ -82,3 +92,130 @@ def test_review_without_other_customer_sheet(admin_client, sample_catalogue, tmp
     assert batch.summary["customer_sheets"] == []
     page = batch_page(admin_client, batch)
     assert "other-customer-sheet" not in page
+    assert 'id="sheet-form"' not in page
+
+
+def test_chosen_sheet_read_and_saved(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+
+    response = choose_sheet(admin_client, batch, "Bojonggede")
+
+    assert "The file is being checked again, reading the sheet Bojonggede." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.sheet == "Bojonggede"
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Bojonggede"
+    assert batch.rows_read == 6
+    assert batch.new_count == 6
+    assert batch.summary["customer_sheets"] == [{"name": "Cibinong", "rows": 2}]
+    page = batch_page(admin_client, batch)
+    assert "Sheet read: Bojonggede, header on row 1." in page
+    assert "Sheet “Cibinong” also looks like a customer list (about 2 rows) and was not read." in page
+
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 6
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [row[0] for row in BOJONGGEDE_ROWS]
+
+
+def test_chosen_sheet_row_numbers(admin_client, sample_catalogue, tmp_path):
+    rows = [*BOJONGGEDE_ROWS[:2], ["", "0812-3456-7099", "Jl. Tanpa Nama"], *BOJONGGEDE_ROWS[2:]]
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx", bojonggede_rows=rows))
+    assert batch.problem_count == 0
+
+    choose_sheet(admin_client, batch, "Bojonggede")
+
+    batch.refresh_from_db()
+    assert batch.rows_read == 7
+    assert batch.problem_count == 1
+    problem = batch.problems.get(kind="problem")
+    # Row 4 of Bojonggede: the Cibinong sheet has no row 4.
+    assert problem.row == 4
+    assert problem.code == "name_missing"
+
+
+def test_problem_workbook_reads_chosen_sheet(admin_client, sample_catalogue, tmp_path):
+    rows = [*BOJONGGEDE_ROWS[:2], ["", "0812-3456-7099", "Jl. Tanpa Nama"]]
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx", bojonggede_rows=rows))
+    choose_sheet(admin_client, batch, "Bojonggede")
+
+    response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    assert [cell.value for cell in sheet[2]][:3] == [None, "0812-3456-7099", "Jl. Tanpa Nama"]
+    assert sheet.max_row == 2
+
+
+@pytest.mark.parametrize("sheet", ["Rekap", "Tidak Ada", ""])
+def test_sheet_choice_outside_list_rejected(admin_client, sample_catalogue, tmp_path, sheet):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+
+    response = choose_sheet(admin_client, batch, sheet)
+
+    assert (
+        f"“{sheet}” is not a sheet of this file that looks like a customer list. Choose one of: Cibinong, Bojonggede."
+        in response.content.decode()
+    )
+    batch.refresh_from_db()
+    assert batch.sheet == ""
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Cibinong"
+    assert batch.rows_read == 2
+
+
+def test_sheet_choice_after_save_rejected(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    response = choose_sheet(admin_client, batch, "Bojonggede")
+
+    assert "The sheet of this batch can no longer be chosen." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.sheet == ""
+    assert batch.state == ImportBatch.State.DONE
+    assert Customer.objects.count() == 2
+
+
+def test_command_reads_chosen_sheet(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    code, result, _stderr = run_import(path, "--sheet", "Bojonggede")
+
+    assert code == 0
+    assert result["rows"] == 6
+    assert result["created"] == 6
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [row[0] for row in BOJONGGEDE_ROWS]
+    batch = ImportBatch.objects.get()
+    assert batch.sheet == "Bojonggede"
+    assert batch.summary["sheet"] == "Bojonggede"
+
+
+def test_command_rejects_unknown_sheet(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    with translation.override("en"):
+        code, result, stderr = run_import(path, "--sheet", "Tidak Ada")
+
+    assert code == 2
+    assert result is None
+    assert stderr == (
+        "This file has no sheet named “Tidak Ada” that can be read. Its visible sheets are: "
+        "Cibinong, Bojonggede, Rekap.\n"
+    )
+    assert Customer.objects.count() == 0
+
+
+def test_command_rejects_sheet_without_header(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    with translation.override("en"):
+        code, _result, stderr = run_import(path, "--sheet", "Rekap")
+
+    assert code == 2
+    assert stderr.startswith("The sheet Rekap has no header row with customer columns in its first 30 rows.")
+    assert Customer.objects.count() == 0
