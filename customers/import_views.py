@@ -258,7 +258,10 @@ def _batch_context(request, batch, column_form):
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
-    previous = batches.previous_import(batch.file_sha256, among=visible_batches(request.user), exclude=batch)
+    summary = batch.summary or {}
+    previous = batches.previous_import(
+        batch.file_sha256, among=visible_batches(request.user), exclude=batch, sheet=summary.get("sheet")
+    )
     unmatched_sites, unmatched_packages, unlisted_unmatched = _unmatched_names(batch.summary or {})
     error_message = ""
     if batch.state == ImportBatch.State.FAILED and batch.error_code in FILE_MESSAGES:

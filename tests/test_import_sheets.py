@@ -219,3 +219,41 @@ def test_command_rejects_sheet_without_header(sample_catalogue, tmp_path):
     assert code == 2
     assert stderr.startswith("The sheet Rekap has no header row with customer columns in its first 30 rows.")
     assert Customer.objects.count() == 0
+
+
+def test_next_sheet_of_saved_file(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+    first = upload(admin_client, path)
+    assert (
+        "To import the customers of another sheet as well, save this one, then upload the same file again "
+        "and choose that sheet." in batch_page(admin_client, first)
+    )
+    admin_client.post(reverse("customers:batch-confirm", args=[first.pk]))
+    assert (
+        "To import the customers of another sheet, upload the same file again and choose that sheet."
+        in batch_page(admin_client, first)
+    )
+
+    second = upload(admin_client, path)
+    # The upload reads Cibinong again, which the first batch saved.
+    assert second.state == ImportBatch.State.REVIEW
+    assert "This file was already imported on" in batch_page(admin_client, second)
+
+    choose_sheet(admin_client, second, "Bojonggede")
+
+    page = batch_page(admin_client, second)
+    assert "Sheet read: Bojonggede, header on row 1." in page
+    assert "This file was already imported on" not in page
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+    second.refresh_from_db()
+    assert second.state == ImportBatch.State.DONE
+    assert second.created_count == 6
+    assert Customer.objects.count() == 8
+
+    third = upload(admin_client, path)
+    choose_sheet(admin_client, third, "Bojonggede")
+    assert "This file was already imported on" in batch_page(admin_client, third)
+    third.refresh_from_db()
+    assert third.new_count == 0
+    assert third.duplicate_count == 6

@@ -105,13 +105,16 @@ def create_batch(
     return batch
 
 
-def previous_import(sha256, *, among=None, exclude=None):
+def previous_import(sha256, *, among=None, exclude=None, sheet=None):
     """Return the latest finished batch of the same file, or None.
 
     `among` limits the search to a queryset of batches, such as those the
-    viewing user may open.
+    viewing user may open. With `sheet`, only a batch that read that sheet
+    counts, so reading the next sheet of a workbook is not taken for a repeat.
     """
     batches = (ImportBatch.objects if among is None else among).filter(file_sha256=sha256, state=ImportBatch.State.DONE)
+    if sheet is not None:
+        batches = batches.filter(summary__sheet=sheet)
     if exclude is not None:
         batches = batches.exclude(pk=exclude.pk)
     return batches.select_related("created_by").order_by("-finished_at").first()
@@ -278,9 +281,12 @@ def queue_column_map(batch, column_map):
 
 
 def sheet_choices(batch):
-    """Return the sheets the batch may be read from, the sheet read first:
-    those its review found to look like customer lists, or [] when it has
-    no other such sheet or is not waiting for review."""
+    """Return the sheets the batch may be read from, starting with the sheet
+    it read, then those its review found to look like customer lists.
+
+    Returns [] when there is no other such sheet or the batch no longer
+    waits for review.
+    """
     summary = batch.summary or {}
     others = [entry["name"] for entry in summary.get("customer_sheets", [])]
     if batch.state != ImportBatch.State.REVIEW or not others:

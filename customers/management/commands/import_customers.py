@@ -40,7 +40,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--sheet",
-            help="name of the sheet to read, in place of the first visible sheet with a customer header row",
+            help="name of the sheet to read, in place of the sheet that the import picks (the first visible "
+            "sheet with a customer header row, sheets named like Pelanggan first)",
         )
         parser.add_argument("--dry-run", action="store_true", help="check every row but save nothing")
         parser.add_argument(
