@@ -258,7 +258,10 @@ def _batch_context(request, batch, column_form):
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
-    previous = batches.previous_import(batch.file_sha256, among=visible_batches(request.user), exclude=batch)
+    summary = batch.summary or {}
+    previous = batches.previous_import(
+        batch.file_sha256, among=visible_batches(request.user), exclude=batch, sheet=summary.get("sheet")
+    )
     unmatched_sites, unmatched_packages, unlisted_unmatched = _unmatched_names(batch.summary or {})
     error_message = ""
     if batch.state == ImportBatch.State.FAILED and batch.error_code in FILE_MESSAGES:
@@ -286,8 +289,15 @@ def _batch_context(request, batch, column_form):
         "unmatched_packages": unmatched_packages,
         "unlisted_unmatched": unlisted_unmatched,
         "learns_columns": is_admin(request.user),
+        "sheet_choices": _sheet_choices(request, batch),
     }
     return context
+
+
+def _sheet_choices(request, batch):
+    if not has_staff_permission(request.user, "customers.import_customers"):
+        return []
+    return batches.sheet_choices(batch)
 
 
 @staff_required
@@ -492,6 +502,32 @@ def batch_columns(request, pk):
         messages.success(request, _("Columns matched and remembered for later uploads. The file is being checked again."))
     else:
         messages.success(request, _("Columns matched for this file. The file is being checked again."))
+    return redirect("customers:batch-detail", pk=batch.pk)
+
+
+@staff_permission_required("customers.import_customers")
+@require_POST
+def batch_sheet(request, pk):
+    """Store the sheet chosen among those that look like customer lists and
+    check the file again, reading that sheet."""
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    choices = batches.sheet_choices(batch)
+    if not choices:
+        messages.error(request, _("The sheet of this batch can no longer be chosen."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+    sheet = request.POST.get("sheet", "")
+    if sheet not in choices:
+        messages.error(
+            request,
+            _("“%(sheet)s” is not a sheet of this file that looks like a customer list. Choose one of: %(sheets)s.")
+            % {"sheet": sheet[:100], "sheets": ", ".join(choices)},
+        )
+        return redirect("customers:batch-detail", pk=batch.pk)
+    if not batches.queue_sheet(batch, sheet):
+        messages.error(request, _("The sheet of this batch can no longer be chosen."))
+        return redirect("customers:batch-detail", pk=batch.pk)
+    validate_batch_task.enqueue(str(batch.pk))
+    messages.success(request, _("The file is being checked again, reading the sheet %(sheet)s.") % {"sheet": sheet})
     return redirect("customers:batch-detail", pk=batch.pk)
 
 

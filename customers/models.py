@@ -273,6 +273,9 @@ class ImportBatch(models.Model):
     # The fields chosen in review for columns of the file, keyed by the
     # 0-based column index as text; "" ignores a column. See column_map.py.
     column_map = models.JSONField(default=dict, blank=True)
+    # The sheet chosen in review or with import_customers --sheet; "" reads
+    # the sheet the reader picks.
+    sheet = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -152,6 +152,7 @@ RULES = {
         "customers.import_customers", allowed=302, method="post", scope="batch", data={"kind": "package"}
     ),
     "customers:batch-columns": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
+    "customers:batch-sheet": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
     "customers:header-alias-list": Rule("admin"),
     "customers:header-alias-delete": Rule("admin", allowed=302, method="post", scope="header_alias"),
     "audit:nik-reveal": Rule("customers.reveal_nik", method="post", scope="customer"),
@@ -473,6 +474,7 @@ PERMISSION_URLS = [
     ("customers.import_customers", "customers:batch-undo", "get", "batch"),
     ("customers.import_customers", "customers:batch-alias", "post", "batch"),
     ("customers.import_customers", "customers:batch-columns", "post", "batch"),
+    ("customers.import_customers", "customers:batch-sheet", "post", "batch"),
     ("customers.export_customers", "customers:export", "get", None),
     ("customers.export_customers", "customers:export-incomplete", "get", None),
     ("customers.export_customers", "customers:export-list", "get", None),

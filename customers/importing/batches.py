@@ -77,8 +77,11 @@ def digest_file(file_obj):
     return digest.hexdigest(), size
 
 
-def create_batch(file_obj, filename, *, user=None, site=None, mode=ImportBatch.Mode.CREATE, language=None):
-    """Store an uploaded file as a new queued batch.
+def create_batch(
+    file_obj, filename, *, user=None, site=None, mode=ImportBatch.Mode.CREATE, language=None, sheet=""
+):
+    """Store an uploaded file as a new queued batch that reads `sheet`, or
+    the sheet the reader picks when it is "".
 
     Raises FileRejected when the file is over the size limit; nothing is
     stored then.
@@ -95,19 +98,23 @@ def create_batch(file_obj, filename, *, user=None, site=None, mode=ImportBatch.M
         site=site,
         mode=mode,
         language=language or translation.get_language() or settings.LANGUAGE_CODE,
+        sheet=sheet,
     )
     batch.file.save(_stored_name(filename), File(file_obj), save=False)
     batch.save()
     return batch
 
 
-def previous_import(sha256, *, among=None, exclude=None):
+def previous_import(sha256, *, among=None, exclude=None, sheet=None):
     """Return the latest finished batch of the same file, or None.
 
     `among` limits the search to a queryset of batches, such as those the
-    viewing user may open.
+    viewing user may open. With `sheet`, only a batch that read that sheet
+    counts, so reading the next sheet of a workbook is not taken for a repeat.
     """
     batches = (ImportBatch.objects if among is None else among).filter(file_sha256=sha256, state=ImportBatch.State.DONE)
+    if sheet is not None:
+        batches = batches.filter(summary__sheet=sheet)
     if exclude is not None:
         batches = batches.exclude(pk=exclude.pk)
     return batches.select_related("created_by").order_by("-finished_at").first()
@@ -270,9 +277,39 @@ def queue_column_map(batch, column_map):
     mappable = Q(state=ImportBatch.State.REVIEW) | Q(
         state=ImportBatch.State.FAILED, error_code__in=pipeline.MAPPABLE_REJECTIONS
     )
+    return _queue_check_again(batch, mappable, column_map=column_map)
+
+
+def sheet_choices(batch):
+    """Return the sheets the batch may be read from, starting with the sheet
+    it read, then those its review found to look like customer lists.
+
+    Returns [] when there is no other such sheet or the batch no longer
+    waits for review.
+    """
+    summary = batch.summary or {}
+    others = [entry["name"] for entry in summary.get("customer_sheets", [])]
+    if batch.state != ImportBatch.State.REVIEW or not others:
+        return []
+    return [summary["sheet"], *others]
+
+
+def queue_sheet(batch, sheet):
+    """Store the sheet to read and queue the batch to be checked again, as
+    queue_column_map does. The column mapping is cleared, because its column
+    positions are those of the sheet read before.
+
+    Returns False, changing nothing, when the batch no longer waits for review.
+    """
+    return _queue_check_again(batch, Q(state=ImportBatch.State.REVIEW), sheet=sheet, column_map={})
+
+
+def _queue_check_again(batch, allowed, **fields):
+    """Set `fields` on the batch and queue it to be checked again, with its
+    findings and counts cleared, if it is still in a state that `allowed` matches."""
     with transaction.atomic():
-        claimed = ImportBatch.objects.filter(mappable, pk=batch.pk).update(
-            column_map=column_map, state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, phase_total=0,
+        claimed = ImportBatch.objects.filter(allowed, pk=batch.pk).update(
+            **fields, state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, phase_total=0,
             error_code="", error_params={}, finished_at=None, confirmed_at=None, rows_read=0, rows_total=0,
             new_count=0, updated_count=0, duplicate_count=0, problem_count=0, incomplete_count=0,
         )
@@ -387,7 +424,7 @@ def _with_fallback_columns(batch, rejection):
     """Return `rejection` as a HeaderRejected with the columns of the file's
     row that looks most like a header, or unchanged when it has no such row."""
     try:
-        pipeline.build_plan(batch.file.path, batch.file_name, fallback_header=True)
+        pipeline.build_plan(batch.file.path, batch.file_name, fallback_header=True, sheet=batch.sheet or None)
     except pipeline.HeaderRejected as fallback:
         return pipeline.HeaderRejected(rejection.code, fallback.columns, **{**fallback.params, **rejection.params})
     except FileRejected:
@@ -409,6 +446,7 @@ def _build_plan(batch, progress, row_total=None, learned=None):
         # Columns mapped by hand after the header row was not found are
         # those of the row that looks most like a header.
         fallback_header=bool(batch.column_map),
+        sheet=batch.sheet or None,
     )
 
 

@@ -132,6 +132,8 @@ class Plan:
     columns: list = field(default_factory=list)
     # Letters of the columns without a header that hold data but fill no field.
     blank_columns: list = field(default_factory=list)
+    # (name, row estimate or None) of the other sheets that look like customer lists.
+    other_customer_sheets: list = field(default_factory=list)
 
     @property
     def rows_read(self):
@@ -212,6 +214,7 @@ class Plan:
             "format": self.format,
             "sheet": self.sheet_name,
             "other_sheets": self.other_sheets,
+            "customer_sheets": [{"name": name, "rows": rows} for name, rows in self.other_customer_sheets],
             "header_row": self.header_row,
             "unknown_columns": self.unknown_columns,
             "columns": self.columns,
@@ -246,6 +249,7 @@ def build_plan(
     column_overrides=None,
     learned=None,
     fallback_header=False,
+    sheet=None,
 ):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
@@ -253,7 +257,7 @@ def build_plan(
     Progress counts rows out of it, or else out of the reader's estimate.
     `column_overrides` are the fields chosen for columns in review (see
     map_headers). `learned` maps normalised headers to fields, by default
-    every learned header alias. `fallback_header` is open_table()'s.
+    every learned header alias. `fallback_header` and `sheet` are open_table()'s.
     Raises FileRejected when the file cannot be read at all, and
     HeaderRejected when its header row lacks the columns it needs.
     """
@@ -265,7 +269,7 @@ def build_plan(
     # reading, and the region columns of those that have them, by position.
     region_rows = []
     region_columns = {}
-    with open_table(path, fmt, filename, learned, fallback_header) as table:
+    with open_table(path, fmt, filename, learned, fallback_header, sheet) as table:
         header_map = map_headers(table.header_cells, column_overrides, learned)
         samples = SampleCollector(header_map)
         _check_header_row(table, header_map, samples, update_mode)
@@ -326,6 +330,7 @@ def build_plan(
         plan.hidden_rows = list(table.hidden_rows)
         plan.columns = column_summary(header_map, samples.samples)
         plan.blank_columns = [column_letter(index) for index in sorted(samples.samples) if index not in header_map.headers]
+        plan.other_customer_sheets = table.other_customer_sheets()
         if not plan.rows and example_rows:
             raise FileRejected(ONLY_EXAMPLE_ROW, sheet=table.sheet_name, row=example_rows[0], value=EXAMPLE_NUMBER)
         if not plan.rows:

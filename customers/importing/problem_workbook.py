@@ -98,7 +98,9 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
                 learned = reviewed_learned_aliases(batch.summary)
                 if learned is None:
                     learned = learned_aliases()
-                with open_table(path, fmt, batch.file_name, learned, fallback_header=bool(batch.column_map)) as table:
+                with open_table(
+                    path, fmt, batch.file_name, learned, fallback_header=bool(batch.column_map), sheet=batch.sheet or None
+                ) as table:
                     columns = map_headers(table.header_cells, batch_overrides(batch.column_map), learned).columns
                     header_cells = _header_titles(table.header_cells, columns)
                     text_columns = {index for index, field in columns.items() if field in TEXT_FIELDS}

@@ -28,6 +28,12 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADER_SCORE = 2
 # A visible sheet whose normalised name contains one of these is searched first.
 CUSTOMER_SHEET_WORDS = ("pelanggan", "customer")
+# The other sheets searched for a header row after the customer sheet is
+# found. An .ods file keeps every sheet in one XML part, so each search parses
+# that part from its start, through the customer sheet, and costs as much as
+# reading the file. Other formats read only a sheet's first rows.
+# NOTE: both caps are a judgment, not measured. Sheets past them are not mentioned.
+MAX_PROBED_SHEETS = {"ods": 3, None: 50}
 # The headers named in the rejection message: the basic template's columns.
 EXPECTED_HEADERS = ", ".join(list(TEMPLATE_HEADERS.values())[:11])
 
@@ -37,6 +43,18 @@ NO_CUSTOMER_SHEET = register_file_message(
         "No sheet in this file has a header row with customer columns in its first %(rows)s rows. "
         "The header row must name at least two columns such as: %(expected)s. Download the Excel "
         "template to see the expected layout."
+    ),
+)
+SHEET_NOT_FOUND = register_file_message(
+    "sheet_not_found",
+    _("This file has no sheet named “%(sheet)s” that can be read. Its visible sheets are: %(sheets)s."),
+)
+SHEET_WITHOUT_HEADER = register_file_message(
+    "sheet_without_header",
+    _(
+        "The sheet %(sheet)s has no header row with customer columns in its first %(rows)s rows. "
+        "The header row must name at least two columns such as: %(expected)s. Choose another sheet, "
+        "or download the Excel template to see the expected layout."
     ),
 )
 TOO_MANY_ROWS = register_file_message(
@@ -55,7 +73,7 @@ TOO_MANY_COLUMNS = register_file_message(
 )
 
 
-def open_table(path, fmt, filename=None, learned=None, fallback_header=False):
+def open_table(path, fmt, filename=None, learned=None, fallback_header=False, sheet=None):
     """Open the gated file at `path` in format `fmt` and locate its customer table.
 
     `filename` is the name the file was uploaded under, which names the
@@ -64,13 +82,14 @@ def open_table(path, fmt, filename=None, learned=None, fallback_header=False):
     count towards finding the header row as the built-in aliases do. With
     `fallback_header`, a file whose headers name too few fields takes the
     row that looks most like a header as its header, so that its columns can
-    be mapped by hand.
+    be mapped by hand. `sheet` names the sheet to read in place of the one
+    the reader would pick. It must be visible and have a header row.
     Returns a Table, usable as a context manager. Raises FileRejected when the
-    file cannot be read or has no customer sheet.
+    file cannot be read, has no customer sheet, or has no such `sheet`.
     """
     source = _guarded(fmt, lambda: _open_source(path, fmt, filename or path))
     try:
-        return Table(source, fmt, learned, fallback_header)
+        return Table(source, fmt, learned, fallback_header, sheet)
     except BaseException:
         source.close()
         raise
@@ -145,11 +164,12 @@ class Table:
             is exhausted.
     """
 
-    def __init__(self, source, fmt, learned=None, fallback_header=False):
+    def __init__(self, source, fmt, learned=None, fallback_header=False, sheet=None):
         self._source = source
         self.format = fmt
         self._learned = learned
         self._fallback_header = fallback_header
+        self._chosen_sheet = sheet
         self.date1904 = bool(source.date1904)
         self.hidden_rows = []
 
@@ -174,15 +194,19 @@ class Table:
 
         Visible sheets named like "Pelanggan" or "Customers" are tried first,
         then every other visible sheet in workbook order; the first with a
-        header row wins. Hidden sheets and chart sheets are never used.
+        header row wins. A sheet chosen by name is the only one tried. Hidden
+        sheets and chart sheets are never used.
         """
-        candidates = [index for index, sheet in enumerate(self._source.sheets) if sheet.visible and sheet.readable]
-        named = [
-            index
-            for index in candidates
-            if any(word in normalise_header(self._source.sheets[index].name) for word in CUSTOMER_SHEET_WORDS)
-        ]
-        ordered = named + [index for index in candidates if index not in named]
+        candidates = self._candidate_indexes()
+        if self._chosen_sheet is not None:
+            ordered = [self._chosen_index(candidates)]
+        else:
+            named = [
+                index
+                for index in candidates
+                if any(word in normalise_header(self._source.sheets[index].name) for word in CUSTOMER_SHEET_WORDS)
+            ]
+            ordered = named + [index for index in candidates if index not in named]
         for index in ordered:
             found = self._find_header(index)
             if found is not None:
@@ -196,7 +220,61 @@ class Table:
                     best = (found[0], index, found[1], found[2])
             if best is not None:
                 return best[1:]
+        if self._chosen_sheet is not None:
+            raise FileRejected(
+                SHEET_WITHOUT_HEADER, sheet=self._chosen_sheet, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS
+            )
         raise FileRejected(NO_CUSTOMER_SHEET, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS)
+
+    def _candidate_indexes(self):
+        """Return the indexes of the sheets that may hold customers: visible worksheets."""
+        return [index for index, sheet in enumerate(self._source.sheets) if sheet.visible and sheet.readable]
+
+    def _chosen_index(self, candidates):
+        for index in candidates:
+            if self._source.sheets[index].name == self._chosen_sheet:
+                return index
+        names = ", ".join(self._source.sheets[index].name for index in candidates)
+        raise FileRejected(SHEET_NOT_FOUND, sheet=self._chosen_sheet, sheets=names)
+
+    def other_customer_sheets(self):
+        """Return (name, row estimate or None) for each other visible sheet
+        whose header row names customer fields, in workbook order.
+
+        Each sheet's header search reads at most HEADER_SEARCH_ROWS rows, and
+        at most MAX_PROBED_SHEETS sheets are searched. A sheet that cannot be
+        read, or whose header row is too wide, is left out: it is not the
+        sheet being imported, so it does not reject the file.
+        """
+        found = []
+        others = [index for index in self._candidate_indexes() if index != self._sheet_index]
+        for index in others[: MAX_PROBED_SHEETS.get(self.format, MAX_PROBED_SHEETS[None])]:
+            try:
+                header = self._find_header(index)
+            except MemoryError:
+                raise
+            except Exception as error:
+                logger.info("Skipped another sheet while looking for customer lists: %s", _error_origin(error))
+                continue
+            if header is None:
+                continue
+            found.append((self._source.sheets[index].name, self._sheet_row_estimate(index, header[0])))
+        return found
+
+    def _sheet_row_estimate(self, sheet_index, header_row):
+        """Return the rows below `header_row` by the sheet's declared size,
+        at most IMPORT_MAX_ROWS, or None when the format declares none."""
+        last_row = getattr(self._source, "declared_last_row", None)
+        if last_row is None:
+            return None
+        try:
+            last = last_row(sheet_index)
+        except Exception as error:
+            logger.info("Could not read another sheet's declared size: %s", _error_origin(error))
+            return None
+        if last is None:
+            return None
+        return min(max(last - header_row, 0), max_rows())
 
     def _widest_text_row(self, sheet_index):
         """Return (cell count, row number, header texts) of the row within

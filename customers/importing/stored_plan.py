@@ -183,6 +183,7 @@ def _header(batch, catalogue):
         "mode": batch.mode,
         "site": batch.site_id,
         "columns": batch.column_map,
+        "sheet": batch.sheet,
         "catalogue": catalogue,
     }
 

@@ -66,6 +66,12 @@ CELL_RANGE_PATTERN = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)(?::\$?([A-Za-z]{1,
 MAX_MERGE_BYTES = 32 * 1024 * 1024
 MERGE_SCAN_CHUNK = 1024 * 1024
 
+# The <dimension> element comes before <sheetData>, after at most a few small
+# elements, so it is looked for in the first bytes of the sheet part only.
+DIMENSION_PATTERN = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+SHEET_DATA_PATTERN = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sheetData\b")
+DIMENSION_SCAN_BYTES = 64 * 1024
+
 # Excel's escape for characters XML cannot hold, such as _x000D_ for a carriage return.
 ESCAPED_CHARACTER = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
@@ -600,6 +606,29 @@ class XlsxSource:
             yield from head
             yield from iterator
             return rows.resume_row
+
+    def declared_last_row(self, sheet_index):
+        """Return the last row of the sheet's declared used range (its
+        <dimension>), or None when the sheet declares none.
+
+        Only the first DIMENSION_SCAN_BYTES of the part are read. The range
+        is what the writing program recorded, so it may count blank rows
+        that carry a style, and a crafted file may state any number.
+        """
+        key = self._sheet_parts[sheet_index]
+        with self._archive.open(self._parts[key]) as stream:
+            head = stream.read(DIMENSION_SCAN_BYTES)
+        decoder = _utf16_decoder(head)
+        if decoder is not None:
+            head = decoder.decode(head).encode("utf-8")
+        sheet_data = SHEET_DATA_PATTERN.search(head)
+        match = DIMENSION_PATTERN.search(head, 0, sheet_data.start() if sheet_data else len(head))
+        if match is None:
+            return None
+        cell_range = CELL_RANGE_PATTERN.match(match.group(1).decode("ascii", errors="replace").strip())
+        if cell_range is None:
+            return None
+        return int(cell_range.group(4) or cell_range.group(2))
 
     # --- merged cells -------------------------------------------------------
 

@@ -38,6 +38,11 @@ class Command(BaseCommand):
             help="site of the new customers (code or name); a stored customer moves to it only when its row "
             "fills in the Site column",
         )
+        parser.add_argument(
+            "--sheet",
+            help="name of the sheet to read, in place of the sheet that the import picks (the first visible "
+            "sheet with a customer header row, sheets named like Pelanggan first)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="check every row but save nothing")
         parser.add_argument(
             "--update", action="store_true", help="create-and-update mode: rows with a known ID update that customer"
@@ -63,7 +68,7 @@ class Command(BaseCommand):
 
         try:
             with path.open("rb") as handle:
-                batch = batches.create_batch(handle, path.name, site=site, mode=mode)
+                batch = batches.create_batch(handle, path.name, site=site, mode=mode, sheet=options["sheet"] or "")
         except FileRejected as error:
             self._unreadable(error.message)
 
@@ -76,7 +81,11 @@ class Command(BaseCommand):
     def _run(self, batch, *, dry_run):
         try:
             plan = pipeline.build_plan(
-                batch.file.path, batch.file_name, site=batch.site, update_mode=batch.mode == ImportBatch.Mode.UPDATE
+                batch.file.path,
+                batch.file_name,
+                site=batch.site,
+                update_mode=batch.mode == ImportBatch.Mode.UPDATE,
+                sheet=batch.sheet or None,
             )
         except FileRejected as error:
             if dry_run:

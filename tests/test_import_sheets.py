@@ -1,0 +1,259 @@
+"""Workbooks with one customer sheet per site: the review warns about the
+sheets it did not read and lets the admin read another one."""
+
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from openpyxl import Workbook, load_workbook
+
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import run_import
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["Nama", "No HP", "Alamat"]
+CIBINONG_ROWS = [
+    ["Ani", "0812-3456-7001", "Jl. Mawar 1"],
+    ["Bayu", "0812-3456-7002", "Jl. Melati 2"],
+]
+BOJONGGEDE_ROWS = [
+    ["Cici", "0812-3456-7003", "Jl. Kenanga 3"],
+    ["Dodi", "0812-3456-7004", "Jl. Anggrek 4"],
+    ["Eka", "0812-3456-7005", "Jl. Dahlia 5"],
+    ["Fajar", "0812-3456-7006", "Jl. Tulip 6"],
+    ["Gita", "0812-3456-7007", "Jl. Kamboja 7"],
+    ["Hadi", "0812-3456-7008", "Jl. Teratai 8"],
+]
+# A summary sheet whose header names one customer field (Site) only.
+REKAP_ROWS = [["Site", "Jumlah", "Total Tagihan"], ["Cibinong", 2, 300000], ["Bojonggede", 6, 900000]]
+
+
+def write_site_workbook(path, bojonggede_rows=BOJONGGEDE_ROWS):
+    """Write the sheets Cibinong, Bojonggede and Rekap, in that order."""
+    workbook = Workbook()
+    cibinong = workbook.active
+    cibinong.title = "Cibinong"
+    for row in [HEADER, *CIBINONG_ROWS]:
+        cibinong.append(row)
+    bojonggede = workbook.create_sheet("Bojonggede")
+    for row in [HEADER, *bojonggede_rows]:
+        bojonggede.append(row)
+    rekap = workbook.create_sheet("Rekap")
+    for row in REKAP_ROWS:
+        rekap.append(row)
+    workbook.save(path)
+    return path
+
+
+def upload(client, path):
+    with open(path, "rb") as handle:
+        client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
+    return ImportBatch.objects.order_by("-created_at").first()
+
+
+def choose_sheet(client, batch, sheet):
+    return client.post(reverse("customers:batch-sheet", args=[batch.pk]), {"sheet": sheet}, follow=True)
+
+
+def batch_page(client, batch):
+    return client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+
+def test_review_warns_of_other_customer_sheet(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Cibinong"
+    assert batch.rows_read == 2
+    assert batch.summary["customer_sheets"] == [{"name": "Bojonggede", "rows": 6}]
+    page = batch_page(admin_client, batch)
+    assert "Sheet “Bojonggede” also looks like a customer list (about 6 rows) and was not read." in page
+    assert "Sheet “Rekap” also" not in page
+    assert page.count('class="warning-box other-customer-sheet"') == 1
+    assert '<option value="Bojonggede">Bojonggede</option>' in page
+    assert '<option value="Rekap">' not in page
+
+
+def test_review_without_other_customer_sheet(admin_client, sample_catalogue, tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "Pelanggan"
+    for row in [HEADER, *CIBINONG_ROWS]:
+        workbook.active.append(row)
+    rekap = workbook.create_sheet("Rekap")
+    for row in REKAP_ROWS:
+        rekap.append(row)
+    workbook.save(tmp_path / "satu.xlsx")
+
+    batch = upload(admin_client, tmp_path / "satu.xlsx")
+
+    assert batch.summary["customer_sheets"] == []
+    page = batch_page(admin_client, batch)
+    assert "other-customer-sheet" not in page
+    assert 'id="sheet-form"' not in page
+
+
+def test_chosen_sheet_read_and_saved(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+
+    response = choose_sheet(admin_client, batch, "Bojonggede")
+
+    assert "The file is being checked again, reading the sheet Bojonggede." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.sheet == "Bojonggede"
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Bojonggede"
+    assert batch.rows_read == 6
+    assert batch.new_count == 6
+    assert batch.summary["customer_sheets"] == [{"name": "Cibinong", "rows": 2}]
+    page = batch_page(admin_client, batch)
+    assert "Sheet read: Bojonggede, header on row 1." in page
+    assert "Sheet “Cibinong” also looks like a customer list (about 2 rows) and was not read." in page
+
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert batch.created_count == 6
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [row[0] for row in BOJONGGEDE_ROWS]
+
+
+def test_chosen_sheet_row_numbers(admin_client, sample_catalogue, tmp_path):
+    rows = [*BOJONGGEDE_ROWS[:2], ["", "0812-3456-7099", "Jl. Tanpa Nama"], *BOJONGGEDE_ROWS[2:]]
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx", bojonggede_rows=rows))
+    assert batch.problem_count == 0
+
+    choose_sheet(admin_client, batch, "Bojonggede")
+
+    batch.refresh_from_db()
+    assert batch.rows_read == 7
+    assert batch.problem_count == 1
+    problem = batch.problems.get(kind="problem")
+    # Row 4 of Bojonggede: the Cibinong sheet has no row 4.
+    assert problem.row == 4
+    assert problem.code == "name_missing"
+
+
+def test_problem_workbook_reads_chosen_sheet(admin_client, sample_catalogue, tmp_path):
+    rows = [*BOJONGGEDE_ROWS[:2], ["", "0812-3456-7099", "Jl. Tanpa Nama"]]
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx", bojonggede_rows=rows))
+    choose_sheet(admin_client, batch, "Bojonggede")
+
+    response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    assert [cell.value for cell in sheet[2]][:3] == [None, "0812-3456-7099", "Jl. Tanpa Nama"]
+    assert sheet.max_row == 2
+
+
+@pytest.mark.parametrize("sheet", ["Rekap", "Tidak Ada", ""])
+def test_sheet_choice_outside_list_rejected(admin_client, sample_catalogue, tmp_path, sheet):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+
+    response = choose_sheet(admin_client, batch, sheet)
+
+    assert (
+        f"“{sheet}” is not a sheet of this file that looks like a customer list. Choose one of: Cibinong, Bojonggede."
+        in response.content.decode()
+    )
+    batch.refresh_from_db()
+    assert batch.sheet == ""
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Cibinong"
+    assert batch.rows_read == 2
+
+
+def test_sheet_choice_after_save_rejected(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    response = choose_sheet(admin_client, batch, "Bojonggede")
+
+    assert "The sheet of this batch can no longer be chosen." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.sheet == ""
+    assert batch.state == ImportBatch.State.DONE
+    assert Customer.objects.count() == 2
+
+
+def test_command_reads_chosen_sheet(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    code, result, _stderr = run_import(path, "--sheet", "Bojonggede")
+
+    assert code == 0
+    assert result["rows"] == 6
+    assert result["created"] == 6
+    assert sorted(Customer.objects.values_list("name", flat=True)) == [row[0] for row in BOJONGGEDE_ROWS]
+    batch = ImportBatch.objects.get()
+    assert batch.sheet == "Bojonggede"
+    assert batch.summary["sheet"] == "Bojonggede"
+
+
+def test_command_rejects_unknown_sheet(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    with translation.override("en"):
+        code, result, stderr = run_import(path, "--sheet", "Tidak Ada")
+
+    assert code == 2
+    assert result is None
+    assert stderr == (
+        "This file has no sheet named “Tidak Ada” that can be read. Its visible sheets are: "
+        "Cibinong, Bojonggede, Rekap.\n"
+    )
+    assert Customer.objects.count() == 0
+
+
+def test_command_rejects_sheet_without_header(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    with translation.override("en"):
+        code, _result, stderr = run_import(path, "--sheet", "Rekap")
+
+    assert code == 2
+    assert stderr.startswith("The sheet Rekap has no header row with customer columns in its first 30 rows.")
+    assert Customer.objects.count() == 0
+
+
+def test_next_sheet_of_saved_file(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+    first = upload(admin_client, path)
+    assert (
+        "To import the customers of another sheet as well, save this one, then upload the same file again "
+        "and choose that sheet." in batch_page(admin_client, first)
+    )
+    admin_client.post(reverse("customers:batch-confirm", args=[first.pk]))
+    assert (
+        "To import the customers of another sheet, upload the same file again and choose that sheet."
+        in batch_page(admin_client, first)
+    )
+
+    second = upload(admin_client, path)
+    # The upload reads Cibinong again, which the first batch saved.
+    assert second.state == ImportBatch.State.REVIEW
+    assert "This file was already imported on" in batch_page(admin_client, second)
+
+    choose_sheet(admin_client, second, "Bojonggede")
+
+    page = batch_page(admin_client, second)
+    assert "Sheet read: Bojonggede, header on row 1." in page
+    assert "This file was already imported on" not in page
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+    second.refresh_from_db()
+    assert second.state == ImportBatch.State.DONE
+    assert second.created_count == 6
+    assert Customer.objects.count() == 8
+
+    third = upload(admin_client, path)
+    choose_sheet(admin_client, third, "Bojonggede")
+    assert "This file was already imported on" in batch_page(admin_client, third)
+    third.refresh_from_db()
+    assert third.new_count == 0
+    assert third.duplicate_count == 6
