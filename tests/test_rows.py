@@ -147,13 +147,13 @@ def test_clean_row_name_error_cell():
 
 def test_clean_row_problem_columns_and_values():
     header_map = map_headers(["Nama Pelanggan", "No. HP/WA", "NIK", "Tgl Pasang", "E-mail"])
-    raw = RawRow(9, ("Budi", 81234.0, 3273014403920002, "12/31/2023", "budi@"))
+    raw = RawRow(9, ("Budi", 81234.0, 3273014403920000, "12/31/2023", "budi@"))
 
     clean = clean_row(raw, header_map)
 
     assert clean.problems == [
         Problem(9, "No. HP/WA", "81234", "phone_invalid"),
-        Problem(9, "NIK", "3273014403920002", "nik_number_cell"),
+        Problem(9, "NIK", "3273014403920000", "nik_number_cell"),
         Problem(9, "Tgl Pasang", "12/31/2023", "date_month_first"),
         Problem(9, "E-mail", "budi@", "email_invalid"),
     ]
@@ -202,6 +202,15 @@ def test_clean_row_hidden_note():
 
     assert clean.values == {"name": "Dewi"}
     assert clean.notes == [Problem(8, "", "", "row_hidden")]
+
+
+def test_clean_row_nik_number_cell_accepted():
+    header_map = map_headers(["Nama", "NIK"])
+
+    clean = clean_row(RawRow(5, ("Dewi", 3201011203900007)), header_map)
+
+    assert clean.problems == []
+    assert clean.values == {"name": "Dewi", "nik": "3201011203900007"}
 
 
 def test_clean_row_date1904():

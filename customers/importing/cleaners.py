@@ -492,9 +492,12 @@ _NIK_SEPARATORS = re.compile(r"[\s.\-‐‑–—]")
 def clean_nik(value):
     """Check a NIK typed as text and return its 16 digits.
 
-    A NIK that arrived as a number cell is always rejected, never repaired,
-    because Excel keeps only 15 significant digits of a number. The 16th
-    digit may already be lost (set to 0) even when 16 digits are shown.
+    Excel keeps only 15 significant digits of a number, so the 16th digit of
+    a NIK typed as a number in Excel is set to 0 even when 16 digits are
+    shown. A number cell is accepted only when it cannot have been cut that
+    way: a whole number of 16 digits that does not end in 0, as other tools
+    (Google Sheets exports, scripts) write it. Any other number cell is
+    rejected, never repaired.
 
     The structure checks are PPRRSS DDMMYY XXXX: PP a province code, DD the
     day of birth (plus 40 for women), MM the month, and a serial that is not
@@ -503,7 +506,7 @@ def clean_nik(value):
     """
     reject_special_cell(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise CellError(NIK_NUMBER_CELL)
+        value = _nik_from_number(value)
 
     text = fold_width(normalise_text(cell_text(value))).lstrip("'").strip()
     if _SCIENTIFIC_NUMBER.fullmatch(text) or _WHOLE_FLOAT_TEXT.fullmatch(text):
@@ -522,6 +525,23 @@ def clean_nik(value):
     if digits[12:] == "0000":
         raise CellError(NIK_INVALID_SERIAL)
     return digits
+
+
+# Every whole number up to 2**53 is exact as a double, so a number cell below
+# it contains the digits that were written, whichever reader gave an int or a
+# float. Above it a double may be a rounding of the written digits.
+_EXACT_DOUBLE_LIMIT = 2**53
+
+
+def _nik_from_number(number):
+    """Return the digits of a NIK number cell that Excel's 15-digit limit
+    cannot have cut, or raise NIK_NUMBER_CELL."""
+    if isinstance(number, float) and not number.is_integer():
+        raise CellError(NIK_NUMBER_CELL)
+    number = int(number)
+    if not 10**15 <= number < _EXACT_DOUBLE_LIMIT or number % 10 == 0:
+        raise CellError(NIK_NUMBER_CELL)
+    return str(number)
 
 
 def _nik_birth_date_exists(ddmmyy):
