@@ -885,15 +885,20 @@ def cleaner_codes():
 def test_cleaner_codes_registered():
     assert cleaner_codes() == [
         "cell_error", "cell_formula_without_value", "coordinate_invalid",
-        "coordinates_invalid", "coordinates_link_unrecognised",
-        "coordinates_short_link", "coordinates_swapped", "date_in_future", "date_invalid",
-        "date_month_first", "date_out_of_range", "date_unrecognised",
-        "email_invalid", "latitude_outside_indonesia", "latitude_without_longitude",
+        "coordinate_left_out", "coordinate_unpaired_left_out",
+        "coordinates_invalid", "coordinates_left_out", "coordinates_link_left_out",
+        "coordinates_link_unrecognised", "coordinates_short_link",
+        "coordinates_short_link_left_out", "coordinates_swapped", "date_in_future",
+        "date_invalid", "date_left_out", "date_month_first", "date_out_of_range",
+        "date_unrecognised", "email_invalid", "email_left_out", "formula_left_out",
+        "latitude_outside_indonesia", "latitude_without_longitude",
+        "location_outside_indonesia_left_out",
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
         "phone_invalid", "phone_not_indonesian", "phone_scientific", "postal_code_formula_left_out", "postal_code_invalid",
-        "postal_code_left_out", "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
+        "postal_code_left_out", "region_code_invalid", "region_code_left_out", "row_hidden",
+        "status_unknown", "text_too_long",
     ]
 
 

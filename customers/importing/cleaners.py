@@ -177,6 +177,56 @@ POSTAL_CODE_FORMULA_LEFT_OUT = register_row_message("postal_code_formula_left_ou
 REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not a region code. Write "
     "the Kemendagri code like 32.01.01.1007."))
+
+# Notes for optional values that cannot be used. The row is saved without the
+# value, so a new customer has none and an update keeps the stored one.
+EMAIL_LEFT_OUT = register_row_message("email_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a valid email address, "
+    "so the customer is saved without this email. Fill in the address, like "
+    "nama@contoh.id, on the customer's page."))
+DATE_LEFT_OUT = register_row_message("date_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a valid date, so the "
+    "customer is saved without this date. Fill in the date on the customer's "
+    "page, day first, like 31/12/2023."))
+REGION_CODE_LEFT_OUT = register_row_message("region_code_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a region code, so it is "
+    "left out and the village is matched from the other region columns or the "
+    "Alamat. Check the village on the customer's page."))
+COORDINATE_LEFT_OUT = register_row_message("coordinate_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a coordinate, so the "
+    "customer is saved without this map location. Fill in the location on the "
+    "customer's page, or ask the customer to set it in the portal."))
+COORDINATES_LEFT_OUT = register_row_message("coordinates_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a map location, so the "
+    "customer is saved without it. Paste the latitude and longitude, like "
+    "-6.4812, 106.8421, on the customer's page, or ask the customer to set the "
+    "location in the portal."))
+COORDINATES_SHORT_LINK_LEFT_OUT = register_row_message("coordinates_short_link_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is a short Google Maps link, "
+    "which eBilling cannot open, so the customer is saved without this map "
+    "location. Open the link on a phone and paste the coordinates shown, like "
+    "-6.4812, 106.8421, or the long link on the customer's page. The customer "
+    "can also set the location in the portal."))
+COORDINATES_LINK_LEFT_OUT = register_row_message("coordinates_link_left_out", _(
+    "Row %(row)s, column %(column)s: the link “%(value)s” contains no "
+    "coordinates, so the customer is saved without this map location. Paste "
+    "the coordinates, like -6.4812, 106.8421, on the customer's page, or ask "
+    "the customer to set the location in the portal."))
+LOCATION_OUTSIDE_INDONESIA_LEFT_OUT = register_row_message("location_outside_indonesia_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” puts the location at latitude "
+    "%(latitude)s, longitude %(longitude)s, outside Indonesia, so the customer "
+    "is saved without this map location. Fill in the location on the customer's "
+    "page, or ask the customer to set it in the portal."))
+COORDINATE_UNPAIRED_LEFT_OUT = register_row_message("coordinate_unpaired_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” has no partner, because the "
+    "other coordinate column is empty. The customer is saved without this map "
+    "location. Fill in both latitude and longitude on the customer's page, or "
+    "ask the customer to set the location in the portal."))
+FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
+    "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
+    "result, so the customer is saved without this value. Fill it in on the "
+    "customer's page, or open and save the file in Excel and upload it again "
+    "in the mode Create and update."))
 ROW_HIDDEN = register_row_message("row_hidden", _(
     "Row %(row)s is hidden in the sheet. It was read like the other rows, so "
     "check that it belongs in the file."))
