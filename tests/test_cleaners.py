@@ -304,10 +304,15 @@ def test_clean_nik_accepted(value, expected):
 
 @pytest.mark.parametrize("value", [
     3273014403920000,
-    3273014403920002,
+    3201011203900000,
     3.2730144039200e15,
-    3273014403920002.0,
+    3273014403920000.0,
+    3273014403920002.5,
     327301440392000,
+    32730144039200021,
+    # Above 2**53 a double may be a rounding of the digits written.
+    9401011203900007,
+    9401011203900008.0,
     "3.27301E+15",
     "3,27301E+15",
     "3.2730144039200E+15",
@@ -361,14 +366,69 @@ def test_clean_nik_valid_round_trip(province, place, day, female, month, year, s
     assert clean_nik(nik) == nik
 
 
+@pytest.mark.parametrize("value", [
+    3201011203900007,
+    3201011203900007.0,
+    3273014403920002,
+    "3201011203900007",
+])
+def test_clean_nik_number_not_cut_accepted(value):
+    assert clean_nik(value) == str(int(float(value)))
+
+
+@pytest.mark.parametrize("value, code", [
+    (3273010003920002, "nik_invalid_birth_date"),
+    (2073014403920002, "nik_invalid_region"),
+])
+def test_clean_nik_number_structure_checked(value, code):
+    assert error_code(clean_nik, value) == code
+
+
+@given(
+    province=st.sampled_from(sorted(cleaners.PROVINCE_CODES)),
+    place=st.integers(min_value=0, max_value=9999),
+    day=st.integers(min_value=1, max_value=28),
+    month=st.integers(min_value=1, max_value=12),
+    year=st.integers(min_value=0, max_value=99),
+    serial=st.integers(min_value=1, max_value=9999),
+)
+def test_clean_nik_valid_number_cell(province, place, day, month, year, serial):
+    nik = f"{province}{place:04d}{day:02d}{month:02d}{year:02d}{serial:04d}"
+    number = int(nik)
+
+    if nik.endswith("0") or number >= 2**53:
+        assert error_code(clean_nik, number) == "nik_number_cell"
+        assert error_code(clean_nik, float(number)) == "nik_number_cell"
+    else:
+        assert clean_nik(number) == nik
+        assert clean_nik(float(number)) == nik
+
+
+def nik_outcome(value):
+    try:
+        return clean_nik(value)
+    except CellError as error:
+        return error.code
+
+
+def excel_may_have_cut(number):
+    return number % 10 == 0 or not 10**15 <= number < 2**53
+
+
 @given(st.integers(min_value=0, max_value=10**17))
-def test_clean_nik_int_always_rejected(number):
-    assert error_code(clean_nik, number) == "nik_number_cell"
+def test_clean_nik_int_like_text(number):
+    if excel_may_have_cut(number):
+        assert nik_outcome(number) == "nik_number_cell"
+    else:
+        assert nik_outcome(number) == nik_outcome(str(number))
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
-def test_clean_nik_float_always_rejected(number):
-    assert error_code(clean_nik, number) == "nik_number_cell"
+def test_clean_nik_float_like_int(number):
+    if not number.is_integer() or excel_may_have_cut(int(number)):
+        assert nik_outcome(number) == "nik_number_cell"
+    else:
+        assert nik_outcome(number) == nik_outcome(int(number))
 
 
 def test_province_codes_match_kemendagri_list():
@@ -825,15 +885,20 @@ def cleaner_codes():
 def test_cleaner_codes_registered():
     assert cleaner_codes() == [
         "cell_error", "cell_formula_without_value", "coordinate_invalid",
-        "coordinates_invalid", "coordinates_link_unrecognised",
-        "coordinates_short_link", "coordinates_swapped", "date_in_future", "date_invalid",
-        "date_month_first", "date_out_of_range", "date_unrecognised",
-        "email_invalid", "latitude_outside_indonesia", "latitude_without_longitude",
+        "coordinate_left_out", "coordinate_unpaired_left_out",
+        "coordinates_invalid", "coordinates_left_out", "coordinates_link_left_out",
+        "coordinates_link_unrecognised", "coordinates_short_link",
+        "coordinates_short_link_left_out", "coordinates_swapped", "date_in_future",
+        "date_invalid", "date_left_out", "date_month_first", "date_out_of_range",
+        "date_unrecognised", "email_invalid", "email_left_out", "formula_left_out",
+        "latitude_outside_indonesia", "latitude_without_longitude",
+        "location_outside_indonesia_left_out",
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
         "phone_invalid", "phone_not_indonesian", "phone_scientific", "postal_code_formula_left_out", "postal_code_invalid",
-        "postal_code_left_out", "region_code_invalid", "row_hidden", "status_unknown", "text_too_long",
+        "postal_code_left_out", "region_code_invalid", "region_code_left_out", "row_hidden",
+        "status_unknown", "text_too_long",
     ]
 
 

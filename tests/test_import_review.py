@@ -676,6 +676,54 @@ def test_bad_postal_code_saved_with_note(admin_client, sample_catalogue, tmp_pat
     assert dict(Customer.objects.values_list("name", "postal_code")) == {"Ani": "", "Bayu": "16911"}
 
 
+def test_unusable_optional_values_saved_with_notes(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "opsional.xlsx", [
+        ["Nama", "Alamat", "Paket", "NIK", "Email", "Titik Lokasi", "Tanggal Pasang"],
+        ["Ani", "Jl. A", "Home 10 Mbps", 3201011203900007, "a@b.c<script>", "https://goo.gl/maps/abc123", "12/31/2023"],
+        ["Bayu", "Jl. B", "Home 10 Mbps", None, "budi gmail.com", "https://maps.app.goo.gl/XyZ789", None],
+        ["Citra", None, "Home 10 Mbps", 3201011203900000, "citra@contoh.id", "-6.4812, 106.8421", None],
+    ])
+
+    batch = validate(path)
+
+    assert findings(batch, "problem") == [(4, "NIK", "nik_number_cell")]
+    assert findings(batch, "note") == [
+        (2, "Email", "email_left_out"),
+        (2, "Titik Lokasi", "coordinates_short_link_left_out"),
+        (2, "Tanggal Pasang", "date_left_out"),
+        (3, "Email", "email_left_out"),
+        (3, "Titik Lokasi", "coordinates_short_link_left_out"),
+    ]
+    note = batch.problems.get(row=2, column="Titik Lokasi")
+    assert note.value == "https://goo.gl/maps/abc123"
+    assert english(note) == (
+        "Row 2, column Titik Lokasi: “https://goo.gl/maps/abc123” is a short Google Maps link, which eBilling "
+        "cannot open, so the customer is saved without this map location. Open the link on a phone and paste "
+        "the coordinates shown, like -6.4812, 106.8421, or the long link on the customer's page. The customer "
+        "can also set the location in the portal."
+    )
+    counts = batch.summary["counts"]
+    assert (counts["new"], counts["invalid"], counts["incomplete"]) == (2, 1, 0)
+    assert (batch.new_count, batch.problem_count, batch.incomplete_count) == (2, 1, 0)
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk]), {"kind": "note"}).content.decode()
+    assert "is a short Google Maps link, which eBilling cannot open, so the customer is saved without" in page
+
+    out = tmp_path / "masalah.xlsx"
+    with open(out, "wb") as handle:
+        write_problem_workbook(batch, handle, mask_nik=False)
+    sheet = load_workbook(out).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Citra"]
+
+    batches.commit_batch(batch)
+
+    saved = Customer.objects.order_by("name").values_list("name", "nik", "email", "latitude", "longitude", "installed_on")
+    assert list(saved) == [
+        ("Ani", "3201011203900007", "", None, None, None),
+        ("Bayu", "", "", None, None, None),
+    ]
+
+
 def test_all_present_offers_no_save(admin_client, sample_catalogue, tmp_path):
     run_import(SAMPLE_XLSX)
     path = write_workbook(tmp_path / "lagi.xlsx", [HEADER, ["PLG-0001", "Budi Santoso", "", "", "", "", ""]])

@@ -1,6 +1,7 @@
 """Update-mode uploads of small sheets: an ID Pelanggan column and a few
 others, whose rows change only the columns the sheet has."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -191,13 +192,44 @@ def test_unknown_id_without_name_column(stored, admin_user, tmp_path):
 
 
 def test_matched_row_reports_other_problems(stored, admin_user, tmp_path):
-    batch = validate(tmp_path / "gps.xlsx", [
+    batch = validate(tmp_path / "hp.xlsx", [
         ["ID Pelanggan", "Nama", "No HP", "Latitude", "Longitude"],
-        ["PLG-0011", "", "081200000099", "-6.5", ""],
+        ["PLG-0011", "", "0812x", "-6.5", "106.8"],
     ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
 
-    assert findings(batch) == [(2, "problem", "Latitude", "latitude_without_longitude")]
+    assert findings(batch) == [(2, "problem", "No HP", "phone_invalid")]
     assert batch.summary["counts"]["invalid"] == 1
+
+
+def test_unusable_optional_values_keep_stored(stored, admin_user, tmp_path):
+    first, _second = stored
+    Customer.objects.filter(pk=first.pk).update(
+        email="agus@contoh.id", postal_code="16911", installed_on=date(2023, 1, 15),
+    )
+    batch = validate(tmp_path / "opsional.xlsx", [
+        ["ID Pelanggan", "No HP", "Email", "Titik Lokasi", "Tanggal Pasang", "Kode Pos"],
+        ["PLG-0011", "0812-0000-0099", "budi@", "https://goo.gl/maps/abc123", "31/02/2024", "1691"],
+    ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch) == [
+        (2, "note", "Email", "email_left_out"),
+        (2, "note", "Titik Lokasi", "coordinates_short_link_left_out"),
+        (2, "note", "Tanggal Pasang", "date_left_out"),
+        (2, "note", "Kode Pos", "postal_code_left_out"),
+        (2, "note", "No HP", "will_update"),
+    ]
+    counts = batch.summary["counts"]
+    assert (counts["update"], counts["invalid"]) == (1, 0)
+
+    batches.commit_batch(batch)
+
+    first.refresh_from_db()
+    assert first.phone == "+6281200000099"
+    assert first.email == "agus@contoh.id"
+    assert (first.latitude, first.longitude) == (Decimal("-6.480000"), Decimal("106.850000"))
+    assert first.installed_on == date(2023, 1, 15)
+    assert first.postal_code == "16911"
+    assert list(ImportChange.objects.filter(batch=batch).values_list("field", flat=True)) == ["phone"]
 
 
 ROW_WITHOUT_ID = ["ID Pelanggan", "Nama", "No HP", "Alamat"]

@@ -4,6 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 from django.utils import translation
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue, RawRow
@@ -147,15 +148,17 @@ def test_clean_row_name_error_cell():
 
 def test_clean_row_problem_columns_and_values():
     header_map = map_headers(["Nama Pelanggan", "No. HP/WA", "NIK", "Tgl Pasang", "E-mail"])
-    raw = RawRow(9, ("Budi", 81234.0, 3273014403920002, "12/31/2023", "budi@"))
+    raw = RawRow(9, ("Budi", 81234.0, 3273014403920000, "12/31/2023", "budi@"))
 
     clean = clean_row(raw, header_map)
 
     assert clean.problems == [
         Problem(9, "No. HP/WA", "81234", "phone_invalid"),
-        Problem(9, "NIK", "3273014403920002", "nik_number_cell"),
-        Problem(9, "Tgl Pasang", "12/31/2023", "date_month_first"),
-        Problem(9, "E-mail", "budi@", "email_invalid"),
+        Problem(9, "NIK", "3273014403920000", "nik_number_cell"),
+    ]
+    assert clean.notes == [
+        Problem(9, "Tgl Pasang", "12/31/2023", "date_left_out"),
+        Problem(9, "E-mail", "budi@", "email_left_out"),
     ]
     assert clean.values == {"name": "Budi"}
 
@@ -204,6 +207,79 @@ def test_clean_row_hidden_note():
     assert clean.notes == [Problem(8, "", "", "row_hidden")]
 
 
+OPTIONAL_HEADERS = ["Nama", "Email", "Titik Lokasi", "Tanggal Pasang", "Kode Pos", "Kode Wilayah"]
+
+
+@pytest.mark.parametrize(("column", "value", "field", "code"), [
+    ("Email", "a@b.c<script>", "email", "email_left_out"),
+    ("Email", "budi@", "email", "email_left_out"),
+    ("Email", "budi gmail.com", "email", "email_left_out"),
+    ("Email", "x" * 250 + "@contoh.id", "email", "email_left_out"),
+    ("Email", ErrorCell("#N/A"), "email", "email_left_out"),
+    ("Email", FormulaWithoutValue("Data!B2"), "email", "formula_left_out"),
+    ("Titik Lokasi", "https://goo.gl/maps/abc123", "coordinates", "coordinates_short_link_left_out"),
+    ("Titik Lokasi", "https://maps.app.goo.gl/AbCdEf123", "coordinates", "coordinates_short_link_left_out"),
+    ("Titik Lokasi", "https://www.google.com/maps/place/Cibinong", "coordinates", "coordinates_link_left_out"),
+    ("Titik Lokasi", "di depan masjid", "coordinates", "coordinates_left_out"),
+    ("Titik Lokasi", "48.8584, 2.2945", "coordinates", "location_outside_indonesia_left_out"),
+    ("Titik Lokasi", ErrorCell("#REF!"), "coordinates", "coordinates_left_out"),
+    ("Tanggal Pasang", "12/31/2023", "installed_on", "date_left_out"),
+    ("Tanggal Pasang", "31/02/2024", "installed_on", "date_left_out"),
+    ("Tanggal Pasang", "kemarin", "installed_on", "date_left_out"),
+    ("Tanggal Pasang", "01/01/1970", "installed_on", "date_left_out"),
+    ("Kode Pos", "1691", "postal_code", "postal_code_left_out"),
+    ("Kode Pos", FormulaWithoutValue("A1"), "postal_code", "postal_code_formula_left_out"),
+    ("Kode Wilayah", "32.1", "region_code", "region_code_left_out"),
+])
+def test_clean_row_optional_value_left_out(column, value, field, code):
+    header_map = map_headers(OPTIONAL_HEADERS)
+    cells = ["Dewi", None, None, None, None, None]
+    cells[OPTIONAL_HEADERS.index(column)] = value
+
+    clean = clean_row(RawRow(5, tuple(cells)), header_map)
+
+    assert clean.problems == []
+    expected_value = "" if isinstance(value, FormulaWithoutValue) else str(value)
+    assert clean.notes == [Problem(5, column, expected_value, code)]
+    assert clean.values == {"name": "Dewi"}
+    assert field in clean.raw
+
+
+@pytest.mark.parametrize(("column", "value", "code"), [
+    ("ID Pelanggan", "P" * 31, "text_too_long"),
+    ("No HP", "0812x", "phone_invalid"),
+    ("NIK", "327301440392000A", "nik_not_digits"),
+    ("NIK", 3201011203900000, "nik_number_cell"),
+    ("Status", "Pindah", "status_unknown"),
+    ("Alamat", ErrorCell("#N/A"), "cell_error"),
+])
+def test_clean_row_identity_value_rejects(column, value, code):
+    headers = ["Nama", "ID Pelanggan", "No HP", "NIK", "Status", "Alamat", "Email"]
+    cells = ["Dewi", None, None, None, None, None, "budi@"]
+    cells[headers.index(column)] = value
+
+    clean = clean_row(RawRow(5, tuple(cells)), map_headers(headers))
+
+    assert clean.problems == [Problem(5, column, str(value), code)]
+    assert clean.notes == [Problem(5, "Email", "budi@", "email_left_out")]
+
+
+def test_clean_row_name_still_required():
+    clean = clean_row(RawRow(5, (None, "budi@")), map_headers(["Nama", "Email"]))
+
+    assert clean.problems == [Problem(5, "Nama", "", "name_missing")]
+    assert clean.notes == [Problem(5, "Email", "budi@", "email_left_out")]
+
+
+def test_clean_row_nik_number_cell_accepted():
+    header_map = map_headers(["Nama", "NIK"])
+
+    clean = clean_row(RawRow(5, ("Dewi", 3201011203900007)), header_map)
+
+    assert clean.problems == []
+    assert clean.values == {"name": "Dewi", "nik": "3201011203900007"}
+
+
 def test_clean_row_date1904():
     header_map = map_headers(["Nama", "Tanggal Pasang"])
 
@@ -221,22 +297,25 @@ LOCATION_HEADERS = ["Nama", "Lat", "Long", "Titik Lokasi"]
 def test_clean_row_latitude_without_longitude():
     clean = clean_row(RawRow(3, ("Dewi", "-6,4812", None)), map_headers(LOCATION_HEADERS))
 
-    assert clean.problems == [Problem(3, "Lat", "-6,4812", "latitude_without_longitude")]
-    assert "latitude" not in clean.values
+    assert clean.problems == []
+    assert clean.notes == [Problem(3, "Lat", "-6,4812", "coordinate_unpaired_left_out")]
+    assert clean.values == {"name": "Dewi"}
 
 
 def test_clean_row_longitude_without_latitude():
     clean = clean_row(RawRow(3, ("Dewi", None, 106.8421)), map_headers(LOCATION_HEADERS))
 
-    assert clean.problems == [Problem(3, "Long", "106.8421", "longitude_without_latitude")]
-    assert "longitude" not in clean.values
+    assert clean.problems == []
+    assert clean.notes == [Problem(3, "Long", "106.8421", "coordinate_unpaired_left_out")]
+    assert clean.values == {"name": "Dewi"}
 
 
 def test_clean_row_invalid_latitude():
     clean = clean_row(RawRow(3, ("Dewi", "abc", 106.8421)), map_headers(LOCATION_HEADERS))
 
-    assert clean.problems == [Problem(3, "Lat", "abc", "coordinate_invalid")]
-    assert "longitude" not in clean.values
+    assert clean.problems == []
+    assert clean.notes == [Problem(3, "Lat", "abc", "coordinate_left_out")]
+    assert clean.values == {"name": "Dewi"}
 
 
 def test_clean_row_swapped_coordinates():
@@ -253,11 +332,15 @@ def test_clean_row_outside_indonesia():
     header_map = map_headers(LOCATION_HEADERS)
 
     clean = clean_row(RawRow(3, ("Dewi", -6.4812, 10.8421)), header_map)
-    assert clean.problems == [Problem(3, "Long", "10.8421", "longitude_outside_indonesia")]
+    assert clean.problems == []
+    assert clean.notes == [Problem(3, "Long", "10.8421", "location_outside_indonesia_left_out")]
+    assert clean.notes[0].params == {"latitude": "-6.4812", "longitude": "10.8421"}
+    assert clean.values == {"name": "Dewi"}
 
     clean = clean_row(RawRow(3, ("Dewi", 40.7, 106.8)), header_map)
-    assert clean.problems == [Problem(3, "Lat", "40.7", "latitude_outside_indonesia")]
-    assert "latitude" not in clean.values
+    assert clean.problems == []
+    assert clean.notes == [Problem(3, "Lat", "40.7", "location_outside_indonesia_left_out")]
+    assert clean.values == {"name": "Dewi"}
 
 
 def test_clean_row_pair_fills_location():
@@ -283,15 +366,17 @@ def test_clean_row_pair_ignored_when_columns_filled():
     assert clean.problems == []
 
 
-def test_clean_row_pair_problem():
+def test_clean_row_pair_short_link_note():
     clean = clean_row(
         RawRow(3, ("Dewi", None, None, "https://maps.app.goo.gl/AbC")),
         map_headers(LOCATION_HEADERS),
     )
 
-    assert clean.problems == [
-        Problem(3, "Titik Lokasi", "https://maps.app.goo.gl/AbC", "coordinates_short_link"),
+    assert clean.problems == []
+    assert clean.notes == [
+        Problem(3, "Titik Lokasi", "https://maps.app.goo.gl/AbC", "coordinates_short_link_left_out"),
     ]
+    assert clean.values == {"name": "Dewi"}
 
 
 def test_clean_row_pair_swapped_note():

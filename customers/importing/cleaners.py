@@ -177,6 +177,56 @@ POSTAL_CODE_FORMULA_LEFT_OUT = register_row_message("postal_code_formula_left_ou
 REGION_CODE_INVALID = register_row_message("region_code_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not a region code. Write "
     "the Kemendagri code like 32.01.01.1007."))
+
+# Notes for optional values that cannot be used. The row is saved without the
+# value, so a new customer has none and an update keeps the stored one.
+EMAIL_LEFT_OUT = register_row_message("email_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a valid email address, "
+    "so the customer is saved without this email. Fill in the address, like "
+    "nama@contoh.id, on the customer's page."))
+DATE_LEFT_OUT = register_row_message("date_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a valid date, so the "
+    "customer is saved without this date. Fill in the date on the customer's "
+    "page, day first, like 31/12/2023."))
+REGION_CODE_LEFT_OUT = register_row_message("region_code_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a region code, so it is "
+    "left out and the village is matched from the other region columns or the "
+    "Alamat. Check the village on the customer's page."))
+COORDINATE_LEFT_OUT = register_row_message("coordinate_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a coordinate, so the "
+    "customer is saved without this map location. Fill in the location on the "
+    "customer's page, or ask the customer to set it in the portal."))
+COORDINATES_LEFT_OUT = register_row_message("coordinates_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not a map location, so the "
+    "customer is saved without it. Paste the latitude and longitude, like "
+    "-6.4812, 106.8421, on the customer's page, or ask the customer to set the "
+    "location in the portal."))
+COORDINATES_SHORT_LINK_LEFT_OUT = register_row_message("coordinates_short_link_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is a short Google Maps link, "
+    "which eBilling cannot open, so the customer is saved without this map "
+    "location. Open the link on a phone and paste the coordinates shown, like "
+    "-6.4812, 106.8421, or the long link on the customer's page. The customer "
+    "can also set the location in the portal."))
+COORDINATES_LINK_LEFT_OUT = register_row_message("coordinates_link_left_out", _(
+    "Row %(row)s, column %(column)s: the link “%(value)s” contains no "
+    "coordinates, so the customer is saved without this map location. Paste "
+    "the coordinates, like -6.4812, 106.8421, on the customer's page, or ask "
+    "the customer to set the location in the portal."))
+LOCATION_OUTSIDE_INDONESIA_LEFT_OUT = register_row_message("location_outside_indonesia_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” puts the location at latitude "
+    "%(latitude)s, longitude %(longitude)s, outside Indonesia, so the customer "
+    "is saved without this map location. Fill in the location on the customer's "
+    "page, or ask the customer to set it in the portal."))
+COORDINATE_UNPAIRED_LEFT_OUT = register_row_message("coordinate_unpaired_left_out", _(
+    "Row %(row)s, column %(column)s: “%(value)s” has no partner, because the "
+    "other coordinate column is empty. The customer is saved without this map "
+    "location. Fill in both latitude and longitude on the customer's page, or "
+    "ask the customer to set the location in the portal."))
+FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
+    "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
+    "result, so the customer is saved without this value. Fill it in on the "
+    "customer's page, or open and save the file in Excel and upload it again "
+    "in the mode Create and update."))
 ROW_HIDDEN = register_row_message("row_hidden", _(
     "Row %(row)s is hidden in the sheet. It was read like the other rows, so "
     "check that it belongs in the file."))
@@ -492,9 +542,12 @@ _NIK_SEPARATORS = re.compile(r"[\s.\-‐‑–—]")
 def clean_nik(value):
     """Check a NIK typed as text and return its 16 digits.
 
-    A NIK that arrived as a number cell is always rejected, never repaired,
-    because Excel keeps only 15 significant digits of a number. The 16th
-    digit may already be lost (set to 0) even when 16 digits are shown.
+    Excel keeps only 15 significant digits of a number, so the 16th digit of
+    a NIK typed as a number in Excel is set to 0 even when 16 digits are
+    shown. A number cell is accepted only when it cannot have been cut that
+    way: a whole number of 16 digits that does not end in 0, as other tools
+    (Google Sheets exports, scripts) write it. Any other number cell is
+    rejected, never repaired.
 
     The structure checks are PPRRSS DDMMYY XXXX: PP a province code, DD the
     day of birth (plus 40 for women), MM the month, and a serial that is not
@@ -503,7 +556,7 @@ def clean_nik(value):
     """
     reject_special_cell(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise CellError(NIK_NUMBER_CELL)
+        value = _nik_from_number(value)
 
     text = fold_width(normalise_text(cell_text(value))).lstrip("'").strip()
     if _SCIENTIFIC_NUMBER.fullmatch(text) or _WHOLE_FLOAT_TEXT.fullmatch(text):
@@ -522,6 +575,23 @@ def clean_nik(value):
     if digits[12:] == "0000":
         raise CellError(NIK_INVALID_SERIAL)
     return digits
+
+
+# Every whole number up to 2**53 is exact as a double, so a number cell below
+# it contains the digits that were written, whichever reader gave an int or a
+# float. Above it a double may be a rounding of the written digits.
+_EXACT_DOUBLE_LIMIT = 2**53
+
+
+def _nik_from_number(number):
+    """Return the digits of a NIK number cell that Excel's 15-digit limit
+    cannot have cut, or raise NIK_NUMBER_CELL."""
+    if isinstance(number, float) and not number.is_integer():
+        raise CellError(NIK_NUMBER_CELL)
+    number = int(number)
+    if not 10**15 <= number < _EXACT_DOUBLE_LIMIT or number % 10 == 0:
+        raise CellError(NIK_NUMBER_CELL)
+    return str(number)
 
 
 def _nik_birth_date_exists(ddmmyy):

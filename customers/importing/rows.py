@@ -35,12 +35,43 @@ SIMPLE_CLEANERS = {
 
 LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 
-# Minor fields whose invalid cell is left out with a note, so the rest of the
-# row is still saved. Each maps to the note's message code.
-LEFT_OUT_WHEN_INVALID = {"postal_code": cleaners.POSTAL_CODE_LEFT_OUT}
-# The notes for the same fields when the cell is a formula without a saved
-# result, whose value is shown as empty and so cannot name the problem.
-LEFT_OUT_WHEN_FORMULA = {"postal_code": cleaners.POSTAL_CODE_FORMULA_LEFT_OUT}
+# The policy for an unusable cell. A required or identifying value
+# (Nama, ID Pelanggan, No HP, NIK, Status) or a text column (Alamat, Site,
+# Paket, region names) rejects the row, because a wrong reading would store
+# a wrong customer. An optional value that staff or the customer can fill in
+# later in the app is left out with a note, and the rest of the row is
+# saved: a new customer gets no value and an update keeps the stored one.
+# Each such field maps the cleaner's problem code to the note's code, and
+# the None key covers its other codes, such as a spreadsheet error.
+# NOTE: the notes say "the customer is saved without this value", which is
+# also shown on a row that another problem rejects or that is already present.
+_FORMULA = cleaners.CELL_FORMULA_WITHOUT_VALUE
+_OUTSIDE_INDONESIA = {
+    cleaners.LATITUDE_OUTSIDE_INDONESIA: cleaners.LOCATION_OUTSIDE_INDONESIA_LEFT_OUT,
+    cleaners.LONGITUDE_OUTSIDE_INDONESIA: cleaners.LOCATION_OUTSIDE_INDONESIA_LEFT_OUT,
+}
+_COORDINATE_NOTES = {
+    None: cleaners.COORDINATE_LEFT_OUT,
+    _FORMULA: cleaners.FORMULA_LEFT_OUT,
+    cleaners.LATITUDE_WITHOUT_LONGITUDE: cleaners.COORDINATE_UNPAIRED_LEFT_OUT,
+    cleaners.LONGITUDE_WITHOUT_LATITUDE: cleaners.COORDINATE_UNPAIRED_LEFT_OUT,
+    **_OUTSIDE_INDONESIA,
+}
+LEFT_OUT_NOTES = {
+    "email": {None: cleaners.EMAIL_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
+    "installed_on": {None: cleaners.DATE_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
+    "postal_code": {None: cleaners.POSTAL_CODE_LEFT_OUT, _FORMULA: cleaners.POSTAL_CODE_FORMULA_LEFT_OUT},
+    "region_code": {None: cleaners.REGION_CODE_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
+    "latitude": _COORDINATE_NOTES,
+    "longitude": _COORDINATE_NOTES,
+    "coordinates": {
+        None: cleaners.COORDINATES_LEFT_OUT,
+        _FORMULA: cleaners.FORMULA_LEFT_OUT,
+        cleaners.COORDINATES_SHORT_LINK: cleaners.COORDINATES_SHORT_LINK_LEFT_OUT,
+        cleaners.COORDINATES_LINK_UNRECOGNISED: cleaners.COORDINATES_LINK_LEFT_OUT,
+        **_OUTSIDE_INDONESIA,
+    },
+}
 
 
 @dataclass(slots=True)
@@ -160,20 +191,23 @@ class _RowCleaner:
 
     def attempt(self, field_name, cleaner):
         """Return the cleaned value of one cell, or None when the cell is
-        empty or has a problem, which is then recorded."""
+        empty or unusable, which is then recorded (see report_unusable)."""
         if field_name not in self.cells:
             return None
         try:
             return cleaner(self.cells[field_name])
         except CellError as error:
-            if field_name in LEFT_OUT_WHEN_INVALID:
-                notes = LEFT_OUT_WHEN_INVALID
-                if error.code == cleaners.CELL_FORMULA_WITHOUT_VALUE:
-                    notes = LEFT_OUT_WHEN_FORMULA
-                self.result.notes.append(self.problem(field_name, notes[field_name]))
-            else:
-                self.result.problems.append(self.problem(field_name, error.code, **error.params))
+            self.report_unusable(field_name, error.code, **error.params)
             return None
+
+    def report_unusable(self, field_name, code, **params):
+        """Record an unusable cell: a note when its field is left out
+        (see LEFT_OUT_NOTES), otherwise a problem that rejects the row."""
+        notes = LEFT_OUT_NOTES.get(field_name)
+        if notes is None:
+            self.result.problems.append(self.problem(field_name, code, **params))
+        else:
+            self.result.notes.append(self.problem(field_name, notes.get(code, notes[None]), **params))
 
     def clean(self, field_name, cleaner):
         """Clean one cell into `values` and return the value, or None."""
@@ -220,13 +254,11 @@ class _RowCleaner:
 
         if has_latitude and not has_longitude:
             if latitude is not None:
-                self.result.problems.append(
-                    self.problem("latitude", cleaners.LATITUDE_WITHOUT_LONGITUDE))
+                self.report_unusable("latitude", cleaners.LATITUDE_WITHOUT_LONGITUDE)
             return
         if has_longitude and not has_latitude:
             if longitude is not None:
-                self.result.problems.append(
-                    self.problem("longitude", cleaners.LONGITUDE_WITHOUT_LATITUDE))
+                self.report_unusable("longitude", cleaners.LONGITUDE_WITHOUT_LATITUDE)
             return
         if latitude is None or longitude is None:
             return
@@ -238,7 +270,7 @@ class _RowCleaner:
                 field_name = "longitude"
             else:
                 field_name = "latitude"
-            self.result.problems.append(self.problem(field_name, error.code, **error.params))
+            self.report_unusable(field_name, error.code, **error.params)
             return
         self._store_location(location, "latitude")
 
@@ -248,7 +280,7 @@ class _RowCleaner:
         try:
             location = cleaners.clean_coordinates(self.cells["coordinates"])
         except CellError as error:
-            self.result.problems.append(self.problem("coordinates", error.code, **error.params))
+            self.report_unusable("coordinates", error.code, **error.params)
             return
         self._store_location(location, "coordinates")
 
