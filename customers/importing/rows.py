@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import cleaners
 from .headers import TEMPLATE_HEADERS
-from .problems import CellError, Problem
+from .problems import CellError, Problem, register_row_message
+from .rt_rw import find_rt_rw, format_rt_rw
 from .spreadsheet import unneutralise
 
 MASKED_NIK = re.compile(r"^\*{4,}[0-9]{4}$")
@@ -30,6 +32,9 @@ SIMPLE_CLEANERS = {
     "postal_code": cleaners.clean_postal_code,
     "region_code": cleaners.clean_region_code,
     "status": cleaners.clean_status,
+    "rt_rw": cleaners.clean_rt_rw,
+    "rt": cleaners.clean_rt,
+    "rw": cleaners.clean_rw,
 }
 
 
@@ -37,10 +42,35 @@ LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 
 # Minor fields whose invalid cell is left out with a note, so the rest of the
 # row is still saved. Each maps to the note's message code.
-LEFT_OUT_WHEN_INVALID = {"postal_code": cleaners.POSTAL_CODE_LEFT_OUT}
+LEFT_OUT_WHEN_INVALID = {
+    "postal_code": cleaners.POSTAL_CODE_LEFT_OUT,
+    "rt_rw": cleaners.RT_RW_INVALID,
+    "rt": cleaners.RT_RW_NUMBER_INVALID,
+    "rw": cleaners.RT_RW_NUMBER_INVALID,
+}
 # The notes for the same fields when the cell is a formula without a saved
 # result, whose value is shown as empty and so cannot name the problem.
-LEFT_OUT_WHEN_FORMULA = {"postal_code": cleaners.POSTAL_CODE_FORMULA_LEFT_OUT}
+LEFT_OUT_WHEN_FORMULA = {
+    "postal_code": cleaners.POSTAL_CODE_FORMULA_LEFT_OUT,
+    "rt_rw": cleaners.RT_RW_FORMULA_LEFT_OUT,
+    "rt": cleaners.RT_RW_FORMULA_LEFT_OUT,
+    "rw": cleaners.RT_RW_FORMULA_LEFT_OUT,
+}
+# Codes that a cleaner of those fields raises already worded as a note,
+# which are kept in place of the field's note.
+LEFT_OUT_OWN_NOTES = frozenset({cleaners.RT_RW_DATE})
+
+RT_RW_FIELDS = ("rt_rw", "rt", "rw")
+
+RT_RW_OTHER_IN_ADDRESS = register_row_message("rt_rw_other_in_address", _(
+    "Row %(row)s, column %(column)s: RT/RW “%(value)s” was not added to the "
+    "address, because the Alamat already contains “%(address_rt_rw)s”. The "
+    "Alamat's RT/RW was kept. If the RT/RW column is right, correct it on "
+    "the customer's page."))
+RT_RW_ADDRESS_TOO_LONG = register_row_message("rt_rw_address_too_long", _(
+    "Row %(row)s, column %(column)s: RT/RW “%(value)s” was not added to the "
+    "address, which would then be longer than %(limit)s characters. Add it "
+    "on the customer's page."))
 
 
 @dataclass(slots=True)
@@ -99,6 +129,7 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
             location_done = True
     if "name" not in header_map.labels:
         row.clean_name()
+    row.add_rt_rw()
 
     if raw.hidden:
         row.result.notes.append(Problem(raw.number, "", "", cleaners.ROW_HIDDEN))
@@ -167,10 +198,13 @@ class _RowCleaner:
             return cleaner(self.cells[field_name])
         except CellError as error:
             if field_name in LEFT_OUT_WHEN_INVALID:
-                notes = LEFT_OUT_WHEN_INVALID
-                if error.code == cleaners.CELL_FORMULA_WITHOUT_VALUE:
-                    notes = LEFT_OUT_WHEN_FORMULA
-                self.result.notes.append(self.problem(field_name, notes[field_name]))
+                if error.code in LEFT_OUT_OWN_NOTES:
+                    note = self.problem(field_name, error.code, **error.params)
+                elif error.code == cleaners.CELL_FORMULA_WITHOUT_VALUE:
+                    note = self.problem(field_name, LEFT_OUT_WHEN_FORMULA[field_name])
+                else:
+                    note = self.problem(field_name, LEFT_OUT_WHEN_INVALID[field_name])
+                self.result.notes.append(note)
             else:
                 self.result.problems.append(self.problem(field_name, error.code, **error.params))
             return None
@@ -262,6 +296,43 @@ class _RowCleaner:
                 latitude=cleaners.format_coordinate(location.latitude),
                 longitude=cleaners.format_coordinate(location.longitude),
             ))
+
+    def add_rt_rw(self):
+        """Keep the cleaned (RT, RW) numbers in values["rt_rw"] when the
+        Alamat lacks them, for build_plan to add to it.
+
+        A cell of the RT/RW column wins over the RT and RW columns. When the
+        Alamat contains another RT/RW, or would grow too long, the Alamat
+        is kept as it is and a note names the RT/RW that was left out.
+        """
+        values = self.result.values
+        cleaned = {name: values.pop(name) for name in RT_RW_FIELDS if name in values}
+        if "rt_rw" in cleaned:
+            numbers, sources = cleaned["rt_rw"], ["rt_rw"]
+        elif cleaned:
+            rt = cleaned["rt"][0] if "rt" in cleaned else None
+            rw = cleaned["rw"][1] if "rw" in cleaned else None
+            numbers, sources = (rt, rw), [name for name in ("rt", "rw") if name in cleaned]
+        else:
+            return
+
+        address = values.get("address")
+        found = find_rt_rw(address, numbers) if address else None
+        if found is not None and found[0] == numbers:
+            return
+        if found is not None:
+            code, params = RT_RW_OTHER_IN_ADDRESS, {"address_rt_rw": found[1][0]}
+        elif address and len(address) + len(format_rt_rw(numbers)) + 2 > cleaners.ADDRESS_MAX_LENGTH:
+            # The RT/RW and ", " or " " are added to the Alamat.
+            code, params = RT_RW_ADDRESS_TOO_LONG, {"limit": cleaners.ADDRESS_MAX_LENGTH}
+        else:
+            values["rt_rw"] = numbers
+            return
+
+        # Two columns are named together, as "RT, RW" and "4/11".
+        column = ", ".join(self.label(name) for name in sources)
+        value = "/".join(cleaners.cell_text(self.cells[name]) for name in sources)
+        self.result.notes.append(Problem(self.result.number, column, value, code, params))
 
     def clean_name(self):
         """Clean the name, which every row with values needs. A name cell with
