@@ -163,6 +163,7 @@ def test_rt_rw_column_added_to_address(catalogue, admin_user, tmp_path):
         ["PLG-3002", "Bayu", "Jl. Mawar No. 5, Pabuaran, Cibinong", "RT.01/RW.02"],
         ["PLG-3003", "Cici", "Jl. Mawar 7 Kel. Pabuaran Kec. Cibinong", "1/2"],
         ["PLG-3004", "Dodi", "Pakansari, Cibinong", "RT 4 RW 11"],
+        ["PLG-3005", "Eka", "Griya Asri, Pakansari, Cibinong", "4/11"],
     ], admin_user)
 
     customers = {
@@ -182,6 +183,8 @@ def test_rt_rw_column_added_to_address(catalogue, admin_user, tmp_path):
             "32.01.01.1012",
         ),
         "PLG-3004": ("RT 004/RW 011, Pakansari, Cibinong", "RT 004/RW 011", "32.01.01.1007"),
+        # The region matcher reads "Griya Asri" as the street line, though it has no street word.
+        "PLG-3005": ("Griya Asri RT 004/RW 011, Pakansari, Cibinong", "Griya Asri RT 004/RW 011", "32.01.01.1007"),
     }
 
 
