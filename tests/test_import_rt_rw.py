@@ -282,6 +282,31 @@ def test_invalid_rt_number_noted(catalogue, admin_user, tmp_path):
     ]
 
 
+def test_rt_rw_left_out_of_long_address(catalogue, admin_user, tmp_path):
+    address = "Jl. Mawar " + "a" * 485
+    batch = save(tmp_path / "panjang.xlsx", [
+        ["Nama", "Alamat", "RT", "RW"],
+        ["Ani", address, 4, 11],
+    ], admin_user)
+
+    assert Customer.objects.get().address == address
+    assert notes(batch) == [(2, "RT, RW", "4/11", "rt_rw_address_too_long")]
+    assert english_messages(batch) == [
+        "Row 2, column RT, RW: RT/RW “4/11” was not added to the address, which would then be longer "
+        "than 500 characters. Add it on the customer's page."
+    ]
+
+
+def test_rt_rw_formula_without_result_noted(catalogue, admin_user, tmp_path):
+    batch = save(tmp_path / "rumus.xlsx", [
+        ["Nama", "Alamat", "RT/RW"],
+        ["Ani", "Jl. Mawar 1", "=B2"],
+    ], admin_user)
+
+    assert Customer.objects.get().address == "Jl. Mawar 1"
+    assert notes(batch) == [(2, "RT/RW", "", "rt_rw_formula_left_out")]
+
+
 def test_headerless_column_mapped_to_rt_rw(catalogue, admin_client, tmp_path):
     # "Alamat" merged over two columns leaves the RT/RW column without a header.
     rows = [
