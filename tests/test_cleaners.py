@@ -897,8 +897,8 @@ def test_cleaner_codes_registered():
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
         "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
         "phone_invalid", "phone_not_indonesian", "phone_scientific", "postal_code_formula_left_out", "postal_code_invalid",
-        "postal_code_left_out", "region_code_invalid", "region_code_left_out", "row_hidden",
-        "status_unknown", "text_too_long",
+        "postal_code_left_out", "region_code_invalid", "region_code_left_out", "row_hidden", "rt_rw_date",
+        "rt_rw_formula_left_out", "rt_rw_invalid", "rt_rw_number_invalid", "status_unknown", "text_too_long",
     ]
 
 

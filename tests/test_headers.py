@@ -31,6 +31,9 @@ def test_template_headers_order():
         ("postal_code", "Kode Pos"),
         ("region_code", "Kode Wilayah"),
         ("status", "Status"),
+        ("rt_rw", "RT/RW"),
+        ("rt", "RT"),
+        ("rw", "RW"),
     ]
     assert REQUIRED_FIELDS == ("name",)
 

@@ -227,6 +227,24 @@ FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
     "result, so the customer is saved without this value. Fill it in on the "
     "customer's page, or open and save the file in Excel and upload it again "
     "in the mode Create and update."))
+RT_RW_INVALID = register_row_message("rt_rw_invalid", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not an RT/RW, so it was "
+    "not added to the address. Write it like 004/011 or RT 004/RW 011, or "
+    "fill it in on the customer's page."))
+RT_RW_NUMBER_INVALID = register_row_message("rt_rw_number_invalid", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is not an RT or RW number, "
+    "so it was not added to the address. Write a number from 1 to 999, like "
+    "004, or fill it in on the customer's page."))
+RT_RW_DATE = register_row_message("rt_rw_date", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is a date because Excel "
+    "changed the RT/RW typed in the cell into one, so it was not added to "
+    "the address. Format the column as Text, type the RT/RW again like "
+    "004/011 and upload the file again, or fill it in on the customer's page."))
+RT_RW_FORMULA_LEFT_OUT = register_row_message("rt_rw_formula_left_out", _(
+    "Row %(row)s, column %(column)s: the cell contains a formula without a "
+    "saved result, so the RT/RW was not added to the address. Open and save "
+    "the file in Excel and upload it again, or fill in the RT/RW on the "
+    "customer's page."))
 ROW_HIDDEN = register_row_message("row_hidden", _(
     "Row %(row)s is hidden in the sheet. It was read like the other rows, so "
     "check that it belongs in the file."))
@@ -1075,3 +1093,115 @@ def clean_region_code(value):
         pieces = [text[0:2], text[2:4], text[4:6], text[6:10]]
         return ".".join(piece for piece in pieces if piece)
     raise CellError(REGION_CODE_INVALID)
+
+
+# ---------------------------------------------------------------------------
+# RT/RW (Rukun Tetangga/Rukun Warga), the neighbourhood and hamlet numbers
+# of an address. The cleaners return the numbers: rt_rw.format_rt_rw()
+# writes them as the KTP does, "RT 004/RW 011".
+
+RT_RW_MAX = 999
+
+# "001/002", "1/2", "01 / 02" and "4-11". A dot is not a separator, because
+# "4.10" typed in a number cell reaches a CSV as "4.1".
+_BARE_RT_RW = re.compile(r"(\d{1,3})\s*[/\\-]\s*(\d{1,3})")
+# "RT 001 RW 002", "RT.01/RW.02", "RT/RW 004/011", "RT 04/11", "RT:4, RW:11",
+# "RT 4" and "RW 11". rt_rw.find_rt_rw() searches an Alamat with it.
+LABELLED_RT_RW = re.compile(
+    r"\brt(?:\s*[/.-]?\s*rw)?(?![a-z])\.?\s*:?\s*(?P<pair_rt>\d{1,3})\s*[/\\-]\s*(?P<pair_rw>\d{1,3})(?!\d)"
+    r"|\brt(?![a-z])\.?\s*:?\s*(?P<rt>\d{1,3})(?!\d)"
+    r"(?:\s*[,/\\-]?\s*rw(?![a-z])\.?\s*:?\s*(?P<rw>\d{1,3})(?!\d))?"
+    r"|\brw(?![a-z])\.?\s*:?\s*(?P<rw_only>\d{1,3})(?!\d)",
+    re.IGNORECASE,
+)
+# A single RT or RW number, alone or after its label: "4", "004", "RT 04",
+# "No. RW 11".
+_SINGLE_NUMBER = re.compile(r"(?:(?:no|nomor)\.?\s*)?(?:rt|rw)?\.?\s*:?\s*(\d{1,3})", re.IGNORECASE)
+# Text that a CSV export of a date cell shows: "2024-04-11", "11/04/2024",
+# "11-Apr" and "Apr-11".
+_DATE_TEXT = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    r"|\d{1,2}[\s-]+(?P<month_after>[^\W\d_]+)|(?P<month_before>[^\W\d_]+)[\s-]+\d{1,2}"
+)
+
+
+def labelled_rt_rw_numbers(match):
+    """Return (RT, RW) of a LABELLED_RT_RW match, each an int or None."""
+    groups = match.groupdict()
+    rt = groups["pair_rt"] or groups["rt"]
+    rw = groups["pair_rw"] or groups["rw"] or groups["rw_only"]
+    return (int(rt) if rt else None, int(rw) if rw else None)
+
+
+def clean_rt_rw(value):
+    """Clean a cell holding both the RT and the RW to (RT, RW) numbers.
+
+    Accepts "001/002", "1/2", "01 / 02", "RT 001 RW 002", "RT.01/RW.02" and
+    "RT/RW 004/011", and a labelled RT or RW alone ("RT 04" gives (4, None)).
+    A number cell is rejected: "4" alone may be an RT or an RW. A date cell,
+    which is what Excel makes of "4/11", is rejected with its own message:
+    the day and the month cannot tell which number was the RT, because that
+    depends on the date order of the computer that typed it.
+    """
+    reject_special_cell(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        raise CellError(RT_RW_DATE)
+    if not isinstance(value, str):
+        raise CellError(RT_RW_INVALID)
+
+    text = fold_width(normalise_text(value)).lstrip("'")
+    match = _BARE_RT_RW.fullmatch(text)
+    if match:
+        numbers = (int(match[1]), int(match[2]))
+    else:
+        match = LABELLED_RT_RW.fullmatch(text)
+        if not match:
+            if _is_date_text(text):
+                raise CellError(RT_RW_DATE)
+            raise CellError(RT_RW_INVALID)
+        numbers = labelled_rt_rw_numbers(match)
+    if any(number is not None and not 1 <= number <= RT_RW_MAX for number in numbers):
+        raise CellError(RT_RW_INVALID)
+    return numbers
+
+
+def _is_date_text(text):
+    match = _DATE_TEXT.fullmatch(text)
+    if not match:
+        return False
+    month = match["month_after"] or match["month_before"]
+    return month is None or month.casefold() in MONTH_NUMBERS
+
+
+def clean_rt(value):
+    """Clean a cell of an RT column to (RT, None)."""
+    return (_clean_rt_rw_number(value), None)
+
+
+def clean_rw(value):
+    """Clean a cell of an RW column to (None, RW)."""
+    return (None, _clean_rt_rw_number(value))
+
+
+def _clean_rt_rw_number(value):
+    """Return the number 1 to 999 of an RT or RW cell: a whole number cell,
+    or text such as "004" or "RT 04"."""
+    reject_special_cell(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        raise CellError(RT_RW_DATE)
+    if isinstance(value, bool):
+        raise CellError(RT_RW_NUMBER_INVALID)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        match = _SINGLE_NUMBER.fullmatch(fold_width(normalise_text(value)).lstrip("'"))
+        if not match:
+            raise CellError(RT_RW_NUMBER_INVALID)
+        number = int(match[1])
+    else:
+        raise CellError(RT_RW_NUMBER_INVALID)
+    if not 1 <= number <= RT_RW_MAX:
+        raise CellError(RT_RW_NUMBER_INVALID)
+    return number

@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing.matching import SITE_CONFLICT
 from customers.importing.problems import Problem, register_row_message
+from customers.importing.rt_rw import replace_in_address, replace_in_street
 from customers.models import Customer, name_key
 from customers.selectors import format_phone, stored_value_texts
 from customers.services import PERSONAL_FIELDS, anonymised_name_for, deleted_customers
@@ -229,6 +230,9 @@ class PlannedRow:
     name_missing: bool = False
     # Whether the village was matched from the Alamat, not region columns.
     village_from_address: bool = False
+    # The (RT, RW) numbers of a row without an Alamat, which an update
+    # writes into the stored street line and Alamat (see rt_rw.py).
+    rt_rw: tuple = None
     # Set by classify() on an update that leaves the customer without a
     # package or an Alamat.
     stays_incomplete: bool = False
@@ -425,6 +429,24 @@ def _changed_fields(row, match):
             changes.pop("village_id", None)
     if row.site_from_choice and match.get("site_id") is not None:
         changes.pop("site_id", None)
+    if row.rt_rw is not None and "address" not in row.fields:
+        changes.update(_rt_rw_changes(row.rt_rw, match))
+    return changes
+
+
+def _rt_rw_changes(numbers, match):
+    """Return the street line and Alamat changes that the RT/RW of a row
+    without an Alamat makes to the stored customer `match`: none when both
+    already contain these numbers."""
+    changes = {}
+    stored_street = match.get("street") or ""
+    street = replace_in_street(stored_street, numbers)
+    if street != stored_street and len(street) <= Customer._meta.get_field("street").max_length:
+        changes["street"] = street
+    stored_address = match.get("address") or ""
+    address = replace_in_address(stored_address, stored_street, numbers)
+    if address != stored_address and len(address) <= Customer._meta.get_field("address").max_length:
+        changes["address"] = address
     return changes
 
 

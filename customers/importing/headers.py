@@ -34,6 +34,11 @@ TEMPLATE_HEADERS = {
     "postal_code": "Kode Pos",
     "region_code": "Kode Wilayah",
     "status": "Status",
+    # RT/RW in one column, or RT and RW in two. Their numbers are added to
+    # the Alamat (see rt_rw.py).
+    "rt_rw": "RT/RW",
+    "rt": "RT",
+    "rw": "RW",
 }
 
 REQUIRED_FIELDS = ("name",)
@@ -105,6 +110,10 @@ _ALIASES = {
     "postal_code": ["Kodepos", "Postal Code", "Postcode", "ZIP", "ZIP Code"],
     "region_code": ["Kode Kemendagri", "Region Code"],
     "status": ["Status Pelanggan", "Status Langganan", "Customer Status"],
+    # "RT / RW", "RT-RW", "RT.RW" and "RTRW" compare equal to "RT/RW".
+    "rt_rw": ["No RT/RW", "No. RT/RW", "Nomor RT/RW", "RT/RW Pelanggan", "Rukun Tetangga/Rukun Warga"],
+    "rt": ["No RT", "No. RT", "Nomor RT", "Rukun Tetangga"],
+    "rw": ["No RW", "No. RW", "Nomor RW", "Rukun Warga"],
 }
 
 

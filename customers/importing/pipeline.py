@@ -36,6 +36,7 @@ from customers.importing.problems import FileRejected, Problem, register_file_me
 from customers.importing.reader import NO_CUSTOMER_SHEET, open_table
 from customers.importing.regions import REGION_FIELDS, RegionResolver, region_finding
 from customers.importing.rows import clean_row
+from customers.importing.rt_rw import add_to_address, format_rt_rw
 from customers.importing.template import EXAMPLE_NUMBER
 from customers.models import Customer, ImportChange
 from ebilling.access import is_admin, visible_sites
@@ -410,7 +411,8 @@ class _OpeningReport:
 
 def _resolve_regions(plan, rows, columns_by_position):
     """Match each row's region columns, or else its Alamat, to a village,
-    and take the street line from the Alamat."""
+    and take the street line from the Alamat, adding the row's RT/RW to
+    both after the match."""
     if not rows:
         return
     regions = RegionResolver()
@@ -420,6 +422,8 @@ def _resolve_regions(plan, rows, columns_by_position):
         if row.fields.get("address"):
             values["address"] = row.fields["address"]
         village_code, street, finding = regions.resolve(values)
+        if row.rt_rw is not None and row.fields.get("address"):
+            row.fields["address"], street = add_to_address(row.fields["address"], street, row.rt_rw)
         if village_code:
             row.fields["village_id"] = village_code
             row.village_from_address = position not in columns_by_position
@@ -463,6 +467,14 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
         site_id = chosen_site.pk
     if site_id is not None:
         fields["site_id"] = site_id
+
+    if values.get("rt_rw"):
+        # _resolve_regions adds the RT/RW to the Alamat. A row without an
+        # Alamat gets it as its street line, and its update writes it into
+        # the stored street line and Alamat (see dedupe).
+        row.rt_rw = values["rt_rw"]
+        if not fields.get("address"):
+            fields["street"] = format_rt_rw(row.rt_rw)
 
     package_text = values.get("package")
     if package_text:

@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import cleaners
 from .headers import TEMPLATE_HEADERS
-from .problems import CellError, Problem
+from .problems import CellError, Problem, register_row_message
+from .rt_rw import find_rt_rw, format_rt_rw
 from .spreadsheet import unneutralise
 
 MASKED_NIK = re.compile(r"^\*{4,}[0-9]{4}$")
@@ -30,6 +32,9 @@ SIMPLE_CLEANERS = {
     "postal_code": cleaners.clean_postal_code,
     "region_code": cleaners.clean_region_code,
     "status": cleaners.clean_status,
+    "rt_rw": cleaners.clean_rt_rw,
+    "rt": cleaners.clean_rt,
+    "rw": cleaners.clean_rw,
 }
 
 
@@ -57,6 +62,13 @@ _COORDINATE_NOTES = {
     cleaners.LONGITUDE_WITHOUT_LATITUDE: cleaners.COORDINATE_UNPAIRED_LEFT_OUT,
     **_OUTSIDE_INDONESIA,
 }
+# An RT/RW that Excel turned into a date keeps its own note, which says so.
+_RT_RW_NOTES = {
+    None: cleaners.RT_RW_INVALID,
+    _FORMULA: cleaners.RT_RW_FORMULA_LEFT_OUT,
+    cleaners.RT_RW_DATE: cleaners.RT_RW_DATE,
+}
+_RT_NUMBER_NOTES = {**_RT_RW_NOTES, None: cleaners.RT_RW_NUMBER_INVALID}
 LEFT_OUT_NOTES = {
     "email": {None: cleaners.EMAIL_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
     "installed_on": {None: cleaners.DATE_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
@@ -71,7 +83,12 @@ LEFT_OUT_NOTES = {
         cleaners.COORDINATES_LINK_UNRECOGNISED: cleaners.COORDINATES_LINK_LEFT_OUT,
         **_OUTSIDE_INDONESIA,
     },
+    "rt_rw": _RT_RW_NOTES,
+    "rt": _RT_NUMBER_NOTES,
+    "rw": _RT_NUMBER_NOTES,
 }
+
+RT_RW_FIELDS = ("rt_rw", "rt", "rw")
 
 
 @dataclass(slots=True)
@@ -130,6 +147,7 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
             location_done = True
     if "name" not in header_map.labels:
         row.clean_name()
+    row.add_rt_rw()
 
     if raw.hidden:
         row.result.notes.append(Problem(raw.number, "", "", cleaners.ROW_HIDDEN))
@@ -294,6 +312,43 @@ class _RowCleaner:
                 latitude=cleaners.format_coordinate(location.latitude),
                 longitude=cleaners.format_coordinate(location.longitude),
             ))
+
+    def add_rt_rw(self):
+        """Keep the cleaned (RT, RW) numbers in values["rt_rw"] when the
+        Alamat lacks them, for build_plan to add to it.
+
+        A cell of the RT/RW column wins over the RT and RW columns. When the
+        Alamat contains another RT/RW, or would grow too long, the Alamat
+        is kept as it is and a note names the RT/RW that was left out.
+        """
+        values = self.result.values
+        cleaned = {name: values.pop(name) for name in RT_RW_FIELDS if name in values}
+        if "rt_rw" in cleaned:
+            numbers, sources = cleaned["rt_rw"], ["rt_rw"]
+        elif cleaned:
+            rt = cleaned["rt"][0] if "rt" in cleaned else None
+            rw = cleaned["rw"][1] if "rw" in cleaned else None
+            numbers, sources = (rt, rw), [name for name in ("rt", "rw") if name in cleaned]
+        else:
+            return
+
+        address = values.get("address")
+        found = find_rt_rw(address, numbers) if address else None
+        if found is not None and found[0] == numbers:
+            return
+        if found is not None:
+            code, params = RT_RW_OTHER_IN_ADDRESS, {"address_rt_rw": found[1][0]}
+        elif address and len(address) + len(format_rt_rw(numbers)) + 2 > cleaners.ADDRESS_MAX_LENGTH:
+            # The RT/RW and ", " or " " are added to the Alamat.
+            code, params = RT_RW_ADDRESS_TOO_LONG, {"limit": cleaners.ADDRESS_MAX_LENGTH}
+        else:
+            values["rt_rw"] = numbers
+            return
+
+        # Two columns are named together, as "RT, RW" and "4/11".
+        column = ", ".join(self.label(name) for name in sources)
+        value = "/".join(cleaners.cell_text(self.cells[name]) for name in sources)
+        self.result.notes.append(Problem(self.result.number, column, value, code, params))
 
     def clean_name(self):
         """Clean the name, which every row with values needs. A name cell with

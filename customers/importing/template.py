@@ -74,6 +74,10 @@ def _add_instructions(workbook):
         ),
         _("8. Uploading the same customers again never creates them twice: they are reported as already present."),
         _("9. Before anything is saved, eBilling shows a review of every row and its problems."),
+        _(
+            "10. RT/RW: write it in the Alamat, like Jl. Mawar No. 5 RT 004/RW 011, or add a column named RT/RW "
+            "(or two columns, RT and RW). Format that column as Text, because Excel turns 4/11 into a date."
+        ),
     ]
     for index, line in enumerate(lines, start=1):
         cell = sheet.cell(row=index, column=1, value=line)

@@ -1,0 +1,88 @@
+"""Write a row's RT/RW columns into its Alamat and street line.
+
+The RT/RW is written as the KTP and the customer form's example write it,
+"RT 004/RW 011", at the end of the street line read from the Alamat:
+"Perum Griya Asri Blok C2/14, Sukahati" becomes "Perum Griya Asri Blok
+C2/14 RT 004/RW 011, Sukahati", the Alamat an admin would have typed. The
+village is matched from the Alamat before the RT/RW is added, so the RT/RW
+cannot change which village is found.
+"""
+
+import re
+
+from .cleaners import LABELLED_RT_RW, labelled_rt_rw_numbers
+
+# An unlabelled "004/011", which the region matcher also reads as a street
+# part. "C2/14" and "12/3/2024" are not taken for one.
+_BARE_PAIR = re.compile(r"(?<![\w/])(\d{1,3})\s*/\s*(\d{1,3})(?![\w/])")
+
+
+def format_rt_rw(numbers):
+    """Return (RT, RW) numbers as "RT 004/RW 011", or "RT 004" or "RW 011"
+    when one of them is None."""
+    rt, rw = numbers
+    parts = []
+    if rt is not None:
+        parts.append(f"RT {rt:03d}")
+    if rw is not None:
+        parts.append(f"RW {rw:03d}")
+    return "/".join(parts)
+
+
+def find_rt_rw(text, numbers):
+    """Return ((RT, RW), match) of the RT/RW that `text` already contains,
+    or None.
+
+    That is the first RT/RW written with its label ("RT 4 RW 11", "RT/RW
+    004/011"), or else an unlabelled pair of the same numbers as `numbers`
+    ("004/011"). An unlabelled pair of other numbers is not taken for an
+    RT/RW, because house numbers are written like "12/3" too.
+    """
+    match = LABELLED_RT_RW.search(text)
+    if match is not None:
+        return labelled_rt_rw_numbers(match), match
+    for match in _BARE_PAIR.finditer(text):
+        if (int(match[1]), int(match[2])) == numbers:
+            return numbers, match
+    return None
+
+
+def add_to_address(address, street, numbers):
+    """Return (address, street) with the RT/RW added at the end of the
+    street line.
+
+    `street` is the street line read from the start of `address` (see
+    RegionResolver.resolve), "" when the Alamat starts with its village.
+    """
+    text = format_rt_rw(numbers)
+    if not street:
+        return f"{text}, {address}", text
+    return f"{street} {text}{address[len(street) :]}", f"{street} {text}"
+
+
+def replace_in_street(street, numbers):
+    """Return a stored street line with its RT/RW replaced by `numbers`, or
+    with them added at its end when it has none."""
+    text = format_rt_rw(numbers)
+    found = find_rt_rw(street, numbers)
+    if found is None:
+        return f"{street} {text}" if street else text
+    found_numbers, match = found
+    if found_numbers == numbers:
+        return street
+    return street[: match.start()] + text + street[match.end() :]
+
+
+def replace_in_address(address, street, numbers):
+    """Return a stored Alamat with its RT/RW replaced by `numbers`.
+
+    An Alamat without an RT/RW gets them after `street`, its stored street
+    line, when it starts with it. Otherwise it is returned unchanged,
+    because without the region matcher it is unknown where its street line
+    ends.
+    """
+    if find_rt_rw(address, numbers) is not None:
+        return replace_in_street(address, numbers)
+    if street and address.startswith(street):
+        return add_to_address(address, street, numbers)[0]
+    return address
