@@ -90,6 +90,16 @@ LEFT_OUT_NOTES = {
 
 RT_RW_FIELDS = ("rt_rw", "rt", "rw")
 
+RT_RW_OTHER_IN_ADDRESS = register_row_message("rt_rw_other_in_address", _(
+    "Row %(row)s, column %(column)s: RT/RW “%(value)s” was not added to the "
+    "address, because the Alamat already contains “%(address_rt_rw)s”. The "
+    "Alamat's RT/RW was kept. If the RT/RW column is right, correct it on "
+    "the customer's page."))
+RT_RW_ADDRESS_TOO_LONG = register_row_message("rt_rw_address_too_long", _(
+    "Row %(row)s, column %(column)s: RT/RW “%(value)s” was not added to the "
+    "address, which would then be longer than %(limit)s characters. Add it "
+    "on the customer's page."))
+
 
 @dataclass(slots=True)
 class CleanRow:
