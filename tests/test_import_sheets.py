@@ -1,9 +1,10 @@
 """Workbooks with one customer sheet per site: the review warns about the
 sheets it did not read and lets the admin read another one."""
 
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
@@ -193,6 +194,30 @@ def test_command_reads_chosen_sheet(sample_catalogue, tmp_path):
     batch = ImportBatch.objects.get()
     assert batch.sheet == "Bojonggede"
     assert batch.summary["sheet"] == "Bojonggede"
+
+
+def test_command_names_unread_customer_sheet(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    code, result, _stderr = run_import(path, "--dry-run")
+
+    assert code == 0
+    assert result["rows"] == 2
+    assert result["other_customer_sheets"] == [{"name": "Bojonggede", "rows": 6}]
+
+
+def test_command_summary_names_unread_sheet(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+    out = StringIO()
+
+    with translation.override("en"):
+        call_command("import_customers", str(path), "--dry-run", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[-2:] == [
+        "Sheet “Bojonggede” also looks like a customer list (about 6 rows) and was not read.",
+        "Run the command again with --sheet NAME to import another sheet.",
+    ]
 
 
 def test_command_rejects_unknown_sheet(sample_catalogue, tmp_path):

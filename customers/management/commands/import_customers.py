@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.importing import batches, pipeline
 from customers.importing.problems import FileRejected
@@ -132,6 +133,7 @@ class Command(BaseCommand):
             "would_create": counts["new"],
             "would_update": counts["update"],
             "incomplete": counts["incomplete"],
+            "other_customer_sheets": [{"name": name, "rows": rows} for name, rows in plan.other_customer_sheets],
         }
 
     def _print_summary(self, result):
@@ -156,8 +158,24 @@ class Command(BaseCommand):
         self.stdout.write(summary % counts)
         self._print_findings(_("Problems (rows not saved):"), result["errors"], result["batch"], "problem")
         self._print_findings(_("Notes:"), result["notes"], result["batch"], "note")
+        self._print_other_sheets(result["other_customer_sheets"])
         if result["batch"] is not None:
             self.stdout.write(_("Import batch: %(batch)s") % {"batch": result["batch"]})
+
+    def _print_other_sheets(self, sheets):
+        """Print each other sheet that looks like a customer list, which this run did not read."""
+        for sheet in sheets:
+            if sheet["rows"] is None:
+                line = _("Sheet “%(sheet)s” also looks like a customer list and was not read.") % {"sheet": sheet["name"]}
+            else:
+                line = ngettext(
+                    "Sheet “%(sheet)s” also looks like a customer list (about %(counter)s row) and was not read.",
+                    "Sheet “%(sheet)s” also looks like a customer list (about %(counter)s rows) and was not read.",
+                    sheet["rows"],
+                ) % {"sheet": sheet["name"], "counter": sheet["rows"]}
+            self.stdout.write(line)
+        if sheets:
+            self.stdout.write(_("Run the command again with --sheet NAME to import another sheet."))
 
     def _print_findings(self, heading, findings, batch, kind):
         """Print a heading and the messages of the first LISTED_FINDINGS
