@@ -724,6 +724,34 @@ def test_unusable_optional_values_saved_with_notes(admin_client, sample_catalogu
     ]
 
 
+def test_left_out_notes_of_unsaved_rows(sample_catalogue, tmp_path):
+    """A bad email on a rejected row or on an already present customer keeps
+    the cleaner's wording, because no customer is saved from that row."""
+    first = write_workbook(tmp_path / "awal.xlsx", [
+        ["ID Pelanggan", "Nama", "Alamat", "Email"],
+        ["PLG-0100", "Dewi", "Jl. D", "dewi@contoh.id"],
+    ])
+    batches.commit_batch(validate(first))
+    path = write_workbook(tmp_path / "lagi.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat", "Email"],
+        ["PLG-0100", "Dewi", None, "Jl. D", "dewi contoh.id"],
+        ["PLG-0101", "Eko", "12345", "Jl. E", "eko@"],
+        ["PLG-0102", "Fitri", None, "Jl. F", "fitri contoh.id"],
+    ])
+
+    batch = validate(path)
+
+    assert findings(batch, "problem") == [(3, "No HP", "phone_invalid")]
+    assert findings(batch, "note") == [
+        (2, "Email", "email_invalid"),
+        (3, "Email", "email_invalid"),
+        (4, "Email", "email_left_out"),
+    ]
+    note = batch.problems.get(row=2, column="Email")
+    assert "saved without" not in english(note)
+    assert english(note).startswith("Row 2, column Email: “dewi contoh.id” is not a valid email address")
+
+
 def test_all_present_offers_no_save(admin_client, sample_catalogue, tmp_path):
     run_import(SAMPLE_XLSX)
     path = write_workbook(tmp_path / "lagi.xlsx", [HEADER, ["PLG-0001", "Budi Santoso", "", "", "", "", ""]])

@@ -413,3 +413,40 @@ def test_update_rt_rw_added_to_alamat(stored, admin_user, tmp_path):
     assert stored.address == "Jl. Mawar 1 RT 004/RW 011, Pabuaran, Cibinong"
     assert stored.street == "Jl. Mawar 1 RT 004/RW 011"
     assert stored.village_id == "32.01.01.1012"
+
+
+@pytest.mark.parametrize("header, value, expected_street", [
+    ("RT", "5", "Jl. Mawar 1 RT 005/RW 011"),
+    ("RW", "12", "Jl. Mawar 1 RT 004/RW 012"),
+])
+def test_update_one_number_keeps_other(stored, admin_user, tmp_path, header, value, expected_street):
+    save(tmp_path / "rt.xlsx", [["ID Pelanggan", header], ["PLG-0021", value]], admin_user, ImportBatch.Mode.UPDATE)
+
+    stored.refresh_from_db()
+    assert stored.street == expected_street
+    assert stored.address == f"{expected_street}, Pabuaran, Cibinong"
+
+
+@pytest.mark.parametrize("header, value", [("RT", "4"), ("RT", "RT 04"), ("RW", "11")])
+def test_update_same_single_number_changes_nothing(stored, admin_user, tmp_path, header, value):
+    batch = validate(tmp_path / "rt.xlsx", [["ID Pelanggan", header], ["PLG-0021", value]], admin_user, ImportBatch.Mode.UPDATE)
+
+    assert batch.summary["counts"]["update"] == 0
+    assert [(problem.kind, problem.code) for problem in batch.problems.all()] == [("duplicate", "no_changes")]
+
+
+def test_address_rt_rw_completed_by_column(catalogue, admin_user, tmp_path):
+    """An Alamat with part of the RT/RW is completed by the column, and a
+    column that repeats part of the Alamat's RT/RW adds nothing."""
+    batch = save(tmp_path / "lengkap.xlsx", [
+        ["Nama", "Alamat", "RT/RW"],
+        ["Ani", "Jl. Mawar 1 RT 4, Pabuaran, Cibinong", "004/011"],
+        ["Bayu", "Jl. Mawar 2 RT 004/RW 011, Pabuaran, Cibinong", "RT 04"],
+    ], admin_user)
+
+    customers = {customer.name: customer.address for customer in Customer.objects.all()}
+    assert customers == {
+        "Ani": "Jl. Mawar 1 RT 004/RW 011, Pabuaran, Cibinong",
+        "Bayu": "Jl. Mawar 2 RT 004/RW 011, Pabuaran, Cibinong",
+    }
+    assert notes(batch) == []

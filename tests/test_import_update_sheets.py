@@ -211,11 +211,13 @@ def test_unusable_optional_values_keep_stored(stored, admin_user, tmp_path):
         ["PLG-0011", "0812-0000-0099", "budi@", "https://goo.gl/maps/abc123", "31/02/2024", "1691"],
     ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
 
+    # An update row keeps the stored values, so its notes have the cleaner's
+    # wording instead of "the customer is saved without this value".
     assert findings(batch) == [
-        (2, "note", "Email", "email_left_out"),
-        (2, "note", "Titik Lokasi", "coordinates_short_link_left_out"),
-        (2, "note", "Tanggal Pasang", "date_left_out"),
-        (2, "note", "Kode Pos", "postal_code_left_out"),
+        (2, "note", "Email", "email_invalid"),
+        (2, "note", "Titik Lokasi", "coordinates_short_link"),
+        (2, "note", "Tanggal Pasang", "date_invalid"),
+        (2, "note", "Kode Pos", "postal_code_invalid"),
         (2, "note", "No HP", "will_update"),
     ]
     counts = batch.summary["counts"]

@@ -334,7 +334,12 @@ def test_clean_row_outside_indonesia():
     clean = clean_row(RawRow(3, ("Dewi", -6.4812, 10.8421)), header_map)
     assert clean.problems == []
     assert clean.notes == [Problem(3, "Long", "10.8421", "location_outside_indonesia_left_out")]
-    assert clean.notes[0].params == {"latitude": "-6.4812", "longitude": "10.8421"}
+    assert clean.notes[0].params == {
+        "latitude": "-6.4812",
+        "longitude": "10.8421",
+        "cell_code": "longitude_outside_indonesia",
+        "note_code": "location_outside_indonesia_left_out",
+    }
     assert clean.values == {"name": "Dewi"}
 
     clean = clean_row(RawRow(3, ("Dewi", 40.7, 106.8)), header_map)

@@ -35,7 +35,7 @@ from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
 from customers.importing.reader import NO_CUSTOMER_SHEET, open_table
 from customers.importing.regions import REGION_FIELDS, RegionResolver, region_finding
-from customers.importing.rows import clean_row
+from customers.importing.rows import LEFT_OUT_CODE, LEFT_OUT_NOTE_CODE, clean_row
 from customers.importing.rt_rw import add_to_address, format_rt_rw
 from customers.importing.template import EXAMPLE_NUMBER
 from customers.models import Customer, ImportChange
@@ -506,6 +506,7 @@ def review_plan(plan, *, site_ids=None):
     writes), matching only customers of `site_ids` (see site_scope)."""
     dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels, site_ids=site_ids)
     _reword_site_package_notes(plan.rows)
+    _reword_left_out_notes(plan.rows)
     return plan
 
 
@@ -520,6 +521,27 @@ def _reword_site_package_notes(rows):
             (kind, replace(problem, code=codes[problem.code]) if problem.code in codes else problem)
             for kind, problem in row.findings
         ]
+
+
+def _reword_left_out_notes(rows):
+    """Word each left-out note of an unusable optional cell for its row's
+    kind: "saved without this value" on a row that saves a new customer,
+    the cleaner's own message on a row that updates a customer (whose
+    stored value stays), is rejected or is already present. The review
+    runs again at the save, and a row's kind may change in between, so the
+    note's code is set from its params each time."""
+    for row in rows:
+        if not row.clean.notes:
+            continue
+        saved = row.kind == dedupe.NEW
+        notes = []
+        for note in row.clean.notes:
+            if LEFT_OUT_CODE in note.params:
+                code = note.params[LEFT_OUT_NOTE_CODE] if saved else note.params[LEFT_OUT_CODE]
+                if code != note.code:
+                    note = replace(note, code=code)
+            notes.append(note)
+        row.clean.notes = notes
 
 
 def lock_customer_writes():

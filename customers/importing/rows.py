@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from . import cleaners
 from .headers import TEMPLATE_HEADERS
 from .problems import CellError, Problem, register_row_message
-from .rt_rw import find_rt_rw, format_rt_rw
+from .rt_rw import find_rt_rw, format_rt_rw, replace_in_street, rt_rw_conflict
 from .spreadsheet import unneutralise
 
 MASKED_NIK = re.compile(r"^\*{4,}[0-9]{4}$")
@@ -48,8 +48,11 @@ LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 # saved: a new customer gets no value and an update keeps the stored one.
 # Each such field maps the cleaner's problem code to the note's code, and
 # the None key covers its other codes, such as a spreadsheet error.
-# NOTE: the notes say "the customer is saved without this value", which is
-# also shown on a row that another problem rejects or that is already present.
+# A note keeps the cleaner's own code in its params (LEFT_OUT_CODE), so the
+# review can show the cleaner's wording on a row that is not saved, where
+# "the customer is saved without this value" would be wrong.
+LEFT_OUT_CODE = "cell_code"
+LEFT_OUT_NOTE_CODE = "note_code"
 _FORMULA = cleaners.CELL_FORMULA_WITHOUT_VALUE
 _OUTSIDE_INDONESIA = {
     cleaners.LATITUDE_OUTSIDE_INDONESIA: cleaners.LOCATION_OUTSIDE_INDONESIA_LEFT_OUT,
@@ -235,7 +238,9 @@ class _RowCleaner:
         if notes is None:
             self.result.problems.append(self.problem(field_name, code, **params))
         else:
-            self.result.notes.append(self.problem(field_name, notes.get(code, notes[None]), **params))
+            note_code = notes.get(code, notes[None])
+            params.update({LEFT_OUT_CODE: code, LEFT_OUT_NOTE_CODE: note_code})
+            self.result.notes.append(self.problem(field_name, note_code, **params))
 
     def clean(self, field_name, cleaner):
         """Clean one cell into `values` and return the value, or None."""
@@ -327,9 +332,10 @@ class _RowCleaner:
         """Keep the cleaned (RT, RW) numbers in values["rt_rw"] when the
         Alamat lacks them, for build_plan to add to it.
 
-        A cell of the RT/RW column wins over the RT and RW columns. When the
-        Alamat contains another RT/RW, or would grow too long, the Alamat
-        is kept as it is and a note names the RT/RW that was left out.
+        A cell of the RT/RW column wins over the RT and RW columns. An
+        Alamat whose RT/RW agrees with the columns gets the number it lacks
+        in place. When the Alamat contains another RT/RW, or would grow too
+        long, it is kept as it is and a note names the RT/RW left out.
         """
         values = self.result.values
         cleaned = {name: values.pop(name) for name in RT_RW_FIELDS if name in values}
@@ -344,9 +350,15 @@ class _RowCleaner:
 
         address = values.get("address")
         found = find_rt_rw(address, numbers) if address else None
-        if found is not None and found[0] == numbers:
-            return
-        if found is not None:
+        if found is not None and not rt_rw_conflict(found[0], numbers):
+            # The Alamat agrees with the columns. A number only the columns
+            # give ("RT 4" in the Alamat, 004/011 in the column) completes it.
+            completed = replace_in_street(address, numbers)
+            if len(completed) <= cleaners.ADDRESS_MAX_LENGTH:
+                values["address"] = completed
+                return
+            code, params = RT_RW_ADDRESS_TOO_LONG, {"limit": cleaners.ADDRESS_MAX_LENGTH}
+        elif found is not None:
             code, params = RT_RW_OTHER_IN_ADDRESS, {"address_rt_rw": found[1][0]}
         elif address and len(address) + len(format_rt_rw(numbers)) + 2 > cleaners.ADDRESS_MAX_LENGTH:
             # The RT/RW and ", " or " " are added to the Alamat.

@@ -47,6 +47,17 @@ def find_rt_rw(text, numbers):
     return None
 
 
+def merge_rt_rw(found, numbers):
+    """Return the (RT, RW) of `found` with each number that `numbers` gives
+    put in its place: a row with only an RT column keeps the stored RW."""
+    return tuple(old if new is None else new for old, new in zip(found, numbers))
+
+
+def rt_rw_conflict(found, numbers):
+    """Return whether `numbers` and `found` give two different RTs or two different RWs."""
+    return any(old is not None and new is not None and old != new for old, new in zip(found, numbers))
+
+
 def add_to_address(address, street, numbers):
     """Return (address, street) with the RT/RW added at the end of the
     street line.
@@ -61,16 +72,19 @@ def add_to_address(address, street, numbers):
 
 
 def replace_in_street(street, numbers):
-    """Return a stored street line with its RT/RW replaced by `numbers`, or
-    with them added at its end when it has none."""
-    text = format_rt_rw(numbers)
+    """Return a street line with its RT/RW replaced by `numbers`, or with
+    them added at its end when it has none. A number that `numbers` leaves
+    out (None) keeps the line's own, so "RT 004/RW 011" with an RT of 5
+    becomes "RT 005/RW 011"."""
     found = find_rt_rw(street, numbers)
     if found is None:
+        text = format_rt_rw(numbers)
         return f"{street} {text}" if street else text
     found_numbers, match = found
-    if found_numbers == numbers:
+    merged = merge_rt_rw(found_numbers, numbers)
+    if merged == found_numbers:
         return street
-    return street[: match.start()] + text + street[match.end() :]
+    return street[: match.start()] + format_rt_rw(merged) + street[match.end() :]
 
 
 def replace_in_address(address, street, numbers):
