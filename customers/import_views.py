@@ -276,6 +276,7 @@ def _batch_context(request, batch, column_form):
         "error_message": error_message,
         **_progress_context(batch),
         "can_retry": batches.can_retry(batch),
+        "review_fingerprint": batches.review_fingerprint(batch),
         "can_undo": undo.batch_can_undo(batch),
         "update_mode_label": ImportBatch.Mode.UPDATE.label,
         "created_page": _created_customers_page(request, batch),
@@ -318,7 +319,18 @@ def batch_confirm(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     # The state is checked in the UPDATE itself, so a double click queues
     # the save once, and never again once a worker has started it.
-    if not batches.queue_confirm(batch):
+    try:
+        queued = batches.queue_confirm(batch, request.POST.get("review"))
+    except batches.ReviewChanged:
+        messages.error(
+            request,
+            _(
+                "Nothing was saved: this file was checked again with another sheet or column matching "
+                "after you opened the review. Check the review below, then save again."
+            ),
+        )
+        return redirect("customers:batch-detail", pk=batch.pk)
+    if not queued:
         messages.error(request, _("This batch is not waiting for review any more."))
         return redirect("customers:batch-detail", pk=batch.pk)
     commit_batch_task.enqueue(str(batch.pk))

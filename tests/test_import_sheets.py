@@ -1,6 +1,7 @@
 """Workbooks with one customer sheet per site: the review warns about the
 sheets it did not read and lets the admin read another one."""
 
+import re
 from io import BytesIO, StringIO
 
 import pytest
@@ -282,3 +283,31 @@ def test_next_sheet_of_saved_file(admin_client, sample_catalogue, tmp_path):
     third.refresh_from_db()
     assert third.new_count == 0
     assert third.duplicate_count == 6
+
+
+def test_stale_review_tab_saves_nothing(admin_client, sample_catalogue, tmp_path):
+    """A save sent from a review page opened before another tab chose
+    another sheet would save rows the admin never reviewed."""
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+    first_page = batch_page(admin_client, batch)
+    old_review = re.search(r'name="review" value="([0-9a-f]{16})"', first_page)[1]
+    choose_sheet(admin_client, batch, "Bojonggede")
+
+    response = admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]), {"review": old_review}, follow=True)
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert Customer.objects.count() == 0
+    assert (
+        "Nothing was saved: this file was checked again with another sheet or column matching after you "
+        "opened the review. Check the review below, then save again."
+    ) in response.content.decode()
+
+    new_review = re.search(r'name="review" value="([0-9a-f]{16})"', batch_page(admin_client, batch))[1]
+    assert new_review != old_review
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]), {"review": new_review})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert Customer.objects.count() == len(BOJONGGEDE_ROWS)

@@ -5,6 +5,7 @@ import_customers command call; they never touch an HTTP request.
 """
 
 import hashlib
+import json
 import logging
 import os
 import uuid
@@ -236,14 +237,38 @@ def queue_retry(batch):
     return "commit" if batch.confirmed_at else "validate"
 
 
-def queue_confirm(batch):
+class ReviewChanged(Exception):
+    """The batch was checked again with another sheet or column matching
+    after the review page whose save button was pressed had been opened."""
+
+
+def review_fingerprint(batch):
+    """Return a short hash of the choices a review was made with: the sheet
+    and the column matching. The save button posts it back."""
+    choices = json.dumps([batch.sheet, batch.column_map], sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(choices.encode()).hexdigest()[:16]
+
+
+def queue_confirm(batch, fingerprint=None):
     """Queue a batch that waits for review to be saved. Returns False,
     changing nothing, when another request (a second click on the save
-    button, a cancel) moved it out of review first."""
-    claimed = ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.REVIEW).update(
-        state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
-    )
-    return bool(claimed)
+    button, a cancel) moved it out of review first.
+
+    Raises ReviewChanged, changing nothing, when `fingerprint` (see
+    review_fingerprint) is given and the batch has been checked again with
+    other choices since, as from a second browser tab: the rows saved would
+    then be others than those the admin reviewed.
+    """
+    with transaction.atomic():
+        current = ImportBatch.objects.select_for_update().filter(pk=batch.pk, state=ImportBatch.State.REVIEW).first()
+        if current is None:
+            return False
+        if fingerprint is not None and fingerprint != review_fingerprint(current):
+            raise ReviewChanged
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
+        )
+    return True
 
 
 def cancel_review(batch):
