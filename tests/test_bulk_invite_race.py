@@ -2,7 +2,6 @@
 confirmation page run at the same moment on two database connections."""
 
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -12,30 +11,11 @@ from django.test import Client
 from customers.models import Customer
 from portal.links import link_create
 from portal.models import PortalLink
+from tests.locking_helpers import WAIT_SECONDS, wait_for_lock_waiters
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INVITE_URL = "/customers/bulk/invite/"
-WAIT_SECONDS = 30
-
-
-def wait_for_lock_waiters(count):
-    """Wait until `count` other connections wait for a lock (PostgreSQL), or
-    give them a second to reach it (SQLite, whose lock view is not queryable)."""
-    if connection.vendor != "postgresql":
-        time.sleep(1)
-        return
-    deadline = time.monotonic() + WAIT_SECONDS
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0] >= count:
-                return
-            time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} connections waited for a lock")
 
 
 def test_double_confirm_makes_links_once(admin_user):
@@ -85,9 +65,9 @@ def test_double_confirm_makes_links_once(admin_user):
         thread.join(WAIT_SECONDS)
 
     # SQLite lets the two POSTs take its write lock in either order.
-    made, resent = sorted(responses.values(), key=lambda response: response.status_code)
-    assert made.status_code == 200
-    assert 'id="invited"' in made.content.decode()
+    first_response, resent = sorted(responses.values(), key=lambda response: response.status_code)
+    assert first_response.status_code == 200
+    assert 'id="invited"' in first_response.content.decode()
     assert resent.status_code == 302
     assert [str(message) for message in resent.wsgi_request._messages] == [
         "Tautan undangan ini sudah dibuat dan hanya ditampilkan sekali. Membuatnya lagi akan mematikan tautan "

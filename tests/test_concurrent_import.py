@@ -2,7 +2,6 @@
 an update import keeps what other connections save meanwhile."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -10,6 +9,7 @@ from django.db import connection, transaction
 from customers.importing import batches, pipeline
 from customers.models import Customer, ImportBatch, ImportChange
 from tests.importing_helpers import SAMPLE_XLSX, write_workbook
+from tests.locking_helpers import WAIT_SECONDS, wait_until_blocked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,28 +62,6 @@ def test_concurrent_commits_without_ids(sample_catalogue, admin_user, tmp_path):
     assert Customer.objects.count() == 30
     assert sorted(Customer.objects.values_list("number", flat=True)) == [f"PLG-{i:04d}" for i in range(1, 31)]
     assert Customer.objects.values("phone").distinct().count() == 30
-
-
-WAIT_SECONDS = 30
-
-
-def wait_until_blocked():
-    """Wait until another connection waits for a lock (PostgreSQL), or give
-    it a second to reach the lock (SQLite, whose lock view is not queryable)."""
-    if connection.vendor != "postgresql":
-        time.sleep(1)
-        return
-    deadline = time.monotonic() + WAIT_SECONDS
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("no connection waited for the lock")
 
 
 def test_update_keeps_concurrent_edit(sample_catalogue, admin_user, tmp_path):

@@ -9,7 +9,7 @@ from django.test import Client
 
 from customers.importing.pipeline import lock_customer_writes
 from customers.models import Customer
-from tests.test_bulk_invite_race import WAIT_SECONDS, wait_for_lock_waiters
+from tests.locking_helpers import WAIT_SECONDS, wait_for_lock_waiters
 from tests.test_customer_add import ADD_URL, add_data
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,7 +20,7 @@ from customers.models import BulkChangeItem, Customer, ImportBatch, ImportChange
 from portal.links import link_create
 from portal.models import ChangeRequest, PortalLink
 from tests.importing_helpers import write_workbook
-from tests.test_concurrent_import import WAIT_SECONDS, wait_until_blocked
+from tests.locking_helpers import WAIT_SECONDS, wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 

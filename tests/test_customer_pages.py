@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from customers.models import Customer, number_key
 from customers.selectors import format_phone, phone_search_key
-from tests.test_concurrent_import import WAIT_SECONDS, wait_until_blocked
+from tests.locking_helpers import WAIT_SECONDS, wait_until_blocked
 
 LIST_URL = "/customers/"
 EXPORT_URL = "/customers/export/"

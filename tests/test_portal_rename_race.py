@@ -4,7 +4,6 @@ and a change request is approved, or a profile saved, while the customer
 is being deleted."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -26,30 +25,10 @@ from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     error_texts,
     user_a,
 )
+from tests.locking_helpers import WAIT_SECONDS, wait_until_blocked
 from tests.test_portal_pages import profile_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WAIT_SECONDS = 30
-
-
-def wait_until_blocked():
-    """Wait until another connection waits for a row lock (PostgreSQL), or
-    give it a second to reach the lock (SQLite, whose lock view is not queryable)."""
-    if connection.vendor != "postgresql":
-        time.sleep(1)
-        return
-    deadline = time.monotonic() + WAIT_SECONDS
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("no connection waited for the lock")
 
 
 def test_shared_nik_renames_serialised(client_a, customer_a):
@@ -149,7 +128,7 @@ def test_approve_during_delete_no_deadlock(customer_a, user_a, admin_user):
 
 def test_approve_page_during_delete(client, customer_a, user_a, admin_user):
     """The approve button is pressed while another admin deletes the
-    customer. The page must say that the customer was deleted."""
+    customer. The page must report that the customer was deleted."""
     client.cookies["django_language"] = "en"
     client.force_login(admin_user)
     change_request = ChangeRequest.objects.create(

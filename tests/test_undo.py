@@ -13,7 +13,7 @@ from django.utils import translation
 from customers.importing import batches, undo
 from customers.models import Customer, ImportBatch, ImportChange
 from tests.importing_helpers import write_workbook
-from tests.test_concurrent_import import WAIT_SECONDS, wait_until_blocked
+from tests.locking_helpers import WAIT_SECONDS, wait_until_blocked
 
 pytestmark = pytest.mark.django_db
 
