@@ -1,5 +1,6 @@
 """Upload, review and batch pages of the customer import."""
 
+import logging
 import tempfile
 from dataclasses import dataclass
 from io import BytesIO
@@ -46,6 +47,8 @@ CUSTOMERS_PER_PAGE = 50
 # Rows listed on the undo confirmation page under "will be undone"; what
 # cannot be undone is always listed in full.
 UNDO_LIST_LIMIT = 500
+
+logger = logging.getLogger(__name__)
 
 
 def visible_batches(user):
@@ -322,6 +325,7 @@ def batch_confirm(request, pk):
     try:
         queued = batches.queue_confirm(batch, request.POST.get("review"))
     except batches.ReviewChanged:
+        logger.info("Save of batch %s rejected: its review changed since user %s opened it", batch.pk, request.user.pk)
         messages.error(
             request,
             _(
@@ -529,6 +533,7 @@ def batch_sheet(request, pk):
         return redirect("customers:batch-detail", pk=batch.pk)
     sheet = request.POST.get("sheet", "")
     if sheet not in choices:
+        logger.info("Sheet choice for batch %s rejected: %r is not one of %r", batch.pk, sheet[:100], choices)
         messages.error(
             request,
             _("“%(sheet)s” is not a sheet of this file that looks like a customer list. Choose one of: %(sheets)s.")

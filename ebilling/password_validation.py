@@ -4,7 +4,7 @@ rules shown under a new-password field.
 Django's Indonesian catalog calls a password "sandi" in these help texts,
 while the app uses "kata sandi" everywhere, so the help texts get msgids
 of their own. They read "the password", not "your password", because an
-admin also sees them on the form that sets another staff user's password.
+admin also reads them on the form that sets another staff user's password.
 Django's own minimum-length help text has "your" too, so it is replaced.
 The checks and error messages are Django's.
 """

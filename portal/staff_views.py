@@ -4,6 +4,8 @@ Both are scoped like the customer pages: a site admin reaches only the
 customers of their sites, and anyone else gets 404.
 """
 
+import logging
+
 from django.contrib import messages
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,6 +38,8 @@ from portal.services import (
 
 # Decided requests shown under the pending ones, newest first.
 RECENT_DECISIONS = 20
+
+logger = logging.getLogger(__name__)
 
 CUSTOMER_DELETED = gettext_lazy("Customer %(number)s was deleted, so this request can no longer be applied.")
 CUSTOMER_DELETED_ON_REJECT = gettext_lazy(
@@ -153,13 +157,14 @@ def change_request_approve_view(request, pk):
     # user's sites gives 404 for any method.
     change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
     if change_request is None:
-        return _missing_change_request(request, CUSTOMER_DELETED)
+        return _missing_change_request(request, pk, CUSTOMER_DELETED)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     number = change_request.customer.number
     try:
         change_request_approve(change_request, request.user)
     except ChangeRequestCustomerDeleted:
+        logger.info("Approval of change request %s failed: customer %s was deleted", pk, change_request.customer_id)
         messages.error(request, CUSTOMER_DELETED % {"number": number})
     except ChangeRequestClosed:
         messages.error(request, _("This request was already decided or cancelled."))
@@ -179,7 +184,7 @@ def change_request_approve_view(request, pk):
     return redirect("portal:staff-requests")
 
 
-def _missing_change_request(request, message):
+def _missing_change_request(request, pk, message):
     """Redirect a decision on a change request that is not found to the
     list with `message` when its customer was deleted, which deletes the
     customer's requests. Raise Http404 otherwise. The approve and reject
@@ -191,6 +196,7 @@ def _missing_change_request(request, message):
         number = deleted_customer_number(request.user, int(customer_pk))
     if number is None:
         raise Http404
+    logger.info("Decision on change request %s rejected: customer %s was deleted", pk, customer_pk)
     messages.error(request, message % {"number": number})
     return redirect("portal:staff-requests")
 
@@ -211,7 +217,7 @@ def _warn_shared_value(request, change_request):
 def change_request_reject_view(request, pk):
     change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
     if change_request is None:
-        return _missing_change_request(request, CUSTOMER_DELETED_ON_REJECT)
+        return _missing_change_request(request, pk, CUSTOMER_DELETED_ON_REJECT)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     # The reason is optional; a longer one is cut rather than refused, so the decision is never lost.
@@ -223,6 +229,7 @@ def change_request_reject_view(request, pk):
             messages.error(request, _("This request was already decided or cancelled."))
         else:
             # A delete committed between the lookup and the update took the request with it.
+            logger.info("Rejection of change request %s failed: customer %s was deleted", pk, change_request.customer_id)
             messages.error(request, CUSTOMER_DELETED_ON_REJECT % {"number": change_request.customer.number})
     else:
         messages.success(

@@ -1138,10 +1138,10 @@ def clean_rt_rw(value):
 
     Accepts "001/002", "1/2", "01 / 02", "RT 001 RW 002", "RT.01/RW.02" and
     "RT/RW 004/011", and a labelled RT or RW alone ("RT 04" gives (4, None)).
-    A number cell is rejected: "4" alone may be an RT or an RW. A date cell,
-    which is what Excel makes of "4/11", is rejected with its own message:
-    the day and the month cannot tell which number was the RT, because that
-    depends on the date order of the computer that typed it.
+    A number cell is rejected, because "4" alone may be an RT or an RW.
+    Excel turns "4/11" into a date cell, which is rejected with its own
+    message. Its day and month do not tell which number was the RT, because
+    that depends on the date order of the computer that typed it.
     """
     reject_special_cell(value)
     if isinstance(value, (datetime.date, datetime.time)):

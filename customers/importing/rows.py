@@ -65,7 +65,7 @@ _COORDINATE_NOTES = {
     cleaners.LONGITUDE_WITHOUT_LATITUDE: cleaners.COORDINATE_UNPAIRED_LEFT_OUT,
     **_OUTSIDE_INDONESIA,
 }
-# An RT/RW that Excel turned into a date keeps its own note, which says so.
+# An RT/RW that Excel turned into a date keeps its own note, which names the cause.
 _RT_RW_NOTES = {
     None: cleaners.RT_RW_INVALID,
     _FORMULA: cleaners.RT_RW_FORMULA_LEFT_OUT,
