@@ -113,7 +113,7 @@ def test_list_has_checkboxes_and_bulk_form(admin_client, customers):
     status_select = form[form.index('<select name="bulk-status" id="id_bulk-status">'):]
     status_select = status_select[: status_select.index("</select>")]
     assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', status_select) == [
-        ("", "(tetap)"), ("active", "Aktif"), ("inactive", "Nonaktif"), ("suspended", "Isolir"),
+        ("", "— tidak diubah —"), ("active", "Aktif"), ("inactive", "Nonaktif"), ("suspended", "Isolir"),
     ]
     assert ">Ubah pelanggan terpilih</button>" in form
 
@@ -123,7 +123,7 @@ def test_list_bulk_site_choices_of_site_admin(site_admin_client, customers):
 
     site_select = page[page.index('<select name="bulk-site"'):]
     site_select = site_select[: site_select.index("</select>")]
-    assert re.findall(r"<option[^>]*>([^<]*)</option>", site_select) == ["(tetap)", "Cibinong"]
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", site_select) == ["— tidak diubah —", "Cibinong"]
 
 
 # ---------------------------------------------------------------------------

@@ -646,7 +646,7 @@ def test_edit_page_writes_date_day_first(admin_client, customers):
     page = admin_client.get(edit_url(customer)).content.decode()
 
     assert re.search(r'<input type="text" name="installed_on" value="05/01/2024"[^>]*placeholder="dd/mm/yyyy"', page)
-    assert "Tanggal di depan: 05/01/2024 berarti 5 Januari 2024." in page
+    assert "Tulis hari lebih dulu: 05/01/2024 adalah 5 Januari 2024." in page
     assert 'name="latitude" value="-6.4812"' in page
     assert 'name="longitude" value="106.8"' in page
 

@@ -425,7 +425,7 @@ def test_new_request_replaces_pending_one(client_a, customer_a):
         ("phone", "+6285799990000", "pending"),
         ("nik", NEW_NIK, "pending"),
     ]
-    assert '<td data-label="Status">Diganti</td>' in client_a.get("/portal/").content.decode()
+    assert '<td data-label="Status">Digantikan permintaan baru</td>' in client_a.get("/portal/").content.decode()
 
 
 def test_repeated_request_kept_once(client_a, customer_a):

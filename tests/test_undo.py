@@ -201,6 +201,17 @@ def test_detail_offers_undo_when_done(admin_client, admin_user, sample_catalogue
     assert "Batalkan impor" in page
 
 
+def test_undo_page_back_link_is_not_cancel(admin_client, admin_user, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "kembali.xlsx", [["PLG-0952", "Ika", "081200000952", "", "Jl. I"]], user=admin_user)
+
+    page = admin_client.get(reverse("customers:batch-undo", args=[batch.pk])).content.decode()
+
+    detail_url = reverse("customers:batch-detail", args=[batch.pk])
+    assert f'<a class="button" id="undo-back" href="{detail_url}">Kembali ke batch tanpa membatalkan</a>' in page
+    # "Batal" beside "Batalkan impor" reads as a second way to undo.
+    assert ">Batal<" not in page
+
+
 def test_undo_page_masks_nik(admin_client, admin_user, existing, tmp_path):
     Customer.objects.filter(pk=existing.pk).update(nik="3201011203900004")
     Customer.objects.create(number="PLG-0501", name="Yanto", phone="+6281200000501", nik="3201011203900007")
