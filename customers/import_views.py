@@ -263,7 +263,7 @@ def _batch_context(request, batch, column_form):
         kind_counts[entry["kind"]] = entry["total"]
     summary = batch.summary or {}
     previous = batches.previous_import(
-        batch.file_sha256, among=visible_batches(request.user), exclude=batch, sheet=summary.get("sheet")
+        batch.file_sha256, among=visible_batches(request.user), before=batch, sheet=summary.get("sheet")
     )
     unmatched_sites, unmatched_packages, unlisted_unmatched = _unmatched_names(batch.summary or {})
     error_message = ""

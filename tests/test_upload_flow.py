@@ -113,6 +113,35 @@ def test_same_file_again_is_recognised(admin_client, sample_catalogue, admin_use
     assert (second.new_count, second.duplicate_count) == (0, 8)
 
 
+def test_first_import_not_called_repeat(admin_client, sample_catalogue):
+    first = upload(admin_client, SAMPLE_XLSX)
+    admin_client.post(reverse("customers:batch-confirm", args=[first.pk]))
+    second = upload(admin_client, SAMPLE_XLSX)
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+    second.refresh_from_db()
+    assert second.state == ImportBatch.State.DONE
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[first.pk])).content.decode()
+
+    assert "sudah pernah diimpor" not in page
+    assert reverse("customers:batch-detail", args=[second.pk]) not in page
+
+
+def test_upload_after_undo_not_repeat(admin_client, sample_catalogue):
+    first = upload(admin_client, SAMPLE_XLSX)
+    admin_client.post(reverse("customers:batch-confirm", args=[first.pk]))
+    admin_client.post(reverse("customers:batch-undo", args=[first.pk]))
+    first.refresh_from_db()
+    assert first.undone_at is not None
+    assert Customer.objects.count() == 0
+
+    second = upload(admin_client, SAMPLE_XLSX)
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[second.pk])).content.decode()
+    assert "sudah pernah diimpor" not in page
+    assert (second.new_count, second.duplicate_count) == (8, 0)
+
+
 def test_missing_name_column_rejected(admin_client, sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "tanpa-nama.xlsx", [["ID Pelanggan", "No HP"], ["PLG-0100", "081234567890"]])
 

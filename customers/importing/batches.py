@@ -106,18 +106,21 @@ def create_batch(
     return batch
 
 
-def previous_import(sha256, *, among=None, exclude=None, sheet=None):
-    """Return the latest finished batch of the same file, or None.
+def previous_import(sha256, *, among=None, before=None, sheet=None):
+    """Return the latest finished (DONE) batch of the same file, or None.
 
     `among` limits the search to a queryset of batches, such as those the
-    viewing user may open. With `sheet`, only a batch that read that sheet
-    counts, so reading the next sheet of a workbook is not taken for a repeat.
+    viewing user may open. With `before`, only batches uploaded before that
+    batch count, so the first import's page never points at a later repeat.
+    With `sheet`, only a batch that read that sheet counts, so reading the
+    next sheet of a workbook is not taken for a repeat. An undone batch is
+    not DONE, so uploading the file again after an undo is no repeat.
     """
     batches = (ImportBatch.objects if among is None else among).filter(file_sha256=sha256, state=ImportBatch.State.DONE)
     if sheet is not None:
         batches = batches.filter(summary__sheet=sheet)
-    if exclude is not None:
-        batches = batches.exclude(pk=exclude.pk)
+    if before is not None:
+        batches = batches.filter(created_at__lt=before.created_at).exclude(pk=before.pk)
     return batches.select_related("created_by").order_by("-finished_at").first()
 
 
