@@ -748,6 +748,51 @@ def test_reject_after_customer_deleted(admin_client, admin_user, requests_a_and_
     ]
 
 
+def restore_customer(customer, admin_user):
+    """Restore the deleted `customer` from its deletion's history row."""
+    record = services.deleted_customers().get(id=customer.pk)
+    services.customer_restore(record.history_id, by=admin_user)
+
+
+def test_approval_after_customer_restored(admin_client, admin_user, requests_a_and_b, customer_a):
+    """A restore brings the customer back without the requests deleted
+    with it, so the request is gone although the customer exists."""
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    services.customer_delete(customer_a.pk, by=admin_user)
+    restore_customer(customer_a, admin_user)
+    assert not ChangeRequest.objects.filter(customer=customer_a).exists()
+
+    response = admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/", {"customer": customer_a.pk})
+
+    assert response.status_code == 302
+    assert response.url == "/portal/staff/requests/"
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "This request no longer exists: it was deleted together with customer PLG-0001, who was restored "
+        "later without their change requests. If the change is still needed, edit the customer."
+    ]
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NIK_A
+
+
+def test_reject_after_customer_restored(admin_client, admin_user, requests_a_and_b, customer_a):
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    services.customer_delete(customer_a.pk, by=admin_user)
+    restore_customer(customer_a, admin_user)
+
+    response = admin_client.post(
+        f"/portal/staff/requests/{request_a.pk}/reject/", {"customer": customer_a.pk, "reason": "Salah ketik"}
+    )
+
+    assert response.status_code == 302
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "This request no longer exists: it was deleted together with customer PLG-0001, who was restored "
+        "later without their change requests. There is nothing left to reject."
+    ]
+    assert not ChangeRequest.objects.filter(customer=customer_a).exists()
+
+
 def test_reject_of_other_site_deleted_customer_404(client, site_admin_cbn, admin_user, requests_a_and_b, customer_b):
     client.force_login(site_admin_cbn)
     _request_a, request_b = requests_a_and_b
