@@ -84,6 +84,53 @@ def test_anonymous_redirected_to_portal_login(client, db):
     assert response.url == "/portal/login/?next=/portal/profile/"
 
 
+def test_profile_save_after_customer_deleted(client_a, customer_a, admin_user):
+    """The admin deleted the customer after the profile page was loaded.
+    The delete deactivated the portal account, so the save's request is no
+    longer authenticated, and the login page says why."""
+    client_a.cookies["django_language"] = "en"
+    services.customer_delete(customer_a.pk, by=admin_user)
+
+    response = client_a.post("/portal/profile/", profile_data(customer_a, name="Budi S."))
+
+    assert response.status_code == 302
+    assert response.url == "/portal/login/"
+    assert "_auth_user_id" not in client_a.session
+    assert message_texts(client_a.get(response.url)) == [
+        "Your changes were not saved, because your portal account is no longer active. "
+        "Contact the admin of your internet provider."
+    ]
+    assert not Customer.objects.filter(pk=customer_a.pk).exists()
+
+
+def test_portal_page_after_anonymising(client_a, customer_a, admin_user):
+    client_a.cookies["django_language"] = "en"
+    services.customer_anonymise(customer_a, by=admin_user)
+
+    response = client_a.get("/portal/")
+
+    assert response.status_code == 302
+    assert response.url == "/portal/login/"
+    assert message_texts(client_a.get(response.url)) == [
+        "Your portal account is no longer active. Contact the admin of your internet provider."
+    ]
+    # The session is logged out, so the next page is an ordinary login redirect.
+    assert client_a.get("/portal/profile/").url == "/portal/login/?next=/portal/profile/"
+
+
+def test_closed_staff_session_gets_plain_login(client, django_user_model):
+    """Only sessions of the portal's own login get the message."""
+    client.cookies["django_language"] = "en"
+    staff = django_user_model.objects.create_user(username="staf", password="x", is_staff=True)
+    client.force_login(staff)
+    django_user_model.objects.filter(pk=staff.pk).update(is_active=False)
+
+    response = client.get("/portal/profile/")
+
+    assert response.url == "/portal/login/?next=/portal/profile/"
+    assert message_texts(client.get(response.url)) == []
+
+
 def test_site_root_sends_customer_to_portal(client_a):
     response = client_a.get("/")
 
