@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
+from customers.importing.reader import open_table
 from customers.models import Customer, ImportBatch
 from tests.importing_helpers import run_import
 from tests.test_reader import ods_file, text_cell
@@ -537,3 +538,17 @@ def test_command_names_unchecked_sheets(sample_catalogue, tmp_path):
         "These sheets were not checked for customer columns, because the file has too many sheets: Bojonggede, Arsip.",
         "Run the command again with --sheet NAME to import another sheet.",
     ]
+
+
+def test_fallback_header_lists_no_unchecked_sheet(tmp_path):
+    """Without a header row in any sheet, every sheet was searched, so none
+    is called unchecked and none is searched again."""
+    rows = ods_row(["Bulan", "Jumlah"]) + ods_row(["Januari", "12"])
+    tables = "".join(f'<table:table table:name="Lembar {number}">{rows}</table:table>' for number in range(1, 6))
+    path = ods_file(tmp_path / "tanpa-header.ods", tables)
+
+    with open_table(path, "ods", fallback_header=True) as table:
+        assert table.sheet_name == "Lembar 1"
+        assert table.header_cells == ("Bulan", "Jumlah")
+        assert table.unchecked_sheets() == []
+        assert table.other_customer_sheets() == []

@@ -174,6 +174,9 @@ class Table:
         self._chosen_sheet = sheet
         self.date1904 = bool(source.date1904)
         self.hidden_rows = []
+        # Set when no visible sheet has a header row, so the header is the
+        # row that looks most like one (fallback_header).
+        self._no_header_in_any_sheet = False
 
         self._sheet_index, self.header_row, self.header_cells = _guarded(fmt, self._find_customer_sheet)
         sheets = source.sheets
@@ -221,6 +224,7 @@ class Table:
                 if found is not None and (best is None or found[0] > best[0]):
                     best = (found[0], index, found[1], found[2])
             if best is not None:
+                self._no_header_in_any_sheet = self._chosen_sheet is None
                 return best[1:]
         if self._chosen_sheet is not None:
             rejection = FileRejected(
@@ -269,6 +273,9 @@ class Table:
     def _other_indexes(self, sheet_index):
         """Return the indexes of the visible sheets other than `sheet_index`:
         (those searched for a header row, those past MAX_PROBED_SHEETS)."""
+        if self._no_header_in_any_sheet:
+            # Every visible sheet was searched in vain, so none is searched again.
+            return [], []
         others = [index for index in self._candidate_indexes() if index != sheet_index]
         limit = MAX_PROBED_SHEETS.get(self.format, MAX_PROBED_SHEETS[None])
         return others[:limit], others[limit:]
