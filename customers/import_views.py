@@ -293,14 +293,14 @@ def _batch_context(request, batch, column_form):
         "unmatched_packages": unmatched_packages,
         "unlisted_unmatched": unlisted_unmatched,
         "learns_columns": is_admin(request.user),
-        "sheet_choices": _sheet_choices(request, batch),
     }
+    context["sheet_choices"], context["unchecked_sheet_choices"] = _sheet_choices(request, batch)
     return context
 
 
 def _sheet_choices(request, batch):
     if not has_staff_permission(request.user, "customers.import_customers"):
-        return []
+        return [], []
     return batches.sheet_choices(batch)
 
 
@@ -524,10 +524,11 @@ def batch_columns(request, pk):
 @staff_permission_required("customers.import_customers")
 @require_POST
 def batch_sheet(request, pk):
-    """Store the sheet chosen among those that look like customer lists and
-    check the file again, reading that sheet."""
+    """Store the sheet chosen among those that look like customer lists, or
+    those not checked, and check the file again, reading that sheet."""
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    choices = batches.sheet_choices(batch)
+    checked, unchecked = batches.sheet_choices(batch)
+    choices = checked + unchecked
     if not choices:
         messages.error(request, _("The sheet of this batch can no longer be chosen."))
         return redirect("customers:batch-detail", pk=batch.pk)

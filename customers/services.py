@@ -143,7 +143,8 @@ def customer_restore(history_id, *, by):
 
     The restored customer gets a "+" history row by `by`, so its change
     history continues where it stopped. Its portal account stays
-    deactivated and unlinked, so a new invitation makes another. A site,
+    deactivated and unlinked, so a new invitation makes another. Its portal
+    change requests, deleted with it, are not restored. A site,
     package or village deleted since is left empty, and the returned list
     names those fields. An import batch deleted since is left empty too,
     unnamed. Raises CustomerRestoreRefused when the customer is no longer

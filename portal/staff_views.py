@@ -45,6 +45,16 @@ CUSTOMER_DELETED = gettext_lazy("Customer %(number)s was deleted, so this reques
 CUSTOMER_DELETED_ON_REJECT = gettext_lazy(
     "Customer %(number)s was deleted, and its requests with it, so there is nothing left to reject."
 )
+# A restore brings the customer back without the change requests that were
+# deleted with it (see customers.services.customer_restore).
+CUSTOMER_RESTORED = gettext_lazy(
+    "This request no longer exists: it was deleted together with customer %(number)s, who was restored "
+    "later without their change requests. If the change is still needed, edit the customer."
+)
+CUSTOMER_RESTORED_ON_REJECT = gettext_lazy(
+    "This request no longer exists: it was deleted together with customer %(number)s, who was restored "
+    "later without their change requests. There is nothing left to reject."
+)
 
 
 @never_cache
@@ -157,7 +167,7 @@ def change_request_approve_view(request, pk):
     # user's sites gives 404 for any method.
     change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
     if change_request is None:
-        return _missing_change_request(request, pk, CUSTOMER_DELETED)
+        return _missing_change_request(request, pk, CUSTOMER_DELETED, CUSTOMER_RESTORED)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     number = change_request.customer.number
@@ -184,10 +194,11 @@ def change_request_approve_view(request, pk):
     return redirect("portal:staff-requests")
 
 
-def _missing_change_request(request, pk, message):
+def _missing_change_request(request, pk, deleted_message, restored_message):
     """Redirect a decision on a change request that is not found to the
-    list with `message` when its customer was deleted, which deletes the
-    customer's requests. Raise Http404 otherwise. The approve and reject
+    list with `deleted_message` when its customer was deleted, which deletes
+    the customer's requests, or with `restored_message` when the customer
+    has been restored since. Raise Http404 otherwise. The approve and reject
     forms post the customer's id for this, because the request row is gone."""
     customer_pk = request.POST.get("customer", "") if request.method == "POST" else ""
     number = None
@@ -196,7 +207,12 @@ def _missing_change_request(request, pk, message):
         number = deleted_customer_number(request.user, int(customer_pk))
     if number is None:
         raise Http404
-    logger.info("Decision on change request %s rejected: customer %s was deleted", pk, customer_pk)
+    if Customer.objects.filter(pk=int(customer_pk)).exists():
+        logger.info("Decision on change request %s rejected: customer %s was deleted and restored", pk, customer_pk)
+        message = restored_message
+    else:
+        logger.info("Decision on change request %s rejected: customer %s was deleted", pk, customer_pk)
+        message = deleted_message
     messages.error(request, message % {"number": number})
     return redirect("portal:staff-requests")
 
@@ -217,7 +233,7 @@ def _warn_shared_value(request, change_request):
 def change_request_reject_view(request, pk):
     change_request = _visible_change_requests(request.user).select_related("customer").filter(pk=pk).first()
     if change_request is None:
-        return _missing_change_request(request, pk, CUSTOMER_DELETED_ON_REJECT)
+        return _missing_change_request(request, pk, CUSTOMER_DELETED_ON_REJECT, CUSTOMER_RESTORED_ON_REJECT)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     # The reason is optional; a longer one is cut rather than refused, so the decision is never lost.

@@ -1,5 +1,5 @@
-"""Workbooks with one customer sheet per site: the review warns about the
-sheets it did not read and lets the admin read another one."""
+"""Workbooks with several sheets: the review, or the rejection of the sheet
+read, names the sheets it did not read and lets the admin read another one."""
 
 import re
 from io import BytesIO, StringIO
@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
+from customers.importing.reader import open_table
 from customers.models import Customer, ImportBatch
 from tests.importing_helpers import run_import
+from tests.test_reader import ods_file, text_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -311,3 +313,242 @@ def test_stale_review_tab_saves_nothing(admin_client, sample_catalogue, tmp_path
     batch.refresh_from_db()
     assert batch.state == ImportBatch.State.DONE
     assert Customer.objects.count() == len(BOJONGGEDE_ROWS)
+
+
+# --- A rejected sheet names the others ----------------------------------------
+
+# Phone and address name two customer fields, so this is a header row, but it
+# has no Nama. Pemilik (owner) is unknown, so it may be matched to Nama by hand.
+NO_NAME_HEADER = ["Pemilik", "No HP", "Alamat"]
+
+
+def write_no_name_workbook(path):
+    """Write the sheets Pelanggan, which the reader prefers by its name but
+    which has no Nama column, and Data, a customer list."""
+    workbook = Workbook()
+    preferred = workbook.active
+    preferred.title = "Pelanggan"
+    for row in [NO_NAME_HEADER, ["Ani", "0812-3456-7001", "Jl. Mawar 1"]]:
+        preferred.append(row)
+    data = workbook.create_sheet("Data")
+    for row in [HEADER, *CIBINONG_ROWS]:
+        data.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_rejected_sheet_offers_other_sheet(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_no_name_workbook(tmp_path / "tanpa-nama.xlsx"))
+
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "missing_required"
+    assert batch.summary["sheet"] == "Pelanggan"
+    assert batch.summary["customer_sheets"] == [{"name": "Data", "rows": 2}]
+    assert batch.summary["unchecked_sheets"] == []
+    page = batch_page(admin_client, batch)
+    assert "The sheet Pelanggan has no column Nama." in page
+    assert "Sheet “Data” also looks like a customer list (about 2 rows) and was not read." in page
+    assert "Choose a sheet below to read it in place of the sheet Pelanggan." in page
+    assert '<option value="Data">Data</option>' in page
+    assert '<option value="Pelanggan"' not in page
+    # Matching the columns of the rejected sheet by hand stays possible.
+    assert 'id="column-matching"' in page
+
+    response = choose_sheet(admin_client, batch, "Data")
+
+    assert "The file is being checked again, reading the sheet Data." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Data"
+    assert batch.new_count == 2
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.DONE
+    assert sorted(Customer.objects.values_list("name", flat=True)) == ["Ani", "Bayu"]
+
+
+def test_empty_template_sheet_offers_filled_sheet(admin_client, sample_catalogue, tmp_path):
+    """The admin filled a new sheet of the template and left its Pelanggan sheet empty."""
+    admin_client.cookies["django_language"] = "en"
+    workbook = Workbook()
+    workbook.active.title = "Pelanggan"
+    workbook.active.append(HEADER)
+    filled = workbook.create_sheet("Sheet1")
+    for row in [HEADER, *BOJONGGEDE_ROWS]:
+        filled.append(row)
+    workbook.save(tmp_path / "template.xlsx")
+
+    batch = upload(admin_client, tmp_path / "template.xlsx")
+
+    assert batch.error_code == "no_customer_rows"
+    assert batch.summary == {
+        "sheet": "Pelanggan", "customer_sheets": [{"name": "Sheet1", "rows": 6}], "unchecked_sheets": [],
+    }
+    choose_sheet(admin_client, batch, "Sheet1")
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.new_count == 6
+
+
+def test_rejection_without_other_sheet_offers_none(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    workbook = Workbook()
+    workbook.active.title = "Pelanggan"
+    workbook.active.append(HEADER)
+    workbook.save(tmp_path / "kosong.xlsx")
+
+    batch = upload(admin_client, tmp_path / "kosong.xlsx")
+
+    assert batch.error_code == "no_customer_rows"
+    page = batch_page(admin_client, batch)
+    assert 'id="sheet-form"' not in page
+    assert 'id="next-sheet-hint"' not in page
+    response = choose_sheet(admin_client, batch, "Pelanggan")
+    assert "The sheet of this batch can no longer be chosen." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED
+
+
+def test_unreadable_file_offers_no_sheet(admin_client, sample_catalogue, tmp_path):
+    """Only a rejection of the sheet read lets another sheet be chosen."""
+    batch = upload(admin_client, write_site_workbook(tmp_path / "rtrw.xlsx"))
+    ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.FAILED, error_code="file_corrupt")
+
+    choose_sheet(admin_client, batch, "Bojonggede")
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.sheet == ""
+
+
+def test_command_names_sheets_on_rejection(sample_catalogue, tmp_path):
+    path = write_no_name_workbook(tmp_path / "tanpa-nama.xlsx")
+
+    with translation.override("en"):
+        code, _result, stderr = run_import(path)
+
+    assert code == 2
+    assert stderr.splitlines()[-2:] == [
+        "Sheet “Data” also looks like a customer list (about 2 rows) and was not read.",
+        "Run the command again with --sheet NAME to import another sheet.",
+    ]
+    assert stderr.startswith("The sheet Pelanggan has no column Nama.")
+    assert Customer.objects.count() == 0
+
+
+def test_command_chosen_sheet_without_header_names_others(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+
+    with translation.override("en"):
+        code, _result, stderr = run_import(path, "--sheet", "Rekap")
+
+    assert code == 2
+    assert stderr.splitlines()[1:] == [
+        "Sheet “Cibinong” also looks like a customer list (about 2 rows) and was not read.",
+        "Sheet “Bojonggede” also looks like a customer list (about 6 rows) and was not read.",
+        "Run the command again with --sheet NAME to import another sheet.",
+    ]
+
+
+# --- Sheets past the limit of sheets searched -----------------------------------
+
+
+def ods_row(values):
+    return "<table:table-row>" + "".join(text_cell(value) for value in values) + "</table:table-row>"
+
+
+def write_many_sheets_ods(path):
+    """Write an .ods whose first and fifth sheets are customer lists. Only
+    three other sheets of an .ods are searched, so the fifth is not."""
+    customers = "".join(ods_row(row) for row in [HEADER, *CIBINONG_ROWS])
+    late = "".join(ods_row(row) for row in [HEADER, *BOJONGGEDE_ROWS])
+    notes = ods_row(["Catatan"])
+    tables = (
+        f'<table:table table:name="Cibinong">{customers}</table:table>'
+        + "".join(f'<table:table table:name="Catatan {number}">{notes}</table:table>' for number in (1, 2, 3))
+        + f'<table:table table:name="Bojonggede">{late}</table:table>'
+        + f'<table:table table:name="Arsip">{notes}</table:table>'
+    )
+    return ods_file(path, tables)
+
+
+def test_unchecked_sheet_offered_and_read(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_many_sheets_ods(tmp_path / "banyak.ods"))
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["customer_sheets"] == []
+    assert batch.summary["unchecked_sheets"] == ["Bojonggede", "Arsip"]
+    page = batch_page(admin_client, batch)
+    assert (
+        "These sheets were not checked for customer columns, because the file has too many sheets: "
+        "Bojonggede, Arsip." in page
+    )
+    assert (
+        '<optgroup label="Not checked"><option value="Bojonggede">Bojonggede</option>'
+        '<option value="Arsip">Arsip</option></optgroup>' in page
+    )
+
+    response = choose_sheet(admin_client, batch, "Bojonggede")
+
+    assert "The file is being checked again, reading the sheet Bojonggede." in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Bojonggede"
+    assert batch.new_count == 6
+
+
+def test_unchecked_sheet_without_header_rejected(admin_client, sample_catalogue, tmp_path):
+    """A hand-posted sheet past the limit is checked once chosen. Its
+    rejection offers the sheet read before."""
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_many_sheets_ods(tmp_path / "banyak.ods"))
+
+    choose_sheet(admin_client, batch, "Arsip")
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.FAILED
+    assert batch.error_code == "sheet_without_header"
+    assert batch.summary == {
+        "sheet": "Arsip",
+        "customer_sheets": [{"name": "Cibinong", "rows": None}],
+        "unchecked_sheets": ["Catatan 3", "Bojonggede"],
+    }
+    page = batch_page(admin_client, batch)
+    assert "The sheet Arsip has no header row with customer columns in its first 30 rows." in page
+    assert '<option value="Cibinong">Cibinong</option>' in page
+
+    choose_sheet(admin_client, batch, "Cibinong")
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Cibinong"
+    assert batch.new_count == 2
+
+
+def test_command_names_unchecked_sheets(sample_catalogue, tmp_path):
+    path = write_many_sheets_ods(tmp_path / "banyak.ods")
+    out = StringIO()
+
+    with translation.override("en"):
+        call_command("import_customers", str(path), "--dry-run", stdout=out)
+
+    assert out.getvalue().splitlines()[-2:] == [
+        "These sheets were not checked for customer columns, because the file has too many sheets: Bojonggede, Arsip.",
+        "Run the command again with --sheet NAME to import another sheet.",
+    ]
+
+
+def test_fallback_header_lists_no_unchecked_sheet(tmp_path):
+    """Without a header row in any sheet, every sheet was searched, so none
+    is called unchecked and none is searched again."""
+    rows = ods_row(["Bulan", "Jumlah"]) + ods_row(["Januari", "12"])
+    tables = "".join(f'<table:table table:name="Lembar {number}">{rows}</table:table>' for number in range(1, 6))
+    path = ods_file(tmp_path / "tanpa-header.ods", tables)
+
+    with open_table(path, "ods", fallback_header=True) as table:
+        assert table.sheet_name == "Lembar 1"
+        assert table.header_cells == ("Bulan", "Jumlah")
+        assert table.unchecked_sheets() == []
+        assert table.other_customer_sheets() == []

@@ -84,6 +84,53 @@ def test_anonymous_redirected_to_portal_login(client, db):
     assert response.url == "/portal/login/?next=/portal/profile/"
 
 
+def test_profile_save_after_customer_deleted(client_a, customer_a, admin_user):
+    """The admin deleted the customer after the profile page was loaded.
+    The delete deactivated the portal account, so the save's request is no
+    longer authenticated, and the login page says why."""
+    client_a.cookies["django_language"] = "en"
+    services.customer_delete(customer_a.pk, by=admin_user)
+
+    response = client_a.post("/portal/profile/", profile_data(customer_a, name="Budi S."))
+
+    assert response.status_code == 302
+    assert response.url == "/portal/login/"
+    assert "_auth_user_id" not in client_a.session
+    assert message_texts(client_a.get(response.url)) == [
+        "Your changes were not saved, because your portal account is no longer active. "
+        "Contact the admin of your internet provider."
+    ]
+    assert not Customer.objects.filter(pk=customer_a.pk).exists()
+
+
+def test_portal_page_after_anonymising(client_a, customer_a, admin_user):
+    client_a.cookies["django_language"] = "en"
+    services.customer_anonymise(customer_a, by=admin_user)
+
+    response = client_a.get("/portal/")
+
+    assert response.status_code == 302
+    assert response.url == "/portal/login/"
+    assert message_texts(client_a.get(response.url)) == [
+        "Your portal account is no longer active. Contact the admin of your internet provider."
+    ]
+    # The session is logged out, so the next page is an ordinary login redirect.
+    assert client_a.get("/portal/profile/").url == "/portal/login/?next=/portal/profile/"
+
+
+def test_closed_staff_session_gets_plain_login(client, django_user_model):
+    """Only sessions of the portal's own login get the message."""
+    client.cookies["django_language"] = "en"
+    staff = django_user_model.objects.create_user(username="staf", password="x", is_staff=True)
+    client.force_login(staff)
+    django_user_model.objects.filter(pk=staff.pk).update(is_active=False)
+
+    response = client.get("/portal/profile/")
+
+    assert response.url == "/portal/login/?next=/portal/profile/"
+    assert message_texts(client.get(response.url)) == []
+
+
 def test_site_root_sends_customer_to_portal(client_a):
     response = client_a.get("/")
 
@@ -746,6 +793,51 @@ def test_reject_after_customer_deleted(admin_client, admin_user, requests_a_and_
     assert message_texts(admin_client.get("/portal/staff/requests/")) == [
         "Customer PLG-0001 was deleted, and its requests with it, so there is nothing left to reject."
     ]
+
+
+def restore_customer(customer, admin_user):
+    """Restore the deleted `customer` from its deletion's history row."""
+    record = services.deleted_customers().get(id=customer.pk)
+    services.customer_restore(record.history_id, by=admin_user)
+
+
+def test_approval_after_customer_restored(admin_client, admin_user, requests_a_and_b, customer_a):
+    """A restore brings the customer back without the requests deleted
+    with it, so the request is gone although the customer exists."""
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    services.customer_delete(customer_a.pk, by=admin_user)
+    restore_customer(customer_a, admin_user)
+    assert not ChangeRequest.objects.filter(customer=customer_a).exists()
+
+    response = admin_client.post(f"/portal/staff/requests/{request_a.pk}/approve/", {"customer": customer_a.pk})
+
+    assert response.status_code == 302
+    assert response.url == "/portal/staff/requests/"
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "This request no longer exists: it was deleted together with customer PLG-0001, who was restored "
+        "later without their change requests. If the change is still needed, edit the customer."
+    ]
+    customer_a.refresh_from_db()
+    assert customer_a.nik == NIK_A
+
+
+def test_reject_after_customer_restored(admin_client, admin_user, requests_a_and_b, customer_a):
+    admin_client.cookies["django_language"] = "en"
+    request_a, _request_b = requests_a_and_b
+    services.customer_delete(customer_a.pk, by=admin_user)
+    restore_customer(customer_a, admin_user)
+
+    response = admin_client.post(
+        f"/portal/staff/requests/{request_a.pk}/reject/", {"customer": customer_a.pk, "reason": "Salah ketik"}
+    )
+
+    assert response.status_code == 302
+    assert message_texts(admin_client.get("/portal/staff/requests/")) == [
+        "This request no longer exists: it was deleted together with customer PLG-0001, who was restored "
+        "later without their change requests. There is nothing left to reject."
+    ]
+    assert not ChangeRequest.objects.filter(customer=customer_a).exists()
 
 
 def test_reject_of_other_site_deleted_customer_404(client, site_admin_cbn, admin_user, requests_a_and_b, customer_b):

@@ -308,18 +308,32 @@ def queue_column_map(batch, column_map):
     return _queue_check_again(batch, mappable, column_map=column_map)
 
 
-def sheet_choices(batch):
-    """Return the sheets the batch may be read from, starting with the sheet
-    it read, then those its review found to look like customer lists.
+def can_choose_sheet(batch):
+    """Return whether another sheet of the batch's file may be chosen: while
+    the batch waits for review, or after the sheet it read was rejected."""
+    if batch.state == ImportBatch.State.REVIEW:
+        return True
+    return batch.state == ImportBatch.State.FAILED and batch.error_code in pipeline.SHEET_REJECTIONS
 
-    Returns [] when there is no other such sheet or the batch no longer
-    waits for review.
+
+def sheet_choices(batch):
+    """Return (checked, unchecked): the sheets the batch may be read from.
+
+    `checked` starts with the sheet a batch waiting for review read, then
+    has the sheets its review or rejection found to look like customer
+    lists. `unchecked` has the sheets past the reader's limit of sheets
+    searched, which are checked only once chosen. Returns ([], []) when
+    there is no other sheet to choose or the batch's sheet cannot be chosen.
     """
     summary = batch.summary or {}
     others = [entry["name"] for entry in summary.get("customer_sheets", [])]
-    if batch.state != ImportBatch.State.REVIEW or not others:
-        return []
-    return [summary["sheet"], *others]
+    unchecked = list(summary.get("unchecked_sheets", []))
+    if not (others or unchecked) or not can_choose_sheet(batch):
+        return [], []
+    if batch.state == ImportBatch.State.REVIEW:
+        # A rejected sheet is left out: reading it again gives the same rejection.
+        others.insert(0, summary["sheet"])
+    return others, unchecked
 
 
 def queue_sheet(batch, sheet):
@@ -327,9 +341,13 @@ def queue_sheet(batch, sheet):
     queue_column_map does. The column mapping is cleared, because its column
     positions are those of the sheet read before.
 
-    Returns False, changing nothing, when the batch no longer waits for review.
+    Returns False, changing nothing, when the batch's sheet can no longer be
+    chosen, because it no longer waits for review or was queued again.
     """
-    return _queue_check_again(batch, Q(state=ImportBatch.State.REVIEW), sheet=sheet, column_map={})
+    choosable = Q(state=ImportBatch.State.REVIEW) | Q(
+        state=ImportBatch.State.FAILED, error_code__in=pipeline.SHEET_REJECTIONS
+    )
+    return _queue_check_again(batch, choosable, sheet=sheet, column_map={})
 
 
 def _queue_check_again(batch, allowed, **fields):
@@ -427,14 +445,8 @@ def validate_batch(batch):
                 # No row names enough fields, so the row that looks most like
                 # a header is offered for mapping by hand, under the same rejection.
                 error = _with_fallback_columns(batch, error)
-            if isinstance(error, pipeline.HeaderRejected):
-                # The batch page offers these columns for mapping by hand.
-                batch.summary = {
-                    "columns": error.columns,
-                    "sheet": error.params["sheet"],
-                    "header_row": error.params["header_row"],
-                }
-                batch.save(update_fields=["summary"])
+            batch.summary = _rejection_summary(error)
+            batch.save(update_fields=["summary"])
             _fail(batch, error)
             return batch
         except Exception as error:
@@ -446,6 +458,25 @@ def validate_batch(batch):
         store_findings(batch, plan)
         _set_state(batch, ImportBatch.State.REVIEW, phase="review")
     return batch
+
+
+def _rejection_summary(rejection):
+    """Return the summary stored with a batch that `rejection` failed: what
+    the batch page offers to resolve it, or {} when it offers nothing."""
+    summary = {}
+    if isinstance(rejection, pipeline.HeaderRejected):
+        # The batch page offers these columns for mapping by hand.
+        summary.update(
+            columns=rejection.columns, sheet=rejection.params["sheet"], header_row=rejection.params["header_row"]
+        )
+    if rejection.code in pipeline.SHEET_REJECTIONS:
+        # The batch page offers these sheets to read in place of the rejected one.
+        summary.update(
+            sheet=rejection.params["sheet"],
+            customer_sheets=pipeline.customer_sheet_entries(rejection.customer_sheets),
+            unchecked_sheets=list(rejection.unchecked_sheets),
+        )
+    return summary
 
 
 def _with_fallback_columns(batch, rejection):

@@ -33,7 +33,7 @@ from customers.importing.matching import (
 from customers.importing.memory import release_free_memory
 from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
-from customers.importing.reader import NO_CUSTOMER_SHEET, open_table
+from customers.importing.reader import NO_CUSTOMER_SHEET, SHEET_WITHOUT_HEADER, open_table
 from customers.importing.regions import REGION_FIELDS, RegionResolver, region_finding
 from customers.importing.rows import LEFT_OUT_CODE, LEFT_OUT_NOTE_CODE, clean_row
 from customers.importing.rt_rw import add_to_address, format_rt_rw
@@ -89,6 +89,9 @@ TOO_FEW_COLUMNS = register_file_message(
 )
 # Rejections of the header row that mapping a column by hand can resolve.
 MAPPABLE_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS, NO_CUSTOMER_SHEET)
+# Rejections of the sheet that was read, which name the other sheets that
+# may be read instead (FileRejected.customer_sheets and unchecked_sheets).
+SHEET_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS, NO_CUSTOMER_ROWS, ONLY_EXAMPLE_ROW, SHEET_WITHOUT_HEADER)
 
 
 class HeaderRejected(FileRejected):
@@ -135,6 +138,8 @@ class Plan:
     blank_columns: list = field(default_factory=list)
     # (name, row estimate or None) of the other sheets that look like customer lists.
     other_customer_sheets: list = field(default_factory=list)
+    # Names of the other sheets not searched for a header row (MAX_PROBED_SHEETS).
+    unchecked_sheets: list = field(default_factory=list)
 
     @property
     def rows_read(self):
@@ -215,7 +220,8 @@ class Plan:
             "format": self.format,
             "sheet": self.sheet_name,
             "other_sheets": self.other_sheets,
-            "customer_sheets": [{"name": name, "rows": rows} for name, rows in self.other_customer_sheets],
+            "customer_sheets": customer_sheet_entries(self.other_customer_sheets),
+            "unchecked_sheets": self.unchecked_sheets,
             "header_row": self.header_row,
             "unknown_columns": self.unknown_columns,
             "columns": self.columns,
@@ -229,6 +235,12 @@ class Plan:
             "unmatched_package_count": len(self.unmatched_packages),
             "counts": self.counts(),
         }
+
+
+def customer_sheet_entries(sheets):
+    """Return (name, row estimate or None) pairs as the JSON entries that
+    batch summaries and the command's output store."""
+    return [{"name": name, "rows": rows} for name, rows in sheets]
 
 
 def _as_model_fields(values):
@@ -332,10 +344,17 @@ def build_plan(
         plan.columns = column_summary(header_map, samples.samples)
         plan.blank_columns = [column_letter(index) for index in sorted(samples.samples) if index not in header_map.headers]
         plan.other_customer_sheets = table.other_customer_sheets()
-        if not plan.rows and example_rows:
-            raise FileRejected(ONLY_EXAMPLE_ROW, sheet=table.sheet_name, row=example_rows[0], value=EXAMPLE_NUMBER)
+        plan.unchecked_sheets = table.unchecked_sheets()
         if not plan.rows:
-            raise FileRejected(NO_CUSTOMER_ROWS, sheet=table.sheet_name, header_row=table.header_row)
+            if example_rows:
+                rejection = FileRejected(
+                    ONLY_EXAMPLE_ROW, sheet=table.sheet_name, row=example_rows[0], value=EXAMPLE_NUMBER
+                )
+            else:
+                rejection = FileRejected(NO_CUSTOMER_ROWS, sheet=table.sheet_name, header_row=table.header_row)
+            rejection.customer_sheets = plan.other_customer_sheets
+            rejection.unchecked_sheets = plan.unchecked_sheets
+            raise rejection
     # The region list (about 40 MB) is loaded once the reader has released
     # its sheet, so the two never take memory at the same time.
     release_free_memory()
@@ -378,13 +397,14 @@ def _check_header_row(table, header_map, samples, update_mode=False):
         pass
     finally:
         rows.close()
-    raise HeaderRejected(
+    rejection = HeaderRejected(
         code,
         column_summary(header_map, samples.samples),
         sheet=table.sheet_name,
         header_row=table.header_row,
         **params,
     )
+    raise table.offer_other_sheets(rejection)
 
 
 def _is_update_sheet(header_map):

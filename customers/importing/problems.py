@@ -80,7 +80,17 @@ class CellError(Exception):
 
 
 class FileRejected(Exception):
-    """A file that cannot be imported at all; nothing is read from it."""
+    """A file that cannot be imported at all; nothing is read from it.
+
+    A rejection of the sheet that was read, rather than of the whole file,
+    carries the other sheets that may be read instead. `customer_sheets`
+    lists (name, row estimate or None) for those that look like customer
+    lists. `unchecked_sheets` names those not searched for a header row.
+    Table.offer_other_sheets() in the reader sets both.
+    """
+
+    customer_sheets = ()
+    unchecked_sheets = ()
 
     def __init__(self, code, **params):
         super().__init__(code)

@@ -32,7 +32,9 @@ CUSTOMER_SHEET_WORDS = ("pelanggan", "customer")
 # found. An .ods file keeps every sheet in one XML part, so each search parses
 # that part from its start, through the customer sheet, and costs as much as
 # reading the file. Other formats read only a sheet's first rows.
-# NOTE: both caps are a judgment, not measured. Sheets past them are not mentioned.
+# Sheets past the cap are listed as unchecked (Table.unchecked_sheets), and
+# the admin may choose one to read, which checks it then.
+# NOTE: both caps are a judgment, not measured.
 MAX_PROBED_SHEETS = {"ods": 3, None: 50}
 # The headers named in the rejection message: the basic template's columns.
 EXPECTED_HEADERS = ", ".join(list(TEMPLATE_HEADERS.values())[:11])
@@ -172,6 +174,9 @@ class Table:
         self._chosen_sheet = sheet
         self.date1904 = bool(source.date1904)
         self.hidden_rows = []
+        # Set when no visible sheet has a header row, so the header is the
+        # row that looks most like one (fallback_header).
+        self._no_header_in_any_sheet = False
 
         self._sheet_index, self.header_row, self.header_cells = _guarded(fmt, self._find_customer_sheet)
         sheets = source.sheets
@@ -219,11 +224,13 @@ class Table:
                 if found is not None and (best is None or found[0] > best[0]):
                     best = (found[0], index, found[1], found[2])
             if best is not None:
+                self._no_header_in_any_sheet = self._chosen_sheet is None
                 return best[1:]
         if self._chosen_sheet is not None:
-            raise FileRejected(
+            rejection = FileRejected(
                 SHEET_WITHOUT_HEADER, sheet=self._chosen_sheet, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS
             )
+            raise self._offer_sheets_besides(ordered[0], rejection)
         raise FileRejected(NO_CUSTOMER_SHEET, rows=HEADER_SEARCH_ROWS, expected=EXPECTED_HEADERS)
 
     def _candidate_indexes(self):
@@ -246,9 +253,41 @@ class Table:
         read, or whose header row is too wide, is left out: it is not the
         sheet being imported, so it does not reject the file.
         """
+        return self._customer_sheets_besides(self._sheet_index)
+
+    def unchecked_sheets(self):
+        """Return the names of the other visible sheets past MAX_PROBED_SHEETS,
+        which other_customer_sheets() does not search, in workbook order."""
+        return self._unchecked_sheets_besides(self._sheet_index)
+
+    def offer_other_sheets(self, rejection):
+        """Set the other sheets that may be read in place of this table's
+        sheet on `rejection`, a FileRejected about this sheet, and return it."""
+        return self._offer_sheets_besides(self._sheet_index, rejection)
+
+    def _offer_sheets_besides(self, sheet_index, rejection):
+        rejection.customer_sheets = self._customer_sheets_besides(sheet_index)
+        rejection.unchecked_sheets = self._unchecked_sheets_besides(sheet_index)
+        return rejection
+
+    def _other_indexes(self, sheet_index):
+        """Return the indexes of the visible sheets other than `sheet_index`:
+        (those searched for a header row, those past MAX_PROBED_SHEETS)."""
+        if self._no_header_in_any_sheet:
+            # Every visible sheet was searched in vain, so none is searched again.
+            return [], []
+        others = [index for index in self._candidate_indexes() if index != sheet_index]
+        limit = MAX_PROBED_SHEETS.get(self.format, MAX_PROBED_SHEETS[None])
+        return others[:limit], others[limit:]
+
+    def _unchecked_sheets_besides(self, sheet_index):
+        _probed, unchecked = self._other_indexes(sheet_index)
+        return [self._source.sheets[index].name for index in unchecked]
+
+    def _customer_sheets_besides(self, sheet_index):
         found = []
-        others = [index for index in self._candidate_indexes() if index != self._sheet_index]
-        for index in others[: MAX_PROBED_SHEETS.get(self.format, MAX_PROBED_SHEETS[None])]:
+        probed, _unchecked = self._other_indexes(sheet_index)
+        for index in probed:
             try:
                 header = self._find_header(index)
             except MemoryError:

@@ -93,7 +93,8 @@ class Command(BaseCommand):
                 _discard(batch)
             else:
                 batches._fail(batch, error)
-            self._unreadable(error.message)
+            customer_sheets = pipeline.customer_sheet_entries(error.customer_sheets)
+            self._unreadable("\n".join([error.message, *_other_sheet_lines(customer_sheets, error.unchecked_sheets)]))
 
         if dry_run:
             # A check leaves nothing behind: no batch in the import history
@@ -133,7 +134,8 @@ class Command(BaseCommand):
             "would_create": counts["new"],
             "would_update": counts["update"],
             "incomplete": counts["incomplete"],
-            "other_customer_sheets": [{"name": name, "rows": rows} for name, rows in plan.other_customer_sheets],
+            "other_customer_sheets": pipeline.customer_sheet_entries(plan.other_customer_sheets),
+            "unchecked_sheets": plan.unchecked_sheets,
         }
 
     def _print_summary(self, result):
@@ -158,24 +160,10 @@ class Command(BaseCommand):
         self.stdout.write(summary % counts)
         self._print_findings(_("Problems (rows not saved):"), result["errors"], result["batch"], "problem")
         self._print_findings(_("Notes:"), result["notes"], result["batch"], "note")
-        self._print_other_sheets(result["other_customer_sheets"])
+        for line in _other_sheet_lines(result["other_customer_sheets"], result["unchecked_sheets"]):
+            self.stdout.write(line)
         if result["batch"] is not None:
             self.stdout.write(_("Import batch: %(batch)s") % {"batch": result["batch"]})
-
-    def _print_other_sheets(self, sheets):
-        """Print each other sheet that looks like a customer list, which this run did not read."""
-        for sheet in sheets:
-            if sheet["rows"] is None:
-                line = _("Sheet “%(sheet)s” also looks like a customer list and was not read.") % {"sheet": sheet["name"]}
-            else:
-                line = ngettext(
-                    "Sheet “%(sheet)s” also looks like a customer list (about %(counter)s row) and was not read.",
-                    "Sheet “%(sheet)s” also looks like a customer list (about %(counter)s rows) and was not read.",
-                    sheet["rows"],
-                ) % {"sheet": sheet["name"], "counter": sheet["rows"]}
-            self.stdout.write(line)
-        if sheets:
-            self.stdout.write(_("Run the command again with --sheet NAME to import another sheet."))
 
     def _print_findings(self, heading, findings, batch, kind):
         """Print a heading and the messages of the first LISTED_FINDINGS
@@ -199,6 +187,33 @@ class Command(BaseCommand):
         """Report a file that cannot be read at all and exit with status 2."""
         self.stderr.write(message)
         sys.exit(EXIT_UNREADABLE)
+
+
+def _other_sheet_lines(customer_sheets, unchecked_sheets):
+    """Return the lines naming the other sheets that this run did not read:
+    each that looks like a customer list (entries of {"name", "rows"}), then
+    those not checked, then how to read one of them."""
+    lines = []
+    for sheet in customer_sheets:
+        if sheet["rows"] is None:
+            lines.append(_("Sheet “%(sheet)s” also looks like a customer list and was not read.") % {"sheet": sheet["name"]})
+        else:
+            lines.append(
+                ngettext(
+                    "Sheet “%(sheet)s” also looks like a customer list (about %(counter)s row) and was not read.",
+                    "Sheet “%(sheet)s” also looks like a customer list (about %(counter)s rows) and was not read.",
+                    sheet["rows"],
+                )
+                % {"sheet": sheet["name"], "counter": sheet["rows"]}
+            )
+    if unchecked_sheets:
+        lines.append(
+            _("These sheets were not checked for customer columns, because the file has too many sheets: %(sheets)s.")
+            % {"sheets": ", ".join(unchecked_sheets)}
+        )
+    if lines:
+        lines.append(_("Run the command again with --sheet NAME to import another sheet."))
+    return lines
 
 
 def _discard(batch):
