@@ -349,7 +349,7 @@ class _RowCleaner:
             return
 
         address = values.get("address")
-        found = find_rt_rw(address, numbers) if address else None
+        found = find_rt_rw(address) if address else None
         if found is not None and not rt_rw_conflict(found[0], numbers):
             # The Alamat agrees with the columns. A number only the columns
             # give ("RT 4" in the Alamat, 004/011 in the column) completes it.
