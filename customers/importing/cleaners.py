@@ -227,6 +227,11 @@ FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
     "result, so the customer is saved without this value. Fill it in on the "
     "customer's page, or open and save the file in Excel and upload it again "
     "in the mode Create and update."))
+CELL_ERROR_LEFT_OUT = register_row_message("cell_error_left_out", _(
+    "Row %(row)s, column %(column)s: the cell shows the spreadsheet error "
+    "“%(value)s”, so the customer is saved without this value. Fill it in on "
+    "the customer's page, or fix the formula and upload the file again in the "
+    "mode Create and update."))
 RT_RW_INVALID = register_row_message("rt_rw_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not an RT/RW, so it was "
     "not added to the address. Write it like 004/011 or RT 004/RW 011, or "
