@@ -13,8 +13,12 @@ from customers.importing.headers import TEMPLATE_HEADERS
 
 def name_key(name):
     """Return the form of a name used to recognise the same person twice:
-    case-folded, with whitespace runs collapsed."""
-    return " ".join((name or "").casefold().split())
+    case-folded, without zero width joiners, with whitespace runs collapsed.
+
+    A name with a joiner ("👩‍💻") and the same name without it are one
+    person: names saved before the cleaner kept joiners have none.
+    """
+    return " ".join((name or "").casefold().replace("\u200d", "").split())
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")

@@ -805,6 +805,31 @@ def test_error_cells_in_required_columns_reject(sample_catalogue, tmp_path, colu
     assert Customer.objects.count() == 0
 
 
+def test_name_joiner_kept_and_matched(sample_catalogue, tmp_path):
+    """A zero width joiner inside a name is saved, and a stored name
+    without it is the same person."""
+    technologist = "\U0001f469\u200d\U0001f4bb"
+    Customer.objects.create(number="PLG-0950", name="Wati \U0001f469\U0001f4bb", phone="+6281200000950")
+    path = write_workbook(tmp_path / "emoji.xlsx", [
+        ["Nama", "No HP"],
+        [f"Ani\u200b {technologist}\u200d", "0812-0000-0951"],
+        [f"Wati {technologist}", "0812-0000-0950"],
+        [f"ANI {technologist}", "0812-0000-0951"],
+    ])
+
+    batch = validate(path)
+
+    assert batch.new_count == 1
+    assert [(f.row, f.kind, f.code) for f in batch.problems.order_by("row", "id")] == [
+        (3, "duplicate", "present_person"),
+        (4, "problem", "repeated_row"),
+    ]
+    batches.commit_batch(batch)
+    ani = Customer.objects.get(phone="+6281200000951")
+    assert ani.name == f"Ani {technologist}"
+    assert ani.name_key == "ani \U0001f469\U0001f4bb"
+
+
 def test_left_out_notes_of_unsaved_rows(sample_catalogue, tmp_path):
     """A bad email on a rejected row or on an already present customer keeps
     the cleaner's wording, because no customer is saved from that row."""
