@@ -13,8 +13,12 @@ from customers.importing.headers import TEMPLATE_HEADERS
 
 def name_key(name):
     """Return the form of a name used to recognise the same person twice:
-    case-folded, with whitespace runs collapsed."""
-    return " ".join((name or "").casefold().split())
+    case-folded, without zero width joiners, with whitespace runs collapsed.
+
+    A name with a joiner ("👩‍💻") and the same name without it are one
+    person: names saved before the cleaner kept joiners have none.
+    """
+    return " ".join((name or "").casefold().replace("\u200d", "").split())
 
 
 _DIGIT_RUN = re.compile(r"[0-9]+")
@@ -476,12 +480,17 @@ class ImportProblem(models.Model):
 
     @property
     def message(self):
-        """The finding's message in the active language."""
+        """The finding's message in the active language. Once the batch is
+        saved (done, or undone since), a note that announced a change
+        reports it as done."""
         # Importing the pipeline registers every message template.
         from customers.importing import pipeline  # noqa: F401
-        from customers.importing.problems import Problem
+        from customers.importing.problems import SAVED_ROW_MESSAGES, Problem
 
-        return Problem(self.row, self.column, self.value, self.code, self.params).message
+        problem = Problem(self.row, self.column, self.value, self.code, self.params)
+        if self.code in SAVED_ROW_MESSAGES and self.batch.state in (ImportBatch.State.DONE, ImportBatch.State.UNDONE):
+            return problem.saved_message
+        return problem.message
 
     @property
     def shown_value(self):

@@ -32,6 +32,7 @@ from customers.importing.cleaners import (
 )
 from customers.importing.osm_short_links import osm_short_code_decode
 from customers.importing.problems import ROW_MESSAGES, CellError, FileRejected, Problem
+from customers.models import name_key
 
 
 def error_code(cleaner, value, **kwargs):
@@ -57,6 +58,34 @@ def error_code(cleaner, value, **kwargs):
 ])
 def test_normalise_text(raw, expected):
     assert normalise_text(raw) == expected
+
+
+WOMAN_TECHNOLOGIST = "\U0001f469\u200d\U0001f4bb"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (f"Ani {WOMAN_TECHNOLOGIST}", f"Ani {WOMAN_TECHNOLOGIST}"),
+    ("\u0915\u094d\u200d\u0937", "\u0915\u094d\u200d\u0937"),
+    ("A\u200d\u200dni", "A\u200dni"),
+    ("\u200dAni\u200d", "Ani"),
+    ("Ani \u200d Wati", "Ani Wati"),
+    ("Ani\u200d Wati", "Ani Wati"),
+    ("Ani\u00a0\u200dWati", "Ani Wati"),
+    ("Ri\u200bna\ufeff Mar\u200c\u2060lina", "Rina Marlina"),
+    ("A\u200b\u200dni", "A\u200dni"),
+])
+def test_clean_name_keeps_joiners(raw, expected):
+    assert clean_name(raw) == expected
+
+
+def test_normalise_text_drops_joiners():
+    assert normalise_text(f"Ani {WOMAN_TECHNOLOGIST}") == "Ani \U0001f469\U0001f4bb"
+    assert clean_address(f"Jl. Mawar{WOMAN_TECHNOLOGIST}") == "Jl. Mawar\U0001f469\U0001f4bb"
+
+
+def test_name_key_ignores_joiners():
+    assert name_key(f"ANI {WOMAN_TECHNOLOGIST}") == "ani \U0001f469\U0001f4bb"
+    assert name_key("Ani \U0001f469\U0001f4bb") == name_key(f"ANI {WOMAN_TECHNOLOGIST}")
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -884,7 +913,7 @@ def cleaner_codes():
 
 def test_cleaner_codes_registered():
     assert cleaner_codes() == [
-        "cell_error", "cell_formula_without_value", "coordinate_invalid",
+        "cell_error", "cell_error_left_out", "cell_formula_without_value", "coordinate_invalid",
         "coordinate_left_out", "coordinate_unpaired_left_out",
         "coordinates_invalid", "coordinates_left_out", "coordinates_link_left_out",
         "coordinates_link_unrecognised", "coordinates_short_link",

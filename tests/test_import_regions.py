@@ -1,6 +1,7 @@
 """The importer fills the village from region columns or from the Alamat."""
 
 import pytest
+from django.utils import translation
 
 from customers.importing import batches
 from customers.models import Customer
@@ -52,6 +53,33 @@ def test_region_code_column_wins(catalogue, tmp_path):
     run_import(path)
 
     assert Customer.objects.get().village_id == "32.01.01.1012"
+
+
+def test_unknown_region_code_noted(catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kode.xlsx", [
+        ["Nama", "Alamat", "Kode Wilayah"],
+        ["Ani", "Jl. Mawar 1", "32.01.01.9999"],
+        ["Bayu", "Jl. Mawar 2", "32.01.01"],
+        ["Cici", "Jl. Mawar 3", "32.01.01.1012"],
+    ])
+
+    code, result, _stderr = run_import(path)
+
+    assert code == 0
+    assert dict(Customer.objects.values_list("name", "village_id")) == {
+        "Ani": None, "Bayu": None, "Cici": "32.01.01.1012",
+    }
+    notes = batches.ImportProblem.objects.filter(batch_id=result["batch"], kind="note").order_by("row")
+    assert [(note.row, note.column, note.value, note.code) for note in notes] == [
+        (2, "Kode Wilayah", "32.01.01.9999", "region_code_unmatched"),
+        (3, "Kode Wilayah", "32.01.01", "region_code_unmatched"),
+    ]
+    with translation.override("en"):
+        assert notes[0].message == (
+            "Row 2, column Kode Wilayah: Kode Wilayah “32.01.01.9999” is not the code of a village in the region "
+            "list. A village code has four parts, like 32.01.01.1007. Check the code, or pick the village on "
+            "the customer's page."
+        )
 
 
 def test_street_line_keeps_letter_case(catalogue, tmp_path):

@@ -724,6 +724,112 @@ def test_unusable_optional_values_saved_with_notes(admin_client, sample_catalogu
     ]
 
 
+ERROR_HEADER = ["Nama", "Site", "Paket", "Kode Wilayah", "Email", "Titik Lokasi", "Tanggal Pasang"]
+
+
+def test_error_cells_in_optional_columns_noted(sample_catalogue, tmp_path):
+    """A spreadsheet error (here from VLOOKUP) in an optional column leaves
+    the value out, as an unknown Paket name does, and the row is saved."""
+    path = write_workbook(tmp_path / "vlookup.xlsx", [
+        ERROR_HEADER,
+        ["Ani", "#N/A", "#N/A", "#N/A", "#N/A", "#REF!", "#VALUE!"],
+        ["Bayu", "Cibinong", "Home 10 Mbps", None, "bayu@contoh.id", None, None],
+    ])
+
+    batch = validate(path)
+
+    assert findings(batch, "problem") == []
+    assert findings(batch, "note") == [
+        (2, "Site", "cell_error_left_out"),
+        (2, "Paket", "cell_error_left_out"),
+        (2, "Kode Wilayah", "cell_error_left_out"),
+        (2, "Email", "cell_error_left_out"),
+        (2, "Titik Lokasi", "cell_error_left_out"),
+        (2, "Tanggal Pasang", "cell_error_left_out"),
+    ]
+    assert [note.value for note in batch.problems.filter(kind="note").order_by("id")] == [
+        "#N/A", "#N/A", "#N/A", "#N/A", "#REF!", "#VALUE!",
+    ]
+    assert english(batch.problems.get(column="Paket")) == (
+        "Row 2, column Paket: the cell shows the spreadsheet error “#N/A”, so the customer is saved without "
+        "this value. Fill it in on the customer's page, or fix the formula and upload the file again in the "
+        "mode Create and update."
+    )
+    assert batch.new_count == 2
+
+    batches.commit_batch(batch)
+
+    ani = Customer.objects.get(name="Ani")
+    assert (ani.site_id, ani.package_id, ani.village_id, ani.email) == (None, None, None, "")
+    assert (ani.latitude, ani.longitude, ani.installed_on) == (None, None, None)
+    assert Customer.objects.get(name="Bayu").package.name == "Home 10 Mbps"
+
+
+def test_error_cells_keep_stored_values(sample_catalogue, tmp_path):
+    sites, packages = sample_catalogue
+    Customer.objects.create(
+        number="PLG-0902", name="Wati", email="wati@contoh.id", installed_on=date(2023, 1, 15),
+        site=sites["BJG"], package=packages["H20"],
+    )
+    path = write_workbook(tmp_path / "ubah.xlsx", [
+        ["ID Pelanggan", *ERROR_HEADER, "No HP"],
+        ["PLG-0902", "Wati", "#N/A", "#N/A", None, "#N/A", None, "#N/A", "0812-3456-7890"],
+    ])
+
+    batch = validate(path, mode=ImportBatch.Mode.UPDATE)
+
+    assert findings(batch, "problem") == []
+    assert [(note.column, note.code) for note in batch.problems.filter(kind="note").order_by("id")] == [
+        ("Site", "cell_error"), ("Paket", "cell_error"), ("Email", "cell_error"), ("Tanggal Pasang", "cell_error"),
+        ("No HP", "will_fill"),
+    ]
+    batches.commit_batch(batch)
+    wati = Customer.objects.get(number="PLG-0902")
+    assert wati.phone == "+6281234567890"
+    assert (wati.site, wati.package, wati.email, wati.installed_on) == (
+        sites["BJG"], packages["H20"], "wati@contoh.id", date(2023, 1, 15),
+    )
+
+
+@pytest.mark.parametrize("column", ["Nama", "ID Pelanggan", "No HP", "NIK", "Status"])
+def test_error_cells_in_required_columns_reject(sample_catalogue, tmp_path, column):
+    headers = ["Nama", "ID Pelanggan", "No HP", "NIK", "Status"]
+    row = ["Ani", "PLG-0903", "0812-3456-7890", None, "Aktif"]
+    row[headers.index(column)] = "#N/A"
+    path = write_workbook(tmp_path / "wajib.xlsx", [headers, row])
+
+    batch = validate(path)
+
+    assert findings(batch, "problem") == [(2, column, "cell_error")]
+    assert batch.problems.get(kind="problem").value == "#N/A"
+    assert Customer.objects.count() == 0
+
+
+def test_name_joiner_kept_and_matched(sample_catalogue, tmp_path):
+    """A zero width joiner inside a name is saved, and a stored name
+    without it is the same person."""
+    technologist = "\U0001f469\u200d\U0001f4bb"
+    Customer.objects.create(number="PLG-0950", name="Wati \U0001f469\U0001f4bb", phone="+6281200000950")
+    path = write_workbook(tmp_path / "emoji.xlsx", [
+        ["Nama", "No HP"],
+        [f"Ani\u200b {technologist}\u200d", "0812-0000-0951"],
+        [f"Wati {technologist}", "0812-0000-0950"],
+        [f"ANI {technologist}", "0812-0000-0951"],
+    ])
+
+    batch = validate(path)
+
+    assert batch.new_count == 1
+    assert [(f.row, f.kind, f.code) for f in batch.problems.order_by("row", "id")] == [
+        (3, "duplicate", "present_person"),
+        (4, "problem", "repeated_row"),
+    ]
+    batches.commit_batch(batch)
+    ani = Customer.objects.get(phone="+6281200000951")
+    assert ani.name == f"Ani {technologist}"
+    assert ani.name_key == "ani \U0001f469\U0001f4bb"
+
+
 def test_left_out_notes_of_unsaved_rows(sample_catalogue, tmp_path):
     """A bad email on a rejected row or on an already present customer keeps
     the cleaner's wording, because no customer is saved from that row."""

@@ -208,16 +208,40 @@ def test_address_with_same_rt_rw_unchanged(catalogue, admin_user, tmp_path):
     batch = save(tmp_path / "sama.xlsx", [
         ["Nama", "Alamat", "RT/RW"],
         ["Ani", "Jl. Mawar 1 RT 04/RW 11, Pabuaran, Cibinong", "004/011"],
-        ["Bayu", "Jl. Mawar 2 004/011, Pabuaran, Cibinong", "4/11"],
     ], admin_user)
 
     assert [column["field"] for column in batch.summary["columns"]] == ["name", "address", "rt_rw"]
     customers = {customer.name: (customer.address, customer.street) for customer in Customer.objects.all()}
     assert customers == {
         "Ani": ("Jl. Mawar 1 RT 04/RW 11, Pabuaran, Cibinong", "Jl. Mawar 1 RT 04/RW 11"),
-        "Bayu": ("Jl. Mawar 2 004/011, Pabuaran, Cibinong", "Jl. Mawar 2 004/011"),
     }
     assert notes(batch) == []
+
+
+def test_unlabelled_pair_not_taken_for_rt_rw(catalogue, admin_user, tmp_path):
+    """A house number such as "No. 4/11" is not the Alamat's RT/RW, even
+    with the numbers of the RT/RW column: only "RT" and "RW" mark one."""
+    batch = save(tmp_path / "nomor.xlsx", [
+        ["Nama", "Alamat", "RT/RW"],
+        ["Ani", "Jl. Melati No. 4/11, Pabuaran, Cibinong", "4/11"],
+        ["Bayu", "Jl. Mawar 2 004/011, Pabuaran, Cibinong", "004/011"],
+        ["Cici", "Jl. Melati No. 4/11 RT 4, Pabuaran, Cibinong", "4/11"],
+        ["Dodi", "Jl. Melati No. 4/11 RT 01/RW 02, Pabuaran, Cibinong", "4/11"],
+    ], admin_user)
+
+    customers = {customer.name: (customer.address, customer.street) for customer in Customer.objects.all()}
+    assert customers == {
+        "Ani": ("Jl. Melati No. 4/11 RT 004/RW 011, Pabuaran, Cibinong", "Jl. Melati No. 4/11 RT 004/RW 011"),
+        "Bayu": ("Jl. Mawar 2 004/011 RT 004/RW 011, Pabuaran, Cibinong", "Jl. Mawar 2 004/011 RT 004/RW 011"),
+        "Cici": ("Jl. Melati No. 4/11 RT 004/RW 011, Pabuaran, Cibinong", "Jl. Melati No. 4/11 RT 004/RW 011"),
+        "Dodi": ("Jl. Melati No. 4/11 RT 01/RW 02, Pabuaran, Cibinong", "Jl. Melati No. 4/11 RT 01/RW 02"),
+    }
+    assert notes(batch) == [(5, "RT/RW", "4/11", "rt_rw_other_in_address")]
+    assert english_messages(batch) == [
+        "Row 5, column RT/RW: RT/RW “4/11” was not added to the address, because the Alamat already "
+        "contains “RT 01/RW 02”. The Alamat's RT/RW was kept. If the RT/RW column is right, correct it "
+        "on the customer's page."
+    ]
 
 
 def test_address_with_other_rt_rw_kept(catalogue, admin_user, tmp_path):
@@ -413,6 +437,17 @@ def test_update_rt_rw_added_to_alamat(stored, admin_user, tmp_path):
     assert stored.address == "Jl. Mawar 1 RT 004/RW 011, Pabuaran, Cibinong"
     assert stored.street == "Jl. Mawar 1 RT 004/RW 011"
     assert stored.village_id == "32.01.01.1012"
+
+
+def test_update_house_number_gets_rt_rw(stored, admin_user, tmp_path):
+    stored.address, stored.street = "Jl. Melati No. 4/11, Pabuaran, Cibinong", "Jl. Melati No. 4/11"
+    stored.save()
+
+    save(tmp_path / "rtrw.xlsx", [["ID Pelanggan", "RT/RW"], ["PLG-0021", "4/11"]], admin_user, ImportBatch.Mode.UPDATE)
+
+    stored.refresh_from_db()
+    assert stored.street == "Jl. Melati No. 4/11 RT 004/RW 011"
+    assert stored.address == "Jl. Melati No. 4/11 RT 004/RW 011, Pabuaran, Cibinong"
 
 
 @pytest.mark.parametrize("header, value, expected_street", [

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
+from customers.importing import pipeline  # noqa: F401  (registers every message)
+from customers.importing.problems import Problem
 from customers.models import Customer, ImportBatch, ImportProblem
 from tests.importing_helpers import SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
 
@@ -231,6 +233,98 @@ def test_json_lists_every_note(sample_catalogue, tmp_path):
         "code": "package_unknown",
         "kind": "note",
     }
+
+def update_rows():
+    """Return a header and a row that changes the status and the name of
+    PLG-0021 and fills in its empty email."""
+    return [
+        ["ID Pelanggan", "Nama", "Status", "Email"],
+        ["PLG-0021", "Agus Wibisono", "isolir", "agus@example.com"],
+    ]
+
+
+@pytest.fixture
+def stored_customer(sample_catalogue):
+    return Customer.objects.create(number="PLG-0021", name="Agus Wibowo", status=Customer.Status.ACTIVE)
+
+
+def test_update_summary_after_save(stored_customer, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", update_rows())
+
+    with translation.override("en"):
+        out, _err = run_import_text(path, "--update")
+    batch = ImportBatch.objects.get()
+
+    assert out.splitlines() == [
+        "Rows read: 1. New customers saved: 0; updated: 1; already present: 0; rows with problems: 0.",
+        "Notes:",
+        "  Row 2, column Nama: the name was changed from “Agus Wibowo” to “Agus Wibisono”. "
+        "If the ID Pelanggan was wrong, undo this import.",
+        "  Row 2, column Email: was empty, set to “agus@example.com”.",
+        "  Row 2, column Status: “Active” was changed to “Suspended”.",
+        f"Import batch: {batch.pk}",
+    ]
+    stored_customer.refresh_from_db()
+    assert stored_customer.status == Customer.Status.SUSPENDED
+
+
+def test_batch_note_after_save(stored_customer, tmp_path):
+    """The batch page of a saved import reports the change as done."""
+    path = write_workbook(tmp_path / "pelanggan.xlsx", update_rows())
+
+    run_import_text(path, "--update")
+    note = ImportProblem.objects.get(code="will_update")
+
+    with translation.override("en"):
+        assert note.message == "Row 2, column Status: “Active” was changed to “Suspended”."
+
+
+def test_update_summary_of_dry_run(stored_customer, tmp_path):
+    path = write_workbook(tmp_path / "pelanggan.xlsx", update_rows())
+
+    with translation.override("en"):
+        out, _err = run_import_text(path, "--update", "--dry-run")
+
+    assert out.splitlines()[1:] == [
+        "Notes:",
+        "  Row 2, column Nama: the name will change from “Agus Wibowo” to “Agus Wibisono”. "
+        "Make sure the ID Pelanggan is right.",
+        "  Row 2, column Email: empty now, will be set to “agus@example.com”.",
+        "  Row 2, column Status: “Active” will change to “Suspended”.",
+    ]
+    stored_customer.refresh_from_db()
+    assert stored_customer.status == Customer.Status.ACTIVE
+
+
+def test_update_json_after_save(stored_customer, tmp_path):
+    """The --json output keeps the codes and the review's messages."""
+    path = write_workbook(tmp_path / "pelanggan.xlsx", update_rows())
+
+    with translation.override("en"):
+        code, result, _stderr = run_import(path, "--update")
+
+    assert code == 0
+    assert result["updated"] == 1
+    assert [(note["column"], note["code"], note["message"]) for note in result["notes"]] == [
+        ("Nama", "name_will_change", "Row 2, column Nama: the name will change from “Agus Wibowo” to "
+         "“Agus Wibisono”. Make sure the ID Pelanggan is right."),
+        ("Email", "will_fill", "Row 2, column Email: empty now, will be set to “agus@example.com”."),
+        ("Status", "will_update", "Row 2, column Status: “Active” will change to “Suspended”."),
+    ]
+    assert sorted(result["notes"][0]) == ["code", "column", "kind", "message", "row", "value"]
+
+
+@pytest.mark.parametrize("code, message", [
+    ("nik_will_change", "Row 2, column NIK: the NIK was changed (the old NIK ended in 0001, the new NIK ends in 0002)."),
+    ("nik_will_change_same_end", "Row 2, column NIK: the NIK was changed in its first 12 digits "
+     "(the old and the new NIK both end in 0002)."),
+])
+def test_nik_change_message_after_save(code, message):
+    problem = Problem(2, "NIK", "************0002", code, {"old_end": "0001", "new_end": "0002"})
+
+    with translation.override("en"):
+        assert problem.saved_message == message
+
 
 def test_summary_in_english(sample_catalogue):
     with translation.override("en"):

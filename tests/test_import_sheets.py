@@ -2,6 +2,7 @@
 read, names the sheets it did not read and lets the admin read another one."""
 
 import re
+import zipfile
 from io import BytesIO, StringIO
 
 import pytest
@@ -79,6 +80,50 @@ def test_review_warns_of_other_customer_sheet(admin_client, sample_catalogue, tm
     assert page.count('class="warning-box other-customer-sheet"') == 1
     assert '<option value="Bojonggede">Bojonggede</option>' in page
     assert '<option value="Rekap">' not in page
+
+
+def declare_dimension(path, part, cell_range):
+    """Rewrite the <dimension> of one sheet part of the .xlsx at `path`."""
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    entries[part], replaced = re.subn(rb'<dimension ref="[^"]*"', f'<dimension ref="{cell_range}"'.encode(), entries[part])
+    assert replaced == 1
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("cell_range, rows", [
+    ("A1:XFD1048576", None),
+    ("A1:C300002", None),
+    ("A1:C300001", 300_000),
+])
+def test_other_sheet_declared_size(admin_client, sample_catalogue, tmp_path, cell_range, rows):
+    """A declared size past IMPORT_MAX_ROWS gives no row count."""
+    admin_client.cookies["django_language"] = "en"
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+    declare_dimension(path, "xl/worksheets/sheet2.xml", cell_range)
+
+    batch = upload(admin_client, path)
+
+    assert batch.summary["customer_sheets"] == [{"name": "Bojonggede", "rows": rows}]
+    page = batch_page(admin_client, batch)
+    if rows is None:
+        assert "Sheet “Bojonggede” also looks like a customer list and was not read." in page
+        assert "also looks like a customer list (about" not in page
+    else:
+        assert "Sheet “Bojonggede” also looks like a customer list (about 300,000 rows) and was not read." in page
+
+
+def test_command_omits_declared_grid_size(sample_catalogue, tmp_path):
+    path = write_site_workbook(tmp_path / "rtrw.xlsx")
+    declare_dimension(path, "xl/worksheets/sheet2.xml", "A1:XFD1048576")
+    out = StringIO()
+
+    with translation.override("en"):
+        call_command("import_customers", str(path), "--dry-run", stdout=out)
+
+    assert out.getvalue().splitlines()[-2] == "Sheet “Bojonggede” also looks like a customer list and was not read."
 
 
 def test_review_without_other_customer_sheet(admin_client, sample_catalogue, tmp_path):

@@ -207,7 +207,7 @@ def test_clean_row_hidden_note():
     assert clean.notes == [Problem(8, "", "", "row_hidden")]
 
 
-OPTIONAL_HEADERS = ["Nama", "Email", "Titik Lokasi", "Tanggal Pasang", "Kode Pos", "Kode Wilayah"]
+OPTIONAL_HEADERS = ["Nama", "Email", "Titik Lokasi", "Tanggal Pasang", "Kode Pos", "Kode Wilayah", "Site", "Paket"]
 
 
 @pytest.mark.parametrize(("column", "value", "field", "code"), [
@@ -215,25 +215,30 @@ OPTIONAL_HEADERS = ["Nama", "Email", "Titik Lokasi", "Tanggal Pasang", "Kode Pos
     ("Email", "budi@", "email", "email_left_out"),
     ("Email", "budi gmail.com", "email", "email_left_out"),
     ("Email", "x" * 250 + "@contoh.id", "email", "email_left_out"),
-    ("Email", ErrorCell("#N/A"), "email", "email_left_out"),
+    ("Email", ErrorCell("#N/A"), "email", "cell_error_left_out"),
     ("Email", FormulaWithoutValue("Data!B2"), "email", "formula_left_out"),
     ("Titik Lokasi", "https://goo.gl/maps/abc123", "coordinates", "coordinates_short_link_left_out"),
     ("Titik Lokasi", "https://maps.app.goo.gl/AbCdEf123", "coordinates", "coordinates_short_link_left_out"),
     ("Titik Lokasi", "https://www.google.com/maps/place/Cibinong", "coordinates", "coordinates_link_left_out"),
     ("Titik Lokasi", "di depan masjid", "coordinates", "coordinates_left_out"),
     ("Titik Lokasi", "48.8584, 2.2945", "coordinates", "location_outside_indonesia_left_out"),
-    ("Titik Lokasi", ErrorCell("#REF!"), "coordinates", "coordinates_left_out"),
+    ("Titik Lokasi", ErrorCell("#REF!"), "coordinates", "cell_error_left_out"),
     ("Tanggal Pasang", "12/31/2023", "installed_on", "date_left_out"),
     ("Tanggal Pasang", "31/02/2024", "installed_on", "date_left_out"),
     ("Tanggal Pasang", "kemarin", "installed_on", "date_left_out"),
     ("Tanggal Pasang", "01/01/1970", "installed_on", "date_left_out"),
     ("Kode Pos", "1691", "postal_code", "postal_code_left_out"),
     ("Kode Pos", FormulaWithoutValue("A1"), "postal_code", "postal_code_formula_left_out"),
+    ("Tanggal Pasang", ErrorCell("#VALUE!"), "installed_on", "cell_error_left_out"),
+    ("Kode Pos", ErrorCell("#N/A"), "postal_code", "cell_error_left_out"),
     ("Kode Wilayah", "32.1", "region_code", "region_code_left_out"),
+    ("Kode Wilayah", ErrorCell("#N/A"), "region_code", "cell_error_left_out"),
+    ("Site", ErrorCell("#N/A"), "site", "cell_error_left_out"),
+    ("Paket", ErrorCell("#N/A"), "package", "cell_error_left_out"),
 ])
 def test_clean_row_optional_value_left_out(column, value, field, code):
     header_map = map_headers(OPTIONAL_HEADERS)
-    cells = ["Dewi", None, None, None, None, None]
+    cells = ["Dewi"] + [None] * (len(OPTIONAL_HEADERS) - 1)
     cells[OPTIONAL_HEADERS.index(column)] = value
 
     clean = clean_row(RawRow(5, tuple(cells)), header_map)
@@ -252,10 +257,15 @@ def test_clean_row_optional_value_left_out(column, value, field, code):
     ("NIK", 3201011203900000, "nik_number_cell"),
     ("Status", "Pindah", "status_unknown"),
     ("Alamat", ErrorCell("#N/A"), "cell_error"),
+    ("ID Pelanggan", ErrorCell("#N/A"), "cell_error"),
+    ("No HP", ErrorCell("#N/A"), "cell_error"),
+    ("NIK", ErrorCell("#REF!"), "cell_error"),
+    ("Status", ErrorCell("#N/A"), "cell_error"),
+    ("Paket", "P" * 201, "text_too_long"),
 ])
 def test_clean_row_identity_value_rejects(column, value, code):
-    headers = ["Nama", "ID Pelanggan", "No HP", "NIK", "Status", "Alamat", "Email"]
-    cells = ["Dewi", None, None, None, None, None, "budi@"]
+    headers = ["Nama", "ID Pelanggan", "No HP", "NIK", "Status", "Alamat", "Paket", "Email"]
+    cells = ["Dewi", None, None, None, None, None, None, "budi@"]
     cells[headers.index(column)] = value
 
     clean = clean_row(RawRow(5, tuple(cells)), map_headers(headers))

@@ -227,6 +227,11 @@ FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
     "result, so the customer is saved without this value. Fill it in on the "
     "customer's page, or open and save the file in Excel and upload it again "
     "in the mode Create and update."))
+CELL_ERROR_LEFT_OUT = register_row_message("cell_error_left_out", _(
+    "Row %(row)s, column %(column)s: the cell shows the spreadsheet error "
+    "“%(value)s”, so the customer is saved without this value. Fill it in on "
+    "the customer's page, or fix the formula and upload the file again in the "
+    "mode Create and update."))
 RT_RW_INVALID = register_row_message("rt_rw_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not an RT/RW, so it was "
     "not added to the address. Write it like 004/011 or RT 004/RW 011, or "
@@ -286,14 +291,20 @@ def reject_special_cell(value):
 
 
 _SPACE_CONTROLS = frozenset("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")
+# U+200D ZERO WIDTH JOINER joins emoji into one ("👩‍💻") and letters of
+# some scripts into their joined forms.
+ZERO_WIDTH_JOINER = "\u200d"
+_JOINER_RUN = re.compile(ZERO_WIDTH_JOINER + "+")
 
 
-def normalise_text(text):
+def normalise_text(text, *, keep_joiners=False):
     """Normalise text to NFC with single ASCII spaces and no invisible characters.
 
     Every Unicode space, line break and tab becomes a space, zero-width and
     other format characters and control characters are removed, runs of
-    spaces collapse and the ends are stripped.
+    spaces collapse and the ends are stripped. With `keep_joiners`, a zero
+    width joiner between two characters other than spaces is kept (a run
+    of them as one), because it changes how a name is shown.
     """
     if text.isascii() and text.isprintable():
         # Printable ASCII is already NFC and has no format or control
@@ -305,11 +316,25 @@ def normalise_text(text):
         category = unicodedata.category(char)
         if char in _SPACE_CONTROLS or category in ("Zs", "Zl", "Zp"):
             characters.append(" ")
+        elif keep_joiners and char == ZERO_WIDTH_JOINER:
+            characters.append(char)
         elif category in ("Cc", "Cf"):
             continue
         else:
             characters.append(char)
-    return " ".join("".join(characters).split())
+    text = "".join(characters)
+    if keep_joiners:
+        text = _JOINER_RUN.sub(_joiner_between_characters, text)
+    return " ".join(text.split())
+
+
+def _joiner_between_characters(match):
+    """Return one joiner for a run of joiners between two characters other
+    than spaces, or "" for a run at either end or beside a space."""
+    text, start, end = match.string, match.start(), match.end()
+    if start > 0 and end < len(text) and text[start - 1] != " " and text[end] != " ":
+        return ZERO_WIDTH_JOINER
+    return ""
 
 
 # Sheets often mark "nothing here" with a dash or a dot.
@@ -333,10 +358,11 @@ def is_blank(value):
     return _PLACEHOLDER.fullmatch(normalise_text(value)) is not None
 
 
-def clean_text(value, max_length):
-    """Clean a free-text cell. Number and date cells become the text they show."""
+def clean_text(value, max_length, *, keep_joiners=False):
+    """Clean a free-text cell. Number and date cells become the text they
+    show. `keep_joiners` is passed to normalise_text()."""
     if type(value) is str:
-        text = normalise_text(value)
+        text = normalise_text(value, keep_joiners=keep_joiners)
     else:
         reject_special_cell(value)
         text = normalise_text(cell_text(value))
@@ -346,7 +372,9 @@ def clean_text(value, max_length):
 
 
 def clean_name(value):
-    return clean_text(value, NAME_MAX_LENGTH)
+    """Clean a name, keeping its zero width joiners between characters
+    (see normalise_text)."""
+    return clean_text(value, NAME_MAX_LENGTH, keep_joiners=True)
 
 
 def clean_address(value):

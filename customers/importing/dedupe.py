@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing.matching import SITE_CONFLICT
-from customers.importing.problems import Problem, register_row_message
+from customers.importing.problems import Problem, register_row_message, register_saved_message
 from customers.importing.rt_rw import replace_in_address, replace_in_street
 from customers.models import Customer, name_key
 from customers.selectors import format_phone, stored_value_texts
@@ -127,16 +127,22 @@ NUMBER_OTHER_SITE = register_row_message(
         "Give this customer another ID, or ask an admin."
     ),
 )
+# The notes of an update announce each change. After the save they are
+# shown with the message registered by register_saved_message.
 WILL_UPDATE = register_row_message(
     "will_update",
     _("Row %(row)s, column %(column)s: “%(old)s” will change to “%(value)s”."),
 )
+register_saved_message(WILL_UPDATE, _("Row %(row)s, column %(column)s: “%(old)s” was changed to “%(value)s”."))
 # The review masks NIKs, and two NIKs with the same last four digits would
 # read as no change, so this note names only the last four of each.
 NIK_WILL_CHANGE = register_row_message(
     "nik_will_change",
     _("Row %(row)s, column %(column)s: the NIK will change (the old NIK ends in %(old_end)s, the new NIK in %(new_end)s)."),
 )
+register_saved_message(NIK_WILL_CHANGE, _(
+    "Row %(row)s, column %(column)s: the NIK was changed (the old NIK ended in %(old_end)s, the new NIK ends in %(new_end)s)."
+))
 NIK_WILL_CHANGE_SAME_END = register_row_message(
     "nik_will_change_same_end",
     _(
@@ -144,6 +150,10 @@ NIK_WILL_CHANGE_SAME_END = register_row_message(
         "(the old and the new NIK both end in %(new_end)s)."
     ),
 )
+register_saved_message(NIK_WILL_CHANGE_SAME_END, _(
+    "Row %(row)s, column %(column)s: the NIK was changed in its first 12 digits "
+    "(the old and the new NIK both end in %(new_end)s)."
+))
 NAME_WILL_CHANGE = register_row_message(
     "name_will_change",
     _(
@@ -151,6 +161,10 @@ NAME_WILL_CHANGE = register_row_message(
         "Make sure the ID Pelanggan is right."
     ),
 )
+register_saved_message(NAME_WILL_CHANGE, _(
+    "Row %(row)s, column %(column)s: the name was changed from “%(old)s” to “%(value)s”. "
+    "If the ID Pelanggan was wrong, undo this import."
+))
 
 UNKNOWN_NUMBER_NAME_MISSING = register_row_message(
     "unknown_number_name_missing",
@@ -178,6 +192,7 @@ WILL_FILL = register_row_message(
     "will_fill",
     _("Row %(row)s, column %(column)s: empty now, will be set to “%(value)s”."),
 )
+register_saved_message(WILL_FILL, _("Row %(row)s, column %(column)s: was empty, set to “%(value)s”."))
 # A new row under the ID of a deleted customer would otherwise start a new
 # customer without the old one's history, unnoticed.
 DELETED_NUMBER = register_row_message(

@@ -19,6 +19,10 @@ from django.utils.translation import gettext, gettext_lazy
 # column names, counts and limits are not.
 ROW_MESSAGES = {}
 
+# Message templates that report a change as done, for notes that announce
+# one ("will change to") and are shown after the import saved it.
+SAVED_ROW_MESSAGES = {}
+
 # Message templates for a whole file that cannot be read.
 FILE_MESSAGES = {}
 
@@ -40,6 +44,13 @@ MIB = 1024 * 1024
 def register_row_message(code, template):
     """Register the message template of a row problem code and return the code."""
     ROW_MESSAGES[code] = template
+    return code
+
+
+def register_saved_message(code, template):
+    """Register the message template that a row note of `code` shows once
+    its change is saved, and return the code."""
+    SAVED_ROW_MESSAGES[code] = template
     return code
 
 
@@ -152,6 +163,15 @@ class Problem:
 
     @property
     def message(self):
+        return self._render(ROW_MESSAGES[self.code])
+
+    @property
+    def saved_message(self):
+        """The message after the import saved the row: the change that a
+        note announces is reported as done."""
+        return self._render(SAVED_ROW_MESSAGES.get(self.code, ROW_MESSAGES[self.code]))
+
+    def _render(self, template):
         value = self.value
         if len(value) > MESSAGE_VALUE_LENGTH:
             # The whole value is in the finding's own column.
@@ -168,7 +188,7 @@ class Problem:
             values["other"] = OTHER_ROW % {"row": self.params["other_row"]}
         elif self.params.get("other_hidden"):
             values["other"] = str(OTHER_HIDDEN)
-        return gettext(ROW_MESSAGES[self.code]) % values
+        return gettext(template) % values
 
     def as_dict(self):
         return {

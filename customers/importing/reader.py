@@ -302,7 +302,12 @@ class Table:
 
     def _sheet_row_estimate(self, sheet_index, header_row):
         """Return the rows below `header_row` by the sheet's declared size,
-        at most IMPORT_MAX_ROWS, or None when the format declares none."""
+        or None when the format declares none or declares more rows than
+        IMPORT_MAX_ROWS.
+
+        Some programs declare the whole grid (A1:XFD1048576) and a crafted
+        file may declare any size, so a count past the limit is not shown.
+        """
         last_row = getattr(self._source, "declared_last_row", None)
         if last_row is None:
             return None
@@ -313,7 +318,10 @@ class Table:
             return None
         if last is None:
             return None
-        return min(max(last - header_row, 0), max_rows())
+        rows = max(last - header_row, 0)
+        if rows > max_rows():
+            return None
+        return rows
 
     def _widest_text_row(self, sheet_index):
         """Return (cell count, row number, header texts) of the row within

@@ -35,6 +35,18 @@ REGION_UNMATCHED = register_row_message(
     ),
 )
 
+# The note of a Kode Wilayah, given without region names, that is no
+# village's code. A code is digits and dots, so it names the expected form
+# where REGION_UNMATCHED asks to check the spelling of a name.
+REGION_CODE_UNMATCHED = register_row_message(
+    "region_code_unmatched",
+    _(
+        "Row %(row)s, column %(column)s: Kode Wilayah “%(value)s” is not the code of a village in the region "
+        "list. A village code has four parts, like 32.01.01.1007. Check the code, or pick the village on the "
+        "customer's page."
+    ),
+)
+
 # An exported sheet keeps its Kode Wilayah column, so a village retyped in
 # Excel would otherwise be ignored without a word.
 REGION_CODE_OTHER_NAMES = register_row_message(
@@ -108,6 +120,8 @@ class RegionResolver:
             return result.village_code, street, None
         if result.status == AMBIGUOUS:
             return None, street, (field, value, REGION_AMBIGUOUS, {"candidates": "; ".join(result.candidates[:3])})
+        if result.status == UNMATCHED and field == "region_code":
+            return None, street, (field, value, REGION_CODE_UNMATCHED, {})
         if result.status == UNMATCHED and field != "address":
             return None, street, (field, value, REGION_UNMATCHED, {})
         return None, street, None

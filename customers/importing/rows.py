@@ -46,21 +46,27 @@ LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 # a wrong customer. An optional value that staff or the customer can fill in
 # later in the app is left out with a note, and the rest of the row is
 # saved: a new customer gets no value and an update keeps the stored one.
-# Each such field maps the cleaner's problem code to the note's code, and
-# the None key covers its other codes, such as a spreadsheet error.
+# A Site or Paket cell showing a spreadsheet error, such as #N/A from a
+# VLOOKUP, is left out as an unknown Site or Paket name is. Its formula
+# without a saved result still rejects the row.
+# Each such field maps the cleaner's problem code to the note's code. The
+# None key, where present, covers its other codes, and the codes of a field
+# without it reject the row.
 # A note keeps the cleaner's own code in its params (LEFT_OUT_CODE), so the
 # review can show the cleaner's wording on a row that is not saved, where
 # "the customer is saved without this value" would be wrong.
 LEFT_OUT_CODE = "cell_code"
 LEFT_OUT_NOTE_CODE = "note_code"
 _FORMULA = cleaners.CELL_FORMULA_WITHOUT_VALUE
+_ERROR = cleaners.CELL_ERROR
+_SPECIAL_CELL_NOTES = {_FORMULA: cleaners.FORMULA_LEFT_OUT, _ERROR: cleaners.CELL_ERROR_LEFT_OUT}
 _OUTSIDE_INDONESIA = {
     cleaners.LATITUDE_OUTSIDE_INDONESIA: cleaners.LOCATION_OUTSIDE_INDONESIA_LEFT_OUT,
     cleaners.LONGITUDE_OUTSIDE_INDONESIA: cleaners.LOCATION_OUTSIDE_INDONESIA_LEFT_OUT,
 }
 _COORDINATE_NOTES = {
     None: cleaners.COORDINATE_LEFT_OUT,
-    _FORMULA: cleaners.FORMULA_LEFT_OUT,
+    **_SPECIAL_CELL_NOTES,
     cleaners.LATITUDE_WITHOUT_LONGITUDE: cleaners.COORDINATE_UNPAIRED_LEFT_OUT,
     cleaners.LONGITUDE_WITHOUT_LATITUDE: cleaners.COORDINATE_UNPAIRED_LEFT_OUT,
     **_OUTSIDE_INDONESIA,
@@ -73,15 +79,21 @@ _RT_RW_NOTES = {
 }
 _RT_NUMBER_NOTES = {**_RT_RW_NOTES, None: cleaners.RT_RW_NUMBER_INVALID}
 LEFT_OUT_NOTES = {
-    "email": {None: cleaners.EMAIL_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
-    "installed_on": {None: cleaners.DATE_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
-    "postal_code": {None: cleaners.POSTAL_CODE_LEFT_OUT, _FORMULA: cleaners.POSTAL_CODE_FORMULA_LEFT_OUT},
-    "region_code": {None: cleaners.REGION_CODE_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
+    "email": {None: cleaners.EMAIL_LEFT_OUT, **_SPECIAL_CELL_NOTES},
+    "installed_on": {None: cleaners.DATE_LEFT_OUT, **_SPECIAL_CELL_NOTES},
+    "postal_code": {
+        None: cleaners.POSTAL_CODE_LEFT_OUT,
+        _FORMULA: cleaners.POSTAL_CODE_FORMULA_LEFT_OUT,
+        _ERROR: cleaners.CELL_ERROR_LEFT_OUT,
+    },
+    "region_code": {None: cleaners.REGION_CODE_LEFT_OUT, **_SPECIAL_CELL_NOTES},
+    "site": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "package": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
     "latitude": _COORDINATE_NOTES,
     "longitude": _COORDINATE_NOTES,
     "coordinates": {
         None: cleaners.COORDINATES_LEFT_OUT,
-        _FORMULA: cleaners.FORMULA_LEFT_OUT,
+        **_SPECIAL_CELL_NOTES,
         cleaners.COORDINATES_SHORT_LINK: cleaners.COORDINATES_SHORT_LINK_LEFT_OUT,
         cleaners.COORDINATES_LINK_UNRECOGNISED: cleaners.COORDINATES_LINK_LEFT_OUT,
         **_OUTSIDE_INDONESIA,
@@ -234,11 +246,11 @@ class _RowCleaner:
     def report_unusable(self, field_name, code, **params):
         """Record an unusable cell: a note when its field is left out
         (see LEFT_OUT_NOTES), otherwise a problem that rejects the row."""
-        notes = LEFT_OUT_NOTES.get(field_name)
-        if notes is None:
+        notes = LEFT_OUT_NOTES.get(field_name, {})
+        note_code = notes.get(code, notes.get(None))
+        if note_code is None:
             self.result.problems.append(self.problem(field_name, code, **params))
         else:
-            note_code = notes.get(code, notes[None])
             params.update({LEFT_OUT_CODE: code, LEFT_OUT_NOTE_CODE: note_code})
             self.result.notes.append(self.problem(field_name, note_code, **params))
 
@@ -349,7 +361,7 @@ class _RowCleaner:
             return
 
         address = values.get("address")
-        found = find_rt_rw(address, numbers) if address else None
+        found = find_rt_rw(address) if address else None
         if found is not None and not rt_rw_conflict(found[0], numbers):
             # The Alamat agrees with the columns. A number only the columns
             # give ("RT 4" in the Alamat, 004/011 in the column) completes it.

@@ -8,13 +8,7 @@ village is matched from the Alamat before the RT/RW is added, so the RT/RW
 cannot change which village is found.
 """
 
-import re
-
 from .cleaners import LABELLED_RT_RW, labelled_rt_rw_numbers
-
-# An unlabelled "004/011", which the region matcher also reads as a street
-# part. "C2/14" and "12/3/2024" are not taken for one.
-_BARE_PAIR = re.compile(r"(?<![\w/])(\d{1,3})\s*/\s*(\d{1,3})(?![\w/])")
 
 
 def format_rt_rw(numbers):
@@ -29,22 +23,18 @@ def format_rt_rw(numbers):
     return "/".join(parts)
 
 
-def find_rt_rw(text, numbers):
-    """Return ((RT, RW), match) of the RT/RW that `text` already contains,
-    or None.
+def find_rt_rw(text):
+    """Return ((RT, RW), match) of the first RT/RW that `text` writes with
+    its label ("RT 4 RW 11", "RT/RW 004/011", "RT 4"), or None.
 
-    That is the first RT/RW written with its label ("RT 4 RW 11", "RT/RW
-    004/011"), or else an unlabelled pair of the same numbers as `numbers`
-    ("004/011"). An unlabelled pair of other numbers is not taken for an
-    RT/RW, because house numbers are written like "12/3" too.
+    An unlabelled pair such as "4/11" is not taken for an RT/RW, even when
+    its numbers are those of the RT/RW column, because house numbers are
+    written like that too ("Jl. Melati No. 4/11").
     """
     match = LABELLED_RT_RW.search(text)
-    if match is not None:
-        return labelled_rt_rw_numbers(match), match
-    for match in _BARE_PAIR.finditer(text):
-        if (int(match[1]), int(match[2])) == numbers:
-            return numbers, match
-    return None
+    if match is None:
+        return None
+    return labelled_rt_rw_numbers(match), match
 
 
 def merge_rt_rw(found, numbers):
@@ -76,7 +66,7 @@ def replace_in_street(street, numbers):
     them added at its end when it has none. A number that `numbers` leaves
     out (None) keeps the line's own, so "RT 004/RW 011" with an RT of 5
     becomes "RT 005/RW 011"."""
-    found = find_rt_rw(street, numbers)
+    found = find_rt_rw(street)
     if found is None:
         text = format_rt_rw(numbers)
         return f"{street} {text}" if street else text
@@ -95,7 +85,7 @@ def replace_in_address(address, street, numbers):
     because without the region matcher it is unknown where its street line
     ends.
     """
-    if find_rt_rw(address, numbers) is not None:
+    if find_rt_rw(address) is not None:
         return replace_in_street(address, numbers)
     if street and address.startswith(street):
         return add_to_address(address, street, numbers)[0]

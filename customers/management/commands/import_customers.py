@@ -73,13 +73,19 @@ class Command(BaseCommand):
         except FileRejected as error:
             self._unreadable(error.message)
 
-        result = self._run(batch, dry_run=options["dry_run"])
+        result, note_messages = self._run(batch, dry_run=options["dry_run"])
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
         else:
-            self._print_summary(result)
+            self._print_summary(result, note_messages)
 
     def _run(self, batch, *, dry_run):
+        """Check or save the batch and return (result, note messages).
+
+        `result` is the --json output. The note messages are those of the
+        text output, which reports a saved change as done ("was changed
+        to") where the --json messages, like the review page, announce it.
+        """
         try:
             plan = pipeline.build_plan(
                 batch.file.path,
@@ -113,6 +119,7 @@ class Command(BaseCommand):
 
         errors = []
         notes = []
+        note_messages = []
         for kind, problem in plan.findings():
             finding = {
                 "row": problem.row, "column": str(problem.column), "value": problem.value,
@@ -122,7 +129,8 @@ class Command(BaseCommand):
                 errors.append(finding)
             elif kind in NOTE_KINDS:
                 notes.append({**finding, "kind": kind})
-        return {
+                note_messages.append(problem.message if dry_run else problem.saved_message)
+        result = {
             "rows": counts["rows"],
             "created": 0 if dry_run else counts["new"],
             "updated": 0 if dry_run else counts["update"],
@@ -137,8 +145,9 @@ class Command(BaseCommand):
             "other_customer_sheets": pipeline.customer_sheet_entries(plan.other_customer_sheets),
             "unchecked_sheets": plan.unchecked_sheets,
         }
+        return result, note_messages
 
-    def _print_summary(self, result):
+    def _print_summary(self, result, note_messages):
         counts = {
             "rows": result["rows"],
             "new": result["would_create"],
@@ -158,22 +167,23 @@ class Command(BaseCommand):
                 "already present: %(present)s; rows with problems: %(problems)s."
             )
         self.stdout.write(summary % counts)
-        self._print_findings(_("Problems (rows not saved):"), result["errors"], result["batch"], "problem")
-        self._print_findings(_("Notes:"), result["notes"], result["batch"], "note")
+        error_messages = [error["message"] for error in result["errors"]]
+        self._print_findings(_("Problems (rows not saved):"), error_messages, result["batch"], "problem")
+        self._print_findings(_("Notes:"), note_messages, result["batch"], "note")
         for line in _other_sheet_lines(result["other_customer_sheets"], result["unchecked_sheets"]):
             self.stdout.write(line)
         if result["batch"] is not None:
             self.stdout.write(_("Import batch: %(batch)s") % {"batch": result["batch"]})
 
-    def _print_findings(self, heading, findings, batch, kind):
-        """Print a heading and the messages of the first LISTED_FINDINGS
-        findings, then how many more there are and where to see them."""
-        if not findings:
+    def _print_findings(self, heading, messages, batch, kind):
+        """Print a heading and the first LISTED_FINDINGS messages of findings,
+        then how many more there are and where to see them."""
+        if not messages:
             return
         self.stdout.write(heading)
-        for finding in findings[:LISTED_FINDINGS]:
-            self.stdout.write(f"  {finding['message']}")
-        hidden = len(findings) - LISTED_FINDINGS
+        for message in messages[:LISTED_FINDINGS]:
+            self.stdout.write(f"  {message}")
+        hidden = len(messages) - LISTED_FINDINGS
         if hidden <= 0:
             return
         if batch is None:
