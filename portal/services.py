@@ -52,6 +52,10 @@ class ChangeRequestInvalid(Exception):
         self.error = error
 
 
+class PackageNotOffered(Exception):
+    """The package chosen for a new request was deactivated or deleted after the form's check."""
+
+
 class ChangeRequestPackageUnavailable(Exception):
     """The requested package was deactivated or deleted after the request,
     so it cannot be set. `reason` is the message for staff."""
@@ -144,7 +148,9 @@ def change_request_submit(customer, field, value, user):
     ServicePackage. A pending request for the same field and value is kept,
     so a repeated submit of the form makes no second request. A pending
     request for the same field with another value is marked replaced, so
-    only the newest one waits. Returns (change_request, created).
+    only the newest one waits. Returns (change_request, created). Raises
+    PackageNotOffered, and saves nothing, when the package is no longer
+    active or was deleted.
     """
     if field == ChangeRequest.Field.PACKAGE:
         same_value = {"package": value}
@@ -155,6 +161,10 @@ def change_request_submit(customer, field, value, user):
     with transaction.atomic():
         # Locking the customer makes two simultaneous requests wait for each other.
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        if field == ChangeRequest.Field.PACKAGE:
+            # The lock keeps the package from being deleted before the request refers to it.
+            if not ServicePackage.objects.select_for_update().filter(pk=value.pk, is_active=True).exists():
+                raise PackageNotOffered
         pending = ChangeRequest.objects.pending().filter(customer=customer, field=field)
         same = pending.filter(**same_value).first()
         if same is not None:

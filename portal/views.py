@@ -35,6 +35,7 @@ from portal.models import ChangeRequest, PortalLink
 from portal.services import (
     PROFILE_FIELDS,
     ChangeRequestClosed,
+    PackageNotOffered,
     ProfileCustomerDeleted,
     change_request_cancel,
     change_request_submit,
@@ -191,11 +192,16 @@ def package_request_new(request):
     customer = Customer.objects.select_related("package").get(pk=request.customer.pk)
     form = PackageRequestForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
-        _change_request, created = change_request_submit(
-            customer, ChangeRequest.Field.PACKAGE, form.cleaned_data["package"], request.user
-        )
-        _report_submitted(request, created)
-        return redirect("portal:home")
+        try:
+            _change_request, created = change_request_submit(
+                customer, ChangeRequest.Field.PACKAGE, form.cleaned_data["package"], request.user
+            )
+        except PackageNotOffered:
+            # Staff deactivated or deleted the package after the form's check.
+            form.add_error("package", form.fields["package"].error_messages["invalid_choice"])
+        else:
+            _report_submitted(request, created)
+            return redirect("portal:home")
 
     pending = customer.change_requests.pending().filter(field=ChangeRequest.Field.PACKAGE).select_related("package")
     return render(

@@ -4,11 +4,11 @@ portal, and staff approve or reject it like a NIK or phone request."""
 import re
 
 import pytest
-from django.test import Client
 
 from customers.services import CHANGE_REQUEST_REASON
-from portal.forms import CUSTOMER_BACKEND
+from packages.models import ServicePackage
 from portal.models import ChangeRequest
+from portal.services import PackageNotOffered, change_request_submit
 from tests.test_customer_history import history_rows
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     catalogue,
@@ -21,6 +21,7 @@ from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     user_a,
     user_b,
 )
+from tests.test_portal_pages import customer_client
 
 PACKAGE_URL = "/portal/requests/package/"
 REQUESTS_URL = "/portal/staff/requests/"
@@ -61,9 +62,8 @@ def request_h30(customer_a, user_a, packages):
     )
 
 
-def customer_client(user):
-    client = Client()
-    client.force_login(user, backend=CUSTOMER_BACKEND)
+def english_customer_client(user):
+    client = customer_client(user)
     client.cookies["django_language"] = "en"
     return client
 
@@ -221,6 +221,21 @@ def test_package_request_validated(english_a, packages, choice, expected_error):
     assert not ChangeRequest.objects.exists()
 
 
+@pytest.mark.parametrize("change", ["deactivated", "deleted"])
+def test_submit_rechecks_package(customer_a, user_a, packages, change):
+    """The package is checked again under a lock, because staff may change it after the form's check."""
+    chosen = packages["H30"]
+    if change == "deleted":
+        ServicePackage.objects.filter(pk=chosen.pk).delete()
+    else:
+        ServicePackage.objects.filter(pk=chosen.pk).update(is_active=False)
+
+    with pytest.raises(PackageNotOffered):
+        change_request_submit(customer_a, ChangeRequest.Field.PACKAGE, chosen, user_a)
+
+    assert not ChangeRequest.objects.exists()
+
+
 def test_nik_phone_form_offers_no_package(english_a, packages):
     page = english_a.get("/portal/requests/new/").content.decode()
     response = english_a.post("/portal/requests/new/", {"field": "package", "value": packages["H30"].pk})
@@ -291,7 +306,7 @@ def test_approval_sets_package_with_history(english_admin, admin_user, without_p
 def test_approved_package_shown_to_customer(english_admin, user_a, request_h30):
     english_admin.post(f"/portal/staff/requests/{request_h30.pk}/approve/")
 
-    customer = customer_client(user_a)
+    customer = english_customer_client(user_a)
     page = customer.get("/portal/").content.decode()
     assert '<td id="customer-package">Home 30 Mbps · 30/15 Mbps · Rp250,000</td>' in page
     assert portal_request_rows(customer) == [("Package", "Home 30 Mbps", "Approved")]
@@ -318,7 +333,7 @@ def test_rejection_reason_shown_on_portal(english_admin, admin_user, user_a, cus
     assert request_h30.reject_reason == "Tagihan Anda masih Home 20 Mbps."
     customer_a.refresh_from_db()
     assert customer_a.package == packages["H20"]
-    assert portal_request_rows(customer_client(user_a)) == [
+    assert portal_request_rows(english_customer_client(user_a)) == [
         ("Package", "Home 30 Mbps", 'Rejected<br><span class="muted">Reason: Tagihan Anda masih Home 20 Mbps.</span>')
     ]
 
@@ -379,7 +394,7 @@ def test_deleted_package_not_set(english_admin, user_a, customer_a, request_h30,
     assert message_texts(english_admin.get(REQUESTS_URL)) == [
         f"The request of customer PLG-0001 was not applied: {deleted}"
     ]
-    customer = customer_client(user_a)
+    customer = english_customer_client(user_a)
     assert customer.get(PACKAGE_URL).status_code == 200
     assert portal_request_rows(customer) == [("Package", "Home 30 Mbps (deleted package)", "Waiting for approval")]
 
@@ -393,7 +408,7 @@ def test_deleted_package_request_rejected(english_admin, user_a, request_h30, pa
     assert request_h30.status == ChangeRequest.Status.REJECTED
     decided = english_admin.get(REQUESTS_URL).content.decode().split("<h2>Recently decided</h2>")[1]
     assert '<td data-label="New value">Home 30 Mbps (deleted package)</td>' in decided
-    assert portal_request_rows(customer_client(user_a)) == [
+    assert portal_request_rows(english_customer_client(user_a)) == [
         (
             "Package",
             "Home 30 Mbps (deleted package)",
