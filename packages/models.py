@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -26,6 +27,11 @@ class ServicePackage(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def summary(self):
+        """The name, speed and price as the package list shows them: "Home 20 Mbps · 20/10 Mbps · Rp200.000"."""
+        return f"{self.name} · {self.download_mbps}/{self.upload_mbps} Mbps · Rp{intcomma(self.monthly_price)}"
 
 
 class PackageAlias(models.Model):

@@ -1,4 +1,4 @@
-"""Forms of the customer portal: login, own data and change requests."""
+"""Forms of the customer portal: login, own data, and NIK, phone and package change requests."""
 
 from django import forms
 from django.contrib.auth import authenticate
@@ -11,6 +11,7 @@ from customers.importing import cleaners
 from customers.importing.problems import CellError
 from customers.models import Customer, name_key
 from customers.selectors import nik_owner_with_other_name
+from packages.models import ServicePackage
 from portal.accounts import customer_login_key
 from portal.models import ChangeRequest
 from portal.services import NIK_SHARED_NAME_LOCKED
@@ -149,9 +150,10 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
 class ChangeRequestForm(forms.Form):
     """A new NIK or phone number, checked with the importer's rules on submit."""
 
+    # A package is requested on its own form, PackageRequestForm.
     field = forms.ChoiceField(
         label=_("Data to change"),
-        choices=ChangeRequest.Field.choices,
+        choices=[(field.value, field.label) for field in (ChangeRequest.Field.NIK, ChangeRequest.Field.PHONE)],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose the data you want to change.")},
     )
@@ -198,3 +200,38 @@ class ChangeRequestForm(forms.Form):
                 params={"value": text},
             )
         return phone.e164
+
+
+class PackageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.summary
+
+
+class PackageRequestForm(forms.Form):
+    """The package the customer reports paying for, chosen from the active packages.
+
+    Packages belong to no site, so every customer is offered all of them.
+    """
+
+    package = PackageChoiceField(
+        label=_("Package"),
+        queryset=ServicePackage.objects.filter(is_active=True).order_by("monthly_price", "name"),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose your package."),
+            "invalid_choice": _("This package is no longer offered. Choose another one."),
+        },
+    )
+
+    def __init__(self, *args, customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+
+    def clean_package(self):
+        package = self.cleaned_data["package"]
+        if package.pk == self.customer.package_id:
+            raise ValidationError(
+                _("%(package)s is already your package."), code="unchanged", params={"package": package.name}
+            )
+        return package

@@ -61,12 +61,13 @@ class ChangeRequestQuerySet(models.QuerySet):
 
 
 class ChangeRequest(models.Model):
-    """A customer's request to change their NIK or phone number, which takes
-    effect only when staff approve it."""
+    """A customer's request to change their NIK, phone number or service
+    package, which takes effect only when staff approve it."""
 
     class Field(models.TextChoices):
         NIK = "nik", _("NIK")
         PHONE = "phone", _("Phone / WhatsApp")
+        PACKAGE = "package", _("Package")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -80,8 +81,20 @@ class ChangeRequest(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="change_requests", verbose_name=_("customer")
     )
     field = models.CharField(_("data"), max_length=10, choices=Field.choices)
-    # The cleaned value: 16 NIK digits, or a phone number in E.164 (+62…).
-    new_value = models.CharField(_("new value"), max_length=20)
+    # The cleaned value: 16 NIK digits, a phone number in E.164 (+62…), or
+    # the requested package's name at request time, which lists show once
+    # the package is deleted.
+    new_value = models.CharField(_("new value"), max_length=100)
+    # The requested package of a package request. A deleted package leaves
+    # it null, and change_request_approve() then rejects the approval.
+    package = models.ForeignKey(
+        "packages.ServicePackage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("package"),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -115,10 +128,20 @@ class ChangeRequest(models.Model):
     @property
     def masked_new_value(self):
         """The requested value for lists: a NIK masked, a phone number
-        written the Indonesian way (0812-3456-7890)."""
+        written the Indonesian way (0812-3456-7890), a package by name."""
         from customers.models import mask_nik
         from customers.selectors import format_phone
 
         if self.field == self.Field.NIK:
             return mask_nik(self.new_value)
+        if self.field == self.Field.PACKAGE:
+            return self.package_name
         return format_phone(self.new_value)
+
+    @property
+    def package_name(self):
+        """The requested package's current name. Once the package is
+        deleted, the name it had when requested, marked as deleted."""
+        if self.package is not None:
+            return self.package.name
+        return _("%(package)s (deleted package)") % {"package": self.new_value}

@@ -1,4 +1,4 @@
-"""Changes made through the portal: a customer's own data and NIK or phone change requests.
+"""Changes made through the portal: a customer's own data and NIK, phone or package change requests.
 
 Every change to a Customer goes through Customer.save(), so
 django-simple-history records it, with the request's user as the history
@@ -19,6 +19,7 @@ from customers.importing.problems import CellError
 from customers.models import Customer, fill_address, name_key
 from customers.selectors import customer_label, customers_visible_to, nik_owner_with_other_name
 from customers.services import CHANGE_REQUEST_REASON
+from packages.models import ServicePackage
 from portal.models import ChangeRequest
 
 # The Customer fields a customer may change without approval.
@@ -49,6 +50,19 @@ class ChangeRequestInvalid(Exception):
     def __init__(self, error):
         super().__init__(error.code)
         self.error = error
+
+
+class PackageNotOffered(Exception):
+    """The package chosen for a new request was deactivated or deleted after the form's check."""
+
+
+class ChangeRequestPackageUnavailable(Exception):
+    """The requested package was deactivated or deleted after the request,
+    so it cannot be set. `reason` is the message for staff."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def customer_profile_update(customer, values):
@@ -128,24 +142,35 @@ def _customer_lock_with_nik_holders(pk):
 
 
 def change_request_submit(customer, field, value, user):
-    """Create a pending request to change the customer's NIK or phone to `value`.
+    """Create a pending request to change the customer's NIK, phone or package to `value`.
 
-    `value` must already be cleaned (16 NIK digits or E.164). A pending
-    request for the same field and value is kept, so a repeated submit of
-    the form makes no second request. A pending request for the same field
-    with another value is marked replaced, so only the newest one waits.
-    Returns (change_request, created).
+    `value` must already be cleaned: 16 NIK digits, E.164, or an active
+    ServicePackage. A pending request for the same field and value is kept,
+    so a repeated submit of the form makes no second request. A pending
+    request for the same field with another value is marked replaced, so
+    only the newest one waits. Returns (change_request, created). Raises
+    PackageNotOffered, and saves nothing, when the package is no longer
+    active or was deleted.
     """
+    if field == ChangeRequest.Field.PACKAGE:
+        same_value = {"package": value}
+        stored = {"package": value, "new_value": value.name}
+    else:
+        same_value = stored = {"new_value": value}
     now = timezone.now()
     with transaction.atomic():
         # Locking the customer makes two simultaneous requests wait for each other.
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        if field == ChangeRequest.Field.PACKAGE:
+            # The lock keeps the package from being deleted before the request refers to it.
+            if not ServicePackage.objects.select_for_update().filter(pk=value.pk, is_active=True).exists():
+                raise PackageNotOffered
         pending = ChangeRequest.objects.pending().filter(customer=customer, field=field)
-        same = pending.filter(new_value=value).first()
+        same = pending.filter(**same_value).first()
         if same is not None:
             return same, False
         pending.update(status=ChangeRequest.Status.REPLACED, decided_at=now, decided_by=user)
-        return ChangeRequest.objects.create(customer=customer, field=field, new_value=value, created_by=user), True
+        return ChangeRequest.objects.create(customer=customer, field=field, created_by=user, **stored), True
 
 
 def change_request_cancel(change_request, user):
@@ -163,15 +188,47 @@ def _clean_requested_value(change_request):
     return cleaners.clean_phone(change_request.new_value).e164
 
 
+def package_unavailable_reason(change_request, package):
+    """Return why the package request cannot be approved, or "" when its
+    `package` (the request's package, None once deleted) may be set."""
+    if package is None:
+        return _(
+            "Package %(package)s was deleted, so it cannot be set. Reject the request and tell the customer why."
+        ) % {"package": change_request.new_value}
+    if not package.is_active:
+        return _(
+            "Package %(package)s is no longer active, so it cannot be set. "
+            "Activate it again in the package list, or reject the request."
+        ) % {"package": package.name}
+    return ""
+
+
+def _requested_package(change_request):
+    """Lock and return the package of a package request. Raises
+    ChangeRequestPackageUnavailable when it was deactivated or deleted.
+
+    The lock makes a deactivation or delete of the package wait until the
+    approval is saved."""
+    package = None
+    if change_request.package_id is not None:
+        package = ServicePackage.objects.select_for_update().filter(pk=change_request.package_id).first()
+    reason = package_unavailable_reason(change_request, package)
+    if reason:
+        raise ChangeRequestPackageUnavailable(reason)
+    return package
+
+
 def change_request_approve(change_request, user):
     """Apply a pending request to the customer and mark it approved.
 
     The value is checked again with the importer's cleaner, because the
     rules may have changed since it was submitted, and a NIK must not belong
     to another customer under another name, in any site, as on the edit
-    form and in an import. Raises ChangeRequestCustomerDeleted when its
-    customer was deleted, ChangeRequestClosed when the request is no longer
-    pending, and ChangeRequestInvalid when the value fails the check, and
+    form and in an import. A requested package must still exist and be
+    active. Raises ChangeRequestCustomerDeleted when its customer was
+    deleted, ChangeRequestClosed when the request is no longer pending,
+    ChangeRequestInvalid when the value fails the check and
+    ChangeRequestPackageUnavailable when the package cannot be set, and
     then changes nothing.
     """
     with transaction.atomic():
@@ -185,10 +242,13 @@ def change_request_approve(change_request, user):
             raise ChangeRequestCustomerDeleted
         if locked is None or locked.status != ChangeRequest.Status.PENDING:
             raise ChangeRequestClosed
-        try:
-            value = _clean_requested_value(locked)
-        except CellError as error:
-            raise ChangeRequestInvalid(error) from None
+        if locked.field == ChangeRequest.Field.PACKAGE:
+            value = _requested_package(locked)
+        else:
+            try:
+                value = _clean_requested_value(locked)
+            except CellError as error:
+                raise ChangeRequestInvalid(error) from None
 
         if locked.field == ChangeRequest.Field.NIK:
             # Every site's customers count, because one NIK is one person;

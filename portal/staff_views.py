@@ -1,4 +1,4 @@
-"""Staff pages of the portal: invitation links and NIK or phone change requests.
+"""Staff pages of the portal: invitation links and NIK, phone or package change requests.
 
 Both are scoped like the customer pages: a site admin reaches only the
 customers of their sites, and anyone else gets 404.
@@ -32,8 +32,10 @@ from portal.services import (
     ChangeRequestClosed,
     ChangeRequestCustomerDeleted,
     ChangeRequestInvalid,
+    ChangeRequestPackageUnavailable,
     change_request_approve,
     change_request_reject,
+    package_unavailable_reason,
 )
 
 # Decided requests shown under the pending ones, newest first.
@@ -100,8 +102,12 @@ def _display_values(change_request, user):
     """Return (current, requested) as staff see them. The current NIK is
     masked. The requested NIK is shown whole, so it can be checked against
     the KTP, only to staff allowed to reveal NIKs, and each showing is
-    recorded as a NIK reveal."""
+    recorded as a NIK reveal. Packages show their speed and price too."""
     customer = change_request.customer
+    if change_request.field == ChangeRequest.Field.PACKAGE:
+        current = customer.package.summary if customer.package else ""
+        requested = change_request.package.summary if change_request.package else change_request.package_name
+        return current, requested
     if change_request.field == ChangeRequest.Field.NIK:
         if not has_staff_permission(user, "customers.reveal_nik"):
             return mask_nik(customer.nik), mask_nik(change_request.new_value)
@@ -134,7 +140,7 @@ def _add_shared_value_warnings(pending, user):
     customer the user may see already has the requested phone number or NIK,
     or a customer of another site has the NIK under another name."""
     visible = customers_visible_to(user)
-    for field in ChangeRequest.Field.values:
+    for field in (ChangeRequest.Field.NIK, ChangeRequest.Field.PHONE):
         requests = [change_request for change_request in pending if change_request.field == field]
         values = [change_request.new_value for change_request in requests]
         found = customers_by_value(visible, field, values)
@@ -152,11 +158,17 @@ def _add_shared_value_warnings(pending, user):
 
 @staff_required
 def change_request_list(request):
-    requests = _visible_change_requests(request.user).select_related("customer", "customer__site", "decided_by")
+    requests = _visible_change_requests(request.user).select_related(
+        "customer", "customer__site", "customer__package", "package", "decided_by"
+    )
     pending = list(requests.pending().order_by("created_at", "id"))
     decided = list(requests.exclude(status=ChangeRequest.Status.PENDING).order_by("-decided_at", "-id")[:RECENT_DECISIONS])
     for change_request in pending:
         change_request.current_display, change_request.new_display = _display_values(change_request, request.user)
+        change_request.package_warning = ""
+        if change_request.field == ChangeRequest.Field.PACKAGE:
+            # change_request_approve() rejects an inactive or deleted package, so the list warns first.
+            change_request.package_warning = package_unavailable_reason(change_request, change_request.package)
     _add_shared_value_warnings(pending, request.user)
     return render(request, "portal/staff/change_request_list.html", {"pending": pending, "decided": decided})
 
@@ -187,6 +199,15 @@ def change_request_approve_view(request, pk):
             request,
             _("The request of customer %(number)s was not applied: %(reason)s Reject it instead.")
             % {"number": number, "reason": " ".join(error.messages)},
+        )
+    except ChangeRequestPackageUnavailable as unavailable:
+        logger.info(
+            "Approval of change request %s failed: package %s is inactive or deleted", pk, change_request.package_id
+        )
+        messages.error(
+            request,
+            _("The request of customer %(number)s was not applied: %(reason)s")
+            % {"number": number, "reason": unavailable.reason},
         )
     else:
         messages.success(request, _("The change for customer %(number)s has been approved and saved.") % {"number": number})
@@ -220,6 +241,8 @@ def _missing_change_request(request, pk, deleted_message, restored_message):
 def _warn_shared_value(request, change_request):
     """Add a warning when the approved phone number or NIK is also another
     visible customer's. Families share a phone, so this does not block."""
+    if change_request.field == ChangeRequest.Field.PACKAGE:
+        return
     others = customers_by_value(
         customers_visible_to(request.user).exclude(pk=change_request.customer_id),
         change_request.field,

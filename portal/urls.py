@@ -12,6 +12,7 @@ urlpatterns = [
     path("link/<str:token>/", views.link_view, name="link"),
     path("profile/", views.profile_edit, name="profile"),
     path("requests/new/", views.change_request_new, name="request-new"),
+    path("requests/package/", views.package_request_new, name="request-package"),
     path("requests/<int:pk>/cancel/", views.change_request_cancel_view, name="request-cancel"),
     path("staff/customers/<int:pk>/link/", staff_views.customer_link, name="staff-customer-link"),
     path("staff/requests/", staff_views.change_request_list, name="staff-requests"),

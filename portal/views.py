@@ -1,4 +1,4 @@
-"""Customer portal pages: login, password links, own data and change requests.
+"""Customer portal pages: login, password links, own data and NIK, phone or package change requests.
 
 Every page that shows data takes the customer from the logged-in user
 (request.customer), never from the URL. A change request id in a URL is
@@ -29,12 +29,13 @@ from ebilling import password_forms
 from ebilling.views import password_change_page
 from portal.access import customer_required, portal_customer
 from portal.accounts import LinkAlreadyUsed, customer_set_password, customer_user_for_password
-from portal.forms import CUSTOMER_BACKEND, ChangeRequestForm, CustomerProfileForm, PortalLoginForm
+from portal.forms import CUSTOMER_BACKEND, ChangeRequestForm, CustomerProfileForm, PackageRequestForm, PortalLoginForm
 from portal.links import link_find
 from portal.models import ChangeRequest, PortalLink
 from portal.services import (
     PROFILE_FIELDS,
     ChangeRequestClosed,
+    PackageNotOffered,
     ProfileCustomerDeleted,
     change_request_cancel,
     change_request_submit,
@@ -52,7 +53,7 @@ def home(request):
     customer = request.customer
     related = ("site", "package", "village__district__regency__province")
     customer_shown = Customer.objects.select_related(*related).get(pk=customer.pk)
-    change_requests = customer.change_requests.all()[:RECENT_CHANGE_REQUESTS]
+    change_requests = customer.change_requests.select_related("package")[:RECENT_CHANGE_REQUESTS]
     return render(
         request,
         "portal/home.html",
@@ -176,13 +177,45 @@ def change_request_new(request):
         _change_request, created = change_request_submit(
             customer, form.cleaned_data["field"], form.cleaned_data["value"], request.user
         )
-        if created:
-            messages.success(request, _("Your request has been sent. An admin will check it before it takes effect."))
-        else:
-            messages.info(request, _("The same request has already been sent and is waiting for approval."))
+        _report_submitted(request, created)
         return redirect("portal:home")
 
     return render(request, "portal/change_request_form.html", {"form": form})
+
+
+@customer_required
+def package_request_new(request):
+    """Show the customer's package, and on POST request the chosen package.
+
+    A customer who does not know their package leaves without sending anything.
+    """
+    customer = Customer.objects.select_related("package").get(pk=request.customer.pk)
+    form = PackageRequestForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _change_request, created = change_request_submit(
+                customer, ChangeRequest.Field.PACKAGE, form.cleaned_data["package"], request.user
+            )
+        except PackageNotOffered:
+            # Staff deactivated or deleted the package after the form's check.
+            form.add_error("package", form.fields["package"].error_messages["invalid_choice"])
+        else:
+            _report_submitted(request, created)
+            return redirect("portal:home")
+
+    pending = customer.change_requests.pending().filter(field=ChangeRequest.Field.PACKAGE).select_related("package")
+    return render(
+        request,
+        "portal/package_request_form.html",
+        {"form": form, "customer": customer, "pending": pending.first()},
+    )
+
+
+def _report_submitted(request, created):
+    if created:
+        messages.success(request, _("Your request has been sent. An admin will check it before it takes effect."))
+    else:
+        messages.info(request, _("The same request has already been sent and is waiting for approval."))
 
 
 @customer_required

@@ -124,6 +124,12 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
         status=ChangeRequest.Status.REJECTED,
         reject_reason="Nomor tidak aktif, mohon kirim nomor WhatsApp yang dipakai sekarang",
     )
+    ChangeRequest.objects.create(
+        customer=customer,
+        field=ChangeRequest.Field.PACKAGE,
+        package=packages["B100"],
+        new_value=packages["B100"].name,
+    )
     give_portal_password(customer, PORTAL_PASSWORD)
 
     site_admin = django_user_model.objects.create_user(
@@ -266,6 +272,7 @@ def test_pages_fit_phone_width(page, live_server, staff_paths):
         "/portal/": [".actions a.button", "#change-requests button.link"],
         "/portal/profile/": ["#profile-form button.primary"],
         "/portal/requests/new/": ["main button.primary"],
+        "/portal/requests/package/": ["main button.primary"],
         "/portal/password/change/": ["main button.primary"],
     }
     check_pages_on_phone(page, live_server.url, portal_paths, problems)

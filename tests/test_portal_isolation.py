@@ -37,6 +37,7 @@ URL_CASES = {
     "home": "own",
     "profile": "own",
     "request-new": "own",
+    "request-package": "own",
     "password-change": "own",
     "login": "public",
     "logout": "public",
@@ -200,6 +201,32 @@ def test_change_request_post_ignores_extra_fields(client_a, customer_a, customer
     created = ChangeRequest.objects.get(field="nik")
     assert created.customer == customer_a
     assert created.new_value == NEW_NIK
+    assert created.status == ChangeRequest.Status.PENDING
+    assert created.created_by == customer_a.user
+    assert customer_state(customer_a) == before_a
+    assert customer_state(customer_b) == before_b
+
+
+def test_package_request_post_ignores_extra_fields(client_a, customer_a, customer_b, catalogue, world):
+    _sites, packages = catalogue
+    before_a = customer_state(customer_a)
+    before_b = customer_state(customer_b)
+    data = {
+        **extra_fields(customer_b, catalogue),
+        "package": packages["H30"].pk,
+        "field": "nik",
+        "status": "approved",
+        "new_value": "Bisnis 100 Mbps",
+        "created_by": customer_b.user_id,
+    }
+
+    response = client_a.post(reverse("portal:request-package"), data)
+
+    assert response.status_code == 302
+    created = ChangeRequest.objects.get(field="package")
+    assert created.customer == customer_a
+    assert created.package == packages["H30"]
+    assert created.new_value == "Home 30 Mbps"
     assert created.status == ChangeRequest.Status.PENDING
     assert created.created_by == customer_a.user
     assert customer_state(customer_a) == before_a

@@ -57,7 +57,7 @@ def test_home_shows_own_data_read_only(client_a, customer_a):
 
     assert "<h1>Halo, Budi Santoso</h1>" in page
     assert '<td id="customer-number">PLG-0001</td>' in page
-    assert "<td>Home 20 Mbps · 20/10 Mbps · Rp200.000</td>" in page
+    assert '<td id="customer-package">Home 20 Mbps · 20/10 Mbps · Rp200.000</td>' in page
     assert "<td>Cibinong</td>" in page
     assert "<td>Aktif</td>" in page
     assert "<td>0812-3456-7890</td>" in page

@@ -189,6 +189,7 @@ PORTAL_CUSTOMER_URLS = {
     "portal:link",
     "portal:profile",
     "portal:request-new",
+    "portal:request-package",
     "portal:request-cancel",
 }
 
