@@ -108,8 +108,8 @@ def name_words(text):
     text = str(text)
     if text.isascii():
         # ASCII has no decompositions or combining marks, and casefold()
-        # equals lower() on it. Most names, and every name of the region
-        # list, take this path.
+        # equals lower() on it. Most names take this path: all but 3 of the
+        # 91,599 names of the region list.
         plain = text.lower()
     else:
         decomposed = unicodedata.normalize("NFKD", text)
