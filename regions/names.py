@@ -105,8 +105,15 @@ _PART_BOUNDARY = re.compile(
 def name_words(text):
     """Return the words of a name: accents removed, case-folded, and split on
     anything but letters and digits ("Ba'u" gives ["ba", "u"])."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    text = str(text)
+    if text.isascii():
+        # ASCII has no decompositions or combining marks, and casefold()
+        # equals lower() on it. Most names take this path: all but 3 of the
+        # 91,599 names of the region list.
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
     return _NOT_LETTER_OR_DIGIT.sub(" ", plain).split()
 
 
@@ -188,8 +195,13 @@ def code_level(code):
 def code_ancestors(code):
     """Return the dotted code and the codes of the areas that contain it,
     from the province down: "32.01.01" gives ("32", "32.01", "32.01.01")."""
-    parts = code.split(".")
-    return tuple(".".join(parts[: index + 1]) for index in range(len(parts)))
+    ancestors = []
+    end = code.find(".")
+    while end != -1:
+        ancestors.append(code[:end])
+        end = code.find(".", end + 1)
+    ancestors.append(code)
+    return tuple(ancestors)
 
 
 @dataclass(frozen=True)

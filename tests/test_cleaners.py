@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import phonenumbers
 import pytest
+from django.core.validators import EmailValidator
 from django.utils import translation
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -313,6 +314,29 @@ def test_phone_validity_agrees_with_phonenumbers_on_known_numbers(national):
 
 # ---------------------------------------------------------------------------
 # NIK
+
+
+def _birth_date_in_either_century(day, month, year):
+    if 41 <= day <= 71:
+        day -= 40
+    for century in (1900, 2000):
+        try:
+            datetime.date(century + year, month, day)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def test_nik_birth_date_agrees_with_datetime():
+    # Every DDMMYY with a day up to 79 and a month up to 13, so the invalid
+    # days and months around each limit are included.
+    for day in range(80):
+        for month in range(14):
+            for year in range(100):
+                ddmmyy = f"{day:02d}{month:02d}{year:02d}"
+                expected = _birth_date_in_either_century(day, month, year)
+                assert cleaners._nik_birth_date_exists(ddmmyy) is expected, ddmmyy
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -832,6 +856,18 @@ def test_clean_email(value, expected):
 ])
 def test_clean_email_invalid(value):
     assert error_code(clean_email, value) == "email_invalid"
+
+
+@pytest.mark.parametrize("domain", [
+    "contoh.id", "CONTOH.id", "localhost", "[127.0.0.1]", "[::1]", "[1.2.3]", "-contoh.id",
+    "contoh-.id", "contoh..id", "ünï.id", "xn--abc.id", "contoh.i", "contoh_a.id",
+])
+def test_email_domain_verdict_agrees_with_django(domain):
+    expected = EmailValidator().validate_domain_part(domain)
+
+    assert cleaners._email_validator.validate_domain_part(domain) is expected
+    # The second verdict comes from the cache.
+    assert cleaners._email_validator.validate_domain_part(domain) is expected
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -29,7 +29,14 @@ from regions.matching import (
     UNMATCHED,
     RegionMatcher,
 )
-from regions.names import compact_key, parse_region_code, read_typed_name, split_address
+from regions.names import (
+    code_ancestors,
+    compact_key,
+    name_words,
+    parse_region_code,
+    read_typed_name,
+    split_address,
+)
 
 PABUARAN_CIBINONG = "32.01.01.1012"
 PAKANSARI = "32.01.01.1007"
@@ -472,6 +479,30 @@ def test_compact_key():
     assert compact_key("SUKA-MAJU") == "sukamaju"
     assert compact_key('Soka"an') == "sokaan"
     assert compact_key("Cimahi Selatan ") == "cimahiselatan"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Suka Maju", ["suka", "maju"]),
+    ("Ba'u", ["ba", "u"]),
+    ("Bañuwangi Çiamis", ["banuwangi", "ciamis"]),
+    ("STRASSE Straße", ["strasse", "strasse"]),
+    ("Ｓｕｋａ ①", ["suka", "1"]),
+    ("KOTA\u212a", ["kotak"]),
+    (1101, ["1101"]),
+])
+def test_name_words(text, expected):
+    assert name_words(text) == expected
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("32.01.01.2001", ("32", "32.01", "32.01.01", "32.01.01.2001")),
+    ("32", ("32",)),
+    ("", ("",)),
+    ("32..01", ("32", "32.", "32..01")),
+    (".01", ("", ".01")),
+])
+def test_code_ancestors(code, expected):
+    assert code_ancestors(code) == expected
 
 
 def test_read_typed_name():

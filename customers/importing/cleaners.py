@@ -7,7 +7,6 @@ network access. The caller skips blank cells (see is_blank), so no cleaner
 receives one.
 """
 
-import calendar
 import datetime
 import functools
 import math
@@ -450,6 +449,10 @@ def clean_phone(value):
         return CleanPhone(_parse_phone(str(value)))
     if not isinstance(value, str):
         raise CellError(PHONE_INVALID)
+    if value.isdigit() and value.isascii():
+        # Most cells are plain digits, which the normalising, the splitting
+        # and the punctuation removal below would leave as they are.
+        return CleanPhone(_phone_from_digits(value, has_plus=False))
 
     text = fold_width(normalise_text(value.replace("\r", ";").replace("\n", ";")))
     if _SCIENTIFIC_NUMBER.fullmatch(text.strip().lstrip("'")):
@@ -473,7 +476,12 @@ def _parse_phone(text):
     digits = text[1:] if has_plus else text
     if not digits.isdigit() or not digits.isascii():
         raise CellError(PHONE_INVALID)
+    return _phone_from_digits(digits, has_plus=has_plus)
 
+
+def _phone_from_digits(digits, *, has_plus):
+    """Return the E.164 form of the ASCII digits of one phone number,
+    written after a "+" when `has_plus`, or raise CellError."""
     if has_plus:
         candidates = ["+" + digits]
     elif digits.startswith("00"):
@@ -565,14 +573,14 @@ def _valid_indonesian_national_number(national):
     number, about a third of the cleaning time of a 100,000-row sheet in a
     profile. A property test checks that both agree.
     """
-    general, types = _indonesian_number_descriptions()
+    (general_lengths, general_pattern), types = _indonesian_number_descriptions()
     length = len(national)
-
-    def matches(description):
-        lengths, pattern = description
-        return (not lengths or length in lengths) and pattern.fullmatch(national) is not None
-
-    return matches(general) and any(matches(description) for description in types)
+    if (general_lengths and length not in general_lengths) or general_pattern.fullmatch(national) is None:
+        return False
+    for lengths, pattern in types:
+        if (not lengths or length in lengths) and pattern.fullmatch(national) is not None:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------
@@ -604,13 +612,18 @@ def clean_nik(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = _nik_from_number(value)
 
-    text = fold_width(normalise_text(cell_text(value))).lstrip("'").strip()
-    if _SCIENTIFIC_NUMBER.fullmatch(text) or _WHOLE_FLOAT_TEXT.fullmatch(text):
-        raise CellError(NIK_NUMBER_CELL)
+    if type(value) is str and value.isdigit() and value.isascii():
+        # Most cells are plain digits, which the cleanup below would keep as
+        # they are. Neither number pattern matches digits alone.
+        digits = value
+    else:
+        text = fold_width(normalise_text(cell_text(value))).lstrip("'").strip()
+        if _SCIENTIFIC_NUMBER.fullmatch(text) or _WHOLE_FLOAT_TEXT.fullmatch(text):
+            raise CellError(NIK_NUMBER_CELL)
 
-    digits = _NIK_SEPARATORS.sub("", text)
-    if not (digits.isdigit() and digits.isascii()):
-        raise CellError(NIK_NOT_DIGITS)
+        digits = _NIK_SEPARATORS.sub("", text)
+        if not (digits.isdigit() and digits.isascii()):
+            raise CellError(NIK_NOT_DIGITS)
     if len(digits) != 16:
         raise CellError(NIK_WRONG_LENGTH, length=len(digits))
 
@@ -640,16 +653,22 @@ def _nik_from_number(number):
     return str(number)
 
 
+# The days of each month, 29 for February.
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _nik_birth_date_exists(ddmmyy):
     day, month, year = int(ddmmyy[:2]), int(ddmmyy[2:4]), int(ddmmyy[4:])
     if 41 <= day <= 71:
         day -= 40
     if not (1 <= day <= 31 and 1 <= month <= 12):
         return False
-    # The century is not stored, so 29 February is valid in either century.
-    return any(
-        day <= calendar.monthrange(century + year, month)[1] for century in (1900, 2000)
-    )
+    if month == 2 and day == 29:
+        # The century is not stored, so 29 February is valid when 19YY or
+        # 20YY is a leap year. 1900 is not one and 2000 is, so both cases
+        # together are every YY divisible by 4.
+        return year % 4 == 0
+    return day <= _MONTH_DAYS[month - 1]
 
 
 # ---------------------------------------------------------------------------
@@ -1050,14 +1069,31 @@ def _osm_marker(query):
 # ---------------------------------------------------------------------------
 # Email, status, postal code and region code
 
-_email_validator = EmailValidator()
+class _DomainCachingEmailValidator(EmailValidator):
+    """Django's EmailValidator that remembers its verdict on each domain.
+
+    Most customers of a sheet share a few domains, and the domain check is
+    the costlier half: 0.23 s of 0.40 s for 100,000 addresses (Django 5.2,
+    2-vCPU machine). validate_domain_part() depends on its argument alone.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._domain_verdicts = functools.lru_cache(maxsize=4096)(super().validate_domain_part)
+
+    def validate_domain_part(self, domain_part):
+        return self._domain_verdicts(domain_part)
+
+
+_email_validator = _DomainCachingEmailValidator()
+_MAILTO_PREFIX = re.compile(r"^mailto:", re.I)
 
 
 def clean_email(value):
     """Validate an email address with Django's EmailValidator and lower-case
     its domain. The local part keeps its case, which some servers honour."""
     text = clean_text(value, EMAIL_MAX_LENGTH)
-    text = re.sub(r"^mailto:", "", text, flags=re.I).strip()
+    text = _MAILTO_PREFIX.sub("", text).strip()
     try:
         _email_validator(text)
     except ValidationError:

@@ -201,11 +201,15 @@ def _mapped_cells(raw, header_map):
         if isinstance(value, str):
             if value.startswith("'"):
                 value = unneutralise(value)
-            if field_name == "nik" and MASKED_NIK.match(value.strip()):
+            if field_name == "nik" and "*" in value and MASKED_NIK.match(value.strip()):
                 masked_nik = value.strip()
                 continue
-        if not cleaners.is_blank(value):
-            cells[field_name] = value
+            # Text starting with a letter or digit is never blank (see
+            # is_blank), and most cells do, so they skip the call.
+            if not value[:1].isalnum() and cleaners.is_blank(value):
+                continue
+        # Other values than None and text are never blank.
+        cells[field_name] = value
     return cells, masked_nik
 
 
@@ -235,10 +239,11 @@ class _RowCleaner:
     def attempt(self, field_name, cleaner):
         """Return the cleaned value of one cell, or None when the cell is
         empty or unusable, which is then recorded (see report_unusable)."""
-        if field_name not in self.cells:
+        cell = self.cells.get(field_name)
+        if cell is None:
             return None
         try:
-            return cleaner(self.cells[field_name])
+            return cleaner(cell)
         except CellError as error:
             self.report_unusable(field_name, error.code, **error.params)
             return None

@@ -63,26 +63,32 @@ def insert_customers(field_dicts, batch, *, progress=None):
 
     done = 0
     for start in range(0, len(field_dicts), CHUNK_ROWS):
-        chunk = [customer_values(fields, defaults, known) for fields in field_dicts[start : start + CHUNK_ROWS]]
-        insert(chunk, history_user_id=batch.created_by_id, history_date=now)
+        chunk = field_dicts[start : start + CHUNK_ROWS]
+        # A generator, so on PostgreSQL each row's values are built while
+        # the server is still storing the rows sent before it.
+        rows = (customer_values(fields, defaults, known) for fields in chunk)
+        insert(rows, len(chunk), history_user_id=batch.created_by_id, history_date=now)
         done += len(chunk)
         if progress:
             progress(done)
     return done
 
 
-def _copy_chunk(chunk, *, history_user_id, history_date):
+def _copy_chunk(rows, count, *, history_user_id, history_date):
     table = Customer._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(chunk)]
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
         )
-        for values, (customer_id,) in zip(chunk, cursor.fetchall()):
-            values["id"] = customer_id
-    copy_rows(Customer, _customer_columns(), chunk)
-    copy_history_in_database(
-        [values["id"] for values in chunk], "+", history_user_id=history_user_id, history_date=history_date
-    )
+        ids = [customer_id for (customer_id,) in cursor.fetchall()]
+    copy_rows(Customer, _customer_columns(), _with_ids(rows, ids))
+    copy_history_in_database(ids, "+", history_user_id=history_user_id, history_date=history_date)
+
+
+def _with_ids(rows, ids):
+    for values, customer_id in zip(rows, ids, strict=True):
+        values["id"] = customer_id
+        yield values
 
 
 def copy_history_in_database(ids, history_type, *, history_user_id, history_date, change_reason=None):
@@ -101,8 +107,8 @@ def copy_history_in_database(ids, history_type, *, history_user_id, history_date
         cursor.execute(sql, [history_type, history_date, history_user_id, change_reason, list(ids)])
 
 
-def _bulk_create_chunk(chunk, *, history_user_id, history_date):
-    customers = [Customer(**values) for values in chunk]
+def _bulk_create_chunk(rows, count, *, history_user_id, history_date):
+    customers = [Customer(**values) for values in rows]
     bulk_create_with_history(
         customers, Customer, batch_size=CHUNK_ROWS, default_user=_user(history_user_id), default_date=history_date
     )
