@@ -470,6 +470,7 @@ def _customer_edit(request, pk):
         if saved:
             customer = form.instance
             messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
+            _tell_synced_address(request, form)
             _warn_future_installation(request, customer)
             if customer.phone != before["phone"]:
                 _warn_shared_phone(request, scoped, customer)
@@ -510,6 +511,24 @@ def _customer_edit(request, pk):
             "delete_url": delete_url,
         },
     )
+
+
+def _tell_synced_address(request, form):
+    """Name the street line or Alamat that the save changed to follow the other one."""
+    customer = form.instance
+    if form.synced_field == "street" and customer.street:
+        messages.info(
+            request,
+            _("The street line now reads “%(street)s”, taken from the start of the new Alamat.")
+            % {"street": customer.street},
+        )
+    elif form.synced_field == "street":
+        messages.info(request, _("The street line was emptied, because the new Alamat starts with no street."))
+    elif form.synced_field == "address":
+        messages.info(
+            request,
+            _("The Alamat now starts with the new street line: “%(address)s”.") % {"address": customer.address},
+        )
 
 
 def _save_customer_form(form):

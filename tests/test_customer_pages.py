@@ -858,6 +858,73 @@ def test_edit_keeps_typed_address(admin_client, customers, regions_loaded):
     assert customer.address == "Rumah pojok"
 
 
+def test_edit_alamat_retakes_street(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.address = "Jl. Melati No. 3 RT 004/RW 011, Pabuaran, Cibinong"
+    customer.street = "Jl. Melati No. 3 RT 004/RW 011"
+    customer.save()
+
+    with translation.override("en"):
+        response = admin_client.post(
+            edit_url(customer),
+            form_data(customer, address="Jl. Kenari No. 10 RT 002/RW 005, Pabuaran", street=customer.street),
+            follow=True,
+        )
+
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Kenari No. 10 RT 002/RW 005, Pabuaran"
+    assert customer.street == "Jl. Kenari No. 10 RT 002/RW 005"
+    shown = [str(message) for message in response.context["messages"]]
+    assert "The street line now reads “Jl. Kenari No. 10 RT 002/RW 005”, taken from the start of the new Alamat." in shown
+
+
+def test_edit_alamat_without_street_empties_street(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.street = "Jl. Kenanga 9"
+    customer.save()
+
+    with translation.override("en"):
+        response = admin_client.post(
+            edit_url(customer), form_data(customer, address="Depan masjid Al-Ikhlas", street=customer.street), follow=True
+        )
+
+    customer.refresh_from_db()
+    assert customer.address == "Depan masjid Al-Ikhlas"
+    assert customer.street == ""
+    shown = [str(message) for message in response.context["messages"]]
+    assert "The street line was emptied, because the new Alamat starts with no street." in shown
+
+
+def test_edit_alamat_keeping_street_keeps_it(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.street = "Jl. Kenanga 9"
+    customer.save()
+
+    admin_client.post(edit_url(customer), form_data(customer, address="Jl. Kenanga 9, pagar hijau", street=customer.street))
+
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Kenanga 9, pagar hijau"
+    assert customer.street == "Jl. Kenanga 9"
+
+
+def test_edit_street_rewrites_alamat_start(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.address = "Jl. Melati No. 3 RT 004/RW 011, dekat masjid"
+    customer.street = "Jl. Melati No. 3 RT 004/RW 011"
+    customer.save()
+
+    with translation.override("en"):
+        response = admin_client.post(
+            edit_url(customer), form_data(customer, street="Jl. Kenari No. 10 RT 004/RW 011"), follow=True
+        )
+
+    customer.refresh_from_db()
+    assert customer.street == "Jl. Kenari No. 10 RT 004/RW 011"
+    assert customer.address == "Jl. Kenari No. 10 RT 004/RW 011, dekat masjid"
+    shown = [str(message) for message in response.context["messages"]]
+    assert "The Alamat now starts with the new street line: “Jl. Kenari No. 10 RT 004/RW 011, dekat masjid”." in shown
+
+
 def test_edit_page_shows_change_history(admin_client, customers, catalogue):
     sites, packages = catalogue
     customer = customers["PLG-0003"]
