@@ -202,6 +202,23 @@ def run_cleaner(cleaner, value):
         raise cell_error_to_validation_error(error, value) from None
 
 
+def clean_phone_text(text):
+    """Return a typed phone number in E.164 (+62…) by the import's phone
+    rules, or "" for no text. Raises ValidationError for an invalid number
+    or for several numbers in one text."""
+    if not text:
+        return ""
+
+    phone = run_cleaner(cleaners.clean_phone, text)
+    if phone.extra_numbers:
+        raise ValidationError(
+            _("“%(value)s” contains more than one phone number. Enter one number only."),
+            code="phone_several",
+            params={"value": text},
+        )
+    return phone.e164
+
+
 CHANGED_MEANWHILE = _(
     "This customer was changed after you opened this page, so nothing was saved. "
     "Reload the page, then make your changes again."
@@ -352,18 +369,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
         return name
 
     def clean_phone(self):
-        text = self.cleaned_data["phone"]
-        if not text:
-            return ""
-
-        phone = run_cleaner(cleaners.clean_phone, text)
-        if phone.extra_numbers:
-            raise ValidationError(
-                _("“%(value)s” contains more than one phone number. Enter one number only."),
-                code="phone_several",
-                params={"value": text},
-            )
-        return phone.e164
+        return clean_phone_text(self.cleaned_data["phone"])
 
     def clean_email(self):
         text = self.cleaned_data["email"]
