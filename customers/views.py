@@ -38,6 +38,7 @@ from customers.selectors import (
     deleted_customer_number,
     filter_customers,
     format_phone,
+    google_maps_url,
     is_short_number_search,
     next_customer_after,
     next_incomplete_customer,
@@ -449,7 +450,12 @@ def _customer_edit(request, pk):
     customer = get_object_or_404(scoped.select_related("site", "package"), pk=pk)
     # Binding the form copies the posted values onto the instance, so what
     # the heading and the buttons show is taken from the stored record first.
-    stored = {"number": customer.number, "name": customer.name, "incomplete": customer.is_incomplete}
+    stored = {
+        "number": customer.number,
+        "name": customer.name,
+        "incomplete": customer.is_incomplete,
+        "maps_url": google_maps_url(customer.latitude, customer.longitude),
+    }
     before = _stored_values(customer)
     list_filter = CustomerFilterForm(request.GET, user=request.user).customer_filter()
     position = sort_position(customer)

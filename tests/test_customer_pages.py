@@ -177,6 +177,22 @@ def test_edit_page_links_whatsapp_chat(admin_client, customers):
     assert 'id="whatsapp-chat"' not in without_phone
 
 
+def test_edit_page_links_google_maps(admin_client, customers):
+    customer = customers["PLG-0001"]
+    customer.latitude = Decimal("-6.481200")
+    customer.longitude = Decimal("106.842100")
+    customer.save()
+
+    with_location = admin_client.get(edit_url(customer)).content.decode()
+    without_location = admin_client.get(edit_url(customers["PLG-0002"])).content.decode()
+
+    assert (
+        '<a class="button" id="google-maps" href="https://www.google.com/maps?q=-6.481200,106.842100" '
+        'target="_blank" rel="noopener noreferrer">'
+    ) in with_location
+    assert 'id="google-maps"' not in without_location
+
+
 def test_list_never_shows_nik(admin_client, customers):
     page = admin_client.get(LIST_URL).content.decode()
 
