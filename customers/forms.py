@@ -310,7 +310,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        # "street" or "address" when clean() changed that field to follow the other one.
+        # "street" or "address" when clean() changed that field to follow the other one, else None.
         self.synced_field = None
         # The fields declared above would otherwise lose the model's labels.
         # The map's paste box (location) is no model field and keeps its own.

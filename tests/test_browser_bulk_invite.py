@@ -53,6 +53,18 @@ LEAVE_PROMPTED = """() => {
 }"""
 
 
+def invite_in_english(page, live_server_url, numbers):
+    """Log in as admin with English pages, tick the customers `numbers` and
+    create their invitation links."""
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server_url}])
+    log_in(page, live_server_url, "admin", PASSWORD)
+    for number in numbers:
+        page.check(f"input[aria-label='Select {number}']")
+    page.click("#bulk-invite")
+    page.click("#invite-confirm")
+    page.wait_for_selector("#invited")
+
+
 def test_leaving_with_unsent_invitations_asks(live_server, sample_catalogue, django_user_model):
     sites, _packages = sample_catalogue
     for number, name, phone in [("PLG-0001", "Budi Santoso", "+6281234567890"), ("PLG-0002", "Siti Aminah", "")]:
@@ -60,13 +72,7 @@ def test_leaving_with_unsent_invitations_asks(live_server, sample_catalogue, dja
     django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
 
     with browser_page(live_server.url) as page:
-        page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
-        log_in(page, live_server.url, "admin", PASSWORD)
-        page.check("input[aria-label='Select PLG-0001']")
-        page.check("input[aria-label='Select PLG-0002']")
-        page.click("#bulk-invite")
-        page.click("#invite-confirm")
-        page.wait_for_selector("#invited")
+        invite_in_english(page, live_server.url, ["PLG-0001", "PLG-0002"])
         second_button = page.inner_text("#invited tbody tr:nth-child(2) a.whatsapp")
         prompted_at_start = page.evaluate(LEAVE_PROMPTED)
         with page.expect_popup() as popup:
@@ -91,12 +97,7 @@ def test_copy_all_ends_leave_prompt(live_server, sample_catalogue, django_user_m
 
     with browser_page(live_server.url) as page:
         page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-        page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
-        log_in(page, live_server.url, "admin", PASSWORD)
-        page.check("input[aria-label='Select PLG-0001']")
-        page.click("#bulk-invite")
-        page.click("#invite-confirm")
-        page.wait_for_selector("#invited")
+        invite_in_english(page, live_server.url, ["PLG-0001"])
         prompted_before = page.evaluate(LEAVE_PROMPTED)
         page.click(".invite-copy-all summary")
         page.click("#invite-copy-all")

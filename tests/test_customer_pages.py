@@ -83,7 +83,9 @@ def column_headings(response):
 
 
 def chip_count(response):
-    match = re.search(r'class="chip[^"]*"[^>]*>Belum lengkap<span class="count">(\d+)</span>', response.content.decode())
+    # A count of zero has the class "count zero".
+    chip = r'class="chip[^"]*"[^>]*>Belum lengkap<span class="count(?: zero)?">(\d+)</span>'
+    match = re.search(chip, response.content.decode())
     assert match, "the Belum lengkap chip is missing"
     return int(match[1])
 

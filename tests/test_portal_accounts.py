@@ -451,30 +451,32 @@ def test_staff_pages_show_no_portal_footer(admin_client, customer_a):
     assert 'id="portal-contact"' not in page
 
 
-def test_invitation_message_names_site_contact(admin_client, customer_a):
-    Site.objects.filter(code="CBN").update(contact_phone="+6281211112222")
+@pytest.mark.parametrize(
+    ("contact_phone", "note", "params"),
+    [
+        (
+            "+6281211112222",
+            "Sent by the admin of Site %(site)s. Questions: WhatsApp %(phone)s (%(url)s).",
+            {"site": "Cibinong", "phone": "0812-1111-2222", "url": "https://wa.me/6281211112222"},
+        ),
+        (
+            "+62218765432",
+            "Sent by the admin of Site %(site)s. Questions: call %(phone)s.",
+            {"site": "Cibinong", "phone": "021-8765432"},
+        ),
+    ],
+)
+def test_invitation_message_names_site_contact(admin_client, customer_a, contact_phone, note, params):
+    Site.objects.filter(code="CBN").update(contact_phone=contact_phone)
 
     created = admin_client.post(f"/portal/staff/customers/{customer_a.pk}/link/").content.decode()
 
     whatsapp = created.split('id="whatsapp-link" href="')[1].split('"')[0].replace("&amp;", "&")
     message = parse_qs(urlsplit(whatsapp).query)["text"][0]
     with translation.override("id"):
-        note = translation.gettext("Sent by the admin of Site %(site)s. Questions: WhatsApp %(phone)s (%(url)s).")
-    expected = note % {"site": "Cibinong", "phone": "0812-1111-2222", "url": "https://wa.me/6281211112222"}
+        expected = translation.gettext(note) % params
     assert message.startswith("Halo Budi Santoso, Anda diundang ke Portal Pelanggan")
     assert message.endswith(f". {expected}")
-
-
-def test_invitation_message_landline_contact(admin_client, customer_a):
-    Site.objects.filter(code="CBN").update(contact_phone="+62218765432")
-
-    created = admin_client.post(f"/portal/staff/customers/{customer_a.pk}/link/").content.decode()
-
-    whatsapp = created.split('id="whatsapp-link" href="')[1].split('"')[0].replace("&amp;", "&")
-    message = parse_qs(urlsplit(whatsapp).query)["text"][0]
-    with translation.override("id"):
-        note = translation.gettext("Sent by the admin of Site %(site)s. Questions: call %(phone)s.")
-    assert message.endswith(f". {note % {'site': 'Cibinong', 'phone': '021-8765432'}}")
 
 
 def test_password_change_keeps_session(client_a, user_a):

@@ -1,6 +1,7 @@
 // Marks each invitation whose WhatsApp button was pressed, so staff working
-// through a long list see which customers are left, and asks before the
-// page is left with invitations unsent: the links are shown only once.
+// through a long list see which customers are left, and makes the browser
+// warn before the page is left with invitations unsent, because the links
+// are shown only once.
 (function () {
   "use strict";
 

@@ -326,8 +326,8 @@
           showLocateMessage(format(root.dataset.textLocated, values), false);
         },
         function (error) {
-          var refused = error.code === error.PERMISSION_DENIED;
-          showLocateMessage(refused ? root.dataset.textLocateRefused : root.dataset.textLocateFailed, true);
+          var denied = error.code === error.PERMISSION_DENIED;
+          showLocateMessage(denied ? root.dataset.textLocateRefused : root.dataset.textLocateFailed, true);
         },
         // A phone's GPS may take a while to get a fix, and a cached position
         // of up to a minute is as good for a house.
