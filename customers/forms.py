@@ -15,6 +15,7 @@ from customers.adding import CustomerNumberTaken, customer_create
 from customers.importing import cleaners
 from customers.importing.dedupe import NIK_OTHER_NAME, customers_with_number
 from customers.importing.problems import ROW_MESSAGES, CellError
+from customers.importing.regions import street_prefix
 from customers.models import Customer, fill_address, mask_nik, name_key
 from customers.selectors import (
     MISSING_CONDITIONS,
@@ -201,10 +202,50 @@ def run_cleaner(cleaner, value):
         raise cell_error_to_validation_error(error, value) from None
 
 
+def clean_phone_text(text):
+    """Return a typed phone number in E.164 (+62…) by the import's phone
+    rules, or "" for no text. Raises ValidationError for an invalid number
+    or for several numbers in one text."""
+    if not text:
+        return ""
+
+    phone = run_cleaner(cleaners.clean_phone, text)
+    if phone.extra_numbers:
+        raise ValidationError(
+            _("“%(value)s” contains more than one phone number. Enter one number only."),
+            code="phone_several",
+            params={"value": text},
+        )
+    return phone.e164
+
+
 CHANGED_MEANWHILE = _(
     "This customer was changed after you opened this page, so nothing was saved. "
     "Reload the page, then make your changes again."
 )
+
+
+def sync_street_and_address(address, street, *, old_address, old_street):
+    """Return the (Alamat, street line) to store when a form changed only one of them.
+
+    The import takes the street line from the start of the Alamat, so a
+    stored street line usually starts the stored Alamat. When only the
+    Alamat changed and no longer starts with the street line, the street
+    line is taken again from the new Alamat's leading street parts, as the
+    import does, and emptied when it has none. When only the street line
+    changed, an Alamat that starts with the old one gets the new one in
+    its place. An emptied Alamat is left to fill_address, and any other
+    pair is returned unchanged.
+    """
+    address_changed = address != old_address
+    street_changed = street != old_street
+    if address_changed and not street_changed and address and street and not address.startswith(street):
+        max_length = Customer._meta.get_field("street").max_length
+        return address, street_prefix(address)[0][:max_length].strip()
+    if street_changed and not address_changed and street and old_street and address.startswith(old_street):
+        max_length = Customer._meta.get_field("address").max_length
+        return (street + address[len(old_street) :])[:max_length], street
+    return address, street
 
 
 class CustomerForm(LocationFields, forms.ModelForm):
@@ -269,6 +310,8 @@ class CustomerForm(LocationFields, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # "street" or "address" when clean() changed that field to follow the other one, else None.
+        self.synced_field = None
         # The fields declared above would otherwise lose the model's labels.
         # The map's paste box (location) is no model field and keeps its own.
         for name, field in self.fields.items():
@@ -278,7 +321,10 @@ class CustomerForm(LocationFields, forms.ModelForm):
         # picker is labelled by what its four lists choose together.
         self.fields["village"].label = _("Region")
         self.fields["address"].help_text = _("The full address as the customer or the spreadsheet wrote it.")
-        self.fields["street"].help_text = _("For example: Jl. Mawar No. 5 RT 002/RW 003")
+        self.fields["street"].help_text = _(
+            "For example: Jl. Mawar No. 5 RT 002/RW 003. It is the start of the Alamat: "
+            "change only the Alamat and it is taken again from the new one."
+        )
         self.fields["installed_on"].help_text = _("Day first: 05/01/2024 is 5 January 2024.")
         self.fields["installed_on"].widget.attrs["placeholder"] = _("dd/mm/yyyy")
         for name in ("latitude", "longitude"):
@@ -323,18 +369,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
         return name
 
     def clean_phone(self):
-        text = self.cleaned_data["phone"]
-        if not text:
-            return ""
-
-        phone = run_cleaner(cleaners.clean_phone, text)
-        if phone.extra_numbers:
-            raise ValidationError(
-                _("“%(value)s” contains more than one phone number. Enter one number only."),
-                code="phone_several",
-                params={"value": text},
-            )
-        return phone.e164
+        return clean_phone_text(self.cleaned_data["phone"])
 
     def clean_email(self):
         text = self.cleaned_data["email"]
@@ -414,6 +449,18 @@ class CustomerForm(LocationFields, forms.ModelForm):
         if all(name in cleaned for name in ("address", "street", "village")):
             # self.instance still contains the stored values, because the
             # ModelForm copies the cleaned ones onto it only after clean().
+            address, street = sync_street_and_address(
+                cleaned["address"],
+                cleaned["street"],
+                old_address=self.instance.address,
+                old_street=self.instance.street,
+            )
+            # The field that followed the other one's change, for the page to name it after the save.
+            if street != cleaned["street"]:
+                self.synced_field = "street"
+            elif address != cleaned["address"]:
+                self.synced_field = "address"
+            cleaned["address"], cleaned["street"] = address, street
             cleaned["address"] = fill_address(
                 cleaned["address"],
                 cleaned["street"],

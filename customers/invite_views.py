@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from customers.models import Customer
 from customers.selection import select_customers
-from customers.selectors import format_phone
+from customers.selectors import format_phone, whatsapp_chat_url
 from customers.services import anonymised_name_for
 from customers.submissions import form_submission_claim
 from ebilling.access import staff_required
@@ -54,13 +55,29 @@ class InviteRow:
     def phone_display(self):
         return format_phone(self.customer.phone)
 
+    @property
+    def has_whatsapp_chat(self):
+        """Whether the WhatsApp button opens the customer's own chat. Without
+        a mobile number it opens WhatsApp, where the admin picks the contact."""
+        return bool(whatsapp_chat_url(self.customer.phone))
+
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 @staff_required
 def customer_bulk_invite(request):
     """Show who of the ticked customers, or of all matching the list's
-    filter, gets a portal invitation, and on confirm create the links."""
+    filter, gets a portal invitation, and on confirm create the links.
+
+    A GET, such as a bookmark or a phone reopening the page, has no
+    selection and is sent to the customer list.
+    """
+    if request.method == "GET":
+        messages.info(
+            request,
+            _("To invite customers to the portal, tick them in the list, then press Invite selected to portal."),
+        )
+        return redirect(reverse("customers:list"))
     selection = select_customers(request, confirming=False)
     form = selection.form
     list_url = selection.list_url
@@ -138,6 +155,7 @@ def customer_bulk_invite(request):
         "customers/customer_bulk_invite.html",
         {
             "done": done,
+            "all_messages": _all_messages_text(invited) if done else "",
             "invited": invited,
             "left_out": left_out,
             "all_matching": all_matching,
@@ -147,6 +165,17 @@ def customer_bulk_invite(request):
             "invite_token": secrets.token_urlsafe(16),
         },
     )
+
+
+def _all_messages_text(rows):
+    """Return every invitation of the result page as one text to copy, each
+    under the customer's ID, name and phone, for staff who send them later
+    or from another device."""
+    blocks = []
+    for row in rows:
+        heading = " · ".join(part for part in (row.customer.number, row.customer.name, row.phone_display) if part)
+        blocks.append(f"{heading}\n{row.message}")
+    return "\n\n".join(blocks)
 
 
 def _invite_row(customer, replaces_link):

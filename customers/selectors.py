@@ -386,6 +386,13 @@ def whatsapp_chat_url(e164):
     return f"https://wa.me/{number.country_code}{number.national_number}"
 
 
+def google_maps_url(latitude, longitude):
+    """Return a Google Maps link with a pin at the coordinates, or "" unless both are set."""
+    if latitude is None or longitude is None:
+        return ""
+    return f"https://www.google.com/maps?q={latitude},{longitude}"
+
+
 @dataclass(frozen=True)
 class FieldChange:
     """One changed field of a history entry, with values as shown on screen."""

@@ -38,6 +38,7 @@ from customers.selectors import (
     deleted_customer_number,
     filter_customers,
     format_phone,
+    google_maps_url,
     is_short_number_search,
     next_customer_after,
     next_incomplete_customer,
@@ -449,7 +450,12 @@ def _customer_edit(request, pk):
     customer = get_object_or_404(scoped.select_related("site", "package"), pk=pk)
     # Binding the form copies the posted values onto the instance, so what
     # the heading and the buttons show is taken from the stored record first.
-    stored = {"number": customer.number, "name": customer.name, "incomplete": customer.is_incomplete}
+    stored = {
+        "number": customer.number,
+        "name": customer.name,
+        "incomplete": customer.is_incomplete,
+        "maps_url": google_maps_url(customer.latitude, customer.longitude),
+    }
     before = _stored_values(customer)
     list_filter = CustomerFilterForm(request.GET, user=request.user).customer_filter()
     position = sort_position(customer)
@@ -470,6 +476,7 @@ def _customer_edit(request, pk):
         if saved:
             customer = form.instance
             messages.success(request, _("Customer %(number)s saved.") % {"number": customer.number})
+            _tell_synced_address(request, form)
             _warn_future_installation(request, customer)
             if customer.phone != before["phone"]:
                 _warn_shared_phone(request, scoped, customer)
@@ -510,6 +517,24 @@ def _customer_edit(request, pk):
             "delete_url": delete_url,
         },
     )
+
+
+def _tell_synced_address(request, form):
+    """Name the street line or Alamat that the save changed to follow the other one."""
+    customer = form.instance
+    if form.synced_field == "street" and customer.street:
+        messages.info(
+            request,
+            _("The street line now reads “%(street)s”, taken from the start of the new Alamat.")
+            % {"street": customer.street},
+        )
+    elif form.synced_field == "street":
+        messages.info(request, _("The street line was emptied, because the new Alamat starts with no street."))
+    elif form.synced_field == "address":
+        messages.info(
+            request,
+            _("The Alamat now starts with the new street line: “%(address)s”.") % {"address": customer.address},
+        )
 
 
 def _save_customer_form(form):

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from customers.selectors import whatsapp_chat_url
+from portal.contact import site_contact
 from portal.models import PortalLink
 
 TOKEN_BYTES = 32
@@ -103,14 +104,29 @@ def whatsapp_message(issued, url):
         expiry = date_format(timezone.localtime(issued.link.expires_at), "j F Y H:i")
         params = {"name": customer.name, "number": customer.number, "url": url, "expiry": expiry}
         if issued.link.purpose == PortalLink.Purpose.PASSWORD_RESET:
-            return gettext(
+            message = gettext(
                 "Hello %(name)s, open this link to set a new password for the customer portal "
                 "(customer ID %(number)s): %(url)s. The link works once and is valid until %(expiry)s."
             ) % params
-        return gettext(
-            "Hello %(name)s, you are invited to the customer portal (customer ID %(number)s). "
-            "Open this link to set your password: %(url)s. The link works once and is valid until %(expiry)s."
-        ) % params
+        else:
+            message = gettext(
+                "Hello %(name)s, you are invited to the customer portal (customer ID %(number)s). "
+                "Open this link to set your password: %(url)s. The link works once and is valid until %(expiry)s."
+            ) % params
+        return _with_site_contact(message, site_contact(customer.site))
+
+
+def _with_site_contact(message, contact):
+    """Return the message with the Site's contact number added, so that the
+    customer can check an invitation from a number they do not know."""
+    if contact is None:
+        return message
+    params = {"site": contact.site_name, "phone": contact.phone, "url": contact.link_url}
+    if contact.is_whatsapp:
+        note = gettext("Sent by the admin of Site %(site)s. Questions: WhatsApp %(phone)s (%(url)s).")
+    else:
+        note = gettext("Sent by the admin of Site %(site)s. Questions: call %(phone)s.")
+    return f"{message} {note % params}"
 
 
 def whatsapp_url(phone, message):

@@ -28,6 +28,7 @@ from customers.selectors import format_phone
 from ebilling import password_forms
 from ebilling.views import password_change_page
 from portal.access import customer_required, portal_customer
+from portal.contact import active_site_contacts
 from portal.accounts import LinkAlreadyUsed, customer_set_password, customer_user_for_password
 from portal.forms import CUSTOMER_BACKEND, ChangeRequestForm, CustomerProfileForm, PackageRequestForm, PortalLoginForm
 from portal.links import link_find
@@ -91,7 +92,9 @@ def logout_view(request):
 
 
 def password_forgot(request):
-    return render(request, "portal/password_forgot.html")
+    """Tell a customer whom to ask for a reset link. The visitor is not
+    logged in, so every active Site with a contact number is listed."""
+    return render(request, "portal/password_forgot.html", {"contacts": active_site_contacts()})
 
 
 @sensitive_post_parameters("new_password1", "new_password2")

@@ -10,6 +10,15 @@ class Site(models.Model):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=20)
     address = models.TextField(_("address"), blank=True)
+    # Stored as E.164 (+62…), cleaned as customer phones are.
+    contact_phone = models.CharField(
+        _("WhatsApp number for customers"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "Shown to this Site's customers in the portal and in their invitations, so they know whom to contact."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

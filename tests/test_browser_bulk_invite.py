@@ -44,3 +44,69 @@ def test_invite_ticked_customers(live_server, sample_catalogue, django_user_mode
     assert first_row == "sent"
     assert first_button == "Opened in WhatsApp"
     assert second_row is None
+
+
+LEAVE_PROMPTED = """() => {
+    const event = new Event("beforeunload", {cancelable: true});
+    window.dispatchEvent(event);
+    return event.defaultPrevented;
+}"""
+
+
+def invite_in_english(page, live_server_url, numbers):
+    """Log in as admin with English pages, tick the customers `numbers` and
+    create their invitation links."""
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server_url}])
+    log_in(page, live_server_url, "admin", PASSWORD)
+    for number in numbers:
+        page.check(f"input[aria-label='Select {number}']")
+    page.click("#bulk-invite")
+    page.click("#invite-confirm")
+    page.wait_for_selector("#invited")
+
+
+def test_leaving_with_unsent_invitations_asks(live_server, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    for number, name, phone in [("PLG-0001", "Budi Santoso", "+6281234567890"), ("PLG-0002", "Siti Aminah", "")]:
+        Customer.objects.create(number=number, name=name, phone=phone, site=sites["CBN"])
+    django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
+
+    with browser_page(live_server.url) as page:
+        invite_in_english(page, live_server.url, ["PLG-0001", "PLG-0002"])
+        second_button = page.inner_text("#invited tbody tr:nth-child(2) a.whatsapp")
+        prompted_at_start = page.evaluate(LEAVE_PROMPTED)
+        with page.expect_popup() as popup:
+            page.click("#invited tbody tr:first-child a.whatsapp")
+        popup.value.close()
+        prompted_with_one_unsent = page.evaluate(LEAVE_PROMPTED)
+        with page.expect_popup() as popup:
+            page.click("#invited tbody tr:nth-child(2) a.whatsapp")
+        popup.value.close()
+        prompted_when_all_sent = page.evaluate(LEAVE_PROMPTED)
+
+    assert second_button == "Send via WhatsApp (choose the contact in WhatsApp)"
+    assert prompted_at_start is True
+    assert prompted_with_one_unsent is True
+    assert prompted_when_all_sent is False
+
+
+def test_copy_all_ends_leave_prompt(live_server, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    Customer.objects.create(number="PLG-0001", name="Budi Santoso", phone="+6281234567890", site=sites["CBN"])
+    django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
+
+    with browser_page(live_server.url) as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+        invite_in_english(page, live_server.url, ["PLG-0001"])
+        prompted_before = page.evaluate(LEAVE_PROMPTED)
+        page.click(".invite-copy-all summary")
+        page.click("#invite-copy-all")
+        page.wait_for_function("() => navigator.clipboard.readText().then((text) => text.length > 0)")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        shown = page.input_value("#invite-all-messages")
+        prompted_after = page.evaluate(LEAVE_PROMPTED)
+
+    assert prompted_before is True
+    assert copied == shown
+    assert copied.startswith("PLG-0001 · Budi Santoso · 0812-3456-7890\nHalo Budi Santoso, Anda diundang")
+    assert prompted_after is False

@@ -23,7 +23,7 @@ def test_match_phone_column_in_browser(live_server, sample_catalogue, tmp_path, 
         page.set_input_files("input[name=file]", str(path))
         page.click("button.primary[type=submit]")
         page.wait_for_selector("#column-map")
-        assert page.inner_text("#unknown-columns").endswith("Kontak Utama")
+        assert page.inner_text("#unknown-columns").split(": ", 1)[1].startswith("Kontak Utama (")
         assert "0812-3456-7001 · 0812 3456 7002" in page.inner_text("#column-map")
 
         page.select_option("select[name=column_2]", "phone")

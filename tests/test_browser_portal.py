@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from customers.models import Customer
 from portal.links import link_create
 from tests.browser import browser_page
+from tests.test_portal_fixtures import give_portal_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,3 +120,48 @@ def test_staff_copies_invitation_link(live_server, customer, django_user_model):
         page.click("[data-copy-target=portal-link]")
         expect(page.locator("[data-copy-target=portal-link]")).to_have_text("Tersalin")
         assert page.evaluate("navigator.clipboard.readText()") == link
+
+
+def log_in_to_profile(page, live_server_url):
+    page.goto(f"{live_server_url}/portal/login/")
+    page.fill("#id_username", "PLG-0001")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server_url}/portal/")
+    page.goto(f"{live_server_url}/portal/profile/")
+
+
+def test_use_my_location_sets_pin(live_server, customer):
+    give_portal_password(customer, PASSWORD)
+
+    with browser_page(live_server.url) as page:
+        page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+        page.context.grant_permissions(["geolocation"], origin=live_server.url)
+        page.context.set_geolocation({"latitude": -6.4812, "longitude": 106.8421, "accuracy": 12})
+        log_in_to_profile(page, live_server.url)
+        page.click(".location-locate")
+        expect(page.locator("#id_latitude")).to_have_value("-6.481200")
+        longitude = page.input_value("#id_longitude")
+        feedback = page.inner_text(".location-feedback")
+        markers = page.locator(".leaflet-marker-icon").count()
+
+    assert longitude == "106.842100"
+    assert feedback == (
+        "Pin set at your location, -6.481200, 106.842100 (accurate to about 12 m). Drag the pin if it is off."
+    )
+    assert markers == 1
+
+
+def test_use_my_location_refused(live_server, customer):
+    give_portal_password(customer, PASSWORD)
+
+    with browser_page(live_server.url) as page:
+        page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+        log_in_to_profile(page, live_server.url)
+        page.click(".location-locate")
+        expect(page.locator(".location-feedback.error")).to_have_text(
+            "Access to your location was refused. Allow it in the browser settings for this site, or drag the pin."
+        )
+        latitude = page.input_value("#id_latitude")
+
+    assert latitude == ""

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 
 from customers.invite_views import BULK_INVITE_LIMIT
 from customers.models import Customer
@@ -174,11 +175,45 @@ def test_nothing_selected(admin_client, customers):
     ]
 
 
-def test_get_is_refused(admin_client, customers):
+def in_indonesian(msgid):
+    """Return the Indonesian text of a msgid, the English one until it is translated."""
+    with translation.override("id"):
+        return translation.gettext(msgid)
+
+
+def test_get_redirects_to_list(admin_client, customers):
     response = admin_client.get(INVITE_URL)
 
-    assert response.status_code == 405
+    assert response.status_code == 302
+    assert response["Location"] == "/customers/"
+    assert messages_of(response) == [
+        in_indonesian("To invite customers to the portal, tick them in the list, then press Invite selected to portal.")
+    ]
     assert PortalLink.objects.count() == 0
+
+
+def test_button_without_chat_says_pick_contact(admin_client, customers):
+    response = admin_client.post(INVITE_URL, ticked(*customers.values(), confirm=True))
+
+    buttons = re.findall(r'<a class="button whatsapp" href="https://wa\.me/(\d*)\?[^"]*"[^>]*>([^<]*)</a>', page_text(response))
+    plain = in_indonesian("Send via WhatsApp")
+    pick = in_indonesian("Send via WhatsApp (choose the contact in WhatsApp)")
+    assert buttons == [("6281234567890", plain), ("", pick), ("", pick), ("6281311112222", plain)]
+
+
+def test_result_offers_all_messages(admin_client, customers):
+    response = admin_client.post(INVITE_URL, ticked(customers["PLG-0001"], customers["PLG-0003"], confirm=True))
+
+    page = response.content.decode()
+    text = re.search(r'<textarea id="invite-all-messages"[^>]*>([^<]*)</textarea>', page).group(1)
+    blocks = text.split("\n\n")
+    assert len(blocks) == 2
+    assert blocks[0].startswith("PLG-0001 · Budi Santoso · 0812-3456-7890\nHalo Budi Santoso, Anda diundang")
+    assert blocks[1].startswith("PLG-0003 · Agus Salim\nHalo Agus Salim, Anda diundang")
+    for block, number in zip(blocks, ["PLG-0001", "PLG-0003"]):
+        token = re.search(r"http://testserver/portal/link/([^/]+)/", block).group(1)
+        assert hash_token(token) == PortalLink.objects.get(customer__number=number).token_hash
+    assert 'id="invite-copy-all" data-copy-target="invite-all-messages"' in page
 
 
 def test_list_offers_invite_button(admin_client, customers):

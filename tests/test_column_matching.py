@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from customers.models import Customer, HeaderAlias, ImportBatch
@@ -96,6 +97,24 @@ def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue,
         "Cici": "+6281234567003",
         "Dodi": "+6281234567004",
     }
+
+
+def test_ignored_columns_point_to_matching(admin_client, sample_catalogue, tmp_path):
+    batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
+
+    page = " ".join(batch_page(admin_client, batch).split())
+
+    with translation.override("id"):
+        ignored = translation.gettext("Columns ignored")
+        link = translation.gettext("match them to read them")
+        card = translation.gettext(
+            "eBilling does not recognise the headers of these columns, so they are ignored. "
+            "If a column holds customer data, choose what it holds, then check the file again."
+        )
+    assert (
+        f'<li id="unknown-columns">{ignored}: Kontak Utama, Catatan (<a href="#column-matching">{link}</a>)</li>'
+    ) in page
+    assert card in page
 
 
 def test_missing_name_file_mapped(admin_client, sample_catalogue, tmp_path):

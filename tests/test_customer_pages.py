@@ -83,7 +83,9 @@ def column_headings(response):
 
 
 def chip_count(response):
-    match = re.search(r'class="chip[^"]*"[^>]*>Belum lengkap<span class="count">(\d+)</span>', response.content.decode())
+    # A count of zero has the class "count zero".
+    chip = r'class="chip[^"]*"[^>]*>Belum lengkap<span class="count(?: zero)?">(\d+)</span>'
+    match = re.search(chip, response.content.decode())
     assert match, "the Belum lengkap chip is missing"
     return int(match[1])
 
@@ -175,6 +177,22 @@ def test_edit_page_links_whatsapp_chat(admin_client, customers):
     ) in mobile
     assert 'id="whatsapp-chat"' not in landline
     assert 'id="whatsapp-chat"' not in without_phone
+
+
+def test_edit_page_links_google_maps(admin_client, customers):
+    customer = customers["PLG-0001"]
+    customer.latitude = Decimal("-6.481200")
+    customer.longitude = Decimal("106.842100")
+    customer.save()
+
+    with_location = admin_client.get(edit_url(customer)).content.decode()
+    without_location = admin_client.get(edit_url(customers["PLG-0002"])).content.decode()
+
+    assert (
+        '<a class="button" id="google-maps" href="https://www.google.com/maps?q=-6.481200,106.842100" '
+        'target="_blank" rel="noopener noreferrer">'
+    ) in with_location
+    assert 'id="google-maps"' not in without_location
 
 
 def test_list_never_shows_nik(admin_client, customers):
@@ -856,6 +874,73 @@ def test_edit_keeps_typed_address(admin_client, customers, regions_loaded):
     customer.refresh_from_db()
     assert customer.street == "Jl. Dahlia No. 4"
     assert customer.address == "Rumah pojok"
+
+
+def test_edit_alamat_retakes_street(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.address = "Jl. Melati No. 3 RT 004/RW 011, Pabuaran, Cibinong"
+    customer.street = "Jl. Melati No. 3 RT 004/RW 011"
+    customer.save()
+
+    with translation.override("en"):
+        response = admin_client.post(
+            edit_url(customer),
+            form_data(customer, address="Jl. Kenari No. 10 RT 002/RW 005, Pabuaran", street=customer.street),
+            follow=True,
+        )
+
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Kenari No. 10 RT 002/RW 005, Pabuaran"
+    assert customer.street == "Jl. Kenari No. 10 RT 002/RW 005"
+    shown = [str(message) for message in response.context["messages"]]
+    assert "The street line now reads “Jl. Kenari No. 10 RT 002/RW 005”, taken from the start of the new Alamat." in shown
+
+
+def test_edit_alamat_without_street_empties_street(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.street = "Jl. Kenanga 9"
+    customer.save()
+
+    with translation.override("en"):
+        response = admin_client.post(
+            edit_url(customer), form_data(customer, address="Depan masjid Al-Ikhlas", street=customer.street), follow=True
+        )
+
+    customer.refresh_from_db()
+    assert customer.address == "Depan masjid Al-Ikhlas"
+    assert customer.street == ""
+    shown = [str(message) for message in response.context["messages"]]
+    assert "The street line was emptied, because the new Alamat starts with no street." in shown
+
+
+def test_edit_alamat_keeping_street_keeps_it(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.street = "Jl. Kenanga 9"
+    customer.save()
+
+    admin_client.post(edit_url(customer), form_data(customer, address="Jl. Kenanga 9, pagar hijau", street=customer.street))
+
+    customer.refresh_from_db()
+    assert customer.address == "Jl. Kenanga 9, pagar hijau"
+    assert customer.street == "Jl. Kenanga 9"
+
+
+def test_edit_street_rewrites_alamat_start(admin_client, customers):
+    customer = customers["PLG-0004"]
+    customer.address = "Jl. Melati No. 3 RT 004/RW 011, dekat masjid"
+    customer.street = "Jl. Melati No. 3 RT 004/RW 011"
+    customer.save()
+
+    with translation.override("en"):
+        response = admin_client.post(
+            edit_url(customer), form_data(customer, street="Jl. Kenari No. 10 RT 004/RW 011"), follow=True
+        )
+
+    customer.refresh_from_db()
+    assert customer.street == "Jl. Kenari No. 10 RT 004/RW 011"
+    assert customer.address == "Jl. Kenari No. 10 RT 004/RW 011, dekat masjid"
+    shown = [str(message) for message in response.context["messages"]]
+    assert "The Alamat now starts with the new street line: “Jl. Kenari No. 10 RT 004/RW 011, dekat masjid”." in shown
 
 
 def test_edit_page_shows_change_history(admin_client, customers, catalogue):

@@ -151,12 +151,16 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
             ".button.upload",
             "#customer-add",
             ".filters button[type=submit]",
-            "#bulk-submit",
+            "#bulk-fold summary",
             "#customers tbody td:first-child a",
             "#customers th.select label",
             "#customers td.select label",
         ],
-        "/customers/?incomplete=1&status=active": [".filters select[name=status]", "#incomplete-filter", "#bulk-submit"],
+        "/customers/?incomplete=1&status=active": [
+            ".filters select[name=status]",
+            "#incomplete-filter",
+            "#bulk-fold summary",
+        ],
         f"/customers/{customer.pk}/": ["button[name=save]", "#whatsapp-chat"],
         "/customers/new/": ["button[name=save]", "button[name=save_add]"],
         "/customers/dashboard/": [],
@@ -402,6 +406,103 @@ def test_save_bar_on_phone(page, live_server, sample_catalogue):
     last_field = page.locator("#id_longitude").bounding_box()
     assert len(set(action_tops.values())) == 1, action_tops
     assert action_tops["button[name=save]"] > last_field["y"] + last_field["height"]
+# Maximum height in CSS pixels of one customer card on the phone: a line
+# with the 44 px ID link, a line of details and the card's padding.
+CUSTOMER_CARD_MAX_HEIGHT = 100
+# The ids of the customer list's sections that fold on a phone.
+FOLDS = ("export-fold", "export-help-fold", "filter-fold", "bulk-fold")
+
+
+def create_customers(site, package, count):
+    for index in range(1, count + 1):
+        Customer.objects.create(
+            number=f"PLG-{index:04d}",
+            name=f"Pelanggan Nomor {index}",
+            phone=f"+62812000{index:05d}",
+            address=f"Jl. Mawar No. {index}",
+            site=site,
+            package=package,
+        )
+
+
+def test_customer_list_folds_on_phone(page, live_server, sample_catalogue):
+    sites, packages = sample_catalogue
+    create_customers(sites["CBN"], packages["H10"], 28)
+    open_page(page, f"{live_server.url}/customers/")
+
+    folds = {fold: page.locator(f"#{fold}").evaluate("fold => fold.open") for fold in FOLDS}
+    first_card = page.locator("#customers tbody tr").first.bounding_box()
+    card_heights = [row.bounding_box()["height"] for row in page.locator("#customers tbody tr").all()]
+    bulk_hidden = page.locator("#bulk-submit").is_visible()
+    page.click("#bulk-fold summary")
+    bulk_box = page.locator("#bulk-submit").bounding_box()
+
+    assert folds == dict.fromkeys(FOLDS, False)
+    assert first_card["y"] + first_card["height"] <= PHONE["height"]
+    assert max(card_heights) <= CUSTOMER_CARD_MAX_HEIGHT
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert bulk_hidden is False
+    assert bulk_box["height"] >= TAP_TARGET_MIN
+    assert bulk_box["x"] + bulk_box["width"] <= PHONE["width"]
+
+    # On a desktop every section is open and its summary hidden.
+    page.set_viewport_size(DESKTOP)
+    open_page(page, f"{live_server.url}/customers/")
+    for fold in FOLDS:
+        assert page.locator(f"#{fold}").evaluate("fold => fold.open") is True, fold
+        assert page.locator(f"#{fold} > summary").is_visible() is False, fold
+    assert page.locator("#bulk-submit").is_visible()
+    assert page.locator("#export-csv-help").is_visible()
+
+
+def test_filter_fold_open_with_filter(page, live_server, sample_catalogue):
+    sites, packages = sample_catalogue
+    create_customers(sites["CBN"], packages["H10"], 3)
+
+    open_page(page, f"{live_server.url}/customers/?status=active")
+    with_status = page.locator("#filter-fold").evaluate("fold => fold.open")
+    open_page(page, f"{live_server.url}/customers/?site={sites['CBN'].pk}")
+    with_site = page.locator("#filter-fold").evaluate("fold => fold.open")
+    open_page(page, f"{live_server.url}/customers/?q=Mawar")
+    with_search_only = page.locator("#filter-fold").evaluate("fold => fold.open")
+
+    assert with_status is True
+    assert with_site is True
+    assert with_search_only is False
+
+
+def test_dashboard_hints_sideways_scroll(page, live_server, sample_catalogue):
+    open_page(page, f"{live_server.url}/customers/dashboard/")
+
+    hint = page.locator("#completion-scroll-hint")
+    shown_at_start = hint.is_visible()
+    page.locator("#completion-scroll").evaluate("wrapper => wrapper.scrollTo(wrapper.scrollWidth, 0)")
+    page.wait_for_function("() => document.getElementById('completion-scroll-hint').hidden")
+    page.set_viewport_size(DESKTOP)
+    open_page(page, f"{live_server.url}/customers/dashboard/")
+    shown_on_desktop = hint.is_visible()
+
+    assert shown_at_start is True
+    assert shown_on_desktop is False
+
+
+def test_zero_count_badge_is_grey(page, live_server, sample_catalogue, tmp_path):
+    workbook = write_workbook(tmp_path / "satu.xlsx", [
+        ["ID Pelanggan", "Nama", "No HP", "Alamat", "Site", "Paket"],
+        ["PLG-0301", "Andi Wijaya", "0812", "Jl. Anggrek No. 1", "Cibinong", "H10"],
+    ])
+    with open(workbook, "rb") as handle:
+        batch = batches.validate_batch(batches.create_batch(handle, workbook.name))
+    open_page(page, f"{live_server.url}/customers/imports/{batch.pk}/")
+
+    counts = page.locator("#findings .chip .count").evaluate_all(
+        "counts => counts.map(count => [count.innerText, getComputedStyle(count).backgroundColor])"
+    )
+
+    red, grey = "rgb(197, 34, 31)", "rgb(234, 238, 242)"
+    assert counts == [["1", red], ["0", grey], ["0", grey], ["0", grey]]
+
+
 def test_favicon_linked_and_served(page, live_server):
     failed = []
     page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)

@@ -2,17 +2,19 @@
 
 import datetime
 import hashlib
+import re
 from io import StringIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from portal.links import link_create, link_find, link_redeem, whatsapp_url
 from portal.models import PortalLink
+from sites.models import Site
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     NIK_A,
     PASSWORD_A,
@@ -404,6 +406,77 @@ def test_forgot_password_page_says_to_contact_admin(client, db):
 
     assert "<h1>Lupa kata sandi?</h1>" in page
     assert "Hubungi admin penyedia internet Anda" in page
+
+
+def test_forgot_password_lists_site_contacts(client, customer_a):
+    Site.objects.filter(code="CBN").update(contact_phone="+6281211112222")
+    Site.objects.filter(code="BJG").update(contact_phone="+62218765432")
+    Site.objects.filter(code="CTY").update(contact_phone="+6281399998888", is_active=False)
+
+    page = " ".join(client.get("/portal/password/forgot/").content.decode().split())
+
+    contacts = re.search(r'<ul id="site-contacts">(.*?)</ul>', page).group(1).strip()
+    assert contacts == (
+        '<li>Site Bojonggede: <a href="tel:+62218765432">021-8765432</a></li> '
+        '<li>Site Cibinong: <a href="https://wa.me/6281211112222" target="_blank" rel="noopener noreferrer">'
+        "WhatsApp 0812-1111-2222</a></li>"
+    )
+    assert "Hubungi admin penyedia internet Anda" not in page
+
+
+def test_portal_footer_names_site_contact(client_a, customer_a):
+    Site.objects.filter(code="CBN").update(contact_phone="+6281211112222")
+    client_a.cookies["django_language"] = "en"
+
+    page = " ".join(client_a.get("/portal/").content.decode().split())
+
+    assert (
+        '<footer class="portal-contact" id="portal-contact"> Questions about your service or this portal? '
+        'Contact the admin of Site Cibinong: <a href="https://wa.me/6281211112222" target="_blank" '
+        'rel="noopener noreferrer">WhatsApp 0812-1111-2222</a> </footer>'
+    ) in page
+
+
+def test_portal_footer_absent_without_number(client_a, customer_a):
+    page = client_a.get("/portal/").content.decode()
+
+    assert 'id="portal-contact"' not in page
+
+
+def test_staff_pages_show_no_portal_footer(admin_client, customer_a):
+    Site.objects.filter(code="CBN").update(contact_phone="+6281211112222")
+
+    page = admin_client.get(f"/customers/{customer_a.pk}/").content.decode()
+
+    assert 'id="portal-contact"' not in page
+
+
+@pytest.mark.parametrize(
+    ("contact_phone", "note", "params"),
+    [
+        (
+            "+6281211112222",
+            "Sent by the admin of Site %(site)s. Questions: WhatsApp %(phone)s (%(url)s).",
+            {"site": "Cibinong", "phone": "0812-1111-2222", "url": "https://wa.me/6281211112222"},
+        ),
+        (
+            "+62218765432",
+            "Sent by the admin of Site %(site)s. Questions: call %(phone)s.",
+            {"site": "Cibinong", "phone": "021-8765432"},
+        ),
+    ],
+)
+def test_invitation_message_names_site_contact(admin_client, customer_a, contact_phone, note, params):
+    Site.objects.filter(code="CBN").update(contact_phone=contact_phone)
+
+    created = admin_client.post(f"/portal/staff/customers/{customer_a.pk}/link/").content.decode()
+
+    whatsapp = created.split('id="whatsapp-link" href="')[1].split('"')[0].replace("&amp;", "&")
+    message = parse_qs(urlsplit(whatsapp).query)["text"][0]
+    with translation.override("id"):
+        expected = translation.gettext(note) % params
+    assert message.startswith("Halo Budi Santoso, Anda diundang ke Portal Pelanggan")
+    assert message.endswith(f". {expected}")
 
 
 def test_password_change_keeps_session(client_a, user_a):

@@ -67,6 +67,37 @@ def test_admin_edits_site(admin_client, sample_catalogue):
     assert (site.name, site.address, site.is_active) == ("Cibinong Kota", "Jl. Tegar Beriman", True)
 
 
+def test_site_contact_phone_cleaned(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+    site = sites["CBN"]
+    url = reverse("sites:edit", args=[site.pk])
+
+    response = admin_client.post(url, {"name": "Cibinong", "code": "CBN", "contact_phone": "62 812 1111 2222", "is_active": "on"})
+
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.contact_phone == "+6281211112222"
+    page = admin_client.get(url).content.decode()
+    assert 'name="contact_phone" value="0812-1111-2222"' in page
+
+
+def test_site_contact_phone_rejects_two_numbers(admin_client, sample_catalogue):
+    sites, _packages = sample_catalogue
+    site = sites["CBN"]
+
+    response = admin_client.post(
+        reverse("sites:edit", args=[site.pk]),
+        {"name": "Cibinong", "code": "CBN", "contact_phone": "0812-1111-2222 / 0813-3333-4444", "is_active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["contact_phone"] == [
+        "“0812-1111-2222 / 0813-3333-4444” berisi lebih dari satu nomor HP. Isi satu nomor saja."
+    ]
+    site.refresh_from_db()
+    assert site.contact_phone == ""
+
+
 def test_admin_deactivates_site(admin_client, sample_catalogue):
     sites, _packages = sample_catalogue
     site = sites["CTY"]

@@ -59,7 +59,7 @@ REGION_CODE_OTHER_NAMES = register_row_message(
 )
 
 
-def _street_prefix(address):
+def street_prefix(address):
     """Split an address into its leading street parts (a street name, house
     number, RT/RW or block) and the rest, which names the region.
 
@@ -86,7 +86,7 @@ class RegionResolver:
         row's cleaned values; the finding's row and column are filled by the
         caller."""
         if self.matcher is None:
-            street = _street_prefix(values["address"])[0] if values.get("address") else ""
+            street = street_prefix(values["address"])[0] if values.get("address") else ""
             return None, street, None
         columns = {name: values.get(name) for name in REGION_FIELDS if values.get(name)}
         if columns:
@@ -95,12 +95,12 @@ class RegionResolver:
             field = next(name for name in ("village", "district", "regency", "province", "region_code") if name in columns)
             street = ""
             if values.get("address"):
-                street, _tail = _street_prefix(values["address"])
+                street, _tail = street_prefix(values["address"])
         else:
             address = values.get("address")
             if not address:
                 return None, "", None
-            street, tail = _street_prefix(address)
+            street, tail = street_prefix(address)
             if not tail:
                 return None, street, None
             # Addresses with the same region text share one match. Without a

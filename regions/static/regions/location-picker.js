@@ -296,6 +296,45 @@
       }
     });
 
+    var locate = root.querySelector(".location-locate");
+    function showLocateMessage(text, isError) {
+      feedback.textContent = text;
+      feedback.classList.toggle("error", isError);
+    }
+    // The button is hidden without JavaScript. Browsers give the location
+    // only to secure pages (https, or http on localhost).
+    locate.hidden = false;
+    locate.addEventListener("click", function () {
+      if (!navigator.geolocation || !window.isSecureContext) {
+        showLocateMessage(root.dataset.textLocateUnavailable, true);
+        return;
+      }
+      showLocateMessage(root.dataset.textLocating, false);
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          var latitude = position.coords.latitude;
+          var longitude = position.coords.longitude;
+          var values = { latitude: latitude.toFixed(DECIMAL_PLACES), longitude: longitude.toFixed(DECIMAL_PLACES) };
+          if (!inIndonesia(latitude, longitude)) {
+            showLocateMessage(format(root.dataset.textOutside, values), true);
+            return;
+          }
+          var point = L.latLng(latitude, longitude);
+          writeInputs(point);
+          showPoint(point);
+          values.accuracy = Math.round(position.coords.accuracy);
+          showLocateMessage(format(root.dataset.textLocated, values), false);
+        },
+        function (error) {
+          var denied = error.code === error.PERMISSION_DENIED;
+          showLocateMessage(denied ? root.dataset.textLocateRefused : root.dataset.textLocateFailed, true);
+        },
+        // A phone's GPS may take a while to get a fix, and a cached position
+        // of up to a minute is as good for a house.
+        { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 }
+      );
+    });
+
     // For other scripts and browser tests.
     root.locationPicker = {
       map: map,
