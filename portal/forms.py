@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from customers.forms import cell_error_to_validation_error, check_location_pair, run_cleaner
+from customers.forms import cell_error_to_validation_error, check_location_pair, run_cleaner, sync_street_and_address
 from customers.importing import cleaners
 from customers.importing.problems import CellError
 from customers.models import Customer, name_key
@@ -144,7 +144,17 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
     def clean(self):
         # LocationFields.clean() has already replaced latitude and longitude
         # with a pasted location, if any.
-        return check_location_pair(self, super().clean())
+        cleaned = check_location_pair(self, super().clean())
+        if "address" in cleaned and "street" in cleaned:
+            # The same rule as the staff form, so the portal never shows a
+            # street line that the customer's new Alamat contradicts.
+            cleaned["address"], cleaned["street"] = sync_street_and_address(
+                cleaned["address"],
+                cleaned["street"],
+                old_address=self.instance.address,
+                old_street=self.instance.street,
+            )
+        return cleaned
 
 
 class ChangeRequestForm(forms.Form):

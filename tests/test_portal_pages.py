@@ -178,6 +178,22 @@ def test_profile_edit_saves_address_region_and_pin(client_a, customer_a, regions
     assert '<td id="customer-location">-6.4812, 106.8421</td>' in home.content.decode()
 
 
+def test_profile_alamat_edit_retakes_street(client_a, customer_a):
+    Customer.objects.filter(pk=customer_a.pk).update(
+        street="Jl. Melati No. 3 RT 004/RW 011", address="Jl. Melati No. 3 RT 004/RW 011, dekat masjid"
+    )
+    customer_a.refresh_from_db()
+
+    response = client_a.post(
+        "/portal/profile/", profile_data(customer_a, address="Jl. Kenari No. 10 RT 001/RW 002, depan warung")
+    )
+
+    assert response.status_code == 302
+    customer_a.refresh_from_db()
+    assert customer_a.address == "Jl. Kenari No. 10 RT 001/RW 002, depan warung"
+    assert customer_a.street == "Jl. Kenari No. 10 RT 001/RW 002"
+
+
 def test_profile_edit_reads_typed_coordinates(client_a, customer_a):
     response = client_a.post("/portal/profile/", profile_data(customer_a, latitude="-6,4812", longitude="106,8421"))
 
