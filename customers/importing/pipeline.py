@@ -20,6 +20,7 @@ from customers.importing import dedupe, saving
 from customers.importing.column_map import SAMPLE_ROWS_ON_REJECTION, SampleCollector, column_summary, learned_aliases
 from customers.importing.readers.base import column_letter
 from customers.importing.cleaners import NAME_MISSING
+from customers.importing.footer_rows import FOOTER_SKIPPED, footer_column, footer_label
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import (
@@ -301,6 +302,13 @@ def build_plan(
             samples.add(raw.cells)
             clean = clean_row(raw, header_map, date1904=table.date1904, today=today)
             if clean is None:
+                continue
+            label = footer_label(raw.cells)
+            if label is not None:
+                # A "Total" or "Jumlah" row is skipped with a note, like the example row.
+                column = footer_column(header_map, label)
+                footer = Problem(clean.number, column, str(raw.cells[label]).strip(), FOOTER_SKIPPED)
+                plan.file_findings.append(("note", footer))
                 continue
             if str(clean.values.get("number", "")).upper() == EXAMPLE_NUMBER.upper():
                 # The template's example row is skipped with a note. It is
