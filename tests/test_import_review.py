@@ -589,7 +589,7 @@ def test_problem_workbook_keeps_cell_types(sample_catalogue, tmp_path):
     header = [(cell.value, cell.font.b, cell.fill.fgColor.rgb, cell.quotePrefix) for cell in sheet[1]]
     assert header[:2] == [("ID Pelanggan", True, "001E8E3E", False), ("Nama", True, "001E8E3E", False)]
     assert header[7] == ("=Catatan", True, "001E8E3E", True)
-    assert header[8] == ("Masalah", True, "001E8E3E", False)
+    assert header[8:] == [("Baris asal", True, "001E8E3E", False), ("Masalah", True, "001E8E3E", False)]
     row = {cell.column_letter: cell for cell in sheet[2]}
     assert (row["B"].value, row["B"].data_type, row["B"].quotePrefix) == ("+Ani", "s", True)
     assert (row["B"].number_format, row["C"].number_format) == ("@", "@")
@@ -598,8 +598,9 @@ def test_problem_workbook_keeps_cell_types(sample_catalogue, tmp_path):
     assert (row["F"].value, row["F"].number_format) == (time(7, 45), "h:mm:ss")
     assert (row["G"].value, row["G"].number_format) == (2.5, "General")
     assert (row["H"].value, row["H"].quotePrefix, row["H"].number_format) == ("-5", True, "@")
-    assert row["I"].value.startswith("Baris 2, kolom No HP:")
-    assert row["I"].number_format == "General"
+    assert (row["I"].value, row["I"].number_format) == (2, "General")
+    assert row["J"].value.startswith("Baris 2, kolom No HP:")
+    assert row["J"].number_format == "General"
 
 
 def test_problem_workbook_download_streams(admin_client, sample_catalogue, tmp_path):
