@@ -43,7 +43,7 @@ def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
     packages = {p["value"]: p for p in batch.summary["unmatched_packages"]}
     assert packages["Home 20 Mbp"]["suggestions"][0] == "Home 20 Mbps"
     assert packages["Paket Rumah"]["rows"] == [3]
-    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown"),
+    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown_suggested"),
                                        (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
     assert Customer.objects.count() == 0
 

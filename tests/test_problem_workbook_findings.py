@@ -71,8 +71,8 @@ def test_notes_sheet_lists_saved_rows(tester_batch):
         [14, "Yanto"],
     ]
     assert values[1][2] == (
-        "Row 6, column Paket: package “Hom 20 Mbps” is not known. The customer is saved without a package; "
-        "add the package or fix the name and upload again."
+        "Row 6, column Paket: package “Hom 20 Mbps” is not known. Did you mean “Home 20 Mbps”? The customer is "
+        "saved without a package; fix the name or add the package and upload again."
     )
     assert values[4][2] == (
         "Row 11, column Tgl Pasang: “2024-02-30” is not a valid date, so the customer is saved without this date. "

@@ -25,6 +25,7 @@ from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import (
     PACKAGE_UNKNOWN,
+    PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
     SITE_UNKNOWN,
     UNSAVED_CODES,
@@ -488,8 +489,14 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     if package_text:
         package_id = packages.lookup(package_text)
         if package_id is None:
-            packages.record_unmatched(package_text, clean.number)
-            row.add_finding("note", Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN))
+            entry = packages.record_unmatched(package_text, clean.number)
+            if entry.closest is None:
+                note = Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)
+            else:
+                note = Problem(
+                    clean.number, labels["package"], package_text, PACKAGE_UNKNOWN_SUGGESTED, {"suggestion": entry.closest}
+                )
+            row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
 

@@ -12,7 +12,14 @@ from customers.importing.cleaners import PHONE_EXTRA_NUMBERS
 from customers.importing.dedupe import NIK_MASKED_NOT_SAVED
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers, normalise_header
-from customers.importing.matching import PACKAGE_UNKNOWN, PACKAGE_UNKNOWN_KEPT, SITE_UNKNOWN, SITE_UNKNOWN_KEPT
+from customers.importing.matching import (
+    PACKAGE_UNKNOWN,
+    PACKAGE_UNKNOWN_KEPT,
+    PACKAGE_UNKNOWN_SUGGESTED,
+    PACKAGE_UNKNOWN_SUGGESTED_KEPT,
+    SITE_UNKNOWN,
+    SITE_UNKNOWN_KEPT,
+)
 from customers.importing.problems import FileRejected, Problem
 from customers.importing.reader import open_table
 from customers.importing.rows import LEFT_OUT_NOTES
@@ -47,7 +54,8 @@ def _plain(value):
 # Notes that a value of a saved row was left out, which the admin can fill
 # in on the customer's page: these rows are listed on the notes sheet.
 LEFT_OUT_CODES = frozenset({
-    SITE_UNKNOWN, SITE_UNKNOWN_KEPT, PACKAGE_UNKNOWN, PACKAGE_UNKNOWN_KEPT, NIK_MASKED_NOT_SAVED, PHONE_EXTRA_NUMBERS,
+    SITE_UNKNOWN, SITE_UNKNOWN_KEPT, PACKAGE_UNKNOWN, PACKAGE_UNKNOWN_KEPT, PACKAGE_UNKNOWN_SUGGESTED,
+    PACKAGE_UNKNOWN_SUGGESTED_KEPT, NIK_MASKED_NOT_SAVED, PHONE_EXTRA_NUMBERS,
     *(code for notes in LEFT_OUT_NOTES.values() for code in notes.values()),
 })
 
