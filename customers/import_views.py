@@ -30,7 +30,7 @@ from customers.importing.template import write_template
 from customers.models import HeaderAlias, ImportBatch, ImportProblem
 from customers.selectors import customers_visible_to
 from audit.log_filters import mask_digit_runs
-from audit.personal_data import mask_finding, mask_nik_text
+from audit.personal_data import mask_finding, mask_nik_text, nik_headers
 from ebilling.access import (
     admin_required,
     has_staff_permission,
@@ -189,8 +189,9 @@ def _findings_page(request, batch):
         kind = "problem"
     findings = batch.problems.filter(kind=kind).order_by("row", "id")
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    headers = nik_headers(batch.summary)
     for finding in page:
-        mask_finding(finding)
+        mask_finding(finding, headers)
     return kind, page
 
 

@@ -5,7 +5,7 @@ upload again."""
 
 import tempfile
 
-from audit.personal_data import mask_finding, mask_nik_text
+from audit.personal_data import mask_finding, mask_nik_text, nik_headers
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
 from customers.importing.column_map import batch_overrides, learned_aliases, reviewed_learned_aliases
 from customers.importing.cleaners import PHONE_EXTRA_NUMBERS
@@ -70,6 +70,7 @@ def _row_messages(batch, mask_nik):
     """
     messages = {}
     notes = {}
+    headers = nik_headers(batch.summary)
     findings = batch.problems.order_by("row", "id")
     row = None
     problems, others = [], []
@@ -88,7 +89,7 @@ def _row_messages(batch, mask_nik):
             problems, others = [], []
             left_out = False
         if mask_nik:
-            mask_finding(finding)
+            mask_finding(finding, headers)
         message = Problem(finding.row, finding.column, finding.value, finding.code, finding.params).message
         (problems if finding.kind == ImportProblem.Kind.PROBLEM else others).append(message)
         left_out = left_out or finding.code in LEFT_OUT_CODES
