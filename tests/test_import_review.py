@@ -208,8 +208,8 @@ def test_unknown_names_on_unsaved_rows(sample_catalogue, tmp_path):
 
     assert (batch.new_count, batch.duplicate_count, batch.problem_count) == (1, 1, 2)
     site_unsaved = (
-        "column Site: site “Cimanggis” is not known. This row is not saved. "
-        "Add the site or fix the name before you upload the row again."
+        "column Site: site “Cimanggis” is not known. Fix the name or add the site "
+        "before you upload this row again, or the customer is saved without a site."
     )
     assert note_messages(batch, "Site") == [
         (2, "site_unknown_unsaved", f"Row 2, {site_unsaved}"),
@@ -220,8 +220,8 @@ def test_unknown_names_on_unsaved_rows(sample_catalogue, tmp_path):
         (5, "site_unknown_unsaved", f"Row 5, {site_unsaved}"),
     ]
     package_unsaved = (
-        "column Paket: package “Paket Rumah” is not known. This row is not saved. "
-        "Add the package or fix the name before you upload the row again."
+        "column Paket: package “Paket Rumah” is not known. Fix the name or add the package "
+        "before you upload this row again, or the customer is saved without a package."
     )
     assert note_messages(batch, "Paket") == [
         (2, "package_unknown_unsaved", f"Row 2, {package_unsaved}"),

@@ -52,8 +52,8 @@ def test_masalah_lists_every_finding(tester_batch):
         "Row 13, column No HP: “0812345678901234” is not a valid phone number. Write it like 0812-3456-7890. "
         "Row 13, column NIK: NIK “********0390” has 12 digits, but a NIK has 16 digits. Check it against the KTP. "
         "Row 13, column Tgl Pasang: “Sept 2024” is not a date. Write it like 31/12/2023 or 5 Januari 2024. "
-        "Row 13, column Paket: package “Paket 50rb” is not known. This row is not saved. Add the package or fix "
-        "the name before you upload the row again."
+        "Row 13, column Paket: package “Paket 50rb” is not known. Fix the name or add the package before you "
+        "upload this row again, or the customer is saved without a package."
     )
 
 

@@ -40,19 +40,20 @@ SITE_CONFLICT = register_row_message(
 )
 
 # The same findings on a row that is not saved because it is already
-# present or has a problem. The wording above would claim a save there.
+# present or has a problem. The wording above would claim a save there,
+# and these must not read as the reason the row is not saved.
 SITE_UNKNOWN_UNSAVED = register_row_message(
     "site_unknown_unsaved",
     _(
-        "Row %(row)s, column %(column)s: site “%(value)s” is not known. This row is not saved. "
-        "Add the site or fix the name before you upload the row again."
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. Fix the name or add the site "
+        "before you upload this row again, or the customer is saved without a site."
     ),
 )
 PACKAGE_UNKNOWN_UNSAVED = register_row_message(
     "package_unknown_unsaved",
     _(
-        "Row %(row)s, column %(column)s: package “%(value)s” is not known. This row is not saved. "
-        "Add the package or fix the name before you upload the row again."
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. Fix the name or add the package "
+        "before you upload this row again, or the customer is saved without a package."
     ),
 )
 SITE_CONFLICT_UNSAVED = register_row_message(

@@ -1,5 +1,6 @@
-"""An unknown Paket whose name is clearly close to one stored package gets
-that package suggested in its note, and is never matched to it."""
+"""The notes of an unknown Paket: the one clearly close stored package is
+suggested and never applied, and the note of a row rejected for other
+cells does not read as the reason."""
 
 import pytest
 from django.utils import translation
@@ -80,4 +81,21 @@ def test_suggestion_on_unsaved_and_updated_rows(sample_catalogue, admin_user, tm
         (3, "package_unknown_suggested_unsaved",
          f"Row 3, column Paket: {did_you_mean} Fix the name or add the package before you upload this row again, "
          "or the customer is saved without a package."),
+    ]
+
+
+def test_unsaved_row_note_names_no_reason(sample_catalogue, admin_user, tmp_path):
+    # The row is rejected for its phone and NIK, not for its Paket.
+    path = write_workbook(tmp_path / "paket.xlsx", [
+        ["Nama", "No HP", "NIK", "Paket"],
+        ["Lestari", "0812345678901234", "320101120390", "Paket 50rb"],
+    ])
+
+    batch = validate(path, user=admin_user)
+
+    assert batch.problem_count == 1
+    assert package_notes(batch) == [
+        (2, "package_unknown_unsaved",
+         "Row 2, column Paket: package “Paket 50rb” is not known. Fix the name or add the package before you "
+         "upload this row again, or the customer is saved without a package."),
     ]
