@@ -8,20 +8,12 @@ from django.utils import translation
 
 from customers.importing import batches
 from customers.importing.footer_rows import footer_label
-from customers.models import Customer, ImportBatch
-from tests.importing_helpers import DATA_DIR, write_workbook
+from customers.models import Customer
+from tests.importing_helpers import DATA_DIR, validate_upload, write_workbook
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ["No", "ID Pelanggan", "Nama", "No HP", "Site", "Paket", "Biaya"]
-
-
-def validate(path, **options):
-    with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name, **options)
-    batches.validate_batch(batch)
-    batch.refresh_from_db()
-    return batch
 
 
 def footer_notes(batch):
@@ -40,7 +32,7 @@ def test_total_rows_skipped(sample_catalogue, admin_user, tmp_path):
         [None, None, "TOTAL: 3 pelanggan", None, None, None, None],
     ])
 
-    batch = validate(path, user=admin_user)
+    batch = validate_upload(path, user=admin_user)
 
     assert footer_notes(batch) == [
         (4, "Nama", "Subtotal Cibinong",
@@ -59,7 +51,7 @@ def test_tester_workbook_total_skipped(sample_catalogue, admin_user, tmp_path):
     path = tmp_path / "pelanggan-des.xlsx"
     shutil.copy(DATA_DIR / "walkux" / "pelanggan-des.xlsx", path)
 
-    batch = validate(path, user=admin_user)
+    batch = validate_upload(path, user=admin_user)
 
     assert [(row, column, value) for row, column, value, _message in footer_notes(batch)] == [
         (15, "Nama Pelanggan", "TOTAL: 10 pelanggan"),

@@ -8,19 +8,11 @@ from django.utils import translation
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
 from packages.models import ServicePackage
-from tests.importing_helpers import write_workbook
+from tests.importing_helpers import validate_upload, write_workbook
 
 pytestmark = pytest.mark.django_db
 
 HEADER = ["ID Pelanggan", "Nama", "No HP", "Paket"]
-
-
-def validate(path, **options):
-    with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name, **options)
-    batches.validate_batch(batch)
-    batch.refresh_from_db()
-    return batch
 
 
 def package_notes(batch):
@@ -36,7 +28,7 @@ def test_close_package_suggested(sample_catalogue, admin_user, tmp_path):
         ["PLG-0103", "Cici", "081200000103", "Paket 50rb"],
     ])
 
-    batch = validate(path, user=admin_user)
+    batch = validate_upload(path, user=admin_user)
 
     saved = "The customer is saved without a package; fix the name or add the package and upload again."
     assert package_notes(batch) == [
@@ -58,7 +50,7 @@ def test_two_close_packages_not_suggested(sample_catalogue, admin_user, tmp_path
     )
     path = write_workbook(tmp_path / "paket.xlsx", [HEADER, ["PLG-0101", "Ani", "081200000101", "Home 20 Mbp"]])
 
-    batch = validate(path, user=admin_user)
+    batch = validate_upload(path, user=admin_user)
 
     assert [(row, code) for row, code, _message in package_notes(batch)] == [(2, "package_unknown")]
 
@@ -71,7 +63,7 @@ def test_suggestion_on_unsaved_and_updated_rows(sample_catalogue, admin_user, tm
         ["PLG-0102", "Bayu", "bukan nomor", "Hom 20 Mbps"],
     ])
 
-    batch = validate(path, user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batch = validate_upload(path, user=admin_user, mode=ImportBatch.Mode.UPDATE)
 
     did_you_mean = "package “Hom 20 Mbps” is not known. Did you mean “Home 20 Mbps”?"
     assert package_notes(batch) == [
@@ -91,7 +83,7 @@ def test_unsaved_row_note_names_no_reason(sample_catalogue, admin_user, tmp_path
         ["Lestari", "0812345678901234", "320101120390", "Paket 50rb"],
     ])
 
-    batch = validate(path, user=admin_user)
+    batch = validate_upload(path, user=admin_user)
 
     assert batch.problem_count == 1
     assert package_notes(batch) == [

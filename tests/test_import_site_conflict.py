@@ -7,7 +7,7 @@ from django.utils import translation
 
 from customers.importing import batches
 from customers.models import Customer, ImportBatch
-from tests.importing_helpers import run_import, write_workbook
+from tests.importing_helpers import run_import, validate_upload, write_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,7 @@ def stored_at_bojonggede(sample_catalogue):
 
 
 def validate(path, rows, **options):
-    write_workbook(path, rows)
-    with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name, **options)
-    batches.validate_batch(batch)
-    batch.refresh_from_db()
-    return batch
+    return validate_upload(write_workbook(path, rows), **options)
 
 
 def conflicts(batch):

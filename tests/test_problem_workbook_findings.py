@@ -8,20 +8,11 @@ import pytest
 from django.utils import translation
 from openpyxl import load_workbook
 
-from customers.importing import batches
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch
-from tests.importing_helpers import DATA_DIR, write_workbook
+from tests.importing_helpers import DATA_DIR, validate_upload, write_workbook
 
 pytestmark = pytest.mark.django_db
-
-
-def validate(path, **options):
-    with open(path, "rb") as handle:
-        batch = batches.create_batch(handle, path.name, **options)
-    batches.validate_batch(batch)
-    batch.refresh_from_db()
-    return batch
 
 
 def workbook_of(batch):
@@ -39,7 +30,7 @@ def sheet_values(sheet):
 def tester_batch(sample_catalogue, admin_user, tmp_path):
     path = tmp_path / "pelanggan-des.xlsx"
     shutil.copy(DATA_DIR / "walkux" / "pelanggan-des.xlsx", path)
-    return validate(path, user=admin_user)
+    return validate_upload(path, user=admin_user)
 
 
 def test_masalah_lists_every_finding(tester_batch):
@@ -88,7 +79,7 @@ def test_notes_sheet_skips_update_notes(sample_catalogue, admin_user, tmp_path):
         ["PLG-0101", "Ani", "081200000109", ""],
         ["PLG-0102", "Bayu", "081200000102", "Paket Rumah"],
     ])
-    batch = validate(path, user=admin_user, mode=ImportBatch.Mode.UPDATE)
+    batch = validate_upload(path, user=admin_user, mode=ImportBatch.Mode.UPDATE)
 
     values = sheet_values(workbook_of(batch)["Catatan"])
 
@@ -101,11 +92,11 @@ def test_reupload_replaces_added_columns(sample_catalogue, admin_user, tmp_path)
         ["Ani", "081200000101"],
         ["Bayu", "bukan nomor"],
     ])
-    first = validate(path, user=admin_user)
+    first = validate_upload(path, user=admin_user)
     again = tmp_path / "masalah.xlsx"
     workbook_of(first).save(again)
 
-    second = validate(again, user=admin_user)
+    second = validate_upload(again, user=admin_user)
     values = sheet_values(workbook_of(second)["Pelanggan"])
 
     assert values == [
