@@ -5,6 +5,7 @@ import io
 import shutil
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
@@ -104,3 +105,21 @@ def test_reupload_replaces_added_columns(sample_catalogue, admin_user, tmp_path)
         ["Bayu", "bukan nomor", 2, "Row 2, column No HP: “bukan nomor” is not a valid phone number. "
                                    "Write it like 0812-3456-7890."],
     ]
+
+
+def test_left_out_rows_link_without_problems(sample_catalogue, admin_user, admin_client, tmp_path):
+    path = write_workbook(tmp_path / "paket.xlsx", [
+        ["Nama", "No HP", "Paket"],
+        ["Ani", "081200000101", "Paket Rumah"],
+    ])
+    batch = validate_upload(path, user=admin_user)
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert batch.problem_count == 0
+    link = reverse("customers:batch-problems", args=[batch.pk])
+    assert (
+        f'<a href="{link}" id="left-out-rows">Download the rows saved with a value left out</a> '
+        "— fill those values in on the customers' pages."
+    ) in page
