@@ -112,9 +112,10 @@ def _created_without_site_or_package(request, batch):
     """Count the customers of a saved batch that have no site or no package.
 
     An unknown Site or Paket name saves its row without that field, with a
-    note. Such rows stay out of the problem workbook, because they are saved
-    and a second upload in create mode would find them already present.
-    The batch page points to the customer list instead, where a bulk change sets them.
+    note. Such rows stay off the problem workbook's first sheet (they are on
+    its notes sheet), because they are saved and a second upload in create
+    mode would find them already present. The batch page points to the
+    customer list too, where a bulk change sets them.
     """
     if batch.state != ImportBatch.State.DONE:
         return {"created_without_site": 0, "created_without_package": 0}
