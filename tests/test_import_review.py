@@ -129,10 +129,12 @@ def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
 
     assert findings(batch, "conflict") == [(3, "Site", "site_conflict")]
     conflict = batch.problems.get(kind="conflict")
-    assert conflict.message == (
-        "Baris 3, kolom Site: baris ini menyebut site “Citayam”, tetapi unggahan ini terikat ke site Cibinong. "
-        "Pelanggan disimpan di Cibinong."
-    )
+    with translation.override("en"):
+        assert conflict.message == (
+            "Row 3, column Site: the row names site “Citayam”, but this upload is bound to site Cibinong. "
+            "The customer is saved at Cibinong. To save it at the row's site instead, upload the row again "
+            "with that site or no site chosen."
+        )
     batches.commit_batch(batch)
     assert set(Customer.objects.values_list("site__code", flat=True)) == {"CBN"}
 
@@ -187,7 +189,8 @@ def test_conflict_on_new_row_saved(sample_catalogue, tmp_path):
          "This row is not saved."),
         (3, "site_conflict",
          "Row 3, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
-         "The customer is saved at Citayam."),
+         "The customer is saved at Citayam. To save it at the row's site instead, upload the row again "
+         "with that site or no site chosen."),
         (4, "site_conflict_unsaved",
          "Row 4, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
          "This row is not saved."),

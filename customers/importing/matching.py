@@ -35,7 +35,8 @@ SITE_CONFLICT = register_row_message(
     "site_conflict",
     _(
         "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
-        "to site %(chosen)s. The customer is saved at %(chosen)s."
+        "to site %(chosen)s. The customer is saved at %(chosen)s. To save it at the row's site instead, "
+        "upload the row again with that site or no site chosen."
     ),
 )
 
