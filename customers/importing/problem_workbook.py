@@ -76,11 +76,18 @@ def _row_messages(batch, mask_nik):
     problems, others = [], []
     left_out = False
 
+    def message(finding):
+        if mask_nik:
+            mask_finding(finding, headers)
+        return Problem(finding.row, finding.column, finding.value, finding.code, finding.params).message
+
+    # Messages are worded only for the rows kept: most findings of a large
+    # update are "will change" notes of rows that are in neither sheet.
     def keep_row():
         if problems:
-            messages[row] = problems + others
+            messages[row] = [message(finding) for finding in problems + others]
         elif left_out:
-            notes[row] = others
+            notes[row] = [message(finding) for finding in others]
 
     for finding in findings.iterator(chunk_size=PROBLEM_CHUNK):
         if finding.row != row:
@@ -88,10 +95,7 @@ def _row_messages(batch, mask_nik):
             row = finding.row
             problems, others = [], []
             left_out = False
-        if mask_nik:
-            mask_finding(finding, headers)
-        message = Problem(finding.row, finding.column, finding.value, finding.code, finding.params).message
-        (problems if finding.kind == ImportProblem.Kind.PROBLEM else others).append(message)
+        (problems if finding.kind == ImportProblem.Kind.PROBLEM else others).append(finding)
         left_out = left_out or finding.code in LEFT_OUT_CODES
     keep_row()
     return messages, notes
