@@ -118,10 +118,10 @@ UNSAVED_CODES = {
 
 SUGGESTION_LIMIT = 3
 SUGGESTION_MIN_SCORE = 60
-# The minimum rapidfuzz ratio (0-100, an edit-distance similarity close
-# to difflib's ratio) between the comparison forms of an unknown name and
-# a stored name or alias for the row's note to suggest it: "hom20mbps"
-# and "home20mbps" score 95, "bisnis50" and "bisnis50mbps" 80.
+# The minimum rapidfuzz ratio between the comparison forms of an unknown
+# name and a stored name or alias for the row's note to suggest it. The
+# ratio is an edit-distance similarity from 0 to 100, close to difflib's:
+# "hom20mbps" and "home20mbps" score 95, "bisnis50" and "bisnis50mbps" 80.
 CLOSE_NAME_MIN_SCORE = 75
 DIGIT_RUN = re.compile(r"\d+")
 
