@@ -37,21 +37,33 @@ def is_nik_column(header):
     return field_for_header(header) == "nik"
 
 
-def mask_finding(finding):
+def nik_headers(summary):
+    """Return the headers of the columns that a batch's review read as the
+    NIK, from its stored summary: also those mapped by hand or by a learned alias."""
+    return frozenset(column["header"] for column in (summary or {}).get("columns", []) if column.get("field") == "nik")
+
+
+def mask_finding(finding, nik_column_headers=frozenset()):
     """Mask the NIKs of an ImportProblem in place and return it.
 
-    A finding of the NIK column, or with a NIK message code, gets its value
-    and stored-value parameters masked. Any other value or parameter gets
-    only its runs of 16 or more digits masked.
+    Only a finding of a NIK column (a header that names the NIK field or is
+    in `nik_column_headers`) or with a NIK message code is masked: its value
+    and stored-value parameters keep their last four digits, and its other
+    parameters their runs of 16 or more digits. Any other finding keeps its
+    value as typed, so that an admin can see a 16-digit phone number that
+    was rejected.
     """
-    if finding.code.startswith(NIK_CODE_PREFIX) or is_nik_column(finding.column):
-        finding.value = mask_nik_text(finding.value)
-        params = dict(finding.params or {})
-        for name in VALUE_PARAMS:
-            if params.get(name):
-                params[name] = mask_nik_text(params[name])
-        finding.params = params
-    else:
-        finding.value = mask_digit_runs(str(finding.value))
-    finding.params = {name: mask_digit_runs(str(value)) for name, value in (finding.params or {}).items()}
+    is_nik = (
+        finding.code.startswith(NIK_CODE_PREFIX)
+        or finding.column in nik_column_headers
+        or is_nik_column(finding.column)
+    )
+    if not is_nik:
+        return finding
+    finding.value = mask_nik_text(finding.value)
+    params = dict(finding.params or {})
+    for name in VALUE_PARAMS:
+        if params.get(name):
+            params[name] = mask_nik_text(params[name])
+    finding.params = {name: mask_digit_runs(str(value)) for name, value in params.items()}
     return finding

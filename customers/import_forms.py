@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing.gate import FILE_EMPTY
 from customers.importing.headers import SOURCE_TEMPLATE, TEMPLATE_HEADERS, normalise_header
-from customers.importing.problem_workbook import PROBLEM_COLUMN
+from customers.importing.problem_workbook import ADDED_COLUMNS
 from customers.importing.problems import FILE_MESSAGES
 from customers.importing.readers.base import column_letter
 from customers.models import ImportBatch
@@ -80,9 +80,11 @@ def column_title(column):
 
 
 def _is_problem_column(column):
-    """Return whether the column is the unmapped "Masalah" column that the
-    problem workbook adds, which an upload of that workbook ignores."""
-    return column["field"] is None and normalise_header(column["header"]) == normalise_header(PROBLEM_COLUMN)
+    """Return whether the column is an unmapped column that the problem
+    workbook adds ("Baris asal", "Masalah"), which an upload of that
+    workbook ignores."""
+    added = {normalise_header(title) for title in ADDED_COLUMNS}
+    return column["field"] is None and normalise_header(column["header"]) in added
 
 
 class ColumnMapForm(forms.Form):

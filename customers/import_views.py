@@ -23,14 +23,14 @@ from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
 from customers.importing.pipeline import UNMATCHED_LIST_LIMIT, site_scope
-from customers.importing.problem_workbook import write_problem_workbook
+from customers.importing.problem_workbook import LEFT_OUT_CODES, write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
 from customers.importing.template import write_template
 from customers.models import HeaderAlias, ImportBatch, ImportProblem
 from customers.selectors import customers_visible_to
 from audit.log_filters import mask_digit_runs
-from audit.personal_data import mask_finding, mask_nik_text
+from audit.personal_data import mask_finding, mask_nik_text, nik_headers
 from ebilling.access import (
     admin_required,
     has_staff_permission,
@@ -112,9 +112,10 @@ def _created_without_site_or_package(request, batch):
     """Count the customers of a saved batch that have no site or no package.
 
     An unknown Site or Paket name saves its row without that field, with a
-    note. Such rows stay out of the problem workbook, because they are saved
-    and a second upload in create mode would find them already present.
-    The batch page points to the customer list instead, where a bulk change sets them.
+    note. Such rows stay off the problem workbook's first sheet (they are on
+    its notes sheet), because they are saved and a second upload in create
+    mode would find them already present. The batch page points to the
+    customer list too, where a bulk change sets them.
     """
     if batch.state != ImportBatch.State.DONE:
         return {"created_without_site": 0, "created_without_package": 0}
@@ -189,8 +190,9 @@ def _findings_page(request, batch):
         kind = "problem"
     findings = batch.problems.filter(kind=kind).order_by("row", "id")
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    headers = nik_headers(batch.summary)
     for finding in page:
-        mask_finding(finding)
+        mask_finding(finding, headers)
     return kind, page
 
 
@@ -293,6 +295,9 @@ def _batch_context(request, batch, column_form):
         "unmatched_packages": unmatched_packages,
         "unlisted_unmatched": unlisted_unmatched,
         "learns_columns": is_admin(request.user),
+        # The problem workbook's notes sheet lists these rows, and its link
+        # is shown for them when the batch has no problem rows.
+        "has_left_out_rows": not batch.problem_count and batch.problems.filter(code__in=LEFT_OUT_CODES).exists(),
     }
     context["sheet_choices"], context["unchecked_sheet_choices"] = _sheet_choices(request, batch)
     return context

@@ -32,3 +32,15 @@ def write_workbook(path, rows):
         sheet.append(row)
     workbook.save(path)
     return path
+
+
+def validate_upload(path, **options):
+    """Create an import batch of the file at `path` with `options` (user,
+    site, mode, …), check it as the upload page does, and return it reloaded."""
+    from customers.importing import batches
+
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name, **options)
+    batches.validate_batch(batch)
+    batch.refresh_from_db()
+    return batch

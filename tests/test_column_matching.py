@@ -517,7 +517,7 @@ def test_problem_workbook_reupload_asks_nothing(admin_client, sample_catalogue, 
     problems = admin_client.get(reverse("customers:batch-problems", args=[first.pk]))
     workbook = load_workbook(BytesIO(problems.getvalue()))
     sheet = workbook.active
-    assert [cell.value for cell in sheet[1]] == ["Nama", "No HP", "NIK", "Masalah"]
+    assert [cell.value for cell in sheet[1]] == ["Nama", "No HP", "NIK", "Baris asal", "Masalah"]
     sheet["C2"] = "3201011203900001"
     fixed = tmp_path / "masalah-diperbaiki.xlsx"
     workbook.save(fixed)
@@ -525,7 +525,7 @@ def test_problem_workbook_reupload_asks_nothing(admin_client, sample_catalogue, 
     batch = upload(admin_client, fixed)
 
     assert batch.state == ImportBatch.State.REVIEW
-    assert batch.summary["unknown_columns"] == ["Masalah"]
+    assert batch.summary["unknown_columns"] == ["Baris asal", "Masalah"]
     assert batch.new_count == 1
     assert batch.problem_count == 0
     assert 'id="column-map"' not in batch_page(admin_client, batch)
@@ -569,7 +569,7 @@ def test_problem_workbook_of_fallback_header(site_admin_client, sample_catalogue
 
     values = problem_rows(site_admin_client, batch)
 
-    assert values[0] == ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", "Masalah"]
+    assert values[0] == ["Nama Pemegang Akun", "HP Pelanggan", "Alamat Lengkap Rumah", "Baris asal", "Masalah"]
     assert values[1][:3] == ["Ani", "bukan nomor", "Jl. Mawar 1"]
     assert len(values) == 2
 
@@ -665,7 +665,7 @@ def test_problem_workbook_keeps_columns_without_header(site_admin_client, sample
 
     # The mapped columns keep their data, under the template's header, so
     # the fixed file is read the same way without choosing again.
-    assert values[0] == ["Nama", "No. HP / WhatsApp", "Alamat", "NIK", "Masalah"]
+    assert values[0] == ["Nama", "No. HP / WhatsApp", "Alamat", "NIK", "Baris asal", "Masalah"]
     assert values[1][:4] == ["Ani", "0812-34", "Jl. Mawar 1", "************0001"]
     assert len(values) == 2
 

@@ -43,7 +43,7 @@ def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
     packages = {p["value"]: p for p in batch.summary["unmatched_packages"]}
     assert packages["Home 20 Mbp"]["suggestions"][0] == "Home 20 Mbps"
     assert packages["Paket Rumah"]["rows"] == [3]
-    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown"),
+    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown_suggested"),
                                        (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
     assert Customer.objects.count() == 0
 
@@ -129,10 +129,12 @@ def test_chosen_site_conflicts_listed(sample_catalogue, tmp_path):
 
     assert findings(batch, "conflict") == [(3, "Site", "site_conflict")]
     conflict = batch.problems.get(kind="conflict")
-    assert conflict.message == (
-        "Baris 3, kolom Site: baris ini menyebut site “Citayam”, tetapi unggahan ini terikat ke site Cibinong. "
-        "Pelanggan disimpan di Cibinong."
-    )
+    with translation.override("en"):
+        assert conflict.message == (
+            "Row 3, column Site: the row names site “Citayam”, but this upload is bound to site Cibinong. "
+            "The customer is saved at Cibinong. To save it at the row's site instead, upload the row again "
+            "with that site or no site chosen."
+        )
     batches.commit_batch(batch)
     assert set(Customer.objects.values_list("site__code", flat=True)) == {"CBN"}
 
@@ -187,7 +189,8 @@ def test_conflict_on_new_row_saved(sample_catalogue, tmp_path):
          "This row is not saved."),
         (3, "site_conflict",
          "Row 3, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
-         "The customer is saved at Citayam."),
+         "The customer is saved at Citayam. To save it at the row's site instead, upload the row again "
+         "with that site or no site chosen."),
         (4, "site_conflict_unsaved",
          "Row 4, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
          "This row is not saved."),
@@ -208,8 +211,8 @@ def test_unknown_names_on_unsaved_rows(sample_catalogue, tmp_path):
 
     assert (batch.new_count, batch.duplicate_count, batch.problem_count) == (1, 1, 2)
     site_unsaved = (
-        "column Site: site “Cimanggis” is not known. This row is not saved. "
-        "Add the site or fix the name before you upload the row again."
+        "column Site: site “Cimanggis” is not known. Fix the name or add the site "
+        "before you upload this row again, or the customer is saved without a site."
     )
     assert note_messages(batch, "Site") == [
         (2, "site_unknown_unsaved", f"Row 2, {site_unsaved}"),
@@ -220,8 +223,8 @@ def test_unknown_names_on_unsaved_rows(sample_catalogue, tmp_path):
         (5, "site_unknown_unsaved", f"Row 5, {site_unsaved}"),
     ]
     package_unsaved = (
-        "column Paket: package “Paket Rumah” is not known. This row is not saved. "
-        "Add the package or fix the name before you upload the row again."
+        "column Paket: package “Paket Rumah” is not known. Fix the name or add the package "
+        "before you upload this row again, or the customer is saved without a package."
     )
     assert note_messages(batch, "Paket") == [
         (2, "package_unknown_unsaved", f"Row 2, {package_unsaved}"),
@@ -589,7 +592,7 @@ def test_problem_workbook_keeps_cell_types(sample_catalogue, tmp_path):
     header = [(cell.value, cell.font.b, cell.fill.fgColor.rgb, cell.quotePrefix) for cell in sheet[1]]
     assert header[:2] == [("ID Pelanggan", True, "001E8E3E", False), ("Nama", True, "001E8E3E", False)]
     assert header[7] == ("=Catatan", True, "001E8E3E", True)
-    assert header[8] == ("Masalah", True, "001E8E3E", False)
+    assert header[8:] == [("Baris asal", True, "001E8E3E", False), ("Masalah", True, "001E8E3E", False)]
     row = {cell.column_letter: cell for cell in sheet[2]}
     assert (row["B"].value, row["B"].data_type, row["B"].quotePrefix) == ("+Ani", "s", True)
     assert (row["B"].number_format, row["C"].number_format) == ("@", "@")
@@ -598,8 +601,9 @@ def test_problem_workbook_keeps_cell_types(sample_catalogue, tmp_path):
     assert (row["F"].value, row["F"].number_format) == (time(7, 45), "h:mm:ss")
     assert (row["G"].value, row["G"].number_format) == (2.5, "General")
     assert (row["H"].value, row["H"].quotePrefix, row["H"].number_format) == ("-5", True, "@")
-    assert row["I"].value.startswith("Baris 2, kolom No HP:")
-    assert row["I"].number_format == "General"
+    assert (row["I"].value, row["I"].number_format) == (2, "General")
+    assert row["J"].value.startswith("Baris 2, kolom No HP:")
+    assert row["J"].number_format == "General"
 
 
 def test_problem_workbook_download_streams(admin_client, sample_catalogue, tmp_path):

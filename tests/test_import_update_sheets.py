@@ -442,7 +442,7 @@ def test_site_column_still_moves_customer(stored, sample_catalogue, admin_user, 
 
 def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admin_user, tmp_path):
     # An export of several sites uploaded with one site chosen: a row that
-    # names a third site keeps the customer too, with a note.
+    # names a third site keeps the customer too, as a site conflict.
     sites, _packages = sample_catalogue
     first, second = stored
     batch = validate(tmp_path / "ekspor.xlsx", [
@@ -454,7 +454,7 @@ def test_site_column_of_other_site_keeps_customer(stored, sample_catalogue, admi
     assert findings(batch) == [
         (2, "note", "Status", "will_update"),
         (3, "duplicate", "", "no_changes"),
-        (3, "note", "", "site_choice_kept"),
+        (3, "conflict", "Site", "site_conflict_kept"),
     ]
     batches.commit_batch(batch)
     first.refresh_from_db()

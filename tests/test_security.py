@@ -289,7 +289,7 @@ def test_problem_workbook_after_purge(admin_client, sample_catalogue, tmp_path):
 
     rows = list(load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert response.status_code == 200
-    assert rows == [("Masalah",)]
+    assert rows == [("Baris asal", "Masalah")]
 
 
 # --- anonymising ---------------------------------------------------------------
@@ -445,7 +445,7 @@ def test_problem_workbook_masks_nik_without_permission(client, nik_batch, django
     rows = problem_workbook(client, nik_batch)
 
     text = "\n".join(str(value) for row in rows for value in row)
-    assert rows[0] == ("ID Pelanggan", "Nama", "No HP", "NIK", "Masalah")
+    assert rows[0] == ("ID Pelanggan", "Nama", "No HP", "NIK", "Baris asal", "Masalah")
     assert [row[3] for row in rows[1:]] == ["***********0001", "****O*******0012", "************0011"]
     assert "327101010180001" not in text
     assert "3271010101800011" not in text

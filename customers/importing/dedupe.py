@@ -181,6 +181,26 @@ SITE_CHOICE_KEPT = register_row_message(
         "write %(chosen)s in its Site column."
     ),
 )
+# The same rule for a row whose Site column names a third site: the
+# conflict names all three, so the site that the row names is never ignored unnoticed.
+SITE_CONFLICT_KEPT = register_row_message(
+    "site_conflict_kept",
+    _(
+        "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound to site "
+        "%(chosen)s, and customer “%(number)s” is stored at site %(stored)s. The customer stays at %(stored)s. "
+        "To move it to %(named)s, upload the row again with %(named)s or no site chosen. "
+        "To move it to %(chosen)s, write %(chosen)s in its Site column."
+    ),
+)
+SITE_UNKNOWN_CONFLICT_KEPT = register_row_message(
+    "site_unknown_conflict_kept",
+    _(
+        "Row %(row)s, column %(column)s: the row names site “%(value)s”, which is not known, but this upload "
+        "is bound to site %(chosen)s, and customer “%(number)s” is stored at site %(stored)s. The customer "
+        "stays at %(stored)s. To move it to %(chosen)s, write %(chosen)s in its Site column. To move it to "
+        "another site, write that site's name and upload the row again with that site or no site chosen."
+    ),
+)
 ANONYMISED_NOT_REFILLED = register_row_message(
     "anonymised_not_refilled",
     _(
@@ -466,8 +486,11 @@ def _rt_rw_changes(numbers, match):
 
 
 def _drop_site_conflict(row):
-    """Remove the row's finding that its Site column disagrees with the chosen site."""
+    """Remove the row's finding that its Site column disagrees with the
+    chosen site, and return that Problem, or None when it has none."""
+    dropped = next((problem for _kind, problem in row.findings if problem.code == SITE_CONFLICT), None)
     row.findings = [finding for finding in row.findings if finding[1].code != SITE_CONFLICT] or ()
+    return dropped
 
 
 def _names_stored_site(row, match):
@@ -530,8 +553,9 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
     # (row, field, new value, old value) of each update, noted after the
     # loop, once the names of the sites, packages and villages are loaded.
     update_notes = []
-    # (row, ID, chosen site, stored site) of the stored customers that stay
-    # at their site although the upload chose another (see PlannedRow).
+    # (row, ID, chosen site, stored site, the row's site conflict or None)
+    # of the stored customers that stay at their site although the upload
+    # chose another (see PlannedRow).
     kept_sites = []
 
     def customer_with_number(number):
@@ -640,9 +664,9 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                     # The row agrees with the stored site, so the chosen site is no conflict for it.
                     _drop_site_conflict(row)
                 elif row.site_from_choice and match["site_id"] not in (None, fields["site_id"]):
-                    kept_sites.append((row, match["number"], fields["site_id"], match["site_id"]))
-                    # The conflict's message claims a save at the chosen site, so the kept-site note replaces it.
-                    _drop_site_conflict(row)
+                    # The conflict's message claims a save at the chosen site, so a kept-site finding replaces it.
+                    conflict = _drop_site_conflict(row)
+                    kept_sites.append((row, match["number"], fields["site_id"], match["site_id"], conflict))
                 if row.changes:
                     row.kind = UPDATE
                     row.stays_incomplete = not (fields.get("package_id") or match.get("package_id")) or not (
@@ -730,8 +754,8 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
         for _row, field, *values in update_notes:
             if field in named:
                 named[field].update(value for value in values if value is not None)
-        for _row, _number, *site_ids in kept_sites:
-            named["site"].update(site_ids)
+        for row, _number, chosen, stored, _conflict in kept_sites:
+            named["site"].update(site_id for site_id in (chosen, stored, row.column_site_id) if site_id is not None)
         value_text = stored_value_texts(named)
         for row, field, value, old in update_notes:
             old_text = value_text(field, old)
@@ -750,7 +774,13 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
                 add(row, "note", WILL_UPDATE, field, value_text(field, value), old=old_text, **codes)
             else:
                 add(row, "note", WILL_FILL, field, value_text(field, value), **codes)
-        for row, number, chosen, stored in kept_sites:
-            add(row, "note", SITE_CHOICE_KEPT, None, number, number=number,
-                chosen=value_text("site", chosen), stored=value_text("site", stored))
+        for row, number, chosen, stored, conflict in kept_sites:
+            sites = {"chosen": value_text("site", chosen), "stored": value_text("site", stored)}
+            if conflict is None:
+                add(row, "note", SITE_CHOICE_KEPT, None, number, number=number, **sites)
+            elif row.column_site_id is None:
+                add(row, "conflict", SITE_UNKNOWN_CONFLICT_KEPT, "site", conflict.value, number=number, **sites)
+            else:
+                add(row, "conflict", SITE_CONFLICT_KEPT, "site", conflict.value, number=number,
+                    named=value_text("site", row.column_site_id), **sites)
     return planned_rows

@@ -7,6 +7,7 @@ match nothing are collected once per distinct value, with the rows that
 use them and the closest known names as suggestions.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,24 +35,26 @@ SITE_CONFLICT = register_row_message(
     "site_conflict",
     _(
         "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
-        "to site %(chosen)s. The customer is saved at %(chosen)s."
+        "to site %(chosen)s. The customer is saved at %(chosen)s. To save it at the row's site instead, "
+        "upload the row again with that site or no site chosen."
     ),
 )
 
 # The same findings on a row that is not saved because it is already
-# present or has a problem. The wording above would claim a save there.
+# present or has a problem. The wording above would claim a save there,
+# and these must not read as the reason the row is not saved.
 SITE_UNKNOWN_UNSAVED = register_row_message(
     "site_unknown_unsaved",
     _(
-        "Row %(row)s, column %(column)s: site “%(value)s” is not known. This row is not saved. "
-        "Add the site or fix the name before you upload the row again."
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. Fix the name or add the site "
+        "before you upload this row again, or the customer is saved without a site."
     ),
 )
 PACKAGE_UNKNOWN_UNSAVED = register_row_message(
     "package_unknown_unsaved",
     _(
-        "Row %(row)s, column %(column)s: package “%(value)s” is not known. This row is not saved. "
-        "Add the package or fix the name before you upload the row again."
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. Fix the name or add the package "
+        "before you upload this row again, or the customer is saved without a package."
     ),
 )
 SITE_CONFLICT_UNSAVED = register_row_message(
@@ -77,15 +80,50 @@ PACKAGE_UNKNOWN_KEPT = register_row_message(
         "package; add the package or fix the name and upload again."
     ),
 )
-UPDATE_CODES = {SITE_UNKNOWN: SITE_UNKNOWN_KEPT, PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_KEPT}
+# The package notes of a name with one clearly close stored package
+# (see Catalogue.closest_name), which is suggested but never applied.
+PACKAGE_UNKNOWN_SUGGESTED = register_row_message(
+    "package_unknown_suggested",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. Did you mean “%(suggestion)s”? "
+        "The customer is saved without a package; fix the name or add the package and upload again."
+    ),
+)
+PACKAGE_UNKNOWN_SUGGESTED_UNSAVED = register_row_message(
+    "package_unknown_suggested_unsaved",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. Did you mean “%(suggestion)s”? "
+        "Fix the name or add the package before you upload this row again, or the customer is saved "
+        "without a package."
+    ),
+)
+PACKAGE_UNKNOWN_SUGGESTED_KEPT = register_row_message(
+    "package_unknown_suggested_kept",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” is not known. Did you mean “%(suggestion)s”? "
+        "The customer keeps the stored package; fix the name or add the package and upload again."
+    ),
+)
+UPDATE_CODES = {
+    SITE_UNKNOWN: SITE_UNKNOWN_KEPT,
+    PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_KEPT,
+    PACKAGE_UNKNOWN_SUGGESTED: PACKAGE_UNKNOWN_SUGGESTED_KEPT,
+}
 UNSAVED_CODES = {
     SITE_UNKNOWN: SITE_UNKNOWN_UNSAVED,
     PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_UNSAVED,
+    PACKAGE_UNKNOWN_SUGGESTED: PACKAGE_UNKNOWN_SUGGESTED_UNSAVED,
     SITE_CONFLICT: SITE_CONFLICT_UNSAVED,
 }
 
 SUGGESTION_LIMIT = 3
 SUGGESTION_MIN_SCORE = 60
+# The minimum rapidfuzz ratio between the comparison forms of an unknown
+# name and a stored name or alias for the row's note to suggest it. The
+# ratio is an edit-distance similarity from 0 to 100, close to difflib's:
+# "hom20mbps" and "home20mbps" score 95, "bisnis50" and "bisnis50mbps" 80.
+CLOSE_NAME_MIN_SCORE = 75
+DIGIT_RUN = re.compile(r"\d+")
 
 
 # A sheet repeats a handful of site and package names on every row.
@@ -104,6 +142,8 @@ class Unmatched:
     value: str
     rows: list = field(default_factory=list)
     suggestions: list = field(default_factory=list)
+    # The one stored name clearly close to the value, or None (see Catalogue.closest_name).
+    closest: str = None
 
 
 class Catalogue:
@@ -127,6 +167,8 @@ class Catalogue:
             self._choices[record.name] = record.pk
             self._choices[record.code] = record.pk
         self.unmatched = {}
+        # Comparison keys grouped by the numbers they contain, built on the first unknown name.
+        self._keys_by_numbers = None
 
     def lookup(self, text):
         """Return the primary key matching `text`, or None."""
@@ -136,10 +178,35 @@ class Catalogue:
         return self.by_key.get(key)
 
     def record_unmatched(self, text, row):
+        """Record that row number `row` names `text`, which matches nothing, and return its Unmatched entry."""
         entry = self.unmatched.get(text)
         if entry is None:
-            entry = self.unmatched[text] = Unmatched(value=text, suggestions=self.suggest(text))
+            entry = Unmatched(value=text, suggestions=self.suggest(text), closest=self.closest_name(text))
+            self.unmatched[text] = entry
         entry.rows.append(row)
+        return entry
+
+    def closest_name(self, text):
+        """Return the name of the one record whose name, code or alias is
+        clearly close to `text`, or None when none or several are.
+
+        Only keys with the same numbers are compared, because package names
+        differ mostly in their speed: "Hom 20 Mbps" is close to "Home 20
+        Mbps" and never to "Home 10 Mbps".
+        """
+        key = match_key(text)
+        if not key:
+            return None
+        if self._keys_by_numbers is None:
+            self._keys_by_numbers = {}
+            for candidate in self.by_key:
+                self._keys_by_numbers.setdefault(tuple(DIGIT_RUN.findall(candidate)), []).append(candidate)
+        candidates = self._keys_by_numbers.get(tuple(DIGIT_RUN.findall(key)), [])
+        found = process.extract(key, candidates, scorer=fuzz.ratio, score_cutoff=CLOSE_NAME_MIN_SCORE, limit=None)
+        records = {self.by_key[choice] for choice, _score, _index in found}
+        if len(records) != 1:
+            return None
+        return self.names[records.pop()]
 
     def suggest(self, text):
         """Return up to three known names closest to `text`, best first."""

@@ -20,10 +20,12 @@ from customers.importing import dedupe, saving
 from customers.importing.column_map import SAMPLE_ROWS_ON_REJECTION, SampleCollector, column_summary, learned_aliases
 from customers.importing.readers.base import column_letter
 from customers.importing.cleaners import NAME_MISSING
+from customers.importing.footer_rows import FOOTER_SKIPPED, footer_column, footer_label
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import (
     PACKAGE_UNKNOWN,
+    PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
     SITE_UNKNOWN,
     UNSAVED_CODES,
@@ -314,6 +316,13 @@ def build_plan(
             clean = clean_row(raw, header_map, date1904=table.date1904, today=today)
             if clean is None:
                 continue
+            label = footer_label(raw.cells)
+            if label is not None:
+                # A "Total" or "Jumlah" row is skipped with a note, like the example row.
+                column = footer_column(header_map, label)
+                footer = Problem(clean.number, column, str(raw.cells[label]).strip(), FOOTER_SKIPPED)
+                plan.file_findings.append(("note", footer))
+                continue
             if str(clean.values.get("number", "")).upper() == EXAMPLE_NUMBER.upper():
                 # The template's example row is skipped with a note. It is
                 # neither read as a customer nor counted as a problem row.
@@ -500,8 +509,14 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     if package_text:
         package_id = packages.lookup(package_text)
         if package_id is None:
-            packages.record_unmatched(package_text, clean.number)
-            row.add_finding("note", Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN))
+            entry = packages.record_unmatched(package_text, clean.number)
+            if entry.closest is None:
+                note = Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)
+            else:
+                note = Problem(
+                    clean.number, labels["package"], package_text, PACKAGE_UNKNOWN_SUGGESTED, {"suggestion": entry.closest}
+                )
+            row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
 

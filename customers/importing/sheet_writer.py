@@ -1,4 +1,4 @@
-"""A streaming .xlsx writer of one sheet of plain values, for workbooks too
+"""A streaming .xlsx writer of sheets of plain values, for workbooks too
 large to write through openpyxl.
 
 openpyxl builds a cell object and an XML element for every cell, which took
@@ -66,7 +66,7 @@ CONTENT_TYPES_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
 <Default Extension="xml" ContentType="application/xml"/>
 <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
-<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>
+{sheets}
 <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>
 </Types>
 """
@@ -79,16 +79,26 @@ ROOT_RELS_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 WORKBOOK_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
-<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets>
+<sheets>{sheets}</sheets>
 </workbook>
 """
 
 WORKBOOK_RELS_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
-<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>
+<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>
+{sheets}
 </Relationships>
 """
+SHEET_CONTENT_TYPE = (
+    '<Override PartName="/xl/worksheets/sheet{number}.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+)
+SHEET_ENTRY = '<sheet name="{name}" sheetId="{number}" r:id="rId{number}"/>'
+SHEET_RELATIONSHIP = (
+    '<Relationship Id="rId{number}" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet{number}.xml"/>'
+)
 
 SHEET_START = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -165,29 +175,44 @@ class RowBuffer:
         self.parts.clear()
 
 
-def write_workbook(out, sheet_name, header, body_file):
-    """Write an .xlsx of one sheet to the binary file `out`.
+def write_workbook(out, sheet_name, header, body_file, more_sheets=()):
+    """Write an .xlsx to the binary file `out`.
 
-    `header` is the first row as (value, style) pairs, and `body_file` a
-    binary file of the XML of the rows after it, from a RowBuffer started
-    at row 2.
+    `header` is the first sheet's first row as (value, style) pairs, and
+    `body_file` a binary file of the XML of the rows after it, from a
+    RowBuffer started at row 2. `more_sheets` are (name, header, body_file)
+    of the sheets after the first, in order.
     """
+    sheets = [(sheet_name, header, body_file), *more_sheets]
+    numbers = range(1, len(sheets) + 1)
+    entries = "".join(
+        SHEET_ENTRY.format(name=escape(name, ATTRIBUTE_ESCAPES), number=number)
+        for number, (name, _header, _body) in zip(numbers, sheets)
+    )
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        archive.writestr(
+            "[Content_Types].xml", CONTENT_TYPES_XML.format(sheets="".join(SHEET_CONTENT_TYPE.format(number=n) for n in numbers))
+        )
+        archive.writestr("_rels/.rels", ROOT_RELS_XML)
+        archive.writestr("xl/workbook.xml", WORKBOOK_XML.format(sheets=entries))
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels", WORKBOOK_RELS_XML.format(sheets="".join(SHEET_RELATIONSHIP.format(number=n) for n in numbers))
+        )
+        archive.writestr("xl/styles.xml", STYLES_XML)
+        for number, (_name, sheet_header, sheet_body) in zip(numbers, sheets):
+            _write_sheet(archive, number, sheet_header, sheet_body)
+
+
+def _write_sheet(archive, number, header, body_file):
+    """Write the worksheet part of sheet `number` (from 1) to the open ZIP `archive`."""
     header_buffer = io.BytesIO()
     header_rows = RowBuffer(header_buffer)
     header_rows.append(header)
     header_rows.flush()
-
-    name = escape(sheet_name, ATTRIBUTE_ESCAPES)
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES_XML)
-        archive.writestr("_rels/.rels", ROOT_RELS_XML)
-        archive.writestr("xl/workbook.xml", WORKBOOK_XML.format(name=name))
-        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS_XML)
-        archive.writestr("xl/styles.xml", STYLES_XML)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(SHEET_START.encode("utf-8"))
-            sheet.write(header_buffer.getvalue())
-            body_file.seek(0)
-            while chunk := body_file.read(1 << 20):
-                sheet.write(chunk)
-            sheet.write(SHEET_END.encode("utf-8"))
+    with archive.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as sheet:
+        sheet.write(SHEET_START.encode("utf-8"))
+        sheet.write(header_buffer.getvalue())
+        body_file.seek(0)
+        while chunk := body_file.read(1 << 20):
+            sheet.write(chunk)
+        sheet.write(SHEET_END.encode("utf-8"))
