@@ -81,9 +81,11 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
 
     With `mask_nik`, NIK cells and the NIKs quoted in messages keep only
     their last four digits. Rows are streamed through a temporary file, so
-    memory grows with the problem messages, not with the rows written.
+    memory grows with the problem messages, not with the rows written. The
+    file is read up to the last problem row only.
     """
     messages = _problem_messages(batch, mask_nik)
+    last_row = max(messages, default=0)
     header_cells = ()
     with tempfile.TemporaryFile() as body:
         rows = RowBuffer(body, first_row=2)
@@ -106,6 +108,8 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
                     text_columns = {index for index, field in columns.items() if field in TEXT_FIELDS}
                     nik_columns = {index for index, field in columns.items() if field == "nik"} if mask_nik else set()
                     for raw in table.rows():
+                        if raw.number > last_row:
+                            break
                         if raw.number in messages:
                             cells = _row_cells(raw, len(header_cells), text_columns, nik_columns)
                             cells.append((" ".join(messages[raw.number]), Style.GENERAL))
