@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers.import_forms import ColumnMapForm, UploadForm
@@ -352,6 +353,9 @@ def batch_cancel(request, pk):
     return redirect("customers:upload")
 
 
+# never_cache sends Cache-Control: no-store, because the rows contain
+# customers' personal data.
+@never_cache
 @staff_permission_required("customers.import_customers")
 def batch_problem_workbook(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
