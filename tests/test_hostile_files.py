@@ -485,3 +485,47 @@ def test_shared_strings_below_limit_read(tmp_path, settings):
         ("PLG-0002", "Pelanggan 2", "081200000002"),
         ("PLG-0003", "Pelanggan 3", "081200000003"),
     ]
+
+
+def test_too_many_shared_strings_rejected(tmp_path, settings):
+    # The header and three rows of three cells make 12 shared strings.
+    settings.IMPORT_MAX_SHARED_STRINGS = 11
+    path = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "banyak-teks.xlsx")
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "shared_strings_too_many"
+    assert rejection.params == {"limit": 11}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "The file's cells contain more than 11 different texts (its shared strings), the limit for one "
+            "import, so it was not read. Split the customers over several files, or delete other sheets, "
+            "and upload again."
+        )
+
+
+def test_shared_strings_at_count_limit_read(tmp_path, settings):
+    settings.IMPORT_MAX_SHARED_STRINGS = 12
+    path = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "cukup-teks.xlsx")
+
+    with open_table(path, "xlsx") as table:
+        rows = [raw.cells[:3] for raw in table.rows()]
+
+    assert [row[0] for row in rows] == ["PLG-0001", "PLG-0002", "PLG-0003"]
+
+
+def test_many_short_shared_strings_rejected(tmp_path):
+    # 2,000,001 one-character strings: 34 MB of XML, far below the byte
+    # limit, compressed to about 2.4 MB as a random sequence.
+    source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
+    with zipfile.ZipFile(source) as original:
+        strings = original.read("xl/sharedStrings.xml")
+    letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz0123456789", k=2_000_000 - 12 + 1)
+    extra = "".join(f"<si><t>{letter}</t></si>" for letter in letters).encode()
+    path = rewrite(source, tmp_path / "pendek.xlsx", replace={"xl/sharedStrings.xml": strings.replace(b"</sst>", extra + b"</sst>")})
+    assert inspect_upload(path, path.name) == "xlsx"
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "shared_strings_too_many"
+    assert rejection.params == {"limit": 2_000_000}

@@ -27,7 +27,12 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils.datetime import from_ISO8601
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
-from customers.importing.gate import SHARED_STRINGS_TOO_LARGE, max_shared_strings_bytes
+from customers.importing.gate import (
+    SHARED_STRINGS_TOO_LARGE,
+    SHARED_STRINGS_TOO_MANY,
+    max_shared_strings,
+    max_shared_strings_bytes,
+)
 from customers.importing.problems import FileRejected
 from customers.importing.readers import xlsx_fast
 from customers.importing.readers.base import SheetInfo, SheetRow, column_index, excel_serial_to_datetime
@@ -220,6 +225,8 @@ class XlsxSource:
         limit = max_shared_strings_bytes()
         if self._parts[key].file_size > limit:
             raise FileRejected(SHARED_STRINGS_TOO_LARGE, limit_bytes=limit)
+        # Short strings pass the byte limit by the million, so their number is bounded too.
+        max_count = max_shared_strings()
         strings = []
         events = self._events(key)
         item_tag = None
@@ -232,6 +239,8 @@ class XlsxSource:
             if element.tag == item_tag:
                 if pending is not None:
                     strings.append(self._rich_text(pending))
+                    if len(strings) >= max_count:
+                        raise FileRejected(SHARED_STRINGS_TOO_MANY, limit=max_count)
                 pending = element
                 events.keep = element
         if pending is not None:
