@@ -485,8 +485,24 @@ def test_csv_cells_are_text(tmp_path):
 def test_csv_unclosed_quote_rejected(tmp_path):
     path = csv_file(tmp_path / "p.csv", 'Nama,Alamat\nBudi,"Jl. A\n' + "x" * 200_000 + "\n")
     rejection = read_rejection(path)
-    assert rejection.code == "csv_invalid"
-    assert rejection.params == {"line": 3}
+    assert rejection.code == "csv_row_unreadable"
+    assert rejection.params == {"row": 2, "line": 2, "limit": 131_072}
+
+
+def test_csv_quote_over_many_lines_names_start(tmp_path):
+    # The quote on row 3 runs over 140,000 empty lines, until the field size limit.
+    path = csv_file(tmp_path / "p.csv", 'Nama;No HP\nBudi;081200000001\n"' + "\n" * 140_000)
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "csv_row_unreadable"
+    assert rejection.params == {"row": 3, "line": 3, "limit": 131_072}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "Row 3 of the CSV file (line 3 in a text editor) could not be read: a field is longer than "
+            "131,072 characters or a quotation mark is not closed. Check that row, save the file again "
+            "and upload it."
+        )
 
 
 def test_csv_quote_open_at_end_rejected():
