@@ -261,6 +261,21 @@ SHARED_STRINGS_TOO_MANY = register_file_message(
         "or delete other sheets, and upload again."
     ),
 )
+SHARED_STRING_TOO_LONG = register_file_message(
+    "shared_string_too_long",
+    _(
+        "A cell of the file holds more than 4 MB of text, longer than Excel's limit of 32,767 characters "
+        "per cell, so the file was not read. Find that cell, shorten it, save the file and upload it again."
+    ),
+)
+ROW_TOO_LARGE = register_file_message(
+    "row_too_large",
+    _(
+        "Cell %(cell)s of sheet “%(sheet)s” is most likely longer than Excel's limit of 32,767 characters: "
+        "row %(row)s passes 4 MB of data there, so the file was not read. Shorten that cell, save the file "
+        "and upload it again."
+    ),
+)
 XML_UNSAFE = register_file_message(
     "xml_unsafe",
     _(
