@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers import exports
@@ -88,6 +89,9 @@ def export_progress(request, pk):
     return response
 
 
+# never_cache sends Cache-Control: no-store, because the file contains
+# customers' personal data.
+@never_cache
 @staff_permission_required(exports.EXPORT_PERMISSION)
 def export_download(request, pk):
     """Send the export's file to an admin, or to its requester while they

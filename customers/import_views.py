@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers.import_forms import ColumnMapForm, UploadForm
-from customers.importing import batches, undo
+from customers.importing import batches, problem_files, undo
 from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
@@ -357,13 +358,22 @@ def batch_cancel(request, pk):
     return redirect("customers:upload")
 
 
+# never_cache sends Cache-Control: no-store, because the rows contain
+# customers' personal data.
+@never_cache
 @staff_permission_required("customers.import_customers")
 def batch_problem_workbook(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
-    # A temporary file rather than memory, because 100,000 problem rows make a workbook of several MB.
-    out = tempfile.TemporaryFile()
-    write_problem_workbook(batch, out, mask_nik=not has_staff_permission(request.user, "customers.reveal_nik"))
-    out.seek(0)
+    mask_nik = not has_staff_permission(request.user, "customers.reveal_nik")
+    # The worker stores the workbook after checking the batch, because
+    # writing it reads the upload again, which for a large file takes
+    # longer than a web request may.
+    out = problem_files.open_stored(batch, mask_nik=mask_nik)
+    if out is None:
+        # A temporary file rather than memory, because 100,000 problem rows make a workbook of several MB.
+        out = tempfile.TemporaryFile()
+        write_problem_workbook(batch, out, mask_nik=mask_nik)
+        out.seek(0)
     return FileResponse(out, as_attachment=True, filename=f"masalah-{batch.pk.hex[:8]}.xlsx", content_type=XLSX_TYPE)
 
 

@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from customers import exports, services
@@ -255,6 +256,9 @@ def _invalid_export_filter(request, data):
     return redirect(customer_list_url(list_filter_fields(data)))
 
 
+# never_cache sends Cache-Control: no-store, because the file contains
+# customers' personal data (phones, addresses, masked NIKs).
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_permission_required("customers.export_customers")
 def customer_export(request):
@@ -276,6 +280,7 @@ def _csv_delimiter(data):
     return CustomerExport.CsvDelimiter.SEMICOLON
 
 
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_permission_required("customers.export_customers")
 def customer_export_incomplete(request):

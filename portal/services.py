@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from customers.importing import cleaners
@@ -42,6 +43,15 @@ class ProfileCustomerDeleted(Exception):
 
 class ChangeRequestCustomerDeleted(ChangeRequestClosed):
     """The change request's customer was deleted, and the request with it."""
+
+
+class ChangeRequestSharedPhone(Exception):
+    """The requested phone number is already other customers' and the
+    approver has not confirmed giving it to this customer too."""
+
+    def __init__(self, holders):
+        super().__init__(len(holders))
+        self.holders = holders
 
 
 class ChangeRequestInvalid(Exception):
@@ -218,15 +228,32 @@ def _requested_package(change_request):
     return package
 
 
-def change_request_approve(change_request, user):
+def shared_phone_token(holders):
+    """Return the confirmation that the approver posts to give a phone
+    number to a customer although the `holders` customers already have it.
+
+    It covers exactly those customers, so a customer who takes the number
+    after the list was shown needs a new confirmation. It is a keyed
+    hash of their ids, so the page shows no id of a customer the approver
+    may not see.
+    """
+    ids = ",".join(str(pk) for pk in sorted(holder.pk for holder in holders))
+    return salted_hmac("portal.services.shared_phone_token", ids).hexdigest()[:32]
+
+
+def change_request_approve(change_request, user, shared_phone_confirmation=""):
     """Apply a pending request to the customer and mark it approved.
 
     The value is checked again with the importer's cleaner, because the
     rules may have changed since it was submitted, and a NIK must not belong
     to another customer under another name, in any site, as on the edit
     form and in an import. A requested package must still exist and be
-    active. Raises ChangeRequestCustomerDeleted when its customer was
-    deleted, ChangeRequestClosed when the request is no longer pending,
+    active. A phone number that other customers, in any site, already have
+    is given only with `shared_phone_confirmation` equal to their
+    shared_phone_token(), because each of them can then log in to the
+    portal with it. Raises ChangeRequestCustomerDeleted when its customer
+    was deleted, ChangeRequestClosed when the request is no longer pending,
+    ChangeRequestSharedPhone when the phone number is not confirmed,
     ChangeRequestInvalid when the value fails the check and
     ChangeRequestPackageUnavailable when the package cannot be set, and
     then changes nothing.
@@ -260,6 +287,10 @@ def change_request_approve(change_request, user):
                 else:
                     label = str(_("a customer of a site you do not manage"))
                 raise ChangeRequestInvalid(CellError(NIK_OTHER_NAME, other=label))
+        if locked.field == ChangeRequest.Field.PHONE:
+            holders = list(Customer.objects.filter(phone=value).exclude(pk=customer.pk).order_by("number"))
+            if holders and shared_phone_confirmation != shared_phone_token(holders):
+                raise ChangeRequestSharedPhone(holders)
         setattr(customer, locked.field, value)
         # The history row names the approver and marks the change as the customer's request.
         customer._history_user = user

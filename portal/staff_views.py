@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 
 from audit.models import NikReveal
@@ -33,9 +33,11 @@ from portal.services import (
     ChangeRequestCustomerDeleted,
     ChangeRequestInvalid,
     ChangeRequestPackageUnavailable,
+    ChangeRequestSharedPhone,
     change_request_approve,
     change_request_reject,
     package_unavailable_reason,
+    shared_phone_token,
 )
 
 # Decided requests shown under the pending ones, newest first.
@@ -118,10 +120,35 @@ def _display_values(change_request, user):
     return format_phone(customer.phone), format_phone(change_request.new_value)
 
 
-def _shared_value_warning(change_request, others, hidden_other_name=False):
+def _phone_holders_text(visible, hidden_count):
+    """Return the customers who have a phone number as a message names them:
+    those the user may see by ID and name, the others only counted."""
+    parts = [customer_labels(visible)] if visible else []
+    if hidden_count:
+        parts.append(
+            ngettext(
+                "%(count)s customer of a site you do not manage",
+                "%(count)s customers of sites you do not manage",
+                hidden_count,
+            )
+            % {"count": hidden_count}
+        )
+    return ", ".join(parts)
+
+
+def _shared_phone_warning(phone, visible, hidden_count):
+    # The same message as shared_value_warning(), with the hidden customers counted.
+    return _("Phone number %(phone)s is also used by %(customers)s.") % {
+        "phone": format_phone(phone),
+        "customers": _phone_holders_text(visible, hidden_count),
+    }
+
+
+def _shared_value_warning(change_request, others, hidden_other_name=False, hidden_count=0):
     """Return the warning for a requested value that the `others` customers
     already have, or "" when there are none. `hidden_other_name` is set when a
-    customer outside the user's sites has the requested NIK under another name."""
+    customer outside the user's sites has the requested NIK under another name,
+    and `hidden_count` counts the customers outside them with the requested phone."""
     if change_request.field == ChangeRequest.Field.NIK:
         other_names = [other for other in others if name_key(other.name) != name_key(change_request.customer.name)]
         if other_names or hidden_other_name:
@@ -130,6 +157,8 @@ def _shared_value_warning(change_request, others, hidden_other_name=False):
             return _(
                 "NIK %(nik)s is already used by %(customers)s under another name, so this request cannot be approved."
             ) % {"nik": mask_nik(change_request.new_value), "customers": holders}
+    if change_request.field == ChangeRequest.Field.PHONE and (others or hidden_count):
+        return _shared_phone_warning(change_request.new_value, others, hidden_count)
     if not others:
         return ""
     return shared_value_warning(change_request.field, change_request.new_value, others)
@@ -138,21 +167,30 @@ def _shared_value_warning(change_request, others, hidden_other_name=False):
 def _add_shared_value_warnings(pending, user):
     """Set shared_warning on each pending request, which is "" unless another
     customer the user may see already has the requested phone number or NIK,
-    or a customer of another site has the NIK under another name."""
+    or a customer of another site has the phone number, or the NIK under
+    another name. A phone request that others have also gets
+    shared_phone_token, which its "Approve anyway" box posts."""
     visible = customers_visible_to(user)
     for field in (ChangeRequest.Field.NIK, ChangeRequest.Field.PHONE):
         requests = [change_request for change_request in pending if change_request.field == field]
         values = [change_request.new_value for change_request in requests]
         found = customers_by_value(visible, field, values)
         hidden = {}
-        if field == ChangeRequest.Field.NIK and values:
+        if values:
             hidden = customers_by_value(Customer.objects.exclude(pk__in=visible.values("pk")), field, values)
         for change_request in requests:
             others = [other for other in found.get(change_request.new_value, []) if other.pk != change_request.customer_id]
+            hidden_others = hidden.get(change_request.new_value, [])
+            change_request.shared_phone_token = ""
+            if field == ChangeRequest.Field.PHONE:
+                change_request.shared_warning = _shared_value_warning(
+                    change_request, others, hidden_count=len(hidden_others)
+                )
+                if others or hidden_others:
+                    change_request.shared_phone_token = shared_phone_token([*others, *hidden_others])
+                continue
             requester_key = name_key(change_request.customer.name)
-            hidden_other_name = any(
-                name_key(other.name) != requester_key for other in hidden.get(change_request.new_value, [])
-            )
+            hidden_other_name = any(name_key(other.name) != requester_key for other in hidden_others)
             change_request.shared_warning = _shared_value_warning(change_request, others, hidden_other_name)
 
 
@@ -184,7 +222,21 @@ def change_request_approve_view(request, pk):
         return HttpResponseNotAllowed(["POST"])
     number = change_request.customer.number
     try:
-        change_request_approve(change_request, request.user)
+        change_request_approve(change_request, request.user, request.POST.get("approve_anyway", ""))
+    except ChangeRequestSharedPhone as shared:
+        holder_pks = [holder.pk for holder in shared.holders]
+        visible_pks = set(customers_visible_to(request.user).filter(pk__in=holder_pks).values_list("pk", flat=True))
+        visible = [holder for holder in shared.holders if holder.pk in visible_pks]
+        warning = _shared_phone_warning(change_request.new_value, visible, len(shared.holders) - len(visible))
+        messages.error(
+            request,
+            _(
+                "%(warning)s The request of customer %(number)s was not approved, because each customer with "
+                "this number can log in to the portal with it. If they share the phone, tick “Approve anyway” "
+                "and approve again. Otherwise reject the request."
+            )
+            % {"warning": warning, "number": number},
+        )
     except ChangeRequestCustomerDeleted:
         logger.info("Approval of change request %s failed: customer %s was deleted", pk, change_request.customer_id)
         messages.error(request, CUSTOMER_DELETED % {"number": number})

@@ -241,4 +241,4 @@ def change_request_cancel_view(request, pk):
 @customer_required
 def password_change(request):
     """Change the logged-in customer's own password."""
-    return password_change_page(request, home_url="portal:home")
+    return password_change_page(request, home_url="portal:home", login_url="portal:login")

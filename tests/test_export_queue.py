@@ -866,3 +866,28 @@ def test_export_lets_others_write_meanwhile(customers, catalogue, monkeypatch):
     assert errors == []
     assert Site.objects.get(pk=sites["CTY"].pk).address == "Jl. Raya Citayam 1"
     assert Site.objects.get(pk=sites["CBN"].pk).address == "5 baris"
+
+
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [(EXPORT_URL, {}), (EXPORT_URL, {"format": "csv"}), (INCOMPLETE_URL, {})],
+)
+def test_immediate_export_not_cached(admin_client, customers, settings, url, data):
+    settings.EXPORT_INLINE_MAX_ROWS = 5
+
+    response = admin_client.get(url, data)
+
+    assert response["Content-Disposition"].startswith('attachment; filename="pelanggan-')
+    assert response["Cache-Control"] == NO_STORE
+
+
+def test_stored_export_not_cached(admin_client, customers):
+    export = queue(admin_client)
+
+    response = admin_client.get(export_url("export-download", export))
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == NO_STORE

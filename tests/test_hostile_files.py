@@ -409,6 +409,45 @@ def test_truncated_sheet_stream_rejected(tmp_path):
     assert reader_rejection(path).code == "file_corrupt"
 
 
+def test_cell_over_excel_limit_named(tmp_path):
+    # 5 MB in one cell, beyond the 4 MiB a row may span while it is read.
+    # openpyxl cuts a longer text to Excel's limit, so the sheet is edited.
+    source = customer_workbook(tmp_path / "base.xlsx")
+    with zipfile.ZipFile(source) as archive:
+        sheet = archive.read(SHEET_PART)
+    assert sheet.count(b"<t>Pelanggan 2</t>") == 1
+    sheet = sheet.replace(b"<t>Pelanggan 2</t>", b"<t>" + b"x" * 5_000_000 + b"</t>")
+    path = rewrite(source, tmp_path / "nama-panjang.xlsx", replace={SHEET_PART: sheet})
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "row_too_large"
+    assert rejection.params == {"row": 3, "sheet": "Pelanggan", "cell": "B3"}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "Cell B3 of sheet “Pelanggan” is most likely longer than Excel's limit of 32,767 characters: "
+            "row 3 passes 4 MB of data there, so the file was not read. Shorten that cell, save the file "
+            "and upload it again."
+        )
+
+
+def test_shared_string_over_excel_limit_rejected(tmp_path):
+    source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
+    with zipfile.ZipFile(source) as original:
+        strings = original.read("xl/sharedStrings.xml")
+    long_string = b"<si><t>" + b"x" * 5_000_000 + b"</t></si></sst>"
+    path = rewrite(source, tmp_path / "teks-panjang.xlsx", replace={"xl/sharedStrings.xml": strings.replace(b"</sst>", long_string)})
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "shared_string_too_long"
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "A cell of the file holds more than 4 MB of text, longer than Excel's limit of 32,767 characters "
+            "per cell, so the file was not read. Find that cell, shorten it, save the file and upload it again."
+        )
+
+
 def test_missing_shared_string_rejected(tmp_path, caplog):
     source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
     with zipfile.ZipFile(source) as archive:
@@ -485,3 +524,47 @@ def test_shared_strings_below_limit_read(tmp_path, settings):
         ("PLG-0002", "Pelanggan 2", "081200000002"),
         ("PLG-0003", "Pelanggan 3", "081200000003"),
     ]
+
+
+def test_too_many_shared_strings_rejected(tmp_path, settings):
+    # The header and three rows of three cells make 12 shared strings.
+    settings.IMPORT_MAX_SHARED_STRINGS = 11
+    path = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "banyak-teks.xlsx")
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "shared_strings_too_many"
+    assert rejection.params == {"limit": 11}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "The file's cells contain more than 11 different texts (its shared strings), the limit for one "
+            "import, so it was not read. Split the customers over several files, or delete other sheets, "
+            "and upload again."
+        )
+
+
+def test_shared_strings_at_count_limit_read(tmp_path, settings):
+    settings.IMPORT_MAX_SHARED_STRINGS = 12
+    path = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "cukup-teks.xlsx")
+
+    with open_table(path, "xlsx") as table:
+        rows = [raw.cells[:3] for raw in table.rows()]
+
+    assert [row[0] for row in rows] == ["PLG-0001", "PLG-0002", "PLG-0003"]
+
+
+def test_many_short_shared_strings_rejected(tmp_path):
+    # 2,000,001 one-character strings: 34 MB of XML, far below the byte
+    # limit, compressed to about 2.4 MB as a random sequence.
+    source = with_shared_strings(customer_workbook(tmp_path / "base.xlsx"), tmp_path / "shared.xlsx")
+    with zipfile.ZipFile(source) as original:
+        strings = original.read("xl/sharedStrings.xml")
+    letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz0123456789", k=2_000_000 - 12 + 1)
+    extra = "".join(f"<si><t>{letter}</t></si>" for letter in letters).encode()
+    path = rewrite(source, tmp_path / "pendek.xlsx", replace={"xl/sharedStrings.xml": strings.replace(b"</sst>", extra + b"</sst>")})
+    assert inspect_upload(path, path.name) == "xlsx"
+
+    rejection = reader_rejection(path)
+
+    assert rejection.code == "shared_strings_too_many"
+    assert rejection.params == {"limit": 2_000_000}

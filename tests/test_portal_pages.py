@@ -17,6 +17,7 @@ from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     NIK_A,
     NIK_B,
     PASSWORD_A,
+    PASSWORD_B,
     catalogue,
     client_a,
     customer_a,
@@ -580,20 +581,92 @@ def shared_value_warnings(response):
     return re.findall(r'<p class="warning-box shared-value">(.*?)</p>', response.content.decode(), flags=re.S)
 
 
+def approve_anyway_tokens(response):
+    return re.findall(r'name="approve_anyway" value="([0-9a-f]+)"', response.content.decode())
+
+
 def test_request_list_warns_of_shared_phone(admin_client, customer_a, customer_b, user_b):
-    """Families share a phone, so the approval goes through with a warning."""
+    """Families share a phone, so the approval goes through once ticked."""
     admin_client.cookies["django_language"] = "en"
     change_request = ChangeRequest.objects.create(
         customer=customer_b, field="phone", new_value=customer_a.phone, created_by=user_b
     )
 
     listed = admin_client.get("/portal/staff/requests/")
-    approved = admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/", follow=True)
+    [token] = approve_anyway_tokens(listed)
+    approved = admin_client.post(
+        f"/portal/staff/requests/{change_request.pk}/approve/", {"approve_anyway": token}, follow=True
+    )
 
     warning = "Phone number 0812-3456-7890 is also used by PLG-0001 (Budi Santoso)."
     assert shared_value_warnings(listed) == [warning]
     assert message_texts(approved) == ["The change for customer PLG-0002 has been approved and saved.", warning]
     assert Customer.objects.get(pk=customer_b.pk).phone == customer_a.phone
+
+
+def test_shared_phone_approval_needs_tick(client, admin_client, customer_a, customer_b, user_a, user_b):
+    admin_client.cookies["django_language"] = "en"
+    change_request = ChangeRequest.objects.create(
+        customer=customer_b, field="phone", new_value=customer_a.phone, created_by=user_b
+    )
+
+    refused = admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/", follow=True)
+
+    assert message_texts(refused) == [
+        "Phone number 0812-3456-7890 is also used by PLG-0001 (Budi Santoso). The request of customer PLG-0002 "
+        "was not approved, because each customer with this number can log in to the portal with it. If they "
+        "share the phone, tick “Approve anyway” and approve again. Otherwise reject the request."
+    ]
+    assert Customer.objects.get(pk=customer_b.pk).phone == "+6281311112222"
+    assert ChangeRequest.objects.get(pk=change_request.pk).status == ChangeRequest.Status.PENDING
+    assert approve_anyway_tokens(refused) != []
+
+
+def test_approve_anyway_covers_listed_holders(admin_client, customer_a, customer_b, user_b, catalogue):
+    change_request = ChangeRequest.objects.create(
+        customer=customer_b, field="phone", new_value=customer_a.phone, created_by=user_b
+    )
+    [token] = approve_anyway_tokens(admin_client.get("/portal/staff/requests/"))
+    sites, _packages = catalogue
+    Customer.objects.create(number="PLG-0009", name="Joko", phone=customer_a.phone, site=sites["CBN"])
+
+    admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/", {"approve_anyway": token})
+
+    assert Customer.objects.get(pk=customer_b.pk).phone == "+6281311112222"
+    assert ChangeRequest.objects.get(pk=change_request.pk).status == ChangeRequest.Status.PENDING
+
+
+def test_phone_of_hidden_customer_counted(client, site_admin_cbn, customer_a, customer_b, user_a):
+    client.force_login(site_admin_cbn)
+    client.cookies["django_language"] = "en"
+    change_request = ChangeRequest.objects.create(
+        customer=customer_a, field="phone", new_value=customer_b.phone, created_by=user_a
+    )
+
+    listed = client.get("/portal/staff/requests/")
+    refused = client.post(f"/portal/staff/requests/{change_request.pk}/approve/", follow=True)
+
+    warning = "Phone number 0813-1111-2222 is also used by 1 customer of a site you do not manage."
+    assert shared_value_warnings(listed) == [warning]
+    assert message_texts(refused)[0].startswith(warning + " The request of customer PLG-0001 was not approved")
+    assert "PLG-0002" not in listed.content.decode() + refused.content.decode()
+    assert Customer.objects.get(pk=customer_a.pk).phone == "+6281234567890"
+
+
+def test_shared_phone_logins_stay_apart(client, admin_client, customer_a, customer_b, user_a, user_b):
+    change_request = ChangeRequest.objects.create(
+        customer=customer_b, field="phone", new_value=customer_a.phone, created_by=user_b
+    )
+    [token] = approve_anyway_tokens(admin_client.get("/portal/staff/requests/"))
+    admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/", {"approve_anyway": token})
+
+    client.post("/portal/login/", {"username": "0812-3456-7890", "password": PASSWORD_B})
+    logged_in_as = int(client.session["_auth_user_id"])
+    client.post("/portal/logout/")
+    client.post("/portal/login/", {"username": "0812-3456-7890", "password": PASSWORD_A})
+
+    assert logged_in_as == user_b.pk
+    assert int(client.session["_auth_user_id"]) == user_a.pk
 
 
 def test_request_list_warns_of_nik_owner(admin_client, site_admin_cbn, requests_a_and_b, customer_a, customer_b):

@@ -485,8 +485,24 @@ def test_csv_cells_are_text(tmp_path):
 def test_csv_unclosed_quote_rejected(tmp_path):
     path = csv_file(tmp_path / "p.csv", 'Nama,Alamat\nBudi,"Jl. A\n' + "x" * 200_000 + "\n")
     rejection = read_rejection(path)
-    assert rejection.code == "csv_invalid"
-    assert rejection.params == {"line": 3}
+    assert rejection.code == "csv_row_unreadable"
+    assert rejection.params == {"row": 2, "line": 2, "limit": 131_072}
+
+
+def test_csv_quote_over_many_lines_names_start(tmp_path):
+    # The quote on row 3 runs over 140,000 empty lines, until the field size limit.
+    path = csv_file(tmp_path / "p.csv", 'Nama;No HP\nBudi;081200000001\n"' + "\n" * 140_000)
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "csv_row_unreadable"
+    assert rejection.params == {"row": 3, "line": 3, "limit": 131_072}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "Row 3 of the CSV file (line 3 in a text editor) could not be read: a field is longer than "
+            "131,072 characters or a quotation mark is not closed. Check that row, save the file again "
+            "and upload it."
+        )
 
 
 def test_csv_quote_open_at_end_rejected():
@@ -661,6 +677,52 @@ def test_ods_repeated_value_rows_rejected(tmp_path, settings):
     rejection = read_rejection(path)
     assert rejection.code == "too_many_rows"
     assert rejection.params == {"sheet": "S", "limit": 1000}
+
+
+def repeated_row(text, times):
+    return f'<table:table-row table:number-rows-repeated="{times}">' + text_cell(text) + "</table:table-row>"
+
+
+def test_ods_repeated_rows_at_limit_read(tmp_path, settings):
+    settings.IMPORT_MAX_ODS_REPEATED_ROWS = 3
+    rows = repeated_row("Sama", 2) + repeated_row("Lagi", 3)
+    path = ods_file(tmp_path / "p.ods", f'<table:table table:name="S">{ODS_HEADER}{rows}</table:table>')
+
+    _table, read_rows = read(path)
+
+    assert [(row.number, row.cells[0]) for row in read_rows] == [
+        (2, "Sama"), (3, "Sama"), (4, "Lagi"), (5, "Lagi"), (6, "Lagi"),
+    ]
+
+
+def test_ods_repeated_rows_over_limit_rejected(tmp_path, settings):
+    settings.IMPORT_MAX_ODS_REPEATED_ROWS = 3
+    rows = repeated_row("Sama", 2) + repeated_row("Lagi", 4)
+    path = ods_file(tmp_path / "p.ods", f'<table:table table:name="S">{ODS_HEADER}{rows}</table:table>')
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "ods_repeated_rows"
+    assert rejection.params == {"sheet": "S", "row": 4, "rows": 4, "limit": 3}
+    with translation.override("en"):
+        assert str(rejection.message) == (
+            "Sheet “S” repeats identical non-empty rows more than 3 times (row 4 alone is repeated 4 times), "
+            "which a customer list does not do, so the file was not read. Delete the repeated rows, save the "
+            "file and upload it again."
+        )
+
+
+def test_ods_small_file_of_many_rows_rejected(tmp_path):
+    # A file of under 2 KB: one row of 100 cells repeated 290,000 times.
+    cells = text_cell("X", 'table:number-columns-repeated="100"')
+    row = f'<table:table-row table:number-rows-repeated="290000">{cells}</table:table-row>'
+    path = ods_file(tmp_path / "p.ods", f'<table:table table:name="S">{ODS_HEADER}{row}</table:table>')
+    assert path.stat().st_size < 2048
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "ods_repeated_rows"
+    assert rejection.params == {"sheet": "S", "row": 2, "rows": 290_000, "limit": 10_000}
 
 
 # --- XLS -----------------------------------------------------------------------

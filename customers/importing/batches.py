@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from customers.importing import pipeline, stored_plan
+from customers.importing import pipeline, problem_files, stored_plan
 from customers.importing.column_map import batch_overrides, reviewed_learned_aliases
 from customers.importing.problems import FileRejected, register_file_message
 from customers.models import ImportBatch, ImportProblem
@@ -430,8 +430,9 @@ def validate_batch(batch):
         _set_state(batch, ImportBatch.State.VALIDATING, started_at=timezone.now())
         progress = ProgressReporter(batch)
         progress("reading", 0)
-        # A plan from an earlier check of this batch is stale from here on.
+        # A plan and problem workbooks from an earlier check of this batch are stale from here on.
         stored_plan.delete(batch)
+        problem_files.delete(batch)
         try:
             catalogue = stored_plan.catalogue_fingerprint()
             plan = _build_plan(batch, progress)
@@ -456,6 +457,7 @@ def validate_batch(batch):
             stored_plan.delete(batch)
             return batch
         store_findings(batch, plan)
+        problem_files.store(batch)
         _set_state(batch, ImportBatch.State.REVIEW, phase="review")
     return batch
 
@@ -591,4 +593,6 @@ def commit_batch(batch):
             _fail(batch, error)
             return batch
         stored_plan.delete(batch)
+        # Saving stored the findings again, and they may differ from the review's.
+        problem_files.store(batch)
     return batch

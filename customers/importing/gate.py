@@ -52,6 +52,22 @@ DEFAULT_MAX_ZIP_ENTRIES = 5_000
 # upload limit contains an estimated 80 MiB at most. The largest of 80 real-world
 # workbooks had 0.24 MB.
 DEFAULT_MAX_SHARED_STRINGS_BYTES = 128 * MIB
+# Each shared string costs about 120 bytes in the worker however short it is,
+# held by our reader and again by python-calamine, so 7.46 million
+# two-character strings within the byte limit took about 1 GB. Reading a
+# workbook of two-character strings and one customer row with open_table()
+# on a 2-core machine peaked at 302 MB RSS with 2 million strings and 363 MB
+# with 2.5 million. The 100,000-row benchmark workbook
+# (bench/make_customers_xlsx.py) has 489,764 distinct texts and 300,000 of
+# its rows have 1,428,458, so a 300,000-row sheet may have 6.6 per row.
+DEFAULT_MAX_SHARED_STRINGS = 2_000_000
+
+# An .ods stores a run of identical rows once, with a repeat count. A
+# crafted 1 KB file repeating one row of 100 cells 290,000 times cost 51 s
+# of worker time and 290,011 stored problems. Identical non-empty rows are
+# duplicates in a customer list, so the copies a sheet may expand to are
+# bounded; rows repeated as empty are not counted.
+DEFAULT_MAX_ODS_REPEATED_ROWS = 10_000
 
 # Parts smaller than this are not ratio-checked: tiny parts such as an
 # all-blank styles list compress far better than 100:1 and cost nothing.
@@ -244,6 +260,37 @@ SHARED_STRINGS_TOO_LARGE = register_file_message(
         "or delete other sheets, and upload again."
     ),
 )
+SHARED_STRINGS_TOO_MANY = register_file_message(
+    "shared_strings_too_many",
+    _(
+        "The file's cells contain more than %(limit)s different texts (its shared strings), "
+        "the limit for one import, so it was not read. Split the customers over several files, "
+        "or delete other sheets, and upload again."
+    ),
+)
+SHARED_STRING_TOO_LONG = register_file_message(
+    "shared_string_too_long",
+    _(
+        "A cell of the file holds more than 4 MB of text, longer than Excel's limit of 32,767 characters "
+        "per cell, so the file was not read. Find that cell, shorten it, save the file and upload it again."
+    ),
+)
+ROW_TOO_LARGE = register_file_message(
+    "row_too_large",
+    _(
+        "Cell %(cell)s of sheet “%(sheet)s” is most likely longer than Excel's limit of 32,767 characters: "
+        "row %(row)s passes 4 MB of data there, so the file was not read. Shorten that cell, save the file "
+        "and upload it again."
+    ),
+)
+ODS_REPEATED_ROWS = register_file_message(
+    "ods_repeated_rows",
+    _(
+        "Sheet “%(sheet)s” repeats identical non-empty rows more than %(limit)s times (row %(row)s alone "
+        "is repeated %(rows)s times), which a customer list does not do, so the file was not read. Delete "
+        "the repeated rows, save the file and upload it again."
+    ),
+)
 XML_UNSAFE = register_file_message(
     "xml_unsafe",
     _(
@@ -279,6 +326,14 @@ def max_uncompressed_bytes():
 
 def max_shared_strings_bytes():
     return getattr(settings, "IMPORT_MAX_SHARED_STRINGS_BYTES", DEFAULT_MAX_SHARED_STRINGS_BYTES)
+
+
+def max_shared_strings():
+    return getattr(settings, "IMPORT_MAX_SHARED_STRINGS", DEFAULT_MAX_SHARED_STRINGS)
+
+
+def max_ods_repeated_rows():
+    return getattr(settings, "IMPORT_MAX_ODS_REPEATED_ROWS", DEFAULT_MAX_ODS_REPEATED_ROWS)
 
 
 def max_compression_ratio():

@@ -157,9 +157,11 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
 
     With `mask_nik`, NIK cells and the NIKs quoted in messages keep only
     their last four digits. Rows are streamed through a temporary file, so
-    memory grows with the messages, not with the rows written.
+    memory grows with the messages, not with the rows written. The file is
+    read up to the last row that either sheet lists.
     """
     messages, notes = _row_messages(batch, mask_nik)
+    last_row = max(max(messages, default=0), max(notes, default=0))
     # The ID Pelanggan and name of each row on the notes sheet, as typed.
     customers = {}
     header_cells = ()
@@ -187,6 +189,8 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
                     nik_columns = {index for index, field in columns.items() if field == "nik"} if mask_nik else set()
                     customer_columns = sorted(index for index, name in columns.items() if name in ("number", "name"))
                     for raw in table.rows():
+                        if raw.number > last_row:
+                            break
                         if raw.number in notes:
                             customers[raw.number] = _customer_text(raw, customer_columns)
                         if raw.number in messages:

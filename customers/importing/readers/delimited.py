@@ -33,11 +33,20 @@ from customers.importing.headers import header_score
 from customers.importing.problems import MESSAGE_VALUE_LENGTH, FileRejected, register_file_message
 from customers.importing.readers.base import SheetInfo, SheetRow, column_letter
 
+# Replaced by CSV_ROW_UNREADABLE, and kept for the message of batches that failed with it.
 CSV_INVALID = register_file_message(
     "csv_invalid",
     _(
         "The CSV file could not be read at line %(line)s: a field is too long or a quotation mark "
         "is not closed. Check that line, save the file again and upload it."
+    ),
+)
+CSV_ROW_UNREADABLE = register_file_message(
+    "csv_row_unreadable",
+    _(
+        "Row %(row)s of the CSV file (line %(line)s in a text editor) could not be read: a field is longer "
+        "than %(limit)s characters or a quotation mark is not closed. Check that row, save the file "
+        "again and upload it."
     ),
 )
 CSV_QUOTE_UNCLOSED = register_file_message(
@@ -186,7 +195,12 @@ class CsvSource:
                     if cells or overflow is not None:
                         yield SheetRow(number, cells, False, overflow)
             except csv.Error:
-                raise FileRejected(CSV_INVALID, line=reader.line_num) from None
+                # reader.line_num is where the reader stopped, such as where an
+                # unclosed quote reached the field size limit, so the message
+                # names the line where the unreadable record started.
+                raise FileRejected(
+                    CSV_ROW_UNREADABLE, row=number + 1, line=record_line, limit=csv.field_size_limit()
+                ) from None
 
     def _check_quotes(self, record, number, record_line, width, at_end):
         """Reject a record whose quoted field swallowed the lines after it.

@@ -14,6 +14,8 @@ import re
 import zipfile
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
+from customers.importing.gate import ODS_REPEATED_ROWS, max_ods_repeated_rows
+from customers.importing.problems import FileRejected
 from customers.importing.readers.base import SheetInfo, SheetRow
 from customers.importing.readers.xmlsafe import EventStream
 
@@ -103,7 +105,11 @@ class OdsSource:
         """Yield the SheetRow of every non-empty row of the sheet, expanding repeats.
 
         Parsing stops at the first row numbered above `last_row`, when given.
+        Raises FileRejected("ods_repeated_rows") once the copies of repeated
+        non-empty rows pass max_ods_repeated_rows().
         """
+        max_copies = max_ods_repeated_rows()
+        copies = 0
         stream = self._events()
         table_number = -1
         depth = 0
@@ -134,9 +140,20 @@ class OdsSource:
                 row_number += repeat
                 continue
             hidden = element.get(TABLE + "visibility") in ("collapse", "filter")
+            first_copy_row = row_number
             for copy in range(repeat):
                 if last_row is not None and row_number > last_row:
                     return
+                if copy:
+                    copies += 1
+                    if copies > max_copies:
+                        raise FileRejected(
+                            ODS_REPEATED_ROWS,
+                            sheet=self.sheets[sheet_index].name,
+                            row=first_copy_row,
+                            rows=repeat,
+                            limit=max_copies,
+                        )
                 merges = tuple(
                     (first, last, row_number + rows - 1) for first, last, rows in spans
                 ) if copy == 0 else ()

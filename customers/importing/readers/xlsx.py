@@ -27,13 +27,28 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils.datetime import from_ISO8601
 
 from customers.importing.cells import ErrorCell, FormulaWithoutValue
-from customers.importing.gate import SHARED_STRINGS_TOO_LARGE, max_shared_strings_bytes
+from customers.importing.gate import (
+    ROW_TOO_LARGE,
+    SHARED_STRING_TOO_LONG,
+    SHARED_STRINGS_TOO_LARGE,
+    SHARED_STRINGS_TOO_MANY,
+    max_shared_strings,
+    max_shared_strings_bytes,
+)
 from customers.importing.problems import FileRejected
 from customers.importing.readers import xlsx_fast
-from customers.importing.readers.base import SheetInfo, SheetRow, column_index, excel_serial_to_datetime
+from customers.importing.readers.base import (
+    EXCEL_MAX_COLUMNS,
+    SheetInfo,
+    SheetRow,
+    column_index,
+    column_letter,
+    excel_serial_to_datetime,
+)
 from customers.importing.readers.xmlsafe import (
     CHUNK_BYTES,
     MAX_CHUNKS_PER_ITEM,
+    ElementTooLarge,
     EventStream,
     check_prolog,
     namespace_of,
@@ -220,20 +235,28 @@ class XlsxSource:
         limit = max_shared_strings_bytes()
         if self._parts[key].file_size > limit:
             raise FileRejected(SHARED_STRINGS_TOO_LARGE, limit_bytes=limit)
+        # Short strings pass the byte limit by the million, so their number is bounded too.
+        max_count = max_shared_strings()
         strings = []
         events = self._events(key)
         item_tag = None
         pending = None
-        for _event, element in events:
-            if item_tag is None:
-                item_tag = namespace_of(element.tag) + "si"
-                self._set_tags(namespace_of(element.tag))
-                continue
-            if element.tag == item_tag:
-                if pending is not None:
-                    strings.append(self._rich_text(pending))
-                pending = element
-                events.keep = element
+        try:
+            for _event, element in events:
+                if item_tag is None:
+                    item_tag = namespace_of(element.tag) + "si"
+                    self._set_tags(namespace_of(element.tag))
+                    continue
+                if element.tag == item_tag:
+                    if pending is not None:
+                        strings.append(self._rich_text(pending))
+                        if len(strings) >= max_count:
+                            raise FileRejected(SHARED_STRINGS_TOO_MANY, limit=max_count)
+                    pending = element
+                    events.keep = element
+        except ElementTooLarge:
+            # Only the string being read is kept, so it alone spans the chunks.
+            raise FileRejected(SHARED_STRING_TOO_LONG) from None
         if pending is not None:
             strings.append(self._rich_text(pending))
         return strings
@@ -369,7 +392,7 @@ class XlsxSource:
                 if finished:
                     break
                 if pending is not None and chunk_number - pending_chunk > MAX_CHUNKS_PER_ITEM:
-                    raise ValueError("row too large")
+                    raise self._row_too_large(key, pending, pending_number)
                 prune_open_path(root, pending)
 
                 chunk = stream.read(CHUNK_BYTES)
@@ -384,6 +407,21 @@ class XlsxSource:
             row = self._convert_row(pending, pending_number, merges)
             if row is not None:
                 yield row
+
+    def _row_too_large(self, key, row, number):
+        """Return the error for the <row> element `row`, numbered `number`,
+        that spans more than MAX_CHUNKS_PER_ITEM chunks.
+
+        A row of at most Excel's number of cells rarely gets that far unless
+        a cell is longer than Excel allows, so the cell being read when the
+        bound ran out is named. A row with more cells was not written by a
+        spreadsheet program, so it is reported as a damaged file.
+        """
+        if not len(row) or len(row) > EXCEL_MAX_COLUMNS:
+            return ValueError("row too large")
+        cell = row[-1].get("r") or f"{column_letter(len(row) - 1)}{number}"
+        sheet = self.sheets[self._sheet_parts.index(key)].name
+        return FileRejected(ROW_TOO_LARGE, row=number, sheet=sheet, cell=cell)
 
     def _set_cell_tags(self, namespace):
         self._set_tags(namespace)

@@ -113,6 +113,10 @@ def prune_open_path(root, keep):
 MAX_CHUNKS_PER_ITEM = 256
 
 
+class ElementTooLarge(ValueError):
+    """An element still being read spans more than MAX_CHUNKS_PER_ITEM chunks."""
+
+
 class EventStream:
     """Iterable of the (event, element) pairs of one XML part, pruned as it goes.
 
@@ -152,7 +156,7 @@ class EventStream:
                     kept = self.keep
                     kept_since = chunk_number
                 elif kept is not None and chunk_number - kept_since > MAX_CHUNKS_PER_ITEM:
-                    raise ValueError("XML element too large")
+                    raise ElementTooLarge("XML element too large")
                 prune_open_path(root, self.keep)
         parser.close()
         yield from parser.read_events()

@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from customers.importing import stored_plan
+from customers.importing import problem_files, stored_plan
 from customers.importing.batches import RETRYABLE_ERRORS
 from customers.models import CustomerExport, ImportBatch
 
@@ -132,6 +132,8 @@ class Command(BaseCommand):
             # is an orphan, which the next run deletes.
             ImportBatch.objects.filter(pk=batch.pk).update(file="")
             default_storage.delete(stored_plan.plan_name(name))
+            for workbook in problem_files.workbook_names(name):
+                default_storage.delete(workbook)
             default_storage.delete(name)
         return count
 
@@ -159,12 +161,14 @@ class Command(BaseCommand):
 
     def _purge_orphan_files(self, cutoff, dry_run):
         """Delete files in the upload folder that no batch refers to and
-        that were last modified before `cutoff`. A stored plan counts as
-        referenced while its upload is."""
+        that were last modified before `cutoff`. A stored plan or problem
+        workbook counts as referenced while its upload is."""
         referenced = set(ImportBatch.objects.exclude(file="").values_list("file", flat=True))
         count = 0
         for name in _walk(UPLOAD_FOLDER):
             if name in referenced or stored_plan.upload_name(name) in referenced:
+                continue
+            if problem_files.upload_name(name) in referenced:
                 continue
             if default_storage.get_modified_time(name) >= cutoff:
                 continue
