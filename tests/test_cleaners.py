@@ -884,7 +884,7 @@ def cleaner_codes():
 
 def test_cleaner_codes_registered():
     assert cleaner_codes() == [
-        "cell_error", "cell_formula_without_value", "coordinate_invalid",
+        "cell_error", "cell_error_left_out", "cell_formula_without_value", "coordinate_invalid",
         "coordinate_left_out", "coordinate_unpaired_left_out",
         "coordinates_invalid", "coordinates_left_out", "coordinates_link_left_out",
         "coordinates_link_unrecognised", "coordinates_short_link",
