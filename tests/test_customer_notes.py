@@ -15,7 +15,7 @@ from customers.importing.template import TEMPLATE_FIELDS
 from customers.models import Customer, ImportBatch, ImportChange
 from customers.selectors import customer_history
 from customers.services import customer_anonymise
-from tests.importing_helpers import run_import, write_workbook
+from tests.importing_helpers import CASES_DIR, run_import, write_workbook
 from tests.test_customer_pages import form_data
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     catalogue,
@@ -99,6 +99,16 @@ def test_import_saves_notes(sample_catalogue, tmp_path, header):
     assert (code, stderr) == (0, "")
     assert (result["created"], result["errors"]) == (2, [])
     assert dict(Customer.objects.values_list("name", "notes")) == {"Ani": NOTES, "Bayu": ""}
+
+
+def test_case_workbook_keeps_keterangan(sample_catalogue):
+    # A title above the header row, and Keterangan in the last column.
+    code, result, _stderr = run_import(CASES_DIR / "case12_header_baris4.xlsx")
+
+    assert (code, result["created"]) == (0, 3)
+    assert dict(Customer.objects.values_list("number", "notes")) == {
+        "PLG-0001": "lunas", "PLG-0002": "", "PLG-0003": "lunas",
+    }
 
 
 def test_import_history_records_notes(sample_catalogue, tmp_path):
