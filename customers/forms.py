@@ -263,6 +263,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
         (_("Service"), ("site", "package")),
         (_("Address and region"), ("address", "street", "village", "postal_code")),
         (_("Location"), ("location", "latitude", "longitude")),
+        (_("Notes"), ("notes",)),
     )
 
     phone = forms.CharField(required=False, max_length=50)
@@ -277,6 +278,9 @@ class CustomerForm(LocationFields, forms.ModelForm):
     latitude = forms.CharField(required=False, max_length=100)
     longitude = forms.CharField(required=False, max_length=100)
     postal_code = forms.CharField(required=False, max_length=20)
+    # No max_length: the limit applies to the cleaned text (see clean_notes),
+    # in which a browser's "\r\n" line break counts as one character.
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     village = VillageField(required=False)
     # The stored record's updated_at when the page was opened, to reject a
     # save over changes made meanwhile (by the customer in the portal, an
@@ -302,6 +306,7 @@ class CustomerForm(LocationFields, forms.ModelForm):
             "latitude",
             "longitude",
             "postal_code",
+            "notes",
         ]
         error_messages = {
             "number": {"unique": _("Another customer already has this customer ID.")},
@@ -327,6 +332,9 @@ class CustomerForm(LocationFields, forms.ModelForm):
         )
         self.fields["installed_on"].help_text = _("Day first: 05/01/2024 is 5 January 2024.")
         self.fields["installed_on"].widget.attrs["placeholder"] = _("dd/mm/yyyy")
+        self.fields["notes"].help_text = _(
+            "Your own notes on this customer, such as ODP-12 port 3. The customer does not see them in the portal."
+        )
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
 
@@ -431,6 +439,10 @@ class CustomerForm(LocationFields, forms.ModelForm):
         if not text:
             return ""
         return run_cleaner(cleaners.clean_postal_code, text)
+
+    def clean_notes(self):
+        max_length = Customer._meta.get_field("notes").max_length
+        return run_cleaner(lambda text: cleaners.clean_notes(text, max_length), self.cleaned_data["notes"])
 
     def fieldsets(self):
         """Return the FIELDSETS as (heading, bound fields) pairs."""

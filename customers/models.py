@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from customers.importing.cleaners import format_coordinate
+from customers.importing.cleaners import NOTES_MAX_LENGTH, format_coordinate
 from customers.importing.headers import TEMPLATE_HEADERS
 
 
@@ -118,6 +118,8 @@ class Customer(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     installed_on = models.DateField(_("installation date"), null=True, blank=True)
+    # The admin's own notes ("Keterangan" in spreadsheets), which the portal never shows.
+    notes = models.TextField(_("notes"), max_length=NOTES_MAX_LENGTH, blank=True)
     import_batch = models.ForeignKey(
         "customers.ImportBatch",
         on_delete=models.SET_NULL,

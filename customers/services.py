@@ -22,6 +22,8 @@ PERSONAL_FIELDS = {
     "postal_code": "",
     "latitude": None,
     "longitude": None,
+    # Staff notes often describe the person or the house.
+    "notes": "",
 }
 
 
@@ -38,7 +40,7 @@ def customer_anonymise(customer, *, by):
     """Erase a customer's personal data at their request, keeping the record.
 
     The name becomes "Anonim <customer ID>". Phone, e-mail, NIK, address,
-    village, postal code and map location are cleared. The portal account
+    village, postal code, map location and staff notes are cleared. The portal account
     is deactivated and loses its name and e-mail, and the customer's portal
     change requests are deleted. Earlier history
     versions and import undo records lose the same fields, so the data

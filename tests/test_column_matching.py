@@ -15,7 +15,7 @@ from tests.importing_helpers import write_workbook
 pytestmark = pytest.mark.django_db
 
 PHONE_ROWS = [
-    ["Nama", "Alamat", "Kontak Utama", "Catatan"],
+    ["Nama", "Alamat", "Kontak Utama", "Status Bayar"],
     ["Ani", "Jl. Mawar 1", "0812-3456-7001", "lunas"],
     ["Bayu", "Jl. Melati 2", "0812 3456 7002", ""],
     ["Cici", "Jl. Kenanga 3", "+62 812-3456-7003", "baru"],
@@ -56,14 +56,14 @@ def site_admin_client(sample_catalogue, django_user_model):
 def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue, tmp_path):
     batch = upload(admin_client, write_workbook(tmp_path / "kontak.xlsx", PHONE_ROWS))
     assert batch.state == ImportBatch.State.REVIEW
-    assert batch.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    assert batch.summary["unknown_columns"] == ["Kontak Utama", "Status Bayar"]
     page = batch_page(admin_client, batch)
     assert 'id="column-map"' in page
     assert 'name="column_2"' in page
     assert 'name="column_3"' in page
     # Sheet letters tell apart columns with the same header.
     assert '<td data-label="Kolom di file">C (Kontak Utama)' in page
-    assert '<td data-label="Kolom di file">D (Catatan)' in page
+    assert '<td data-label="Kolom di file">D (Status Bayar)' in page
     # The template's columns are fixed, so they are neither listed nor offered.
     assert 'name="column_0"' not in page
     assert '<option value="name">' not in page
@@ -76,12 +76,12 @@ def test_unknown_phone_column_mapped(admin_client, admin_user, sample_catalogue,
     batch.refresh_from_db()
     assert batch.state == ImportBatch.State.REVIEW
     assert batch.column_map == {"2": "phone"}
-    assert batch.summary["unknown_columns"] == ["Catatan"]
+    assert batch.summary["unknown_columns"] == ["Status Bayar"]
     assert batch.new_count == 4
     assert batch.problem_count == 0
     columns = {column["header"]: (column["field"], column["source"]) for column in batch.summary["columns"]}
     assert columns["Kontak Utama"] == ("phone", "chosen")
-    assert columns["Catatan"] == (None, None)
+    assert columns["Status Bayar"] == (None, None)
     alias = HeaderAlias.objects.get()
     assert (alias.name, alias.key, alias.field, alias.created_by) == ("Kontak Utama", "kontakutama", "phone", admin_user)
     assert '<small class="help">dipilih dan diingat untuk unggahan berikutnya</small>' in batch_page(admin_client, batch)
@@ -305,7 +305,7 @@ def test_learned_column_kept_unchanged(admin_client, sample_catalogue, tmp_path)
     second.refresh_from_db()
     assert second.column_map == {"3": "status"}
     columns = {column["header"]: column["source"] for column in second.summary["columns"]}
-    assert columns == {"Nama": "template", "Alamat": "template", "Kontak Utama": "learned", "Catatan": "chosen"}
+    assert columns == {"Nama": "template", "Alamat": "template", "Kontak Utama": "learned", "Status Bayar": "chosen"}
 
 
 def test_site_admin_mapping_not_learned(site_admin_client, admin_client, sample_catalogue, tmp_path):
@@ -317,11 +317,11 @@ def test_site_admin_mapping_not_learned(site_admin_client, admin_client, sample_
     assert response.status_code == 302
     own.refresh_from_db()
     assert own.column_map == {"2": "phone"}
-    assert own.summary["unknown_columns"] == ["Catatan"]
+    assert own.summary["unknown_columns"] == ["Status Bayar"]
     assert HeaderAlias.objects.count() == 0
     assert '<small class="help">dipilih untuk file ini</small>' in batch_page(site_admin_client, own)
     later = upload(admin_client, path)
-    assert later.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    assert later.summary["unknown_columns"] == ["Kontak Utama", "Status Bayar"]
 
 
 def test_other_site_admin_gets_404(site_admin_client, sample_catalogue, django_user_model, tmp_path):
@@ -335,7 +335,7 @@ def test_other_site_admin_gets_404(site_admin_client, sample_catalogue, django_u
     assert response.status_code == 404
     own.refresh_from_db()
     assert own.column_map == {}
-    assert own.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    assert own.summary["unknown_columns"] == ["Kontak Utama", "Status Bayar"]
 
 
 def test_duplicate_field_rejected(admin_client, sample_catalogue, tmp_path):
@@ -346,7 +346,7 @@ def test_duplicate_field_rejected(admin_client, sample_catalogue, tmp_path):
     assert response.status_code == 200
     page = response.content.decode()
     assert (
-        "Kolom D (Catatan) dan kolom C (Kontak Utama) sama-sama dicocokkan ke No. HP / WhatsApp. "
+        "Kolom D (Status Bayar) dan kolom C (Kontak Utama) sama-sama dicocokkan ke No. HP / WhatsApp. "
         "Pilih No. HP / WhatsApp untuk satu kolom saja."
     ) in page
     batch.refresh_from_db()
@@ -363,7 +363,7 @@ def test_duplicate_field_error_in_english(admin_client, sample_catalogue, tmp_pa
 
     page = response.content.decode()
     assert (
-        "Column D (Catatan) and column C (Kontak Utama) are both matched to No. HP / WhatsApp. "
+        "Column D (Status Bayar) and column C (Kontak Utama) are both matched to No. HP / WhatsApp. "
         "Choose No. HP / WhatsApp for one column only."
     ) in page
     # The posted choices are kept, so the admin only fixes the one column.
@@ -420,7 +420,7 @@ def test_hostile_choices_rejected(admin_client, sample_catalogue, tmp_path, choi
     batch.refresh_from_db()
     assert batch.state == ImportBatch.State.REVIEW
     assert batch.column_map == {}
-    assert batch.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    assert batch.summary["unknown_columns"] == ["Kontak Utama", "Status Bayar"]
     assert HeaderAlias.objects.count() == 0
 
 
@@ -459,7 +459,7 @@ def test_retry_keeps_column_map(admin_client, sample_catalogue, tmp_path):
 
     batch.refresh_from_db()
     assert batch.state == ImportBatch.State.REVIEW
-    assert batch.summary["unknown_columns"] == ["Catatan"]
+    assert batch.summary["unknown_columns"] == ["Status Bayar"]
     admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
     assert Customer.objects.get(name="Ani").phone == "+6281234567001"
 
@@ -479,7 +479,7 @@ def test_learned_alias_removed(admin_client, site_admin_client, sample_catalogue
     assert response.status_code == 302
     assert HeaderAlias.objects.count() == 0
     later = upload(admin_client, path)
-    assert later.summary["unknown_columns"] == ["Kontak Utama", "Catatan"]
+    assert later.summary["unknown_columns"] == ["Kontak Utama", "Status Bayar"]
 
 
 def test_sample_nik_masked(django_user_model, sample_catalogue, tmp_path):
@@ -575,7 +575,7 @@ def test_problem_workbook_of_fallback_header(site_admin_client, sample_catalogue
 
 
 BLANK_HEADER_ROWS = [
-    ["Nama", "Alamat", None, "Catatan", ""],
+    ["Nama", "Alamat", None, "Status Bayar", ""],
     ["Ani", "Jl. Mawar 1", "0812-3456-7001", "lunas", None],
     ["Bayu", "Jl. Melati 2", "0812 3456 7002", "", None],
     ["Cici", "Jl. Kenanga 3", "", "baru", None],
@@ -591,7 +591,7 @@ def test_column_without_header_offered(admin_client, sample_catalogue, tmp_path)
         (0, "Nama", []),
         (1, "Alamat", []),
         (2, "", ["0812-3456-7001", "0812 3456 7002"]),
-        (3, "Catatan", ["lunas", "baru"]),
+        (3, "Status Bayar", ["lunas", "baru"]),
     ]
     page = " ".join(batch_page(admin_client, batch).split())
     assert '<td data-label="Kolom di file">C (tanpa judul)' in page

@@ -22,6 +22,7 @@ EXPORT_INCOMPLETE_URL = "/customers/export/incomplete/"
 TEMPLATE_HEADERS = [
     "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang",
     "Latitude", "Longitude", "Kelurahan/Desa", "Kecamatan", "Kabupaten/Kota", "Provinsi", "Kode Pos", "Status",
+    "Keterangan",
 ]
 PABUARAN_CIBINONG = "32.01.01.1012"
 
@@ -254,7 +255,7 @@ def test_csv_export_writes_region_code(admin_client, sample_imported):
     body = download(admin_client.get("/customers/export/", {"format": "csv"})).decode("utf-8-sig")
 
     lines = body.splitlines()
-    assert lines[0].endswith(";Status;Kode Wilayah")
+    assert lines[0].endswith(";Status;Keterangan;Kode Wilayah")
     budi = next(line for line in lines if line.startswith("PLG-0001;"))
     assert budi.endswith(f";{PABUARAN_CIBINONG}")
 

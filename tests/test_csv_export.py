@@ -50,6 +50,7 @@ def imported(sample_catalogue):
         latitude=Decimal("-0.000010"),
         longitude=Decimal("109.333000"),
         postal_code="16914",
+        notes="- tunggakan 2 bulan;\nODP-12, port 3",
     )
 
 
@@ -105,6 +106,7 @@ def test_semicolon_csv_cells(admin_client, imported):
     assert row["Latitude"] == "-0,00001"
     assert row["Longitude"] == "109,333"
     assert row["Kode Pos"] == "16914"
+    assert row["Keterangan"] == "'- tunggakan 2 bulan;\nODP-12, port 3"
 
 
 def test_delimiter_in_name_is_quoted(admin_client, imported):

@@ -625,6 +625,7 @@ def form_data(customer, **changes):
         "latitude": "" if customer.latitude is None else str(customer.latitude),
         "longitude": "" if customer.longitude is None else str(customer.longitude),
         "postal_code": customer.postal_code,
+        "notes": customer.notes,
         "save": "",
     }
     data.update(changes)

@@ -34,6 +34,7 @@ def test_template_headers_order():
         ("rt_rw", "RT/RW"),
         ("rt", "RT"),
         ("rw", "RW"),
+        ("notes", "Keterangan"),
     ]
     assert REQUIRED_FIELDS == ("name",)
 
@@ -140,6 +141,17 @@ def test_normalise_header(text, expected):
     ("Nama [wajib]", "name"),
     ("No HP (WA) (aktif)", "phone"),
     ("Titik Lokasi (Peta)", "coordinates"),
+    ("Keterangan", "notes"),
+    ("KETERANGAN", "notes"),
+    ("Ket", "notes"),
+    ("Ket.", "notes"),
+    ("ket", "notes"),
+    ("Catatan", "notes"),
+    ("CATATAN", "notes"),
+    ("Note", "notes"),
+    ("Notes", "notes"),
+    ("Remarks", "notes"),
+    ("Catatan (Nama)", "notes"),
 ])
 def test_field_for_header_aliases(header, field_name):
     assert field_for_header(header) == field_name
@@ -147,8 +159,8 @@ def test_field_for_header_aliases(header, field_name):
 
 @pytest.mark.parametrize(
     "header", [
-        "No", "No.", "NO", "Keterangan", "Kode", "Nomor", "Tanggal", "Harga", "Aktif", 1, None,
-        "Catatan (Nama)", "Nama (a) (b) (c)", "Nama (a(b))", "Nama" + "(x)" * 5000,
+        "No", "No.", "NO", "Kode", "Nomor", "Tanggal", "Harga", "Aktif", 1, None,
+        "Kode (Nama)", "Nama (a) (b) (c)", "Nama (a(b))", "Nama" + "(x)" * 5000,
     ]
 )
 def test_field_for_header_unknown(header):
@@ -163,12 +175,13 @@ def test_map_headers_renamed_and_reordered():
 
     assert header_map.columns == {
         1: "name", 2: "number", 3: "phone", 4: "email", 5: "nik", 6: "address",
-        7: "package", 8: "site", 9: "installed_on", 10: "latitude", 11: "longitude",
+        7: "package", 8: "site", 9: "installed_on", 10: "latitude", 11: "longitude", 12: "notes",
     }
     assert header_map.labels["name"] == "Nama Pelanggan"
     assert header_map.labels["phone"] == "No. HP"
     assert header_map.labels["latitude"] == "Lat"
-    assert header_map.unknown == ["No", "Keterangan"]
+    assert header_map.labels["notes"] == "Keterangan"
+    assert header_map.unknown == ["No"]
     assert header_map.duplicates == []
     assert header_map.missing_required == []
 
@@ -217,18 +230,18 @@ def test_header_score_title_rows():
 
 def test_header_score_counts_distinct_fields():
     row = ["No", "Nama Pelanggan", "ID Pelanggan", "No. HP", "E-mail", "Keterangan"]
-    assert header_score(row) == 4
+    assert header_score(row) == 5
     assert header_score(["Nama", "Nama Pelanggan", "Customer Name"]) == 1
 
 
 def test_map_headers_override_maps_unknown_column():
-    header_map = map_headers(["Nama", "Kontak Utama", "Catatan"], overrides={1: "phone"})
+    header_map = map_headers(["Nama", "Kontak Utama", "Status Bayar"], overrides={1: "phone"})
 
     assert header_map.columns == {0: "name", 1: "phone"}
     assert header_map.labels["phone"] == "Kontak Utama"
     assert header_map.sources == {0: "template", 1: "chosen", 2: None}
-    assert header_map.headers == {0: "Nama", 1: "Kontak Utama", 2: "Catatan"}
-    assert header_map.unknown == ["Catatan"]
+    assert header_map.headers == {0: "Nama", 1: "Kontak Utama", 2: "Status Bayar"}
+    assert header_map.unknown == ["Status Bayar"]
 
 
 def test_map_headers_override_ignores_column():

@@ -372,7 +372,7 @@ def test_template_instructions_mention_rt_rw(admin_client, sample_catalogue):
     workbook = load_workbook(io.BytesIO(admin_client.get(reverse("customers:template")).content))
 
     lines = [row[0] for row in workbook["Petunjuk"].iter_rows(values_only=True)]
-    assert lines[-1] == (
+    assert lines[11] == (
         "10. RT/RW: write it in the Alamat, like Jl. Mawar No. 5 RT 004/RW 011, or add a column named RT/RW "
         "(or two columns, RT and RW). Format that column as Text, because Excel turns 4/11 into a date."
     )

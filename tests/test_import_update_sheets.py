@@ -93,7 +93,7 @@ def test_gps_list_rejected_in_create(stored, admin_user, tmp_path):
 
 def test_id_only_sheet_rejected_in_update(stored, admin_user, tmp_path):
     batch = validate(tmp_path / "id.xlsx", [
-        ["ID Pelanggan", "Keterangan"],
+        ["ID Pelanggan", "Status Bayar"],
         ["PLG-0011", "lunas"],
     ], user=admin_user, mode=ImportBatch.Mode.UPDATE)
 

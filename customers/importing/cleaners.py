@@ -32,6 +32,8 @@ ADDRESS_MAX_LENGTH = 500
 NUMBER_MAX_LENGTH = 30
 # Site, package, region names and other short texts matched in a later stage.
 REFERENCE_MAX_LENGTH = 200
+# The admin's notes on a customer (Customer.notes).
+NOTES_MAX_LENGTH = 1000
 
 # Installation dates outside these years are taken as typing mistakes.
 MIN_YEAR = 1980
@@ -221,6 +223,10 @@ COORDINATE_UNPAIRED_LEFT_OUT = register_row_message("coordinate_unpaired_left_ou
     "other coordinate column is empty. The customer is saved without this map "
     "location. Fill in both latitude and longitude on the customer's page, or "
     "ask the customer to set the location in the portal."))
+CELL_ERROR_LEFT_OUT = register_row_message("cell_error_left_out", _(
+    "Row %(row)s, column %(column)s: the cell shows the spreadsheet error "
+    "“%(value)s”, so the customer is saved without this value. Fix the formula "
+    "or type the value, or fill it in on the customer's page."))
 FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
     "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
     "result, so the customer is saved without this value. Fill it in on the "
@@ -374,6 +380,24 @@ def clean_name(value):
     """Clean a name, keeping its zero width joiners between characters
     (see normalise_text)."""
     return clean_text(value, NAME_MAX_LENGTH, keep_joiners=True)
+
+
+def clean_notes(value, max_length=None):
+    """Clean a notes cell like clean_text(), but keep its line breaks.
+
+    Notes typed on several lines (Alt+Enter in Excel, or the customer
+    form's text area) keep one "\n" between lines, and empty lines are
+    dropped. With `max_length` None the text may be of any length, and the
+    caller decides what to do with a long one.
+    """
+    if type(value) is not str:
+        reject_special_cell(value)
+        value = cell_text(value)
+    lines = (normalise_text(line) for line in value.splitlines())
+    text = "\n".join(line for line in lines if line)
+    if max_length is not None and len(text) > max_length:
+        raise CellError(TEXT_TOO_LONG, length=len(text), limit=max_length)
+    return text
 
 
 def clean_address(value):

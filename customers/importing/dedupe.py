@@ -246,7 +246,7 @@ ANONYMISED_FIELDS = frozenset({"name", *(name if name != "village" else "village
 # Fields an update may change; `number` identifies the customer instead.
 UPDATABLE_FIELDS = (
     "name", "phone", "email", "nik", "address", "street", "postal_code", "latitude", "longitude",
-    "site_id", "package_id", "status", "installed_on", "village_id",
+    "site_id", "package_id", "status", "installed_on", "village_id", "notes",
 )
 
 

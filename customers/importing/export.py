@@ -65,6 +65,7 @@ def customer_cells(customer, *, include_nik):
         "province": regency.province.name if regency else "",
         "postal_code": customer.postal_code,
         "status": customer.get_status_display(),
+        "notes": customer.notes,
         "region_code": village.code if village else "",
     }
 

@@ -39,6 +39,8 @@ TEMPLATE_HEADERS = {
     "rt_rw": "RT/RW",
     "rt": "RT",
     "rw": "RW",
+    # The admin's own free-text notes on the customer, never shown in the portal.
+    "notes": "Keterangan",
 }
 
 REQUIRED_FIELDS = ("name",)
@@ -114,6 +116,11 @@ _ALIASES = {
     "rt_rw": ["No RT/RW", "No. RT/RW", "Nomor RT/RW", "RT/RW Pelanggan", "Rukun Tetangga/Rukun Warga"],
     "rt": ["No RT", "No. RT", "Nomor RT", "Rukun Tetangga"],
     "rw": ["No RW", "No. RW", "Nomor RW", "Rukun Warga"],
+    # "Ket." compares equal to "Ket".
+    "notes": [
+        "Ket", "Keterangan Pelanggan", "Keterangan Tambahan", "Catatan", "Catatan Pelanggan",
+        "Catatan Admin", "Note", "Notes", "Remark", "Remarks",
+    ],
 }
 
 

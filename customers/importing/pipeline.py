@@ -112,7 +112,7 @@ CUSTOMER_DETAIL_FIELDS = ("phone", "nik", "address", "site", "package")
 # Cleaned value keys that are model fields as they are.
 DIRECT_FIELDS = (
     "number", "name", "phone", "email", "nik", "address", "postal_code",
-    "latitude", "longitude", "status", "installed_on",
+    "latitude", "longitude", "status", "installed_on", "notes",
 )
 
 

@@ -101,6 +101,7 @@ LEFT_OUT_NOTES = {
     "rt_rw": _RT_RW_NOTES,
     "rt": _RT_NUMBER_NOTES,
     "rw": _RT_NUMBER_NOTES,
+    "notes": {None: cleaners.CELL_ERROR_LEFT_OUT, _FORMULA: cleaners.FORMULA_LEFT_OUT},
 }
 
 RT_RW_FIELDS = ("rt_rw", "rt", "rw")
@@ -114,6 +115,13 @@ RT_RW_ADDRESS_TOO_LONG = register_row_message("rt_rw_address_too_long", _(
     "Row %(row)s, column %(column)s: RT/RW “%(value)s” was not added to the "
     "address, which would then be longer than %(limit)s characters. Add it "
     "on the customer's page."))
+# The admin's notes (Keterangan) are optional, so a long text is cut
+# instead of rejecting the row.
+NOTES_CUT = register_row_message("notes_cut", _(
+    "Row %(row)s, column %(column)s: the notes are %(length)s characters "
+    "long, over the limit of %(limit)s, so only the first %(limit)s "
+    "characters are read. Shorten the notes in the file, or edit them on "
+    "the customer's page."))
 
 
 @dataclass(slots=True)
@@ -170,6 +178,8 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
         elif field_name in LOCATION_FIELDS and not location_done:
             row.clean_location()
             location_done = True
+        elif field_name == "notes":
+            row.clean_notes()
     if "name" not in header_map.labels:
         row.clean_name()
     row.add_rt_rw()
@@ -274,6 +284,15 @@ class _RowCleaner:
             self.result.notes.append(self.problem(
                 "installed_on", cleaners.DATE_IN_FUTURE, date=installed_on.strftime("%d/%m/%Y")
             ))
+
+    def clean_notes(self):
+        """Clean the Keterangan cell, keeping the first NOTES_MAX_LENGTH
+        characters of a longer text and adding the review note NOTES_CUT."""
+        notes = self.clean("notes", cleaners.clean_notes)
+        limit = cleaners.NOTES_MAX_LENGTH
+        if notes is not None and len(notes) > limit:
+            self.result.values["notes"] = notes[:limit].rstrip()
+            self.result.notes.append(self.problem("notes", NOTES_CUT, length=len(notes), limit=limit))
 
     def clean_phone(self):
         phone = self.attempt("phone", cleaners.clean_phone)

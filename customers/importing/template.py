@@ -5,19 +5,23 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from django.utils.translation import gettext as _
 
+from customers.importing.cleaners import NOTES_MAX_LENGTH
 from customers.importing.headers import TEMPLATE_HEADERS
 from customers.importing.spreadsheet import HEADER_FILL, HEADER_FONT, TEXT_FORMAT, column_letter, keep_text
 
 # Columns of the template, in order; the optional region columns follow the
-# basic eleven so a sheet kept from an older template still lines up.
+# basic eleven, and Keterangan follows them, so a sheet kept from an older
+# template still lines up.
 TEMPLATE_FIELDS = (
     "number", "name", "phone", "email", "nik", "address", "site", "package", "installed_on",
     "latitude", "longitude", "village", "district", "regency", "province", "postal_code", "status",
+    "notes",
 )
-# Columns Excel must keep as typed: leading zeros and all 16 NIK digits.
-TEXT_FIELDS = ("number", "phone", "nik", "postal_code")
+# Columns Excel must keep as typed: leading zeros, all 16 NIK digits, and
+# notes such as "1/2" that Excel would turn into a date.
+TEXT_FIELDS = ("number", "phone", "nik", "postal_code", "notes")
 TEMPLATE_ROWS = 5000
-COLUMN_WIDTHS = {"name": 26, "address": 40, "email": 26, "nik": 20, "phone": 16, "package": 18}
+COLUMN_WIDTHS = {"name": 26, "address": 40, "email": 26, "nik": 20, "phone": 16, "package": 18, "notes": 40}
 SHEET_NAME = "Pelanggan"
 # The example row's ID; an upload that still contains the row skips it
 # with a note instead of creating a customer called "Contoh".
@@ -48,6 +52,7 @@ def example_row(site_name, package_name):
         "province": "Jawa Barat",
         "postal_code": "16916",
         "status": _("active"),
+        "notes": "Rumah pojok cat hijau, ODP-12 port 3",
     }
 
 
@@ -78,6 +83,11 @@ def _add_instructions(workbook):
             "10. RT/RW: write it in the Alamat, like Jl. Mawar No. 5 RT 004/RW 011, or add a column named RT/RW "
             "(or two columns, RT and RW). Format that column as Text, because Excel turns 4/11 into a date."
         ),
+        _(
+            "11. Keterangan: your own notes on the customer, such as ODP-12 port 3, up to %(limit)s characters. "
+            "Customers do not see them in the portal. In the mode Create and update, an empty cell keeps "
+            "the stored notes."
+        ) % {"limit": NOTES_MAX_LENGTH},
     ]
     for index, line in enumerate(lines, start=1):
         cell = sheet.cell(row=index, column=1, value=line)
