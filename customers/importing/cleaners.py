@@ -223,10 +223,6 @@ COORDINATE_UNPAIRED_LEFT_OUT = register_row_message("coordinate_unpaired_left_ou
     "other coordinate column is empty. The customer is saved without this map "
     "location. Fill in both latitude and longitude on the customer's page, or "
     "ask the customer to set the location in the portal."))
-CELL_ERROR_LEFT_OUT = register_row_message("cell_error_left_out", _(
-    "Row %(row)s, column %(column)s: the cell shows the spreadsheet error "
-    "“%(value)s”, so the customer is saved without this value. Fix the formula "
-    "or type the value, or fill it in on the customer's page."))
 FORMULA_LEFT_OUT = register_row_message("formula_left_out", _(
     "Row %(row)s, column %(column)s: the cell contains a formula without a saved "
     "result, so the customer is saved without this value. Fill it in on the "
