@@ -24,7 +24,7 @@ from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
 from customers.importing.pipeline import UNMATCHED_LIST_LIMIT, site_scope
-from customers.importing.problem_workbook import LEFT_OUT_CODES, write_problem_workbook
+from customers.importing.problem_workbook import has_left_out_rows, write_problem_workbook
 from customers.importing.problems import FILE_MESSAGES, FileRejected
 from customers.importing.tasks import commit_batch_task, validate_batch_task
 from customers.importing.template import write_template
@@ -298,7 +298,7 @@ def _batch_context(request, batch, column_form):
         "learns_columns": is_admin(request.user),
         # The problem workbook's notes sheet lists these rows, and its link
         # is shown for them when the batch has no problem rows.
-        "has_left_out_rows": not batch.problem_count and batch.problems.filter(code__in=LEFT_OUT_CODES).exists(),
+        "has_left_out_rows": not batch.problem_count and has_left_out_rows(batch),
     }
     context["sheet_choices"], context["unchecked_sheet_choices"] = _sheet_choices(request, batch)
     return context

@@ -457,8 +457,10 @@ def validate_batch(batch):
             stored_plan.delete(batch)
             return batch
         store_findings(batch, plan)
-        problem_files.store(batch)
         _set_state(batch, ImportBatch.State.REVIEW, phase="review")
+        # After the review opens, because each workbook reads the upload
+        # again. A download before they are stored writes the workbook itself.
+        problem_files.store(batch)
     return batch
 
 

@@ -16,7 +16,7 @@ import time
 from django.core.files.base import File
 from django.utils import timezone
 
-from customers.importing.problem_workbook import write_problem_workbook
+from customers.importing.problem_workbook import has_left_out_rows, write_problem_workbook
 from customers.models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def delete(batch):
 
 def store(batch):
     """Write and store the batch's problem workbooks, replacing older ones;
-    a batch without problems keeps none.
+    a batch without problem rows or rows saved with a value left out keeps none.
 
     Called by the worker once the batch's problems are stored. A failure is
     logged, and the download then writes the workbook itself. Each workbook
@@ -61,7 +61,7 @@ def store(batch):
     each, and a batch still being checked is not taken as lost.
     """
     delete(batch)
-    if not batch.file or not batch.problem_count:
+    if not batch.file or not (batch.problem_count or has_left_out_rows(batch)):
         return
     started = time.monotonic()
     storage = batch.file.storage

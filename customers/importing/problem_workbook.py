@@ -60,6 +60,12 @@ LEFT_OUT_CODES = frozenset({
 })
 
 
+
+def has_left_out_rows(batch):
+    """Return whether the batch saved rows with a value left out, which the
+    workbook's notes sheet lists."""
+    return batch.problems.filter(code__in=LEFT_OUT_CODES).exists()
+
 def _row_messages(batch, mask_nik):
     """Return ({row: [message, ...]} of the rows with a problem, {row:
     [message, ...]} of the other rows with a value left out), read in chunks.
