@@ -6,7 +6,13 @@ from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from customers.forms import cell_error_to_validation_error, check_location_pair, run_cleaner, sync_street_and_address
+from customers.forms import (
+    cell_error_to_validation_error,
+    check_location_pair,
+    clean_phone_text,
+    run_cleaner,
+    sync_street_and_address,
+)
 from customers.importing import cleaners
 from customers.importing.problems import CellError
 from customers.models import Customer, name_key
@@ -187,7 +193,7 @@ class ChangeRequestForm(forms.Form):
             if field == ChangeRequest.Field.NIK:
                 value = run_cleaner(cleaners.clean_nik, text)
             else:
-                value = self._clean_phone(text)
+                value = clean_phone_text(text)
         except ValidationError as error:
             self.add_error("value", error)
             return cleaned
@@ -200,17 +206,6 @@ class ChangeRequestForm(forms.Form):
             return cleaned
         cleaned["value"] = value
         return cleaned
-
-    def _clean_phone(self, text):
-        phone = run_cleaner(cleaners.clean_phone, text)
-        if phone.extra_numbers:
-            raise ValidationError(
-                _("%(value)s contains more than one phone number. Enter one number only."),
-                code="phone_several",
-                params={"value": text},
-            )
-        return phone.e164
-
 
 class PackageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):

@@ -459,7 +459,7 @@ def test_phone_change_request_stored_as_e164(client_a, customer_a):
         ("phone", "12345", "“12345” bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
         ("phone", "+1 202 555 0143", "“+1 202 555 0143” bukan nomor Indonesia. Tulis nomor Indonesia seperti 0812-3456-7890."),
         ("phone", "0812-3456-7890", "0812-3456-7890 sudah menjadi data Anda saat ini."),
-        ("phone", "0812-3456-7890 / 0857-1234-5678", "0812-3456-7890 / 0857-1234-5678 berisi lebih dari satu nomor HP. Isi satu nomor saja."),
+        ("phone", "0812-3456-7890 / 0857-1234-5678", "“0812-3456-7890 / 0857-1234-5678” berisi lebih dari satu nomor HP. Isi satu nomor saja."),
     ],
 )
 def test_change_request_validated_on_submit(client_a, customer_a, field, value, expected_error):
