@@ -157,7 +157,8 @@ def test_import_error_cell_leaves_notes_out(admin_user, sample_catalogue, tmp_pa
     with translation.override("en"):
         assert batch.problems.get().message == (
             "Row 2, column Keterangan: the cell shows the spreadsheet error “#N/A”, so the customer is saved "
-            "without this value. Fix the formula or type the value, or fill it in on the customer's page."
+            "without this value. Fill it in on the customer's page, or fix the formula and upload the file "
+            "again in the mode Create and update."
         )
 
 

@@ -32,7 +32,7 @@ INCOMPLETE_URL = "/customers/export/incomplete/"
 HEADER = (
     "ID Pelanggan", "Nama", "No. HP / WhatsApp", "Email", "NIK", "Alamat", "Site", "Paket", "Tanggal Pasang",
     "Latitude", "Longitude", "Kelurahan/Desa", "Kecamatan", "Kabupaten/Kota", "Provinsi", "Kode Pos", "Status",
-    "Kode Wilayah",
+    "Keterangan", "Kode Wilayah",
 )
 
 
@@ -145,15 +145,15 @@ def test_queued_export_writes_exact_cells(admin_client, admin_user, customers, c
         HEADER,
         (
             "PLG-0001", "Budi Santoso", "081234567890", None, "************0001", "Jl. Mawar 5", "Cibinong",
-            "Home 20 Mbps", datetime.datetime(2024, 1, 5), None, None, None, None, None, None, None, "Aktif", None,
+            "Home 20 Mbps", datetime.datetime(2024, 1, 5), None, None, None, None, None, None, None, "Aktif", None, None,
         ),
         (
             "PLG-0003", "Agus Salim", "0218765432", None, None, None, "Cibinong", "Home 10 Mbps", None,
-            None, None, None, None, None, None, None, "Aktif", None,
+            None, None, None, None, None, None, None, "Aktif", None, None,
         ),
         (
             "PLG-0005", "Rudi Hartono", "085712345678", None, None, "Jl. Anggrek 1", "Cibinong", None, None,
-            None, None, None, None, None, None, None, "Aktif", None,
+            None, None, None, None, None, None, None, "Aktif", None, None,
         ),
     ]
 
@@ -680,10 +680,10 @@ def test_queued_csv_export_content(admin_client, customers, catalogue):
         list(HEADER),
         [
             "PLG-0001", "Budi Santoso", "0812-3456-7890", "", "************0001", "Jl. Mawar 5", "Cibinong",
-            "Home 20 Mbps", "2024-01-05", "", "", "", "", "", "", "", "Aktif", "",
+            "Home 20 Mbps", "2024-01-05", "", "", "", "", "", "", "", "Aktif", "", "",
         ],
-        ["PLG-0003", "Agus Salim", "021-8765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", ""],
-        ["PLG-0005", "Rudi Hartono", "0857-1234-5678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", ""],
+        ["PLG-0003", "Agus Salim", "021-8765432", "", "", "", "Cibinong", "Home 10 Mbps", *[""] * 8, "Aktif", "", ""],
+        ["PLG-0005", "Rudi Hartono", "0857-1234-5678", "", "", "Jl. Anggrek 1", "Cibinong", *[""] * 9, "Aktif", "", ""],
     ]
     assert download["Content-Type"] == "text/csv; charset=utf-8"
     assert body_of(download) == body

@@ -76,7 +76,7 @@ def test_purge_deletes_stored_workbooks(admin_client, sample_catalogue, tmp_path
     call_command("purge_import_files", "--days", "0", stdout=io.StringIO())
 
     assert [default_storage.exists(name) for name in names] == [False, False]
-    assert downloaded_rows(admin_client, batch) == [("Masalah",)]
+    assert downloaded_rows(admin_client, batch) == [("Baris asal", "Masalah")]
 
 
 def test_reading_stops_after_last_problem(sample_catalogue, tmp_path, monkeypatch):
