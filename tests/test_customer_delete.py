@@ -228,7 +228,9 @@ def test_delete_logs_out_portal_session(english, budi, portal_user):
     response = portal_client.get("/portal/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/portal/login/?next=/portal/"
+    assert response["Location"] == "/portal/login/"
+    login_page = portal_client.get(response["Location"]).content.decode()
+    assert "Akun portal Anda sudah tidak aktif. Hubungi admin penyedia internet Anda." in login_page
 
 
 def test_delete_handles_related_rows(english, admin_user, budi, portal_user, catalogue):

@@ -883,18 +883,17 @@ def test_edit_alamat_retakes_street(admin_client, customers):
     customer.street = "Jl. Melati No. 3 RT 004/RW 011"
     customer.save()
 
-    with translation.override("en"):
-        response = admin_client.post(
-            edit_url(customer),
-            form_data(customer, address="Jl. Kenari No. 10 RT 002/RW 005, Pabuaran", street=customer.street),
-            follow=True,
-        )
+    response = admin_client.post(
+        edit_url(customer),
+        form_data(customer, address="Jl. Kenari No. 10 RT 002/RW 005, Pabuaran", street=customer.street),
+        follow=True,
+    )
 
     customer.refresh_from_db()
     assert customer.address == "Jl. Kenari No. 10 RT 002/RW 005, Pabuaran"
     assert customer.street == "Jl. Kenari No. 10 RT 002/RW 005"
     shown = [str(message) for message in response.context["messages"]]
-    assert "The street line now reads “Jl. Kenari No. 10 RT 002/RW 005”, taken from the start of the new Alamat." in shown
+    assert "Jalan sekarang berisi “Jl. Kenari No. 10 RT 002/RW 005”, diambil dari awal Alamat yang baru." in shown
 
 
 def test_edit_alamat_without_street_empties_street(admin_client, customers):
@@ -902,16 +901,15 @@ def test_edit_alamat_without_street_empties_street(admin_client, customers):
     customer.street = "Jl. Kenanga 9"
     customer.save()
 
-    with translation.override("en"):
-        response = admin_client.post(
-            edit_url(customer), form_data(customer, address="Depan masjid Al-Ikhlas", street=customer.street), follow=True
-        )
+    response = admin_client.post(
+        edit_url(customer), form_data(customer, address="Depan masjid Al-Ikhlas", street=customer.street), follow=True
+    )
 
     customer.refresh_from_db()
     assert customer.address == "Depan masjid Al-Ikhlas"
     assert customer.street == ""
     shown = [str(message) for message in response.context["messages"]]
-    assert "The street line was emptied, because the new Alamat starts with no street." in shown
+    assert "Jalan dikosongkan, karena Alamat yang baru tidak diawali nama jalan." in shown
 
 
 def test_edit_alamat_keeping_street_keeps_it(admin_client, customers):
@@ -932,16 +930,15 @@ def test_edit_street_rewrites_alamat_start(admin_client, customers):
     customer.street = "Jl. Melati No. 3 RT 004/RW 011"
     customer.save()
 
-    with translation.override("en"):
-        response = admin_client.post(
-            edit_url(customer), form_data(customer, street="Jl. Kenari No. 10 RT 004/RW 011"), follow=True
-        )
+    response = admin_client.post(
+        edit_url(customer), form_data(customer, street="Jl. Kenari No. 10 RT 004/RW 011"), follow=True
+    )
 
     customer.refresh_from_db()
     assert customer.street == "Jl. Kenari No. 10 RT 004/RW 011"
     assert customer.address == "Jl. Kenari No. 10 RT 004/RW 011, dekat masjid"
     shown = [str(message) for message in response.context["messages"]]
-    assert "The Alamat now starts with the new street line: “Jl. Kenari No. 10 RT 004/RW 011, dekat masjid”." in shown
+    assert "Alamat sekarang diawali jalan yang baru: “Jl. Kenari No. 10 RT 004/RW 011, dekat masjid”." in shown
 
 
 def test_edit_page_shows_change_history(admin_client, customers, catalogue):

@@ -421,7 +421,7 @@ def test_forgot_password_lists_site_contacts(client, customer_a):
         '<li>Site Cibinong: <a href="https://wa.me/6281211112222" target="_blank" rel="noopener noreferrer">'
         "WhatsApp 0812-1111-2222</a></li>"
     )
-    assert "Hubungi admin penyedia internet Anda" not in page
+    assert "Hubungi admin penyedia internet Anda, misalnya lewat WhatsApp" not in page
 
 
 def test_portal_footer_names_site_contact(client_a, customer_a):
