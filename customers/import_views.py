@@ -287,8 +287,9 @@ def _batch_context(request, batch, column_form):
         "update_mode_label": ImportBatch.Mode.UPDATE.label,
         "created_page": _created_customers_page(request, batch),
         **_created_without_site_or_package(request, batch),
-        "alias_sites": visible_sites(request.user).order_by("name"),
-        "alias_packages": ServicePackage.objects.order_by("name"),
+        # Only active ones are offered, as the portal and approvals offer them.
+        "alias_sites": visible_sites(request.user).filter(is_active=True).order_by("name"),
+        "alias_packages": ServicePackage.objects.filter(is_active=True).order_by("name"),
         "column_form": column_form,
         "column_rows": _column_rows(request, column_form) if column_form else [],
         "learned_columns": _learned_columns(batch.summary or {}),
@@ -469,9 +470,9 @@ def batch_alias(request, pk):
     kind = request.POST.get("kind")
     name = request.POST.get("name", "").strip()
     if kind == "site":
-        target = visible_sites(request.user).filter(pk=request.POST.get("target") or None).first()
+        target = visible_sites(request.user).filter(pk=request.POST.get("target") or None, is_active=True).first()
     elif kind == "package":
-        target = ServicePackage.objects.filter(pk=request.POST.get("target") or None).first()
+        target = ServicePackage.objects.filter(pk=request.POST.get("target") or None, is_active=True).first()
     else:
         target = None
     if target is None or not name:

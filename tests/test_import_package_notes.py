@@ -91,3 +91,31 @@ def test_unsaved_row_note_names_no_reason(sample_catalogue, admin_user, tmp_path
          "Row 2, column Paket: package “Paket 50rb” is not known. Fix the name or add the package before you "
          "upload this row again, or the customer is saved without a package."),
     ]
+
+
+def test_inactive_package_never_suggested(sample_catalogue, admin_user, admin_client, tmp_path):
+    ServicePackage.objects.filter(name="Bisnis 50 Mbps").update(is_active=False)
+    path = write_workbook(tmp_path / "paket.xlsx", [HEADER, ["PLG-0101", "Ani", "081200000101", "Bisnis 50"]])
+
+    batch = validate_upload(path, user=admin_user)
+
+    assert [(row, code) for row, code, _message in package_notes(batch)] == [(2, "package_unknown")]
+    assert batch.summary["unmatched_packages"][0]["suggestions"] == ["Bisnis 100 Mbps"]
+    page = admin_client.get(f"/customers/imports/{batch.pk}/").content.decode()
+    assert "Bisnis 50 Mbps" not in page
+
+
+def test_inactive_package_alias_rejected(sample_catalogue, admin_client, admin_user, tmp_path):
+    inactive = ServicePackage.objects.get(name="Bisnis 50 Mbps")
+    inactive.is_active = False
+    inactive.save()
+    path = write_workbook(tmp_path / "paket.xlsx", [HEADER, ["PLG-0101", "Ani", "081200000101", "Bisnis 50"]])
+    batch = validate_upload(path, user=admin_user)
+
+    admin_client.post(
+        f"/customers/imports/{batch.pk}/alias/", {"kind": "package", "name": "Bisnis 50", "target": inactive.pk}
+    )
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert not inactive.aliases.exists()

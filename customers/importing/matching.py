@@ -150,8 +150,12 @@ class Catalogue:
     """Lookup of one reference table (sites or packages) by code or name."""
 
     def __init__(self, records, aliases=()):
+        """`records` have pk, name and code, and is_active when the table has
+        it. Every record is matched, because stored customers keep an
+        inactive one, but only active ones are suggested for unknown names."""
         self.by_key = {}
         self.names = {}
+        self._inactive = {record.pk for record in records if not getattr(record, "is_active", True)}
         for record in records:
             self.names[record.pk] = record.name
             # Codes win over names when a code of one record equals the name
@@ -164,6 +168,8 @@ class Catalogue:
             self.by_key.setdefault(key, pk)
         self._choices = {}
         for record in records:
+            if record.pk in self._inactive:
+                continue
             self._choices[record.name] = record.pk
             self._choices[record.code] = record.pk
         self.unmatched = {}
@@ -199,7 +205,9 @@ class Catalogue:
             return None
         if self._keys_by_numbers is None:
             self._keys_by_numbers = {}
-            for candidate in self.by_key:
+            for candidate, pk in self.by_key.items():
+                if pk in self._inactive:
+                    continue
                 self._keys_by_numbers.setdefault(tuple(DIGIT_RUN.findall(candidate)), []).append(candidate)
         candidates = self._keys_by_numbers.get(tuple(DIGIT_RUN.findall(key)), [])
         found = process.extract(key, candidates, scorer=fuzz.ratio, score_cutoff=CLOSE_NAME_MIN_SCORE, limit=None)
@@ -234,11 +242,11 @@ def load_catalogues():
     from sites.models import Site, SiteAlias
 
     sites = Catalogue(
-        list(Site.objects.only("pk", "name", "code")),
+        list(Site.objects.only("pk", "name", "code", "is_active")),
         SiteAlias.objects.values_list("key", "site_id"),
     )
     packages = Catalogue(
-        list(ServicePackage.objects.only("pk", "name", "code")),
+        list(ServicePackage.objects.only("pk", "name", "code", "is_active")),
         PackageAlias.objects.values_list("key", "package_id"),
     )
     return sites, packages
