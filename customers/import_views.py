@@ -365,6 +365,10 @@ def batch_cancel(request, pk):
 @staff_permission_required("customers.import_customers")
 def batch_problem_workbook(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    if batch.state in (ImportBatch.State.QUEUED, ImportBatch.State.VALIDATING):
+        # Its findings are not stored yet, so a workbook now would look like one without problems.
+        messages.error(request, _("The file is still being checked. Download the problem rows when the check is done."))
+        return redirect("customers:batch-detail", pk=batch.pk)
     mask_nik = not has_staff_permission(request.user, "customers.reveal_nik")
     # The worker stores the workbook after checking the batch, because
     # writing it reads the upload again, which for a large file takes

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.core.files.storage import default_storage
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -105,3 +106,16 @@ def test_reading_stops_after_last_problem(sample_catalogue, tmp_path, monkeypatc
         problem_workbook.write_problem_workbook(batch, out)
 
     assert numbers_read == [2, 3]
+
+
+def test_download_while_checking_redirects(admin_client, sample_catalogue, tmp_path):
+    path = write_workbook(tmp_path / "antre.xlsx", [HEADER, ["PLG-0806", "Gita", "bukan nomor"]])
+    with open(path, "rb") as handle:
+        batch = batches.create_batch(handle, path.name)
+
+    response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("customers:batch-detail", args=[batch.pk])
+    shown = [str(message) for message in get_messages(response.wsgi_request)]
+    assert shown == ["File masih diperiksa. Unduh baris bermasalah setelah pemeriksaan selesai."]
