@@ -208,7 +208,7 @@ def package_unavailable_reason(change_request, package):
     if not package.is_active:
         return _(
             "Package %(package)s is no longer active, so it cannot be set. "
-            "Activate it again in the package list, or reject the request."
+            "An admin can activate it again in the package list. Otherwise reject the request."
         ) % {"package": package.name}
     return ""
 

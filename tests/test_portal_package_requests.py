@@ -343,7 +343,7 @@ def test_deactivated_package_not_set(english_admin, customer_a, request_h30, pac
     packages["H30"].save()
     inactive = (
         "Package Home 30 Mbps is no longer active, so it cannot be set. "
-        "Activate it again in the package list, or reject the request."
+        "An admin can activate it again in the package list. Otherwise reject the request."
     )
     assert package_warnings(english_admin.get(REQUESTS_URL)) == [inactive]
 
