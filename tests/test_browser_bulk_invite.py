@@ -102,6 +102,7 @@ def test_copy_all_ends_leave_prompt(live_server, sample_catalogue, django_user_m
         page.click(".invite-copy-all summary")
         page.click("#invite-copy-all")
         page.wait_for_function("() => navigator.clipboard.readText().then((text) => text.length > 0)")
+        page.wait_for_function("() => document.getElementById('invite-copy-all').textContent === 'Copied'")
         copied = page.evaluate("() => navigator.clipboard.readText()")
         shown = page.input_value("#invite-all-messages")
         prompted_after = page.evaluate(LEAVE_PROMPTED)
@@ -110,3 +111,20 @@ def test_copy_all_ends_leave_prompt(live_server, sample_catalogue, django_user_m
     assert copied == shown
     assert copied.startswith("PLG-0001 · Budi Santoso · 0812-3456-7890\nHalo Budi Santoso, Anda diundang")
     assert prompted_after is False
+
+
+def test_failed_copy_keeps_leave_prompt(live_server, sample_catalogue, django_user_model):
+    sites, _packages = sample_catalogue
+    Customer.objects.create(number="PLG-0001", name="Budi Santoso", phone="+6281234567890", site=sites["CBN"])
+    django_user_model.objects.create_user(username="admin", password=PASSWORD, is_staff=True, is_superuser=True)
+
+    with browser_page(live_server.url) as page:
+        invite_in_english(page, live_server.url, ["PLG-0001"])
+        # A clipboard that refuses, as a browser without the permission does.
+        page.evaluate("() => { navigator.clipboard.writeText = () => Promise.reject(new Error('denied')); }")
+        page.click(".invite-copy-all summary")
+        page.click("#invite-copy-all")
+        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'invite-all-messages'")
+        prompted_after = page.evaluate(LEAVE_PROMPTED)
+
+    assert prompted_after is True

@@ -20,7 +20,9 @@
 
   var copyAll = document.getElementById("invite-copy-all");
   if (copyAll) {
-    copyAll.addEventListener("click", function () {
+    // Only a copy that succeeded ends the warning: a failed one leaves the
+    // text selected for copying by hand, which this page cannot see.
+    copyAll.addEventListener("copied", function () {
       copiedAll = true;
     });
   }

@@ -1,5 +1,6 @@
 // Copy buttons: <button data-copy-target="ID" data-copied-text="Copied">
-// copies the value of the input with that id to the clipboard.
+// copies the value of the input with that id to the clipboard, then fires
+// a "copied" event on the button, only when the copy succeeded.
 (function () {
   "use strict";
 
@@ -19,6 +20,7 @@
       var input = document.getElementById(button.dataset.copyTarget);
       copyValue(input).then(
         function () {
+          button.dispatchEvent(new CustomEvent("copied"));
           button.textContent = button.dataset.copiedText;
           window.setTimeout(function () {
             button.textContent = label;
