@@ -157,7 +157,7 @@ def test_conflict_on_present_rows_unsaved(sample_catalogue):
     batch = validate(SAMPLE_XLSX, site=sites["CTY"])
 
     assert (batch.new_count, batch.duplicate_count, batch.problem_count) == (0, 8, 0)
-    bound = "but this upload is bound to site Citayam. This row is not saved."
+    bound = "but this upload is bound to site Citayam. Check which site is right before you upload the row again."
     assert conflict_messages(batch) == [
         (2, "site_conflict_unsaved", f"Row 2, column Site: the row names site “Cibinong”, {bound}"),
         (3, "site_conflict_unsaved", f"Row 3, column Site: the row names site “Bojonggede”, {bound}"),
@@ -186,14 +186,14 @@ def test_conflict_on_new_row_saved(sample_catalogue, tmp_path):
     assert conflict_messages(batch) == [
         (2, "site_conflict_unsaved",
          "Row 2, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
-         "This row is not saved."),
+         "Check which site is right before you upload the row again."),
         (3, "site_conflict",
          "Row 3, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
          "The customer is saved at Citayam. To save it at the row's site instead, upload the row again "
          "with that site or no site chosen."),
         (4, "site_conflict_unsaved",
          "Row 4, column Site: the row names site “Cibinong”, but this upload is bound to site Citayam. "
-         "This row is not saved."),
+         "Check which site is right before you upload the row again."),
     ]
 
 

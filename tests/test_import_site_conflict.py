@@ -99,3 +99,17 @@ def test_command_reports_third_site(stored_at_bojonggede, tmp_path):
         ("note", "will_update", "Home 20 Mbps"),
         ("conflict", "site_conflict_kept", "Citayam"),
     ]
+
+
+def test_rejected_row_conflict_not_the_cause(sample_catalogue, admin_user, tmp_path):
+    sites, _packages = sample_catalogue
+    batch = validate(tmp_path / "site-ditolak.xlsx", [
+        HEADER,
+        ["PLG-0901", "Wati", "bukan nomor", "Citayam", "Home 20 Mbps"],
+    ], user=admin_user, site=sites["CBN"])
+
+    assert conflicts(batch) == [(
+        2, "Site", "Citayam", "site_conflict_unsaved",
+        "Row 2, column Site: the row names site “Citayam”, but this upload is bound to site Cibinong. "
+        "Check which site is right before you upload the row again.",
+    )]

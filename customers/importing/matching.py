@@ -61,7 +61,7 @@ SITE_CONFLICT_UNSAVED = register_row_message(
     "site_conflict_unsaved",
     _(
         "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
-        "to site %(chosen)s. This row is not saved."
+        "to site %(chosen)s. Check which site is right before you upload the row again."
     ),
 )
 # On a row that updates a stored customer, an unknown name leaves the
