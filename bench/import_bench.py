@@ -419,7 +419,8 @@ def seed_customers(args):
             "postal_code": "", "latitude": None, "longitude": None, "site_id": rng.choice(site_ids),
             "package_id": None if incomplete else rng.choice(package_ids),
             "status": "suspended" if offset % 20 == 0 else "active",
-            "installed_on": None, "import_batch_id": None, "user_id": None, "created_at": now, "updated_at": now,
+            "installed_on": None, "notes": "", "import_batch_id": None, "user_id": None,
+            "created_at": now, "updated_at": now,
         })
     with connection.cursor() as cursor:
         copy_rows(Customer, columns, rows)

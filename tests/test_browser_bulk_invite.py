@@ -63,6 +63,8 @@ def invite_in_english(page, live_server_url, numbers):
     page.click("#bulk-invite")
     page.click("#invite-confirm")
     page.wait_for_selector("#invited")
+    # The table appears before the deferred invite-sent.js has run.
+    page.wait_for_load_state("load")
 
 
 def test_leaving_with_unsent_invitations_asks(live_server, sample_catalogue, django_user_model):

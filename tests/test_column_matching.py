@@ -112,7 +112,7 @@ def test_ignored_columns_point_to_matching(admin_client, sample_catalogue, tmp_p
             "If a column holds customer data, choose what it holds, then check the file again."
         )
     assert (
-        f'<li id="unknown-columns">{ignored}: Kontak Utama, Catatan (<a href="#column-matching">{link}</a>)</li>'
+        f'<li id="unknown-columns">{ignored}: Kontak Utama, Status Bayar (<a href="#column-matching">{link}</a>)</li>'
     ) in page
     assert card in page
 

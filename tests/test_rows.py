@@ -542,7 +542,7 @@ def test_case12_header_in_row_four():
 
     cleaned = [clean_row(raw, header_map) for raw in raw_rows]
 
-    assert header_map.unknown == ["No", "Keterangan"]
+    assert header_map.unknown == ["No"]
     assert [clean.number for clean in cleaned] == [5, 6, 7]
     assert cleaned[0].values == {
         "number": "PLG-0001",
@@ -556,6 +556,7 @@ def test_case12_header_in_row_four():
         "installed_on": datetime.date(2024, 8, 17),
         "latitude": Decimal("-6.914744"),
         "longitude": Decimal("107.609810"),
+        "notes": "lunas",
     }
     assert all(clean.problems == [] for clean in cleaned)
 
