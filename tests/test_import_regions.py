@@ -95,3 +95,21 @@ def test_street_line_keeps_letter_case(catalogue, tmp_path):
     villages = set(Customer.objects.values_list("village_id", flat=True))
     assert streets == {"PLG-2001": "Griya Asri", "PLG-2002": "GRIYA ASRI"}
     assert villages == {"32.01.01.1007"}
+
+
+def test_district_without_village_noted(catalogue, tmp_path):
+    path = write_workbook(tmp_path / "kecamatan.xlsx", [
+        ["Nama", "Alamat", "Kecamatan"],
+        ["Ani", "Jl. Mawar 1", "Cibinong"],
+    ])
+
+    _code, result, _stderr = run_import(path)
+
+    assert Customer.objects.get().village_id is None
+    note = batches.ImportProblem.objects.get(batch_id=result["batch"], kind="note")
+    assert note.code == "region_without_village"
+    with translation.override("en"):
+        assert note.message == (
+            "Row 2, column Kecamatan: “Cibinong” does not name one village, because the row has no "
+            "Kelurahan/Desa. Add a Kelurahan/Desa column, or pick the village on the customer's page."
+        )

@@ -35,6 +35,16 @@ REGION_UNMATCHED = register_row_message(
     ),
 )
 
+# The note of region columns without a Kelurahan/Desa (a Kecamatan alone,
+# say), which cannot name one village however well they are spelled.
+REGION_WITHOUT_VILLAGE = register_row_message(
+    "region_without_village",
+    _(
+        "Row %(row)s, column %(column)s: “%(value)s” does not name one village, because the row has no "
+        "Kelurahan/Desa. Add a Kelurahan/Desa column, or pick the village on the customer's page."
+    ),
+)
+
 # The note of a Kode Wilayah, given without region names, that is no
 # village's code. A code is digits and dots, so it names the expected form
 # where REGION_UNMATCHED asks to check the spelling of a name.
@@ -123,7 +133,8 @@ class RegionResolver:
         if result.status == UNMATCHED and field == "region_code":
             return None, street, (field, value, REGION_CODE_UNMATCHED, {})
         if result.status == UNMATCHED and field != "address":
-            return None, street, (field, value, REGION_UNMATCHED, {})
+            code = REGION_UNMATCHED if "village" in columns else REGION_WITHOUT_VILLAGE
+            return None, street, (field, value, code, {})
         return None, street, None
 
     def _names_finding(self, code, columns):
