@@ -88,7 +88,7 @@ def test_anonymous_redirected_to_portal_login(client, db):
 def test_profile_save_after_customer_deleted(client_a, customer_a, admin_user):
     """The admin deleted the customer after the profile page was loaded.
     The delete deactivated the portal account, so the save's request is no
-    longer authenticated, and the login page says why."""
+    longer authenticated, and the login page shows why."""
     client_a.cookies["django_language"] = "en"
     services.customer_delete(customer_a.pk, by=admin_user)
 

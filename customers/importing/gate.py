@@ -66,7 +66,7 @@ DEFAULT_MAX_SHARED_STRINGS = 2_000_000
 # crafted 1 KB file repeating one row of 100 cells 290,000 times cost 51 s
 # of worker time and 290,011 stored problems. Identical non-empty rows are
 # duplicates in a customer list, so the copies a sheet may expand to are
-# bounded; rows repeated as empty are not counted.
+# bounded. Rows repeated as empty are not counted.
 DEFAULT_MAX_ODS_REPEATED_ROWS = 10_000
 
 # Parts smaller than this are not ratio-checked: tiny parts such as an

@@ -65,6 +65,8 @@ def store(batch):
         return
     started = time.monotonic()
     storage = batch.file.storage
+    # NOTE: each copy reads the upload again. Writing both in one pass would
+    # halve this worker time, which a large file with problems spends twice.
     for mask_nik in (True, False):
         name = workbook_name(batch.file.name, mask_nik=mask_nik)
         ImportBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())

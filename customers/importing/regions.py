@@ -46,8 +46,8 @@ REGION_WITHOUT_VILLAGE = register_row_message(
 )
 
 # The note of a Kode Wilayah, given without region names, that is no
-# village's code. A code is digits and dots, so it names the expected form
-# where REGION_UNMATCHED asks to check the spelling of a name.
+# village's code. A code is digits and dots, so the note shows the expected
+# form, while REGION_UNMATCHED tells the admin to check a name's spelling.
 REGION_CODE_UNMATCHED = register_row_message(
     "region_code_unmatched",
     _(
