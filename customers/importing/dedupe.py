@@ -329,32 +329,48 @@ def customers_with_number(number):
     return list(Customer.objects.filter(pk__in=found).select_related("site").order_by("number"))
 
 
-ARRAY_CHUNK = 20_000
+# Keys are sent as one text joined with KEY_SEPARATOR per kind of key.
+# psycopg builds an array parameter in Python, a value at a time (about 1.5 s
+# for 400,000 keys, in a profile), while PostgreSQL splits a joined text in C.
+KEY_SEPARATOR = "\n"
+# From this many keys of one kind, the query reads the whole table once and
+# looks each customer's keys up in hash tables of the file's keys. Below it,
+# each key is looked up in the indexes. Measured on 200,000 customers (2-CPU
+# AMD EPYC): 0.6 s against 1.4 s with the indexes for 100,000 keys of each
+# kind, but 0.25 s against 4 ms for 5 keys.
+HASHED_KEYS = 5000
 
 
 def _load_existing_postgresql(columns, numbers, folded, phones, niks):
-    """Fetch them with one array parameter per key, ARRAY_CHUNK keys a query.
+    """Fetch them with one query, each kind of key sent as one joined text.
 
-    `number__in` chunks of 5,000 keys spent most of their time building and
-    parsing parameter lists (seconds on a 100,000-row file, in a profile),
-    and = ANY(array) still uses the indexes on number, phone and nik.
+    A joined text cannot carry a key that contains KEY_SEPARATOR or is
+    empty, so then the keys are sent as arrays instead.
     """
     fields = [Customer._meta.get_field(name.removesuffix("_id")) for name in columns]
     selected = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    sql = (
-        f"SELECT {selected} FROM {connection.ops.quote_name(Customer._meta.db_table)} "
-        "WHERE number = ANY(%s) OR UPPER(number::text) = ANY(%s) OR phone = ANY(%s) OR nik = ANY(%s)"
-    )
-    keys = [sorted(numbers), sorted(folded), sorted(phones), sorted(niks)]
-    found = {}
+    conditions = ("number", "UPPER(number::text)", "phone", "nik")
+    keys = [list(numbers), list(folded), list(phones), list(niks)]
+    joined = [KEY_SEPARATOR.join(chunk) for chunk in keys]
+    if all(_splits_back(text, chunk) for text, chunk in zip(joined, keys)):
+        parameters = joined
+        keys_of = "string_to_array(%s, E'\\n')"
+    else:
+        parameters = keys
+        keys_of = "%s::text[]"
+    if max(map(len, keys)) >= HASHED_KEYS:
+        where = " OR ".join(f"{column} IN (SELECT unnest({keys_of}))" for column in conditions)
+    else:
+        where = " OR ".join(f"{column} = ANY({keys_of})" for column in conditions)
+    sql = f"SELECT {selected} FROM {connection.ops.quote_name(Customer._meta.db_table)} WHERE {where}"
     with connection.cursor() as cursor:
-        # psycopg builds each array's text in memory: 30 MB for three arrays
-        # of 100,000 keys, so a large file takes a few queries.
-        for start in range(0, max(map(len, keys)), ARRAY_CHUNK):
-            cursor.execute(sql, [chunk[start : start + ARRAY_CHUNK] for chunk in keys])
-            for row in cursor.fetchall():
-                found[row[0]] = dict(zip(columns, row))
-    return found
+        cursor.execute(sql, parameters)
+        return {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
+
+
+def _splits_back(text, keys):
+    """Return whether splitting the joined `text` of `keys` gives `keys` back."""
+    return not keys or ("" not in keys and text.count(KEY_SEPARATOR) == len(keys) - 1)
 
 
 def _load_deletions(numbers, site_ids):
