@@ -101,10 +101,12 @@ def copy_history_in_database(ids, history_type, *, history_user_id, history_date
         f"INSERT INTO {connection.ops.quote_name(HistoricalCustomer._meta.db_table)} "
         f"({quoted}, history_type, history_date, history_user_id, history_change_reason) "
         f"SELECT {source}, %s, %s, %s, %s FROM {connection.ops.quote_name(Customer._meta.db_table)} "
-        "WHERE id = ANY(%s)"
+        "WHERE id = ANY(string_to_array(%s, ',')::bigint[])"
     )
+    # The ids go as one text: psycopg would build an array parameter in
+    # Python, a value at a time.
     with connection.cursor() as cursor:
-        cursor.execute(sql, [history_type, history_date, history_user_id, change_reason, list(ids)])
+        cursor.execute(sql, [history_type, history_date, history_user_id, change_reason, ",".join(map(str, ids))])
 
 
 def _bulk_create_chunk(rows, count, *, history_user_id, history_date):
