@@ -597,3 +597,62 @@ def test_fallback_header_lists_no_unchecked_sheet(tmp_path):
         assert table.header_cells == ("Bulan", "Jumlah")
         assert table.unchecked_sheets() == []
         assert table.other_customer_sheets() == []
+
+
+# A summary sheet before the customer list: its header names two customer
+# fields (Nama and Alamat), and Jumlah is no customer field.
+SUMMARY_ROWS = [["Nama", "Alamat", "Jumlah"], ["Budi", "Cibinong", 2], ["Sari", "Bojonggede", 6]]
+
+
+def write_summary_first(path, customer_rows):
+    workbook = Workbook()
+    workbook.active.title = "Ringkasan"
+    for row in SUMMARY_ROWS:
+        workbook.active.append(row)
+    data = workbook.create_sheet("Data")
+    for row in customer_rows:
+        data.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_summary_sheet_passed_over_for_richer_header(admin_client, sample_catalogue, tmp_path):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, write_summary_first(tmp_path / "ringkasan.xlsx", [HEADER, *CIBINONG_ROWS]))
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert batch.summary["sheet"] == "Data"
+    assert batch.rows_read == 2
+    assert batch.summary["customer_sheets"] == [{"name": "Ringkasan", "rows": 2}]
+    page = batch_page(admin_client, batch)
+    assert "Sheet “Ringkasan” also looks like a customer list (about 2 rows) and was not read." in page
+
+
+def test_weak_header_read_when_no_sheet_names_more(sample_catalogue, tmp_path):
+    path = write_summary_first(tmp_path / "ringkasan.xlsx", [["Nama", "Alamat"], ["Ani", "Jl. Mawar 1"]])
+
+    with open_table(path, "xlsx") as table:
+        assert (table.sheet_name, table.header_row) == ("Ringkasan", 1)
+
+
+def test_weak_header_kept_when_later_sheet_too_wide(sample_catalogue, tmp_path, settings):
+    settings.IMPORT_MAX_COLUMNS = 5
+    wide = [["Nama", "No HP", "Alamat", "Email", "NIK", "Site", "Paket"], ["Ani", "0812-3456-7001"]]
+    path = write_summary_first(tmp_path / "ringkasan.xlsx", wide)
+
+    with open_table(path, "xlsx") as table:
+        assert table.sheet_name == "Ringkasan"
+
+
+def test_named_sheet_wins_over_richer_header(sample_catalogue, tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "Data Pelanggan"
+    for row in [["Nama", "Alamat"], ["Ani", "Jl. Mawar 1"]]:
+        workbook.active.append(row)
+    other = workbook.create_sheet("Lain")
+    for row in [HEADER, *CIBINONG_ROWS]:
+        other.append(row)
+    workbook.save(tmp_path / "bernama.xlsx")
+
+    with open_table(tmp_path / "bernama.xlsx", "xlsx") as table:
+        assert table.sheet_name == "Data Pelanggan"

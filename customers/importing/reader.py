@@ -26,6 +26,10 @@ HEADER_SEARCH_ROWS = 30
 # A header row must name at least two known customer fields, so a title such
 # as "Data Pelanggan" or a lone "Nama" cell is not mistaken for one.
 MIN_HEADER_SCORE = 2
+# A sheet not named like a customer list whose header row names fewer fields
+# than this, such as a summary sheet with Nama, Alamat and Jumlah, is read
+# only when no later sheet's header names more.
+STRONG_HEADER_SCORE = 3
 # A visible sheet whose normalised name contains one of these is searched first.
 CUSTOMER_SHEET_WORDS = ("pelanggan", "customer")
 # The other sheets searched for a header row after the customer sheet is
@@ -198,13 +202,16 @@ class Table:
         """Return (sheet index, header row number, header texts) of the customer sheet.
 
         Visible sheets named like "Pelanggan" or "Customers" are tried first,
-        then every other visible sheet in workbook order; the first with a
-        header row wins. A sheet chosen by name is the only one tried. Hidden
-        sheets and chart sheets are never used.
+        and the first with a header row wins. Then every other visible sheet
+        is tried in workbook order: the first whose header row names at least
+        STRONG_HEADER_SCORE fields wins, else the one whose header names the
+        most (the first on a tie). A sheet chosen by name is the only one
+        tried. Hidden sheets and chart sheets are never used.
         """
         candidates = self._candidate_indexes()
         if self._chosen_sheet is not None:
-            ordered = [self._chosen_index(candidates)]
+            named = [self._chosen_index(candidates)]
+            ordered = named
         else:
             named = [
                 index
@@ -212,10 +219,33 @@ class Table:
                 if any(word in normalise_header(self._source.sheets[index].name) for word in CUSTOMER_SHEET_WORDS)
             ]
             ordered = named + [index for index in candidates if index not in named]
-        for index in ordered:
+        for index in named:
             found = self._find_header(index)
             if found is not None:
                 return (index, *found)
+        best = None
+        for index in ordered[len(named) :]:
+            if best is None:
+                found = self._scored_header(index)
+            else:
+                # A sheet is already found, so a later sheet that cannot be
+                # read is passed over instead of rejecting the file.
+                try:
+                    found = self._scored_header(index)
+                except MemoryError:
+                    raise
+                except Exception as error:
+                    logger.info("Skipped a later sheet while looking for customers: %s", _error_origin(error))
+                    continue
+            if found is None:
+                continue
+            score, row_number, texts = found
+            if best is None or score > best[0]:
+                best = (score, index, row_number, texts)
+            if best[0] >= STRONG_HEADER_SCORE:
+                break
+        if best is not None:
+            return best[1:]
         if self._fallback_header:
             best = None
             for index in ordered:
@@ -353,6 +383,13 @@ class Table:
         The best row is the one within the first HEADER_SEARCH_ROWS rows that
         names the most customer fields; the first one wins a tie.
         """
+        found = self._scored_header(sheet_index)
+        return None if found is None else found[1:]
+
+    def _scored_header(self, sheet_index):
+        """Return (score, row number, header texts) of the best header row,
+        as _find_header() finds it, or None. The score is the number of
+        customer fields the row names (headers.header_score)."""
         best_score = MIN_HEADER_SCORE - 1
         best = None
         rows = self._source.iter_rows(sheet_index, last_row=HEADER_SEARCH_ROWS)
@@ -370,7 +407,7 @@ class Table:
         row, texts = best
         if row.overflow_column is not None:
             self._reject_columns(sheet_index, row.number, row.overflow_column)
-        return row.number, texts
+        return best_score, row.number, texts
 
     def _reject_columns(self, sheet_index, row_number, column):
         raise FileRejected(
