@@ -46,6 +46,24 @@ def test_total_rows_skipped(sample_catalogue, admin_user, tmp_path):
     assert sorted(Customer.objects.values_list("name", flat=True)) == ["Ani", "Bayu", "Totalia Sari"]
 
 
+def test_total_in_id_column_with_count_in_name(sample_catalogue, admin_user, tmp_path):
+    # The label in ID Pelanggan and the count in Nama, as a tester typed it
+    # below the filled-in template, with a sum of the fees beside them.
+    path = write_workbook(tmp_path / "pelanggan.xlsx", [
+        HEADER,
+        [1, "PLG-0101", "Ani", "081200000101", "Cibinong", "H10", 150000],
+        [None, "TOTAL", "1 pelanggan", None, None, None, "=SUM(G2:G2)"],
+    ])
+
+    batch = validate_upload(path, user=admin_user)
+
+    assert footer_notes(batch) == [
+        (3, "ID Pelanggan", "TOTAL",
+         "Row 3, column ID Pelanggan: “TOTAL” is a total row, not a customer, so the row was skipped."),
+    ]
+    assert (batch.rows_read, batch.new_count, batch.problem_count) == (1, 1, 0)
+
+
 def test_tester_workbook_total_skipped(sample_catalogue, admin_user, tmp_path):
     # The last row of this workbook holds only "TOTAL: 10 pelanggan" in Nama Pelanggan.
     path = tmp_path / "pelanggan-des.xlsx"
@@ -69,6 +87,10 @@ def test_tester_workbook_total_skipped(sample_catalogue, admin_user, tmp_path):
     (("Total Jaya",), None),
     (("Total", "Cibinong"), None),
     (("PLG-0001", "Jumlah"), None),
+    (("TOTAL", "18 pelanggan"), 0),
+    (("Jumlah", "5 orang", "Rp 750.000"), 0),
+    (("Budi", "18 pelanggan"), None),
+    (("Total", "pelanggan baru"), None),
 ])
 def test_footer_label_cases(cells, index):
     assert footer_label(cells) == index

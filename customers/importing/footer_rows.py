@@ -35,8 +35,9 @@ FOOTER_LABEL = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-# A count or an amount typed as text: "10", "1.250", "Rp 1.500.000".
-NUMBER_TEXT = re.compile(r"(?:rp\.?\s*)?\d[\d.,\s]*", re.IGNORECASE)
+# A count or an amount typed as text: "10", "1.250", "Rp 1.500.000", or a
+# count of customers beside the label ("18 pelanggan").
+NUMBER_TEXT = re.compile(r"(?:rp\.?\s*)?\d[\d.,\s]*(?:pelanggan|orang|plg)?", re.IGNORECASE)
 # Cells a total row may hold beside its label: counts and sums, which may
 # be formulas saved without a result or formulas that failed.
 NUMBER_CELL_TYPES = (int, float, Decimal, FormulaWithoutValue, ErrorCell)
