@@ -228,6 +228,38 @@ def _requested_package(change_request):
     return package
 
 
+def self_renamed_from(customer):
+    """Return (name staff last saw, when the customer renamed themselves)
+    when the customer's current name was typed by the customer in the
+    portal, else None.
+
+    The name staff last saw is the customer's name in their newest history
+    row written by anyone else: staff, an import or the approval of a
+    request. Portal saves are written by the customer's own user.
+    """
+    if customer.user_id is None:
+        return None
+    renamed_at = None
+    for name, author_id, date in customer.history.order_by("-history_date", "-history_id").values_list(
+        "name", "history_user_id", "history_date"
+    ).iterator(chunk_size=100):
+        if author_id != customer.user_id:
+            if renamed_at is None or name_key(name) == name_key(customer.name):
+                return None
+            return name, renamed_at
+        if name_key(name) == name_key(customer.name):
+            renamed_at = date
+    return None
+
+
+def nik_check_name(customer):
+    """Return the name a requested NIK is checked against: the name staff
+    last saw when the customer renamed themselves in the portal since, so a
+    customer cannot take another customer's name to be given their NIK."""
+    renamed = self_renamed_from(customer)
+    return customer.name if renamed is None else renamed[0]
+
+
 def shared_phone_token(holders):
     """Return the confirmation that the approver posts to give a phone
     number to a customer although the `holders` customers already have it.
@@ -280,7 +312,9 @@ def change_request_approve(change_request, user, shared_phone_confirmation=""):
         if locked.field == ChangeRequest.Field.NIK:
             # Every site's customers count, because one NIK is one person;
             # one outside the approver's sites is not named.
-            other = nik_owner_with_other_name(Customer.objects.all(), value, customer.name, exclude_pk=customer.pk)
+            other = nik_owner_with_other_name(
+                Customer.objects.all(), value, nik_check_name(customer), exclude_pk=customer.pk
+            )
             if other is not None:
                 if customers_visible_to(user).filter(pk=other.pk).exists():
                     label = customer_label(other)

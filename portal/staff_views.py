@@ -37,6 +37,7 @@ from portal.services import (
     change_request_approve,
     change_request_reject,
     package_unavailable_reason,
+    self_renamed_from,
     shared_phone_token,
 )
 
@@ -150,7 +151,8 @@ def _shared_value_warning(change_request, others, hidden_other_name=False, hidde
     customer outside the user's sites has the requested NIK under another name,
     and `hidden_count` counts the customers outside them with the requested phone."""
     if change_request.field == ChangeRequest.Field.NIK:
-        other_names = [other for other in others if name_key(other.name) != name_key(change_request.customer.name)]
+        checked_name = change_request.nik_check_name
+        other_names = [other for other in others if name_key(other.name) != name_key(checked_name)]
         if other_names or hidden_other_name:
             # change_request_approve() rejects this NIK, so the list warns before anyone tries.
             holders = customer_labels(other_names) if other_names else _("a customer of a site you do not manage")
@@ -189,7 +191,7 @@ def _add_shared_value_warnings(pending, user):
                 if others or hidden_others:
                     change_request.shared_phone_token = shared_phone_token([*others, *hidden_others])
                 continue
-            requester_key = name_key(change_request.customer.name)
+            requester_key = name_key(change_request.nik_check_name)
             hidden_other_name = any(name_key(other.name) != requester_key for other in hidden_others)
             change_request.shared_warning = _shared_value_warning(change_request, others, hidden_other_name)
 
@@ -203,6 +205,12 @@ def change_request_list(request):
     decided = list(requests.exclude(status=ChangeRequest.Status.PENDING).order_by("-decided_at", "-id")[:RECENT_DECISIONS])
     for change_request in pending:
         change_request.current_display, change_request.new_display = _display_values(change_request, request.user)
+        # A name the customer typed in the portal is shown with the one it
+        # replaced, and a requested NIK is checked against the replaced one.
+        change_request.self_rename = self_renamed_from(change_request.customer)
+        change_request.nik_check_name = (
+            change_request.customer.name if change_request.self_rename is None else change_request.self_rename[0]
+        )
         change_request.package_warning = ""
         if change_request.field == ChangeRequest.Field.PACKAGE:
             # change_request_approve() rejects an inactive or deleted package, so the list warns first.

@@ -1122,3 +1122,56 @@ def test_approval_refuses_nik_of_other_person(admin_client, requests_a_and_b, cu
         f"Permintaan pelanggan {customer_a.number} tidak diterapkan: NIK “{NEW_NIK}” sudah dimiliki "
         f"{customer_b.number} ({customer_b.name}) dengan nama lain."
     )
+
+
+def portal_client(user):
+    """Return a client of its own logged in to the portal as `user`, beside the staff client."""
+    client = Client()
+    client.force_login(user, backend=CUSTOMER_BACKEND)
+    return client
+
+
+def test_self_rename_does_not_unlock_other_persons_nik(admin_client, user_a, customer_a, customer_b):
+    # The customer takes customer B's name in the portal and then asks for
+    # B's NIK: the NIK is checked against the name staff last saw.
+    portal = portal_client(user_a)
+    portal.post("/portal/profile/", profile_data(customer_a, name=customer_b.name))
+    customer_a.refresh_from_db()
+    assert customer_a.name == customer_b.name
+    portal.post("/portal/requests/new/", {"field": "nik", "value": NIK_B})
+    change_request = ChangeRequest.objects.get(customer=customer_a)
+
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get("/portal/staff/requests/").content.decode()
+    assert "The customer changed this name in the portal on" in page
+    assert "it was “Budi Santoso”." in page
+    assert "under another name, so this request cannot be approved." in page
+
+    admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/")
+
+    change_request.refresh_from_db()
+    customer_a.refresh_from_db()
+    assert change_request.status == ChangeRequest.Status.PENDING
+    assert customer_a.nik != NIK_B
+    [message] = message_texts(admin_client.get("/portal/staff/requests/"))
+    assert message.startswith(
+        f"The request of customer {customer_a.number} was not applied: NIK “{NIK_B}” already belongs to "
+        f"{customer_b.number} ({customer_b.name}) under another name."
+    )
+
+
+def test_staff_rename_counts_as_seen(admin_client, user_a, customer_a, customer_b):
+    # A name staff saved themselves is the name a requested NIK is checked against.
+    customer_a.name = customer_b.name
+    customer_a.save()
+    portal_client(user_a).post("/portal/requests/new/", {"field": "nik", "value": NIK_B})
+    change_request = ChangeRequest.objects.get(customer=customer_a)
+
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get("/portal/staff/requests/").content.decode()
+    assert "changed this name in the portal" not in page
+
+    admin_client.post(f"/portal/staff/requests/{change_request.pk}/approve/")
+
+    change_request.refresh_from_db()
+    assert change_request.status == ChangeRequest.Status.APPROVED
