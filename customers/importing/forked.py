@@ -41,14 +41,15 @@ def can_fork():
 class ForkedCall:
     """`function()` called in a forked child, whose return value the parent
     collects with result(). Use it as a context manager, so the child is
-    reaped even when the parent's own part raises."""
+    killed and reaped when the parent's own part raises."""
 
     def __init__(self, function, description):
         self.description = description
         read_fd, write_fd = os.pipe()
-        # Frozen objects are never scanned by the garbage collector, so the
-        # child neither copies their pages nor finalizes parent objects that
-        # were already garbage when it was forked.
+        # The garbage collector never scans frozen objects. So a collection
+        # writes to fewer of the shared pages, which the kernel would then
+        # copy, and the child never finalizes parent objects that were
+        # already garbage when it was forked.
         gc.freeze()
         try:
             self.pid = os.fork()
@@ -101,8 +102,8 @@ class ForkedCall:
 
     def __exit__(self, *exc_info):
         if self._status is None:
-            # The parent's own part raised before result(): the child's
-            # work is no longer needed.
+            # The parent's own part raised before it called result(), so
+            # the child's work is no longer needed.
             os.kill(self.pid, signal.SIGKILL)
             self._reap()
         return False
