@@ -8,6 +8,7 @@ differ.
 """
 
 import re
+from dataclasses import replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +137,29 @@ class RegionResolver:
             code = REGION_UNMATCHED if "village" in columns else REGION_WITHOUT_VILLAGE
             return None, street, (field, value, code, {})
         return None, street, None
+
+    def shared_key(self, values):
+        """Return the key under which resolve() shares one match among rows
+        whose addresses differ, or None when `values` get a match of their own.
+
+        Such a row takes the match of the first address with the same key,
+        so the order of the rows can change its outcome (see shared_matches).
+        """
+        if self.matcher is None or any(values.get(name) for name in REGION_FIELDS) or not values.get("address"):
+            return None
+        street, tail = street_prefix(values["address"])
+        return tail if street and tail else None
+
+    def shared_matches(self):
+        """Return {shared_key: RegionMatch} of the matches shared so far,
+        without their street, which resolve() never takes from a shared
+        match. Two resolvers that return equal entries for a key give the
+        same result for every row of that key."""
+        return {
+            key: replace(result, street="")
+            for key, result in self._by_tail.items()
+            if not isinstance(key, tuple)
+        }
 
     def _names_finding(self, code, columns):
         """Return the finding of a row whose region names do not fit the
