@@ -640,8 +640,26 @@ def test_invite_customer_whatsapp_for_landline(customer_a):
     assert url in unquote(whatsapp)
 
 
-def test_invite_customer_rejects_unknown_number(db):
+def test_invite_customer_rejects_unknown_number_in_english(db):
+    with translation.override("en"), pytest.raises(CommandError) as raised:
+        call_command("invite_customer", "PLG-9999")
+
+    assert str(raised.value) == "No customer has the ID Pelanggan PLG-9999. Check the ID in the customer list."
+
+
+def test_invite_customer_matches_id_in_any_letter_case(customer_a):
+    out = StringIO()
+
+    call_command("invite_customer", "plg-0001", stdout=out)
+
+    assert out.getvalue().startswith("http://127.0.0.1:8000/portal/link/")
+    assert PortalLink.objects.filter(customer=customer_a).count() == 1
+
+
+def test_invite_customer_unknown_id_in_indonesian(customer_a):
     with pytest.raises(CommandError) as raised:
         call_command("invite_customer", "PLG-9999")
 
-    assert str(raised.value) == "No customer has the ID Pelanggan 'PLG-9999'. Check the ID in the customer list."
+    assert str(raised.value) == (
+        "Tidak ada pelanggan dengan ID Pelanggan PLG-9999. Periksa ID di daftar pelanggan."
+    )

@@ -1,7 +1,9 @@
 """Print a portal link for one customer, as the staff "Invite to portal" page does."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
+from customers.importing.dedupe import customers_with_number
 from customers.models import Customer
 from portal.accounts import customer_user_for_password
 from portal.links import absolute_url, link_create, whatsapp_invitation_url, whatsapp_message
@@ -23,13 +25,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, number, whatsapp, **options):
-        customer = Customer.objects.select_related("user").filter(number=number).first()
-        if customer is None:
-            raise CommandError(f"No customer has the ID Pelanggan {number!r}. Check the ID in the customer list.")
+        customer = self._customer(number)
         if customer_user_for_password(customer) is None:
             raise CommandError(
-                f"The portal account of customer {number} is deactivated or belongs to staff, "
-                "so no link was created."
+                _(
+                    "The portal account of customer %(number)s is deactivated or belongs to staff, "
+                    "so no link was created."
+                )
+                % {"number": customer.number}
             )
 
         issued = link_create(customer)
@@ -37,3 +40,21 @@ class Command(BaseCommand):
         self.stdout.write(url)
         if whatsapp:
             self.stdout.write(whatsapp_invitation_url(customer.phone, whatsapp_message(issued, url)))
+
+    def _customer(self, number):
+        """Return the customer with ID Pelanggan `number`, matched in any
+        letter case as an upload matches IDs when no ID is exactly it."""
+        customer = Customer.objects.select_related("user").filter(number=number).first()
+        if customer is not None:
+            return customer
+        matches = customers_with_number(number)
+        if len(matches) > 1:
+            raise CommandError(
+                _("Several customers have the ID Pelanggan %(number)s in other letter cases: %(numbers)s. Type one of them exactly.")
+                % {"number": number, "numbers": ", ".join(match.number for match in matches)}
+            )
+        if not matches:
+            raise CommandError(
+                _("No customer has the ID Pelanggan %(number)s. Check the ID in the customer list.") % {"number": number}
+            )
+        return Customer.objects.select_related("user").get(pk=matches[0].pk)
