@@ -57,11 +57,11 @@ def test_home_shows_own_data_read_only(client_a, customer_a):
     page = client_a.get("/portal/").content.decode()
 
     assert "<h1>Halo, Budi Santoso</h1>" in page
-    assert '<td id="customer-number">PLG-0001</td>' in page
+    assert '<td id="customer-number" class="nowrap">PLG-0001</td>' in page
     assert '<td id="customer-package">Home 20 Mbps · 20/10 Mbps · Rp200.000</td>' in page
     assert "<td>Cibinong</td>" in page
     assert "<td>Aktif</td>" in page
-    assert "<td>0812-3456-7890</td>" in page
+    assert "<td class=\"nowrap\">0812-3456-7890</td>" in page
     assert "<td>************0001</td>" in page
     assert NIK_A not in page
     details = page.split('<table class="details">')[1].split("</table>")[0]
