@@ -183,8 +183,8 @@ def test_summary_notes_in_indonesian(sample_catalogue, tmp_path):
         out, _err = run_import_text(path, "--dry-run")
 
     assert out.splitlines()[2] == (
-        "  Baris 2, kolom Paket: paket “Paket Hilang” tidak dikenal. Pelanggan disimpan tanpa paket; "
-        "tambahkan paket tersebut atau perbaiki namanya lalu unggah lagi."
+        "  Baris 2, kolom Paket: Paket “Paket Hilang” tidak dikenal. Pelanggan disimpan tanpa Paket. "
+        "Tambahkan Paket tersebut atau perbaiki namanya, lalu unggah lagi."
     )
 
 

@@ -62,7 +62,10 @@ def _add_instructions(workbook):
     lines = [
         _("How to fill in this template"),
         "",
-        _("1. Fill one customer per row on the Pelanggan sheet, starting at row 3. Delete the example row (row 2)."),
+        _(
+            "1. Fill one customer per row on the Pelanggan sheet, starting at row 3. The example row (row 2) "
+            "is skipped on upload, so you may leave it, type over it or delete it."
+        ),
         _(
             "2. In each row only Nama is required. Leave ID Pelanggan empty to let eBilling number the customer "
             "(PLG-0001, …). Keep the template's columns even when they stay empty: a sheet is read as a customer "
