@@ -136,6 +136,9 @@ def test_undo_keeps_what_changed_since(admin_client, admin_user, existing, sampl
     assert existing.phone == "+6281277770500"
     assert existing.address == "Jl. Lama 1"
     assert Customer.objects.get(number="PLG-0601").address == "Jl. C Nomor 9"
+    admin_client.cookies["django_language"] = "en"
+    detail = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert "<h2>1 customer created by this import was kept by the undo</h2>" in detail
 
 
 def test_undo_plan_reasons(admin_user, existing, tmp_path):
