@@ -386,7 +386,9 @@ def batch_problem_workbook(request, pk):
 def batch_list(request):
     batches.fail_stale_batches()
     batch_page = Paginator(visible_batches(request.user).order_by("-created_at"), 50).get_page(request.GET.get("page"))
-    return render(request, "customers/batch_list.html", {"page": batch_page})
+    # Other batches were checked but never saved (or not yet), so their counts are what a save would do.
+    saved_states = [ImportBatch.State.DONE, ImportBatch.State.UNDONE, ImportBatch.State.IMPORTING]
+    return render(request, "customers/batch_list.html", {"page": batch_page, "saved_states": saved_states})
 
 
 @staff_permission_required("customers.import_customers")

@@ -57,7 +57,7 @@ def test_history_lists_every_batch(admin_client, admin_user, sample_catalogue, t
     assert '<td class="count-new" data-label="Baru">2</td>' in first
     assert '<td class="count-updated" data-label="Diperbarui">0</td>' in first
     assert '<td class="count-present" data-label="Sudah ada">0</td>' in first
-    assert '<td class="count-problems" data-label="Masalah">1</td>' in first
+    assert '<td class="count-problems" data-label="Baris bermasalah">1</td>' in first
     assert '<td data-label="Status">Selesai</td>' in first
     assert '<td class="duration" data-label="Durasi">1:15</td>' in first
     assert f'href="{reverse("customers:batch-detail", args=[done.pk])}"' in first
@@ -149,6 +149,18 @@ def large_batch(state):
         created_count=100_000, updated_count=2_500, duplicate_count=20_000, problem_count=1_234,
         incomplete_count=50_000,
     )
+
+
+def test_history_marks_counts_never_saved(admin_client):
+    waiting = large_batch(ImportBatch.State.REVIEW)
+    saved = large_batch(ImportBatch.State.DONE)
+
+    page = admin_client.get(reverse("customers:batch-list")).content.decode()
+
+    assert '<td class="count-new unsaved" data-label="Baru">100.000</td>' in row_html(page, waiting)
+    assert "Tidak ada yang disimpan dari file ini" in row_html(page, waiting)
+    assert '<td class="count-new" data-label="Baru">100.000</td>' in row_html(page, saved)
+    assert "Tidak ada yang disimpan" not in row_html(page, saved)
 
 
 @pytest.mark.parametrize(("language", "label", "grouped"), [("id", "Baru", "100.000"), ("en", "New", "100,000")])
