@@ -228,6 +228,11 @@ class LocationFields(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The map and paste box come first and the two number inputs after
+        # them, because most people place the pin and few type coordinates.
+        names = [name for name in self.fields if name not in ("latitude", "longitude")]
+        after_map = names.index("location") + 1
+        self.order_fields([*names[:after_map], "latitude", "longitude", *names[after_map:]])
         # A stored coordinate would show its six decimal places: "-6.481200".
         for name in ("latitude", "longitude"):
             value = self.initial.get(name)
