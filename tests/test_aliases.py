@@ -1,5 +1,7 @@
 """Names mapped in review are remembered and matched on the next upload."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.urls import reverse
 
@@ -52,6 +54,59 @@ def test_alias_learned_in_review(admin_client, sample_catalogue, tmp_path, admin
     admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
     cici = Customer.objects.select_related("site", "package").get(name="Cici")
     assert (cici.site.code, cici.package.code) == ("CBN", "H20")
+
+
+class AliasFormOptions(HTMLParser):
+    """Collect (value, selected, text) of each option of the review's alias forms."""
+
+    def __init__(self):
+        super().__init__()
+        self.options = []
+        self._in_alias_form = False
+        self._option = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form" and attributes.get("class") == "alias-form":
+            self._in_alias_form = True
+        elif tag == "option" and self._in_alias_form:
+            self._option = [attributes["value"], "selected" in attributes, ""]
+
+    def handle_data(self, data):
+        if self._option is not None:
+            self._option[2] += data
+
+    def handle_endtag(self, tag):
+        if tag == "option" and self._option is not None:
+            self.options.append(tuple(self._option))
+            self._option = None
+        elif tag == "form":
+            self._in_alias_form = False
+
+
+def alias_form_options(page):
+    parser = AliasFormOptions()
+    parser.feed(page)
+    return parser.options
+
+
+def test_alias_choice_starts_empty(admin_client, sample_catalogue, tmp_path):
+    """A close name is only a hint. No choice starts selected, because one click would remember it for good."""
+    sites, packages = sample_catalogue
+    batch = upload(admin_client, write_workbook(tmp_path / "a.xlsx", [
+        ["Nama", "Alamat", "Site", "Paket"], ["Ani", "Jl. A 1", "Cibinong Timur", "Home 25 Mbps"],
+    ]))
+    admin_client.cookies["django_language"] = "en"
+
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    assert batch.summary["unmatched_packages"][0]["suggestions"][0] == "Home 20 Mbps"
+    assert alias_form_options(page) == [
+        ("", True, "— choose a site —"),
+        *[(str(site.pk), False, site.name) for site in sorted(sites.values(), key=lambda site: site.name)],
+        ("", True, "— choose a package —"),
+        *[(str(package.pk), False, package.name) for package in sorted(packages.values(), key=lambda package: package.name)],
+    ]
 
 
 def test_alias_needs_a_target(admin_client, sample_catalogue, tmp_path):
