@@ -12,8 +12,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -506,9 +508,18 @@ def batch_alias(request, pk):
             return redirect("customers:batch-detail", pk=batch.pk)
         learn_alias(kind, name, target, request.user)
     validate_batch_task.enqueue(str(batch.pk))
+    text = _("From now on, %(name)s means %(target)s. The file is being checked again.") % {
+        "name": name,
+        "target": target.name,
+    }
     messages.success(
         request,
-        _("From now on, %(name)s means %(target)s. The file is being checked again.") % {"name": name, "target": target.name},
+        format_html(
+            '{} <a href="{}">{}</a>',
+            text,
+            reverse("customers:name-alias-list"),
+            _("Remembered site and package names"),
+        ),
     )
     return redirect("customers:batch-detail", pk=batch.pk)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import bulk_views, export_views, import_views, invite_views, views
+from customers import bulk_views, export_views, import_views, invite_views, name_alias_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -37,4 +37,7 @@ urlpatterns = [
     path("imports/<uuid:pk>/sheet/", import_views.batch_sheet, name="batch-sheet"),
     path("imports/columns/", import_views.header_alias_list, name="header-alias-list"),
     path("imports/columns/<int:pk>/delete/", import_views.header_alias_delete, name="header-alias-delete"),
+    path("imports/names/", name_alias_views.name_alias_list, name="name-alias-list"),
+    path("imports/names/site/<int:pk>/delete/", name_alias_views.site_alias_delete, name="site-alias-delete"),
+    path("imports/names/package/<int:pk>/delete/", name_alias_views.package_alias_delete, name="package-alias-delete"),
 ]

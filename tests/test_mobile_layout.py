@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from customers.importing import batches
+from customers.importing.matching import learn_alias
 from customers.models import Customer, CustomerExport, ImportBatch
 from portal.models import ChangeRequest
 from tests.browser import browser_page, log_in
@@ -88,7 +89,8 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
     """The staff pages to open, each with the CSS selectors of its primary
     actions, or an empty list for a page checked for its width only. An
     imported batch, a batch under review, an edited customer with a portal
-    password, change requests and a site admin give every table rows."""
+    password, change requests, a site admin and remembered Site and Paket
+    names give every table rows."""
     sites, packages = sample_catalogue
     # A long file name without spaces, which must wrap in the batch page's heading.
     workbook = tmp_path / "data_pelanggan_cabang_cibinong_desember_2026_revisi_final.xlsx"
@@ -138,6 +140,9 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
     site_admin.managed_sites.add(sites["CBN"], sites["BJG"])
     site_admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="customers"))
 
+    site_alias = learn_alias("site", "POP Cibinong Pabuaran Tengah Gang Masjid", sites["CBN"], site_admin)
+    learn_alias("package", "Paket Rumahan Hemat 20 Mbps Promo Desember", packages["H20"], site_admin)
+
     export = CustomerExport.objects.create(
         created_by=site_admin,
         state=CustomerExport.State.FAILED,
@@ -175,6 +180,8 @@ def staff_paths(sample_catalogue, tmp_path, django_user_model):
             "#unmatched .alias-form button",
             "#findings .chip",
         ],
+        "/customers/imports/names/": [],
+        f"/customers/imports/names/site/{site_alias.pk}/delete/": ["#delete-confirm"],
         "/customers/exports/": ["#exports tbody td:first-child a"],
         f"/customers/exports/{export.pk}/": ["#retry-button"],
         "/regions/map/": [],

@@ -32,9 +32,9 @@ from customers.models import (
     ImportProblem,
 )
 from customers.services import customer_delete
-from packages.models import ServicePackage
+from packages.models import PackageAlias, ServicePackage
 from portal.models import ChangeRequest
-from sites.models import Site
+from sites.models import Site, SiteAlias
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ class Rule:
     (staff and customers) or a permission of the customers app. `scope`
     names the fixture object in the URL ("customer", "batch", "export",
     "site", "package", "change_request", "staff_user", "header_alias",
-    "bulk_change", "deleted_customer") or None.
+    "site_alias", "package_alias", "bulk_change", "deleted_customer") or None.
     `allowed` is the status code a
     persona with access receives.
     """
@@ -155,6 +155,9 @@ RULES = {
     "customers:batch-sheet": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
     "customers:header-alias-list": Rule("admin"),
     "customers:header-alias-delete": Rule("admin", allowed=302, method="post", scope="header_alias"),
+    "customers:name-alias-list": Rule("customers.import_customers"),
+    "customers:site-alias-delete": Rule("customers.import_customers", allowed=302, method="post", scope="site_alias"),
+    "customers:package-alias-delete": Rule("admin", allowed=302, method="post", scope="package_alias"),
     "audit:nik-reveal": Rule("customers.reveal_nik", method="post", scope="customer"),
     "audit:customer-anonymise": Rule("customers.anonymise_customer", scope="customer"),
     "sites:list": Rule("staff"),
@@ -223,8 +226,9 @@ def test_rules_name_existing_urls():
 @pytest.fixture
 def world(db, django_user_model):
     """Two sites with a site admin, a customer, a finished import batch, a
-    finished export, a change request, a learned column name and a bulk
-    change of its customer each."""
+    finished export, a change request, a learned column name, a remembered
+    Site name, a remembered Paket name and a bulk change of its customer
+    each."""
     package = ServicePackage.objects.create(
         name="Home 10", code="H10", download_mbps=10, upload_mbps=5, monthly_price=150_000
     )
@@ -287,6 +291,12 @@ def world(db, django_user_model):
         objects["staff_user"] = {**objects.get("staff_user", {}), side: site_admin}
         header_alias = HeaderAlias.objects.create(name=f"Kontak {side}", key=f"kontak{side}", field="phone")
         objects["header_alias"] = {**objects.get("header_alias", {}), side: header_alias}
+        site_alias = SiteAlias.objects.create(site=site, name=f"POP {side}", key=f"pop{side}", created_by=site_admin)
+        objects["site_alias"] = {**objects.get("site_alias", {}), side: site_alias}
+        package_alias = PackageAlias.objects.create(
+            package=package, name=f"Paket {side}", key=f"paket{side}", created_by=site_admin
+        )
+        objects["package_alias"] = {**objects.get("package_alias", {}), side: package_alias}
         bulk_change = BulkChange.objects.create(
             created_by=site_admin, created_at=timezone.now(), package=package, customer_count=1
         )
@@ -342,7 +352,7 @@ def expected_status(rule, persona, side):
     if persona == "admin":
         return rule.allowed
     own_side = persona[-1]
-    if rule.scope in ("customer", "batch", "export", "site", "change_request", "bulk_change") and side != own_side:
+    if rule.scope in ("customer", "batch", "export", "site", "site_alias", "change_request", "bulk_change") and side != own_side:
         return 404
     return rule.allowed
 
@@ -476,6 +486,8 @@ PERMISSION_URLS = [
     ("customers.import_customers", "customers:batch-alias", "post", "batch"),
     ("customers.import_customers", "customers:batch-columns", "post", "batch"),
     ("customers.import_customers", "customers:batch-sheet", "post", "batch"),
+    ("customers.import_customers", "customers:name-alias-list", "get", None),
+    ("customers.import_customers", "customers:site-alias-delete", "post", "site_alias"),
     ("customers.export_customers", "customers:export", "get", None),
     ("customers.export_customers", "customers:export-incomplete", "get", None),
     ("customers.export_customers", "customers:export-list", "get", None),
