@@ -118,7 +118,8 @@ PHONE_SAME_NAME_OTHER_ID = register_row_message(
 POSSIBLE_DUPLICATE_CODES = frozenset({NIK_OTHER_SUBSCRIPTION, PHONE_SAME_NAME_OTHER_ID, PHONE_OTHER_NAME})
 # The same findings on a row that a save skipping possible duplicates left
 # out (see pipeline.skip_possible_duplicates), of kind SKIPPED_KIND. Their
-# messages say that the row is not saved, where the notes above say that it is.
+# messages state that the row is not saved, where the notes above state
+# that it is saved.
 SKIPPED_KIND = ImportProblem.Kind.SKIPPED.value
 SKIPPED_CODES = {
     NIK_OTHER_SUBSCRIPTION: register_row_message(

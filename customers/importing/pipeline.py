@@ -645,8 +645,8 @@ def skip_possible_duplicates(rows):
     rows that Plan.counts() counts as such, and return how many there are.
 
     Each such row becomes INVALID, and each possible-duplicate note becomes
-    a finding of kind "skipped" that says the row is not saved. Call it
-    after review_plan(), whose classification it reads.
+    a finding of kind "skipped", whose message states that the row is not
+    saved. Call it after review_plan(), whose classification it reads.
     """
     skipped = []
     for row in rows:

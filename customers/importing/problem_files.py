@@ -51,8 +51,8 @@ def delete(batch):
 
 
 def store(batch):
-    """Write and store the batch's problem workbooks, replacing older ones;
-    a batch without problem rows, skipped rows or rows saved with a value
+    """Write and store the batch's problem workbooks, replacing older ones.
+    A batch without problem rows, skipped rows or rows saved with a value
     left out keeps none.
 
     Called by the worker once the batch's problems are stored. A failure is
