@@ -118,6 +118,7 @@ def test_web_save_skips_possible_duplicates(admin_client, stored_customers, shee
     assert numbers() == ["DEMO-0005", "DEMO-0006", *STORED_NUMBERS]
     assert (batch.created_count, batch.new_count, batch.problem_count, batch.skipped_count) == (2, 2, 0, 3)
     assert findings(batch, "skipped") == SKIPPED_FINDINGS
+    assert (batch.summary["counts"]["invalid"], batch.summary["counts"]["skipped"]) == (0, 3)
     # The skipped row's note of an unknown Paket no longer states that it is saved without one.
     assert findings(batch, "note") == [(4, "Paket", "package_unknown_unsaved")]
     assert "review_counts" not in batch.summary

@@ -406,6 +406,8 @@ def store_findings(batch, plan):
         if chunk:
             ImportProblem.objects.bulk_create(chunk)
         batch.summary = plan.summary()
+        # The summary's counts, like the batch's, keep skipped rows apart from the rows with problems.
+        batch.summary["counts"] = counts
         batch.rows_read = counts["rows"]
         batch.rows_total = counts["rows"]
         batch.new_count = counts["new"]
