@@ -50,6 +50,10 @@ CUSTOMERS_PER_PAGE = 50
 # Rows listed on the undo confirmation page under "will be undone"; what
 # cannot be undone is always listed in full.
 UNDO_LIST_LIMIT = 500
+# The values of the review's choice for possible duplicates. A save
+# request without the choice saves them, as saves did before the choice.
+SKIP_POSSIBLE_DUPLICATES = "skip"
+SAVE_POSSIBLE_DUPLICATES = "save"
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +283,14 @@ def _batch_context(request, batch, column_form):
         "summary": batch.summary or {},
         "kind": kind,
         "page": page,
-        "kinds": [(value, label, kind_counts[value]) for value, label in ImportProblem.Kind.choices],
+        # The tab of skipped rows shows only once a save skipped some.
+        "kinds": [
+            (value, label, kind_counts[value])
+            for value, label in ImportProblem.Kind.choices
+            if value != ImportProblem.Kind.SKIPPED or kind_counts[value]
+        ],
+        "skip_choice": SKIP_POSSIBLE_DUPLICATES,
+        "save_choice": SAVE_POSSIBLE_DUPLICATES,
         "previous": previous,
         "error_message": error_message,
         **_progress_context(batch),
@@ -329,10 +340,19 @@ def batch_progress(request, pk):
 @require_POST
 def batch_confirm(request, pk):
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    choice = request.POST.get("possible_duplicates", SAVE_POSSIBLE_DUPLICATES)
+    if choice not in (SKIP_POSSIBLE_DUPLICATES, SAVE_POSSIBLE_DUPLICATES):
+        messages.error(
+            request,
+            _("Nothing was saved: choose whether to skip or save the possible duplicates, then save again."),
+        )
+        return redirect("customers:batch-detail", pk=batch.pk)
     # The state is checked in the UPDATE itself, so a double click queues
     # the save once, and never again once a worker has started it.
     try:
-        queued = batches.queue_confirm(batch, request.POST.get("review"))
+        queued = batches.queue_confirm(
+            batch, request.POST.get("review"), skip_possible_duplicates=choice == SKIP_POSSIBLE_DUPLICATES
+        )
     except batches.ReviewChanged:
         logger.info("Save of batch %s rejected: its review changed since user %s opened it", batch.pk, request.user.pk)
         messages.error(

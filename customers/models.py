@@ -261,6 +261,9 @@ class ImportBatch(models.Model):
     duplicate_count = models.PositiveIntegerField(default=0)
     problem_count = models.PositiveIntegerField(default=0)
     incomplete_count = models.PositiveIntegerField(default=0)
+    # New rows noted as possible duplicates that the save left out, because
+    # skip_possible_duplicates was chosen. They are not in problem_count.
+    skipped_count = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=50, blank=True)
     error_params = models.JSONField(default=dict, blank=True)
@@ -282,6 +285,10 @@ class ImportBatch(models.Model):
     # The sheet chosen in review or with import_customers --sheet; "" reads
     # the sheet the reader picks.
     sheet = models.CharField(max_length=255, blank=True)
+    # Chosen when the review is confirmed (or with import_customers
+    # --skip-possible-duplicates): the save leaves out the new rows that it
+    # finds to be possible duplicates. False saves them as new customers.
+    skip_possible_duplicates = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -467,6 +474,8 @@ class ImportProblem(models.Model):
         DUPLICATE = "duplicate", _("Already present")
         NOTE = "note", _("Note")
         CONFLICT = "conflict", _("Site conflict")
+        # A possible duplicate that the save left out (ImportBatch.skip_possible_duplicates).
+        SKIPPED = "skipped", _("Skipped")
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="problems")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PROBLEM)

@@ -339,11 +339,12 @@ def test_same_name_phone_other_id_noted(sample_catalogue, tmp_path, client, admi
         "jika bukan, baris ini disimpan sebagai langganan lain."
     )
     client.force_login(admin_user)
+    client.cookies["django_language"] = "en"
     page = client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert (
-        '<p class="warning-box" id="possible-duplicates">3 baris baru kemungkinan ganda dengan pelanggan yang sudah '
-        "tersimpan: No. HP atau NIK sama, dengan ID atau nama lain. Periksa catatannya sebelum menyimpan, karena baris "
-        'itu akan disimpan sebagai pelanggan baru. <a href="?kind=note#findings">Lihat catatan</a></p>'
+        '<p class="warning-box" id="possible-duplicates">3 new rows are possible duplicates of stored customers or of '
+        "other rows of this file: the same phone or NIK under another ID or name. Check the notes, then choose below "
+        'whether to skip them or save them as new customers. <a href="?kind=note#findings">Show the notes</a></p>'
     ) in page
 
 

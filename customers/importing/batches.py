@@ -252,10 +252,11 @@ def review_fingerprint(batch):
     return hashlib.sha256(choices.encode()).hexdigest()[:16]
 
 
-def queue_confirm(batch, fingerprint=None):
-    """Queue a batch that waits for review to be saved. Returns False,
-    changing nothing, when another request (a second click on the save
-    button, a cancel) moved it out of review first.
+def queue_confirm(batch, fingerprint=None, *, skip_possible_duplicates=False):
+    """Queue a batch that waits for review to be saved, storing whether the
+    save leaves out the possible duplicates. Returns False, changing
+    nothing, when another request (a second click on the save button, a
+    cancel) moved it out of review first.
 
     Raises ReviewChanged, changing nothing, when `fingerprint` (see
     review_fingerprint) is given and the batch has been checked again with
@@ -269,7 +270,8 @@ def queue_confirm(batch, fingerprint=None):
         if fingerprint is not None and fingerprint != review_fingerprint(current):
             raise ReviewChanged
         ImportBatch.objects.filter(pk=batch.pk).update(
-            state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now()
+            state=ImportBatch.State.QUEUED, phase="queued", rows_done=0, confirmed_at=timezone.now(),
+            skip_possible_duplicates=skip_possible_duplicates,
         )
     return True
 
@@ -378,8 +380,9 @@ def _fail(batch, error):
 
 
 def store_findings(batch, plan):
-    """Replace the batch's stored findings and counts with the plan's."""
-    counts = plan.counts()
+    """Replace the batch's stored findings and counts with the plan's, and
+    return the counts (see pipeline.result_counts)."""
+    counts = pipeline.result_counts(plan)
     with transaction.atomic():
         batch.problems.all().delete()
         findings = (
@@ -403,6 +406,8 @@ def store_findings(batch, plan):
         if chunk:
             ImportProblem.objects.bulk_create(chunk)
         batch.summary = plan.summary()
+        # The summary's counts, like the batch's, keep skipped rows apart from the rows with problems.
+        batch.summary["counts"] = counts
         batch.rows_read = counts["rows"]
         batch.rows_total = counts["rows"]
         batch.new_count = counts["new"]
@@ -410,10 +415,11 @@ def store_findings(batch, plan):
         batch.duplicate_count = counts["present"]
         batch.problem_count = counts["invalid"]
         batch.incomplete_count = counts["incomplete"]
+        batch.skipped_count = counts["skipped"]
         batch.save(
             update_fields=[
                 "summary", "rows_read", "rows_total", "new_count", "updated_count",
-                "duplicate_count", "problem_count", "incomplete_count",
+                "duplicate_count", "problem_count", "incomplete_count", "skipped_count",
             ]
         )
     return counts
@@ -532,6 +538,22 @@ def _review_counts(batch):
     }
 
 
+def _saved_counts(batch):
+    return {**_review_counts(batch), "skipped": batch.skipped_count}
+
+
+def _expected_counts(batch, reviewed):
+    """Return what _saved_counts() is after the save when no customer changed
+    since the review: the `reviewed` counts, with the review's possible
+    duplicates moved from new to skipped when the save skips them."""
+    expected = {**reviewed, "skipped": 0}
+    if batch.skip_possible_duplicates:
+        possible = (batch.summary or {}).get("counts", {}).get("possible_duplicates", 0)
+        expected["new"] -= possible
+        expected["skipped"] += possible
+    return expected
+
+
 def _claimed_by_this_run(batch):
     """Return whether the batch still has the started_at that this run set.
 
@@ -553,6 +575,7 @@ def commit_batch(batch):
         progress = ProgressReporter(batch)
         progress("reading", 0, batch.rows_read)
         reviewed = _review_counts(batch)
+        expected = _expected_counts(batch, reviewed)
         try:
             plan = _plan_to_commit(batch, progress)
             if not getattr(settings, "IMPORT_PROGRESS_DATABASE", None):
@@ -575,7 +598,7 @@ def commit_batch(batch):
                     return batch
                 pipeline.commit_plan(plan, batch, progress=progress)
                 counts = store_findings(batch, plan)
-                if _review_counts(batch) != reviewed:
+                if _saved_counts(batch) != expected:
                     # Customers changed between review and save, so the
                     # result page shows what the review had counted.
                     batch.summary["review_counts"] = reviewed

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.importing.matching import SITE_CONFLICT
 from customers.importing.problems import Problem, register_row_message, register_saved_message
 from customers.importing.rt_rw import replace_in_address, replace_in_street
-from customers.models import Customer, name_key
+from customers.models import Customer, ImportProblem, name_key
 from customers.selectors import format_phone, stored_value_texts
 from customers.services import PERSONAL_FIELDS, anonymised_name_for, deleted_customers
 
@@ -116,6 +116,37 @@ PHONE_SAME_NAME_OTHER_ID = register_row_message(
 )
 # Notes of rows saved as new customers that may be customers already present.
 POSSIBLE_DUPLICATE_CODES = frozenset({NIK_OTHER_SUBSCRIPTION, PHONE_SAME_NAME_OTHER_ID, PHONE_OTHER_NAME})
+# The same findings on a row that a save skipping possible duplicates left
+# out (see pipeline.skip_possible_duplicates), of kind SKIPPED_KIND. Their
+# messages state that the row is not saved, where the notes above state
+# that it is saved.
+SKIPPED_KIND = ImportProblem.Kind.SKIPPED.value
+SKIPPED_CODES = {
+    NIK_OTHER_SUBSCRIPTION: register_row_message(
+        "nik_other_subscription_skipped",
+        _(
+            "Row %(row)s, column %(column)s: the same person (same NIK and name) also has %(other)s "
+            "(possible duplicate). This row is not saved, because this import skips possible duplicates. "
+            "If it is another subscription, upload the row again without skipping possible duplicates."
+        ),
+    ),
+    PHONE_SAME_NAME_OTHER_ID: register_row_message(
+        "phone_same_name_other_id_skipped",
+        _(
+            "Row %(row)s, column %(column)s: the name and phone “%(value)s” are the same as %(other)s, under "
+            "another ID (possible duplicate). This row is not saved, because this import skips possible "
+            "duplicates. If it is another subscription, upload the row again without skipping possible duplicates."
+        ),
+    ),
+    PHONE_OTHER_NAME: register_row_message(
+        "phone_other_name_skipped",
+        _(
+            "Row %(row)s, column %(column)s: phone “%(value)s” is also used by %(other)s under another name "
+            "(possible duplicate). This row is not saved, because this import skips possible duplicates. "
+            "If it is another customer, upload the row again without skipping possible duplicates."
+        ),
+    ),
+}
 NO_CHANGES = register_row_message(
     "no_changes",
     _("Row %(row)s: customer “%(number)s” already exists and the row changes nothing."),

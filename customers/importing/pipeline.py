@@ -671,15 +671,20 @@ def commit_plan(plan, batch, *, progress=None):
     The rows are classified again inside the lock, so a customer saved by
     another import since the review is counted as already present instead
     of being saved twice, and within the site scope of the batch's
-    uploader at commit time. Every updated field is recorded as an
+    uploader at commit time. With batch.skip_possible_duplicates, the new
+    rows that this classification notes as possible duplicates are left out
+    (see skip_possible_duplicates). Every updated field is recorded as an
     ImportChange, so the batch can be undone. `progress(phase, rows_done,
-    total)` is called as the work advances. Returns the final counts.
+    total)` is called as the work advances. Returns the final counts, as
+    result_counts() does.
     """
     with transaction.atomic():
         lock_customer_writes()
         if progress:
             progress("checking", 0, len(plan.rows))
         review_plan(plan, site_ids=site_scope(batch.created_by))
+        if batch.skip_possible_duplicates:
+            skip_possible_duplicates(plan.rows)
         release_free_memory()
         new_rows = plan.rows_of(dedupe.NEW)
         update_rows = plan.rows_of(dedupe.UPDATE)
@@ -700,7 +705,58 @@ def commit_plan(plan, batch, *, progress=None):
         if update_rows:
             _apply_updates(update_rows, batch)
             report_saved(total)
-    return plan.counts()
+    return result_counts(plan)
+
+
+# Notes that describe the save of a new customer, which a skipped row does
+# not get. Uploading the row again notes them again.
+_SAVE_ONLY_CODES = frozenset({*dedupe.DELETED_NUMBER_CODES, dedupe.NIK_MASKED_NOT_SAVED})
+
+
+def skip_possible_duplicates(rows):
+    """Leave out of the save the new rows noted as possible duplicates, the
+    rows that Plan.counts() counts as such, and return how many there are.
+
+    Each such row becomes INVALID, and each possible-duplicate note becomes
+    a finding of kind "skipped", whose message states that the row is not
+    saved. Call it after review_plan(), whose classification it reads.
+    """
+    skipped = []
+    for row in rows:
+        if row.kind != dedupe.NEW or not _is_possible_duplicate(row):
+            continue
+        row.kind = dedupe.INVALID
+        findings = []
+        for kind, problem in row.findings:
+            if problem.code in dedupe.SKIPPED_CODES:
+                findings.append((dedupe.SKIPPED_KIND, replace(problem, code=dedupe.SKIPPED_CODES[problem.code])))
+            elif problem.code not in _SAVE_ONLY_CODES:
+                findings.append((kind, problem))
+        row.findings = findings
+        skipped.append(row)
+    # The site, package and left-out notes of these rows were worded for a new customer's save.
+    _reword_site_package_notes(skipped)
+    _reword_left_out_notes(skipped)
+    return len(skipped)
+
+
+def _is_possible_duplicate(row):
+    return any(problem.code in dedupe.POSSIBLE_DUPLICATE_CODES for _kind, problem in row.findings)
+
+
+def result_counts(plan):
+    """Return plan.counts() with one more key, "skipped": the possible
+    duplicates that skip_possible_duplicates() left out. Those rows are
+    INVALID, but they are not counted in "invalid", the rows with problems."""
+    counts = plan.counts()
+    skipped = sum(1 for row in plan.rows if row.kind == dedupe.INVALID and _is_skipped(row))
+    counts["invalid"] -= skipped
+    counts["skipped"] = skipped
+    return counts
+
+
+def _is_skipped(row):
+    return any(kind == dedupe.SKIPPED_KIND for kind, _problem in row.findings)
 
 
 def _apply_updates(update_rows, batch):

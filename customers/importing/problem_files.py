@@ -51,8 +51,9 @@ def delete(batch):
 
 
 def store(batch):
-    """Write and store the batch's problem workbooks, replacing older ones;
-    a batch without problem rows or rows saved with a value left out keeps none.
+    """Write and store the batch's problem workbooks, replacing older ones.
+    A batch without problem rows, skipped rows or rows saved with a value
+    left out keeps none.
 
     Called by the worker once the batch's problems are stored. A failure is
     logged, and the download then writes the workbook itself. Each workbook
@@ -61,7 +62,7 @@ def store(batch):
     each, and a batch still being checked is not taken as lost.
     """
     delete(batch)
-    if not batch.file or not (batch.problem_count or has_left_out_rows(batch)):
+    if not batch.file or not (batch.problem_count or batch.skipped_count or has_left_out_rows(batch)):
         return
     started = time.monotonic()
     storage = batch.file.storage

@@ -1,5 +1,5 @@
 """The workbook of problem rows: the original columns of every row that
-could not be saved, plus its row number in the uploaded file ("Baris asal")
+could not be saved or that a save skipped as a possible duplicate, plus its row number in the uploaded file ("Baris asal")
 and a "Masalah" column listing every finding of the row, ready to fix and
 upload again."""
 
@@ -66,8 +66,12 @@ def has_left_out_rows(batch):
     workbook's notes sheet lists."""
     return batch.problems.filter(code__in=LEFT_OUT_CODES).exists()
 
+# Kinds of the findings that keep a row from being saved.
+UNSAVED_KINDS = frozenset({ImportProblem.Kind.PROBLEM, ImportProblem.Kind.SKIPPED})
+
+
 def _row_messages(batch, mask_nik):
-    """Return ({row: [message, ...]} of the rows with a problem, {row:
+    """Return ({row: [message, ...]} of the rows not saved, {row:
     [message, ...]} of the other rows with a value left out), read in chunks.
 
     Each row lists every finding, its problems first, so that one round of
@@ -101,7 +105,7 @@ def _row_messages(batch, mask_nik):
             row = finding.row
             problems, others = [], []
             left_out = False
-        (problems if finding.kind == ImportProblem.Kind.PROBLEM else others).append(finding)
+        (problems if finding.kind in UNSAVED_KINDS else others).append(finding)
         left_out = left_out or finding.code in LEFT_OUT_CODES
     keep_row()
     return messages, notes

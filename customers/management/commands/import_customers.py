@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from customers.importing import batches, pipeline
 from customers.importing.problems import FileRejected
-from customers.models import ImportBatch
+from customers.models import ImportBatch, ImportProblem
 from sites.models import Site
 
 EXIT_UNREADABLE = 2
@@ -49,9 +49,17 @@ class Command(BaseCommand):
             "--update", action="store_true", help="create-and-update mode: rows with a known ID update that customer"
         )
         parser.add_argument(
+            "--skip-possible-duplicates",
+            action="store_true",
+            help="leave out the new rows noted as possible duplicates (the same phone or NIK as a stored customer "
+            "or another row, under another ID or name) instead of saving them as new customers; they are listed "
+            "under skipped",
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
-            help="print one JSON object with the counts, every problem (errors) and every note (notes)",
+            help="print one JSON object with the counts, every problem (errors), every note (notes) and every "
+            "skipped possible duplicate (skipped)",
         )
 
     def handle(self, *args, **options):
@@ -73,6 +81,7 @@ class Command(BaseCommand):
         except FileRejected as error:
             self._unreadable(error.message)
 
+        batch.skip_possible_duplicates = options["skip_possible_duplicates"]
         result, note_messages = self._run(batch, dry_run=options["dry_run"])
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
@@ -106,7 +115,9 @@ class Command(BaseCommand):
             # A check leaves nothing behind: no batch in the import history
             # that someone could save later, and no stored file.
             pipeline.review_plan(plan)
-            counts = plan.counts()
+            if batch.skip_possible_duplicates:
+                pipeline.skip_possible_duplicates(plan.rows)
+            counts = pipeline.result_counts(plan)
             _discard(batch)
         else:
             # The customers, the findings and the batch's state are saved together.
@@ -115,10 +126,11 @@ class Command(BaseCommand):
                 batch.state = ImportBatch.State.DONE
                 counts = batches.store_findings(batch, plan)
                 batch.created_count = counts["new"]
-                batch.save(update_fields=["state", "created_count"])
+                batch.save(update_fields=["state", "created_count", "skip_possible_duplicates"])
 
         errors = []
         notes = []
+        skipped = []
         note_messages = []
         for kind, problem in plan.findings():
             finding = {
@@ -127,6 +139,8 @@ class Command(BaseCommand):
             }
             if kind == "problem":
                 errors.append(finding)
+            elif kind == ImportProblem.Kind.SKIPPED:
+                skipped.append(finding)
             elif kind in NOTE_KINDS:
                 notes.append({**finding, "kind": kind})
                 note_messages.append(problem.message if dry_run else problem.saved_message)
@@ -137,6 +151,7 @@ class Command(BaseCommand):
             "duplicates": counts["present"],
             "errors": errors,
             "notes": notes,
+            "skipped": skipped,
             "batch": None if dry_run else str(batch.pk),
             "dry_run": dry_run,
             "would_create": counts["new"],
@@ -167,8 +182,19 @@ class Command(BaseCommand):
                 "already present: %(present)s; rows with problems: %(problems)s."
             )
         self.stdout.write(summary % counts)
+        if result["skipped"]:
+            self.stdout.write(
+                ngettext(
+                    "Possible duplicates skipped, not saved: %(counter)s row.",
+                    "Possible duplicates skipped, not saved: %(counter)s rows.",
+                    len(result["skipped"]),
+                )
+                % {"counter": len(result["skipped"])}
+            )
         error_messages = [error["message"] for error in result["errors"]]
         self._print_findings(_("Problems (rows not saved):"), error_messages, result["batch"], "problem")
+        skipped_messages = [finding["message"] for finding in result["skipped"]]
+        self._print_findings(_("Possible duplicates skipped:"), skipped_messages, result["batch"], "skipped")
         self._print_findings(_("Notes:"), note_messages, result["batch"], "note")
         for line in _other_sheet_lines(result["other_customer_sheets"], result["unchecked_sheets"]):
             self.stdout.write(line)
