@@ -225,18 +225,9 @@ class Table:
                 return (index, *found)
         best = None
         for index in ordered[len(named) :]:
-            if best is None:
-                found = self._scored_header(index)
-            else:
-                # A sheet is already found, so a later sheet that cannot be
-                # read is passed over instead of rejecting the file.
-                try:
-                    found = self._scored_header(index)
-                except MemoryError:
-                    raise
-                except Exception as error:
-                    logger.info("Skipped a later sheet while looking for customers: %s", _error_origin(error))
-                    continue
+            # Once a sheet is found, a later sheet that cannot be read is
+            # passed over instead of rejecting the file.
+            found = self._scored_header(index) if best is None else self._header_if_readable(index)
             if found is None:
                 continue
             score, row_number, texts = found
@@ -318,17 +309,23 @@ class Table:
         found = []
         probed, _unchecked = self._other_indexes(sheet_index)
         for index in probed:
-            try:
-                header = self._find_header(index)
-            except MemoryError:
-                raise
-            except Exception as error:
-                logger.info("Skipped another sheet while looking for customer lists: %s", _error_origin(error))
-                continue
+            header = self._header_if_readable(index)
             if header is None:
                 continue
-            found.append((self._source.sheets[index].name, self._sheet_row_estimate(index, header[0])))
+            found.append((self._source.sheets[index].name, self._sheet_row_estimate(index, header[1])))
         return found
+
+    def _header_if_readable(self, sheet_index):
+        """Return _scored_header(sheet_index), or None when the sheet cannot
+        be read or its header row is too wide. For sheets other than the
+        one read, whose errors must not reject the file."""
+        try:
+            return self._scored_header(sheet_index)
+        except MemoryError:
+            raise
+        except Exception as error:
+            logger.info("Skipped another sheet while looking for customer lists: %s", _error_origin(error))
+            return None
 
     def _sheet_row_estimate(self, sheet_index, header_row):
         """Return the rows below `header_row` by the sheet's declared size,
