@@ -264,7 +264,9 @@ class Services:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # A loaded machine may take longer than the request's own
+                # timeout to answer the first request; the deadline decides.
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit(
