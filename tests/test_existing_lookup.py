@@ -79,3 +79,13 @@ def test_separator_does_not_split_into_other_ids(stored):
 
 def test_empty_key_matches_nobody(stored):
     assert names_found(stored, numbers={""}, phones={"+6281200000002"}) == ["Budi"]
+
+
+def test_keys_split_over_queries(stored, monkeypatch):
+    monkeypatch.setattr(dedupe, "QUERY_KEYS", 2000)
+    filler = {f"X-{index}" for index in range(dedupe.HASHED_KEYS)}
+    with CaptureQueriesContext(connection) as queries:
+        found = names_found(stored, numbers=filler | {"PLG-002", "PLG\n005"}, phones={"+6281200000004"})
+    assert found == ["Budi", "Dodi", "Eka"]
+    if connection.vendor == "postgresql":
+        assert len(queries) == 3
