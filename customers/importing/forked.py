@@ -13,6 +13,7 @@ import gc
 import logging
 import os
 import pickle
+import resource
 import select
 import signal
 import traceback
@@ -39,7 +40,39 @@ def can_fork():
     return (os.cpu_count() or 1) >= 2
 
 
-class ForkedCall:
+class _ForkedChild:
+    """The part that ForkedCall and ForkedWorker share: as a context
+    manager, the child is killed and reaped when the parent leaves the
+    block before it has reaped the child, such as when it raises."""
+
+    pid = None
+    _status = None
+    _pipes = ()
+
+    def _reap(self):
+        if self._status is None:
+            # Closing the pipes first makes a child that is still writing
+            # get a broken pipe and exit instead of waiting for a reader.
+            for pipe in self._pipes:
+                try:
+                    pipe.close()
+                except BrokenPipeError:
+                    pass
+            _pid, self._status = os.waitpid(self.pid, 0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._status is None:
+            # The parent raised before it collected the child's work, so
+            # that work is no longer needed.
+            os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        return False
+
+
+class ForkedCall(_ForkedChild):
     """`function()` called in a forked child, whose return value the parent
     collects with result(). Use it as a context manager, so the child is
     killed and reaped when the parent's own part raises."""
@@ -65,7 +98,7 @@ class ForkedCall:
         gc.unfreeze()
         os.close(write_fd)
         self._pipe = os.fdopen(read_fd, "rb")
-        self._status = None
+        self._pipes = (self._pipe,)
 
     def result(self):
         """Wait for the child and return its unpickled return value, or
@@ -91,24 +124,6 @@ class ForkedCall:
             )
             return FAILED
 
-    def _reap(self):
-        if self._status is None:
-            # Closing the pipe first makes a child that is still writing get
-            # a broken pipe and exit instead of waiting for a reader.
-            self._pipe.close()
-            _pid, self._status = os.waitpid(self.pid, 0)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if self._status is None:
-            # The parent's own part raised before it called result(), so
-            # the child's work is no longer needed.
-            os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-        return False
-
 
 def _run_child(function, write_fd):
     """Call `function`, write its pickled value to `write_fd` and exit.
@@ -126,17 +141,22 @@ def _run_child(function, write_fd):
             pipe.write(data)
         status = 0
     except BaseException:
-        # The logging handlers belong to the parent, so the traceback goes
-        # straight to standard error.
-        try:
-            os.write(2, traceback.format_exc().encode("utf-8", "replace"))
-        except OSError:
-            pass
+        _write_traceback()
     finally:
         os._exit(status)
 
 
-class ForkedWorker:
+def _write_traceback():
+    """Write the traceback of the exception being handled to standard
+    error. The logging handlers belong to the parent, so the child writes
+    to the file descriptor itself."""
+    try:
+        os.write(2, traceback.format_exc().encode("utf-8", "replace"))
+    except OSError:
+        pass
+
+
+class ForkedWorker(_ForkedChild):
     """A forked child that calls `function(request)` for each request the
     parent sends with send(), in order, and returns each result through
     receive(). Use it as a context manager, so the child is killed and
@@ -151,7 +171,6 @@ class ForkedWorker:
     def __init__(self, function, description):
         self.description = description
         self.failed = False
-        self._status = None
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
         gc.freeze()
@@ -171,6 +190,7 @@ class ForkedWorker:
         os.close(result_write)
         self._requests = os.fdopen(request_write, "wb")
         self._results = os.fdopen(result_read, "rb")
+        self._pipes = (self._requests, self._results)
 
     def send(self, request):
         """Send one request to the child, unless it has failed."""
@@ -242,23 +262,6 @@ class ForkedWorker:
             self.pid, self.description, reason,
         )
 
-    def _reap(self):
-        if self._status is None:
-            for pipe in (self._requests, self._results):
-                try:
-                    pipe.close()
-                except BrokenPipeError:
-                    pass
-            _pid, self._status = os.waitpid(self.pid, 0)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        if self._status is None:
-            os.kill(self.pid, signal.SIGKILL)
-            self._reap()
-        return False
 
 
 # Each frame starts with its length in bytes, as 8 bytes, big-endian.
@@ -316,16 +319,11 @@ def _serve_requests(function, request_fd, result_fd):
                 return
             _write_frame(results, result)
             answered += 1
-        import resource
-
         usage = resource.getrusage(resource.RUSAGE_SELF)
         report = {"max_rss_kib": usage.ru_maxrss, "cpu_seconds": usage.ru_utime + usage.ru_stime}
         _write_frame(results, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
         status = 0
     except BaseException:
-        try:
-            os.write(2, traceback.format_exc().encode("utf-8", "replace"))
-        except OSError:
-            pass
+        _write_traceback()
     finally:
         os._exit(status)
