@@ -26,6 +26,7 @@ FAILED = object()
 # Set in tests only, and read only in the child, to make it fail on purpose.
 # With "exit" the child exits with status 3 before it writes anything. With
 # "truncate" it writes half of its pickled result and exits with status 0.
+# A ForkedWorker's child does so at its second request (see _serve_requests).
 FAILURE_VARIABLE = "EBILLING_TEST_FORK_FAILURE"
 TEST_FAILURE_EXIT_STATUS = 3
 
@@ -287,15 +288,15 @@ def _read_frame(pipe):
 
 
 def _serve_requests(function, request_fd, result_fd):
-    """Answer each request frame from `request_fd` with the pickled value of
-    `function(request)` on `result_fd`, until the requests end, then write
-    the final report (see ForkedWorker.close) and exit. Never returns: any
-    exception ends the child with status 1.
+    """Read each request frame from `request_fd` and write the pickled value
+    of `function(request)` to `result_fd`, until the requests end, then
+    write the final report (see ForkedWorker.close) and exit. Never
+    returns: any exception ends the child with status 1.
 
-    With the test failure variable set, the child answers the first request
-    and fails on the second: "exit" exits with TEST_FAILURE_EXIT_STATUS
-    before answering, "truncate" writes half of the answer's frame and
-    exits with status 0.
+    With the test failure variable set, the child returns the first result
+    and fails on the second request. With "exit" it exits with
+    TEST_FAILURE_EXIT_STATUS before it writes a result. With "truncate" it
+    writes half of the result's frame and exits with status 0.
     """
     status = 1
     try:
