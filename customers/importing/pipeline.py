@@ -9,6 +9,7 @@ saves the valid rows in one transaction.
 
 import logging
 import os
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
@@ -22,6 +23,7 @@ from customers.importing.column_map import SAMPLE_ROWS_ON_REJECTION, SampleColle
 from customers.importing.readers.base import column_letter
 from customers.importing.cleaners import NAME_MISSING
 from customers.importing.forked import FAILED, ForkedCall, can_fork
+from customers.importing.forked_cleaning import cleaned_rows
 from customers.importing.footer_rows import FOOTER_SKIPPED, footer_column, footer_label
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
@@ -39,7 +41,7 @@ from customers.importing.numbers import next_numbers
 from customers.importing.problems import FileRejected, Problem, register_file_message, register_row_message
 from customers.importing.reader import NO_CUSTOMER_SHEET, SHEET_WITHOUT_HEADER, open_table
 from customers.importing.regions import REGION_FIELDS, RegionResolver, region_finding
-from customers.importing.rows import LEFT_OUT_CODE, LEFT_OUT_NOTE_CODE, clean_row
+from customers.importing.rows import LEFT_OUT_CODE, LEFT_OUT_NOTE_CODE
 from customers.importing.rt_rw import add_to_address, format_rt_rw
 from customers.importing.template import EXAMPLE_NUMBER
 from customers.models import Customer, ImportChange
@@ -315,47 +317,56 @@ def build_plan(
         # The sheet rows of the template's example row, which is skipped.
         example_rows = []
         today = timezone.localdate()
-        for raw in table.rows(opening=opening):
-            if opening is not None and opening.reported:
-                # The sheet is open: the bar switches to counting rows.
-                progress("reading", 0, table.row_estimate if row_total is None else row_total)
-                opening = None
-            samples.add(raw.cells)
-            clean = clean_row(raw, header_map, date1904=table.date1904, today=today)
-            if clean is None:
-                continue
-            label = footer_label(raw.cells)
-            if label is not None:
-                # A "Total" or "Jumlah" row is skipped with a note, like the example row.
-                column = footer_column(header_map, label)
-                footer = Problem(clean.number, column, str(raw.cells[label]).strip(), FOOTER_SKIPPED)
-                plan.file_findings.append(("note", footer))
-                continue
-            if str(clean.values.get("number", "")).upper() == EXAMPLE_NUMBER.upper():
-                # The template's example row is skipped with a note. It is
-                # neither read as a customer nor counted as a problem row.
-                example = Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED)
-                plan.file_findings.append(("note", example))
-                example_rows.append(clean.number)
-                continue
-            row = _plan_row(plan, clean, sites, packages, site)
-            plan.rows.append(row)
-            values = clean.values
-            if row.fields.get("address") or any(values.get(name) for name in REGION_FIELDS):
-                columns = {name: values[name] for name in REGION_FIELDS if values.get(name)}
-                if columns:
-                    region_columns[len(region_rows)] = columns
-                region_rows.append(row)
-            # The row's model fields now contain what was kept of the
-            # values. Dropping the per-cell dicts saved about 1.4 KB a row,
-            # almost half of a plan (tracemalloc, 10,000-row benchmark file).
-            clean.values = clean.cells = None
-            # Most rows have no problems and no notes, and one shared empty
-            # tuple costs nothing per row.
-            clean.problems = clean.problems or ()
-            clean.notes = clean.notes or ()
-            if progress and len(plan.rows) % PROGRESS_EVERY == 0:
-                progress("reading", len(plan.rows))
+
+        def read_rows():
+            nonlocal opening
+            for raw in table.rows(opening=opening):
+                if opening is not None and opening.reported:
+                    # The sheet is open: the bar switches to counting rows.
+                    progress("reading", 0, table.row_estimate if row_total is None else row_total)
+                    opening = None
+                samples.add(raw.cells)
+                yield raw
+
+        rows = cleaned_rows(
+            read_rows(), header_map, date1904=table.date1904, today=today, row_estimate=lambda: table.row_estimate
+        )
+        with closing(rows):
+            for raw, clean in rows:
+                if clean is None:
+                    continue
+                label = footer_label(raw.cells)
+                if label is not None:
+                    # A "Total" or "Jumlah" row is skipped with a note, like the example row.
+                    column = footer_column(header_map, label)
+                    footer = Problem(clean.number, column, str(raw.cells[label]).strip(), FOOTER_SKIPPED)
+                    plan.file_findings.append(("note", footer))
+                    continue
+                if str(clean.values.get("number", "")).upper() == EXAMPLE_NUMBER.upper():
+                    # The template's example row is skipped with a note. It is
+                    # neither read as a customer nor counted as a problem row.
+                    example = Problem(clean.number, labels["number"], EXAMPLE_NUMBER, EXAMPLE_SKIPPED)
+                    plan.file_findings.append(("note", example))
+                    example_rows.append(clean.number)
+                    continue
+                row = _plan_row(plan, clean, sites, packages, site)
+                plan.rows.append(row)
+                values = clean.values
+                if row.fields.get("address") or any(values.get(name) for name in REGION_FIELDS):
+                    columns = {name: values[name] for name in REGION_FIELDS if values.get(name)}
+                    if columns:
+                        region_columns[len(region_rows)] = columns
+                    region_rows.append(row)
+                # The row's model fields now contain what was kept of the
+                # values. Dropping the per-cell dicts saved about 1.4 KB a row,
+                # almost half of a plan (tracemalloc, 10,000-row benchmark file).
+                clean.values = clean.cells = None
+                # Most rows have no problems and no notes, and one shared empty
+                # tuple costs nothing per row.
+                clean.problems = clean.problems or ()
+                clean.notes = clean.notes or ()
+                if progress and len(plan.rows) % PROGRESS_EVERY == 0:
+                    progress("reading", len(plan.rows))
         # The reader learns which rows are hidden while it reads them.
         plan.hidden_rows = list(table.hidden_rows)
         plan.columns = column_summary(header_map, samples.samples)
