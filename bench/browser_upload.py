@@ -265,8 +265,8 @@ class Services:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
-                # A loaded machine may take longer than the request's own
-                # timeout to answer the first request; the deadline decides.
+                # On a loaded machine the first request may time out, so only
+                # the overall deadline ends the wait.
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit(

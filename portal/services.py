@@ -252,11 +252,17 @@ def self_renamed_from(customer):
     return None
 
 
-def nik_check_name(customer):
+# The default of nik_check_name's `renamed`: not looked up yet.
+_NOT_LOOKED_UP = object()
+
+
+def nik_check_name(customer, renamed=_NOT_LOOKED_UP):
     """Return the name a requested NIK is checked against: the name staff
     last saw when the customer renamed themselves in the portal since, so a
-    customer cannot take another customer's name to be given their NIK."""
-    renamed = self_renamed_from(customer)
+    customer cannot take another customer's name to be given their NIK.
+    `renamed` is self_renamed_from(customer) when the caller has it."""
+    if renamed is _NOT_LOOKED_UP:
+        renamed = self_renamed_from(customer)
     return customer.name if renamed is None else renamed[0]
 
 

@@ -36,6 +36,7 @@ from portal.services import (
     ChangeRequestSharedPhone,
     change_request_approve,
     change_request_reject,
+    nik_check_name,
     package_unavailable_reason,
     self_renamed_from,
     shared_phone_token,
@@ -208,9 +209,7 @@ def change_request_list(request):
         # A name the customer typed in the portal is shown with the one it
         # replaced, and a requested NIK is checked against the replaced one.
         change_request.self_rename = self_renamed_from(change_request.customer)
-        change_request.nik_check_name = (
-            change_request.customer.name if change_request.self_rename is None else change_request.self_rename[0]
-        )
+        change_request.nik_check_name = nik_check_name(change_request.customer, change_request.self_rename)
         change_request.package_warning = ""
         if change_request.field == ChangeRequest.Field.PACKAGE:
             # change_request_approve() rejects an inactive or deleted package, so the list warns first.

@@ -1132,8 +1132,8 @@ def portal_client(user):
 
 
 def test_self_rename_does_not_unlock_other_persons_nik(admin_client, user_a, customer_a, customer_b):
-    # The customer takes customer B's name in the portal and then asks for
-    # B's NIK: the NIK is checked against the name staff last saw.
+    # The customer takes customer B's name in the portal, then requests B's
+    # NIK. The NIK is checked against the name staff last saw.
     portal = portal_client(user_a)
     portal.post("/portal/profile/", profile_data(customer_a, name=customer_b.name))
     customer_a.refresh_from_db()

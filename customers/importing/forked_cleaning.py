@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 # about 95 µs of CPU a row, and the pickling of a row sent to the child and
 # back costs this process about 19 µs of it (benchmark workbook, 2-vCPU AMD
 # EPYC). The fork and the child's exit took about 30 ms of wall time and
-# 5 ms of CPU, so at 5,000 rows the child's share saves an estimated 0.2 to
-# 0.3 s, and files smaller than that keep to one process.
+# 5 ms of CPU. So at 5,000 rows the child's share saves an estimated 0.2 to
+# 0.3 s, and smaller files keep to one process.
 CLEAN_FORK_MIN_ROWS = 5_000
 # Rows in each chunk that one of the two processes cleans. At most three
 # chunks are held at a time, and 1,000 rows make each pipe transfer (about
@@ -120,10 +120,9 @@ def _received(child, chunk, clean):
     return [(raw, _unpacked(fields)) for raw, fields in zip(chunk, packed)]
 
 
-# A CleanRow travels as a tuple of its fields, in the order of CleanRow's
-# __init__ parameters, because unpickling a tuple and calling CleanRow() took
-# 0.32 s per 20,000 benchmark rows, and unpickling the CleanRow itself,
-# whose class has __slots__, 0.41 s.
+# A CleanRow is sent as a tuple of its fields, in the order of CleanRow's
+# __init__ parameters. Unpickling a tuple and calling CleanRow() took 0.32 s
+# per 20,000 benchmark rows, and unpickling the CleanRow itself 0.41 s.
 _CLEAN_ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CleanRow))
 
 
