@@ -106,6 +106,7 @@ class ForkedCall(_ForkedChild):
         FAILED (logged as a warning) when it exited with a non-zero status
         or wrote no complete result."""
         try:
+            # NOTE: no timeout: a child that hangs instead of exiting blocks the import here.
             data = self._pipe.read()
         finally:
             self._reap()
