@@ -30,7 +30,7 @@ from customers.selectors import (
 from customers.submissions import form_submission_claim
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
-from regions.forms import LocationFields, VillageField
+from regions.forms import AreaField, LocationFields, VillageField
 
 
 # The ?missing= filters of the list, in the order the dashboard shows them.
@@ -82,6 +82,7 @@ class CustomerFilterForm(forms.Form):
     )
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any")), *Customer.Status.choices])
     incomplete = forms.BooleanField(label=_("Incomplete"), required=False)
+    area = AreaField()
     # An unknown sort order falls back to the default instead of failing
     # the form, which would empty the list.
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -106,6 +107,7 @@ class CustomerFilterForm(forms.Form):
             incomplete_only=bool(cleaned.get("incomplete")),
             missing=cleaned.get("missing") or "",
             status=cleaned.get("status") or "",
+            area=cleaned.get("area") or "",
             sort=valid_sort(cleaned.get("sort")),
             matches_nothing=not valid,
         )

@@ -17,7 +17,7 @@ from customers.selectors import customers_visible_to, filter_customers
 # The query parameters that make up the list's filter and order, carried
 # from the list to the bulk change so "all matching" means the same customers,
 # and to the edit page so "save and next" walks the list as it was shown.
-FILTER_PARAMETERS = ("q", "site", "missing", "status", "incomplete", "sort")
+FILTER_PARAMETERS = ("q", "site", "missing", "status", "area", "incomplete", "sort")
 
 
 def list_filter_fields(data):

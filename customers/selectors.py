@@ -22,6 +22,7 @@ from customers.services import ANONYMISED_REASON, CHANGE_REQUEST_REASON, RESTORE
 from ebilling.access import is_admin, visible_sites
 from packages.models import ServicePackage
 from regions.models import Village
+from regions.names import DISTRICT, PROVINCE, REGENCY, VILLAGE, code_level
 from sites.models import Site
 
 NIK_PATTERN = re.compile(r"\d{16}")
@@ -61,14 +62,16 @@ DEFAULT_SORT = "number"
 @dataclass(frozen=True)
 class CustomerFilter:
     """The list filters: free-text search, one site (or NO_SITE), incomplete
-    only, one missing field (a key of MISSING_CONDITIONS, or "") and one
-    status (a Customer.Status value, or "")."""
+    only, one missing field (a key of MISSING_CONDITIONS, or ""), one
+    status (a Customer.Status value, or "") and one area."""
 
     query: str = ""
     site: object = None
     incomplete_only: bool = False
     missing: str = ""
     status: str = ""
+    # The dotted code of a province, regency, district or village, or "".
+    area: str = ""
     # A key of SORT_FIELDS, with "-" in front for the reverse order.
     sort: str = DEFAULT_SORT
     # Set for a filter with an invalid field, which must not widen to every customer.
@@ -163,7 +166,28 @@ def filter_customers(customers, customer_filter):
         customers = customers.filter(MISSING_CONDITIONS[customer_filter.missing])
     if customer_filter.status:
         customers = customers.filter(status=customer_filter.status)
+    if customer_filter.area:
+        customers = customers.filter(area_condition(customer_filter.area))
     return customers
+
+
+# The customer field of each area level, for area_condition().
+AREA_LOOKUPS = {
+    VILLAGE: "village_id",
+    DISTRICT: "village__district_id",
+    REGENCY: "village__district__regency_id",
+    PROVINCE: "village__district__regency__province_id",
+}
+
+
+def area_condition(code):
+    """Return the condition of the customers whose village lies in the area
+    with the dotted code `code`: a province, regency, district or village.
+
+    The area is reached through the region tables' foreign keys, which are
+    indexed, so a district with few customers is found without a scan.
+    """
+    return Q(**{AREA_LOOKUPS[code_level(code)]: code})
 
 
 def valid_sort(text):

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from regions.models import District, Province, Regency, Village
-from regions.names import code_ancestors, parse_region_code
+from regions.names import DISTRICT, PROVINCE, REGENCY, VILLAGE, code_ancestors, code_level, parse_region_code
 
 # OpenStreetMap's tile server, fetched by the browser at run time, credited
 # on the map. Set REGIONS_TILE_URL to use another tile server.
@@ -30,6 +30,10 @@ TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">Ope
 # "leaflet" to INSTALLED_APPS imports GeoDjango, which needs the GDAL library.
 LEAFLET_CSS = "leaflet/leaflet.css"
 LEAFLET_JS = "leaflet/leaflet.js"
+
+
+# The model of each level that code_level() names.
+REGION_MODELS = {PROVINCE: Province, REGENCY: Regency, DISTRICT: District, VILLAGE: Village}
 
 
 def tile_url():
@@ -77,13 +81,16 @@ class VillageWidget(forms.Widget):
         widget["levels"][-1]["attrs"] = aria
         return context
 
-    def _levels(self, widget_id, value):
-        """Return the four selects with their options and chosen codes."""
+    def _chosen_codes(self, value):
+        """Return the code chosen in each of the four selects, "" for none."""
         code = parse_region_code(value)
         if code is None or code.count(".") != 3 or not Village.objects.filter(code=code).exists():
-            chosen = ["", "", "", ""]
-        else:
-            chosen = list(code_ancestors(code))
+            return ["", "", "", ""]
+        return list(code_ancestors(code))
+
+    def _levels(self, widget_id, value):
+        """Return the four selects with their options and chosen codes."""
+        chosen = self._chosen_codes(value)
 
         option_lists = [
             Province.objects.order_by("name"),
@@ -147,6 +154,50 @@ class VillageField(forms.ModelChoiceField):
         if isinstance(value, str):
             value = parse_region_code(value) or value.strip()
         return super().to_python(value)
+
+
+class AreaWidget(VillageWidget):
+    """The cascading selects of VillageWidget, where the choice may stop at
+    any level: the submitted value is the code of the lowest level chosen,
+    so "32.01.01" stands for a whole Kecamatan."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["any_level"] = True
+        return context
+
+    def _chosen_codes(self, value):
+        code = parse_region_code(value)
+        if code is None or not REGION_MODELS[code_level(code)].objects.filter(code=code).exists():
+            return ["", "", "", ""]
+        ancestors = list(code_ancestors(code))
+        return ancestors + [""] * (len(self.LEVELS) - len(ancestors))
+
+
+class AreaField(forms.CharField):
+    """A province, regency, district or village chosen with AreaWidget.
+
+    Cleans to the region's dotted code ("32.01.01"), or "" when nothing is
+    chosen. An unknown or malformed code is a validation error. The page
+    needs {{ form.media }}, as for VillageField.
+    """
+
+    widget = AreaWidget
+    default_error_messages = {"invalid_area": _("Choose an area from the list.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Area"))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return ""
+        code = parse_region_code(text)
+        if code is None or not REGION_MODELS[code_level(code)].objects.filter(code=code).exists():
+            raise forms.ValidationError(self.error_messages["invalid_area"], code="invalid_area")
+        return code
 
 
 class LocationWidget(forms.TextInput):

@@ -1,10 +1,11 @@
-// Cascading region selects of regions.forms.VillageWidget.
+// Cascading region selects of regions.forms.VillageWidget and AreaWidget.
 //
 // Choosing a province, regency or district empties the levels below it and
 // fetches the next list from the regions JSON views. Choosing a village
-// writes its code into the hidden input, which is the submitted value. The
-// filter box above each select hides the options that do not contain the
-// typed text; when one option is left, it is chosen.
+// writes its code into the hidden input, which is the submitted value; in
+// an area picker, choosing any level does. The filter box above each select
+// hides the options that do not contain the typed text; when one option is
+// left, it is chosen.
 (function () {
   "use strict";
 
@@ -19,6 +20,8 @@
 
   function setUpPicker(root) {
     var hidden = root.querySelector("[data-region-value]");
+    // An area picker (regions.forms.AreaWidget) may stop at any level.
+    var anyLevel = root.hasAttribute("data-region-any-level");
     var levels = Array.prototype.map.call(root.querySelectorAll("[data-region-level]"), function (element) {
       return {
         select: element.querySelector("select"),
@@ -102,7 +105,12 @@
         resetLevel(levels[lower]);
       }
       var isVillage = index === levels.length - 1;
-      setValue(isVillage ? code : "");
+      if (anyLevel) {
+        // The lowest level chosen is the value; "" at a level falls back to the one above.
+        setValue(code || (index > 0 ? levels[index - 1].select.value : ""));
+      } else {
+        setValue(isVillage ? code : "");
+      }
       if (!isVillage && code) {
         loadLevel(index + 1, code);
       }
