@@ -63,6 +63,21 @@ def test_creates_demo_customers():
     assert "Customers: 20 demo customers created." in output
 
 
+@pytest.mark.django_db
+def test_demo_customers_get_villages_once_regions_are_loaded(regions_loaded):
+    run_seed_demo()
+
+    villages = dict(Customer.objects.exclude(village=None).values_list("number", "village__name"))
+    assert villages == {
+        "DEMO-0001": "Pabuaran",
+        "DEMO-0002": "Bojonggede",
+        "DEMO-0004": "Citayam",
+        "DEMO-0005": "Cibinong",
+        "DEMO-0011": "Cibinong",
+        "DEMO-0020": "Karadenan",
+    }
+
+
 @pytest.mark.parametrize(("name", "phone", "site", "package", "address"), DEMO_CUSTOMERS)
 def test_demo_phones_pass_import_rules(name, phone, site, package, address):
     assert clean_phone(phone).e164 == phone

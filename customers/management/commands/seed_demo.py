@@ -12,6 +12,7 @@ from django.db import transaction
 
 from customers.models import Customer
 from packages.models import ServicePackage
+from regions.models import Village
 from sites.models import Site
 
 ADMIN_USERNAME = "admin"
@@ -55,6 +56,18 @@ DEMO_CUSTOMERS = [
     ("Maya Anggraini", "+6281944556677", "CTY", "H30", "Jl. Pesona Depok No. 15"),
     ("Rudi Hartono", "+6281866554433", "CBN", "H10", "Jl. Karadenan No. 30"),
 ]
+
+# The Kelurahan/Desa of demo customers whose address names one, so the
+# list's area filter has something to show. They are set only when
+# `load_regions` has loaded the region list.
+DEMO_VILLAGES = {
+    "Budi Santoso": "32.01.01.1012",  # Pabuaran, Kecamatan Cibinong
+    "Siti Rahmawati": "32.01.13.2009",  # Bojonggede, Kecamatan Bojonggede
+    "Dewi Lestari": "32.01.37.2002",  # Citayam, Kecamatan Tajurhalang
+    "CV Maju Jaya": "32.01.01.1006",  # Cibinong, Kecamatan Cibinong
+    "Toko Berkah": "32.01.01.1006",
+    "Rudi Hartono": "32.01.01.1002",  # Karadenan, Kecamatan Cibinong
+}
 
 
 class Command(BaseCommand):
@@ -116,6 +129,7 @@ class Command(BaseCommand):
         if Customer.objects.exists():
             return 0
 
+        villages = set(Village.objects.filter(code__in=DEMO_VILLAGES.values()).values_list("code", flat=True))
         for index, (name, phone, site_code, package_code, address) in enumerate(DEMO_CUSTOMERS, start=1):
             Customer.objects.create(
                 number=f"DEMO-{index:04d}",
@@ -124,6 +138,7 @@ class Command(BaseCommand):
                 address=address,
                 site=sites[site_code],
                 package=packages[package_code] if package_code else None,
+                village_id=DEMO_VILLAGES.get(name) if DEMO_VILLAGES.get(name) in villages else None,
             )
         return len(DEMO_CUSTOMERS)
 
