@@ -106,6 +106,30 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
         )
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
+        # Each field also posts the value the page showed. changed_fields()
+        # compares with it to find the customer's own changes.
+        for name in self._meta.fields:
+            self.fields[name].show_hidden_initial = True
+
+    def changed_fields(self):
+        """Return the names of the Meta.fields the customer changed on the page.
+
+        A field counts as changed when its posted value differs from the
+        value the page showed, not from the stored one. So a field that
+        staff changed while the page was open, and that the customer left
+        alone, is not written back. A pasted map location changes both coordinates.
+        A field posted without the value the page showed, as by a script,
+        counts as changed, so its posted value is written as before.
+        """
+        changed_data = set(self.changed_data)
+        changed = {
+            name
+            for name in self._meta.fields
+            if name in changed_data or self.add_initial_prefix(name) not in self.data
+        }
+        if self.cleaned_data.get("location") is not None:
+            changed |= {"latitude", "longitude"}
+        return changed
 
     def clean_name(self):
         name = run_cleaner(cleaners.clean_name, self.cleaned_data["name"])

@@ -143,7 +143,8 @@ def profile_edit(request):
     customer = request.customer
     form = CustomerProfileForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
+        changed_fields = form.changed_fields()
+        values = {name: form.cleaned_data[name] for name in PROFILE_FIELDS if name in changed_fields}
         try:
             changed = customer_profile_update(customer, values)
         except ValidationError as error:

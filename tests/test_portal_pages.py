@@ -2,6 +2,7 @@
 
 import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -295,6 +296,61 @@ def test_profile_edit_keeps_concurrent_staff_change(client_a, customer_a, catalo
     assert page.status_code == 200
     assert stored.package == packages["B50"]
     assert stored.street == "Jl. Baru 1"
+
+
+class FormInputs(HTMLParser):
+    """The name and value of every input and textarea of a page, as a browser posts them."""
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("name") and attributes.get("type") != "submit":
+            self.values[attributes["name"]] = attributes.get("value") or ""
+        elif tag == "textarea":
+            self._textarea = attributes["name"]
+            self.values[self._textarea] = ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+
+
+def posted_form(page):
+    parser = FormInputs()
+    parser.feed(page.content.decode())
+    # A textarea's first newline belongs to the markup, not to the value.
+    return {name: value.removeprefix("\n") for name, value in parser.values.items()}
+
+
+def test_profile_edit_keeps_fields_staff_changed_meanwhile(client_a, customer_a):
+    Customer.objects.filter(pk=customer_a.pk).update(address="Jl. Mawar No. 5", email="budi@contoh.id")
+    data = posted_form(client_a.get("/portal/profile/"))
+    stored = Customer.objects.get(pk=customer_a.pk)
+    stored.name = "Budi Santoso Wijaya"
+    stored.address = "Jl. Mawar No. 7, depan masjid"
+    stored.save()
+
+    data["email"] = "budi.baru@contoh.id"
+    response = client_a.post("/portal/profile/", data)
+
+    assert response.status_code == 302
+    stored.refresh_from_db()
+    assert (stored.name, stored.address, stored.email) == (
+        "Budi Santoso Wijaya",
+        "Jl. Mawar No. 7, depan masjid",
+        "budi.baru@contoh.id",
+    )
+    assert customer_a.history.latest("history_id").diff_against(
+        customer_a.history.order_by("-history_id")[1]
+    ).changed_fields == ["email"]
 
 
 def test_profile_page_has_map_and_region_widgets(client_a, customer_a):
