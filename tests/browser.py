@@ -64,3 +64,8 @@ def log_in(page, live_server_url, username, password):
     page.fill("#id_password", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server_url}/customers/")
+
+
+def wait_for_option(page, select_id, value):
+    """Wait until the select `select_id` has an option `value`, such as a region list loaded by a script."""
+    page.wait_for_selector(f"#{select_id} option[value='{value}']", state="attached")

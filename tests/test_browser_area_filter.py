@@ -6,7 +6,7 @@ import re
 import pytest
 
 from customers.models import Customer
-from tests.browser import browser_page, log_in
+from tests.browser import browser_page, log_in, wait_for_option
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,10 +29,6 @@ def page(live_server, regions_loaded, sample_catalogue, django_user_model):
     with browser_page(live_server.url) as page:
         log_in(page, live_server.url, "admin", PASSWORD)
         yield page
-
-
-def wait_for_option(page, select_id, value):
-    page.wait_for_selector(f"#{select_id} option[value='{value}']", state="attached")
 
 
 def listed_numbers(page):

@@ -19,7 +19,7 @@ from customers.importing.cleaners import clean_coordinates
 from customers.models import Customer
 from ebilling.urls import urlpatterns as project_urlpatterns
 from regions.forms import LocationFields, VillageField
-from tests.browser import browser_page, log_in
+from tests.browser import browser_page, log_in, wait_for_option
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 
@@ -68,10 +68,6 @@ def page(live_server, regions_loaded, django_user_model):
     with browser_page(live_server.url) as page:
         log_in(page, live_server.url, "admin", PASSWORD)
         yield page
-
-
-def wait_for_option(page, select_id, value):
-    page.wait_for_selector(f"#{select_id} option[value='{value}']", state="attached")
 
 
 def test_choose_village_level_by_level(page, live_server):
