@@ -4,16 +4,14 @@ in one statement, so both must lock them in the same order, or each can
 hold a row that the other waits for and PostgreSQL aborts one of them with
 a deadlock error."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.bulk import customers_bulk_update
 from customers.bulk_undo import undo_bulk_change
 from customers.models import BulkChange, Customer
-from tests.locking_helpers import WAIT_SECONDS, wait_for_lock_waiters
+from tests.locking_helpers import run_behind_lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,48 +42,14 @@ def prefer_index_scans():
             cursor.execute("SET enable_bitmapscan = off")
 
 
-def run_racing(holder_pk, first, second):
-    """Hold customer `holder_pk` locked until `first` and then `second`
-    wait for a lock, then release it, and return what each returned or
-    raised, as {"first": …, "second": …}.
+def lock_customer(pk):
+    """Return a function that locks customer `pk` for run_behind_lock().
 
-    Both then want the held row next. The first takes it, and with the
-    locks taken in different orders it then waits for a row that the
-    second holds, while the second waits for the held row.
+    The two bulk writes then both want that row next. The first takes it,
+    and with the locks taken in different orders it then waits for a row
+    that the second holds, while the second waits for the held row.
     """
-    locked, release = threading.Event(), threading.Event()
-    outcome = {}
-
-    def hold():
-        try:
-            with transaction.atomic():
-                Customer.objects.select_for_update().get(pk=holder_pk)
-                locked.set()
-                release.wait(WAIT_SECONDS)
-        finally:
-            locked.set()
-            connection.close()
-
-    def run(name, work):
-        try:
-            outcome[name] = work()
-        except Exception as error:  # reported to the test below
-            outcome[name] = error
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert locked.wait(WAIT_SECONDS)
-    threads = [threading.Thread(target=run, args=(name, work)) for name, work in (("first", first), ("second", second))]
-    threads[0].start()
-    wait_for_lock_waiters(1)
-    threads[1].start()
-    wait_for_lock_waiters(2)
-    release.set()
-    for thread in (holder, *threads):
-        thread.join(WAIT_SECONDS)
-    return outcome
+    return lambda: Customer.objects.select_for_update().get(pk=pk)
 
 
 def test_overlapping_bulk_changes_no_deadlock(customers, admin_user, sample_catalogue):
@@ -102,7 +66,7 @@ def test_overlapping_bulk_changes_no_deadlock(customers, admin_user, sample_cata
             Customer.objects.filter(pk__in=all_four), {"package_id": packages["H20"].pk}, user=admin_user
         )
 
-    outcome = run_racing(customers[1].pk, suspend, set_package)
+    outcome = run_behind_lock(lock_customer(customers[1].pk), suspend, set_package)
 
     assert isinstance(outcome["first"], BulkChange)
     assert isinstance(outcome["second"], BulkChange)
@@ -130,7 +94,7 @@ def test_bulk_undo_beside_bulk_change_no_deadlock(customers, admin_user, sample_
         prefer_index_scans()
         return customers_bulk_update(Customer.objects.filter(pk__in=all_four), {"status": "suspended"}, user=admin_user)
 
-    outcome = run_racing(customers[1].pk, undo, suspend)
+    outcome = run_behind_lock(lock_customer(customers[1].pk), undo, suspend)
 
     assert outcome["first"] == 4
     assert isinstance(outcome["second"], BulkChange)
