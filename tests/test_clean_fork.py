@@ -215,31 +215,15 @@ def test_first_chunk_cleaned_in_child(catalogue, monkeypatch, mixed_workbook):
     assert set(cleaned_in) - {2} == whole_chunks & set(range(3, 602))
 
 
-@pytest.mark.parametrize("failure", ["exit", "truncate"])
-def test_failed_child_same_plan(catalogue, monkeypatch, caplog, mixed_workbook, failure):
-    one_process = plan_snapshot(build(mixed_workbook, monkeypatch, NEVER_FORK))
-    monkeypatch.setenv(forked.FAILURE_VARIABLE, failure)
-    caplog.set_level(logging.DEBUG)
-
-    two_processes = plan_snapshot(build(mixed_workbook, monkeypatch, 100))
-
-    warnings = [record.getMessage() for record in caplog.records if record.name == forked.logger.name]
-    assert len(warnings) == 1
-    if failure == "exit":
-        assert f"failed with exit code {forked.TEST_FAILURE_EXIT_STATUS}" in warnings[0]
-    else:
-        assert "wrote no complete result" in warnings[0]
-    assert cleaning_children(caplog) == []
-    assert two_processes == one_process
-
-
-def test_hung_child_same_plan(catalogue, monkeypatch, caplog, settings, mixed_workbook):
-    """A child that stops sending is killed after the timeout, and this
-    process cleans the rest, in far less time than the child sleeps."""
+@pytest.mark.parametrize("failure", ["exit", "truncate", "hang"])
+def test_failed_child_same_plan(catalogue, monkeypatch, caplog, settings, mixed_workbook, failure):
+    """A child that exits, writes half of its result or sends nothing until
+    the timeout, after which it is killed, gives the plan of one process,
+    in far less time than a hung child sleeps."""
     one_process = plan_snapshot(build(mixed_workbook, monkeypatch, NEVER_FORK))
     settings.IMPORT_CHILD_TIMEOUT_SECONDS = 1
     monkeypatch.setattr(forked, "TEST_HANG_SECONDS", HUNG_CHILD_SLEEP_SECONDS)
-    monkeypatch.setenv(forked.FAILURE_VARIABLE, "hang")
+    monkeypatch.setenv(forked.FAILURE_VARIABLE, failure)
     caplog.set_level(logging.DEBUG)
 
     started = time.monotonic()
@@ -248,7 +232,12 @@ def test_hung_child_same_plan(catalogue, monkeypatch, caplog, settings, mixed_wo
 
     warnings = [record.getMessage() for record in caplog.records if record.name == forked.logger.name]
     assert len(warnings) == 1
-    assert "for row cleaning sent nothing for 1 s and was killed, so this process does the rest" in warnings[0]
+    if failure == "exit":
+        assert f"failed with exit code {forked.TEST_FAILURE_EXIT_STATUS}" in warnings[0]
+    elif failure == "truncate":
+        assert "wrote no complete result" in warnings[0]
+    else:
+        assert "for row cleaning sent nothing for 1 s and was killed" in warnings[0]
     assert cleaning_children(caplog) == []
     assert elapsed < HUNG_CHILD_SLEEP_SECONDS / 2
     assert two_processes == one_process
