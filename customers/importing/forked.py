@@ -370,7 +370,7 @@ def _serve_requests(function, request_fd, result_fd):
     and fails on the second request. With "exit" it exits with
     TEST_FAILURE_EXIT_STATUS before it writes a result. With "truncate" it
     writes half of the result's frame and exits with status 0. With "hang"
-    it sleeps for TEST_HANG_SECONDS before it cleans the request.
+    it sleeps for TEST_HANG_SECONDS before it answers the request.
     """
     status = 1
     try:
