@@ -1,6 +1,7 @@
 """The approval of a phone change request races another write that gives
 the same number to another customer, on a second database connection:
-another approval or an edit.
+another approval, an add (which saves under the import lock, as an import
+does) or an edit.
 
 The approval checks who has the number before it saves it. Without a lock
 both writers pass their checks before either commits, and the number ends
@@ -16,6 +17,7 @@ from django.test import Client
 from customers.models import Customer
 from portal.models import ChangeRequest
 from tests.locking_helpers import run_behind_lock
+from tests.test_customer_add import ADD_URL, add_data
 from tests.test_customer_pages import edit_url, form_data
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     catalogue,
@@ -157,3 +159,42 @@ def test_edit_beside_phone_approval(admin_user, admin_clients, customer_a, custo
         "status": "approved",
     }
     assert found in allowed_outcomes({"edit": edit_first, "approval": approval_first}, started_first)
+
+
+def test_add_during_phone_approval(admin_user, admin_clients, customer_a, user_a):
+    """A new customer with A's requested number is added, under the import
+    lock that imports take too, while A's request is approved. The approval
+    must wait for the add, see the new customer and be rejected."""
+    add_client, approve_client = admin_clients
+    change_request = ChangeRequest.objects.create(
+        customer=customer_a, field="phone", new_value=NEW_PHONE, created_by=user_a
+    )
+
+    outcome = run_behind_lock(
+        lock_user(admin_user),
+        lambda: add_client.post(ADD_URL, add_data(number="PLG-0009", phone="0857-1234-5678")),
+        lambda: approve_client.post(approve_url(change_request), {"customer": customer_a.pk}),
+    )
+
+    assert outcome["second"].status_code == 302
+    found = {
+        "add status": outcome["first"].status_code,
+        "approval": messages_of(outcome["second"]),
+        "numbers": list(Customer.objects.filter(phone=NEW_PHONE).order_by("number").values_list("number", flat=True)),
+        "status": ChangeRequest.objects.get(pk=change_request.pk).status,
+    }
+    add_first = {
+        "add status": 302,
+        "approval": [SHARED_PHONE_MESSAGE.format(holder="PLG-0009 (Rina Marlina)", number="PLG-0001")],
+        "numbers": ["PLG-0009"],
+        "status": "pending",
+    }
+    # On SQLite the approval may commit first. The add then sees A with the
+    # number and shows its form again, to confirm the possible duplicate.
+    approval_first = {
+        "add status": 200,
+        "approval": ["Perubahan untuk pelanggan PLG-0001 sudah disetujui dan disimpan."],
+        "numbers": ["PLG-0001"],
+        "status": "approved",
+    }
+    assert found in allowed_outcomes({"add": add_first, "approval": approval_first}, "add")
