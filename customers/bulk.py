@@ -71,7 +71,10 @@ def _update_returning_to_history(target_sql, target_params, new_values, bulk_cha
     PostgreSQL only.
 
     The first WITH clause locks the rows and reads their latest committed
-    values, so the recorded old values are those the UPDATE replaces.
+    values, so the recorded old values are those the UPDATE replaces. It
+    locks them in primary key order, as the import's updates and the undos
+    do, so two bulk changes of overlapping customers wait for each other
+    instead of deadlocking. PostgreSQL locks the rows after the sort.
     """
     set_sql, set_params = _set_clause(new_values)
     target_columns, source_columns, extra_params = _history_columns(user, bulk_change.created_at)
@@ -79,7 +82,7 @@ def _update_returning_to_history(target_sql, target_params, new_values, bulk_cha
     customer_table = quote(Customer._meta.db_table)
     sql = (
         "WITH old AS (SELECT id, package_id AS old_package_id, site_id AS old_site_id, status AS old_status "
-        f"FROM {customer_table} WHERE {quote('id')} IN ({target_sql}) FOR UPDATE), "
+        f"FROM {customer_table} WHERE {quote('id')} IN ({target_sql}) ORDER BY id FOR UPDATE), "
         f"changed AS (UPDATE {customer_table} SET {set_sql} FROM old WHERE {customer_table}.id = old.id "
         f"RETURNING {customer_table}.*, old.old_package_id, old.old_site_id, old.old_status), "
         f"items AS (INSERT INTO {quote(BulkChangeItem._meta.db_table)} "

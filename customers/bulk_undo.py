@@ -424,14 +424,16 @@ def _empty_value_text(field_name):
 
 def _lock_customers(bulk_change):
     """Lock the stored customers of the bulk change until the transaction
-    ends, so none changes between the judgement and the UPDATE. On SQLite
-    the transaction's BEGIN IMMEDIATE already holds the only write lock."""
+    ends, so none changes between the judgement and the UPDATE. They are
+    locked in primary key order, as a bulk change locks them, so the two
+    wait for each other instead of deadlocking. On SQLite the transaction's
+    BEGIN IMMEDIATE already holds the only write lock."""
     if connection.vendor != "postgresql":
         return
     sql = (
         f"SELECT COUNT(*) FROM (SELECT c.id FROM {_quote(Customer._meta.db_table)} c "
         f"WHERE c.id IN (SELECT customer_id FROM {_quote(BulkChangeItem._meta.db_table)} WHERE bulk_change_id = %s) "
-        "FOR UPDATE) locked"
+        "ORDER BY c.id FOR UPDATE) locked"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [bulk_change.pk])

@@ -1,7 +1,9 @@
 """Writes on customers that views, commands and tasks share."""
 
+import zlib
+
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from customers.models import Customer, ImportChange
@@ -25,6 +27,35 @@ PERSONAL_FIELDS = {
     # Staff notes often describe the person or the house.
     "notes": "",
 }
+
+
+# An arbitrary constant naming the advisory locks of phone numbers, the
+# first of the two keys of each. It is apart from the import lock's single
+# key, because PostgreSQL keeps the one-key and two-key locks apart.
+PHONE_NUMBER_LOCK = 0x6550484E
+
+
+def lock_phone_number(phone):
+    """Wait for, and hold until the transaction ends, the lock of the stored
+    phone number `phone` (E.164), so that two writers that give it to a
+    customer see each other's customer instead of both seeing none.
+
+    The edit page takes it before it saves a new phone number, and the
+    approval of a phone change request before it checks who has the
+    number. Imports and adds give phone numbers under the import lock
+    instead, which the approval takes too. PostgreSQL takes a
+    transaction-scoped advisory lock on a CRC-32 of the number, so two
+    numbers with the same CRC only wait for each other. SQLite already
+    allows one writer at a time.
+    """
+    if connection.vendor != "postgresql" or not phone:
+        return
+    key = zlib.crc32(phone.encode("utf-8"))
+    # pg_advisory_xact_lock(int, int) takes signed 32-bit keys.
+    if key >= 2**31:
+        key -= 2**32
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PHONE_NUMBER_LOCK, key])
 
 
 def anonymised_name(customer):

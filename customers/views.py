@@ -477,6 +477,10 @@ def _customer_edit(request, pk):
         # customer from an undo and reject another admin's open form.
         messages.info(request, _("Nothing changed, so customer %(number)s was not saved.") % {"number": customer.number})
     elif saved:
+        if form.instance.phone != before["phone"]:
+            # So that the warning below and an approval of another
+            # customer's request for this number see each other.
+            services.lock_phone_number(form.instance.phone)
         saved = _save_customer_form(form)
         if saved:
             customer = form.instance

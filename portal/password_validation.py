@@ -7,10 +7,8 @@ to guess.
 """
 
 import re
-from difflib import SequenceMatcher
 
 import phonenumbers
-from django.contrib.auth.password_validation import exceeds_maximum_length_ratio
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -112,14 +110,3 @@ class CustomerAttributeSimilarityValidator(UserAttributeSimilarityValidator):
             ((number,), _("The password is too similar to your customer ID.")),
             ((phone,), _("The password is too similar to your phone number.")),
         ]
-
-    def _too_similar(self, password, value):
-        """Apply Django's test: the whole value and each word of it against the password."""
-        password = password.lower()
-        value = value.lower()
-        for part in [*re.split(r"\W+", value), value]:
-            if exceeds_maximum_length_ratio(password, self.max_similarity, part):
-                continue
-            if SequenceMatcher(a=password, b=part).quick_ratio() >= self.max_similarity:
-                return True
-        return False

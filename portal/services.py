@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing import cleaners
 from customers.importing.dedupe import NIK_OTHER_NAME
+from customers.importing.pipeline import lock_customer_writes
 from customers.importing.problems import CellError
 from customers.models import Customer, fill_address, name_key
 from customers.selectors import customer_label, customers_visible_to, nik_owner_with_other_name
-from customers.services import CHANGE_REQUEST_REASON
+from customers.services import CHANGE_REQUEST_REASON, lock_phone_number
 from packages.models import ServicePackage
 from portal.models import ChangeRequest
 
@@ -289,7 +290,11 @@ def change_request_approve(change_request, user, shared_phone_confirmation=""):
     active. A phone number that other customers, in any site, already have
     is given only with `shared_phone_confirmation` equal to their
     shared_phone_token(), because each of them can then log in to the
-    portal with it. Raises ChangeRequestCustomerDeleted when its customer
+    portal with it. The check and the save of a phone number run under the
+    import lock and the number's lock (lock_phone_number), so an import,
+    an add, an edit or another approval that gives the number to another
+    customer at the same moment is either seen by the check or sees this
+    customer. Raises ChangeRequestCustomerDeleted when its customer
     was deleted, ChangeRequestClosed when the request is no longer pending,
     ChangeRequestSharedPhone when the phone number is not confirmed,
     ChangeRequestInvalid when the value fails the check and
@@ -297,6 +302,10 @@ def change_request_approve(change_request, user, shared_phone_confirmation=""):
     then changes nothing.
     """
     with transaction.atomic():
+        if change_request.field == ChangeRequest.Field.PHONE:
+            # Before the customer's row lock, in the order that imports
+            # and customer_delete() take the two.
+            lock_customer_writes()
         # The customer is locked before the request, in the order that
         # customer_delete() takes them, so an approval and a delete of the
         # same customer wait for each other instead of deadlocking. A
@@ -328,6 +337,7 @@ def change_request_approve(change_request, user, shared_phone_confirmation=""):
                     label = str(_("a customer of a site you do not manage"))
                 raise ChangeRequestInvalid(CellError(NIK_OTHER_NAME, other=label))
         if locked.field == ChangeRequest.Field.PHONE:
+            lock_phone_number(value)
             holders = list(Customer.objects.filter(phone=value).exclude(pk=customer.pk).order_by("number"))
             if holders and shared_phone_confirmation != shared_phone_token(holders):
                 raise ChangeRequestSharedPhone(holders)

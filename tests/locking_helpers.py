@@ -1,9 +1,10 @@
 """Helpers for the tests that hold a lock in one thread while another
 request runs into it."""
 
+import threading
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 
 # Seconds a test waits for a thread, an event or a lock before it fails.
 WAIT_SECONDS = 30
@@ -31,3 +32,46 @@ def wait_for_lock_waiters(count):
 def wait_until_blocked():
     """Wait until another connection waits for a lock."""
     wait_for_lock_waiters(1)
+
+
+def run_behind_lock(take_lock, first, second):
+    """Call `take_lock()` in a transaction on a connection of its own, then
+    call `first` and `second` in threads of their own, `second` once
+    `first` waits for a lock, and end the transaction once both wait.
+
+    Returns {"first": …, "second": …}, what each call returned or raised.
+    On PostgreSQL `first` is the first to get what it waited for.
+    """
+    locked, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold():
+        try:
+            with transaction.atomic():
+                take_lock()
+                locked.set()
+                release.wait(WAIT_SECONDS)
+        finally:
+            locked.set()
+            connection.close()
+
+    def run(name, work):
+        try:
+            outcome[name] = work()
+        except Exception as error:  # reported to the caller
+            outcome[name] = error
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(WAIT_SECONDS)
+    threads = {name: threading.Thread(target=run, args=(name, work)) for name, work in (("first", first), ("second", second))}
+    threads["first"].start()
+    wait_for_lock_waiters(1)
+    threads["second"].start()
+    wait_for_lock_waiters(2)
+    release.set()
+    for thread in (holder, *threads.values()):
+        thread.join(WAIT_SECONDS)
+    return outcome

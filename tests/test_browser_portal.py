@@ -152,6 +152,29 @@ def test_use_my_location_sets_pin(live_server, customer):
     assert markers == 1
 
 
+@pytest.mark.parametrize(
+    ("accuracy", "feedback"),
+    [
+        # The default of Playwright's and Chromium's emulated positions.
+        (0, "Pin set at your location, -6.481200, 106.842100. Drag the pin if it is off."),
+        (0.4, "Pin set at your location, -6.481200, 106.842100 (accurate to about 1 m). Drag the pin if it is off."),
+    ],
+)
+def test_use_my_location_below_one_metre(live_server, customer, accuracy, feedback):
+    give_portal_password(customer, PASSWORD)
+
+    with browser_page(live_server.url) as page:
+        page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+        page.context.grant_permissions(["geolocation"], origin=live_server.url)
+        page.context.set_geolocation({"latitude": -6.4812, "longitude": 106.8421, "accuracy": accuracy})
+        log_in_to_profile(page, live_server.url)
+        page.click(".location-locate")
+        expect(page.locator("#id_latitude")).to_have_value("-6.481200")
+        shown = page.inner_text(".location-feedback")
+
+    assert shown == feedback
+
+
 def test_use_my_location_refused(live_server, customer):
     give_portal_password(customer, PASSWORD)
 

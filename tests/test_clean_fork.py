@@ -5,6 +5,7 @@ import logging
 import os
 import pickle
 import random
+import time
 
 import pytest
 from openpyxl import Workbook
@@ -14,7 +15,7 @@ from customers.importing.cells import RawRow
 from customers.importing.headers import map_headers
 from customers.importing.rows import clean_row
 from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX
-from tests.test_region_fork import NEVER_FORK, plan_snapshot
+from tests.test_region_fork import HUNG_CHILD_SLEEP_SECONDS, NEVER_FORK, plan_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -214,21 +215,31 @@ def test_first_chunk_cleaned_in_child(catalogue, monkeypatch, mixed_workbook):
     assert set(cleaned_in) - {2} == whole_chunks & set(range(3, 602))
 
 
-@pytest.mark.parametrize("failure", ["exit", "truncate"])
-def test_failed_child_same_plan(catalogue, monkeypatch, caplog, mixed_workbook, failure):
+@pytest.mark.parametrize("failure", ["exit", "truncate", "hang"])
+def test_failed_child_same_plan(catalogue, monkeypatch, caplog, settings, mixed_workbook, failure):
+    """A child that exits, writes half of its result or sends nothing until
+    the timeout, after which it is killed, gives the plan of one process,
+    in far less time than a hung child sleeps."""
     one_process = plan_snapshot(build(mixed_workbook, monkeypatch, NEVER_FORK))
+    settings.IMPORT_CHILD_TIMEOUT_SECONDS = 1
+    monkeypatch.setattr(forked, "TEST_HANG_SECONDS", HUNG_CHILD_SLEEP_SECONDS)
     monkeypatch.setenv(forked.FAILURE_VARIABLE, failure)
     caplog.set_level(logging.DEBUG)
 
+    started = time.monotonic()
     two_processes = plan_snapshot(build(mixed_workbook, monkeypatch, 100))
+    elapsed = time.monotonic() - started
 
     warnings = [record.getMessage() for record in caplog.records if record.name == forked.logger.name]
     assert len(warnings) == 1
     if failure == "exit":
         assert f"failed with exit code {forked.TEST_FAILURE_EXIT_STATUS}" in warnings[0]
-    else:
+    elif failure == "truncate":
         assert "wrote no complete result" in warnings[0]
+    else:
+        assert "for row cleaning sent nothing for 1 s and was killed" in warnings[0]
     assert cleaning_children(caplog) == []
+    assert elapsed < HUNG_CHILD_SLEEP_SECONDS / 2
     assert two_processes == one_process
 
 

@@ -150,6 +150,43 @@ def test_staff_login_error_message(client, site_admin_cbn):
     assert "The username and the password do not match. Check both and try again." in response.content.decode()
 
 
+# --- the similarity check names the field the form shows -------------------------
+
+# Django's Indonesian name of User.first_name, which no form shows: the
+# staff form's one name field is "Nama lengkap" (full name).
+FIRST_NAME_ID = "nama depan"
+SIMILAR_TO_FULL_NAME = "The password is too similar to the full name."
+
+
+def test_staff_form_names_full_name(admin_client, catalogue):
+    sites, _packages = catalogue
+    data = {
+        "username": "admin-bjg", "full_name": "Dewi Lestari", "email": "", "role": "site_admin",
+        "sites": [sites["BJG"].pk], "rights": [], "is_active": "on",
+        "password1": "Dewi-Lestari", "password2": "Dewi-Lestari",
+    }
+
+    indonesian = admin_client.post(reverse("staff:create"), data)
+    english = in_english(admin_client).post(reverse("staff:create"), data)
+
+    assert indonesian.status_code == 200
+    assert FIRST_NAME_ID not in indonesian.content.decode()
+    assert english.context["form"].errors["password2"] == [SIMILAR_TO_FULL_NAME]
+
+
+def test_staff_password_page_names_full_name(staff_client, site_admin_cbn):
+    site_admin_cbn.first_name = "Dewi Lestari"
+    site_admin_cbn.save(update_fields=["first_name"])
+    path = reverse("password-change")
+
+    indonesian = change_password(staff_client, path, STAFF_PASSWORD, "Dewi-Lestari")
+    english = change_password(in_english(staff_client), path, STAFF_PASSWORD, "Dewi-Lestari")
+
+    assert indonesian.status_code == 200
+    assert FIRST_NAME_ID not in indonesian.content.decode()
+    assert error_texts(english) == [SIMILAR_TO_FULL_NAME]
+
+
 # --- the staff password page ------------------------------------------------------
 
 

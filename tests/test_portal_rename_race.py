@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 
 from customers import services
+from customers.importing.pipeline import lock_customer_writes
 from customers.models import Customer
 from portal.models import ChangeRequest
 from portal.services import (
@@ -19,6 +20,7 @@ from portal.services import (
 )
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
     NIK_A,
+    NIK_B,
     catalogue,
     client_a,
     customer_a,
@@ -76,13 +78,16 @@ def test_shared_nik_renames_serialised(client_a, customer_a):
     assert names == {"PLG-0001": "Budi Santoso", "PLG-0003": "Budi Santoso"}
 
 
-def test_approve_during_delete_no_deadlock(customer_a, user_a, admin_user):
+@pytest.mark.parametrize(("field", "new_value"), [("phone", "+6285712345678"), ("nik", NIK_B)])
+def test_approve_during_delete_no_deadlock(customer_a, user_a, admin_user, field, new_value):
     """An admin deletes customer A while another approves A's pending phone
-    request. The delete holds A's row lock and then deletes A's requests.
-    The approval must wait for the delete and find the request gone, not
-    lock the request first and deadlock with the delete."""
+    or NIK request. The delete holds the import lock and A's row lock and
+    then deletes A's requests. The approval must wait for the delete and
+    find the request gone, not lock the request first and deadlock with
+    the delete. A phone approval waits for the import lock, a NIK approval
+    for A's row."""
     change_request = ChangeRequest.objects.create(
-        customer=customer_a, field="phone", new_value="+6285712345678", created_by=user_a
+        customer=customer_a, field=field, new_value=new_value, created_by=user_a
     )
     delete_locked, delete_release = threading.Event(), threading.Event()
     outcome = {}
@@ -90,7 +95,8 @@ def test_approve_during_delete_no_deadlock(customer_a, user_a, admin_user):
     def delete_a():
         try:
             with transaction.atomic():
-                # The lock that customer_delete() takes first, held while the approval starts.
+                # The locks that customer_delete() takes first, held while the approval starts.
+                lock_customer_writes()
                 Customer.objects.select_for_update().get(pk=customer_a.pk)
                 delete_locked.set()
                 delete_release.wait(WAIT_SECONDS)
@@ -140,6 +146,7 @@ def test_approve_page_during_delete(client, customer_a, user_a, admin_user):
     def delete_a():
         try:
             with transaction.atomic():
+                lock_customer_writes()
                 Customer.objects.select_for_update().get(pk=customer_a.pk)
                 delete_locked.set()
                 delete_release.wait(WAIT_SECONDS)

@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db
 
 # Larger than any test workbook, so build_plan stays in one process.
 NEVER_FORK = 10**9
+# How long a child made to hang sleeps: long enough that waiting for it
+# shows, short enough that a test without the timeout still ends.
+HUNG_CHILD_SLEEP_SECONDS = 20
 FORK_LOG_PREFIX = "Child process "
 
 
@@ -151,22 +154,32 @@ def test_generated_workbook_known_villages(catalogue, monkeypatch, tmp_path):
     assert all(row.village_from_address for row in plan.rows)
 
 
-@pytest.mark.parametrize("failure", ["exit", "truncate"])
-def test_failed_child_same_plan(catalogue, monkeypatch, caplog, tmp_path, failure):
+@pytest.mark.parametrize("failure", ["exit", "truncate", "hang"])
+def test_failed_child_same_plan(catalogue, monkeypatch, caplog, settings, tmp_path, failure):
+    """A child that exits, writes half of its result or sends nothing until
+    the timeout, after which it is killed, gives the plan of one process,
+    in far less time than a hung child sleeps."""
     path = write_workbook(tmp_path / "wilayah.xlsx", regional_rows(300, seed=11))
     one_process = plan_snapshot(build(path, monkeypatch, NEVER_FORK))
+    settings.IMPORT_CHILD_TIMEOUT_SECONDS = 1
+    monkeypatch.setattr(forked, "TEST_HANG_SECONDS", HUNG_CHILD_SLEEP_SECONDS)
     monkeypatch.setenv(forked.FAILURE_VARIABLE, failure)
     caplog.set_level(logging.DEBUG)
 
+    started = time.monotonic()
     two_processes = plan_snapshot(build(path, monkeypatch, 100))
+    elapsed = time.monotonic() - started
 
     warnings = [record.getMessage() for record in caplog.records if record.name == forked.logger.name]
     assert len(warnings) == 1
     if failure == "exit":
         assert f"failed with exit code {forked.TEST_FAILURE_EXIT_STATUS}" in warnings[0]
-    else:
+    elif failure == "truncate":
         assert "wrote an invalid result" in warnings[0]
+    else:
+        assert "for region matching sent nothing for 1 s and was killed" in warnings[0]
     assert child_pids(caplog) == []
+    assert elapsed < HUNG_CHILD_SLEEP_SECONDS / 2
     assert two_processes == one_process
 
 

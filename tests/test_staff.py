@@ -313,8 +313,9 @@ def test_django_admin_rejects_prefixed_staff(admin_client, english, django_user_
         ("Rk-7", "This password is too short. It must contain at least 8 characters."),
         ("password123", "This password is too common."),
         ("83920174650", "This password is entirely numeric."),
-        # Django's message names first_name, the field that stores the full name.
-        ("Dewi-Lestari", "The password is too similar to the first name."),
+        # The form's Full name is stored in first_name, which Django's message would name.
+        ("Dewi-Lestari", "The password is too similar to the full name."),
+        ("admin-cbn-99", "The password is too similar to the username."),
     ],
 )
 def test_password_validators_reject(admin_client, english, sample_catalogue, password, message):

@@ -6,7 +6,9 @@ a pipe and leaves with os._exit(), which skips every finalizer and atexit
 handler. It never touches the parent's database connection, open files or
 logging handlers. When the child fails in any way, ForkedCall.result()
 returns FAILED and the caller does the child's part itself, so the outcome
-never depends on whether the child worked.
+never depends on whether the child worked. A child that sends nothing for
+settings.IMPORT_CHILD_TIMEOUT_SECONDS while the parent waits for it counts
+as failed, and is killed.
 """
 
 import gc
@@ -16,7 +18,10 @@ import pickle
 import resource
 import select
 import signal
+import time
 import traceback
+
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +31,15 @@ FAILED = object()
 # Set in tests only, and read only in the child, to make it fail on purpose.
 # With "exit" the child exits with status 3 before it writes anything. With
 # "truncate" it writes half of its pickled result and exits with status 0.
+# With "hang" it sleeps for TEST_HANG_SECONDS before it writes anything.
 # A ForkedWorker's child does so at its second request (see _serve_requests).
 FAILURE_VARIABLE = "EBILLING_TEST_FORK_FAILURE"
 TEST_FAILURE_EXIT_STATUS = 3
+TEST_HANG_SECONDS = 3600
+
+
+class _ChildTimedOut(Exception):
+    """The child sent nothing for the timeout while the parent waited for it."""
 
 
 def can_fork():
@@ -49,6 +60,9 @@ class _ForkedChild:
     pid = None
     _status = None
     _pipes = ()
+    # Seconds the parent waits for the next bytes from the child, read from
+    # the settings when the child is forked.
+    timeout = None
 
     def _reap(self):
         if self._status is None:
@@ -80,6 +94,7 @@ class ForkedCall(_ForkedChild):
 
     def __init__(self, function, description):
         self.description = description
+        self.timeout = settings.IMPORT_CHILD_TIMEOUT_SECONDS
         read_fd, write_fd = os.pipe()
         # The garbage collector never scans frozen objects. So a collection
         # writes to fewer of the shared pages, which the kernel would then
@@ -103,11 +118,19 @@ class ForkedCall(_ForkedChild):
 
     def result(self):
         """Wait for the child and return its unpickled return value, or
-        FAILED (logged as a warning) when it exited with a non-zero status
-        or wrote no complete result."""
+        FAILED (logged as a warning) when it exited with a non-zero status,
+        wrote no complete result or sent nothing for self.timeout seconds,
+        and was then killed."""
         try:
-            # NOTE: no timeout: a child that hangs instead of exiting blocks the import here.
-            data = self._pipe.read()
+            data = _read_to_end(self._pipe.fileno(), self.timeout)
+        except _ChildTimedOut:
+            os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+            logger.warning(
+                "Child process %s for %s sent nothing for %s s and was killed, so this process does its part instead.",
+                self.pid, self.description, self.timeout,
+            )
+            return FAILED
         finally:
             self._reap()
         exit_code = os.waitstatus_to_exitcode(self._status)
@@ -136,6 +159,8 @@ def _run_child(function, write_fd):
         if failure == "exit":
             status = TEST_FAILURE_EXIT_STATUS
             return
+        if failure == "hang":
+            time.sleep(TEST_HANG_SECONDS)
         data = pickle.dumps(function(), protocol=pickle.HIGHEST_PROTOCOL)
         if failure == "truncate":
             data = data[: len(data) // 2]
@@ -167,11 +192,14 @@ class ForkedWorker(_ForkedChild):
     Requests and results are pickled frames preceded by their length, so a
     child that dies part-way through a result is noticed. Once the child
     has failed, receive() returns FAILED (logged once as a warning) and
-    send() does nothing. The caller then does the child's work itself.
+    send() does nothing. The caller then does the child's work itself. A
+    child that sends nothing for self.timeout seconds while receive() or
+    close() waits for it is killed and has failed too.
     """
 
     def __init__(self, function, description):
         self.description = description
+        self.timeout = settings.IMPORT_CHILD_TIMEOUT_SECONDS
         self.failed = False
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
@@ -217,7 +245,11 @@ class ForkedWorker(_ForkedChild):
         FAILED when the child failed before it wrote that result whole."""
         if self.failed:
             return FAILED
-        data = _read_frame(self._results)
+        try:
+            data = _read_frame(self._results.fileno(), self.timeout)
+        except _ChildTimedOut:
+            self._fail(f"sent nothing for {self.timeout} s and was killed")
+            return FAILED
         if data is None:
             self._fail("wrote no complete result")
             return FAILED
@@ -239,7 +271,11 @@ class ForkedWorker(_ForkedChild):
         except BrokenPipeError:
             self.failed = True
         if not self.failed:
-            data = _read_frame(self._results)
+            try:
+                data = _read_frame(self._results.fileno(), self.timeout)
+            except _ChildTimedOut:
+                self._fail(f"sent nothing for {self.timeout} s and was killed")
+                return None
             if data is not None:
                 report = pickle.loads(data)
         self._reap()
@@ -270,22 +306,58 @@ class ForkedWorker(_ForkedChild):
 _FRAME_LENGTH_BYTES = 8
 
 
+# The most bytes read from a pipe at a time. A Linux pipe buffers 64 KiB by default.
+_READ_BYTES = 1 << 20
+
+
 def _write_frame(pipe, data):
     pipe.write(len(data).to_bytes(_FRAME_LENGTH_BYTES, "big"))
     pipe.write(data)
     pipe.flush()
 
 
-def _read_frame(pipe):
-    """Return the next frame's data, or None when the pipe ends before the frame does."""
-    header = pipe.read(_FRAME_LENGTH_BYTES)
-    if len(header) < _FRAME_LENGTH_BYTES:
+def _read_frame(fd, timeout=None):
+    """Return the next frame's data from the pipe `fd`, or None when the
+    pipe ends before the frame does. Raises _ChildTimedOut when nothing
+    arrives for `timeout` seconds (None waits for ever)."""
+    header = _read_exactly(fd, _FRAME_LENGTH_BYTES, timeout)
+    if header is None:
         return None
-    length = int.from_bytes(header, "big")
-    data = pipe.read(length)
-    if len(data) < length:
-        return None
-    return data
+    return _read_exactly(fd, int.from_bytes(header, "big"), timeout)
+
+
+def _read_exactly(fd, size, timeout):
+    """Return the next `size` bytes from the pipe `fd`, or None when it
+    ends before them. It reads no byte past them, so the pipe is never
+    read through a buffer that select() cannot see."""
+    data = bytearray()
+    while len(data) < size:
+        _wait_readable(fd, timeout)
+        part = os.read(fd, min(size - len(data), _READ_BYTES))
+        if not part:
+            return None
+        data += part
+    return bytes(data)
+
+
+def _read_to_end(fd, timeout):
+    """Return everything the pipe `fd` sends until it ends. Raises
+    _ChildTimedOut when nothing arrives for `timeout` seconds."""
+    data = bytearray()
+    while True:
+        _wait_readable(fd, timeout)
+        part = os.read(fd, _READ_BYTES)
+        if not part:
+            return bytes(data)
+        data += part
+
+
+def _wait_readable(fd, timeout):
+    """Wait until the pipe `fd` has bytes to read or has ended. Raises
+    _ChildTimedOut after `timeout` seconds (None waits for ever)."""
+    readable, _writable, _errors = select.select([fd], [], [], timeout)
+    if not readable:
+        raise _ChildTimedOut
 
 
 def _serve_requests(function, request_fd, result_fd):
@@ -297,21 +369,23 @@ def _serve_requests(function, request_fd, result_fd):
     With the test failure variable set, the child returns the first result
     and fails on the second request. With "exit" it exits with
     TEST_FAILURE_EXIT_STATUS before it writes a result. With "truncate" it
-    writes half of the result's frame and exits with status 0.
+    writes half of the result's frame and exits with status 0. With "hang"
+    it sleeps for TEST_HANG_SECONDS before it answers the request.
     """
     status = 1
     try:
         failure = os.environ.get(FAILURE_VARIABLE)
-        requests = os.fdopen(request_fd, "rb")
         results = os.fdopen(result_fd, "wb")
         answered = 0
         while True:
-            data = _read_frame(requests)
+            data = _read_frame(request_fd)
             if data is None:
                 break
             if failure == "exit" and answered == 1:
                 status = TEST_FAILURE_EXIT_STATUS
                 return
+            if failure == "hang" and answered == 1:
+                time.sleep(TEST_HANG_SECONDS)
             result = pickle.dumps(function(pickle.loads(data)), protocol=pickle.HIGHEST_PROTOCOL)
             if failure == "truncate" and answered == 1:
                 frame = len(result).to_bytes(_FRAME_LENGTH_BYTES, "big") + result

@@ -322,8 +322,16 @@
           var point = L.latLng(latitude, longitude);
           writeInputs(point);
           showPoint(point);
-          values.accuracy = Math.round(position.coords.accuracy);
-          showLocateMessage(format(root.dataset.textLocated, values), false);
+          // An accuracy of 0, the default of Chromium's emulated
+          // positions, is no real fix, so the message leaves it out. An
+          // accuracy below 1 m is shown as 1 m.
+          var accuracy = position.coords.accuracy;
+          if (accuracy > 0) {
+            values.accuracy = Math.max(1, Math.round(accuracy));
+            showLocateMessage(format(root.dataset.textLocated, values), false);
+          } else {
+            showLocateMessage(format(root.dataset.textLocatedWithoutAccuracy, values), false);
+          }
         },
         function (error) {
           var denied = error.code === error.PERMISSION_DENIED;
