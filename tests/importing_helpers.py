@@ -2,9 +2,11 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 from django.core.management import call_command
+from django.urls import reverse
 from openpyxl import Workbook
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -44,3 +46,35 @@ def validate_upload(path, **options):
     batches.validate_batch(batch)
     batch.refresh_from_db()
     return batch
+
+
+def upload(client, path, mode="create"):
+    """Upload the file at `path` through the upload page and return its batch, checked."""
+    from customers.models import ImportBatch
+
+    with open(path, "rb") as handle:
+        response = client.post(reverse("customers:upload"), {"file": handle, "mode": mode})
+    assert response.status_code == 302
+    return ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def confirm(client, batch, **data):
+    """Press the review's save button of `batch` with the form `data`, and reload the batch."""
+    from customers.importing import batches
+
+    url = reverse("customers:batch-confirm", args=[batch.pk])
+    response = client.post(url, {"review": batches.review_fingerprint(batch), **data})
+    batch.refresh_from_db()
+    return response
+
+
+def unmatched_table(page):
+    """Return (column, value, rows, close names) of each row of the batch
+    page's table of names that matched nothing, in English."""
+    start = page.index('<table id="unmatched"')
+    table = page[start : page.index("</table>", start)]
+    return re.findall(
+        r'<td data-label="Column">([^<]*)</td><td class="value" data-label="Value">([^<]*)</td>'
+        r'<td data-label="Rows">([^<]*)</td><td data-label="Close known names, closest first">([^<]*)</td>',
+        table,
+    )

@@ -11,7 +11,18 @@ from openpyxl import load_workbook
 from customers.importing import batches, pipeline
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch, ImportProblem
-from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
+from customers.services import customer_delete
+from packages.models import ServicePackage
+from tests.importing_helpers import (
+    CASES_DIR,
+    SAMPLE_CSV,
+    SAMPLE_XLSX,
+    confirm,
+    run_import,
+    unmatched_table,
+    upload,
+    write_workbook,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +37,12 @@ def validate(path, **options):
 
 def findings(batch, kind):
     return [(f.row, f.column, f.code) for f in batch.problems.filter(kind=kind).order_by("row", "id")]
+
+
+def page_of(client, batch, query=""):
+    """Return the batch page, in English, with the URL query `query`."""
+    client.cookies["django_language"] = "en"
+    return client.get(reverse("customers:batch-detail", args=[batch.pk]) + query).content.decode()
 
 
 def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
@@ -43,8 +60,8 @@ def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
     packages = {p["value"]: p for p in batch.summary["unmatched_packages"]}
     assert packages["Home 20 Mbp"]["suggestions"][0] == "Home 20 Mbps"
     assert packages["Paket Rumah"]["rows"] == [3]
-    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown_suggested"),
-                                       (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
+    assert findings(batch, "note") == [(2, "Site", "site_unknown_suggested"), (2, "Paket", "package_unknown_suggested"),
+                                       (3, "Site", "site_unknown_suggested"), (3, "Paket", "package_unknown")]
     assert Customer.objects.count() == 0
 
 
@@ -538,6 +555,40 @@ def test_result_without_change_has_no_warning(admin_client, sample_catalogue, tm
     assert batch.created_count == 1
     assert "review_counts" not in batch.summary
     assert 'id="changed-since-review"' not in page
+
+
+def test_unknown_name_note_suggests_first_candidate(admin_client, sample_catalogue, tmp_path):
+    ServicePackage.objects.create(
+        code="H20P", name="Home 20 Mbps Promo", download_mbps=20, upload_mbps=10, monthly_price=180000
+    )
+    path = write_workbook(tmp_path / "nama.xlsx", [
+        HEADER,
+        ["PLG-0801", "Ani", "081200000801", "", "Jl. A", "Cibinnong", "Bisnis 50"],
+        ["PLG-0802", "Bayu", "081200000802", "", "Jl. B", "", "Home 20 Mbp"],
+    ])
+
+    batch = upload(admin_client, path)
+    page = page_of(admin_client, batch)
+    notes = page_of(admin_client, batch, "?kind=note")
+
+    assert unmatched_table(page) == [
+        ("Site", "Cibinnong", "2", "Cibinong"),
+        ("Paket", "Bisnis 50", "2", "Bisnis 50 Mbps"),
+        # Two packages are as close, so the note suggests neither.
+        ("Paket", "Home 20 Mbp", "3", "Home 20 Mbps, Home 20 Mbps Promo"),
+    ]
+    assert (
+        "Row 2, column Site: site “Cibinnong” is not known. Did you mean “Cibinong”? The customer is saved "
+        "without a site; fix the name or add the site and upload again."
+    ) in notes
+    assert (
+        "Row 2, column Paket: package “Bisnis 50” is not known. Did you mean “Bisnis 50 Mbps”? The customer is "
+        "saved without a package; fix the name or add the package and upload again."
+    ) in notes
+    assert (
+        "Row 3, column Paket: package “Home 20 Mbp” is not known. The customer is saved without a package; "
+        "add the package or fix the name and upload again."
+    ) in notes
 
 
 def test_problem_workbook_keeps_dates_readable(sample_catalogue, tmp_path):

@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from customers.importing import batches
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch
-from tests.importing_helpers import run_import, write_workbook
+from tests.importing_helpers import confirm, run_import, unmatched_table, upload, write_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +47,6 @@ def stored_customers(sample_catalogue):
 @pytest.fixture
 def sheet(tmp_path):
     return write_workbook(tmp_path / "migrasi.xlsx", [HEADER, *ROWS])
-
-
-def upload(client, path):
-    with open(path, "rb") as handle:
-        response = client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
-    assert response.status_code == 302
-    return ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
-
-
-def confirm(client, batch, **data):
-    url = reverse("customers:batch-confirm", args=[batch.pk])
-    response = client.post(url, {"review": batches.review_fingerprint(batch), **data})
-    batch.refresh_from_db()
-    return response
 
 
 def page_of(client, batch, query=""):

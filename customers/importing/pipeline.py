@@ -32,6 +32,7 @@ from customers.importing.matching import (
     PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
     SITE_UNKNOWN,
+    SITE_UNKNOWN_SUGGESTED,
     UNSAVED_CODES,
     UPDATE_CODES,
     load_catalogues,
@@ -567,8 +568,9 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     if site_text and site_id is None and chosen_site is None:
         # With a chosen site the rows land there whatever the column holds,
         # so an unknown name is a conflict below, not a name to map.
-        sites.record_unmatched(site_text, clean.number)
-        row.add_finding("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN))
+        entry = sites.record_unmatched(site_text, clean.number)
+        note = _unknown_name_note(entry, clean.number, labels["site"], SITE_UNKNOWN, SITE_UNKNOWN_SUGGESTED)
+        row.add_finding("note", note)
     if chosen_site is not None:
         if site_text and site_id != chosen_site.pk:
             row.add_finding(
@@ -594,17 +596,20 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
         package_id = packages.lookup(package_text)
         if package_id is None:
             entry = packages.record_unmatched(package_text, clean.number)
-            if entry.closest is None:
-                note = Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)
-            else:
-                note = Problem(
-                    clean.number, labels["package"], package_text, PACKAGE_UNKNOWN_SUGGESTED, {"suggestion": entry.closest}
-                )
+            note = _unknown_name_note(entry, clean.number, labels["package"], PACKAGE_UNKNOWN, PACKAGE_UNKNOWN_SUGGESTED)
             row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
 
     return row
+
+
+def _unknown_name_note(entry, row_number, column, code, suggested_code):
+    """Return the note of a row naming the Unmatched `entry`, which suggests
+    entry.closest, the first of the review's candidates, when there is one."""
+    if entry.closest is None:
+        return Problem(row_number, column, entry.value, code)
+    return Problem(row_number, column, entry.value, suggested_code, {"suggestion": entry.closest})
 
 
 def _has_name_missing(problems):
