@@ -379,9 +379,10 @@ def _fail(batch, error):
         stored_plan.delete(batch)
 
 
-def store_findings(batch, plan):
+def store_findings(batch, plan, *, saved=False):
     """Replace the batch's stored findings and counts with the plan's, and
-    return the counts (see pipeline.result_counts)."""
+    return the counts (see pipeline.result_counts). `saved` says that the
+    plan was just committed (see Plan.summary)."""
     counts = pipeline.result_counts(plan)
     with transaction.atomic():
         batch.problems.all().delete()
@@ -405,7 +406,7 @@ def store_findings(batch, plan):
                 chunk = []
         if chunk:
             ImportProblem.objects.bulk_create(chunk)
-        batch.summary = plan.summary()
+        batch.summary = plan.summary(saved=saved)
         # The summary's counts, like the batch's, keep skipped rows apart from the rows with problems.
         batch.summary["counts"] = counts
         batch.rows_read = counts["rows"]
@@ -597,7 +598,7 @@ def commit_batch(batch):
                     )
                     return batch
                 pipeline.commit_plan(plan, batch, progress=progress)
-                counts = store_findings(batch, plan)
+                counts = store_findings(batch, plan, saved=True)
                 if _saved_counts(batch) != expected:
                     # Customers changed between review and save, so the
                     # result page shows what the review had counted.

@@ -217,18 +217,35 @@ class Plan:
             "deleted_numbers": deleted_numbers,
         }
 
-    def summary(self):
-        """Return the JSON-serialisable review summary stored on the batch."""
+    def summary(self, *, saved=False):
+        """Return the JSON-serialisable review summary stored on the batch.
 
-        def unmatched(entries):
+        With `saved` (after the save), the unmatched names list only the
+        rows saved as new or updated customers, and a name that no saved
+        row uses is left out: those are the customers to fix by hand.
+        """
+        saved_rows = None
+        if saved:
+            saved_rows = {row.clean.number for row in self.rows if row.kind in (dedupe.NEW, dedupe.UPDATE)}
+
+        def named_rows(entries):
+            """Return (entry, its rows to list) for each entry with rows to list."""
+            if saved_rows is None:
+                return [(entry, entry.rows) for entry in entries.values()]
+            pairs = [(entry, [number for number in entry.rows if number in saved_rows]) for entry in entries.values()]
+            return [(entry, rows) for entry, rows in pairs if rows]
+
+        def unmatched(pairs):
             # The most frequent names first. Python's sort is stable, so
             # names of equal count keep their order in the file.
-            listed = sorted(entries.values(), key=lambda entry: len(entry.rows), reverse=True)
+            listed = sorted(pairs, key=lambda pair: len(pair[1]), reverse=True)
             return [
-                {"value": entry.value, "rows": entry.rows[:20], "count": len(entry.rows), "suggestions": entry.suggestions}
-                for entry in listed[:UNMATCHED_LIST_LIMIT]
+                {"value": entry.value, "rows": rows[:20], "count": len(rows), "suggestions": entry.suggestions}
+                for entry, rows in listed[:UNMATCHED_LIST_LIMIT]
             ]
 
+        sites = named_rows(self.unmatched_sites)
+        packages = named_rows(self.unmatched_packages)
         return {
             "format": self.format,
             "sheet": self.sheet_name,
@@ -242,10 +259,11 @@ class Plan:
             "blank_columns": self.blank_columns,
             "hidden_rows": self.hidden_rows[:200],
             "hidden_row_count": len(self.hidden_rows),
-            "unmatched_sites": unmatched(self.unmatched_sites),
-            "unmatched_site_count": len(self.unmatched_sites),
-            "unmatched_packages": unmatched(self.unmatched_packages),
-            "unmatched_package_count": len(self.unmatched_packages),
+            "unmatched_sites": unmatched(sites),
+            "unmatched_site_count": len(sites),
+            "unmatched_packages": unmatched(packages),
+            "unmatched_package_count": len(packages),
+            "unmatched_saved_only": saved,
             "counts": self.counts(),
         }
 
