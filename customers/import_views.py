@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers.import_forms import ColumnMapForm, UploadForm
-from customers.importing import batches, problem_files, undo
+from customers.importing import batches, dedupe, pipeline, problem_files, undo
 from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
@@ -257,6 +258,32 @@ def _unmatched_names(summary):
     return listed["site"], listed["package"], unlisted
 
 
+# The labels of pipeline.ROW_OUTCOMES, in that order.
+OUTCOME_LABELS = {
+    dedupe.NEW: gettext_lazy("New"),
+    pipeline.POSSIBLE_DUPLICATE: gettext_lazy("Possible duplicate"),
+    dedupe.UPDATE: gettext_lazy("Update"),
+    dedupe.PRESENT: gettext_lazy("Already present"),
+    dedupe.INVALID: gettext_lazy("Problem"),
+}
+
+
+def _changes_since_review(summary):
+    """Return what the result page shows of the rows whose outcome changed
+    between the review and the save (see pipeline.outcome_changes), or None."""
+    changes = summary.get("changed_since_review")
+    if not changes:
+        return None
+    return {
+        "changed": changes["changed"],
+        "unlisted": changes["changed"] - len(changes["rows"]),
+        "counts": [
+            (label, changes["review"][outcome], changes["saved"][outcome]) for outcome, label in OUTCOME_LABELS.items()
+        ],
+        "rows": [(row, OUTCOME_LABELS[before], OUTCOME_LABELS[after]) for row, before, after in changes["rows"]],
+    }
+
+
 @staff_required
 def batch_detail(request, pk):
     batches.fail_stale_batches()
@@ -309,6 +336,7 @@ def _batch_context(request, batch, column_form):
         "unmatched_sites": unmatched_sites,
         "unmatched_packages": unmatched_packages,
         "unlisted_unmatched": unlisted_unmatched,
+        "changes_since_review": _changes_since_review(summary),
         "learns_columns": is_admin(request.user),
         # The problem workbook's notes sheet lists these rows, and its link
         # is shown for them when the batch has no problem rows.

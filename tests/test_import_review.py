@@ -1,6 +1,7 @@
 """What the review step finds and shows before anything is saved."""
 
 import io
+import re
 from datetime import date, datetime, time
 
 import pytest
@@ -526,22 +527,98 @@ def test_shared_phone_note_local_format(sample_catalogue, tmp_path):
     assert note.value == "0812-0000-0301"
 
 
+def changed_rows(page):
+    """Return (row, outcome in the review, outcome at the save) of each row of the changed-since-review box."""
+    start = page.index('<table id="changed-rows"')
+    table = page[start : page.index("</table>", start)]
+    return re.findall(
+        r'<td data-label="Row">(\d+)</td><td data-label="In the review">([^<]*)</td>'
+        r'<td data-label="At the save">([^<]*)</td>',
+        table,
+    )
+
+
+def outcome_counts(page):
+    """Return (outcome, in the review, at the save) of each row of the box's table of counts."""
+    start = page.index('<table id="changed-outcome-counts"')
+    table = page[start : page.index("</table>", start)]
+    return re.findall(
+        r'<td data-label="Outcome">([^<]*)</td><td data-label="In the review">([^<]*)</td>'
+        r'<td data-label="At the save">([^<]*)</td>',
+        table,
+    )
+
+
 def test_result_notes_changed_review_counts(admin_client, sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "", ""]])
-    batch = validate(path)
+    batch = upload(admin_client, path)
     # Saved elsewhere between this batch's review and its save.
     Customer.objects.create(number="PLG-0401", name="Ani")
 
-    batches.commit_batch(batch)
-    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    confirm(admin_client, batch)
+    page = page_of(admin_client, batch)
 
-    batch.refresh_from_db()
     assert (batch.created_count, batch.duplicate_count) == (0, 1)
-    assert batch.summary["review_counts"] == {"new": 1, "update": 0, "present": 0, "invalid": 0}
+    assert batch.summary["changed_since_review"] == {
+        "review": {"new": 1, "possible_duplicate": 0, "update": 0, "present": 0, "invalid": 0},
+        "saved": {"new": 0, "possible_duplicate": 0, "update": 0, "present": 1, "invalid": 0},
+        "changed": 1,
+        "rows": [[2, "new", "present"]],
+    }
     assert (
-        "Data pelanggan berubah antara tinjauan dan penyimpanan, jadi hasilnya berbeda dari tinjauan, yang menghitung "
-        "1 baru, 0 akan diperbarui, 0 sudah ada dan 0 baris bermasalah."
+        "Customer data changed between the review and the save, so 1 row has another outcome than the review showed."
     ) in page
+    assert changed_rows(page) == [("2", "New", "Already present")]
+
+
+def test_result_lists_changes_with_equal_counts(admin_client, admin_user, sample_catalogue, tmp_path):
+    Customer.objects.create(number="PLG-0501", name="Ani", phone="+6281200000501")
+    Customer.objects.create(number="PLG-0509", name="Cici", phone="+6281200000999")
+    path = write_workbook(tmp_path / "campur.xlsx", [
+        HEADER,
+        ["PLG-0501", "Ani", "081200000501", "", "Jl. A", "", ""],
+        ["PLG-0502", "Bayu", "081200000502", "", "Jl. B", "", ""],
+        ["PLG-0503", "Cici", "081200000503", "", "Jl. C", "", ""],
+    ])
+    batch = upload(admin_client, path)
+    assert (batch.new_count, batch.duplicate_count, batch.summary["counts"]["possible_duplicates"]) == (2, 1, 0)
+
+    # Between the review and the save, another admin deletes the customer of
+    # row 2, adds the customer of row 3 and gives Cici the phone of row 4,
+    # which leaves every count as the review counted it.
+    customer_delete(Customer.objects.get(number="PLG-0501").pk, by=admin_user)
+    Customer.objects.create(number="PLG-0502", name="Bayu", phone="+6281200000502")
+    Customer.objects.filter(number="PLG-0509").update(phone="+6281200000503")
+    confirm(admin_client, batch, possible_duplicates="save")
+    page = page_of(admin_client, batch)
+
+    assert (batch.created_count, batch.duplicate_count, batch.problem_count) == (2, 1, 0)
+    assert changed_rows(page) == [
+        ("2", "Already present", "New"),
+        ("3", "New", "Already present"),
+        ("4", "New", "Possible duplicate"),
+    ]
+    assert outcome_counts(page) == [
+        ("New", "2", "1"),
+        ("Possible duplicate", "0", "1"),
+        ("Update", "0", "0"),
+        ("Already present", "1", "1"),
+        ("Problem", "0", "0"),
+    ]
+    assert "review_counts" not in batch.summary
+
+
+def test_changed_rows_list_bounded(admin_client, sample_catalogue, tmp_path):
+    rows = [[f"PLG-6{index:03d}", f"Pelanggan {index}", "", "", "Jl. A", "", ""] for index in range(53)]
+    batch = upload(admin_client, write_workbook(tmp_path / "banyak.xlsx", [HEADER, *rows]))
+    Customer.objects.bulk_create(Customer(number=row[0], name=row[1]) for row in rows)
+
+    confirm(admin_client, batch)
+    page = page_of(admin_client, batch)
+
+    assert batch.summary["changed_since_review"]["changed"] == 53
+    assert changed_rows(page) == [(str(row), "New", "Already present") for row in range(2, 52)]
+    assert "3 more rows whose outcome changed are not listed." in page
 
 
 def test_result_without_change_has_no_warning(admin_client, sample_catalogue, tmp_path):

@@ -793,6 +793,62 @@ def _is_skipped(row):
     return any(kind == dedupe.SKIPPED_KIND for kind, _problem in row.findings)
 
 
+# The outcomes of a row that the result page compares between the review
+# and the save. A possible duplicate is one whether the save skips it or
+# not, because the admin's choice applies alike to the rows the review
+# noted. Each is stored as its index in this tuple, one byte per row.
+POSSIBLE_DUPLICATE = "possible_duplicate"
+ROW_OUTCOMES = (dedupe.NEW, POSSIBLE_DUPLICATE, dedupe.UPDATE, dedupe.PRESENT, dedupe.INVALID)
+_OUTCOME_BYTES = {outcome: index for index, outcome in enumerate(ROW_OUTCOMES)}
+# The most rows whose outcome changed between the review and the save that
+# the result page lists. It counts the others.
+CHANGED_ROW_LIST_LIMIT = 50
+
+
+def row_outcomes(plan):
+    """Return the outcome of each row of a reviewed plan, one byte each (an
+    index of ROW_OUTCOMES), in the plan's row order."""
+    outcomes = bytearray(len(plan.rows))
+    for position, row in enumerate(plan.rows):
+        if row.kind == dedupe.INVALID:
+            outcome = POSSIBLE_DUPLICATE if row.findings and _is_skipped(row) else dedupe.INVALID
+        elif row.kind == dedupe.NEW and row.findings and _is_possible_duplicate(row):
+            outcome = POSSIBLE_DUPLICATE
+        else:
+            outcome = row.kind
+        outcomes[position] = _OUTCOME_BYTES[outcome]
+    return bytes(outcomes)
+
+
+def outcome_changes(reviewed, plan):
+    """Compare the review's row outcomes `reviewed` (see row_outcomes) with
+    those of the committed `plan`, which must have the same rows.
+
+    Returns None when no outcome changed. Otherwise returns the JSON entry
+    that the batch summary stores: the rows of each outcome in the review
+    ("review") and at the save ("saved"), the number of rows whose outcome
+    changed ("changed"), and [sheet row, review outcome, saved outcome] for
+    the first CHANGED_ROW_LIST_LIMIT of them ("rows").
+    """
+    saved = row_outcomes(plan)
+    if saved == reviewed:
+        return None
+    changed = 0
+    listed = []
+    for position, (before, after) in enumerate(zip(reviewed, saved, strict=True)):
+        if before == after:
+            continue
+        changed += 1
+        if len(listed) < CHANGED_ROW_LIST_LIMIT:
+            listed.append([plan.rows[position].clean.number, ROW_OUTCOMES[before], ROW_OUTCOMES[after]])
+    return {
+        "review": {outcome: reviewed.count(index) for index, outcome in enumerate(ROW_OUTCOMES)},
+        "saved": {outcome: saved.count(index) for index, outcome in enumerate(ROW_OUTCOMES)},
+        "changed": changed,
+        "rows": listed,
+    }
+
+
 def _apply_updates(update_rows, batch):
     """Apply the update rows' changes, with history, and record each changed
     field's old and new value as an ImportChange."""
