@@ -34,6 +34,7 @@ from customers.importing.template import write_template
 from customers.models import HeaderAlias, ImportBatch, ImportProblem
 from customers.selectors import customers_visible_to
 from audit.log_filters import mask_digit_runs
+from audit.models import NikReveal
 from audit.personal_data import mask_finding, mask_nik_text, nik_headers
 from ebilling.access import (
     admin_required,
@@ -192,16 +193,30 @@ def _progress_context(batch):
     }
 
 
-def _findings_page(request, batch):
+def _findings_page(request, batch, *, reveal_nik=False):
+    """Return (kind, page of findings, nik_rows) for the request's kind and page.
+
+    The findings' NIKs are masked, unless `reveal_nik` is given. `nik_rows`
+    are the sheet rows of the page's findings that masking changes, whose
+    NIKs a reveal shows in full.
+    """
     kind = request.GET.get("kind", "problem")
     if kind not in ImportProblem.Kind.values:
         kind = "problem"
     findings = batch.problems.filter(kind=kind).order_by("row", "id")
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
     headers = nik_headers(batch.summary)
+    nik_rows = {}
     for finding in page:
+        value, params = finding.value, finding.params
+        # mask_finding replaces the params dict rather than changing it.
         mask_finding(finding, headers)
-    return kind, page
+        if (finding.value, finding.params) == (value, params):
+            continue
+        nik_rows[finding.row] = True
+        if reveal_nik:
+            finding.value, finding.params = value, params
+    return kind, page, list(nik_rows)
 
 
 def _column_form(request, batch, data=None):
@@ -292,8 +307,37 @@ def batch_detail(request, pk):
     return render(request, "customers/batch_detail.html", context)
 
 
-def _batch_context(request, batch, column_form):
-    kind, page = _findings_page(request, batch)
+# never_cache sends Cache-Control: no-store, because the page shows full NIKs.
+@never_cache
+@staff_permission_required("customers.reveal_nik")
+def batch_nik_reveal(request, pk):
+    """On POST, show the batch page with the full NIKs of the findings of
+    the requested kind and page, and record one NIK reveal for them.
+
+    A GET, as from a link of the page shown, redirects to the batch page
+    with the same query, where NIKs are masked again.
+    """
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    if request.method != "POST":
+        query = request.GET.urlencode()
+        return redirect(reverse("customers:batch-detail", args=[batch.pk]) + (f"?{query}" if query else ""))
+
+    context = _batch_context(request, batch, _column_form(request, batch), reveal_nik=True)
+    nik_rows = context["nik_rows"]
+    if nik_rows:
+        NikReveal.objects.create(
+            user=request.user,
+            username=request.user.get_username(),
+            batch=batch,
+            batch_file_name=batch.file_name,
+            rows=", ".join(map(str, nik_rows)),
+        )
+        logger.info("NIKs of %s rows of import batch %s shown to user %s", len(nik_rows), batch.pk, request.user.pk)
+    return render(request, "customers/batch_detail.html", context)
+
+
+def _batch_context(request, batch, column_form, *, reveal_nik=False):
+    kind, page, nik_rows = _findings_page(request, batch, reveal_nik=reveal_nik)
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
@@ -310,6 +354,9 @@ def _batch_context(request, batch, column_form):
         "summary": batch.summary or {},
         "kind": kind,
         "page": page,
+        "nik_rows": nik_rows,
+        "nik_revealed": reveal_nik and bool(nik_rows),
+        "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
         # The tab of skipped rows shows only once a save skipped some.
         "kinds": [
             (value, label, kind_counts[value])
