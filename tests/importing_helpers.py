@@ -68,13 +68,16 @@ def confirm(client, batch, **data):
     return response
 
 
+def table_rows(page, table_id, labels):
+    """Return, for each row of the table `table_id` in the HTML `page`, the
+    texts of its cells whose data-label attributes are `labels`, in that order."""
+    start = page.index(f'<table id="{table_id}"')
+    table = page[start : page.index("</table>", start)]
+    cells = "".join(rf'<td[^>]* data-label="{re.escape(label)}">([^<]*)</td>' for label in labels)
+    return re.findall(cells, table)
+
+
 def unmatched_table(page):
     """Return (column, value, rows, close names) of each row of the batch
     page's table of names that matched nothing, in English."""
-    start = page.index('<table id="unmatched"')
-    table = page[start : page.index("</table>", start)]
-    return re.findall(
-        r'<td data-label="Column">([^<]*)</td><td class="value" data-label="Value">([^<]*)</td>'
-        r'<td data-label="Rows">([^<]*)</td><td data-label="Close known names, closest first">([^<]*)</td>',
-        table,
-    )
+    return table_rows(page, "unmatched", ["Column", "Value", "Rows", "Close known names, closest first"])

@@ -1,7 +1,6 @@
 """What the review step finds and shows before anything is saved."""
 
 import io
-import re
 from datetime import date, datetime, time
 
 import pytest
@@ -20,6 +19,7 @@ from tests.importing_helpers import (
     SAMPLE_XLSX,
     confirm,
     run_import,
+    table_rows,
     unmatched_table,
     upload,
     write_workbook,
@@ -529,24 +529,12 @@ def test_shared_phone_note_local_format(sample_catalogue, tmp_path):
 
 def changed_rows(page):
     """Return (row, outcome in the review, outcome at the save) of each row of the changed-since-review box."""
-    start = page.index('<table id="changed-rows"')
-    table = page[start : page.index("</table>", start)]
-    return re.findall(
-        r'<td data-label="Row">(\d+)</td><td data-label="In the review">([^<]*)</td>'
-        r'<td data-label="At the save">([^<]*)</td>',
-        table,
-    )
+    return table_rows(page, "changed-rows", ["Row", "In the review", "At the save"])
 
 
 def outcome_counts(page):
     """Return (outcome, in the review, at the save) of each row of the box's table of counts."""
-    start = page.index('<table id="changed-outcome-counts"')
-    table = page[start : page.index("</table>", start)]
-    return re.findall(
-        r'<td data-label="Outcome">([^<]*)</td><td data-label="In the review">([^<]*)</td>'
-        r'<td data-label="At the save">([^<]*)</td>',
-        table,
-    )
+    return table_rows(page, "changed-outcome-counts", ["Outcome", "In the review", "At the save"])
 
 
 def test_result_notes_changed_review_counts(admin_client, sample_catalogue, tmp_path):
