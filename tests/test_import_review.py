@@ -13,6 +13,7 @@ from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch, ImportProblem
 from customers.services import customer_delete
 from packages.models import ServicePackage
+from sites.models import Site
 from tests.importing_helpers import (
     CASES_DIR,
     SAMPLE_CSV,
@@ -594,6 +595,19 @@ def test_result_lists_changes_with_equal_counts(admin_client, admin_user, sample
         ("Problem", "0", "0"),
     ]
     assert "review_counts" not in batch.summary
+
+
+def test_changed_rows_listed_from_stale_plan(admin_client, sample_catalogue, tmp_path, caplog):
+    path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ["PLG-0701", "Ani", "081200000701", "", "Jl. A", "", ""]])
+    batch = upload(admin_client, path)
+    # A new site makes the stored plan stale, so the save reads the file again.
+    Site.objects.create(code="DPK", name="Depok")
+    Customer.objects.create(number="PLG-0701", name="Ani")
+
+    confirm(admin_client, batch)
+
+    assert "stored plan rejected" in caplog.text
+    assert changed_rows(page_of(admin_client, batch)) == [("2", "New", "Already present")]
 
 
 def test_changed_rows_list_bounded(admin_client, sample_catalogue, tmp_path):
