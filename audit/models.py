@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class NikReveal(models.Model):
-    """One showing of a customer's full NIK to a staff user.
+    """One showing of full NIKs to a staff user: a customer's NIK, or the
+    NIKs in one page of an import batch's findings.
 
-    The customer number and the username are copied, so the record still
-    says who saw whose NIK after either row is deleted.
+    The customer number, the batch's file name and the username are copied,
+    so the record still shows who saw whose NIK after either row is deleted.
     """
 
     user = models.ForeignKey(
@@ -19,7 +20,18 @@ class NikReveal(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("customer")
     )
-    customer_number = models.CharField(_("customer ID"), max_length=30)
+    customer_number = models.CharField(_("customer ID"), max_length=30, blank=True)
+    batch = models.ForeignKey(
+        "customers.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("import batch"),
+    )
+    batch_file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    # The sheet rows of the batch's findings whose full NIK was shown, comma-separated.
+    rows = models.TextField(_("sheet rows"), blank=True)
     revealed_at = models.DateTimeField(_("revealed at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -28,4 +40,5 @@ class NikReveal(models.Model):
         verbose_name_plural = _("NIK reveals")
 
     def __str__(self):
-        return f"{self.username} → {self.customer_number} ({self.revealed_at:%Y-%m-%d %H:%M})"
+        shown = self.customer_number or self.batch_file_name
+        return f"{self.username} → {shown} ({self.revealed_at:%Y-%m-%d %H:%M})"

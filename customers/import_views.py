@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from customers.import_forms import ColumnMapForm, UploadForm
-from customers.importing import batches, problem_files, undo
+from customers.importing import batches, dedupe, pipeline, problem_files, undo
 from customers.importing.column_map import learn_header_alias, learned_aliases
 from customers.importing.headers import SOURCE_LEARNED, TEMPLATE_HEADERS, normalise_header
 from customers.importing.matching import alias_target, learn_alias, match_key
@@ -33,6 +34,7 @@ from customers.importing.template import write_template
 from customers.models import HeaderAlias, ImportBatch, ImportProblem
 from customers.selectors import customers_visible_to
 from audit.log_filters import mask_digit_runs
+from audit.models import NikReveal
 from audit.personal_data import mask_finding, mask_nik_text, nik_headers
 from ebilling.access import (
     admin_required,
@@ -191,16 +193,30 @@ def _progress_context(batch):
     }
 
 
-def _findings_page(request, batch):
+def _findings_page(request, batch, *, reveal_nik=False):
+    """Return (kind, page of findings, nik_rows) for the request's kind and page.
+
+    The findings' NIKs are masked, unless `reveal_nik` is given. `nik_rows`
+    are the sheet rows of the page's findings that masking changes, whose
+    NIKs a reveal shows in full.
+    """
     kind = request.GET.get("kind", "problem")
     if kind not in ImportProblem.Kind.values:
         kind = "problem"
     findings = batch.problems.filter(kind=kind).order_by("row", "id")
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
     headers = nik_headers(batch.summary)
+    nik_rows = {}
     for finding in page:
+        value, params = finding.value, finding.params
+        # mask_finding replaces the params dict rather than changing it.
         mask_finding(finding, headers)
-    return kind, page
+        if (finding.value, finding.params) == (value, params):
+            continue
+        nik_rows[finding.row] = True
+        if reveal_nik:
+            finding.value, finding.params = value, params
+    return kind, page, list(nik_rows)
 
 
 def _column_form(request, batch, data=None):
@@ -257,6 +273,32 @@ def _unmatched_names(summary):
     return listed["site"], listed["package"], unlisted
 
 
+# The labels of pipeline.ROW_OUTCOMES, in that order.
+OUTCOME_LABELS = {
+    dedupe.NEW: gettext_lazy("New"),
+    pipeline.POSSIBLE_DUPLICATE: gettext_lazy("Possible duplicate"),
+    dedupe.UPDATE: gettext_lazy("Update"),
+    dedupe.PRESENT: gettext_lazy("Already present"),
+    dedupe.INVALID: gettext_lazy("Problem"),
+}
+
+
+def _changes_since_review(summary):
+    """Return what the result page shows of the rows whose outcome changed
+    between the review and the save (see pipeline.outcome_changes), or None."""
+    changes = summary.get("changed_since_review")
+    if not changes:
+        return None
+    return {
+        "changed": changes["changed"],
+        "unlisted": changes["changed"] - len(changes["rows"]),
+        "counts": [
+            (label, changes["review"][outcome], changes["saved"][outcome]) for outcome, label in OUTCOME_LABELS.items()
+        ],
+        "rows": [(row, OUTCOME_LABELS[before], OUTCOME_LABELS[after]) for row, before, after in changes["rows"]],
+    }
+
+
 @staff_required
 def batch_detail(request, pk):
     batches.fail_stale_batches()
@@ -265,8 +307,37 @@ def batch_detail(request, pk):
     return render(request, "customers/batch_detail.html", context)
 
 
-def _batch_context(request, batch, column_form):
-    kind, page = _findings_page(request, batch)
+# never_cache sends Cache-Control: no-store, because the page shows full NIKs.
+@never_cache
+@staff_permission_required("customers.reveal_nik")
+def batch_nik_reveal(request, pk):
+    """On POST, show the batch page with the full NIKs of the findings of
+    the requested kind and page, and record one NIK reveal for them.
+
+    A GET, as from a link of the page shown, redirects to the batch page
+    with the same query, where NIKs are masked again.
+    """
+    batch = get_object_or_404(visible_batches(request.user), pk=pk)
+    if request.method != "POST":
+        query = request.GET.urlencode()
+        return redirect(reverse("customers:batch-detail", args=[batch.pk]) + (f"?{query}" if query else ""))
+
+    context = _batch_context(request, batch, _column_form(request, batch), reveal_nik=True)
+    nik_rows = context["nik_rows"]
+    if nik_rows:
+        NikReveal.objects.create(
+            user=request.user,
+            username=request.user.get_username(),
+            batch=batch,
+            batch_file_name=batch.file_name,
+            rows=", ".join(map(str, nik_rows)),
+        )
+        logger.info("NIKs of %s rows of import batch %s shown to user %s", len(nik_rows), batch.pk, request.user.pk)
+    return render(request, "customers/batch_detail.html", context)
+
+
+def _batch_context(request, batch, column_form, *, reveal_nik=False):
+    kind, page, nik_rows = _findings_page(request, batch, reveal_nik=reveal_nik)
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
@@ -283,6 +354,9 @@ def _batch_context(request, batch, column_form):
         "summary": batch.summary or {},
         "kind": kind,
         "page": page,
+        "nik_rows": nik_rows,
+        "nik_revealed": reveal_nik and bool(nik_rows),
+        "can_reveal_nik": has_staff_permission(request.user, "customers.reveal_nik"),
         # The tab of skipped rows shows only once a save skipped some.
         "kinds": [
             (value, label, kind_counts[value])
@@ -309,6 +383,7 @@ def _batch_context(request, batch, column_form):
         "unmatched_sites": unmatched_sites,
         "unmatched_packages": unmatched_packages,
         "unlisted_unmatched": unlisted_unmatched,
+        "changes_since_review": _changes_since_review(summary),
         "learns_columns": is_admin(request.user),
         # The problem workbook's notes sheet lists these rows, and its link
         # is shown for them when the batch has no problem rows.

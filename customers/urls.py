@@ -35,6 +35,7 @@ urlpatterns = [
     path("imports/<uuid:pk>/alias/", import_views.batch_alias, name="batch-alias"),
     path("imports/<uuid:pk>/columns/", import_views.batch_columns, name="batch-columns"),
     path("imports/<uuid:pk>/sheet/", import_views.batch_sheet, name="batch-sheet"),
+    path("imports/<uuid:pk>/nik/", import_views.batch_nik_reveal, name="batch-nik-reveal"),
     path("imports/columns/", import_views.header_alias_list, name="header-alias-list"),
     path("imports/columns/<int:pk>/delete/", import_views.header_alias_delete, name="header-alias-delete"),
     path("imports/names/", name_alias_views.name_alias_list, name="name-alias-list"),

@@ -2,9 +2,11 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 from django.core.management import call_command
+from django.urls import reverse
 from openpyxl import Workbook
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -44,3 +46,38 @@ def validate_upload(path, **options):
     batches.validate_batch(batch)
     batch.refresh_from_db()
     return batch
+
+
+def upload(client, path, mode="create"):
+    """Upload the file at `path` through the upload page and return its batch, checked."""
+    from customers.models import ImportBatch
+
+    with open(path, "rb") as handle:
+        response = client.post(reverse("customers:upload"), {"file": handle, "mode": mode})
+    assert response.status_code == 302
+    return ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
+
+
+def confirm(client, batch, **data):
+    """Press the review's save button of `batch` with the form `data`, and reload the batch."""
+    from customers.importing import batches
+
+    url = reverse("customers:batch-confirm", args=[batch.pk])
+    response = client.post(url, {"review": batches.review_fingerprint(batch), **data})
+    batch.refresh_from_db()
+    return response
+
+
+def table_rows(page, table_id, labels):
+    """Return, for each row of the table `table_id` in the HTML `page`, the
+    texts of its cells whose data-label attributes are `labels`, in that order."""
+    start = page.index(f'<table id="{table_id}"')
+    table = page[start : page.index("</table>", start)]
+    cells = "".join(rf'<td[^>]* data-label="{re.escape(label)}">([^<]*)</td>' for label in labels)
+    return re.findall(cells, table)
+
+
+def unmatched_table(page):
+    """Return (column, value, rows, close names) of each row of the batch
+    page's table of names that matched nothing, in English."""
+    return table_rows(page, "unmatched", ["Column", "Value", "Rows", "Close known names, closest first"])

@@ -100,7 +100,7 @@ def test_alias_choice_starts_empty(admin_client, sample_catalogue, tmp_path):
     """A close name is only a hint. No choice starts selected, because one click would remember it for good."""
     sites, packages = sample_catalogue
     batch = upload(admin_client, write_workbook(tmp_path / "a.xlsx", [
-        ["Nama", "Alamat", "Site", "Paket"], ["Ani", "Jl. A 1", "Cibinong Timur", "Home 25 Mbps"],
+        ["Nama", "Alamat", "Site", "Paket"], ["Ani", "Jl. A 1", "Cibinong Timur", "Home 20 Mbp"],
     ]))
     admin_client.cookies["django_language"] = "en"
 

@@ -11,7 +11,20 @@ from openpyxl import load_workbook
 from customers.importing import batches, pipeline
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch, ImportProblem
-from tests.importing_helpers import CASES_DIR, SAMPLE_CSV, SAMPLE_XLSX, run_import, write_workbook
+from customers.services import customer_delete
+from packages.models import ServicePackage
+from sites.models import Site
+from tests.importing_helpers import (
+    CASES_DIR,
+    SAMPLE_CSV,
+    SAMPLE_XLSX,
+    confirm,
+    run_import,
+    table_rows,
+    unmatched_table,
+    upload,
+    write_workbook,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +39,12 @@ def validate(path, **options):
 
 def findings(batch, kind):
     return [(f.row, f.column, f.code) for f in batch.problems.filter(kind=kind).order_by("row", "id")]
+
+
+def page_of(client, batch, query=""):
+    """Return the batch page, in English, with the URL query `query`."""
+    client.cookies["django_language"] = "en"
+    return client.get(reverse("customers:batch-detail", args=[batch.pk]) + query).content.decode()
 
 
 def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
@@ -43,8 +62,8 @@ def test_unmatched_names_with_suggestions(sample_catalogue, tmp_path):
     packages = {p["value"]: p for p in batch.summary["unmatched_packages"]}
     assert packages["Home 20 Mbp"]["suggestions"][0] == "Home 20 Mbps"
     assert packages["Paket Rumah"]["rows"] == [3]
-    assert findings(batch, "note") == [(2, "Site", "site_unknown"), (2, "Paket", "package_unknown_suggested"),
-                                       (3, "Site", "site_unknown"), (3, "Paket", "package_unknown")]
+    assert findings(batch, "note") == [(2, "Site", "site_unknown_suggested"), (2, "Paket", "package_unknown_suggested"),
+                                       (3, "Site", "site_unknown_suggested"), (3, "Paket", "package_unknown")]
     assert Customer.objects.count() == 0
 
 
@@ -509,22 +528,99 @@ def test_shared_phone_note_local_format(sample_catalogue, tmp_path):
     assert note.value == "0812-0000-0301"
 
 
+def changed_rows(page):
+    """Return (row, outcome in the review, outcome at the save) of each row of the changed-since-review box."""
+    return table_rows(page, "changed-rows", ["Row", "In the review", "At the save"])
+
+
+def outcome_counts(page):
+    """Return (outcome, in the review, at the save) of each row of the box's table of counts."""
+    return table_rows(page, "changed-outcome-counts", ["Outcome", "In the review", "At the save"])
+
+
 def test_result_notes_changed_review_counts(admin_client, sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ["PLG-0401", "Ani", "081200000401", "", "Jl. A", "", ""]])
-    batch = validate(path)
+    batch = upload(admin_client, path)
     # Saved elsewhere between this batch's review and its save.
     Customer.objects.create(number="PLG-0401", name="Ani")
 
-    batches.commit_batch(batch)
-    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    confirm(admin_client, batch)
+    page = page_of(admin_client, batch)
 
-    batch.refresh_from_db()
     assert (batch.created_count, batch.duplicate_count) == (0, 1)
-    assert batch.summary["review_counts"] == {"new": 1, "update": 0, "present": 0, "invalid": 0}
+    assert batch.summary["changed_since_review"] == {
+        "review": {"new": 1, "possible_duplicate": 0, "update": 0, "present": 0, "invalid": 0},
+        "saved": {"new": 0, "possible_duplicate": 0, "update": 0, "present": 1, "invalid": 0},
+        "changed": 1,
+        "rows": [[2, "new", "present"]],
+    }
     assert (
-        "Data pelanggan berubah antara tinjauan dan penyimpanan, jadi hasilnya berbeda dari tinjauan, yang menghitung "
-        "1 baru, 0 akan diperbarui, 0 sudah ada dan 0 baris bermasalah."
+        "Customer data changed between the review and the save, so 1 row has another outcome than the review showed."
     ) in page
+    assert changed_rows(page) == [("2", "New", "Already present")]
+
+
+def test_result_lists_changes_with_equal_counts(admin_client, admin_user, sample_catalogue, tmp_path):
+    Customer.objects.create(number="PLG-0501", name="Ani", phone="+6281200000501")
+    Customer.objects.create(number="PLG-0509", name="Cici", phone="+6281200000999")
+    path = write_workbook(tmp_path / "campur.xlsx", [
+        HEADER,
+        ["PLG-0501", "Ani", "081200000501", "", "Jl. A", "", ""],
+        ["PLG-0502", "Bayu", "081200000502", "", "Jl. B", "", ""],
+        ["PLG-0503", "Cici", "081200000503", "", "Jl. C", "", ""],
+    ])
+    batch = upload(admin_client, path)
+    assert (batch.new_count, batch.duplicate_count, batch.summary["counts"]["possible_duplicates"]) == (2, 1, 0)
+
+    # Between the review and the save, another admin deletes the customer of
+    # row 2, adds the customer of row 3 and gives Cici the phone of row 4,
+    # which leaves every count as the review counted it.
+    customer_delete(Customer.objects.get(number="PLG-0501").pk, by=admin_user)
+    Customer.objects.create(number="PLG-0502", name="Bayu", phone="+6281200000502")
+    Customer.objects.filter(number="PLG-0509").update(phone="+6281200000503")
+    confirm(admin_client, batch, possible_duplicates="save")
+    page = page_of(admin_client, batch)
+
+    assert (batch.created_count, batch.duplicate_count, batch.problem_count) == (2, 1, 0)
+    assert changed_rows(page) == [
+        ("2", "Already present", "New"),
+        ("3", "New", "Already present"),
+        ("4", "New", "Possible duplicate"),
+    ]
+    assert outcome_counts(page) == [
+        ("New", "2", "1"),
+        ("Possible duplicate", "0", "1"),
+        ("Update", "0", "0"),
+        ("Already present", "1", "1"),
+        ("Problem", "0", "0"),
+    ]
+    assert "review_counts" not in batch.summary
+
+
+def test_changed_rows_listed_from_stale_plan(admin_client, sample_catalogue, tmp_path, caplog):
+    path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ["PLG-0701", "Ani", "081200000701", "", "Jl. A", "", ""]])
+    batch = upload(admin_client, path)
+    # A new site makes the stored plan stale, so the save reads the file again.
+    Site.objects.create(code="DPK", name="Depok")
+    Customer.objects.create(number="PLG-0701", name="Ani")
+
+    confirm(admin_client, batch)
+
+    assert "stored plan rejected" in caplog.text
+    assert changed_rows(page_of(admin_client, batch)) == [("2", "New", "Already present")]
+
+
+def test_changed_rows_list_bounded(admin_client, sample_catalogue, tmp_path):
+    rows = [[f"PLG-6{index:03d}", f"Pelanggan {index}", "", "", "Jl. A", "", ""] for index in range(53)]
+    batch = upload(admin_client, write_workbook(tmp_path / "banyak.xlsx", [HEADER, *rows]))
+    Customer.objects.bulk_create(Customer(number=row[0], name=row[1]) for row in rows)
+
+    confirm(admin_client, batch)
+    page = page_of(admin_client, batch)
+
+    assert batch.summary["changed_since_review"]["changed"] == 53
+    assert changed_rows(page) == [(str(row), "New", "Already present") for row in range(2, 52)]
+    assert "3 more rows whose outcome changed are not listed." in page
 
 
 def test_result_without_change_has_no_warning(admin_client, sample_catalogue, tmp_path):
@@ -538,6 +634,40 @@ def test_result_without_change_has_no_warning(admin_client, sample_catalogue, tm
     assert batch.created_count == 1
     assert "review_counts" not in batch.summary
     assert 'id="changed-since-review"' not in page
+
+
+def test_unknown_name_note_suggests_first_candidate(admin_client, sample_catalogue, tmp_path):
+    ServicePackage.objects.create(
+        code="H20P", name="Home 20 Mbps Promo", download_mbps=20, upload_mbps=10, monthly_price=180000
+    )
+    path = write_workbook(tmp_path / "nama.xlsx", [
+        HEADER,
+        ["PLG-0801", "Ani", "081200000801", "", "Jl. A", "Cibinnong", "Bisnis 50"],
+        ["PLG-0802", "Bayu", "081200000802", "", "Jl. B", "", "Home 20 Mbp"],
+    ])
+
+    batch = upload(admin_client, path)
+    page = page_of(admin_client, batch)
+    notes = page_of(admin_client, batch, "?kind=note")
+
+    assert unmatched_table(page) == [
+        ("Site", "Cibinnong", "2", "Cibinong"),
+        ("Paket", "Bisnis 50", "2", "Bisnis 50 Mbps"),
+        # Two packages are as close, so the note suggests neither.
+        ("Paket", "Home 20 Mbp", "3", "Home 20 Mbps, Home 20 Mbps Promo"),
+    ]
+    assert (
+        "Row 2, column Site: site “Cibinnong” is not known. Did you mean “Cibinong”? The customer is saved "
+        "without a site; fix the name or add the site and upload again."
+    ) in notes
+    assert (
+        "Row 2, column Paket: package “Bisnis 50” is not known. Did you mean “Bisnis 50 Mbps”? The customer is "
+        "saved without a package; fix the name or add the package and upload again."
+    ) in notes
+    assert (
+        "Row 3, column Paket: package “Home 20 Mbp” is not known. The customer is saved without a package; "
+        "add the package or fix the name and upload again."
+    ) in notes
 
 
 def test_problem_workbook_keeps_dates_readable(sample_catalogue, tmp_path):

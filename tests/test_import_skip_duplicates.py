@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from customers.importing import batches
 from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch
-from tests.importing_helpers import run_import, write_workbook
+from tests.importing_helpers import confirm, run_import, unmatched_table, upload, write_workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +47,6 @@ def stored_customers(sample_catalogue):
 @pytest.fixture
 def sheet(tmp_path):
     return write_workbook(tmp_path / "migrasi.xlsx", [HEADER, *ROWS])
-
-
-def upload(client, path):
-    with open(path, "rb") as handle:
-        response = client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
-    assert response.status_code == 302
-    return ImportBatch.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[-1])
-
-
-def confirm(client, batch, **data):
-    url = reverse("customers:batch-confirm", args=[batch.pk])
-    response = client.post(url, {"review": batches.review_fingerprint(batch), **data})
-    batch.refresh_from_db()
-    return response
 
 
 def page_of(client, batch, query=""):
@@ -209,6 +194,49 @@ def test_problem_workbook_lists_skipped_rows(admin_client, stored_customers, she
     download = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
     stored = load_workbook(io.BytesIO(b"".join(download.streaming_content)))["Pelanggan"]
     assert [row[6] for row in stored.iter_rows(min_row=2, values_only=True)] == [2, 3, 4]
+
+
+def test_result_lists_unmatched_saved_rows(admin_client, stored_customers, tmp_path):
+    # Paket Lama is named by the skipped row 4, the new rows 7 and 8, and row 9, rejected for its phone.
+    path = write_workbook(tmp_path / "migrasi.xlsx", [
+        HEADER,
+        *ROWS,
+        ["DEMO-0007", "Dewi Lestari", "081234560007", "", "Jl. Teratai 7", "Paket Lama"],
+        ["DEMO-0008", "Hadi Pratama", "081234560008", "", "Jl. Cempaka 8", "Paket Lama"],
+        ["DEMO-0009", "Wati Suryani", "bukan nomor", "", "Jl. Flamboyan 9", "Paket Lama"],
+    ])
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, path)
+    assert [(entry["value"], entry["rows"]) for entry in batch.summary["unmatched_packages"]] == [
+        ("Paket Lama", [4, 7, 8, 9])
+    ]
+
+    confirm(admin_client, batch, possible_duplicates="skip")
+
+    assert batch.skipped_count == 3
+    assert [(entry["value"], entry["rows"], entry["count"]) for entry in batch.summary["unmatched_packages"]] == [
+        ("Paket Lama", [7, 8], 2)
+    ]
+    assert batch.summary["unmatched_package_count"] == 1
+    page = page_of(admin_client, batch)
+    assert unmatched_table(page) == [("Paket", "Paket Lama", "7, 8", "—")]
+    assert "<h3>Names that matched nothing, in the saved rows</h3>" in page
+    assert (
+        '<p class="muted" id="unmatched-help">Only the rows this import saved are counted and listed: their new '
+        "customers were saved without this site or package, and their updated customers kept the stored one. "
+        "Set it in the customer list.</p>"
+    ) in page
+
+
+def test_result_omits_name_of_skipped_rows(admin_client, stored_customers, sheet):
+    batch = upload(admin_client, sheet)
+
+    confirm(admin_client, batch, possible_duplicates="skip")
+
+    # Only the skipped row 4 names Paket Lama, so no saved customer lacks that package.
+    assert batch.summary["unmatched_packages"] == []
+    assert batch.summary["unmatched_package_count"] == 0
+    assert 'id="unmatched"' not in page_of(admin_client, batch)
 
 
 def test_undo_after_skipping_save(admin_client, stored_customers, sheet):

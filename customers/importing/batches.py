@@ -379,9 +379,10 @@ def _fail(batch, error):
         stored_plan.delete(batch)
 
 
-def store_findings(batch, plan):
+def store_findings(batch, plan, *, saved=False):
     """Replace the batch's stored findings and counts with the plan's, and
-    return the counts (see pipeline.result_counts)."""
+    return the counts (see pipeline.result_counts). Pass `saved` when the
+    plan was just committed (see Plan.summary)."""
     counts = pipeline.result_counts(plan)
     with transaction.atomic():
         batch.problems.all().delete()
@@ -405,7 +406,7 @@ def store_findings(batch, plan):
                 chunk = []
         if chunk:
             ImportProblem.objects.bulk_create(chunk)
-        batch.summary = plan.summary()
+        batch.summary = plan.summary(saved=saved)
         # The summary's counts, like the batch's, keep skipped rows apart from the rows with problems.
         batch.summary["counts"] = counts
         batch.rows_read = counts["rows"]
@@ -442,10 +443,15 @@ def validate_batch(batch):
         try:
             catalogue = stored_plan.catalogue_fingerprint()
             plan = _build_plan(batch, progress)
-            # Stored before review_plan, which commit_plan runs again.
-            stored_plan.save(batch, plan, catalogue)
+            # Compressed before review_plan, which commit_plan runs again on
+            # the rows as build_plan returned them.
+            payload = stored_plan.compress_or_none(batch, plan)
             progress("checking", 0, len(plan.rows))
             pipeline.review_plan(plan, site_ids=pipeline.site_scope(batch.created_by))
+            review = stored_plan.encode_review(pipeline.row_outcomes(plan), _row_numbers(plan))
+            stored_plan.save(batch, payload, catalogue, review)
+            # The compressed plan (8.7 MB for the 100,000-row benchmark file) is not needed any more.
+            del payload
         except FileRejected as error:
             logger.info("Import batch %s rejected: %s", batch.pk, error.code)
             if error.code == pipeline.NO_CUSTOMER_SHEET:
@@ -529,6 +535,10 @@ def _plan_to_commit(batch, progress):
     return _build_plan(batch, progress, row_total=batch.rows_read, learned=reviewed_learned_aliases(batch.summary))
 
 
+def _row_numbers(plan):
+    return [row.clean.number for row in plan.rows]
+
+
 def _review_counts(batch):
     return {
         "new": batch.new_count,
@@ -567,6 +577,26 @@ def _claimed_by_this_run(batch):
     return started_at == batch.started_at
 
 
+def _note_changes_since_review(batch, plan, reviewed_outcomes, reviewed, expected):
+    """Store in the batch's summary what changed between its review and its
+    save, because customers changed meanwhile.
+
+    That is the rows whose outcome changed (see pipeline.outcome_changes).
+    Without the review's row outcomes (no stored plan file, or a file read
+    again with other rows), it is the review's counts if the saved ones differ.
+    """
+    if reviewed_outcomes is not None:
+        changes = pipeline.outcome_changes(reviewed_outcomes, plan)
+        if changes is None:
+            return
+        batch.summary["changed_since_review"] = changes
+    elif _saved_counts(batch) != expected:
+        batch.summary["review_counts"] = reviewed
+    else:
+        return
+    batch.save(update_fields=["summary"])
+
+
 def commit_batch(batch):
     """Save the batch's valid rows in one transaction, from the plan stored
     at validation when it is still current, otherwise from the file."""
@@ -578,6 +608,7 @@ def commit_batch(batch):
         expected = _expected_counts(batch, reviewed)
         try:
             plan = _plan_to_commit(batch, progress)
+            reviewed_outcomes = stored_plan.load_review(batch, _row_numbers(plan))
             if not getattr(settings, "IMPORT_PROGRESS_DATABASE", None):
                 # Nothing reported inside the transaction shows before it
                 # commits, so the page names the whole step from here.
@@ -597,12 +628,8 @@ def commit_batch(batch):
                     )
                     return batch
                 pipeline.commit_plan(plan, batch, progress=progress)
-                counts = store_findings(batch, plan)
-                if _saved_counts(batch) != expected:
-                    # Customers changed between review and save, so the
-                    # result page shows what the review had counted.
-                    batch.summary["review_counts"] = reviewed
-                    batch.save(update_fields=["summary"])
+                counts = store_findings(batch, plan, saved=True)
+                _note_changes_since_review(batch, plan, reviewed_outcomes, reviewed, expected)
                 _set_state(
                     batch,
                     ImportBatch.State.DONE,

@@ -80,8 +80,30 @@ PACKAGE_UNKNOWN_KEPT = register_row_message(
         "package; add the package or fix the name and upload again."
     ),
 )
-# The package notes of a name with one clearly close stored package
-# (see Catalogue.closest_name), which is suggested but never applied.
+# The notes of a name with one clearly close stored site or package (see
+# Catalogue.suggest), which is suggested but never applied.
+SITE_UNKNOWN_SUGGESTED = register_row_message(
+    "site_unknown_suggested",
+    _(
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. Did you mean “%(suggestion)s”? "
+        "The customer is saved without a site; fix the name or add the site and upload again."
+    ),
+)
+SITE_UNKNOWN_SUGGESTED_UNSAVED = register_row_message(
+    "site_unknown_suggested_unsaved",
+    _(
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. Did you mean “%(suggestion)s”? "
+        "Fix the name or add the site before you upload this row again, or the customer is saved "
+        "without a site."
+    ),
+)
+SITE_UNKNOWN_SUGGESTED_KEPT = register_row_message(
+    "site_unknown_suggested_kept",
+    _(
+        "Row %(row)s, column %(column)s: site “%(value)s” is not known. Did you mean “%(suggestion)s”? "
+        "The customer keeps the stored site; fix the name or add the site and upload again."
+    ),
+)
 PACKAGE_UNKNOWN_SUGGESTED = register_row_message(
     "package_unknown_suggested",
     _(
@@ -106,22 +128,26 @@ PACKAGE_UNKNOWN_SUGGESTED_KEPT = register_row_message(
 )
 UPDATE_CODES = {
     SITE_UNKNOWN: SITE_UNKNOWN_KEPT,
+    SITE_UNKNOWN_SUGGESTED: SITE_UNKNOWN_SUGGESTED_KEPT,
     PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_KEPT,
     PACKAGE_UNKNOWN_SUGGESTED: PACKAGE_UNKNOWN_SUGGESTED_KEPT,
 }
 UNSAVED_CODES = {
     SITE_UNKNOWN: SITE_UNKNOWN_UNSAVED,
+    SITE_UNKNOWN_SUGGESTED: SITE_UNKNOWN_SUGGESTED_UNSAVED,
     PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_UNSAVED,
     PACKAGE_UNKNOWN_SUGGESTED: PACKAGE_UNKNOWN_SUGGESTED_UNSAVED,
     SITE_CONFLICT: SITE_CONFLICT_UNSAVED,
 }
 
+# The most names the review lists as candidates for an unknown name.
 SUGGESTION_LIMIT = 3
-SUGGESTION_MIN_SCORE = 60
 # The minimum rapidfuzz ratio between the comparison forms of an unknown
-# name and a stored name or alias for the row's note to suggest it. The
-# ratio is an edit-distance similarity from 0 to 100, close to difflib's:
-# "hom20mbps" and "home20mbps" score 95, "bisnis50" and "bisnis50mbps" 80.
+# name and a stored name, code or alias for the review to list it as a
+# candidate, and for the row's note to suggest it. The ratio is an
+# edit-distance similarity from 0 to 100, close to difflib's: "hom20mbps"
+# and "home20mbps" score 95, "bisnis50" and "bisnis50mbps" 80.
+SUGGESTION_MIN_SCORE = 60
 CLOSE_NAME_MIN_SCORE = 75
 DIGIT_RUN = re.compile(r"\d+")
 
@@ -142,7 +168,8 @@ class Unmatched:
     value: str
     rows: list = field(default_factory=list)
     suggestions: list = field(default_factory=list)
-    # The one stored name clearly close to the value, or None (see Catalogue.closest_name).
+    # The one stored name clearly close to the value, or None. It is then
+    # suggestions[0] (see Catalogue.suggest).
     closest: str = None
 
 
@@ -166,12 +193,6 @@ class Catalogue:
         # Learned aliases never shadow a real code or name.
         for key, pk in aliases:
             self.by_key.setdefault(key, pk)
-        self._choices = {}
-        for record in records:
-            if record.pk in self._inactive:
-                continue
-            self._choices[record.name] = record.pk
-            self._choices[record.code] = record.pk
         self.unmatched = {}
         # Comparison keys grouped by the numbers they contain, built on the first unknown name.
         self._keys_by_numbers = None
@@ -187,14 +208,22 @@ class Catalogue:
         """Record that row number `row` names `text`, which matches nothing, and return its Unmatched entry."""
         entry = self.unmatched.get(text)
         if entry is None:
-            entry = Unmatched(value=text, suggestions=self.suggest(text), closest=self.closest_name(text))
+            suggestions, closest = self.suggest(text)
+            entry = Unmatched(value=text, suggestions=suggestions, closest=closest)
             self.unmatched[text] = entry
         entry.rows.append(row)
         return entry
 
-    def closest_name(self, text):
-        """Return the name of the one record whose name, code or alias is
-        clearly close to `text`, or None when none or several are.
+    def suggest(self, text):
+        """Return (names, closest) for `text`, which matches nothing.
+
+        `names` are up to SUGGESTION_LIMIT names of active records whose
+        name, code or alias scores at least SUGGESTION_MIN_SCORE against
+        `text`, closest first: the review's list of candidates. `closest` is
+        the first of them when it is the only record scoring at least
+        CLOSE_NAME_MIN_SCORE, else None: the name that the row's note
+        suggests. One function returns both, so the note never names
+        another record than the first candidate.
 
         Only keys with the same numbers are compared, because package names
         differ mostly in their speed: "Hom 20 Mbps" is close to "Home 20
@@ -202,7 +231,7 @@ class Catalogue:
         """
         key = match_key(text)
         if not key:
-            return None
+            return [], None
         if self._keys_by_numbers is None:
             self._keys_by_numbers = {}
             for candidate, pk in self.by_key.items():
@@ -210,30 +239,17 @@ class Catalogue:
                     continue
                 self._keys_by_numbers.setdefault(tuple(DIGIT_RUN.findall(candidate)), []).append(candidate)
         candidates = self._keys_by_numbers.get(tuple(DIGIT_RUN.findall(key)), [])
-        found = process.extract(key, candidates, scorer=fuzz.ratio, score_cutoff=CLOSE_NAME_MIN_SCORE, limit=None)
-        records = {self.by_key[choice] for choice, _score, _index in found}
-        if len(records) != 1:
-            return None
-        return self.names[records.pop()]
-
-    def suggest(self, text):
-        """Return up to three known names closest to `text`, best first."""
-        if not self._choices:
-            return []
-        found = process.extract(
-            text,
-            list(self._choices),
-            scorer=fuzz.WRatio,
-            processor=lambda value: str(value).casefold(),
-            limit=SUGGESTION_LIMIT * 2,
-            score_cutoff=SUGGESTION_MIN_SCORE,
-        )
-        names = []
-        for choice, _score, _index in found:
-            name = self.names[self._choices[choice]]
-            if name not in names:
-                names.append(name)
-        return names[:SUGGESTION_LIMIT]
+        found = process.extract(key, candidates, scorer=fuzz.ratio, score_cutoff=SUGGESTION_MIN_SCORE, limit=None)
+        # The best score of each record among its name, code and aliases.
+        scores = {}
+        for choice, score, _index in found:
+            pk = self.by_key[choice]
+            scores[pk] = max(score, scores.get(pk, 0))
+        ranked = sorted(scores, key=lambda pk: (-scores[pk], self.names[pk]))
+        names = [self.names[pk] for pk in ranked[:SUGGESTION_LIMIT]]
+        clearly_close = [pk for pk in ranked if scores[pk] >= CLOSE_NAME_MIN_SCORE]
+        closest = names[0] if len(clearly_close) == 1 else None
+        return names, closest
 
 
 def load_catalogues():

@@ -32,6 +32,7 @@ from customers.importing.matching import (
     PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
     SITE_UNKNOWN,
+    SITE_UNKNOWN_SUGGESTED,
     UNSAVED_CODES,
     UPDATE_CODES,
     load_catalogues,
@@ -216,18 +217,35 @@ class Plan:
             "deleted_numbers": deleted_numbers,
         }
 
-    def summary(self):
-        """Return the JSON-serialisable review summary stored on the batch."""
+    def summary(self, *, saved=False):
+        """Return the JSON-serialisable review summary stored on the batch.
 
-        def unmatched(entries):
+        With `saved` (after the save), the unmatched names list only the
+        rows saved as new or updated customers, and a name that no saved
+        row uses is left out: those are the customers to fix by hand.
+        """
+        saved_rows = None
+        if saved:
+            saved_rows = {row.clean.number for row in self.rows if row.kind in (dedupe.NEW, dedupe.UPDATE)}
+
+        def named_rows(entries):
+            """Return (entry, its rows to list) for each entry with rows to list."""
+            if saved_rows is None:
+                return [(entry, entry.rows) for entry in entries.values()]
+            pairs = [(entry, [number for number in entry.rows if number in saved_rows]) for entry in entries.values()]
+            return [(entry, rows) for entry, rows in pairs if rows]
+
+        def unmatched(pairs):
             # The most frequent names first. Python's sort is stable, so
             # names of equal count keep their order in the file.
-            listed = sorted(entries.values(), key=lambda entry: len(entry.rows), reverse=True)
+            listed = sorted(pairs, key=lambda pair: len(pair[1]), reverse=True)
             return [
-                {"value": entry.value, "rows": entry.rows[:20], "count": len(entry.rows), "suggestions": entry.suggestions}
-                for entry in listed[:UNMATCHED_LIST_LIMIT]
+                {"value": entry.value, "rows": rows[:20], "count": len(rows), "suggestions": entry.suggestions}
+                for entry, rows in listed[:UNMATCHED_LIST_LIMIT]
             ]
 
+        sites = named_rows(self.unmatched_sites)
+        packages = named_rows(self.unmatched_packages)
         return {
             "format": self.format,
             "sheet": self.sheet_name,
@@ -241,10 +259,11 @@ class Plan:
             "blank_columns": self.blank_columns,
             "hidden_rows": self.hidden_rows[:200],
             "hidden_row_count": len(self.hidden_rows),
-            "unmatched_sites": unmatched(self.unmatched_sites),
-            "unmatched_site_count": len(self.unmatched_sites),
-            "unmatched_packages": unmatched(self.unmatched_packages),
-            "unmatched_package_count": len(self.unmatched_packages),
+            "unmatched_sites": unmatched(sites),
+            "unmatched_site_count": len(sites),
+            "unmatched_packages": unmatched(packages),
+            "unmatched_package_count": len(packages),
+            "unmatched_saved_only": saved,
             "counts": self.counts(),
         }
 
@@ -567,8 +586,9 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
     if site_text and site_id is None and chosen_site is None:
         # With a chosen site the rows land there whatever the column holds,
         # so an unknown name is a conflict below, not a name to map.
-        sites.record_unmatched(site_text, clean.number)
-        row.add_finding("note", Problem(clean.number, labels["site"], site_text, SITE_UNKNOWN))
+        entry = sites.record_unmatched(site_text, clean.number)
+        note = _unknown_name_note(entry, clean.number, labels["site"], SITE_UNKNOWN, SITE_UNKNOWN_SUGGESTED)
+        row.add_finding("note", note)
     if chosen_site is not None:
         if site_text and site_id != chosen_site.pk:
             row.add_finding(
@@ -594,17 +614,20 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
         package_id = packages.lookup(package_text)
         if package_id is None:
             entry = packages.record_unmatched(package_text, clean.number)
-            if entry.closest is None:
-                note = Problem(clean.number, labels["package"], package_text, PACKAGE_UNKNOWN)
-            else:
-                note = Problem(
-                    clean.number, labels["package"], package_text, PACKAGE_UNKNOWN_SUGGESTED, {"suggestion": entry.closest}
-                )
+            note = _unknown_name_note(entry, clean.number, labels["package"], PACKAGE_UNKNOWN, PACKAGE_UNKNOWN_SUGGESTED)
             row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
 
     return row
+
+
+def _unknown_name_note(entry, row_number, column, code, suggested_code):
+    """Return the note of a row naming the Unmatched `entry`, which suggests
+    entry.closest, the first of the review's candidates, when there is one."""
+    if entry.closest is None:
+        return Problem(row_number, column, entry.value, code)
+    return Problem(row_number, column, entry.value, suggested_code, {"suggestion": entry.closest})
 
 
 def _has_name_missing(problems):
@@ -768,6 +791,62 @@ def result_counts(plan):
 
 def _is_skipped(row):
     return any(kind == dedupe.SKIPPED_KIND for kind, _problem in row.findings)
+
+
+# The outcomes of a row that the result page compares between the review
+# and the save. A possible duplicate is one whether the save skips it or
+# not, because the admin's choice applies alike to the rows the review
+# noted. Each is stored as its index in this tuple, one byte per row.
+POSSIBLE_DUPLICATE = "possible_duplicate"
+ROW_OUTCOMES = (dedupe.NEW, POSSIBLE_DUPLICATE, dedupe.UPDATE, dedupe.PRESENT, dedupe.INVALID)
+_OUTCOME_BYTES = {outcome: index for index, outcome in enumerate(ROW_OUTCOMES)}
+# The most rows whose outcome changed between the review and the save that
+# the result page lists. It counts the others.
+CHANGED_ROW_LIST_LIMIT = 50
+
+
+def row_outcomes(plan):
+    """Return the outcome of each row of a reviewed plan, one byte each (an
+    index of ROW_OUTCOMES), in the plan's row order."""
+    outcomes = bytearray(len(plan.rows))
+    for position, row in enumerate(plan.rows):
+        if row.kind == dedupe.INVALID:
+            outcome = POSSIBLE_DUPLICATE if row.findings and _is_skipped(row) else dedupe.INVALID
+        elif row.kind == dedupe.NEW and row.findings and _is_possible_duplicate(row):
+            outcome = POSSIBLE_DUPLICATE
+        else:
+            outcome = row.kind
+        outcomes[position] = _OUTCOME_BYTES[outcome]
+    return bytes(outcomes)
+
+
+def outcome_changes(reviewed, plan):
+    """Compare the review's row outcomes `reviewed` (see row_outcomes) with
+    those of the committed `plan`, which must have the same rows.
+
+    Returns None when no outcome changed. Otherwise returns the JSON entry
+    that the batch summary stores: the rows of each outcome in the review
+    ("review") and at the save ("saved"), the number of rows whose outcome
+    changed ("changed"), and [sheet row, review outcome, saved outcome] for
+    the first CHANGED_ROW_LIST_LIMIT of them ("rows").
+    """
+    saved = row_outcomes(plan)
+    if saved == reviewed:
+        return None
+    changed = 0
+    listed = []
+    for position, (before, after) in enumerate(zip(reviewed, saved, strict=True)):
+        if before == after:
+            continue
+        changed += 1
+        if len(listed) < CHANGED_ROW_LIST_LIMIT:
+            listed.append([plan.rows[position].clean.number, ROW_OUTCOMES[before], ROW_OUTCOMES[after]])
+    return {
+        "review": {outcome: reviewed.count(index) for index, outcome in enumerate(ROW_OUTCOMES)},
+        "saved": {outcome: saved.count(index) for index, outcome in enumerate(ROW_OUTCOMES)},
+        "changed": changed,
+        "rows": listed,
+    }
 
 
 def _apply_updates(update_rows, batch):

@@ -4,7 +4,8 @@ commit after review need not read and clean the file again.
 The file sits in the upload's storage under the upload's name plus ".plan".
 It contains a header and the Plan as build_plan returned it, before
 review_plan classified its rows, because commit_plan classifies them again
-inside its lock.
+inside its lock. The header also keeps the outcome that the review found for
+each row, which the save compares with its own (load_review).
 
 Why pickle: a plan is a tree of dataclasses (rows, cleaned values as
 Decimal and date, problems with free-form params), and pickle writes and
@@ -28,6 +29,7 @@ same region list, and the same code and libraries. Otherwise load() returns
 None and the caller reads the file again.
 """
 
+import base64
 import dataclasses
 import gc
 import hashlib
@@ -38,6 +40,7 @@ import pickle
 import struct
 import time
 import zlib
+from array import array
 from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import version
@@ -178,12 +181,7 @@ def _header(batch, catalogue):
         "code": code_fingerprint(),
         "row_fields": ROW_FIELDS,
         "clean_fields": CLEAN_FIELDS,
-        "batch": str(batch.pk),
-        "sha256": batch.file_sha256,
-        "mode": batch.mode,
-        "site": batch.site_id,
-        "columns": batch.column_map,
-        "sheet": batch.sheet,
+        **_check_keys(batch),
         "catalogue": catalogue,
     }
 
@@ -201,15 +199,14 @@ def _decode_row(values):
     return PlannedRow(CleanRow(*values[0]), *values[1:])
 
 
-def dump(batch, plan, catalogue):
-    """Return the plan file's bytes: magic, HMAC, header length, header, payload.
+def compress(plan):
+    """Return the payload of a plan file: a zlib stream of pickles, the Plan
+    without its rows, then lists of ROWS_PER_PICKLE encoded rows, then None.
 
-    The payload is a zlib stream of pickles: the Plan without its rows, then
-    lists of ROWS_PER_PICKLE encoded rows, then None. Pickling and
-    compressing chunk by chunk keeps only one chunk's pickle in memory
-    instead of the whole plan's (36 MB for 100,000 rows).
+    Call it before review_plan() changes the rows. Pickling and compressing
+    chunk by chunk keeps only one chunk's pickle in memory instead of the
+    whole plan's (36 MB for 100,000 rows).
     """
-    header = json.dumps(_header(batch, catalogue)).encode()
     compressor = zlib.compressobj(COMPRESS_LEVEL)
     buffer = BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -229,22 +226,45 @@ def dump(batch, plan, catalogue):
             write([_encode_row(row) for row in plan.rows[start : start + ROWS_PER_PICKLE]])
         write(None)
     compressed.append(compressor.flush())
-    signed = HEADER_LENGTH.pack(len(header)) + header + b"".join(compressed)
+    return b"".join(compressed)
+
+
+def dump(batch, payload, catalogue, review=None):
+    """Return the plan file's bytes: magic, HMAC, header length, header,
+    and the `payload` that compress() returned.
+
+    `review` is the review's outcome of each row (see encode_review), kept
+    in the header, so the save can tell which rows' outcome changed since.
+    """
+    header = _header(batch, catalogue)
+    if review is not None:
+        header["review"] = review
+    header = json.dumps(header).encode()
+    signed = HEADER_LENGTH.pack(len(header)) + header + payload
     return MAGIC + _mac(signed) + signed
+
+
+def encode_review(outcomes, row_numbers):
+    """Return the header entry of the review's row outcomes: `outcomes`, one
+    byte per plan row, compressed, and a digest of the rows' sheet numbers,
+    so that a plan read again from a changed file is not compared with it."""
+    return {
+        "outcomes": base64.b64encode(zlib.compress(outcomes, COMPRESS_LEVEL)).decode(),
+        "rows": _row_numbers_digest(row_numbers),
+    }
+
+
+def _row_numbers_digest(row_numbers):
+    return hashlib.sha256(array("Q", row_numbers).tobytes()).hexdigest()
 
 
 def parse(batch, data, catalogue):
     """Return the Plan in `data`, or None with the reason logged when the
     data is not an authentic plan of `batch` for the current `catalogue`."""
-    start = len(MAGIC) + DIGEST_SIZE
-    if not data.startswith(MAGIC) or len(data) < start + HEADER_LENGTH.size:
-        return _rejected(batch, "it is not a plan file")
-    signed = data[start:]
-    if not hmac.compare_digest(data[len(MAGIC) : start], _mac(signed)):
-        return _rejected(batch, "its HMAC does not match (the file was changed, or SECRET_KEY was)")
-
-    (length,) = HEADER_LENGTH.unpack_from(signed)
-    header = json.loads(signed[HEADER_LENGTH.size : HEADER_LENGTH.size + length])
+    try:
+        header, signed, length = _verified(data)
+    except _NotAuthentic as error:
+        return _rejected(batch, str(error))
     expected = _header(batch, catalogue)
     changed = sorted(key for key in expected if header.get(key) != expected[key])
     if changed:
@@ -261,31 +281,54 @@ def parse(batch, data, catalogue):
     return plan
 
 
+class _NotAuthentic(Exception):
+    """Plan file bytes that eBilling did not write, with the reason as message."""
+
+
+def _verified(data):
+    """Return (header, signed part, header length) of plan file bytes.
+
+    Raises _NotAuthentic when they are no plan file or their HMAC does not match.
+    """
+    start = len(MAGIC) + DIGEST_SIZE
+    if not data.startswith(MAGIC) or len(data) < start + HEADER_LENGTH.size:
+        raise _NotAuthentic("it is not a plan file")
+    signed = data[start:]
+    if not hmac.compare_digest(data[len(MAGIC) : start], _mac(signed)):
+        raise _NotAuthentic("its HMAC does not match (the file was changed, or SECRET_KEY was)")
+    (length,) = HEADER_LENGTH.unpack_from(signed)
+    header = json.loads(signed[HEADER_LENGTH.size : HEADER_LENGTH.size + length])
+    return header, signed, length
+
+
 def _rejected(batch, reason):
     logger.warning("Import batch %s: stored plan rejected because %s. Reading the file again.", batch.pk, reason)
     return None
 
 
-def save(batch, plan, catalogue):
-    """Store `plan` beside the batch's upload, replacing an older one.
+def save(batch, payload, catalogue, review=None):
+    """Store the plan file of `payload` (see compress) beside the batch's
+    upload, replacing an older one, with the review's row outcomes `review`
+    (see encode_review).
 
     `catalogue` is catalogue_fingerprint() taken before build_plan started,
     so a site or alias changed while the file was being read makes the
     plan stale rather than wrongly current. The stored plan only saves
     time, so a failure is logged and the commit reads the file instead.
+    A `payload` of None, from a compress() that failed, stores nothing.
     """
-    if not batch.file:
+    if not batch.file or payload is None:
         return
     started = time.monotonic()
     name = plan_name(batch.file.name)
     storage = batch.file.storage
     try:
-        data = dump(batch, plan, catalogue)
+        data = dump(batch, payload, catalogue, review)
         storage.delete(name)
         saved = storage.save(name, ContentFile(data))
     except Exception:
-        # Any error here (pickling, storage, disk full) only costs the time
-        # that the commit spends reading the file again.
+        # Any error here (storage, disk full) only costs the time that the
+        # commit spends reading the file again.
         logger.exception(
             "Import batch %s: storing the checked plan failed. The commit will read the file again.", batch.pk
         )
@@ -297,9 +340,20 @@ def save(batch, plan, catalogue):
         logger.warning("Import batch %s: %s was taken, so the checked plan was not stored", batch.pk, name)
         return
     logger.info(
-        "Import batch %s: stored the checked plan of %s rows (%s bytes) in %.2f s",
-        batch.pk, len(plan.rows), len(data), time.monotonic() - started,
+        "Import batch %s: stored the checked plan (%s bytes) in %.2f s", batch.pk, len(data), time.monotonic() - started
     )
+
+
+def compress_or_none(batch, plan):
+    """Return compress(plan), or None with the error logged: a plan that
+    cannot be stored only costs the time the commit spends reading the file again."""
+    try:
+        return compress(plan)
+    except Exception:
+        logger.exception(
+            "Import batch %s: storing the checked plan failed. The commit will read the file again.", batch.pk
+        )
+        return None
 
 
 def load(batch):
@@ -327,6 +381,47 @@ def load(batch):
             batch.pk, len(plan.rows), time.monotonic() - started,
         )
     return plan
+
+
+def load_review(batch, row_numbers):
+    """Return the review's row outcomes stored in the batch's plan file, one
+    byte per row, or None when they cannot be compared.
+
+    They cannot be when there is no plan file, when the file fails its HMAC
+    or belongs to another check of the batch, or when `row_numbers`, the
+    sheet rows of the plan about to be saved, are not those reviewed.
+
+    Only the HMAC and the header are checked, so the outcomes stay usable
+    when the plan itself is stale, as after a change of sites or packages.
+    """
+    if not batch.file:
+        return None
+    try:
+        with batch.file.storage.open(plan_name(batch.file.name), "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return None
+    try:
+        header, _signed, _length = _verified(data)
+    except _NotAuthentic:
+        return None
+    review = header.get("review")
+    same_check = all(header.get(key) == value for key, value in _check_keys(batch).items())
+    if not review or not same_check or review["rows"] != _row_numbers_digest(row_numbers):
+        return None
+    return zlib.decompress(base64.b64decode(review["outcomes"]))
+
+
+def _check_keys(batch):
+    """Return the header entries that name the batch and the choices of its check."""
+    return {
+        "batch": str(batch.pk),
+        "sha256": batch.file_sha256,
+        "mode": batch.mode,
+        "site": batch.site_id,
+        "columns": batch.column_map,
+        "sheet": batch.sheet,
+    }
 
 
 def delete(batch):

@@ -124,7 +124,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 pipeline.commit_plan(plan, batch)
                 batch.state = ImportBatch.State.DONE
-                counts = batches.store_findings(batch, plan)
+                counts = batches.store_findings(batch, plan, saved=True)
                 batch.created_count = counts["new"]
                 batch.save(update_fields=["state", "created_count", "skip_possible_duplicates"])
 
