@@ -193,16 +193,18 @@ def _progress_context(batch):
     }
 
 
-def _findings_page(request, batch, *, reveal_nik=False):
+def _findings_page(request, batch, kind_counts, *, reveal_nik=False):
     """Return (kind, page of findings, nik_rows) for the request's kind and page.
 
-    The findings' NIKs are masked, unless `reveal_nik` is given. `nik_rows`
-    are the sheet rows of the page's findings that masking changes, whose
-    NIKs a reveal shows in full.
+    Without a kind in the request, the first tab with findings opens, so a
+    file without problems opens on its notes. The findings' NIKs are
+    masked, unless `reveal_nik` is given. `nik_rows` are the sheet rows of
+    the page's findings that masking changes, whose NIKs a reveal shows in
+    full.
     """
-    kind = request.GET.get("kind", "problem")
+    kind = request.GET.get("kind")
     if kind not in ImportProblem.Kind.values:
-        kind = "problem"
+        kind = next((value for value in ImportProblem.Kind.values if kind_counts[value]), ImportProblem.Kind.PROBLEM)
     findings = batch.problems.filter(kind=kind).order_by("row", "id")
     page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
     headers = nik_headers(batch.summary)
@@ -337,10 +339,10 @@ def batch_nik_reveal(request, pk):
 
 
 def _batch_context(request, batch, column_form, *, reveal_nik=False):
-    kind, page, nik_rows = _findings_page(request, batch, reveal_nik=reveal_nik)
     kind_counts = dict.fromkeys(ImportProblem.Kind.values, 0)
     for entry in batch.problems.order_by().values("kind").annotate(total=Count("id")):
         kind_counts[entry["kind"]] = entry["total"]
+    kind, page, nik_rows = _findings_page(request, batch, kind_counts, reveal_nik=reveal_nik)
     summary = batch.summary or {}
     previous = batches.previous_import(
         batch.file_sha256, among=visible_batches(request.user), before=batch, sheet=summary.get("sheet")

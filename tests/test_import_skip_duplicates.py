@@ -80,6 +80,30 @@ def test_review_offers_skip_by_default(admin_client, stored_customers, sheet):
     assert 'id="kind-skipped"' not in page
 
 
+def test_review_counts_possible_duplicates_among_new(admin_client, stored_customers, sheet):
+    admin_client.cookies["django_language"] = "en"
+    batch = upload(admin_client, sheet)
+
+    page = page_of(admin_client, batch)
+
+    assert '<strong id="count-new">5</strong>' in page
+    assert (
+        '<small class="stat-part" id="count-new-possible-duplicates">'
+        "of which 3 are possible duplicates, skipped by default</small>"
+    ) in page
+
+
+def test_review_opens_first_tab_with_findings(admin_client, stored_customers, sheet):
+    batch = upload(admin_client, sheet)
+    assert batch.problems.filter(kind="problem").count() == 0
+
+    page = page_of(admin_client, batch)
+    chosen = page_of(admin_client, batch, "?kind=problem")
+
+    assert '<a class="chip active" href="?kind=note" id="kind-note">' in page
+    assert '<a class="chip active" href="?kind=problem" id="kind-problem">' in chosen
+
+
 def test_review_without_duplicates_has_no_choice(admin_client, sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "baru.xlsx", [HEADER, ROWS[3], ROWS[4]])
     batch = upload(admin_client, path)
