@@ -46,9 +46,11 @@ LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 # a wrong customer. An optional value that staff or the customer can fill in
 # later in the app is left out with a note, and the rest of the row is
 # saved: a new customer gets no value and an update keeps the stored one.
-# A Site or Paket cell showing a spreadsheet error, such as #N/A from a
-# VLOOKUP, is left out as an unknown Site or Paket name is. Its formula
-# without a saved result still rejects the row.
+# A Site, Paket or region name cell (Kelurahan/Desa, Kecamatan,
+# Kabupaten/Kota, Provinsi) showing a spreadsheet error, such as #N/A from
+# a VLOOKUP, is left out as an unknown name is, so the row is saved as if
+# the cell were blank. Its formula without a saved result, or a text too
+# long to be a name, still rejects the row.
 # Each such field maps the cleaner's problem code to the note's code. The
 # None key, where present, covers its other codes, and the codes of a field
 # without it reject the row.
@@ -89,6 +91,10 @@ LEFT_OUT_NOTES = {
     "region_code": {None: cleaners.REGION_CODE_LEFT_OUT, **_SPECIAL_CELL_NOTES},
     "site": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
     "package": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "village": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "district": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "regency": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "province": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
     "latitude": _COORDINATE_NOTES,
     "longitude": _COORDINATE_NOTES,
     "coordinates": {
