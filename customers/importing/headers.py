@@ -78,6 +78,8 @@ _ALIASES = {
         "Alamat Lengkap", "Alamat Pemasangan", "Alamat Pasang", "Alamat Instalasi",
         "Address", "Full Address", "Installation Address", "Alamat Rumah",
         "Alamat Pelanggan",
+        # The street column under an "Alamat" group of a two-row header.
+        "Jalan", "Nama Jalan", "Alamat Jalan", "Street",
     ],
     "site": ["Cabang", "POP", "Area", "Nama Site", "Site Name", "Branch"],
     "package": [
@@ -193,6 +195,50 @@ def header_score(cells, learned=None):
     fields = {field_for_header(cell, learned) for cell in cells}
     fields.discard(None)
     return len(fields)
+
+
+def two_row_header(upper, lower, learned=None):
+    """Return the header texts of a header written over two rows, or None
+    when the rows `upper` and `lower` (header texts, "" for empty) do not
+    have that shape.
+
+    Such a header has group cells in its upper row, such as "Kontak" merged
+    over the two columns "No. HP" and "Email" of the lower row. Its other
+    upper cells, such as "Nama", have nothing below them, because they are
+    merged down over the lower row or the lower cell is empty. The shape is
+    recognised by a lower label under an empty upper cell right of an upper
+    label, as under a merged group. A plain header over its first data row
+    has that too where a header cell is empty, so the reader also requires
+    the combined header to name more fields than either row alone.
+
+    A column's text is its lower label, else its upper label. A lower label
+    that names no field but does with its group's label before it, such as
+    "Pos" under "Kode", takes the two together ("Kode Pos").
+    """
+    width = max(len(upper), len(lower))
+    upper = [_strip_label(text) for text in upper] + [""] * (width - len(upper))
+    lower = [_strip_label(text) for text in lower] + [""] * (width - len(lower))
+    groups = []
+    group = ""
+    for upper_text, lower_text in zip(upper, lower):
+        if upper_text:
+            group = upper_text
+        groups.append(group)
+    if not any(lower[index] and not upper[index] and groups[index] for index in range(width)):
+        return None
+
+    texts = []
+    for upper_text, lower_text, group in zip(upper, lower, groups):
+        if not lower_text:
+            texts.append(upper_text)
+        elif group and field_for_header(lower_text, learned) is None:
+            joined = f"{group} {lower_text}"
+            texts.append(joined if field_for_header(joined, learned) else lower_text)
+        else:
+            texts.append(lower_text)
+    while texts and not texts[-1]:
+        texts.pop()
+    return tuple(texts)
 
 
 def _strip_label(text):

@@ -152,6 +152,8 @@ class Plan:
     other_customer_sheets: list = field(default_factory=list)
     # Names of the other sheets not searched for a header row (MAX_PROBED_SHEETS).
     unchecked_sheets: list = field(default_factory=list)
+    # The first row of a header written over two rows, else header_row.
+    header_first_row: int = None
 
     @property
     def rows_read(self):
@@ -235,6 +237,7 @@ class Plan:
             "customer_sheets": customer_sheet_entries(self.other_customer_sheets),
             "unchecked_sheets": self.unchecked_sheets,
             "header_row": self.header_row,
+            "header_first_row": self.header_first_row or self.header_row,
             "unknown_columns": self.unknown_columns,
             "columns": self.columns,
             "duplicate_columns": self.duplicate_columns,
@@ -306,6 +309,7 @@ def build_plan(
             sheet_name=table.sheet_name,
             other_sheets=list(table.other_sheets),
             header_row=table.header_row,
+            header_first_row=table.header_first_row,
             labels=labels,
             unknown_columns=list(header_map.unknown),
             duplicate_columns=list(header_map.duplicates),

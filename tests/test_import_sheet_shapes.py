@@ -1,0 +1,92 @@
+"""Sheet shapes of real ISP workbooks, read end to end: review, save and
+the import_customers command."""
+
+import pytest
+from django.urls import reverse
+from openpyxl import Workbook
+
+from customers.models import Customer, ImportBatch
+from tests.importing_helpers import run_import
+
+pytestmark = pytest.mark.django_db
+
+# "No" and "Nama Pelanggan" stand alone, "Kontak" and "Alamat" are groups
+# merged over the columns of the second row.
+GROUPS_ROW = ["No", "Nama Pelanggan", "Kontak", None, "Alamat", None, None, None, "Paket"]
+LABELS_ROW = [None, None, "No. HP", "Email", "Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", None]
+DATA_ROWS = [
+    [1, "Ani", "0812-3456-7801", "ani@contoh.id", "Jl. Mawar 1", "001/002", "Pabuaran", "Cibinong", "Home 10 Mbps"],
+    [2, "Bayu", "0812-ABCD", None, "Jl. Mawar 2", None, None, None, "Home 10 Mbps"],
+    [3, "Cici", "81234567803", None, "Jl. Mawar 3", None, "Pabuaran", "Cibinong", None],
+]
+
+
+def two_row_header_workbook(path):
+    """Write GROUPS_ROW and LABELS_ROW merged as Excel users merge them,
+    the single cells down over the second row, and DATA_ROWS below."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Pelanggan"
+    for row in [GROUPS_ROW, LABELS_ROW, *DATA_ROWS]:
+        sheet.append(row)
+    sheet.merge_cells("C1:D1")
+    sheet.merge_cells("E1:H1")
+    for column in "ABI":
+        sheet.merge_cells(f"{column}1:{column}2")
+    workbook.save(path)
+    return path
+
+
+def test_two_row_header_through_upload_page(admin_client, sample_catalogue, regions_loaded, tmp_path):
+    path = two_row_header_workbook(tmp_path / "pelanggan.xlsx")
+    admin_client.cookies["django_language"] = "en"
+
+    with open(path, "rb") as handle:
+        admin_client.post(reverse("customers:upload"), {"file": handle, "mode": "create"})
+    batch = ImportBatch.objects.get()
+
+    assert batch.state == ImportBatch.State.REVIEW
+    assert (batch.summary["header_first_row"], batch.summary["header_row"]) == (1, 2)
+    assert batch.summary["unknown_columns"] == ["No"]
+    assert batch.summary["duplicate_columns"] == []
+    assert [(p.row, p.column, p.value, p.code) for p in batch.problems.filter(kind="problem")] == [
+        (4, "No. HP", "0812-ABCD", "phone_invalid"),
+    ]
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert "<li>Sheet read: Pelanggan, header on rows 1 and 2.</li>" in page
+
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+
+    batch.refresh_from_db()
+    assert batch.created_count == 2
+    saved = Customer.objects.order_by("name").values_list(
+        "name", "phone", "email", "street", "village_id", "package__code"
+    )
+    assert list(saved) == [
+        ("Ani", "+6281234567801", "ani@contoh.id", "Jl. Mawar 1 RT 001/RW 002", "32.01.01.1012", "H10"),
+        ("Cici", "+6281234567803", "", "Jl. Mawar 3", "32.01.01.1012", None),
+    ]
+
+
+def test_two_row_header_csv_command(sample_catalogue, tmp_path):
+    """The same sheet saved by Excel as CSV (Windows-1252, ";", CRLF):
+    the merged cells are empty fields."""
+    path = tmp_path / "pelanggan.csv"
+    path.write_bytes(
+        b"No;Nama Pelanggan;Kontak;;Alamat;;;;Paket\r\n"
+        b";;No. HP;Email;Jalan;RT/RW;Desa/Kelurahan;Kecamatan;\r\n"
+        b"1;Ani;0812-3456-7801;ani@contoh.id;Jl. Mawar 1;001/002;Pabuaran;Cibinong;Home 10 Mbps\r\n"
+        b"2;Bayu;0812-ABCD;;Jl. Mawar 2;;;;Home 10 Mbps\r\n"
+        b"3;Cici;81234567803;;Jl. Mawar 3;;Pabuaran;Cibinong;\r\n"
+    )
+
+    code, result, _stderr = run_import(path)
+
+    assert code == 0
+    assert (result["rows"], result["created"]) == (3, 2)
+    assert [(error["row"], error["column"], error["code"]) for error in result["errors"]] == [
+        (4, "No. HP", "phone_invalid"),
+    ]
+    assert dict(Customer.objects.values_list("name", "phone")) == {
+        "Ani": "+6281234567801", "Cici": "+6281234567803",
+    }
