@@ -272,6 +272,8 @@ class HeaderMap:
     that no column names. `headers` maps the index of every non-empty
     header cell to its text, and `sources` maps it to the SOURCE_* constant
     its field came from, or None when the header names no field.
+    `joined_notes` maps the index of every notes column but the one in
+    `columns` to its label: the cleaner joins their cells to the notes.
     """
 
     columns: dict = field(default_factory=dict)
@@ -286,11 +288,18 @@ class HeaderMap:
     missing_required: list = field(default_factory=list)
     headers: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
+    joined_notes: dict = field(default_factory=dict)
 
     @cached_property
     def fields_in_column_order(self):
         """The mapped fields, left to right; read once per sheet, used per row."""
         return [name for _index, name in sorted(self.columns.items())]
+
+    @cached_property
+    def notes_columns(self):
+        """(index, label) of every notes column, left to right, for joining their cells."""
+        first = [(index, self.labels["notes"]) for index, name in self.columns.items() if name == "notes"]
+        return sorted([*first, *self.joined_notes.items()])
 
     def label(self, field_name):
         """Return the file's header for a field, or the template header."""
@@ -304,9 +313,10 @@ def map_headers(cells, overrides=None, learned=None):
     to None to ignore it. `learned` maps normalised headers to fields (see
     field_for_header). A column with an override claims its field first.
     Otherwise the first column naming a field wins, and a later column
-    naming the same field is ignored and listed in `duplicates`. An empty
-    header cell takes the field an override gives it, and is otherwise
-    listed in `blank`.
+    naming the same field is ignored and listed in `duplicates`, except a
+    later notes column, which is listed in `joined_notes`. An empty header
+    cell takes the field an override gives it, and is otherwise listed in
+    `blank`.
     """
     overrides = overrides or {}
     header_map = HeaderMap(width=len(cells))
@@ -347,6 +357,8 @@ def map_headers(cells, overrides=None, learned=None):
             header_map.columns[index] = field_name
             # Messages name a column without a header by its letter.
             header_map.labels[field_name] = text or column_letter(index)
+        elif field_name == "notes":
+            header_map.joined_notes[index] = text or column_letter(index)
         else:
             header_map.duplicates.append(text)
 
