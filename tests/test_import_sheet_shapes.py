@@ -90,3 +90,75 @@ def test_two_row_header_csv_command(sample_catalogue, tmp_path):
     assert dict(Customer.objects.values_list("name", "phone")) == {
         "Ani": "+6281234567801", "Cici": "+6281234567803",
     }
+
+
+# The same customers as number cells in an .xlsx and as Excel saves those
+# cells to CSV on a computer set to Indonesian: what the cell shows, with a
+# decimal comma, ";" between fields, Windows-1252 and CRLF.
+NUMBERS_HEADER = ["ID Pelanggan", "Nama", "No HP", "Alamat", "RT", "RW", "Kode Pos", "Latitude", "Longitude"]
+NUMBER_CELLS = [
+    [12, "Ani", 81234567801, "Jl. Mawar 1", 1, 2, 16911, -6.4812, 106.8543],
+    [1001, "Bayu", 6281234567802, "Jl. Mawar 2", 4, 11, 16912, -6.4813, 106.8544],
+]
+NUMBERS_CSV = (
+    b"ID Pelanggan;Nama;No HP;Alamat;RT;RW;Kode Pos;Latitude;Longitude\r\n"
+    b"12;Ani;81234567801;Jl. Mawar 1;1;2;16911;-6,4812;106,8543\r\n"
+    b"1001;Bayu;6281234567802;Jl. Mawar 2;4;11;16912;-6,4813;106,8544\r\n"
+)
+SAVED_FIELDS = ("number", "name", "phone", "address", "postal_code", "latitude", "longitude")
+
+
+def saved_customers():
+    return list(Customer.objects.order_by("number").values_list(*SAVED_FIELDS))
+
+
+@pytest.mark.parametrize("name, content", [
+    ("excel.csv", NUMBERS_CSV),
+    # LibreOffice's default CSV: UTF-8, "," between fields, a decimal point, LF.
+    ("libreoffice.csv", NUMBERS_CSV.replace(b",", b".").replace(b";", b",").replace(b"\r\n", b"\n")),
+])
+def test_csv_number_cells_read_as_xlsx(sample_catalogue, tmp_path, name, content):
+    """Phone numbers that lost their leading 0, RT and RW without their
+    zeros and a numeric ID read from CSV as from number cells. The ID
+    "12" stays "12", as the number cell 12 does, because nothing in the
+    file shows that it was 0012."""
+    workbook = Workbook()
+    workbook.active.append(NUMBERS_HEADER)
+    for row in NUMBER_CELLS:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "angka.xlsx")
+    run_import(tmp_path / "angka.xlsx")
+    from_xlsx = saved_customers()
+    Customer.objects.all().delete()
+    (tmp_path / name).write_bytes(content)
+
+    code, result, _stderr = run_import(tmp_path / name)
+
+    assert (code, result["created"], result["errors"]) == (0, 2, [])
+    assert saved_customers() == from_xlsx
+    assert [row[:4] for row in from_xlsx] == [
+        ("1001", "Bayu", "+6281234567802", "Jl. Mawar 2 RT 004/RW 011"),
+        ("12", "Ani", "+6281234567801", "Jl. Mawar 1 RT 001/RW 002"),
+    ]
+
+
+def test_csv_rounded_phone_and_dated_rt_rw(sample_catalogue, tmp_path):
+    """What Excel's CSV lost cannot be read back. A 12-digit phone number
+    shown as 8,12346E+11 rejects its row. An RT/RW that Excel made a date
+    is left out of the Alamat with a note, as its date cell is in an .xlsx."""
+    path = tmp_path / "pelanggan.csv"
+    path.write_bytes(
+        b"Nama;No HP;Alamat;RT/RW\r\n"
+        b"Ani;8,12346E+11;Jl. Mawar 1;001/002\r\n"
+        b"Bayu;81234567802;Jl. Mawar 2;02-Jan\r\n"
+    )
+
+    _code, result, _stderr = run_import(path)
+
+    assert [(error["row"], error["column"], error["code"]) for error in result["errors"]] == [
+        (2, "No HP", "phone_scientific"),
+    ]
+    assert [(note["row"], note["column"], note["code"]) for note in result["notes"]] == [
+        (3, "RT/RW", "rt_rw_date"),
+    ]
+    assert list(Customer.objects.values_list("name", "address")) == [("Bayu", "Jl. Mawar 2")]
