@@ -3,8 +3,9 @@ the import_customers command."""
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
+from customers.importing.problem_workbook import write_problem_workbook
 from customers.models import Customer, ImportBatch
 from tests.importing_helpers import run_import
 
@@ -54,6 +55,16 @@ def test_two_row_header_through_upload_page(admin_client, sample_catalogue, regi
     ]
     page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
     assert "<li>Sheet read: Pelanggan, header on rows 1 and 2.</li>" in page
+    # The problem rows come back under a one-row header that reads the same.
+    out = tmp_path / "masalah.xlsx"
+    with open(out, "wb") as handle:
+        write_problem_workbook(batch, handle)
+    problem_rows = list(load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    assert problem_rows[0][:9] == (
+        "No", "Nama Pelanggan", "No. HP", "Email", "Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Paket",
+    )
+    assert problem_rows[1][:3] == (2, "Bayu", "0812-ABCD")
+    assert problem_rows[1][problem_rows[0].index("Baris asal")] == 4
 
     admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
 
