@@ -108,11 +108,14 @@ SHEET_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS, NO_CUSTOMER_ROWS, ONLY_EX
 
 class HeaderRejected(FileRejected):
     """A file rejected for its header row alone. `columns` lists its header
-    cells as column_summary() returns them, for mapping by hand."""
+    cells as column_summary() returns them, for mapping by hand.
+    `header_first_row` is the first row of a header written over two rows,
+    else the header row or None."""
 
-    def __init__(self, code, columns, **params):
+    def __init__(self, code, columns, header_first_row=None, **params):
         super().__init__(code, **params)
         self.columns = columns
+        self.header_first_row = header_first_row
 
 
 # A customer sheet names people and at least one of these. A sheet with only
@@ -432,6 +435,7 @@ def _check_header_row(table, header_map, samples, update_mode=False):
     rejection = HeaderRejected(
         code,
         column_summary(header_map, samples.samples),
+        table.header_first_row,
         sheet=table.sheet_name,
         header_row=table.header_row,
         **params,
