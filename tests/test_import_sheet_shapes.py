@@ -61,7 +61,7 @@ def test_two_row_header_through_upload_page(admin_client, sample_catalogue, regi
         write_problem_workbook(batch, handle)
     problem_rows = list(load_workbook(out).worksheets[0].iter_rows(values_only=True))
     assert problem_rows[0][:9] == (
-        "No", "Nama Pelanggan", "No. HP", "Email", "Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Paket",
+        "No", "Nama Pelanggan", "No. HP", "Email", "Alamat Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Paket",
     )
     assert problem_rows[1][:3] == (2, "Bayu", "0812-ABCD")
     assert problem_rows[1][problem_rows[0].index("Baris asal")] == 4

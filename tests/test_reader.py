@@ -256,7 +256,7 @@ TWO_ROW_HEADER = [
     [None, None, "No. HP", "Email", "Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Kabupaten/Kota"],
 ]
 TWO_ROW_HEADER_TEXTS = (
-    "No", "Nama Pelanggan", "No. HP", "Email", "Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Kabupaten/Kota",
+    "No", "Nama Pelanggan", "No. HP", "Email", "Alamat Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Kabupaten/Kota",
     "Paket",
 )
 

@@ -78,8 +78,10 @@ _ALIASES = {
         "Alamat Lengkap", "Alamat Pemasangan", "Alamat Pasang", "Alamat Instalasi",
         "Address", "Full Address", "Installation Address", "Alamat Rumah",
         "Alamat Pelanggan",
-        # The street column under an "Alamat" group of a two-row header.
-        "Jalan", "Nama Jalan", "Alamat Jalan", "Street",
+        # "Jalan" alone is not an alias, because a sheet may have a street
+        # column beside its Alamat. Under an "Alamat" group of a two-row
+        # header it is read as "Alamat Jalan".
+        "Nama Jalan", "Alamat Jalan",
     ],
     "site": ["Cabang", "POP", "Area", "Nama Site", "Site Name", "Branch"],
     "package": [
