@@ -189,6 +189,41 @@ def test_fallback_header_skips_title_and_year(admin_client, sample_catalogue, tm
     assert '<p id="column-source">Kolom di bawah ini adalah sel baris 2 di sheet “Pelanggan”.</p>' in page
 
 
+def test_two_row_header_without_name_mapped(admin_client, sample_catalogue, tmp_path):
+    """A header over two rows whose name column has an unknown label is
+    offered for mapping with the labels of both rows, and read again so."""
+    path = tmp_path / "dua-baris.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Pelanggan"
+    sheet.append(["No", "Atas Nama", "Kontak", None, "Alamat"])
+    sheet.append([None, None, "No. HP", "Email", None])
+    sheet.append([1, "Ani", "0812-3456-7001", "ani@contoh.id", "Jl. Mawar 1"])
+    sheet.merge_cells("C1:D1")
+    for column in "ABE":
+        sheet.merge_cells(f"{column}1:{column}2")
+    workbook.save(path)
+    admin_client.cookies["django_language"] = "en"
+
+    batch = upload(admin_client, path)
+
+    assert batch.error_code == "missing_required"
+    assert [column["header"] for column in batch.summary["columns"]] == ["No", "Atas Nama", "No. HP", "Email", "Alamat"]
+    assert (batch.summary["header_first_row"], batch.summary["header_row"]) == (1, 2)
+    page = batch_page(admin_client, batch)
+    assert '<p id="column-source">The columns below are the cells of rows 1 and 2 of sheet Pelanggan.</p>' in page
+
+    map_columns(admin_client, batch, {"column_0": "ignore", "column_1": "name"})
+
+    batch.refresh_from_db()
+    assert batch.state == ImportBatch.State.REVIEW
+    assert (batch.summary["header_first_row"], batch.summary["header_row"], batch.new_count) == (1, 2, 1)
+    admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    assert list(Customer.objects.values_list("name", "phone", "email", "address")) == [
+        ("Ani", "+6281234567001", "ani@contoh.id", "Jl. Mawar 1"),
+    ]
+
+
 def test_fallback_header_prefers_widest_sheet(admin_client, sample_catalogue, tmp_path):
     path = tmp_path / "dua-sheet.xlsx"
     workbook = Workbook()

@@ -162,6 +162,66 @@ def test_import_error_cell_leaves_notes_out(admin_user, sample_catalogue, tmp_pa
         )
 
 
+def test_import_joins_notes_columns(admin_user, sample_catalogue, tmp_path):
+    """Every notes column is kept: their non-blank cells are joined left
+    to right, one per line, and the review lists none as a duplicate."""
+    batch = import_rows(tmp_path / "dua-catatan.xlsx", [
+        ["Nama", "Keterangan", "Alamat", "Catatan", "Keterangan"],
+        ["Ani", "lunas s/d Mei", "Jl. Mawar 1", "ODP-12 port 3\nrumah pojok", "pindah dari Bogor"],
+        ["Bayu", None, "Jl. Mawar 2", "minta pasang ulang", None],
+        ["Cici", "-", "Jl. Mawar 3", None, "  "],
+    ], user=admin_user)
+
+    assert batch.created_count == 3
+    assert findings(batch) == []
+    assert dict(Customer.objects.values_list("name", "notes")) == {
+        "Ani": "lunas s/d Mei\nODP-12 port 3\nrumah pojok\npindah dari Bogor",
+        "Bayu": "minta pasang ulang",
+        "Cici": "",
+    }
+    assert batch.summary["duplicate_columns"] == []
+    assert [(column["header"], column["field"]) for column in batch.summary["columns"]] == [
+        ("Nama", "name"), ("Keterangan", "notes"), ("Alamat", "address"), ("Catatan", "notes"), ("Keterangan", "notes"),
+    ]
+
+
+def test_import_joined_notes_cut_with_note(admin_user, sample_catalogue, tmp_path):
+    first = "a" * 600
+    second = "b" * 500
+
+    batch = import_rows(tmp_path / "panjang.xlsx", [
+        ["Nama", "Alamat", "Keterangan", "Catatan"],
+        ["Ani", "Jl. Mawar 1", first, second],
+        ["Bayu", "Jl. Mawar 2", None, "c" * 1200],
+    ], user=admin_user)
+
+    assert batch.created_count == 2
+    notes = dict(Customer.objects.values_list("name", "notes"))
+    assert notes["Ani"] == first + "\n" + "b" * 399
+    assert notes["Bayu"] == "c" * 1000
+    assert findings(batch) == [
+        (2, "note", "Keterangan, Catatan", "notes_joined_cut"),
+        (3, "note", "Catatan", "notes_cut"),
+    ]
+    with translation.override("en"):
+        assert batch.problems.get(row=2).message == (
+            "Row 2, columns Keterangan, Catatan: the notes of these columns, joined one per line, are 1101 "
+            "characters long, over the limit of 1000, so only the first 1000 characters are read. Shorten the "
+            "notes in the file, or edit them on the customer's page."
+        )
+
+
+def test_import_error_cell_in_second_notes_column(admin_user, sample_catalogue, tmp_path):
+    batch = import_rows(tmp_path / "galat.xlsx", [
+        ["Nama", "Alamat", "Keterangan", "Catatan"],
+        ["Ani", "Jl. Mawar 1", "lunas", "#REF!"],
+    ], user=admin_user)
+
+    assert Customer.objects.get().notes == "lunas"
+    assert findings(batch) == [(2, "note", "Catatan", "cell_error_left_out")]
+    assert batch.problems.get().value == "#REF!"
+
+
 def test_unknown_column_mapped_to_notes(admin_client, sample_catalogue, tmp_path):
     path = write_workbook(tmp_path / "info.xlsx", [
         ["Nama", "Alamat", "Info Teknisi"],

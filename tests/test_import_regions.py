@@ -113,3 +113,50 @@ def test_district_without_village_noted(catalogue, tmp_path):
             "Row 2, column Kecamatan: “Cibinong” does not name one village, because the row has no "
             "Kelurahan/Desa. Add a Kelurahan/Desa column, or pick the village on the customer's page."
         )
+
+
+def test_error_cells_in_region_names_noted(catalogue, tmp_path):
+    """A VLOOKUP that failed in a region column leaves that part out with a
+    note, and the row is saved and matched on its other region columns."""
+    path = write_workbook(tmp_path / "vlookup.xlsx", [
+        ["Nama", "Alamat", "Desa/Kelurahan", "Kecamatan", "Kabupaten/Kota", "Provinsi"],
+        ["Ani", "Jl. Mawar 1", "Pabuaran", "Cibinong", "#N/A", "#REF!"],
+        ["Bayu", "Jl. Mawar 2", "#VALUE!", "#DIV/0!", "Kab. Bogor", "Jawa Barat"],
+    ])
+
+    code, result, _stderr = run_import(path)
+
+    assert code == 0
+    assert result["created"] == 2
+    assert result["errors"] == []
+    assert dict(Customer.objects.values_list("name", "village_id")) == {"Ani": "32.01.01.1012", "Bayu": None}
+    notes = batches.ImportProblem.objects.filter(batch_id=result["batch"], kind="note").order_by("row", "id")
+    assert [(note.row, note.column, note.value, note.code) for note in notes] == [
+        (2, "Kabupaten/Kota", "#N/A", "cell_error_left_out"),
+        (2, "Provinsi", "#REF!", "cell_error_left_out"),
+        (3, "Desa/Kelurahan", "#VALUE!", "cell_error_left_out"),
+        (3, "Kecamatan", "#DIV/0!", "cell_error_left_out"),
+        (3, "Kabupaten/Kota", "Kab. Bogor, Jawa Barat", "region_without_village"),
+    ]
+    with translation.override("en"):
+        assert notes[0].message == (
+            "Row 2, column Kabupaten/Kota: the cell shows the spreadsheet error “#N/A”, so the customer is saved "
+            "without this value. Fill it in on the customer's page, or fix the formula and upload the file again "
+            "in the mode Create and update."
+        )
+
+
+def test_formula_in_region_name_rejects(catalogue, tmp_path):
+    """A region cell whose formula has no saved result rejects its row, as
+    a Site or Paket cell does: its value is unknown, not known to be wrong."""
+    path = write_workbook(tmp_path / "rumus.xlsx", [
+        ["Nama", "Alamat", "Kecamatan"],
+        ["Ani", "Jl. Mawar 1", "=VLOOKUP(A2,Wilayah!A:B,2,FALSE)"],
+    ])
+
+    _code, result, _stderr = run_import(path)
+
+    assert result["created"] == 0
+    assert [(error["row"], error["column"], error["code"]) for error in result["errors"]] == [
+        (2, "Kecamatan", "cell_formula_without_value"),
+    ]

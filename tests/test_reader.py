@@ -249,6 +249,109 @@ def test_single_known_header_rejected(tmp_path):
     assert read_rejection(path).code == "no_customer_sheet"
 
 
+# --- two-row headers --------------------------------------------------------------
+
+TWO_ROW_HEADER = [
+    ["No", "Nama Pelanggan", "Kontak", None, "Alamat", None, None, None, None, "Paket"],
+    [None, None, "No. HP", "Email", "Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Kabupaten/Kota"],
+]
+TWO_ROW_HEADER_TEXTS = (
+    "No", "Nama Pelanggan", "No. HP", "Email", "Alamat Jalan", "RT/RW", "Desa/Kelurahan", "Kecamatan", "Kabupaten/Kota",
+    "Paket",
+)
+
+
+def merge_two_row_header(vertical):
+    """Return a configure function that merges the groups of TWO_ROW_HEADER,
+    and with `vertical` its single cells down over the second row."""
+
+    def merge(workbook):
+        sheet = workbook["Pelanggan"]
+        sheet.merge_cells("C1:D1")
+        sheet.merge_cells("E1:I1")
+        if vertical:
+            for column in "ABJ":
+                sheet.merge_cells(f"{column}1:{column}2")
+
+    return merge
+
+
+@pytest.mark.parametrize("vertical", [True, False])
+def test_two_row_header_under_groups(tmp_path, vertical):
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Pelanggan": [*TWO_ROW_HEADER, [1, "Ani", "0812-3456-7801"], [2, "Bayu", None, "bayu@contoh.id"]]},
+        merge_two_row_header(vertical),
+    )
+    table, rows = read(path)
+    assert table.header_first_row == 1
+    assert table.header_row == 2
+    assert table.header_cells == TWO_ROW_HEADER_TEXTS
+    assert [row.number for row in rows] == [3, 4]
+    assert rows[0].cells[:3] == (1, "Ani", "0812-3456-7801")
+
+
+def test_two_row_header_below_title(tmp_path):
+    """The upper row names fewer fields than the lower one, and a title and
+    a blank row are above them."""
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Pelanggan": [["DATA PELANGGAN 2024"], [], *TWO_ROW_HEADER, [1, "Ani", "0812-3456-7801"]]},
+        lambda workbook: workbook["Pelanggan"].merge_cells("A1:J1"),
+    )
+    table, rows = read(path)
+    assert (table.header_first_row, table.header_row) == (3, 4)
+    assert table.header_cells == TWO_ROW_HEADER_TEXTS
+    assert [row.number for row in rows] == [5]
+
+
+def test_two_row_header_joins_group_label(tmp_path):
+    """A lower label that names no field alone is read with its group's label."""
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"S": [
+            ["Nama", "Kontak", None, "Kode", None, "Tanggal"],
+            [None, "HP", "Email", "Pos", "Wilayah", "Pasang"],
+            ["Ani", "0812-3456-7801", None, 16911, "32.01.01.1012", "17/08/2024"],
+        ]},
+    )
+    table, rows = read(path)
+    assert table.header_row == 2
+    assert table.header_cells == ("Nama", "HP", "Email", "Kode Pos", "Kode Wilayah", "Tanggal Pasang")
+    assert [row.number for row in rows] == [3]
+
+
+def test_two_row_header_from_csv(tmp_path):
+    """A two-row header as Excel saves it to CSV: the merged cells are empty fields."""
+    path = tmp_path / "pelanggan.csv"
+    path.write_bytes(
+        b"No;Nama Pelanggan;Kontak;;Alamat;;;;;Paket\r\n"
+        b";;No. HP;Email;Jalan;RT/RW;Desa/Kelurahan;Kecamatan;Kabupaten/Kota;\r\n"
+        b"1;Ani;0812-3456-7801;;Jl. Mawar 1;001/002;Pabuaran;Cibinong;Kab. Bogor;Home 10 Mbps\r\n"
+    )
+    table, rows = read(path)
+    assert (table.header_first_row, table.header_row) == (1, 2)
+    assert table.header_cells == TWO_ROW_HEADER_TEXTS
+    assert [row.number for row in rows] == [3]
+
+
+def test_one_row_header_over_text_row(tmp_path):
+    """A plain header whose first data row is all text, with a value under
+    an empty header cell, stays a one-row header."""
+    path = workbook_file(
+        tmp_path / "w.xlsx",
+        {"Pelanggan": [
+            ["Nama", "No HP", None, "Alamat", "Kecamatan"],
+            ["Ani", "0812-3456-7801", "pelanggan lama", "Jl. Mawar 1", "Cibinong"],
+            ["Bayu", "0812-3456-7802", None, "Jl. Mawar 2", "Cibinong"],
+        ]},
+    )
+    table, rows = read(path)
+    assert (table.header_first_row, table.header_row) == (1, 1)
+    assert table.header_cells == ("Nama", "No HP", "", "Alamat", "Kecamatan")
+    assert [row.number for row in rows] == [2, 3]
+
+
 # --- xlsx cell values -----------------------------------------------------------
 
 

@@ -483,7 +483,10 @@ def _rejection_summary(rejection):
     if isinstance(rejection, pipeline.HeaderRejected):
         # The batch page offers these columns for mapping by hand.
         summary.update(
-            columns=rejection.columns, sheet=rejection.params["sheet"], header_row=rejection.params["header_row"]
+            columns=rejection.columns,
+            sheet=rejection.params["sheet"],
+            header_row=rejection.params["header_row"],
+            header_first_row=rejection.header_first_row or rejection.params["header_row"],
         )
     if rejection.code in pipeline.SHEET_REJECTIONS:
         # The batch page offers these sheets to read in place of the rejected one.
@@ -501,7 +504,8 @@ def _with_fallback_columns(batch, rejection):
     try:
         pipeline.build_plan(batch.file.path, batch.file_name, fallback_header=True, sheet=batch.sheet or None)
     except pipeline.HeaderRejected as fallback:
-        return pipeline.HeaderRejected(rejection.code, fallback.columns, **{**fallback.params, **rejection.params})
+        params = {**fallback.params, **rejection.params}
+        return pipeline.HeaderRejected(rejection.code, fallback.columns, fallback.header_first_row, **params)
     except FileRejected:
         pass
     return rejection

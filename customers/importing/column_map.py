@@ -135,7 +135,8 @@ def column_summary(header_map, samples):
     header that has samples, as the batch summary stores them.
 
     Each entry has the column's `index`, its `header` text ("" for none)
-    and the `field` it fills (None when ignored or repeated). `source` is
+    and the `field` it fills (None when ignored or repeated, "notes" for
+    every notes column). `source` is
     the SOURCE_* constant its field came from (None when the header names
     nothing), and `samples` are its first values when it can be mapped by
     hand.
@@ -147,7 +148,7 @@ def column_summary(header_map, samples):
         {
             "index": index,
             "header": text,
-            "field": header_map.columns.get(index),
+            "field": "notes" if index in header_map.joined_notes else header_map.columns.get(index),
             "source": header_map.sources.get(index),
             "samples": samples.get(index, []),
         }

@@ -78,6 +78,10 @@ _ALIASES = {
         "Alamat Lengkap", "Alamat Pemasangan", "Alamat Pasang", "Alamat Instalasi",
         "Address", "Full Address", "Installation Address", "Alamat Rumah",
         "Alamat Pelanggan",
+        # "Jalan" alone is not an alias, because a sheet may have a street
+        # column beside its Alamat. Under an "Alamat" group of a two-row
+        # header it is read as "Alamat Jalan".
+        "Nama Jalan", "Alamat Jalan",
     ],
     "site": ["Cabang", "POP", "Area", "Nama Site", "Site Name", "Branch"],
     "package": [
@@ -195,6 +199,50 @@ def header_score(cells, learned=None):
     return len(fields)
 
 
+def two_row_header(upper, lower, learned=None):
+    """Return the header texts of a header written over two rows, or None
+    when the rows `upper` and `lower` (header texts, "" for empty) do not
+    have that shape.
+
+    Such a header has group cells in its upper row, such as "Kontak" merged
+    over the two columns "No. HP" and "Email" of the lower row. Its other
+    upper cells, such as "Nama", have nothing below them, because they are
+    merged down over the lower row or the lower cell is empty. The shape is
+    recognised by a lower label under an empty upper cell right of an upper
+    label, as under a merged group. A plain header over its first data row
+    has that too where a header cell is empty, so the reader also requires
+    the combined header to name more fields than either row alone.
+
+    A column's text is its lower label, else its upper label. A lower label
+    that names no field but does with its group's label before it, such as
+    "Pos" under "Kode", takes the two together ("Kode Pos").
+    """
+    width = max(len(upper), len(lower))
+    upper = [_strip_label(text) for text in upper] + [""] * (width - len(upper))
+    lower = [_strip_label(text) for text in lower] + [""] * (width - len(lower))
+    groups = []
+    group = ""
+    for upper_text, lower_text in zip(upper, lower):
+        if upper_text:
+            group = upper_text
+        groups.append(group)
+    if not any(lower[index] and not upper[index] and groups[index] for index in range(width)):
+        return None
+
+    texts = []
+    for upper_text, lower_text, group in zip(upper, lower, groups):
+        if not lower_text:
+            texts.append(upper_text)
+        elif group and field_for_header(lower_text, learned) is None:
+            joined = f"{group} {lower_text}"
+            texts.append(joined if field_for_header(joined, learned) else lower_text)
+        else:
+            texts.append(lower_text)
+    while texts and not texts[-1]:
+        texts.pop()
+    return tuple(texts)
+
+
 def _strip_label(text):
     """Strip whitespace and invisible format characters such as a BOM from both ends."""
     start, end = 0, len(text)
@@ -226,6 +274,8 @@ class HeaderMap:
     that no column names. `headers` maps the index of every non-empty
     header cell to its text, and `sources` maps it to the SOURCE_* constant
     its field came from, or None when the header names no field.
+    `joined_notes` maps the index of every notes column but the one in
+    `columns` to its label: the cleaner joins their cells to the notes.
     """
 
     columns: dict = field(default_factory=dict)
@@ -240,11 +290,18 @@ class HeaderMap:
     missing_required: list = field(default_factory=list)
     headers: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
+    joined_notes: dict = field(default_factory=dict)
 
     @cached_property
     def fields_in_column_order(self):
         """The mapped fields, left to right; read once per sheet, used per row."""
         return [name for _index, name in sorted(self.columns.items())]
+
+    @cached_property
+    def notes_columns(self):
+        """(index, label) of every notes column, left to right, for joining their cells."""
+        first = [(index, self.labels["notes"]) for index, name in self.columns.items() if name == "notes"]
+        return sorted([*first, *self.joined_notes.items()])
 
     def label(self, field_name):
         """Return the file's header for a field, or the template header."""
@@ -258,9 +315,10 @@ def map_headers(cells, overrides=None, learned=None):
     to None to ignore it. `learned` maps normalised headers to fields (see
     field_for_header). A column with an override claims its field first.
     Otherwise the first column naming a field wins, and a later column
-    naming the same field is ignored and listed in `duplicates`. An empty
-    header cell takes the field an override gives it, and is otherwise
-    listed in `blank`.
+    naming the same field is ignored and listed in `duplicates`, except a
+    later notes column, which is listed in `joined_notes`. An empty header
+    cell takes the field an override gives it, and is otherwise listed in
+    `blank`.
     """
     overrides = overrides or {}
     header_map = HeaderMap(width=len(cells))
@@ -301,6 +359,8 @@ def map_headers(cells, overrides=None, learned=None):
             header_map.columns[index] = field_name
             # Messages name a column without a header by its letter.
             header_map.labels[field_name] = text or column_letter(index)
+        elif field_name == "notes":
+            header_map.joined_notes[index] = text or column_letter(index)
         else:
             header_map.duplicates.append(text)
 

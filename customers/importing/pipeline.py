@@ -109,11 +109,14 @@ SHEET_REJECTIONS = (MISSING_REQUIRED, TOO_FEW_COLUMNS, NO_CUSTOMER_ROWS, ONLY_EX
 
 class HeaderRejected(FileRejected):
     """A file rejected for its header row alone. `columns` lists its header
-    cells as column_summary() returns them, for mapping by hand."""
+    cells as column_summary() returns them, for mapping by hand.
+    `header_first_row` is the first row of a header written over two rows,
+    else the header row or None."""
 
-    def __init__(self, code, columns, **params):
+    def __init__(self, code, columns, header_first_row=None, **params):
         super().__init__(code, **params)
         self.columns = columns
+        self.header_first_row = header_first_row
 
 
 # A customer sheet names people and at least one of these. A sheet with only
@@ -153,6 +156,8 @@ class Plan:
     other_customer_sheets: list = field(default_factory=list)
     # Names of the other sheets not searched for a header row (MAX_PROBED_SHEETS).
     unchecked_sheets: list = field(default_factory=list)
+    # The first row of a header written over two rows, else header_row.
+    header_first_row: int = None
 
     @property
     def rows_read(self):
@@ -253,6 +258,7 @@ class Plan:
             "customer_sheets": customer_sheet_entries(self.other_customer_sheets),
             "unchecked_sheets": self.unchecked_sheets,
             "header_row": self.header_row,
+            "header_first_row": self.header_first_row or self.header_row,
             "unknown_columns": self.unknown_columns,
             "columns": self.columns,
             "duplicate_columns": self.duplicate_columns,
@@ -325,6 +331,7 @@ def build_plan(
             sheet_name=table.sheet_name,
             other_sheets=list(table.other_sheets),
             header_row=table.header_row,
+            header_first_row=table.header_first_row,
             labels=labels,
             unknown_columns=list(header_map.unknown),
             duplicate_columns=list(header_map.duplicates),
@@ -447,6 +454,7 @@ def _check_header_row(table, header_map, samples, update_mode=False):
     rejection = HeaderRejected(
         code,
         column_summary(header_map, samples.samples),
+        table.header_first_row,
         sheet=table.sheet_name,
         header_row=table.header_row,
         **params,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.importing.cells import RawRow
 from customers.importing.gate import FILE_CORRUPT
-from customers.importing.headers import TEMPLATE_HEADERS, header_score, normalise_header
+from customers.importing.headers import TEMPLATE_HEADERS, header_score, normalise_header, two_row_header
 from customers.importing.problems import FileRejected, register_file_message
 from customers.importing.readers.base import column_letter, header_text, max_columns, max_rows
 
@@ -162,8 +162,13 @@ class Table:
         sheet_name: the customer sheet. For CSV it is the file name without
             its extension, the name Excel gives the sheet.
         other_sheets: the names of every other sheet, in workbook order.
-        header_row: the 1-based sheet row of the header.
-        header_cells: the header texts, up to the last non-empty one.
+        header_row: the 1-based sheet row of the header. The data starts
+            below it.
+        header_first_row: the 1-based sheet row where the header starts.
+            It is header_row - 1 for a header written over two rows (see
+            headers.two_row_header), else header_row.
+        header_cells: the header texts, up to the last non-empty one. Those
+            of a two-row header combine its two rows.
         date1904: whether date serials count from 1904 instead of 1900.
         hidden_rows: the numbers of the hidden data rows read so far. `rows()`
             fills this list in place, so it is complete only once `rows()`
@@ -182,7 +187,8 @@ class Table:
         # row that looks most like one (fallback_header).
         self._no_header_in_any_sheet = False
 
-        self._sheet_index, self.header_row, self.header_cells = _guarded(fmt, self._find_customer_sheet)
+        found = _guarded(fmt, self._find_customer_sheet)
+        self._sheet_index, self.header_row, self.header_cells, self.header_first_row = found
         sheets = source.sheets
         self.sheet_name = sheets[self._sheet_index].name
         self.other_sheets = tuple(sheet.name for index, sheet in enumerate(sheets) if index != self._sheet_index)
@@ -199,7 +205,8 @@ class Table:
     # --- sheet and header --------------------------------------------------
 
     def _find_customer_sheet(self):
-        """Return (sheet index, header row number, header texts) of the customer sheet.
+        """Return (sheet index, header row number, header texts, first header
+        row number) of the customer sheet.
 
         Visible sheets named like "Pelanggan" or "Customers" are tried first,
         and the first with a header row wins. Then every other visible sheet
@@ -230,9 +237,9 @@ class Table:
             found = self._scored_header(index) if best is None else self._header_if_readable(index)
             if found is None:
                 continue
-            score, row_number, texts = found
+            score, row_number, texts, first_row = found
             if best is None or score > best[0]:
-                best = (score, index, row_number, texts)
+                best = (score, index, row_number, texts, first_row)
             if best[0] >= STRONG_HEADER_SCORE:
                 break
         if best is not None:
@@ -243,7 +250,7 @@ class Table:
                 found = self._widest_text_row(index)
                 # The widest row of any sheet wins, the first one on a tie.
                 if found is not None and (best is None or found[0] > best[0]):
-                    best = (found[0], index, found[1], found[2])
+                    best = (found[0], index, found[1], found[2], found[1])
             if best is not None:
                 self._no_header_in_any_sheet = self._chosen_sheet is None
                 return best[1:]
@@ -375,7 +382,8 @@ class Table:
         return best
 
     def _find_header(self, sheet_index):
-        """Return (row number, header texts) of the best header row, or None.
+        """Return (row number, header texts, first row number) of the best
+        header row, or None (see _scored_header).
 
         The best row is the one within the first HEADER_SEARCH_ROWS rows that
         names the most customer fields; the first one wins a tie.
@@ -384,27 +392,49 @@ class Table:
         return None if found is None else found[1:]
 
     def _scored_header(self, sheet_index):
-        """Return (score, row number, header texts) of the best header row,
-        as _find_header() finds it, or None. The score is the number of
-        customer fields the row names (headers.header_score)."""
+        """Return (score, row number, header texts, first row number) of the
+        best header row, as _find_header() finds it, or None. The score is
+        the number of customer fields the header names (headers.header_score).
+
+        A header written over two rows (see headers.two_row_header) is taken
+        whole when it names more fields than the best row alone, which is
+        then its upper or lower row. Its row number is that of its lower
+        row, below which the data starts, and its first row number that of
+        its upper row. A one-row header's first row number is its own.
+        """
         best_score = MIN_HEADER_SCORE - 1
         best = None
+        # Every row read, so that the rows beside the best one can be paired with it.
+        read_rows = []
         rows = self._source.iter_rows(sheet_index, last_row=HEADER_SEARCH_ROWS)
         try:
             for row in rows:
                 texts = tuple(header_text(value) for value in row.cells)
+                read_rows.append((row, texts))
                 score = header_score(texts, self._learned)
                 if score > best_score:
                     best_score = score
-                    best = row, texts
+                    best = len(read_rows) - 1
         finally:
             rows.close()
         if best is None:
             return None
-        row, texts = best
-        if row.overflow_column is not None:
-            self._reject_columns(sheet_index, row.number, row.overflow_column)
-        return best_score, row.number, texts
+        header_rows = [read_rows[best]]
+        texts = read_rows[best][1]
+        for upper, lower in ((best - 1, best), (best, best + 1)):
+            if upper < 0 or lower >= len(read_rows) or read_rows[upper][0].number + 1 != read_rows[lower][0].number:
+                continue
+            paired = two_row_header(read_rows[upper][1], read_rows[lower][1], self._learned)
+            if paired is None:
+                continue
+            score = header_score(paired, self._learned)
+            if score > best_score:
+                best_score, texts = score, paired
+                header_rows = [read_rows[upper], read_rows[lower]]
+        for row, _texts in header_rows:
+            if row.overflow_column is not None:
+                self._reject_columns(sheet_index, row.number, row.overflow_column)
+        return best_score, header_rows[-1][0].number, texts, header_rows[0][0].number
 
     def _reject_columns(self, sheet_index, row_number, column):
         raise FileRejected(

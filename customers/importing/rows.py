@@ -46,9 +46,11 @@ LOCATION_FIELDS = ("latitude", "longitude", "coordinates")
 # a wrong customer. An optional value that staff or the customer can fill in
 # later in the app is left out with a note, and the rest of the row is
 # saved: a new customer gets no value and an update keeps the stored one.
-# A Site or Paket cell showing a spreadsheet error, such as #N/A from a
-# VLOOKUP, is left out as an unknown Site or Paket name is. Its formula
-# without a saved result still rejects the row.
+# A Site, Paket or region name cell (Kelurahan/Desa, Kecamatan,
+# Kabupaten/Kota, Provinsi) showing a spreadsheet error, such as #N/A from
+# a VLOOKUP, is left out as an unknown name is, so the row is saved as if
+# the cell were blank. Its formula without a saved result, or a text too
+# long to be a name, still rejects the row.
 # Each such field maps the cleaner's problem code to the note's code. The
 # None key, where present, covers its other codes, and the codes of a field
 # without it reject the row.
@@ -89,6 +91,10 @@ LEFT_OUT_NOTES = {
     "region_code": {None: cleaners.REGION_CODE_LEFT_OUT, **_SPECIAL_CELL_NOTES},
     "site": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
     "package": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "village": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "district": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "regency": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
+    "province": {_ERROR: cleaners.CELL_ERROR_LEFT_OUT},
     "latitude": _COORDINATE_NOTES,
     "longitude": _COORDINATE_NOTES,
     "coordinates": {
@@ -122,6 +128,11 @@ NOTES_CUT = register_row_message("notes_cut", _(
     "long, over the limit of %(limit)s, so only the first %(limit)s "
     "characters are read. Shorten the notes in the file, or edit them on "
     "the customer's page."))
+NOTES_JOINED_CUT = register_row_message("notes_joined_cut", _(
+    "Row %(row)s, columns %(column)s: the notes of these columns, joined one "
+    "per line, are %(length)s characters long, over the limit of %(limit)s, "
+    "so only the first %(limit)s characters are read. Shorten the notes in "
+    "the file, or edit them on the customer's page."))
 
 
 @dataclass(slots=True)
@@ -158,7 +169,9 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
     after `today` (default: the local date) gets a note.
     """
     cells, masked_nik = _mapped_cells(raw, header_map)
-    if not cells:
+    # Only a sheet with several notes columns pays for reading them.
+    joined_notes = _joined_notes_cells(raw, header_map) if header_map.joined_notes else None
+    if not cells and not joined_notes:
         return None
 
     # Fields are cleaned in column order so that problems are listed in the
@@ -179,7 +192,10 @@ def clean_row(raw, header_map, *, date1904=False, today=None):
             row.clean_location()
             location_done = True
         elif field_name == "notes":
-            row.clean_notes()
+            if joined_notes is None:
+                row.clean_notes()
+            else:
+                row.join_notes(joined_notes)
     if "name" not in header_map.labels:
         row.clean_name()
     row.add_rt_rw()
@@ -223,6 +239,20 @@ def _mapped_cells(raw, header_map):
     return cells, masked_nik
 
 
+def _joined_notes_cells(raw, header_map):
+    """Return (label, raw value) of the non-blank cells of every notes
+    column of a row, left to right."""
+    cells = []
+    row_cells = raw.cells
+    for index, label in header_map.notes_columns:
+        value = row_cells[index] if index < len(row_cells) else None
+        if isinstance(value, str) and value.startswith("'"):
+            value = unneutralise(value)
+        if not cleaners.is_blank(value):
+            cells.append((label, value))
+    return cells
+
+
 class _RowCleaner:
     """Applies the cleaners to one row and collects values, problems and notes."""
 
@@ -261,13 +291,17 @@ class _RowCleaner:
     def report_unusable(self, field_name, code, **params):
         """Record an unusable cell: a note when its field is left out
         (see LEFT_OUT_NOTES), otherwise a problem that rejects the row."""
+        value = cleaners.cell_text(self.cells.get(field_name))
+        self._report_unusable_cell(field_name, self.label(field_name), value, code, params)
+
+    def _report_unusable_cell(self, field_name, column, value, code, params):
         notes = LEFT_OUT_NOTES.get(field_name, {})
         note_code = notes.get(code, notes.get(None))
         if note_code is None:
-            self.result.problems.append(self.problem(field_name, code, **params))
+            self.result.problems.append(Problem(self.result.number, column, value, code, params))
         else:
             params.update({LEFT_OUT_CODE: code, LEFT_OUT_NOTE_CODE: note_code})
-            self.result.notes.append(self.problem(field_name, note_code, **params))
+            self.result.notes.append(Problem(self.result.number, column, value, note_code, params))
 
     def clean(self, field_name, cleaner):
         """Clean one cell into `values` and return the value, or None."""
@@ -293,6 +327,39 @@ class _RowCleaner:
         if notes is not None and len(notes) > limit:
             self.result.values["notes"] = notes[:limit].rstrip()
             self.result.notes.append(self.problem("notes", NOTES_CUT, length=len(notes), limit=limit))
+
+    def join_notes(self, cells):
+        """Clean and join the (label, raw value) `cells` of several notes
+        columns, left to right and one per line, as the notes.
+
+        A cell that cannot be read is left out with its own note. A text
+        longer than NOTES_MAX_LENGTH is cut to it, with the review note
+        NOTES_CUT when it comes from one cell, else NOTES_JOINED_CUT naming
+        the columns joined.
+        """
+        labels = []
+        texts = []
+        for label, value in cells:
+            try:
+                text = cleaners.clean_notes(value)
+            except CellError as error:
+                self._report_unusable_cell("notes", label, cleaners.cell_text(value), error.code, dict(error.params))
+                continue
+            if text:
+                labels.append(label)
+                texts.append(text)
+        if not texts:
+            return
+        notes = "\n".join(texts)
+        limit = cleaners.NOTES_MAX_LENGTH
+        if len(notes) <= limit:
+            self.result.values["notes"] = notes
+            return
+
+        self.result.values["notes"] = notes[:limit].rstrip()
+        code = NOTES_CUT if len(texts) == 1 else NOTES_JOINED_CUT
+        params = {"length": len(notes), "limit": limit}
+        self.result.notes.append(Problem(self.result.number, ", ".join(labels), notes, code, params))
 
     def clean_phone(self):
         phone = self.attempt("phone", cleaners.clean_phone)
