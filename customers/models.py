@@ -289,6 +289,11 @@ class ImportBatch(models.Model):
     # --skip-possible-duplicates): the save leaves out the new rows that it
     # finds to be possible duplicates. False saves them as new customers.
     skip_possible_duplicates = models.BooleanField(default=False)
+    # Paket names that a site admin matched to a package in this batch's
+    # review, as {match_key(name): package id}. They apply to this batch
+    # only, because packages serve every site and only an admin may
+    # remember a Paket name for every later upload.
+    package_names = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

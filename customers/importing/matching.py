@@ -80,6 +80,14 @@ PACKAGE_UNKNOWN_KEPT = register_row_message(
         "package; add the package or fix the name and upload again."
     ),
 )
+PACKAGE_ALIAS_MATCHED = register_row_message(
+    "package_alias_matched",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” was read as %(package)s, a Paket name "
+        "remembered for uploads. If that is wrong, an admin can remove the name under Remembered site "
+        "and package names."
+    ),
+)
 # The package notes of a name with one clearly close stored package
 # (see Catalogue.closest_name), which is suggested but never applied.
 PACKAGE_UNKNOWN_SUGGESTED = register_row_message(
@@ -164,8 +172,11 @@ class Catalogue:
         for record in records:
             self.by_key[match_key(record.code)] = record.pk
         # Learned aliases never shadow a real code or name.
+        self.alias_keys = set()
         for key, pk in aliases:
-            self.by_key.setdefault(key, pk)
+            if key not in self.by_key:
+                self.by_key[key] = pk
+                self.alias_keys.add(key)
         self._choices = {}
         for record in records:
             if record.pk in self._inactive:
@@ -175,6 +186,17 @@ class Catalogue:
         self.unmatched = {}
         # Comparison keys grouped by the numbers they contain, built on the first unknown name.
         self._keys_by_numbers = None
+
+    def map_names(self, names):
+        """Match each key of `names` ({match_key(name): pk}) to its pk, ahead
+        of learned aliases, for the names chosen in one batch's review."""
+        for key, pk in names.items():
+            self.by_key[key] = pk
+            self.alias_keys.discard(key)
+
+    def matched_by_alias(self, text):
+        """Return whether `text` matches through a learned alias rather than a code or name."""
+        return match_key(text) in self.alias_keys
 
     def lookup(self, text):
         """Return the primary key matching `text`, or None."""

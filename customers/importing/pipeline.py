@@ -28,6 +28,7 @@ from customers.importing.footer_rows import FOOTER_SKIPPED, footer_column, foote
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import (
+    PACKAGE_ALIAS_MATCHED,
     PACKAGE_UNKNOWN,
     PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
@@ -275,6 +276,7 @@ def build_plan(
     learned=None,
     fallback_header=False,
     sheet=None,
+    package_names=None,
 ):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
@@ -283,11 +285,15 @@ def build_plan(
     `column_overrides` are the fields chosen for columns in review (see
     map_headers). `learned` maps normalised headers to fields, by default
     every learned header alias. `fallback_header` and `sheet` are open_table()'s.
+    `package_names` are the Paket names chosen in the batch's review (see
+    ImportBatch.package_names).
     Raises FileRejected when the file cannot be read at all, and
     HeaderRejected when its header row lacks the columns it needs.
     """
     fmt = inspect_upload(path, filename)
     sites, packages = load_catalogues()
+    if package_names:
+        packages.map_names(package_names)
     if learned is None:
         learned = learned_aliases()
     # Rows whose address or region columns are matched to a village after
@@ -603,6 +609,15 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
             row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
+            if packages.matched_by_alias(package_text):
+                note = Problem(
+                    clean.number,
+                    labels["package"],
+                    package_text,
+                    PACKAGE_ALIAS_MATCHED,
+                    {"package": packages.names[package_id]},
+                )
+                row.add_finding("note", note)
 
     return row
 
