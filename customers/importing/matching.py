@@ -39,6 +39,17 @@ SITE_CONFLICT = register_row_message(
         "upload the row again with that site or no site chosen."
     ),
 )
+# SITE_CONFLICT on a site admin's upload. A site admin must choose one of
+# their sites for every upload, so they cannot upload the row with no site.
+SITE_CONFLICT_SITE_ADMIN = register_row_message(
+    "site_conflict_site_admin",
+    _(
+        "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
+        "to site %(chosen)s. The customer is saved at %(chosen)s. If it belongs to “%(value)s” and you "
+        "manage that site, upload the row again with that site chosen. Otherwise ask an admin to move "
+        "the customer, or remove the row from the file and upload it again."
+    ),
+)
 
 # The same findings on a row that is not saved because it is already
 # present or has a problem. The wording above would claim a save there,
@@ -122,6 +133,7 @@ UNSAVED_CODES = {
     PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_UNSAVED,
     PACKAGE_UNKNOWN_SUGGESTED: PACKAGE_UNKNOWN_SUGGESTED_UNSAVED,
     SITE_CONFLICT: SITE_CONFLICT_UNSAVED,
+    SITE_CONFLICT_SITE_ADMIN: SITE_CONFLICT_UNSAVED,
 }
 
 SUGGESTION_LIMIT = 3

@@ -32,6 +32,7 @@ from customers.importing.matching import (
     PACKAGE_UNKNOWN,
     PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
+    SITE_CONFLICT_SITE_ADMIN,
     SITE_UNKNOWN,
     UNSAVED_CODES,
     UPDATE_CODES,
@@ -640,6 +641,8 @@ def review_plan(plan, *, site_ids=None):
     writes), matching only customers of `site_ids` (see site_scope)."""
     dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels, site_ids=site_ids)
     _reword_site_package_notes(plan.rows)
+    if site_ids is not None:
+        _reword_site_conflicts_for_site_admin(plan.rows)
     _reword_left_out_notes(plan.rows)
     return plan
 
@@ -653,6 +656,18 @@ def _reword_site_package_notes(rows):
         codes = UPDATE_CODES if row.kind == dedupe.UPDATE else UNSAVED_CODES
         row.findings = [
             (kind, replace(problem, code=codes[problem.code]) if problem.code in codes else problem)
+            for kind, problem in row.findings
+        ]
+
+
+def _reword_site_conflicts_for_site_admin(rows):
+    """Give the site conflicts of a site admin's upload the advice they can
+    follow, because they cannot upload a row with no site chosen."""
+    for row in rows:
+        if not row.findings:
+            continue
+        row.findings = [
+            (kind, replace(problem, code=SITE_CONFLICT_SITE_ADMIN) if problem.code == SITE_CONFLICT else problem)
             for kind, problem in row.findings
         ]
 
