@@ -1,5 +1,6 @@
-"""Pages of the exports that the task worker writes: progress, download,
-Try again and the export history."""
+"""Pages of the customer list exports: progress, download and Try again
+of those the task worker writes, and the export history, which also lists
+the exports sent directly in the response to their request."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -128,7 +129,7 @@ def export_retry(request, pk):
 
 @staff_permission_required(exports.EXPORT_PERMISSION)
 def export_list(request):
-    """List the exports written by the task worker: the user's own, or every one for an admin."""
+    """List the customer list exports: the user's own, or every one for an admin."""
     exports.fail_stale_exports()
     export_page = Paginator(exports.visible_exports(request.user).order_by("-created_at"), EXPORTS_PER_PAGE).get_page(
         request.GET.get("page")

@@ -202,6 +202,41 @@ def create_export(
     )
 
 
+def record_sent_export(
+    user, query, *, scope, file_format, csv_delimiter, include_nik, rows, file_name, file_size, site_ids
+):
+    """Record an export whose file was written in the request and sent in
+    its response, so the export history lists it like a queued one. No file
+    is kept. `site_ids` is the set that write_export filled."""
+    now = timezone.now()
+    export = CustomerExport.objects.create(
+        created_by=user,
+        query=query,
+        scope=scope,
+        format=file_format,
+        csv_delimiter=csv_delimiter,
+        include_nik=include_nik,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        state=CustomerExport.State.DONE,
+        phase="done",
+        rows_done=rows,
+        rows_total=rows,
+        started_at=now,
+        finished_at=now,
+        file_name=file_name,
+        file_size=file_size,
+        site_ids=_sorted_site_ids(site_ids),
+        sent_directly=True,
+    )
+    logger.info("Customer export %s of %s rows sent directly to user %s", export.pk, rows, user.pk)
+    return export
+
+
+def _sorted_site_ids(site_ids):
+    """Return `site_ids` as a list: customers without a site (None) first, then the sites by id."""
+    return sorted(site_ids, key=lambda pk: (pk is not None, pk or 0))
+
+
 def claim_export(export_id):
     """Move a queued export to running and return it, or return None when it
     is not queued: another task has it, or it is finished."""
@@ -269,8 +304,7 @@ def _write_and_store(export, selection):
         file=export.file.name,
         file_size=file_size,
         finished_at=timezone.now(),
-        # Customers without a site (None) first, then the sites by id.
-        site_ids=sorted(site_ids, key=lambda pk: (pk is not None, pk or 0)),
+        site_ids=_sorted_site_ids(site_ids),
     )
     if not finished:
         logger.warning(

@@ -387,6 +387,8 @@ def _batch_context(request, batch, column_form, *, reveal_nik=False):
         "unlisted_unmatched": unlisted_unmatched,
         "changes_since_review": _changes_since_review(summary),
         "learns_columns": is_admin(request.user),
+        # A site admin's Paket name applies to their upload only (see batch_alias).
+        "remembers_package_names": is_admin(request.user),
         # The problem workbook's notes sheet lists these rows, and its link
         # is shown for them when the batch has no problem rows.
         "has_left_out_rows": not batch.problem_count and has_left_out_rows(batch),
@@ -567,7 +569,12 @@ def batch_undo(request, pk):
 @require_POST
 def batch_alias(request, pk):
     """Remember what an unmatched Site or Paket value means, then check the
-    batch again so the review shows the new matches."""
+    batch again so the review shows the new matches.
+
+    A site admin's Paket name applies to this batch only, because packages
+    serve every site and a remembered name would change the uploads of
+    sites they do not manage.
+    """
     batch = get_object_or_404(visible_batches(request.user), pk=pk)
     if batch.state != ImportBatch.State.REVIEW:
         messages.error(request, _("This batch is not waiting for review any more."))
@@ -587,7 +594,8 @@ def batch_alias(request, pk):
     # review that listed it, and only an admin may give a known name a new meaning.
     summary_key = "unmatched_sites" if kind == "site" else "unmatched_packages"
     listed = {match_key(entry["value"]) for entry in (batch.summary or {}).get(summary_key, [])}
-    existing = alias_target(kind, name)
+    remembers = kind == "site" or is_admin(request.user)
+    existing = alias_target(kind, name) if remembers else None
     if match_key(name) not in listed or (
         existing is not None and existing != target and not is_admin(request.user)
     ):
@@ -603,8 +611,20 @@ def batch_alias(request, pk):
         if not queued:
             messages.error(request, _("This batch is not waiting for review any more."))
             return redirect("customers:batch-detail", pk=batch.pk)
-        learn_alias(kind, name, target, request.user)
+        if remembers:
+            learn_alias(kind, name, target, request.user)
+        else:
+            batch.refresh_from_db(fields=["package_names"])
+            batch.package_names = {**batch.package_names, match_key(name): target.pk}
+            batch.save(update_fields=["package_names"])
     validate_batch_task.enqueue(str(batch.pk))
+    if not remembers:
+        messages.success(
+            request,
+            _("In this upload, %(name)s means %(target)s. The file is being checked again.")
+            % {"name": name, "target": target.name},
+        )
+        return redirect("customers:batch-detail", pk=batch.pk)
     text = _("From now on, %(name)s means %(target)s. The file is being checked again.") % {
         "name": name,
         "target": target.name,

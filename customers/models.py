@@ -289,6 +289,11 @@ class ImportBatch(models.Model):
     # --skip-possible-duplicates): the save leaves out the new rows that it
     # finds to be possible duplicates. False saves them as new customers.
     skip_possible_duplicates = models.BooleanField(default=False)
+    # Paket names that a site admin matched to a package in this batch's
+    # review, as {match_key(name): package id}. They apply to this batch
+    # only, because packages serve every site and only an admin may
+    # remember a Paket name for every later upload.
+    package_names = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -514,8 +519,13 @@ class ImportProblem(models.Model):
 
 
 class CustomerExport(models.Model):
-    """One export of the customer list written by the task worker, because
-    it is over EXPORT_INLINE_MAX_ROWS customers, and the file it wrote."""
+    """One export of the customer list and the file it wrote.
+
+    An export of over EXPORT_INLINE_MAX_ROWS customers is written by the
+    task worker and its file is kept. A smaller one is sent in the response
+    to the request, and its record, with no file, keeps who exported which
+    customers.
+    """
 
     class Scope(models.TextChoices):
         ALL = "all", _("Customers matching the filter")
@@ -568,6 +578,9 @@ class CustomerExport(models.Model):
     # customers without a site. Null until the file is written, and for
     # exports written before this field existed.
     site_ids = models.JSONField(null=True, blank=True)
+    # Whether the file was sent in the response to the export request
+    # rather than written by the task worker, and so never stored.
+    sent_directly = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

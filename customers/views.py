@@ -1,6 +1,7 @@
 """Customer list, export, edit and delete pages for staff."""
 
 import dataclasses
+import io
 import logging
 import tempfile
 
@@ -300,8 +301,9 @@ def _export_data(request):
 
 
 def _export(request, scope, file_format):
-    """Send the export at once, or queue it for the task worker and show
-    its page when it covers more than EXPORT_INLINE_MAX_ROWS customers.
+    """Send the export at once and record it in the export history, or
+    queue it for the task worker and show its page when it covers more than
+    EXPORT_INLINE_MAX_ROWS customers.
 
     Only a POST queues an export. A GET of a large export shows a page
     whose button posts the same filter, because a link preview, a
@@ -333,8 +335,33 @@ def _export(request, scope, file_format):
         return redirect("customers:export-detail", pk=export.pk)
 
     out = tempfile.SpooledTemporaryFile(max_size=EXPORT_MEMORY_BYTES)
-    exports.write_export(selection, out, file_format=file_format, include_nik=False, csv_delimiter=csv_delimiter)
+    rows_written = []
+    site_ids = set()
+    exports.write_export(
+        selection,
+        out,
+        file_format=file_format,
+        include_nik=False,
+        csv_delimiter=csv_delimiter,
+        progress=rows_written.append,
+        site_ids=site_ids,
+    )
+    file_size = out.seek(0, io.SEEK_END)
     out.seek(0)
+    # A HEAD request gets no body, so it exported no customer.
+    if request.method != "HEAD":
+        exports.record_sent_export(
+            request.user,
+            list_filter_query(filter_fields).removeprefix("?"),
+            scope=scope,
+            file_format=file_format,
+            csv_delimiter=csv_delimiter,
+            include_nik=False,
+            rows=rows_written[-1],
+            file_name=file_name,
+            file_size=file_size,
+            site_ids=site_ids,
+        )
     return FileResponse(out, as_attachment=True, filename=file_name, content_type=exports.CONTENT_TYPES[file_format])
 
 

@@ -101,7 +101,7 @@ def whatsapp_message(issued, url):
     language (Indonesian), whatever language the admin's screen uses."""
     customer = issued.link.customer
     with translation.override(settings.LANGUAGE_CODE):
-        expiry = date_format(timezone.localtime(issued.link.expires_at), "j F Y H:i")
+        expiry = expiry_text(issued.link.expires_at)
         params = {"name": customer.name, "number": customer.number, "url": url, "expiry": expiry}
         if issued.link.purpose == PortalLink.Purpose.PASSWORD_RESET:
             message = gettext(
@@ -114,6 +114,18 @@ def whatsapp_message(issued, url):
                 "Open this link to set your password: %(url)s. The link works once and is valid until %(expiry)s."
             ) % params
         return _with_site_contact(message, site_contact(customer.site))
+
+
+def expiry_text(moment):
+    """Return `moment` in TIME_ZONE as "13 Desember 2026 07:49 WIB" in the
+    active language. A zone without a lettered abbreviation, which the time
+    zone database writes as "+04", is named by its offset, as "UTC+04:00"."""
+    local = timezone.localtime(moment)
+    zone = local.tzname()
+    if not zone or zone[0] in "+-":
+        offset = local.strftime("%z")
+        zone = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{date_format(local, 'j F Y H:i')} {zone}"
 
 
 def _with_site_contact(message, contact):

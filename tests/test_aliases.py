@@ -375,3 +375,56 @@ def test_upload_page_links_list(admin_client, site_admin_client, sample_catalogu
 
     assert f'<a href="{url}" id="remembered-names-link">' in admin_page
     assert f'<a href="{url}" id="remembered-names-link">' in site_admin_page
+
+
+def hemat_workbook(path, number):
+    return write_workbook(path, [
+        ["ID Pelanggan", "Nama", "Alamat", "Paket"],
+        [number, f"Pelanggan {number}", "Jl. Hemat 1", "Paket Hemat"],
+    ])
+
+
+def test_site_admin_package_name_stays_in_batch(site_admin_client, admin_client, sample_catalogue, tmp_path):
+    _sites, packages = sample_catalogue
+    batch = upload(site_admin_client, hemat_workbook(tmp_path / "cabang.xlsx", "AL-0001"))
+    site_admin_client.cookies["django_language"] = "en"
+    page = site_admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+
+    site_admin_client.post(
+        reverse("customers:batch-alias", args=[batch.pk]),
+        {"kind": "package", "name": "Paket Hemat", "target": packages["B100"].pk},
+    )
+    batch.refresh_from_db()
+    site_admin_client.post(reverse("customers:batch-confirm", args=[batch.pk]))
+    admin_batch = upload(admin_client, hemat_workbook(tmp_path / "pusat.xlsx", "AL-0002"))
+    admin_client.post(reverse("customers:batch-confirm", args=[admin_batch.pk]))
+
+    assert '<button type="submit">Use in this upload</button>' in page
+    assert '<button type="submit">Remember</button>' not in page
+    assert PackageAlias.objects.count() == 0
+    assert batch.package_names == {"pakethemat": packages["B100"].pk}
+    assert batch.summary["unmatched_packages"] == []
+    assert Customer.objects.get(number="AL-0001").package_id == packages["B100"].pk
+    assert [entry["value"] for entry in admin_batch.summary["unmatched_packages"]] == ["Paket Hemat"]
+    assert Customer.objects.get(number="AL-0002").package_id is None
+
+
+def test_admin_package_name_noted_later(admin_client, sample_catalogue, tmp_path):
+    _sites, packages = sample_catalogue
+    first = upload(admin_client, hemat_workbook(tmp_path / "pertama.xlsx", "AL-0001"))
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[first.pk])).content.decode()
+    admin_client.post(
+        reverse("customers:batch-alias", args=[first.pk]),
+        {"kind": "package", "name": "Paket Hemat", "target": packages["B100"].pk},
+    )
+
+    second = upload(admin_client, hemat_workbook(tmp_path / "kedua.xlsx", "AL-0002"))
+    admin_client.post(reverse("customers:batch-confirm", args=[second.pk]))
+
+    notes = [(f.row, f.kind, f.column, f.value, f.code, f.params) for f in second.problems.all()]
+    assert '<button type="submit">Remember</button>' in page
+    assert "Use in this upload" not in page
+    assert PackageAlias.objects.get().package_id == packages["B100"].pk
+    assert notes == [(2, "note", "Paket", "Paket Hemat", "package_alias_matched", {"package": packages["B100"].name})]
+    assert Customer.objects.get(number="AL-0002").package_id == packages["B100"].pk

@@ -131,6 +131,16 @@ def test_clean_name_number_cell():
     assert clean_customer_number(1001.0) == "1001"
 
 
+@pytest.mark.parametrize(
+    "value", [datetime.datetime(2024, 3, 3), datetime.date(2024, 3, 3), datetime.time(3, 3)]
+)
+def test_customer_number_date_rejected(value):
+    with pytest.raises(CellError) as caught:
+        clean_customer_number(value)
+
+    assert caught.value.code == "number_date"
+
+
 def test_full_width_id_and_nik_folded():
     assert clean_customer_number("ＣＡＳＥ-００１") == "CASE-001"
     assert clean_customer_number("ｐｌｇ－０１") == "plg-01"
@@ -960,7 +970,7 @@ def test_cleaner_codes_registered():
         "location_outside_indonesia_left_out",
         "longitude_outside_indonesia", "longitude_without_latitude", "name_missing",
         "nik_invalid_birth_date", "nik_invalid_region", "nik_invalid_serial",
-        "nik_not_digits", "nik_number_cell", "nik_wrong_length", "phone_extra_numbers",
+        "nik_not_digits", "nik_number_cell", "nik_wrong_length", "number_date", "phone_extra_numbers",
         "phone_invalid", "phone_not_indonesian", "phone_scientific", "postal_code_formula_left_out", "postal_code_invalid",
         "postal_code_left_out", "region_code_invalid", "region_code_left_out", "row_hidden", "rt_rw_date",
         "rt_rw_formula_left_out", "rt_rw_invalid", "rt_rw_number_invalid", "status_unknown", "text_too_long",

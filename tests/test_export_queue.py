@@ -458,7 +458,7 @@ def test_export_at_threshold_is_immediate(admin_client, customers, settings, met
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="pelanggan-')
     assert len(workbook_rows(body_of(response))) == 6
-    assert CustomerExport.objects.count() == 0
+    assert CustomerExport.objects.get().sent_directly
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -651,7 +651,7 @@ def test_immediate_export_named_by_filter(admin_client, customers, catalogue):
     today = timezone.localdate()
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="pelanggan-CBN-isolir-{today:%Y%m%d}.csv"'
-    assert CustomerExport.objects.count() == 0
+    assert CustomerExport.objects.get().file_name == f"pelanggan-CBN-isolir-{today:%Y%m%d}.csv"
 
 
 def test_queued_export_named_by_filter(admin_client, customers, deferred_tasks, settings):
@@ -754,6 +754,98 @@ def test_export_history_lists_own_exports(client, admin_user, make_site_admin, c
     assert f'id="export-{first_export.pk}"' not in second_page
     assert f'id="export-{first_export.pk}"' in admin_page
     assert f'id="export-{second_export.pk}"' in admin_page
+
+
+def test_direct_export_recorded_once(client, make_site_admin, customers, catalogue, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 5
+    sites, _packages = catalogue
+    user = make_site_admin("admin-cbn", "CBN")
+    client.force_login(user)
+    started = timezone.now()
+
+    response = client.post(EXPORT_URL, {"site": sites["CBN"].pk, "format": "csv", "delimiter": "comma"})
+
+    body = body_of(response)
+    export = CustomerExport.objects.get()
+    assert response.status_code == 200
+    assert export.created_by == user
+    assert started <= export.created_at <= timezone.now()
+    assert export.query == f"site={sites['CBN'].pk}"
+    assert export.scope == CustomerExport.Scope.ALL
+    assert export.format == CustomerExport.Format.CSV
+    assert export.csv_delimiter == CustomerExport.CsvDelimiter.COMMA
+    assert export.include_nik is False
+    assert export.state == CustomerExport.State.DONE
+    assert (export.rows_done, export.rows_total) == (3, 3)
+    assert export.site_ids == [sites["CBN"].pk]
+    assert export.sent_directly is True
+    assert export.file.name == ""
+    assert export.file_size == len(body)
+    assert export.file_name == response["Content-Disposition"].split('filename="')[1].rstrip('"')
+
+
+def test_incomplete_direct_export_recorded(admin_client, admin_user, customers, catalogue):
+    response = admin_client.get(INCOMPLETE_URL)
+
+    export = CustomerExport.objects.get()
+    assert response.status_code == 200
+    assert export.created_by == admin_user
+    assert export.scope == CustomerExport.Scope.INCOMPLETE
+    assert export.format == CustomerExport.Format.XLSX
+    assert (export.rows_done, export.rows_total) == (2, 2)
+    assert export.site_ids == [catalogue[0]["CBN"].pk]
+    assert export.sent_directly is True
+
+
+def test_direct_export_history_per_role(client, admin_user, make_site_admin, customers, catalogue, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 5
+    sites, _packages = catalogue
+    owner = make_site_admin("admin-cbn", "CBN")
+    other = make_site_admin("admin-cbn-2", "CBN")
+    client.force_login(owner)
+    client.post(EXPORT_URL, {"site": sites["CBN"].pk})
+    export = CustomerExport.objects.get()
+    row = f'<tr id="export-{export.pk}">'
+
+    owner_page = client.get(reverse("customers:export-list")).content.decode()
+    owner_detail = client.get(export_url("export-detail", export))
+    owner_download = client.get(export_url("export-download", export))
+    client.force_login(other)
+    other_page = client.get(reverse("customers:export-list")).content.decode()
+    other_detail = client.get(export_url("export-detail", export))
+    client.force_login(admin_user)
+    admin_page = client.get(reverse("customers:export-list")).content.decode()
+    admin_detail = client.get(export_url("export-detail", export)).content.decode()
+
+    assert row in owner_page
+    assert '<span class="muted sent-directly">' in owner_page
+    assert owner_detail.status_code == 200
+    assert 'id="sent-directly"' in owner_detail.content.decode()
+    assert 'id="download-button"' not in owner_detail.content.decode()
+    assert 'id="file-deleted"' not in owner_detail.content.decode()
+    assert owner_download.status_code == 302
+    assert owner_download.url == export_url("export-detail", export)
+    assert row not in other_page
+    assert other_detail.status_code == 404
+    assert row in admin_page
+    assert 'id="sent-directly"' in admin_detail
+
+
+def test_direct_export_page_wording(admin_client, customers, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 5
+    admin_client.cookies["django_language"] = "en"
+    admin_client.get(EXPORT_URL)
+    export = CustomerExport.objects.get()
+
+    page = admin_client.get(reverse("customers:export-list")).content.decode()
+    detail = admin_client.get(export_url("export-detail", export)).content.decode()
+
+    assert '<span class="muted sent-directly">(downloaded directly, file not kept)</span>' in page
+    assert (
+        '<p class="muted" id="sent-directly">5 customers, downloaded directly. The file was not kept: '
+        "export again from the customer list.</p>"
+    ) in detail
+    assert '<span id="export-nik">NIK masked</span>' in detail
 
 
 # --- retention ------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Edge cases of the faster import: stored plans, shared empty findings,
 the in-file duplicate check, the region step after reading and undo."""
 
+import datetime
+
 import pytest
+from django.utils import translation
 
 from customers.importing import batches, undo
 from customers.models import Customer, ImportBatch, ImportChange, ImportProblem
@@ -266,3 +269,21 @@ def test_dry_run_then_update_command(sample_catalogue, regions_loaded, tmp_path)
     assert updated.address.startswith("Jl. Baru 1")
     assert updated.street == "Jl. Baru 1"
     assert updated.package_id == packages["H10"].pk
+
+
+def test_id_date_cell_rejects_row(sample_catalogue, tmp_path):
+    batch = validate_and_commit(tmp_path / "tanggal.xlsx", [
+        ["W7-T01", "Ani", "081211118801", "", "Jl. A", "CBN", "H10"],
+        [datetime.datetime(2024, 3, 3), "Tipe Salah", "081211118803", "", "Jl. D", "CBN", "H10"],
+    ])
+
+    problems = [(p.row, p.kind, p.column, p.value, p.code) for p in batch.problems.all()]
+    with translation.override("en"):
+        message = batch.problems.get().message
+    assert problems == [(3, ImportProblem.Kind.PROBLEM, "ID Pelanggan", "2024-03-03", "number_date")]
+    assert message == (
+        "Row 3, column ID Pelanggan: “2024-03-03” is a date because Excel changed the ID typed in the cell "
+        "into one, so the row was not saved. Format the column as Text, type the ID again and upload the "
+        "file again."
+    )
+    assert list(Customer.objects.values_list("number", flat=True)) == ["W7-T01"]

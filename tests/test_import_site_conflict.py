@@ -113,3 +113,34 @@ def test_rejected_row_conflict_not_the_cause(sample_catalogue, admin_user, tmp_p
         "Row 2, column Site: the row names site “Citayam”, but this upload is bound to site Cibinong. "
         "Check which site is right before you upload the row again.",
     )]
+
+
+@pytest.fixture
+def site_admin(sample_catalogue, django_user_model):
+    """A staff user who manages Cibinong only and may import."""
+    from django.contrib.auth.models import Permission
+
+    sites, _packages = sample_catalogue
+    user = django_user_model.objects.create_user(username="admin-cbn", is_staff=True)
+    sites["CBN"].staff.add(user)
+    user.user_permissions.add(Permission.objects.get(codename="import_customers"))
+    return user
+
+
+NEW_ROW_AT_BOJONGGEDE = [HEADER, ["W7-S01", "Wati", "0813-1111-3333", "BJG", "H10"]]
+
+
+def test_conflict_advice_per_role(site_admin, admin_user, sample_catalogue, tmp_path):
+    sites, _packages = sample_catalogue
+
+    own = validate(tmp_path / "cabang.xlsx", NEW_ROW_AT_BOJONGGEDE, user=site_admin, site=sites["CBN"])
+    admins = validate(tmp_path / "pusat.xlsx", NEW_ROW_AT_BOJONGGEDE, user=admin_user, site=sites["CBN"])
+
+    assert conflicts(own) == [(
+        2, "Site", "BJG", "site_conflict_site_admin",
+        "Row 2, column Site: the row names site “BJG”, but this upload is bound to site Cibinong. The "
+        "customer is saved at Cibinong. If it belongs to “BJG” and you manage that site, upload the row "
+        "again with that site chosen. Otherwise ask an admin to move the customer, or remove the row from "
+        "the file and upload it again.",
+    )]
+    assert [(row, code) for row, _column, _value, code, _message in conflicts(admins)] == [(2, "site_conflict")]

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 
 from customers.models import Customer
-from portal.links import link_create, link_find, link_redeem, whatsapp_url
+from portal.links import expiry_text, link_create, link_find, link_redeem, whatsapp_url
 from portal.models import PortalLink
 from sites.models import Site
 from tests.test_portal_fixtures import (  # noqa: F401 (fixtures)
@@ -535,7 +535,7 @@ def test_staff_invitation_page_shows_link_and_whatsapp(admin_client, customer_a)
     assert message == (
         f"Halo Budi Santoso, Anda diundang ke Portal Pelanggan (ID Pelanggan PLG-0001). "
         f"Buka tautan ini untuk membuat kata sandi: {link_url}. Tautan hanya bisa dipakai sekali dan berlaku "
-        f"sampai {expiry.day} {MONTHS_ID[expiry.month]} {expiry.year} {expiry:%H:%M}."
+        f"sampai {expiry.day} {MONTHS_ID[expiry.month]} {expiry.year} {expiry:%H:%M} WIB."
     )
 
 
@@ -555,6 +555,24 @@ def test_whatsapp_message_always_indonesian(admin_client, customer_a, user_a):
     assert message.startswith("Halo Budi Santoso, buka tautan ini untuk membuat kata sandi baru Portal Pelanggan")
     assert "Create password reset link" not in created
     assert "Send via WhatsApp" in created
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Asia/Jakarta", "13 Desember 2026 07:49 WIB"),
+        ("Asia/Makassar", "13 Desember 2026 08:49 WITA"),
+        ("Asia/Jayapura", "13 Desember 2026 09:49 WIT"),
+        ("Asia/Dubai", "13 Desember 2026 04:49 UTC+04:00"),
+        ("America/Noronha", "12 Desember 2026 22:49 UTC-02:00"),
+    ],
+)
+def test_link_expiry_names_time_zone(settings, zone, expected):
+    settings.TIME_ZONE = zone
+    moment = datetime.datetime(2026, 12, 13, 0, 49, tzinfo=datetime.timezone.utc)
+
+    with translation.override("id"):
+        assert expiry_text(moment) == expected
 
 
 def test_whatsapp_url_without_phone():

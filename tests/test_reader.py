@@ -579,6 +579,55 @@ def test_csv_utf8_without_bom(tmp_path):
     assert rows[0].cells == ("José", "Jl. Café")
 
 
+def test_csv_mixed_encoding_rejected(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(
+        "Nama;Alamat\r\nCafé Ümit;Jl. Ä\r\n".encode() + "Café Ümit;Jl. Ä\r\n".encode("cp1252")
+    )
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "csv_mixed_encoding"
+    assert rejection.params == {"line": 3, "value": "Caf\ufffd \ufffdmit;Jl. \ufffd"}
+
+
+def test_csv_utf8_after_cp1252_rejected(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("Nama,Alamat\nJosé,Jl. A\n".encode("cp1252") + "Ümit,Jl. B\n".encode())
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "csv_mixed_encoding"
+    assert rejection.params == {"line": 2, "value": "Jos\ufffd,Jl. A"}
+
+
+def test_csv_utf8_bom_with_cp1252_rejected(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"\xef\xbb\xbfNama;Alamat\r\n" + "Café Bom;Jl. B\r\n".encode("cp1252"))
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "csv_mixed_encoding"
+    assert rejection.params == {"line": 2, "value": "Caf\ufffd Bom;Jl. B"}
+    with translation.override("en"):
+        assert rejection.message == (
+            "Line 2 of the CSV file (in a text editor) has a character that is not valid UTF-8 "
+            "(“Caf\ufffd Bom;Jl. B”), but the rest of the file is UTF-8. Read either way, some names would "
+            "be garbled, so nothing was imported. Open the file in Excel, correct that line, save it with "
+            "Save As as “CSV UTF-8 (Comma delimited) (*.csv)” and upload it again."
+        )
+
+
+def test_csv_utf8_cut_at_end_rejected(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("Nama,Alamat\nÜmit,Jl. B\nAni,Jl. ".encode() + "é".encode()[:1])
+
+    rejection = read_rejection(path)
+
+    assert rejection.code == "csv_mixed_encoding"
+    assert rejection.params == {"line": 3, "value": "Ani,Jl. \ufffd"}
+
+
 def test_csv_cells_are_text(tmp_path):
     path = csv_file(tmp_path / "p.csv", "Nama,No HP,Latitude\nBudi,81234567801,-6.5\n")
     _table, rows = read(path)

@@ -526,6 +526,7 @@ def _build_plan(batch, progress, row_total=None, learned=None):
         # those of the row that looks most like a header.
         fallback_header=bool(batch.column_map),
         sheet=batch.sheet or None,
+        package_names=batch.package_names,
     )
 
 

@@ -241,6 +241,10 @@ RT_RW_NUMBER_INVALID = register_row_message("rt_rw_number_invalid", _(
     "Row %(row)s, column %(column)s: “%(value)s” is not an RT or RW number, "
     "so it was not added to the address. Write a number from 1 to 999, like "
     "004, or fill it in on the customer's page."))
+NUMBER_DATE = register_row_message("number_date", _(
+    "Row %(row)s, column %(column)s: “%(value)s” is a date because Excel "
+    "changed the ID typed in the cell into one, so the row was not saved. "
+    "Format the column as Text, type the ID again and upload the file again."))
 RT_RW_DATE = register_row_message("rt_rw_date", _(
     "Row %(row)s, column %(column)s: “%(value)s” is a date because Excel "
     "changed the RT/RW typed in the cell into one, so it was not added to "
@@ -417,8 +421,12 @@ def clean_customer_number(value):
     """Clean the customer ID. A number cell such as 1001 gives "1001".
 
     Full-width letters and digits, which some input methods and PDFs give,
-    are folded, so that they cannot make a second customer of one ID.
+    are folded, so that they cannot make a second customer of one ID. A
+    date or time cell is rejected, because it is an ID such as "3-3-2024"
+    that Excel converted, and its original text is lost.
     """
+    if isinstance(value, (datetime.date, datetime.time)):
+        raise CellError(NUMBER_DATE)
     return fold_width(clean_text(value, NUMBER_MAX_LENGTH))
 
 

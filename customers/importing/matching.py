@@ -39,6 +39,17 @@ SITE_CONFLICT = register_row_message(
         "upload the row again with that site or no site chosen."
     ),
 )
+# SITE_CONFLICT on a site admin's upload. A site admin must choose one of
+# their sites for every upload, so they cannot upload the row with no site.
+SITE_CONFLICT_SITE_ADMIN = register_row_message(
+    "site_conflict_site_admin",
+    _(
+        "Row %(row)s, column %(column)s: the row names site “%(value)s”, but this upload is bound "
+        "to site %(chosen)s. The customer is saved at %(chosen)s. If it belongs to “%(value)s” and you "
+        "manage that site, upload the row again with that site chosen. Otherwise ask an admin to move "
+        "the customer, or remove the row from the file and upload it again."
+    ),
+)
 
 # The same findings on a row that is not saved because it is already
 # present or has a problem. The wording above would claim a save there,
@@ -78,6 +89,14 @@ PACKAGE_UNKNOWN_KEPT = register_row_message(
     _(
         "Row %(row)s, column %(column)s: package “%(value)s” is not known. The customer keeps the stored "
         "package; add the package or fix the name and upload again."
+    ),
+)
+PACKAGE_ALIAS_MATCHED = register_row_message(
+    "package_alias_matched",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” was read as %(package)s, a Paket name "
+        "remembered for uploads. If that is wrong, an admin can remove the name under Remembered site "
+        "and package names."
     ),
 )
 # The notes of a name with one clearly close stored site or package (see
@@ -138,6 +157,7 @@ UNSAVED_CODES = {
     PACKAGE_UNKNOWN: PACKAGE_UNKNOWN_UNSAVED,
     PACKAGE_UNKNOWN_SUGGESTED: PACKAGE_UNKNOWN_SUGGESTED_UNSAVED,
     SITE_CONFLICT: SITE_CONFLICT_UNSAVED,
+    SITE_CONFLICT_SITE_ADMIN: SITE_CONFLICT_UNSAVED,
 }
 
 # The most names the review lists as candidates for an unknown name.
@@ -191,11 +211,25 @@ class Catalogue:
         for record in records:
             self.by_key[match_key(record.code)] = record.pk
         # Learned aliases never shadow a real code or name.
+        self.alias_keys = set()
         for key, pk in aliases:
-            self.by_key.setdefault(key, pk)
+            if key not in self.by_key:
+                self.by_key[key] = pk
+                self.alias_keys.add(key)
         self.unmatched = {}
         # Comparison keys grouped by the numbers they contain, built on the first unknown name.
         self._keys_by_numbers = None
+
+    def map_names(self, names):
+        """Match each key of `names` ({match_key(name): pk}) to its pk, ahead
+        of learned aliases, for the names chosen in one batch's review."""
+        for key, pk in names.items():
+            self.by_key[key] = pk
+            self.alias_keys.discard(key)
+
+    def matched_by_alias(self, text):
+        """Return whether `text` matches through a learned alias rather than a code or name."""
+        return match_key(text) in self.alias_keys
 
     def lookup(self, text):
         """Return the primary key matching `text`, or None."""

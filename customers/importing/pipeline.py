@@ -28,9 +28,11 @@ from customers.importing.footer_rows import FOOTER_SKIPPED, footer_column, foote
 from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import (
+    PACKAGE_ALIAS_MATCHED,
     PACKAGE_UNKNOWN,
     PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
+    SITE_CONFLICT_SITE_ADMIN,
     SITE_UNKNOWN,
     SITE_UNKNOWN_SUGGESTED,
     UNSAVED_CODES,
@@ -300,6 +302,7 @@ def build_plan(
     learned=None,
     fallback_header=False,
     sheet=None,
+    package_names=None,
 ):
     """Read, clean and match every row of the file at `path`. Save nothing.
 
@@ -308,11 +311,15 @@ def build_plan(
     `column_overrides` are the fields chosen for columns in review (see
     map_headers). `learned` maps normalised headers to fields, by default
     every learned header alias. `fallback_header` and `sheet` are open_table()'s.
+    `package_names` are the Paket names chosen in the batch's review (see
+    ImportBatch.package_names).
     Raises FileRejected when the file cannot be read at all, and
     HeaderRejected when its header row lacks the columns it needs.
     """
     fmt = inspect_upload(path, filename)
     sites, packages = load_catalogues()
+    if package_names:
+        packages.map_names(package_names)
     if learned is None:
         learned = learned_aliases()
     # Rows whose address or region columns are matched to a village after
@@ -626,6 +633,15 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
             row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
+            if packages.matched_by_alias(package_text):
+                note = Problem(
+                    clean.number,
+                    labels["package"],
+                    package_text,
+                    PACKAGE_ALIAS_MATCHED,
+                    {"package": packages.names[package_id]},
+                )
+                row.add_finding("note", note)
 
     return row
 
@@ -656,6 +672,8 @@ def review_plan(plan, *, site_ids=None):
     writes), matching only customers of `site_ids` (see site_scope)."""
     dedupe.classify(plan.rows, update_mode=plan.update_mode, labels=plan.labels, site_ids=site_ids)
     _reword_site_package_notes(plan.rows)
+    if site_ids is not None:
+        _reword_site_conflicts_for_site_admin(plan.rows)
     _reword_left_out_notes(plan.rows)
     return plan
 
@@ -669,6 +687,18 @@ def _reword_site_package_notes(rows):
         codes = UPDATE_CODES if row.kind == dedupe.UPDATE else UNSAVED_CODES
         row.findings = [
             (kind, replace(problem, code=codes[problem.code]) if problem.code in codes else problem)
+            for kind, problem in row.findings
+        ]
+
+
+def _reword_site_conflicts_for_site_admin(rows):
+    """Give the site conflicts of a site admin's upload the advice they can
+    follow, because they cannot upload a row with no site chosen."""
+    for row in rows:
+        if not row.findings:
+            continue
+        row.findings = [
+            (kind, replace(problem, code=SITE_CONFLICT_SITE_ADMIN) if problem.code == SITE_CONFLICT else problem)
             for kind, problem in row.findings
         ]
 

@@ -23,10 +23,10 @@ unpickling when the HMAC does not match. The unpickler also accepts only
 the classes that a plan contains.
 
 A stored plan is used only while it still describes what build_plan would
-return now: the same batch, upload digest, mode, site and column mapping,
-the same sites, packages and learned aliases (of names and of headers), the
-same region list, and the same code and libraries. Otherwise load() returns
-None and the caller reads the file again.
+return now: the same batch, upload digest, mode, site, column mapping and
+Paket names chosen in review, the same sites, packages and learned aliases
+(of names and of headers), the same region list, and the same code and
+libraries. Otherwise load() returns None and the caller reads the file again.
 """
 
 import base64
@@ -421,6 +421,7 @@ def _check_keys(batch):
         "site": batch.site_id,
         "columns": batch.column_map,
         "sheet": batch.sheet,
+        "package_names": batch.package_names,
     }
 
 

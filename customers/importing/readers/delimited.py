@@ -4,7 +4,11 @@ Encoding rule, in order:
 
 1. A byte-order mark decides: UTF-32 (LE or BE), UTF-8, UTF-16 (LE or BE).
 2. Without one, a file that is valid UTF-8 throughout is UTF-8.
-3. Anything else is Windows-1252, the encoding of Excel's "CSV (Comma
+3. A file with a UTF-8 byte-order mark or a valid multi-byte UTF-8
+   sequence, but also with bytes that are not valid UTF-8, is rejected
+   (CSV_MIXED_ENCODING), because either decoding would garble some of its
+   text.
+4. Anything else is Windows-1252, the encoding of Excel's "CSV (Comma
    delimited)" on Windows in Indonesian and Western locales; its five
    unassigned bytes become U+FFFD.
 
@@ -58,6 +62,15 @@ CSV_QUOTE_UNCLOSED = register_file_message(
         "upload it again."
     ),
 )
+CSV_MIXED_ENCODING = register_file_message(
+    "csv_mixed_encoding",
+    _(
+        "Line %(line)s of the CSV file (in a text editor) has a character that is not valid UTF-8 "
+        "(“%(value)s”), but the rest of the file is UTF-8. Read either way, some names would be garbled, "
+        "so nothing was imported. Open the file in Excel, correct that line, save it with Save As as "
+        "“CSV UTF-8 (Comma delimited) (*.csv)” and upload it again."
+    ),
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 # Characters of decoded text read to choose the delimiter.
@@ -73,6 +86,14 @@ BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# A well-formed UTF-8 sequence of two to four bytes. Windows-1252 text
+# contains one only where a letter such as "Ã" precedes a symbol such as
+# "©", and UTF-8 text with any character beyond ASCII contains one.
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
 
 
@@ -90,6 +111,8 @@ def detect_encoding(path):
                 for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
                     if "\x00" in decoder.decode(chunk):
                         raise FileRejected(CSV_NUL)
+                if codec == "utf-8-sig":
+                    _reject_invalid_utf8(path, len(mark))
                 return codec
 
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -107,7 +130,52 @@ def detect_encoding(path):
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 valid_utf8 = False
-    return "utf-8" if valid_utf8 else "cp1252"
+    if valid_utf8:
+        return "utf-8"
+    if _contains_utf8_multibyte(path):
+        _reject_invalid_utf8(path)
+    return "cp1252"
+
+
+def _contains_utf8_multibyte(path):
+    with open(path, "rb") as handle:
+        # Chunks overlap by three bytes, so a sequence split between two is found.
+        tail = b""
+        for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+            if UTF8_MULTIBYTE.search(tail + chunk):
+                return True
+            tail = chunk[-3:]
+    return False
+
+
+def _reject_invalid_utf8(path, start=0):
+    """Raise FileRejected(CSV_MIXED_ENCODING) naming the line of the first
+    byte from offset `start` on that is not valid UTF-8, if there is one."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        offset, pending = start, b""
+        for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
+            data = pending + chunk
+            try:
+                _text, consumed = codecs.utf_8_decode(data, "strict", False)
+            except UnicodeDecodeError as error:
+                bad_offset = offset + error.start
+                break
+            offset += consumed
+            pending = data[consumed:]
+        else:
+            if not pending:
+                return
+            # The file ends inside a multi-byte sequence.
+            bad_offset = offset
+        handle.seek(start)
+        before = handle.read(bad_offset - start).decode("utf-8")
+        rest = handle.read(MESSAGE_VALUE_LENGTH * 4).decode("utf-8", errors="replace")
+    lines_before = LINE_BREAK.split(before)
+    value = lines_before[-1] + LINE_BREAK.split(rest, 1)[0]
+    if len(value) > MESSAGE_VALUE_LENGTH:
+        value = value[: MESSAGE_VALUE_LENGTH - 1] + "…"
+    raise FileRejected(CSV_MIXED_ENCODING, line=len(lines_before), value=value)
 
 
 class CsvSource:
