@@ -106,6 +106,16 @@ def create_batch(
     return batch
 
 
+def delete_upload(name):
+    """Delete the stored upload `name`, with the plan and the problem
+    workbooks stored beside it. A file already gone is no error."""
+    storage = ImportBatch.file.field.storage
+    storage.delete(stored_plan.plan_name(name))
+    for workbook in problem_files.workbook_names(name):
+        storage.delete(workbook)
+    storage.delete(name)
+
+
 def previous_import(sha256, *, among=None, before=None, sheet=None):
     """Return the latest finished (DONE) batch of the same file, or None.
 
