@@ -289,7 +289,11 @@ def test_problem_workbook_after_purge(admin_client, sample_catalogue, tmp_path):
 
     rows = list(load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert response.status_code == 200
-    assert rows == [("Baris asal", "Masalah")]
+    # Without the upload, each problem row keeps its number and message.
+    assert rows == [
+        ("Baris asal", "Masalah"),
+        (2, "Baris 2, kolom NIK: NIK “12345” terdiri dari 5 digit, padahal NIK terdiri dari 16 digit. Periksa dengan KTP."),
+    ]
 
 
 # --- anonymising ---------------------------------------------------------------
