@@ -393,6 +393,9 @@ def store_findings(batch, plan):
     """Replace the batch's stored findings and counts with the plan's, and
     return the counts (see pipeline.result_counts)."""
     counts = pipeline.result_counts(plan)
+    # Each finding of a customer's row names the customer under CUSTOMER_PARAM,
+    # so anonymising the customer finds the row (see redaction.py).
+    row_customers = plan.row_customers()
     with transaction.atomic():
         batch.problems.all().delete()
         findings = (
@@ -403,7 +406,7 @@ def store_findings(batch, plan):
                 column=str(problem.column)[:100],
                 value=str(problem.value)[:500],
                 code=problem.code,
-                params={key: str(value) for key, value in problem.params.items()},
+                params=_stored_params(problem, row_customers),
             )
             for kind, problem in plan.findings()
         )
@@ -433,6 +436,19 @@ def store_findings(batch, plan):
             ]
         )
     return counts
+
+
+# The finding parameter that stores the ID Pelanggan of the customer that
+# the finding's row saved, updated or matched. No message shows it.
+CUSTOMER_PARAM = "customer"
+
+
+def _stored_params(problem, row_customers):
+    params = {key: str(value) for key, value in problem.params.items()}
+    number = row_customers.get(problem.row)
+    if number is not None:
+        params[CUSTOMER_PARAM] = number
+    return params
 
 
 def validate_batch(batch):
