@@ -16,9 +16,9 @@ What links a batch's rows to a customer:
   ImportChange name only the batch. In those batches, the customer's rows
   are the rows with a finding whose value is one of the names, phones,
   NIKs, e-mails or Alamat that the customer's change history and import
-  changes hold. Such a row may also be another person's who shares the
-  customer's phone or Alamat, and a row whose findings show none of those
-  values (an e-mail left out as invalid) is not found.
+  changes hold. NOTE: such a row may also be another person's who shares
+  the customer's name, phone or Alamat, and a row whose findings show none
+  of those values (an e-mail left out as invalid) is not found.
 
 Every finding of the customer's rows loses its personal values and
 parameters. Row numbers, columns, codes and kinds stay, so the batch's
