@@ -109,21 +109,21 @@ def erase_from_imports(customer, values):
     described = f"{number} ({anonymised_name_for(number)})"
     # One scan of every batch's findings: the JSON parameters have no index.
     naming_condition = Q(code__in=OTHER_CODES, params__other__startswith=f"{number} (")
-    linked = ImportProblem.objects.annotate(names_customer=naming_condition).filter(
+    candidates = ImportProblem.objects.annotate(names_customer=naming_condition).filter(
         naming_condition
         | Q(**{f"params__{batches.CUSTOMER_PARAM}": number})
         | Q(code__in=NUMBER_CODES, params__number=number)
         | Q(code__in=NUMBER_FROM_VALUE_CODES, params__number__isnull=True, value__iexact=number)
     )
+    # Findings of other people's rows that name the customer, and the
+    # (batch id, row number) of the customer's own rows.
     naming = []
     rows = set()
-    for finding in linked:
-        if not finding.names_customer:
-            rows.add((finding.batch_id, finding.row))
-        elif finding.code in SAME_PERSON_CODES:
-            rows.add((finding.batch_id, finding.row))
-        else:
+    for finding in candidates:
+        if finding.names_customer and finding.code not in SAME_PERSON_CODES:
             naming.append(finding)
+        else:
+            rows.add((finding.batch_id, finding.row))
     linked_batches = _batches_with_saved_rows(customer)
     valued = ImportProblem.objects.filter(batch_id__in=linked_batches, value__in=values)
     rows.update(valued.values_list("batch_id", "row"))
@@ -142,7 +142,7 @@ def erase_from_imports(customer, values):
         changed[finding.pk] = finding
     ImportProblem.objects.bulk_update(changed.values(), ["value", "params"], batch_size=batches.FINDINGS_CHUNK)
 
-    touched = linked_batches | {batch_id for batch_id, _row in rows} | {f.batch_id for f in naming}
+    touched = linked_batches | {batch_id for batch_id, _row in rows} | {finding.batch_id for finding in naming}
     _delete_files(touched)
     return touched
 
