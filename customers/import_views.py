@@ -371,6 +371,8 @@ def _batch_context(request, batch, column_form, *, reveal_nik=False):
         "error_message": error_message,
         **_progress_context(batch),
         "can_retry": batches.can_retry(batch),
+        # The page says why a batch has no file any more.
+        "retention_days": settings.IMPORT_RETENTION_DAYS,
         "review_fingerprint": batches.review_fingerprint(batch),
         "can_undo": undo.batch_can_undo(batch),
         "update_mode_label": ImportBatch.Mode.UPDATE.label,

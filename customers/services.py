@@ -78,9 +78,24 @@ def customer_anonymise(customer, *, by):
     cannot be read back from them, and a new history version by `by`, with
     the change reason "anonymised", records the step. The customer ID, site,
     package, status and installation date stay, because billing needs them.
+
+    The import batches lose the customer's data too: the findings that name
+    the customer or belong to the customer's rows are redacted, and the
+    uploaded files that contain those rows are deleted (see
+    customers.importing.redaction).
     """
+    # Imported here, because the pipeline imports this module through customers.selectors.
+    from customers.importing.pipeline import lock_customer_writes
+    from customers.importing.redaction import erase_from_imports, personal_values
+
     with transaction.atomic():
+        # Under the import lock, an import that is saving cannot store
+        # findings about this customer while they are being redacted.
+        lock_customer_writes()
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        # Read before the history and the import changes below lose them.
+        values = personal_values(customer)
+        erase_from_imports(customer, values)
         history_model = Customer.history.model
         history_model.objects.filter(id=customer.pk).update(name="", **PERSONAL_FIELDS)
         ImportChange.objects.filter(customer=customer, field__in=["name", *PERSONAL_FIELDS]).update(

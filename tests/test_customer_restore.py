@@ -302,7 +302,7 @@ def test_deleted_number_dated_by_latest_deletion(admin_user, budi, tmp_path):
                           user=admin_user)
 
     assert deletion_day(budi) != deletion_day(newcomer)
-    assert batch.problems.get(code="deleted_number").params == {"date": deletion_day(newcomer)}
+    assert batch.problems.get(code="deleted_number").params == {"date": deletion_day(newcomer), "customer": "PLG-0001"}
 
 
 def test_deleted_number_outside_ascii_noted(admin_user, catalogue, tmp_path):

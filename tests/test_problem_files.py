@@ -77,7 +77,10 @@ def test_purge_deletes_stored_workbooks(admin_client, sample_catalogue, tmp_path
     call_command("purge_import_files", "--days", "0", stdout=io.StringIO())
 
     assert [default_storage.exists(name) for name in names] == [False, False]
-    assert downloaded_rows(admin_client, batch) == [("Baris asal", "Masalah")]
+    assert downloaded_rows(admin_client, batch) == [
+        ("Baris asal", "Masalah"),
+        (2, "Baris 2, kolom No HP: “bukan nomor” bukan nomor HP yang valid. Tulis seperti 0812-3456-7890."),
+    ]
 
 
 def test_reading_stops_after_last_problem(sample_catalogue, tmp_path, monkeypatch):

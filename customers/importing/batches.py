@@ -106,6 +106,16 @@ def create_batch(
     return batch
 
 
+def delete_upload(name):
+    """Delete the stored upload `name`, with the plan and the problem
+    workbooks stored beside it. A file already gone is no error."""
+    storage = ImportBatch.file.field.storage
+    storage.delete(stored_plan.plan_name(name))
+    for workbook in problem_files.workbook_names(name):
+        storage.delete(workbook)
+    storage.delete(name)
+
+
 def previous_import(sha256, *, among=None, before=None, sheet=None):
     """Return the latest finished (DONE) batch of the same file, or None.
 
@@ -384,6 +394,9 @@ def store_findings(batch, plan, *, saved=False):
     return the counts (see pipeline.result_counts). Pass `saved` when the
     plan was just committed (see Plan.summary)."""
     counts = pipeline.result_counts(plan)
+    # Each finding of a customer's row names the customer under CUSTOMER_PARAM,
+    # so anonymising the customer finds the row (see redaction.py).
+    row_customers = plan.row_customers()
     with transaction.atomic():
         batch.problems.all().delete()
         findings = (
@@ -394,7 +407,7 @@ def store_findings(batch, plan, *, saved=False):
                 column=str(problem.column)[:100],
                 value=str(problem.value)[:500],
                 code=problem.code,
-                params={key: str(value) for key, value in problem.params.items()},
+                params=_stored_params(problem, row_customers),
             )
             for kind, problem in plan.findings()
         )
@@ -424,6 +437,19 @@ def store_findings(batch, plan, *, saved=False):
             ]
         )
     return counts
+
+
+# The finding parameter that stores the ID Pelanggan of the customer that
+# the finding's row saved, updated or matched. No message shows it.
+CUSTOMER_PARAM = "customer"
+
+
+def _stored_params(problem, row_customers):
+    params = {key: str(value) for key, value in problem.params.items()}
+    number = row_customers.get(problem.row)
+    if number is not None:
+        params[CUSTOMER_PARAM] = number
+    return params
 
 
 def validate_batch(batch):

@@ -289,6 +289,8 @@ class PlannedRow:
     fields: dict
     kind: str = NEW
     customer_id: int = None
+    # The ID Pelanggan of the stored customer `customer_id`, as stored.
+    customer_number: str = None
     # Set by classify() on the rows it updates.
     changes: dict = None
     # An update row with an ID and an empty name: classify() reports the
@@ -709,6 +711,7 @@ def classify(planned_rows, *, update_mode, labels, site_ids=None):
 
         if match is not None:
             row.customer_id = match["id"]
+            row.customer_number = match["number"]
             if update_mode and matched_on == "number":
                 row.changes = _changed_fields(row, match)
                 if match["name"] == anonymised_name_for(match["number"]):

@@ -178,6 +178,23 @@ class Plan:
                 yield "note", note
             yield from row.findings
 
+    def row_customers(self):
+        """Return {sheet row number: ID Pelanggan} of the rows with findings
+        that are saved as new customers, update a customer or are already
+        present. A new row without an ID gets one only when it is saved. A
+        row of another person under a stored customer's ID is left out."""
+        customers = {}
+        for row in self.rows:
+            if not (row.findings or row.clean.problems or row.clean.notes):
+                continue
+            if any(problem.code == dedupe.PRESENT_NUMBER_OTHER_NAME for _kind, problem in row.findings):
+                continue
+            if row.kind == dedupe.NEW and row.fields.get("number"):
+                customers[row.clean.number] = row.fields["number"]
+            elif row.kind in (dedupe.UPDATE, dedupe.PRESENT) and row.customer_number:
+                customers[row.clean.number] = row.customer_number
+        return customers
+
     def counts(self):
         """Return the rows of each kind, the new and updated customers that
         are still without a package or an Alamat, and the warnings' rows."""

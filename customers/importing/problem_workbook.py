@@ -157,8 +157,9 @@ def _header_titles(header_cells, columns):
 
 
 def write_problem_workbook(batch, out, *, mask_nik=True):
-    """Write the batch's problem rows to the binary file `out`; an empty
-    sheet with headers when there are none or the file is gone.
+    """Write the batch's problem rows to the binary file `out`: an empty
+    sheet with headers when there are none, and only each row's number and
+    messages when the upload was deleted or cannot be read.
 
     A second sheet, "Catatan", lists the rows that were saved with a value
     left out, such as an unknown Paket. They are not on the first sheet,
@@ -178,7 +179,12 @@ def write_problem_workbook(batch, out, *, mask_nik=True):
     with tempfile.TemporaryFile() as body, tempfile.TemporaryFile() as notes_body:
         rows = RowBuffer(body, first_row=2)
         written = []
-        if batch.file and (messages or notes):
+        if not batch.file:
+            # The upload was deleted (see purge_import_files and
+            # redaction.py), so each row keeps its number and messages.
+            for number in sorted(messages):
+                rows.append([(number, Style.GENERAL), (" ".join(messages[number]), Style.GENERAL)])
+        elif messages or notes:
             try:
                 path = batch.file.path
                 fmt = inspect_upload(path, batch.file_name)

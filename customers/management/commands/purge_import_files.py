@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from customers.importing import problem_files, stored_plan
-from customers.importing.batches import RETRYABLE_ERRORS
+from customers.importing.batches import RETRYABLE_ERRORS, delete_upload
 from customers.models import CustomerExport, ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -131,10 +131,7 @@ class Command(BaseCommand):
             # Clear the reference first: a file left behind by a crash here
             # is an orphan, which the next run deletes.
             ImportBatch.objects.filter(pk=batch.pk).update(file="")
-            default_storage.delete(stored_plan.plan_name(name))
-            for workbook in problem_files.workbook_names(name):
-                default_storage.delete(workbook)
-            default_storage.delete(name)
+            delete_upload(name)
         return count
 
     def _purge_unneeded_plans(self, dry_run):
