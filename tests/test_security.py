@@ -345,10 +345,8 @@ def test_anonymise_asks_for_confirmation(admin_client, known_customer):
     known_customer.refresh_from_db()
     assert response.status_code == 200
     assert "Anonimkan pelanggan PLG-0001" in page
-    # The warning's Indonesian translation is pending, so it is checked in English.
-    admin_client.cookies["django_language"] = "en"
-    english = admin_client.get(reverse("audit:customer-anonymise", args=[known_customer.pk])).content.decode()
-    assert "This cannot be undone." in english
+    assert "dari temuan batch impor" in page
+    assert "Langkah ini tidak dapat dibatalkan." in page
     assert known_customer.name == "Budi Santoso Putra"
 
 
