@@ -395,6 +395,7 @@ def seed_customers(args):
     from customers.importing.saving import copy_rows
     from customers.models import Customer, name_key, number_key
     from packages.models import ServicePackage
+    from regions.models import Village
     from sites.models import Site
 
     rng = random.Random(7)
@@ -402,6 +403,9 @@ def seed_customers(args):
     start = (Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
     site_ids = list(Site.objects.values_list("id", flat=True))
     package_ids = list(ServicePackage.objects.values_list("id", flat=True))
+    # Complete customers live in the villages of Kabupaten Bogor, so the
+    # list's area filter has districts of every size to find.
+    village_ids = list(Village.objects.filter(district__regency_id="32.01").order_by("code").values_list("code", flat=True))
     first = ["Budi", "Siti", "Agus", "Dewi", "Rina", "Andi", "Sri", "Eko", "Wahyu", "Putri", "Joko", "Ani"]
     last = ["Santoso", "Wijaya", "Lestari", "Saputra", "Hidayat", "Kurniawan", "Pratama", "Nugroho"]
     now = timezone.now()
@@ -415,7 +419,8 @@ def seed_customers(args):
             "id": customer_id, "number": f"LAMA-{customer_id:07d}", "number_key": number_key(f"LAMA-{customer_id:07d}"),
             "name": name, "name_key": name_key(name),
             "phone": f"+62899{customer_id:08d}", "email": "", "nik": f"1101{customer_id:012d}",
-            "address": "" if incomplete else f"Jl. Lama No. {customer_id}", "street": "", "village_id": None,
+            "address": "" if incomplete else f"Jl. Lama No. {customer_id}", "street": "",
+            "village_id": None if incomplete or not village_ids else rng.choice(village_ids),
             "postal_code": "", "latitude": None, "longitude": None, "site_id": rng.choice(site_ids),
             "package_id": None if incomplete else rng.choice(package_ids),
             "status": "suspended" if offset % 20 == 0 else "active",
@@ -467,6 +472,8 @@ def list_pages(args):
         ("site + sort by name", {"site": str(site.pk), "sort": "name"}),
         ("filter status", {"status": "suspended"}),
         ("sort by ID, reversed", {"sort": "-number"}),
+        ("filter district", {"area": "32.01.01"}),
+        ("filter regency", {"area": "32.01"}),
     ]
     results = []
     for name, query in pages:
