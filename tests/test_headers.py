@@ -194,6 +194,20 @@ def test_map_headers_duplicate_column():
     assert header_map.unknown == []
 
 
+def test_street_header_yields_to_alamat_column():
+    header_map = map_headers(["Nama", "Nama Jalan", "Alamat", "No. HP"])
+
+    assert header_map.columns == {0: "name", 2: "address", 3: "phone"}
+    assert header_map.duplicates == ["Nama Jalan"]
+
+
+def test_street_header_is_alamat_without_other_column():
+    header_map = map_headers(["Nama", "Nama Jalan", "No. HP"])
+
+    assert header_map.columns == {0: "name", 1: "address", 2: "phone"}
+    assert header_map.duplicates == []
+
+
 def test_map_headers_missing_name():
     header_map = map_headers(["ID Pelanggan", "No HP"])
 

@@ -80,7 +80,7 @@ _ALIASES = {
         "Alamat Pelanggan",
         # "Jalan" alone is not an alias, because a sheet may have a street
         # column beside its Alamat. Under an "Alamat" group of a two-row
-        # header it is read as "Alamat Jalan".
+        # header it is read as "Alamat Jalan". These two are FALLBACK_HEADERS.
         "Nama Jalan", "Alamat Jalan",
     ],
     "site": ["Cabang", "POP", "Area", "Nama Site", "Site Name", "Branch"],
@@ -258,6 +258,11 @@ def _is_blank(char):
 
 
 # The origins of a column's field, as HeaderMap.sources records them.
+# Headers that name a street rather than a whole address. Such a column
+# is read as the Alamat only when no other column names the Alamat, so a
+# sheet with both "Nama Jalan" and "Alamat" keeps its full address.
+FALLBACK_HEADERS = ("Nama Jalan", "Alamat Jalan")
+
 SOURCE_TEMPLATE = "template"  # the template's header or a built-in alias
 SOURCE_LEARNED = "learned"  # a header alias an admin taught in an earlier review
 SOURCE_CHOSEN = "chosen"  # the batch's own column mapping
@@ -348,6 +353,13 @@ def map_headers(cells, overrides=None, learned=None):
     for index, _text, field_name, source in entries:
         if source == SOURCE_CHOSEN and field_name:
             chosen_columns.setdefault(field_name, index)
+    # A column named by a fallback header yields to any other column naming its field.
+    fallback_keys = {normalise_header(text) for text in FALLBACK_HEADERS}
+    fallbacks = {
+        index for index, text, _field_name, source in entries
+        if source != SOURCE_CHOSEN and normalise_header(text) in fallback_keys
+    }
+    named_fields = {field_name for index, _text, field_name, _source in entries if index not in fallbacks}
 
     for index, text, field_name, source in entries:
         header_map.headers[index] = text
@@ -355,6 +367,8 @@ def map_headers(cells, overrides=None, learned=None):
         chosen = chosen_columns.get(field_name)
         if field_name is None:
             header_map.unknown.append(text)
+        elif index in fallbacks and field_name in named_fields:
+            header_map.duplicates.append(text)
         elif chosen == index or (chosen is None and field_name not in header_map.labels):
             header_map.columns[index] = field_name
             # Messages name a column without a header by its letter.
