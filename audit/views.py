@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import NikReveal
 from customers.selectors import customers_visible_to
-from customers.services import customer_anonymise
+from customers.services import ImportRunning, customer_anonymise
 from ebilling.access import staff_permission_required
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,17 @@ def anonymise(request, pk):
     """Ask for confirmation, then erase the customer's personal data."""
     customer = get_object_or_404(customers_visible_to(request.user), pk=pk)
     if request.method == "POST":
-        customer = customer_anonymise(customer, by=request.user)
+        try:
+            customer = customer_anonymise(customer, by=request.user)
+        except ImportRunning:
+            messages.error(
+                request,
+                _(
+                    "An import is being checked or saved now, and it may hold this customer's data. "
+                    "Nothing was erased: anonymise the customer again once the import is ready for review or done."
+                ),
+            )
+            return render(request, "audit/customer_anonymise.html", {"customer": customer}, status=409)
         logger.info("Customer %s anonymised by user %s", customer.pk, request.user.pk)
         messages.success(
             request, _("The personal data of customer %(number)s was erased.") % {"number": customer.number}

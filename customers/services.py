@@ -6,7 +6,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
-from customers.models import Customer, ImportChange
+from customers.models import Customer, ImportBatch, ImportChange
 
 ANONYMISED_REASON = "anonymised"
 # The change reason of the history row that portal.services.change_request_approve
@@ -67,6 +67,12 @@ def anonymised_name_for(number):
     return f"Anonim {number}"
 
 
+class ImportRunning(Exception):
+    """An import is being checked or saved, so a customer cannot be
+    anonymised now: the import could store the customer's data after the
+    erasure, from a file that the erasure cannot delete while it is read."""
+
+
 def customer_anonymise(customer, *, by):
     """Erase a customer's personal data at their request, keeping the record.
 
@@ -82,16 +88,19 @@ def customer_anonymise(customer, *, by):
     The import batches lose the customer's data too: the findings that name
     the customer or belong to the customer's rows are redacted, and the
     uploaded files that contain those rows are deleted (see
-    customers.importing.redaction).
+    customers.importing.redaction). Raises ImportRunning, and changes
+    nothing, while any import is queued, being checked or being saved.
     """
     # Imported here, because the pipeline imports this module through customers.selectors.
     from customers.importing.pipeline import lock_customer_writes
-    from customers.importing.redaction import erase_from_imports, personal_values
+    from customers.importing.redaction import RUNNING_STATES, erase_from_imports, personal_values
 
     with transaction.atomic():
         # Under the import lock, an import that is saving cannot store
         # findings about this customer while they are being redacted.
         lock_customer_writes()
+        if ImportBatch.objects.filter(state__in=RUNNING_STATES).exists():
+            raise ImportRunning
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         # Read before the history and the import changes below lose them.
         values = personal_values(customer)

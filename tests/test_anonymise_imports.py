@@ -333,3 +333,26 @@ def test_confirmation_names_import_data(admin_client, siti):
 
     assert "also from the change history and from the findings of import batches" in page
     assert "The uploaded files of the import batches that contain this customer's rows are deleted too" in page
+
+
+@pytest.mark.parametrize("state", [ImportBatch.State.QUEUED, ImportBatch.State.VALIDATING, ImportBatch.State.IMPORTING])
+def test_anonymise_refused_while_an_import_runs(admin_client, siti, tmp_path, state):
+    path = write_workbook(tmp_path / "berjalan.xlsx", [
+        HEADER,
+        ["PLG-0002", "Siti Rahmawati", "0813-1111-2222", None, "3201015507920003", None, None, None],
+    ])
+    batch = upload(admin_client, path)
+    # As if a worker were still reading the file.
+    ImportBatch.objects.filter(pk=batch.pk).update(state=state)
+    admin_client.cookies["django_language"] = "en"
+
+    response = admin_client.post(reverse("audit:customer-anonymise", args=[siti.pk]))
+
+    assert response.status_code == 409
+    assert "Nothing was erased: anonymise the customer again once the import is ready for review or done." in (
+        response.content.decode()
+    )
+    siti.refresh_from_db()
+    assert (siti.name, siti.nik) == ("Siti Rahmawati", "3201015507920003")
+    batch.refresh_from_db()
+    assert (batch.state, bool(batch.file)) == (state, True)

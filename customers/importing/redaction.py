@@ -197,9 +197,9 @@ def _redact_row_finding(finding, fields, number, described):
 def _delete_files(batch_ids):
     """Delete the uploads, stored plans and problem workbooks of the batches
     in `batch_ids` once the transaction commits, and cancel those waiting for review."""
+    # customer_anonymise refuses to run while any batch is running, so the
+    # filter only guards a batch that started after that check.
     finished = ImportBatch.objects.filter(pk__in=batch_ids).exclude(state__in=RUNNING_STATES)
-    # NOTE: a batch that a worker is checking or saving keeps its file, and
-    # its findings stored after this may still name the customer.
     names = list(finished.exclude(file="").values_list("file", flat=True))
     finished.filter(state=ImportBatch.State.REVIEW).update(
         state=ImportBatch.State.CANCELLED, finished_at=timezone.now()
