@@ -233,20 +233,19 @@ def _column_form(request, batch, data=None):
     return form if form.columns else None
 
 
-def _column_rows(request, form):
+def _column_rows(form):
     """Return (column entry, bound field, samples) for each column of the
-    form, with NIKs in the samples masked unless the user may see them.
+    form, with the NIKs and other long digit runs of the samples masked:
+    the last digits show what a column holds, and the page records no
+    NIK reveal.
 
     A column chosen in this batch whose header is now learned with the same
     field is marked `remembered`, so the card does not call it this file's only.
     """
-    reveal = has_staff_permission(request.user, "customers.reveal_nik")
     rows = []
     for column in form.columns:
-        samples = column["samples"]
-        if not reveal:
-            mask = mask_nik_text if column["field"] == "nik" else mask_digit_runs
-            samples = [mask(sample) for sample in samples]
+        mask = mask_nik_text if column["field"] == "nik" else mask_digit_runs
+        samples = [mask(sample) for sample in column["samples"]]
         remembered = column["field"] is not None and form.learned.get(normalise_header(column["header"])) == column["field"]
         rows.append(({**column, "remembered": remembered}, form[form.field_name(column)], samples))
     return rows
@@ -382,7 +381,7 @@ def _batch_context(request, batch, column_form, *, reveal_nik=False):
         "alias_sites": visible_sites(request.user).filter(is_active=True).order_by("name"),
         "alias_packages": ServicePackage.objects.filter(is_active=True).order_by("name"),
         "column_form": column_form,
-        "column_rows": _column_rows(request, column_form) if column_form else [],
+        "column_rows": _column_rows(column_form) if column_form else [],
         "learned_columns": _learned_columns(batch.summary or {}),
         "unmatched_sites": unmatched_sites,
         "unmatched_packages": unmatched_packages,
@@ -473,6 +472,12 @@ def batch_problem_workbook(request, pk):
         messages.error(request, _("The file is still being checked. Download the problem rows when the check is done."))
         return redirect("customers:batch-detail", pk=batch.pk)
     mask_nik = not has_staff_permission(request.user, "customers.reveal_nik")
+    if not mask_nik and nik_headers(batch.summary):
+        # The workbook holds the problem rows whole, with their full NIKs.
+        NikReveal.objects.create(
+            user=request.user, username=request.user.get_username(), batch=batch, batch_file_name=batch.file_name
+        )
+        logger.info("NIKs of import batch %s downloaded by user %s", batch.pk, request.user.pk)
     # The worker stores the workbook after checking the batch, because
     # writing it reads the upload again, which for a large file takes
     # longer than a web request may.

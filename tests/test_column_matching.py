@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
+from audit.models import NikReveal
 from customers.models import Customer, HeaderAlias, ImportBatch
 from tests.importing_helpers import write_workbook
 
@@ -527,6 +528,31 @@ def test_sample_nik_masked(django_user_model, sample_catalogue, tmp_path):
 
     assert "************0001" in page
     assert "3201011203900001" not in page
+
+
+def test_sample_nik_masked_for_admin(admin_client, sample_catalogue, tmp_path):
+    rows = [["Nama", "Alamat", "Nomor KTP Pemilik"], ["Ani", "Jl. Mawar 1", "3201011203900001"]]
+    batch = upload(admin_client, write_workbook(tmp_path / "identitas.xlsx", rows))
+
+    page = batch_page(admin_client, batch)
+
+    assert "************0001" in page
+    assert "3201011203900001" not in page
+    assert not NikReveal.objects.exists()
+
+
+def test_problem_workbook_download_with_niks_recorded(admin_client, admin_user, sample_catalogue, tmp_path):
+    rows = [["Nama", "Alamat", "NIK"], ["", "Jl. Mawar 1", "3201011203900001"]]
+    batch = upload(admin_client, write_workbook(tmp_path / "nik-penuh.xlsx", rows))
+
+    response = admin_client.get(reverse("customers:batch-problems", args=[batch.pk]))
+
+    sheet = load_workbook(BytesIO(response.getvalue())).active
+    assert sheet["C2"].value == "3201011203900001"
+    reveal = NikReveal.objects.get()
+    assert (reveal.user, reveal.batch_id, reveal.batch_file_name, reveal.customer_number) == (
+        admin_user, batch.pk, "nik-penuh.xlsx", ""
+    )
 
 
 def test_problem_workbook_masks_chosen_nik(site_admin_client, sample_catalogue, tmp_path):
