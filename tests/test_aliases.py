@@ -426,5 +426,7 @@ def test_admin_package_name_noted_later(admin_client, sample_catalogue, tmp_path
     assert '<button type="submit">Remember</button>' in page
     assert "Use in this upload" not in page
     assert PackageAlias.objects.get().package_id == packages["B100"].pk
-    assert notes == [(2, "note", "Paket", "Paket Hemat", "package_alias_matched", {"package": packages["B100"].name})]
+    # The finding names the customer its row saved, for an anonymisation to find it.
+    params = {"package": packages["B100"].name, "customer": "AL-0002"}
+    assert notes == [(2, "note", "Paket", "Paket Hemat", "package_alias_matched", params)]
     assert Customer.objects.get(number="AL-0002").package_id == packages["B100"].pk

@@ -146,6 +146,7 @@ RULES = {
     "customers:batch-confirm": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
     "customers:batch-cancel": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
     "customers:batch-problems": Rule("customers.import_customers", scope="batch"),
+    "customers:batch-nik-reveal": Rule("customers.reveal_nik", method="post", scope="batch"),
     "customers:batch-retry": Rule("customers.import_customers", allowed=302, method="post", scope="batch"),
     "customers:batch-undo": Rule("customers.import_customers", scope="batch"),
     "customers:batch-alias": Rule(
@@ -496,6 +497,7 @@ PERMISSION_URLS = [
     ("customers.export_customers", "customers:export-download", "get", "export"),
     ("customers.export_customers", "customers:export-retry", "post", "export"),
     ("customers.reveal_nik", "audit:nik-reveal", "post", "customer"),
+    ("customers.reveal_nik", "customers:batch-nik-reveal", "post", "batch"),
     ("customers.anonymise_customer", "audit:customer-anonymise", "get", "customer"),
 ]
 

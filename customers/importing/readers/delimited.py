@@ -4,10 +4,12 @@ Encoding rule, in order:
 
 1. A byte-order mark decides: UTF-32 (LE or BE), UTF-8, UTF-16 (LE or BE).
 2. Without one, a file that is valid UTF-8 throughout is UTF-8.
-3. A file with a UTF-8 byte-order mark or a valid multi-byte UTF-8
-   sequence, but also with bytes that are not valid UTF-8, is rejected
-   (CSV_MIXED_ENCODING), because either decoding would garble some of its
-   text.
+3. A file with a UTF-8 byte-order mark, or whose bytes beyond ASCII are
+   mostly valid multi-byte UTF-8 sequences, but which also has bytes that
+   are not valid UTF-8, is rejected (CSV_MIXED_ENCODING), because either
+   decoding would garble some of its text. In a file of another encoding
+   such sequences occur only by chance, among many more bytes that are
+   not UTF-8.
 4. Anything else is Windows-1252, the encoding of Excel's "CSV (Comma
    delimited)" on Windows in Indonesian and Western locales; its five
    unassigned bytes become U+FFFD.
@@ -87,6 +89,8 @@ BYTE_ORDER_MARKS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# The bytes of ASCII, deleted to count the others.
+ASCII_BYTES = bytes(range(0x80))
 # A well-formed UTF-8 sequence of two to four bytes. Windows-1252 text
 # contains one only where a letter such as "Ã" precedes a symbol such as
 # "©", and UTF-8 text with any character beyond ASCII contains one.
@@ -132,20 +136,21 @@ def detect_encoding(path):
                 valid_utf8 = False
     if valid_utf8:
         return "utf-8"
-    if _contains_utf8_multibyte(path):
+    if _mostly_utf8(path):
         _reject_invalid_utf8(path)
     return "cp1252"
 
 
-def _contains_utf8_multibyte(path):
+def _mostly_utf8(path):
+    """Return whether more than half of the file's bytes beyond ASCII are in
+    valid multi-byte UTF-8 sequences. A sequence split between two chunks
+    is not counted, which only lowers the share a little."""
+    in_sequences = beyond_ascii = 0
     with open(path, "rb") as handle:
-        # Chunks overlap by three bytes, so a sequence split between two is found.
-        tail = b""
         for chunk in iter(lambda: handle.read(READ_CHUNK), b""):
-            if UTF8_MULTIBYTE.search(tail + chunk):
-                return True
-            tail = chunk[-3:]
-    return False
+            beyond_ascii += len(chunk.translate(None, ASCII_BYTES))
+            in_sequences += sum(len(sequence) for sequence in UTF8_MULTIBYTE.findall(chunk))
+    return in_sequences * 2 > beyond_ascii
 
 
 def _reject_invalid_utf8(path, start=0):
