@@ -404,6 +404,9 @@ def test_site_admin_package_name_stays_in_batch(site_admin_client, admin_client,
     assert PackageAlias.objects.count() == 0
     assert batch.package_names == {"pakethemat": packages["B100"].pk}
     assert batch.summary["unmatched_packages"] == []
+    # The re-checked review notes each row the choice matched.
+    notes = [(f.row, f.column, f.value, f.code, f.params["package"]) for f in batch.problems.filter(kind="note")]
+    assert notes == [(2, "Paket", "Paket Hemat", "package_name_chosen", packages["B100"].name)]
     assert Customer.objects.get(number="AL-0001").package_id == packages["B100"].pk
     assert [entry["value"] for entry in admin_batch.summary["unmatched_packages"]] == ["Paket Hemat"]
     assert Customer.objects.get(number="AL-0002").package_id is None

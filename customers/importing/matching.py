@@ -99,6 +99,13 @@ PACKAGE_ALIAS_MATCHED = register_row_message(
         "and package names."
     ),
 )
+PACKAGE_NAME_CHOSEN = register_row_message(
+    "package_name_chosen",
+    _(
+        "Row %(row)s, column %(column)s: package “%(value)s” was read as %(package)s, "
+        "as chosen in this upload's review."
+    ),
+)
 # The notes of a name with one clearly close stored site or package (see
 # Catalogue.suggest), which is suggested but never applied.
 SITE_UNKNOWN_SUGGESTED = register_row_message(
@@ -212,6 +219,8 @@ class Catalogue:
             self.by_key[match_key(record.code)] = record.pk
         # Learned aliases never shadow a real code or name.
         self.alias_keys = set()
+        # Keys that map_names() matched for one batch.
+        self.batch_keys = set()
         for key, pk in aliases:
             if key not in self.by_key:
                 self.by_key[key] = pk
@@ -226,10 +235,15 @@ class Catalogue:
         for key, pk in names.items():
             self.by_key[key] = pk
             self.alias_keys.discard(key)
+            self.batch_keys.add(key)
 
     def matched_by_alias(self, text):
         """Return whether `text` matches through a learned alias rather than a code or name."""
         return match_key(text) in self.alias_keys
+
+    def matched_in_batch(self, text):
+        """Return whether `text` matches through a name chosen in the batch's review (see map_names)."""
+        return match_key(text) in self.batch_keys
 
     def lookup(self, text):
         """Return the primary key matching `text`, or None."""

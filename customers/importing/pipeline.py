@@ -29,6 +29,7 @@ from customers.importing.gate import inspect_upload
 from customers.importing.headers import TEMPLATE_HEADERS, map_headers
 from customers.importing.matching import (
     PACKAGE_ALIAS_MATCHED,
+    PACKAGE_NAME_CHOSEN,
     PACKAGE_UNKNOWN,
     PACKAGE_UNKNOWN_SUGGESTED,
     SITE_CONFLICT,
@@ -650,13 +651,10 @@ def _plan_row(plan, clean, sites, packages, chosen_site):
             row.add_finding("note", note)
         else:
             fields["package_id"] = package_id
-            if packages.matched_by_alias(package_text):
+            if packages.matched_by_alias(package_text) or packages.matched_in_batch(package_text):
+                code = PACKAGE_ALIAS_MATCHED if packages.matched_by_alias(package_text) else PACKAGE_NAME_CHOSEN
                 note = Problem(
-                    clean.number,
-                    labels["package"],
-                    package_text,
-                    PACKAGE_ALIAS_MATCHED,
-                    {"package": packages.names[package_id]},
+                    clean.number, labels["package"], package_text, code, {"package": packages.names[package_id]}
                 )
                 row.add_finding("note", note)
 
