@@ -71,8 +71,11 @@ def test_area_filter_narrows_the_list(admin_client, customers, area, numbers):
 def test_unknown_area_matches_nothing_with_a_message(admin_client, customers):
     response = admin_client.get(LIST_URL, {"area": "32.01.99"})
 
+    page = response.content.decode()
     assert listed_numbers(response) == []
-    assert "Pilih wilayah dari daftar." in response.content.decode()
+    # The message is the one the village select's aria-describedby names.
+    assert '<p class="error" id="id_area_error">Pilih wilayah dari daftar.</p>' in page
+    assert 'aria-describedby="id_area_error"' in page
 
 
 def test_chosen_district_is_shown_with_its_villages(admin_client, customers):

@@ -264,7 +264,7 @@ def test_search_too_long_shows_error(admin_client, customers):
     response = admin_client.get(LIST_URL, {"q": "x" * 101})
 
     assert row_numbers(response) == []
-    assert '<p class="error">Pastikan nilai ini mengandung paling banyak 100 karakter (sekarang 101 karakter).</p>' in response.content.decode()
+    assert '<p class="error" id="id_q_error">Pastikan nilai ini mengandung paling banyak 100 karakter (sekarang 101 karakter).</p>' in response.content.decode()
 
 
 def test_search_landline(admin_client, customers):

@@ -278,7 +278,7 @@ def test_list_no_site_filter(admin_client, customers):
 def test_unknown_missing_filter_shows_error(admin_client, customers):
     page = admin_client.get(LIST_URL, {"missing": "bogus"}).content.decode()
 
-    assert '<p class="error">Masukkan pilihan yang valid. bogus bukan salah satu dari pilihan yang tersedia.</p>' in page
+    assert '<p class="error" id="id_missing_error">Masukkan pilihan yang valid. bogus bukan salah satu dari pilihan yang tersedia.</p>' in page
 
 
 def test_site_admin_no_site_filter(site_admin_client, customers):
