@@ -104,7 +104,7 @@ def customer_anonymise(customer, *, by):
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         # Read before the history and the import changes below lose them.
         values = personal_values(customer)
-        erase_from_imports(customer, values)
+        erase_from_imports(customer, values, by=by)
         history_model = Customer.history.model
         history_model.objects.filter(id=customer.pk).update(name="", **PERSONAL_FIELDS)
         ImportChange.objects.filter(customer=customer, field__in=["name", *PERSONAL_FIELDS]).update(

@@ -224,6 +224,13 @@ def test_review_batch_cancelled(admin_client, siti, budi, tmp_path):
 
     batch.refresh_from_db()
     assert (batch.state, batch.file.name) == (ImportBatch.State.CANCELLED, "")
+    assert (batch.error_code, batch.error_params) == ("cancelled_anonymised", {"number": "DEMO-0002", "by": "admin"})
+    admin_client.cookies["django_language"] = "en"
+    page = admin_client.get(reverse("customers:batch-detail", args=[batch.pk])).content.decode()
+    assert (
+        '<p class="warning-box" id="cancelled-anonymised">This review was cancelled because customer DEMO-0002, '
+        "whose data the file holds, was anonymised by admin. Upload the file again without that customer's rows.</p>"
+    ) in page
     for text in SITI_TEXTS:
         assert text not in stored_findings_text(batch)
 

@@ -70,6 +70,8 @@ PERSONAL_PARAMS = frozenset({
 MASKED_NIK_END = "****"
 # Batches whose file a worker may be reading, which keep it (see erase_from_imports).
 RUNNING_STATES = (ImportBatch.State.QUEUED, ImportBatch.State.VALIDATING, ImportBatch.State.IMPORTING)
+# The error code of a review batch cancelled because a customer in it was anonymised.
+CANCELLED_ANONYMISED = "cancelled_anonymised"
 # The personal fields whose values identify the customer's rows in a batch.
 IDENTIFYING_FIELDS = ("name", "phone", "nik", "email", "address")
 
@@ -95,13 +97,14 @@ def personal_values(customer):
     return {value for value in values if value}
 
 
-def erase_from_imports(customer, values):
+def erase_from_imports(customer, values, by=None):
     """Redact the findings that carry the customer's personal data, and
     delete the uploaded files of the batches that contain the customer's rows.
 
-    `values` are personal_values(customer), read before they were cleared.
-    Runs inside the caller's transaction. A batch waiting for review is
-    cancelled, because its save would need the deleted file. The files are
+    `values` are personal_values(customer), read before they were cleared,
+    and `by` is the user who anonymises. Runs inside the caller's
+    transaction. A batch waiting for review is cancelled, because its save
+    would need the deleted file. The files are
     deleted once the transaction commits. Returns the ids of the batches
     whose findings or files were changed.
     """
@@ -143,7 +146,7 @@ def erase_from_imports(customer, values):
     ImportProblem.objects.bulk_update(changed.values(), ["value", "params"], batch_size=batches.FINDINGS_CHUNK)
 
     touched = linked_batches | {batch_id for batch_id, _row in rows} | {finding.batch_id for finding in naming}
-    _delete_files(touched)
+    _delete_files(touched, cancel_params={"number": number, "by": by.get_username() if by else ""})
     return touched
 
 
@@ -194,15 +197,21 @@ def _redact_row_finding(finding, fields, number, described):
     finding.params = params
 
 
-def _delete_files(batch_ids):
+def _delete_files(batch_ids, cancel_params):
     """Delete the uploads, stored plans and problem workbooks of the batches
-    in `batch_ids` once the transaction commits, and cancel those waiting for review."""
+    in `batch_ids` once the transaction commits, and cancel those waiting
+    for review. A cancelled batch gets the error code CANCELLED_ANONYMISED
+    and `cancel_params`, the customer ID and who anonymised them, which the
+    batch page shows."""
     # customer_anonymise refuses to run while any batch is running, so the
     # filter only guards a batch that started after that check.
     finished = ImportBatch.objects.filter(pk__in=batch_ids).exclude(state__in=RUNNING_STATES)
     names = list(finished.exclude(file="").values_list("file", flat=True))
     finished.filter(state=ImportBatch.State.REVIEW).update(
-        state=ImportBatch.State.CANCELLED, finished_at=timezone.now()
+        state=ImportBatch.State.CANCELLED,
+        finished_at=timezone.now(),
+        error_code=CANCELLED_ANONYMISED,
+        error_params=cancel_params,
     )
     finished.exclude(file="").update(file="")
     for batch in finished.only("pk", "summary"):
