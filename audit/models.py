@@ -40,5 +40,5 @@ class NikReveal(models.Model):
         verbose_name_plural = _("NIK reveals")
 
     def __str__(self):
-        shown = self.customer_number or self.batch_file_name
-        return f"{self.username} → {shown} ({self.revealed_at:%Y-%m-%d %H:%M})"
+        subject = self.customer_number or self.batch_file_name
+        return f"{self.username} → {subject} ({self.revealed_at:%Y-%m-%d %H:%M})"

@@ -370,7 +370,7 @@ def _batch_context(request, batch, column_form, *, reveal_nik=False):
         "error_message": error_message,
         **_progress_context(batch),
         "can_retry": batches.can_retry(batch),
-        # The page says why a batch has no file any more.
+        # The page explains why a batch has no file any more.
         "retention_days": settings.IMPORT_RETENTION_DAYS,
         "review_fingerprint": batches.review_fingerprint(batch),
         "can_undo": undo.batch_can_undo(batch),
@@ -473,7 +473,7 @@ def batch_problem_workbook(request, pk):
         return redirect("customers:batch-detail", pk=batch.pk)
     mask_nik = not has_staff_permission(request.user, "customers.reveal_nik")
     if not mask_nik and nik_headers(batch.summary):
-        # The workbook holds the problem rows whole, with their full NIKs.
+        # The workbook contains the problem rows whole, with their full NIKs.
         NikReveal.objects.create(
             user=request.user, username=request.user.get_username(), batch=batch, batch_file_name=batch.file_name
         )

@@ -190,11 +190,11 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 300)
 # An import that waits this many seconds for a forked child process without
 # getting any of its result kills the child and does its part itself (see
-# customers/importing/forked.py). The longest wait of a working child is
-# estimated at 5 s: the child half of the region matching of 300,000 rows
+# customers/importing/forked.py). Estimate: a working child waits at most
+# about 5 s, for its half of the region matching of 300,000 rows
 # (IMPORT_MAX_ROWS) at about 31 µs a row on a 2-vCPU AMD EPYC. So 120 s
-# leaves a machine 20 times slower room, and is below IMPORT_STALE_SECONDS,
-# so the import goes on before its batch is taken as lost.
+# leaves room for a machine 20 times slower, and stays below
+# IMPORT_STALE_SECONDS, so the import goes on before its batch is taken as lost.
 IMPORT_CHILD_TIMEOUT_SECONDS = env_int("IMPORT_CHILD_TIMEOUT_SECONDS", 120)
 
 # Customer list exports of more customers than this are written by the task

@@ -117,9 +117,9 @@ class CustomerProfileForm(LocationFields, forms.ModelForm):
         A field counts as changed when its posted value differs from the
         value the page showed, not from the stored one. So a field that
         staff changed while the page was open, and that the customer left
-        alone, is not written back. A pasted map location changes both coordinates.
-        A field posted without the value the page showed, as by a script,
-        counts as changed, so its posted value is written as before.
+        alone, is not written back. A pasted map location changes both
+        coordinates. A field posted without the value the page showed, as by
+        a script, counts as changed, so its posted value is written as before.
         """
         changed_data = set(self.changed_data)
         changed = {

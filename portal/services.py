@@ -293,8 +293,8 @@ def change_request_approve(change_request, user, shared_phone_confirmation=""):
     portal with it. The check and the save of a phone number run under the
     import lock and the number's lock (lock_phone_number), so an import,
     an add, an edit or another approval that gives the number to another
-    customer at the same moment is either seen by the check or sees this
-    customer. Raises ChangeRequestCustomerDeleted when its customer
+    customer at the same moment is either found by this check or finds
+    this customer in its own. Raises ChangeRequestCustomerDeleted when its customer
     was deleted, ChangeRequestClosed when the request is no longer pending,
     ChangeRequestSharedPhone when the phone number is not confirmed,
     ChangeRequestInvalid when the value fails the check and

@@ -36,6 +36,15 @@ LEAFLET_JS = "leaflet/leaflet.js"
 REGION_MODELS = {PROVINCE: Province, REGENCY: Regency, DISTRICT: District, VILLAGE: Village}
 
 
+def known_region_code(value):
+    """Return the dotted code in `value` when it names a stored province,
+    regency, district or village, else None."""
+    code = parse_region_code(value)
+    if code is None or not REGION_MODELS[code_level(code)].objects.filter(code=code).exists():
+        return None
+    return code
+
+
 def tile_url():
     return getattr(settings, "REGIONS_TILE_URL", DEFAULT_TILE_URL)
 
@@ -158,8 +167,8 @@ class VillageField(forms.ModelChoiceField):
 
 class AreaWidget(VillageWidget):
     """The cascading selects of VillageWidget, where the choice may stop at
-    any level: the submitted value is the code of the lowest level chosen,
-    so "32.01.01" stands for a whole Kecamatan."""
+    any level. The submitted value is the code of the lowest level chosen,
+    so "32.01.01" is a whole Kecamatan."""
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -167,8 +176,8 @@ class AreaWidget(VillageWidget):
         return context
 
     def _chosen_codes(self, value):
-        code = parse_region_code(value)
-        if code is None or not REGION_MODELS[code_level(code)].objects.filter(code=code).exists():
+        code = known_region_code(value)
+        if code is None:
             return ["", "", "", ""]
         ancestors = list(code_ancestors(code))
         return ancestors + [""] * (len(self.LEVELS) - len(ancestors))
@@ -194,8 +203,8 @@ class AreaField(forms.CharField):
         text = super().clean(value)
         if not text:
             return ""
-        code = parse_region_code(text)
-        if code is None or not REGION_MODELS[code_level(code)].objects.filter(code=code).exists():
+        code = known_region_code(text)
+        if code is None:
             raise forms.ValidationError(self.error_messages["invalid_area"], code="invalid_area")
         return code
 

@@ -189,7 +189,7 @@ def test_add_during_phone_approval(admin_user, admin_clients, customer_a, user_a
         "numbers": ["PLG-0009"],
         "status": "pending",
     }
-    # On SQLite the approval may commit first. The add then sees A with the
+    # On SQLite the approval may commit first. The add then finds A with the
     # number and shows its form again, to confirm the possible duplicate.
     approval_first = {
         "add status": 200,

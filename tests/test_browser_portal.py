@@ -170,9 +170,9 @@ def test_use_my_location_below_one_metre(live_server, customer, accuracy, feedba
         log_in_to_profile(page, live_server.url)
         page.click(".location-locate")
         expect(page.locator("#id_latitude")).to_have_value("-6.481200")
-        shown = page.inner_text(".location-feedback")
+        feedback_text = page.inner_text(".location-feedback")
 
-    assert shown == feedback
+    assert feedback_text == feedback
 
 
 def test_use_my_location_refused(live_server, customer):

@@ -306,7 +306,8 @@ class ForkedWorker(_ForkedChild):
 _FRAME_LENGTH_BYTES = 8
 
 
-# The most bytes read from a pipe at a time. A Linux pipe buffers 64 KiB by default.
+# The maximum number of bytes read from a pipe at a time. A Linux pipe
+# buffers 64 KiB by default (pipe(7)).
 _READ_BYTES = 1 << 20
 
 
@@ -370,7 +371,7 @@ def _serve_requests(function, request_fd, result_fd):
     and fails on the second request. With "exit" it exits with
     TEST_FAILURE_EXIT_STATUS before it writes a result. With "truncate" it
     writes half of the result's frame and exits with status 0. With "hang"
-    it sleeps for TEST_HANG_SECONDS before it answers the request.
+    it sleeps for TEST_HANG_SECONDS before it handles the request.
     """
     status = 1
     try:

@@ -167,7 +167,7 @@ UNSAVED_CODES = {
     SITE_CONFLICT_SITE_ADMIN: SITE_CONFLICT_UNSAVED,
 }
 
-# The most names the review lists as candidates for an unknown name.
+# The maximum number of names the review lists as candidates for an unknown name.
 SUGGESTION_LIMIT = 3
 # The minimum rapidfuzz ratio between the comparison forms of an unknown
 # name and a stored name, code or alias for the review to list it as a

@@ -853,8 +853,8 @@ def _is_skipped(row):
 POSSIBLE_DUPLICATE = "possible_duplicate"
 ROW_OUTCOMES = (dedupe.NEW, POSSIBLE_DUPLICATE, dedupe.UPDATE, dedupe.PRESENT, dedupe.INVALID)
 _OUTCOME_BYTES = {outcome: index for index, outcome in enumerate(ROW_OUTCOMES)}
-# The most rows whose outcome changed between the review and the save that
-# the result page lists. It counts the others.
+# The maximum number of rows whose outcome changed between the review and
+# the save that the result page lists. It counts the others.
 CHANGED_ROW_LIST_LIMIT = 50
 
 
@@ -878,10 +878,10 @@ def outcome_changes(reviewed, plan):
     those of the committed `plan`, which must have the same rows.
 
     Returns None when no outcome changed. Otherwise returns the JSON entry
-    that the batch summary stores: the rows of each outcome in the review
-    ("review") and at the save ("saved"), the number of rows whose outcome
-    changed ("changed"), and [sheet row, review outcome, saved outcome] for
-    the first CHANGED_ROW_LIST_LIMIT of them ("rows").
+    that the batch summary stores. "review" and "saved" count the rows of
+    each outcome in the review and at the save. "changed" is the number of
+    rows whose outcome changed, and "rows" lists [sheet row, review outcome,
+    saved outcome] for the first CHANGED_ROW_LIST_LIMIT of them.
     """
     saved = row_outcomes(plan)
     if saved == reviewed:

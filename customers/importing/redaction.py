@@ -104,9 +104,9 @@ def erase_from_imports(customer, values, by=None):
     `values` are personal_values(customer), read before they were cleared,
     and `by` is the user who anonymises. Runs inside the caller's
     transaction. A batch waiting for review is cancelled, because its save
-    would need the deleted file. The files are
-    deleted once the transaction commits. Returns the ids of the batches
-    whose findings or files were changed.
+    would need the deleted file. The files are deleted once the transaction
+    commits. Returns the ids of the batches whose findings or files were
+    changed.
     """
     number = customer.number
     described = f"{number} ({anonymised_name_for(number)})"
